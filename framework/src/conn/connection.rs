@@ -1,0 +1,385 @@
+//! `Connection`: the application's handle to one socket, for servers and
+//! clients alike.
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::marker::PhantomData;
+use std::net::SocketAddr;
+use std::os::fd::RawFd;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use super::slot::{set_waker, OpState, SockKind};
+use super::{Features, Lease, OutBuf};
+use crate::runtime::{self, Io, Worker};
+
+/// The address of one end of a connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Address {
+    /// A TCP endpoint (IPv4 or IPv6).
+    Tcp(SocketAddr),
+    /// A Unix domain socket endpoint; `None` for an unnamed socket (as
+    /// clients usually are).
+    Unix(Option<PathBuf>),
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Address::Tcp(a) => write!(f, "{a}"),
+            Address::Unix(Some(p)) => write!(f, "unix:{}", p.display()),
+            Address::Unix(None) => f.write_str("unix:(unnamed)"),
+        }
+    }
+}
+
+/// A connected socket served by the current worker.
+///
+/// One read and one write at a time: `read` and the write methods take
+/// `&mut self`, so the borrow checker enforces it. Every future returned here
+/// can be dropped at any point: the kernel only ever uses memory owned by the
+/// connection's slot, never by the future.
+///
+/// Writes are buffered in the slot and sent at the end of the current
+/// scheduling round (several writes in a row become one `sendmsg`); a write
+/// waits only when more than the configured write-buffer limit is queued.
+/// Use [`flush`](Connection::flush) to wait until everything is sent.
+///
+/// Dropping a `Connection` sends what is still queued, then closes the
+/// socket in the background.
+///
+/// ```no_run
+/// async fn echo(mut conn: corering::Connection) -> std::io::Result<()> {
+///     while let Some(buf) = conn.read().await? {
+///         conn.write_all(&buf).await?;
+///     }
+///     conn.close().await
+/// }
+/// ```
+pub struct Connection {
+    worker: u16,
+    idx: u32,
+    gen: u32,
+    fd: RawFd,
+    kind: SockKind,
+    features: Features,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("fd", &self.fd)
+            .field("slot", &self.idx)
+            .finish()
+    }
+}
+
+impl Connection {
+    pub(crate) fn from_slot(worker: u16, idx: u32, gen: u32, fd: RawFd, kind: SockKind) -> Self {
+        Connection {
+            worker,
+            idx,
+            gen,
+            fd,
+            kind,
+            features: Features::new(),
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Slot index and generation.
+    pub(crate) fn slot(&self) -> (u32, u32) {
+        (self.idx, self.gen)
+    }
+
+    fn with_io<R>(&self, f: impl FnOnce(&Worker, &mut Io) -> R) -> R {
+        runtime::with(|w| {
+            assert_eq!(
+                w.id, self.worker,
+                "corering: a Connection was used on a worker other than its own"
+            );
+            let mut io = w.io.borrow_mut();
+            f(w, &mut io)
+        })
+    }
+
+    /// Waits for the next buffer of received bytes.
+    ///
+    /// Resolves to `Ok(None)` once the peer has closed its sending side and
+    /// every received byte has been read.
+    pub fn read(&mut self) -> Read<'_> {
+        Read { conn: self }
+    }
+
+    /// Queues all of `buf` for sending (copied into the connection's
+    /// buffers); waits only while the write buffer is over its limit.
+    pub fn write_all<'a>(&'a mut self, buf: &'a [u8]) -> WriteAll<'a> {
+        WriteAll {
+            conn: self,
+            parts: &[],
+            single: buf,
+        }
+    }
+
+    /// Queues several buffers for one scattered send.
+    pub fn write_all_vectored<'a>(&'a mut self, bufs: &'a [&'a [u8]]) -> WriteAll<'a> {
+        WriteAll {
+            conn: self,
+            parts: bufs,
+            single: &[],
+        }
+    }
+
+    /// Queues an owned buffer without copying it: a `Vec<u8>`, static
+    /// bytes, or a received [`Lease`] (sent straight back out of the receive
+    /// buffer, which returns to the ring once sent).
+    pub fn write_owned(&mut self, buf: impl Into<OutBuf>) -> WriteOwned<'_> {
+        WriteOwned {
+            conn: self,
+            buf: Some(buf.into()),
+        }
+    }
+
+    /// Waits until everything queued has been handed to the kernel.
+    pub fn flush(&mut self) -> Flush<'_> {
+        Flush { conn: self }
+    }
+
+    /// Bytes queued for sending and not yet sent.
+    pub fn buffered(&self) -> usize {
+        self.with_io(|_, io| {
+            io.conns
+                .get(self.idx, self.gen)
+                .map_or(0, |s| s.out.len())
+        })
+    }
+
+    /// Flushes, then shuts down the sending side (the peer reads
+    /// end-of-stream); reading continues to work.
+    pub fn shutdown_write(&mut self) -> ShutdownWrite<'_> {
+        ShutdownWrite { conn: self }
+    }
+
+    /// Flushes and closes the connection, reporting a failed flush.
+    pub async fn close(mut self) -> io::Result<()> {
+        self.flush().await
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> io::Result<Address> {
+        crate::net::peer_address(self.fd, self.kind)
+    }
+
+    /// This end's address.
+    pub fn local_addr(&self) -> io::Result<Address> {
+        crate::net::local_address(self.fd, self.kind)
+    }
+
+    /// The connection's feature map.
+    pub fn features(&self) -> &Features {
+        &self.features
+    }
+
+    /// The connection's feature map, mutably.
+    pub fn features_mut(&mut self) -> &mut Features {
+        &mut self.features
+    }
+
+    /// The socket descriptor, for socket options. Do not read, write or
+    /// close it directly.
+    pub fn as_raw_fd(&self) -> RawFd {
+        self.fd
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        runtime::try_with(|w| {
+            if w.id != self.worker {
+                return;
+            }
+            // Dropped during a completion handler is impossible (handles live
+            // in tasks), but be defensive: a failed borrow leaks the slot
+            // until teardown instead of panicking in drop.
+            if let Ok(mut io) = w.io.try_borrow_mut() {
+                let io = &mut *io;
+                io.conns
+                    .handle_dropped(self.idx, self.gen, &mut io.sq, &w.bufs);
+            }
+        });
+    }
+}
+
+/// Future of [`Connection::read`].
+#[must_use = "futures do nothing unless polled"]
+pub struct Read<'a> {
+    conn: &'a mut Connection,
+}
+
+impl Future for Read<'_> {
+    type Output = io::Result<Option<Lease>>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let c = &*self.conn;
+        c.with_io(|w, io| {
+            if let Some((bid, len)) = io.conns.pop_ready(c.idx) {
+                let lease = Lease::new(w.bufs.mem().clone(), bid, len, c.idx, c.gen);
+                return Poll::Ready(Ok(Some(lease)));
+            }
+            let s = io.conns.get(c.idx, c.gen).expect("live connection slot");
+            if s.read_err != 0 {
+                return Poll::Ready(Err(io::Error::from_raw_os_error(s.read_err)));
+            }
+            if s.eof {
+                return Poll::Ready(Ok(None));
+            }
+            set_waker(&mut s.reader, cx.waker());
+            Poll::Pending
+        })
+    }
+}
+
+fn write_error(err: i32, shut: OpState) -> Option<io::Error> {
+    if err != 0 {
+        return Some(io::Error::from_raw_os_error(err));
+    }
+    if shut != OpState::Idle {
+        return Some(io::Error::new(
+            io::ErrorKind::BrokenPipe,
+            "write after shutdown_write",
+        ));
+    }
+    None
+}
+
+/// Future of [`Connection::write_all`] and [`Connection::write_all_vectored`].
+#[must_use = "futures do nothing unless polled"]
+pub struct WriteAll<'a> {
+    conn: &'a mut Connection,
+    parts: &'a [&'a [u8]],
+    single: &'a [u8],
+}
+
+impl Future for WriteAll<'_> {
+    type Output = io::Result<()>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let c = &*this.conn;
+        let single = this.single;
+        let parts = this.parts;
+        c.with_io(|_, io| {
+            let limit = io.conns.params.write_limit;
+            let s = io.conns.get(c.idx, c.gen).expect("live connection slot");
+            if let Some(e) = write_error(s.write_err, s.shut) {
+                return Poll::Ready(Err(e));
+            }
+            if s.out.len() >= limit {
+                set_waker(&mut s.writer, cx.waker());
+                return Poll::Pending;
+            }
+            if !single.is_empty() {
+                io.conns.queue_bytes(c.idx, single);
+            }
+            for p in parts.iter().filter(|p| !p.is_empty()) {
+                io.conns.queue_bytes(c.idx, p);
+            }
+            Poll::Ready(Ok(()))
+        })
+    }
+}
+
+/// Future of [`Connection::write_owned`].
+#[must_use = "futures do nothing unless polled"]
+pub struct WriteOwned<'a> {
+    conn: &'a mut Connection,
+    buf: Option<OutBuf>,
+}
+
+impl Future for WriteOwned<'_> {
+    type Output = io::Result<()>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let c = &*this.conn;
+        let buf = &mut this.buf;
+        c.with_io(|_, io| {
+            let limit = io.conns.params.write_limit;
+            let s = io.conns.get(c.idx, c.gen).expect("live connection slot");
+            if let Some(e) = write_error(s.write_err, s.shut) {
+                return Poll::Ready(Err(e));
+            }
+            if s.out.len() >= limit {
+                set_waker(&mut s.writer, cx.waker());
+                return Poll::Pending;
+            }
+            if let Some(b) = buf.take() {
+                io.conns.queue_owned(c.idx, b);
+            }
+            Poll::Ready(Ok(()))
+        })
+    }
+}
+
+/// Future of [`Connection::flush`].
+#[must_use = "futures do nothing unless polled"]
+pub struct Flush<'a> {
+    conn: &'a mut Connection,
+}
+
+impl Future for Flush<'_> {
+    type Output = io::Result<()>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let c = &*self.conn;
+        c.with_io(|_, io| {
+            let s = io.conns.get(c.idx, c.gen).expect("live connection slot");
+            if s.write_err != 0 {
+                return Poll::Ready(Err(io::Error::from_raw_os_error(s.write_err)));
+            }
+            if s.out.is_empty() {
+                return Poll::Ready(Ok(()));
+            }
+            set_waker(&mut s.writer, cx.waker());
+            Poll::Pending
+        })
+    }
+}
+
+/// Future of [`Connection::shutdown_write`].
+#[must_use = "futures do nothing unless polled"]
+pub struct ShutdownWrite<'a> {
+    conn: &'a mut Connection,
+}
+
+impl Future for ShutdownWrite<'_> {
+    type Output = io::Result<()>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let c = &*self.conn;
+        c.with_io(|_, io| {
+            let io = &mut *io;
+            let s = io.conns.get(c.idx, c.gen).expect("live connection slot");
+            if s.write_err != 0 {
+                return Poll::Ready(Err(io::Error::from_raw_os_error(s.write_err)));
+            }
+            match s.shut {
+                OpState::Done(res) if res < 0 => {
+                    Poll::Ready(Err(io::Error::from_raw_os_error(-res)))
+                }
+                OpState::Done(_) => Poll::Ready(Ok(())),
+                OpState::InFlight => {
+                    set_waker(&mut s.waiter, cx.waker());
+                    Poll::Pending
+                }
+                OpState::Idle if !s.out.is_empty() => {
+                    set_waker(&mut s.writer, cx.waker());
+                    Poll::Pending
+                }
+                OpState::Idle => {
+                    set_waker(&mut s.waiter, cx.waker());
+                    io.conns.start_shutdown(c.idx, &mut io.sq);
+                    Poll::Pending
+                }
+            }
+        })
+    }
+}

@@ -1,0 +1,16 @@
+//! Connections: the application's handle, received-buffer leases, the
+//! outgoing queue and the slot state machine behind them.
+
+mod connection;
+mod features;
+mod lease;
+mod out;
+mod slot;
+
+pub use connection::{Address, Connection, Flush, Read, ShutdownWrite, WriteAll};
+pub use features::Features;
+pub use lease::Lease;
+pub use out::OutBuf;
+pub(crate) use out::RawLease;
+pub(crate) use slot::{Conns, IoParams, OpState, SockKind, Submit};
+pub(crate) use slot::set_waker;

@@ -1,0 +1,634 @@
+//! Connection slots and their state machine.
+//!
+//! A slot owns everything the kernel may touch for one socket: the queue of
+//! received buffers not yet read, the outgoing queue and the in-flight send
+//! state. The application's `Connection` is only a handle (index +
+//! generation); dropping it never frees memory the kernel still uses.
+//!
+//! Receive side (multishot recv with buffer selection):
+//!
+//! ```text
+//!            arm                      CQE with F_MORE: queue (bid,len)
+//!   idle ──────────► armed ◄───────────────────────────────┐
+//!     ▲                │  ready+leased >= max_leases        │
+//!     │                ├──────────────► cancel sent ─┐      │
+//!     │                │  ENOBUFS (no F_MORE)        │      │
+//!     │                ├──────────────► starved ─────┤      │
+//!     │                │  EOF / error / closing      │      │
+//!     │                └──────────────► done         │      │
+//!     │  leases drop below max/2, or buffers return  │      │
+//!     └──────────────────────────────────────────────┘      │
+//!                                 (re-armed: `sync_recv`) ───┘
+//! ```
+//!
+//! `sync_recv` is the single place that decides whether a receive should be
+//! armed (`want_recv`) and arms or cancels it to match.
+//!
+//! Send side: at most one sendmsg in flight. Writes append to the queue and
+//! mark the slot dirty; once per loop turn the worker submits one sendmsg per
+//! dirty slot covering everything queued (batching). A completion drops the
+//! sent bytes and submits the rest.
+//!
+//! Close: when the handle is dropped the slot is *closing*: queued output is
+//! still sent, the receive is cancelled, and only when no operation is in
+//! flight is close(2) submitted. Its completion frees the slot and bumps the
+//! generation, so no completion can ever reach a reused slot.
+
+use std::collections::VecDeque;
+use std::os::fd::RawFd;
+use std::task::Waker;
+
+use io_uring::{cqueue, opcode, types};
+
+use super::out::{OutPool, OutQueue, RawLease};
+use crate::uring::{BufRing, Op, Token};
+
+/// Socket family of a connection, for address queries.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum SockKind {
+    Tcp,
+    Unix,
+}
+
+/// Progress of a `shutdown(SHUT_WR)` or `connect`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum OpState {
+    Idle,
+    InFlight,
+    Done(i32),
+}
+
+/// One connection's kernel-facing state.
+pub(crate) struct Slot {
+    pub gen: u32,
+    pub fd: RawFd,
+    pub kind: SockKind,
+    pub used: bool,
+    /// The application holds a `Connection` for this slot.
+    pub handle: bool,
+    pub closing: bool,
+    close_sent: bool,
+    connect_cancel_sent: bool,
+    // receive
+    recv_armed: bool,
+    recv_cancel_sent: bool,
+    paused: bool,
+    starved: bool,
+    pub eof: bool,
+    pub read_err: i32,
+    pub ready: VecDeque<(u16, u32)>,
+    pub leased: u32,
+    pub reader: Option<Waker>,
+    // send
+    pub out: OutQueue,
+    sending: Option<Box<super::out::SendState>>,
+    dirty: bool,
+    pub write_err: i32,
+    pub writer: Option<Waker>,
+    // shutdown(SHUT_WR) and connect
+    pub shut: OpState,
+    pub connect: OpState,
+    pub connect_state: Option<Box<crate::net::ConnectState>>,
+    pub waiter: Option<Waker>,
+}
+
+impl Slot {
+    fn new() -> Slot {
+        Slot {
+            gen: 0,
+            fd: -1,
+            kind: SockKind::Tcp,
+            used: false,
+            handle: false,
+            closing: false,
+            close_sent: false,
+            connect_cancel_sent: false,
+            recv_armed: false,
+            recv_cancel_sent: false,
+            paused: false,
+            starved: false,
+            eof: false,
+            read_err: 0,
+            ready: VecDeque::new(),
+            leased: 0,
+            reader: None,
+            out: OutQueue::default(),
+            sending: None,
+            dirty: false,
+            write_err: 0,
+            writer: None,
+            shut: OpState::Idle,
+            connect: OpState::Idle,
+            connect_state: None,
+            waiter: None,
+        }
+    }
+
+    fn want_recv(&self) -> bool {
+        self.used
+            && self.handle
+            && !self.closing
+            && self.connect == OpState::Idle
+            && !self.eof
+            && self.read_err == 0
+            && !self.paused
+            && !self.starved
+    }
+
+    /// True while some operation of this slot is in the kernel.
+    fn busy(&self) -> bool {
+        self.recv_armed
+            || self.sending.is_some()
+            || self.shut == OpState::InFlight
+            || self.connect == OpState::InFlight
+    }
+}
+
+/// Wakes and clears a stored waker.
+pub(crate) fn wake(w: &mut Option<Waker>) {
+    if let Some(w) = w.take() {
+        w.wake();
+    }
+}
+
+/// Stores `cx`'s waker unless an equivalent one is stored already.
+pub(crate) fn set_waker(slot: &mut Option<Waker>, w: &Waker) {
+    match slot {
+        Some(old) if old.will_wake(w) => {}
+        _ => *slot = Some(w.clone()),
+    }
+}
+
+/// Tunables the slot machinery reads on the hot path.
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct IoParams {
+    pub max_leases: u32,
+    pub write_limit: usize,
+    pub zc_threshold: Option<usize>,
+}
+
+/// The worker's slots and everything needed to drive their operations.
+pub(crate) struct Conns {
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    live: usize,
+    dirty: Vec<u32>,
+    starved: Vec<u32>,
+    pub pool: OutPool,
+    lease_returns: Vec<RawLease>,
+    pub params: IoParams,
+    send_zc: bool,
+}
+
+/// What the slot machinery needs from the worker to submit operations.
+pub(crate) trait Submit {
+    /// Queues one submission.
+    ///
+    /// # Safety
+    /// Pointers in `e` must stay valid until the operation completes.
+    unsafe fn submit(&mut self, e: io_uring::squeue::Entry);
+}
+
+impl Conns {
+    pub fn new(params: IoParams, send_zc: bool, pool_bytes: usize) -> Conns {
+        Conns {
+            slots: Vec::new(),
+            free: Vec::new(),
+            live: 0,
+            dirty: Vec::new(),
+            starved: Vec::new(),
+            pool: OutPool::new(pool_bytes),
+            lease_returns: Vec::new(),
+            params,
+            send_zc,
+        }
+    }
+
+    /// Number of slots in use (open or closing).
+    pub fn live(&self) -> usize {
+        self.live
+    }
+
+    /// The slot `idx` if its generation is `gen`.
+    pub fn get(&mut self, idx: u32, gen: u32) -> Option<&mut Slot> {
+        match self.slots.get_mut(idx as usize) {
+            Some(s) if s.used && crate::uring::same_gen(s.gen, gen) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Takes a slot for socket `fd`; the caller arms what it needs.
+    pub fn open(&mut self, fd: RawFd, kind: SockKind) -> (u32, u32) {
+        let idx = match self.free.pop() {
+            Some(i) => i,
+            None => {
+                self.slots.push(Slot::new());
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let s = &mut self.slots[idx as usize];
+        s.fd = fd;
+        s.kind = kind;
+        s.used = true;
+        s.handle = true;
+        s.closing = false;
+        s.close_sent = false;
+        s.connect_cancel_sent = false;
+        s.eof = false;
+        s.read_err = 0;
+        s.write_err = 0;
+        s.leased = 0;
+        s.paused = false;
+        s.starved = false;
+        s.shut = OpState::Idle;
+        s.connect = OpState::Idle;
+        self.live += 1;
+        (idx, s.gen)
+    }
+
+    // ---- receive ------------------------------------------------------------
+
+    /// Arms or cancels the slot's multishot receive to match `want_recv`.
+    pub fn sync_recv(&mut self, idx: u32, ring: &mut impl Submit, bgid: u16) {
+        let s = &mut self.slots[idx as usize];
+        let want = s.want_recv();
+        if want && !s.recv_armed {
+            let e = opcode::RecvMulti::new(types::Fd(s.fd), bgid)
+                .build()
+                .user_data(Token::new(Op::Recv, idx, s.gen).encode());
+            // SAFETY: a multishot recv with buffer selection references no
+            // memory of ours; buffers come from the registered ring.
+            unsafe { ring.submit(e) };
+            s.recv_armed = true;
+            s.recv_cancel_sent = false;
+        } else if !want && s.recv_armed && !s.recv_cancel_sent {
+            let target = Token::new(Op::Recv, idx, s.gen).encode();
+            let e = opcode::AsyncCancel::new(target)
+                .build()
+                .user_data(Token::new(Op::Ignore, idx, s.gen).encode());
+            // SAFETY: a cancel request references no memory.
+            unsafe { ring.submit(e) };
+            s.recv_cancel_sent = true;
+        }
+    }
+
+    /// Handles a receive completion.
+    pub fn on_recv(
+        &mut self,
+        t: Token,
+        res: i32,
+        flags: u32,
+        ring: &mut impl Submit,
+        bufs: &BufRing,
+    ) {
+        let bid = cqueue::buffer_select(flags);
+        if let Some(b) = bid {
+            bufs.take(b);
+        }
+        let max = self.params.max_leases;
+        let Some(s) = self.get(t.index, t.gen) else {
+            if let Some(b) = bid {
+                bufs.recycle(b);
+            }
+            return;
+        };
+        let more = cqueue::more(flags);
+        if !more {
+            s.recv_armed = false;
+            s.recv_cancel_sent = false;
+        }
+        if res > 0 {
+            let b = bid.expect("a receive with data names its buffer");
+            if s.handle && !s.closing {
+                s.ready.push_back((b, res as u32));
+                if s.ready.len() as u32 + s.leased >= max {
+                    s.paused = true;
+                }
+            } else {
+                bufs.recycle(b);
+            }
+        } else {
+            if let Some(b) = bid {
+                bufs.recycle(b);
+            }
+            match -res {
+                0 => s.eof = true,
+                libc::ENOBUFS => {
+                    if !s.starved {
+                        s.starved = true;
+                        self.starved.push(t.index);
+                    }
+                }
+                libc::ECANCELED => {}
+                e => s.read_err = e,
+            }
+        }
+        let s = &mut self.slots[t.index as usize];
+        wake(&mut s.reader);
+        if s.closing {
+            self.maybe_close(t.index, ring);
+        } else {
+            self.sync_recv(t.index, ring, bufs.bgid());
+        }
+    }
+
+    /// Pops the next received buffer of slot `idx`, counting it as leased.
+    pub fn pop_ready(&mut self, idx: u32) -> Option<(u16, u32)> {
+        let s = &mut self.slots[idx as usize];
+        let r = s.ready.pop_front()?;
+        s.leased += 1;
+        Some(r)
+    }
+
+    /// A lease of connection (`conn`, `gen`) was dropped; its buffer is
+    /// already back in the ring. Resumes a paused receive if drained enough.
+    pub fn lease_returned(&mut self, conn: u32, gen: u32, ring: &mut impl Submit, bgid: u16) {
+        let max = self.params.max_leases;
+        if let Some(s) = self.get(conn, gen) {
+            s.leased = s.leased.saturating_sub(1);
+            if s.paused && s.ready.len() as u32 + s.leased <= max / 2 {
+                s.paused = false;
+                self.sync_recv(conn, ring, bgid);
+            }
+        }
+    }
+
+    /// Re-arms receives that stopped for lack of buffers, once some are back.
+    pub fn rearm_starved(&mut self, ring: &mut impl Submit, bufs: &BufRing) {
+        if self.starved.is_empty() {
+            return;
+        }
+        let free = bufs.entries() as u32 - bufs.handed_out();
+        // Wait until a useful share of the ring is free again, so a burst of
+        // re-arms does not immediately run dry once more.
+        if free < (bufs.entries() as u32 / 8).max(1) {
+            return;
+        }
+        let mut list = std::mem::take(&mut self.starved);
+        for idx in list.drain(..) {
+            if let Some(s) = self.slots.get_mut(idx as usize) {
+                s.starved = false;
+                if s.used {
+                    self.sync_recv(idx, ring, bufs.bgid());
+                }
+            }
+        }
+        self.starved = list;
+    }
+
+    // ---- send ---------------------------------------------------------------
+
+    /// Copies `data` into slot `idx`'s outgoing queue.
+    pub fn queue_bytes(&mut self, idx: u32, data: &[u8]) {
+        let s = &mut self.slots[idx as usize];
+        s.out.copy_in(data, &mut self.pool);
+        if !s.dirty {
+            s.dirty = true;
+            self.dirty.push(idx);
+        }
+    }
+
+    /// Queues an owned buffer on slot `idx` without copying.
+    pub fn queue_owned(&mut self, idx: u32, buf: super::OutBuf) {
+        let s = &mut self.slots[idx as usize];
+        s.out.push_owned(buf);
+        if !s.dirty {
+            s.dirty = true;
+            self.dirty.push(idx);
+        }
+    }
+
+    /// Submits one send for every slot written to since the last call.
+    pub fn flush_dirty(&mut self, ring: &mut impl Submit) {
+        let mut list = std::mem::take(&mut self.dirty);
+        for idx in list.drain(..) {
+            self.slots[idx as usize].dirty = false;
+            self.start_send(idx, ring);
+        }
+        self.dirty = list;
+    }
+
+    fn start_send(&mut self, idx: u32, ring: &mut impl Submit) {
+        let s = &mut self.slots[idx as usize];
+        if s.sending.is_some() || s.out.is_empty() || s.write_err != 0 || !s.used {
+            return;
+        }
+        let mut st = self.pool.get_send();
+        let n = s.out.fill_iovecs(&mut st.iov);
+        let total: usize = st.iov[..n].iter().map(|v| v.iov_len).sum();
+        st.msg.msg_iov = st.iov.as_mut_ptr();
+        st.msg.msg_iovlen = n;
+        st.zc = self.send_zc && self.params.zc_threshold.is_some_and(|t| total >= t);
+        st.result = 0;
+        let ud = Token::new(Op::Send, idx, s.gen).encode();
+        let e = if st.zc {
+            opcode::SendMsgZc::new(types::Fd(s.fd), &st.msg)
+                .flags(libc::MSG_NOSIGNAL as u32)
+                .build()
+        } else {
+            opcode::SendMsg::new(types::Fd(s.fd), &st.msg)
+                .flags(libc::MSG_NOSIGNAL as u32)
+                .build()
+        };
+        // SAFETY: the msghdr and iovecs live in a Box kept in the slot until
+        // the completion (and, for zero-copy, its notification) arrives; the
+        // bytes they point to are owned by the slot's queue, which releases
+        // nothing before that completion.
+        unsafe { ring.submit(e.user_data(ud)) };
+        s.sending = Some(st);
+    }
+
+    /// Handles a send completion (or a zero-copy notification).
+    pub fn on_send(&mut self, t: Token, res: i32, flags: u32, ring: &mut impl Submit) {
+        let write_limit = self.params.write_limit;
+        let Some(s) = self.get(t.index, t.gen) else {
+            return;
+        };
+        let Some(st) = s.sending.as_mut() else {
+            return;
+        };
+        let res = if cqueue::notif(flags) {
+            st.result
+        } else if st.zc && cqueue::more(flags) {
+            // Zero-copy: the pages stay in use until the notification.
+            st.result = res;
+            return;
+        } else {
+            res
+        };
+        let st = s.sending.take().expect("checked above");
+        self.pool.put_send(st);
+        let s = &mut self.slots[t.index as usize];
+        if res >= 0 {
+            s.out
+                .advance(res as usize, &mut self.pool, &mut self.lease_returns);
+        } else if res != -libc::EINTR && res != -libc::EAGAIN {
+            s.write_err = -res;
+            s.out.clear(&mut self.pool, &mut self.lease_returns);
+        }
+        if s.out.len() < write_limit || s.write_err != 0 {
+            wake(&mut s.writer);
+        }
+        if s.closing {
+            self.maybe_close(t.index, ring);
+        } else {
+            self.start_send(t.index, ring);
+        }
+    }
+
+    /// Leases whose sends finished; the worker returns them to the ring.
+    pub fn take_lease_returns(&mut self, out: &mut Vec<RawLease>) {
+        std::mem::swap(&mut self.lease_returns, out);
+    }
+
+    // ---- shutdown(SHUT_WR), connect, close ------------------------------------
+
+    /// Submits `shutdown(fd, SHUT_WR)` for slot `idx`.
+    pub fn start_shutdown(&mut self, idx: u32, ring: &mut impl Submit) {
+        let s = &mut self.slots[idx as usize];
+        let e = opcode::Shutdown::new(types::Fd(s.fd), libc::SHUT_WR)
+            .build()
+            .user_data(Token::new(Op::Shutdown, idx, s.gen).encode());
+        // SAFETY: shutdown references no memory.
+        unsafe { ring.submit(e) };
+        s.shut = OpState::InFlight;
+    }
+
+    /// Handles a shutdown completion.
+    pub fn on_shutdown(&mut self, t: Token, res: i32, ring: &mut impl Submit) {
+        if let Some(s) = self.get(t.index, t.gen) {
+            s.shut = OpState::Done(res);
+            wake(&mut s.waiter);
+            if s.closing {
+                self.maybe_close(t.index, ring);
+            }
+        }
+    }
+
+    /// Marks slot `idx` connecting (its connect was just submitted).
+    pub fn set_connecting(&mut self, idx: u32, st: Box<crate::net::ConnectState>) {
+        let s = &mut self.slots[idx as usize];
+        s.connect = OpState::InFlight;
+        s.connect_state = Some(st);
+    }
+
+    /// Handles a connect completion; on success starts receiving.
+    pub fn on_connect(&mut self, t: Token, res: i32, ring: &mut impl Submit) {
+        let Some(s) = self.get(t.index, t.gen) else {
+            return;
+        };
+        s.connect_state = None;
+        s.connect = OpState::Done(res);
+        wake(&mut s.waiter);
+        if s.closing {
+            self.maybe_close(t.index, ring);
+        }
+    }
+
+    /// Called by the connect future once it has seen the result.
+    pub fn connect_seen(&mut self, idx: u32, ring: &mut impl Submit, bgid: u16) {
+        let s = &mut self.slots[idx as usize];
+        s.connect = OpState::Idle;
+        self.sync_recv(idx, ring, bgid);
+    }
+
+    /// The application dropped its handle: close once nothing is in flight.
+    pub fn handle_dropped(&mut self, idx: u32, gen: u32, ring: &mut impl Submit, bufs: &BufRing) {
+        let Some(s) = self.get(idx, gen) else {
+            return;
+        };
+        s.handle = false;
+        s.closing = true;
+        s.reader = None;
+        s.writer = None;
+        s.waiter = None;
+        while let Some((b, _)) = s.ready.pop_front() {
+            bufs.recycle(b);
+        }
+        self.sync_recv(idx, ring, bufs.bgid());
+        self.maybe_close(idx, ring);
+    }
+
+    fn maybe_close(&mut self, idx: u32, ring: &mut impl Submit) {
+        let s = &mut self.slots[idx as usize];
+        if !s.used || s.handle || s.close_sent {
+            return;
+        }
+        if !s.out.is_empty() && s.write_err == 0 && s.sending.is_none() {
+            self.start_send(idx, ring);
+            return;
+        }
+        if s.busy() {
+            if s.connect == OpState::InFlight && !s.connect_cancel_sent {
+                let target = Token::new(Op::Connect, idx, s.gen).encode();
+                let e = opcode::AsyncCancel::new(target)
+                    .build()
+                    .user_data(Token::new(Op::Ignore, idx, s.gen).encode());
+                // SAFETY: a cancel request references no memory.
+                unsafe { ring.submit(e) };
+                s.connect_cancel_sent = true;
+            }
+            if s.recv_armed && !s.recv_cancel_sent {
+                let target = Token::new(Op::Recv, idx, s.gen).encode();
+                let e = opcode::AsyncCancel::new(target)
+                    .build()
+                    .user_data(Token::new(Op::Ignore, idx, s.gen).encode());
+                // SAFETY: a cancel request references no memory.
+                unsafe { ring.submit(e) };
+                s.recv_cancel_sent = true;
+            }
+            return;
+        }
+        let e = opcode::Close::new(types::Fd(s.fd))
+            .build()
+            .user_data(Token::new(Op::Close, idx, s.gen).encode());
+        // SAFETY: close references no memory.
+        unsafe { ring.submit(e) };
+        s.close_sent = true;
+    }
+
+    /// Handles a close completion: frees the slot.
+    pub fn on_close(&mut self, t: Token, bufs: &BufRing) {
+        let Some(s) = self.slots.get_mut(t.index as usize) else {
+            return;
+        };
+        if !s.used || !crate::uring::same_gen(s.gen, t.gen) {
+            return;
+        }
+        while let Some((b, _)) = s.ready.pop_front() {
+            bufs.recycle(b);
+        }
+        s.out.clear(&mut self.pool, &mut self.lease_returns);
+        s.used = false;
+        s.fd = -1;
+        s.connect_state = None;
+        s.gen = s.gen.wrapping_add(1);
+        self.free.push(t.index);
+        self.live -= 1;
+    }
+
+    /// Shuts down both directions of every open socket (forced shutdown):
+    /// pending reads see end-of-stream, writes fail, handlers return.
+    pub fn abort_all(&mut self) {
+        for s in self.slots.iter_mut().filter(|s| s.used && !s.close_sent) {
+            // SAFETY: shutdown on a descriptor we own; no memory involved.
+            unsafe { libc::shutdown(s.fd, libc::SHUT_RDWR) };
+        }
+    }
+
+    /// Closes every socket still open without the ring (final teardown, when
+    /// no operation is in flight any more).
+    pub fn close_all_now(&mut self, bufs: &BufRing) {
+        for s in self.slots.iter_mut() {
+            if s.used && !s.close_sent {
+                // SAFETY: we own the descriptor and nothing uses it any more.
+                unsafe { libc::close(s.fd) };
+                s.close_sent = true;
+            }
+            while let Some((b, _)) = s.ready.pop_front() {
+                bufs.recycle(b);
+            }
+            s.out.clear(&mut self.pool, &mut self.lease_returns);
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! corering: thread-per-core network servers and clients on Linux io_uring.
+//!
+//! ```text
+//!  kernel     socket ── io_uring (one per worker) ── provided-buffer ring
+//!  engine     Worker: executor + ring driver + timer wheel + connection slots
+//!  transport  Server (listeners, two accept modes) / Connector  ──► Connection
+//!  app        async fn(Connection)  — read() yields kernel-filled Leases
+//! ```
+//!
+//! A [`Server`] starts one worker thread per CPU, each pinned, each with its
+//! own io_uring, receive-buffer ring and connections; nothing is shared on
+//! the hot path. A connection's `read()` yields a [`Lease`] of one buffer the
+//! kernel filled (multishot receive with buffer selection); writes are
+//! copied into buffers the connection owns and sent with one `sendmsg` per
+//! scheduling round. Per-request work allocates nothing once warm.
+//!
+//! Unsafety is contained in the kernel interface (`uring`), the slot
+//! machinery that hands buffers to and from the kernel (`conn`), and the
+//! executor's pinned task slabs (`runtime`); each `unsafe` block states its
+//! invariant.
+//!
+//! ```no_run
+//! fn main() -> std::io::Result<()> {
+//!     corering::Server::builder()
+//!         .bind("127.0.0.1:7000")
+//!         .build()?
+//!         .serve(|mut conn| async move {
+//!             while let Ok(Some(buf)) = conn.read().await {
+//!                 if conn.write_all(&buf).await.is_err() {
+//!                     break;
+//!                 }
+//!             }
+//!         })
+//! }
+//! ```
+
+#![deny(missing_docs, clippy::undocumented_unsafe_blocks, unsafe_op_in_unsafe_fn)]
+
+pub mod cli;
+mod conn;
+mod error;
+mod net;
+mod rt;
+mod runtime;
+mod server;
+mod signal;
+mod uring;
+
+pub use conn::{Address, Connection, Features, Flush, Lease, OutBuf, Read, ShutdownWrite, WriteAll};
+pub use net::{AcceptMode, Connector};
+pub use rt::Runtime;
+pub use runtime::mesh::{call_on, Call, CallError};
+pub use runtime::time;
+pub use runtime::{
+    is_shutting_down, shutdown_requested, spawn_local, worker_count, worker_index, JoinHandle,
+    ShutdownRequested,
+};
+pub use server::{RunningServer, Server, ServerBuilder, ShutdownHandle};
+pub use uring::RingMode;
+
+/// Everything a handler usually needs.
+pub mod prelude {
+    pub use crate::time::{sleep, timeout};
+    pub use crate::{spawn_local, Connection, Connector, Lease, Server};
+}

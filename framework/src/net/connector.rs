@@ -1,0 +1,253 @@
+//! `Connector`: client connections on the current worker's ring, yielding
+//! the same `Connection` type servers use.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::IntoRawFd;
+use std::path::Path;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use io_uring::{opcode, squeue, types};
+
+use super::socket::{raw_inet, raw_unix, stream_socket, tune_accepted};
+use crate::conn::{set_waker, Connection, OpState, SockKind, Submit};
+use crate::runtime;
+use crate::uring::{Op, Token};
+
+/// Memory a connect operation points at; boxed in the slot until the
+/// operation completes.
+pub(crate) struct ConnectState {
+    addr: libc::sockaddr_storage,
+    len: libc::socklen_t,
+    timeout: types::Timespec,
+}
+
+/// Opens client connections.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// # async fn f() -> std::io::Result<()> {
+/// let mut conn = corering::Connector::new()
+///     .timeout(Duration::from_secs(2))
+///     .connect("127.0.0.1:7000".parse().unwrap())
+///     .await?;
+/// conn.write_all(b"ping").await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Connector {
+    timeout: Option<Duration>,
+    nodelay: bool,
+    keepalive: Option<Duration>,
+}
+
+impl Default for Connector {
+    fn default() -> Self {
+        Connector::new()
+    }
+}
+
+impl Connector {
+    /// A connector with a 10 s connect timeout and TCP_NODELAY on.
+    pub fn new() -> Connector {
+        Connector {
+            timeout: Some(Duration::from_secs(10)),
+            nodelay: true,
+            keepalive: None,
+        }
+    }
+
+    /// Sets the connect timeout (`None` waits as long as the kernel does).
+    pub fn timeout(mut self, t: impl Into<Option<Duration>>) -> Connector {
+        self.timeout = t.into();
+        self
+    }
+
+    /// Sets TCP_NODELAY on new connections (default on).
+    pub fn nodelay(mut self, on: bool) -> Connector {
+        self.nodelay = on;
+        self
+    }
+
+    /// Enables TCP keepalive probes after `idle` without traffic.
+    pub fn keepalive(mut self, idle: impl Into<Option<Duration>>) -> Connector {
+        self.keepalive = idle.into();
+        self
+    }
+
+    /// Connects to a TCP address.
+    pub fn connect(&self, addr: SocketAddr) -> Connect {
+        let (ss, len) = raw_inet(&addr);
+        let domain = if addr.is_ipv4() {
+            libc::AF_INET
+        } else {
+            libc::AF_INET6
+        };
+        self.start(domain, ss, len, SockKind::Tcp, addr.to_string())
+    }
+
+    /// Connects to a Unix domain socket.
+    pub fn connect_unix(&self, path: impl AsRef<Path>) -> Connect {
+        let path = path.as_ref();
+        match raw_unix(path) {
+            Ok((ss, len)) => self.start(
+                libc::AF_UNIX,
+                ss,
+                len,
+                SockKind::Unix,
+                format!("unix:{}", path.display()),
+            ),
+            Err(e) => Connect::failed(e),
+        }
+    }
+
+    fn start(
+        &self,
+        domain: i32,
+        ss: libc::sockaddr_storage,
+        len: libc::socklen_t,
+        kind: SockKind,
+        shown: String,
+    ) -> Connect {
+        let fd = match stream_socket(domain) {
+            Ok(fd) => fd.into_raw_fd(),
+            Err(e) => return Connect::failed(e),
+        };
+        if kind == SockKind::Tcp {
+            tune_accepted(fd, self.nodelay, self.keepalive);
+        }
+        let timeout = self.timeout;
+        let mut st = Box::new(ConnectState {
+            addr: ss,
+            len,
+            timeout: types::Timespec::new(),
+        });
+        if let Some(t) = timeout {
+            st.timeout = types::Timespec::from(t);
+        }
+        let conn = runtime::with(|w| {
+            let mut io = w.io.borrow_mut();
+            let io = &mut *io;
+            let (idx, gen) = io.conns.open(fd, kind);
+            let mut e = opcode::Connect::new(
+                types::Fd(fd),
+                (&st.addr as *const libc::sockaddr_storage).cast(),
+                st.len,
+            )
+            .build()
+            .user_data(Token::new(Op::Connect, idx, gen).encode());
+            if timeout.is_some() {
+                e = e.flags(squeue::Flags::IO_LINK);
+            }
+            // SAFETY: the address lives in `st`, which the slot keeps until
+            // the connect completes.
+            unsafe { io.sq.submit(e) };
+            if timeout.is_some() {
+                let lt = opcode::LinkTimeout::new(&st.timeout)
+                    .build()
+                    .user_data(Token::new(Op::Ignore, idx, gen).encode());
+                // SAFETY: the timespec lives in `st` (and is copied at prep).
+                unsafe { io.sq.submit(lt) };
+            }
+            io.conns.set_connecting(idx, st);
+            Connection::from_slot(w.id, idx, gen, fd, kind)
+        });
+        Connect {
+            conn: Some(conn),
+            err: None,
+            shown,
+            timeout,
+        }
+    }
+}
+
+/// Future of [`Connector::connect`].
+#[must_use = "futures do nothing unless polled"]
+pub struct Connect {
+    conn: Option<Connection>,
+    err: Option<io::Error>,
+    shown: String,
+    timeout: Option<Duration>,
+}
+
+impl std::fmt::Debug for Connect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connect").field("to", &self.shown).finish()
+    }
+}
+
+impl Connect {
+    fn failed(e: io::Error) -> Connect {
+        Connect {
+            conn: None,
+            err: Some(e),
+            shown: String::new(),
+            timeout: None,
+        }
+    }
+
+    fn explain(&self, errno: i32) -> io::Error {
+        let to = &self.shown;
+        match errno {
+            libc::ECANCELED | libc::ETIME | libc::ETIMEDOUT => io::Error::new(
+                io::ErrorKind::TimedOut,
+                match self.timeout {
+                    Some(t) => format!("connecting to {to} timed out after {t:?}"),
+                    None => format!("connecting to {to} timed out"),
+                },
+            ),
+            libc::ECONNREFUSED => io::Error::new(
+                io::ErrorKind::ConnectionRefused,
+                format!("connection refused by {to}: nothing is listening there"),
+            ),
+            libc::ENOENT => io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("cannot connect to {to}: no such socket file"),
+            ),
+            e => {
+                let os = io::Error::from_raw_os_error(e);
+                io::Error::new(os.kind(), format!("connecting to {to} failed: {os}"))
+            }
+        }
+    }
+}
+
+impl Future for Connect {
+    type Output = io::Result<Connection>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Some(e) = self.err.take() {
+            return Poll::Ready(Err(e));
+        }
+        let conn = self.conn.as_ref().expect("Connect polled after completion");
+        let (idx, gen) = conn.slot();
+        let state = runtime::with(|w| {
+            let mut io = w.io.borrow_mut();
+            let io = &mut *io;
+            let s = io.conns.get(idx, gen).expect("connecting slot");
+            match s.connect {
+                OpState::Done(res) => {
+                    if res >= 0 {
+                        io.conns.connect_seen(idx, &mut io.sq, w.bufs.bgid());
+                    }
+                    Some(res)
+                }
+                _ => {
+                    set_waker(&mut s.waiter, cx.waker());
+                    None
+                }
+            }
+        });
+        match state {
+            None => Poll::Pending,
+            Some(res) if res >= 0 => Poll::Ready(Ok(self.conn.take().expect("present"))),
+            Some(res) => {
+                // Dropping the handle closes the socket.
+                self.conn = None;
+                Poll::Ready(Err(self.explain(-res)))
+            }
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! `Runtime`: run futures on a corering worker created on the calling
+//! thread — for clients, tools and tests that are not servers.
+
+use std::future::Future;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::conn::IoParams;
+use crate::runtime::{NoConns, Remote, RunUntil, Shared, Worker, WorkerConfig};
+use crate::uring::probe_kernel;
+
+/// A single-worker runtime on the calling thread.
+///
+/// ```no_run
+/// let rt = corering::Runtime::new().unwrap();
+/// let n = rt.block_on(async {
+///     corering::time::sleep(std::time::Duration::from_millis(1)).await;
+///     42
+/// });
+/// assert_eq!(n, 42);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Runtime {
+    cfg: WorkerConfig,
+}
+
+impl Runtime {
+    /// Checks io_uring support and returns a runtime with default settings
+    /// (256 receive buffers of 16 KiB).
+    pub fn new() -> io::Result<Runtime> {
+        let support = probe_kernel()?;
+        Ok(Runtime {
+            cfg: WorkerConfig {
+                ring_entries: 256,
+                buf_count: 256,
+                buf_size: 16 << 10,
+                params: IoParams {
+                    max_leases: 32,
+                    write_limit: 1 << 20,
+                    zc_threshold: Some(64 << 10),
+                },
+                pool_bytes: 4 << 20,
+                shutdown_timeout: Duration::from_secs(1),
+                cpu: None,
+                support,
+                nodelay: true,
+                keepalive: None,
+            },
+        })
+    }
+
+    /// Runs `fut` to completion on a fresh worker on this thread; tasks it
+    /// spawned are dropped and connections closed before returning.
+    ///
+    /// # Panics
+    /// If the worker's ring cannot be created (see [`Runtime::new`] for the
+    /// checks done up front), or when called from inside a worker.
+    pub fn block_on<F: Future>(&self, fut: F) -> F::Output {
+        assert!(
+            crate::runtime::try_with(|_| ()).is_none(),
+            "corering: block_on called from inside a worker"
+        );
+        let remote = Remote::new().expect("eventfd for the worker");
+        let shared = Arc::new(Shared {
+            remotes: vec![remote.clone()],
+            shutting_down: std::sync::atomic::AtomicBool::new(false),
+            acceptor: std::sync::OnceLock::new(),
+        });
+        let worker = Worker::new(0, self.cfg.clone(), shared, remote, Vec::new())
+            .unwrap_or_else(|e| panic!("corering: cannot start a worker: {e}"));
+        let out = std::rc::Rc::new(std::cell::RefCell::new(None));
+        let out2 = out.clone();
+        // The future is not 'static; it is boxed and run as a local task
+        // while `fut` outlives the loop below.
+        let task: std::pin::Pin<Box<dyn Future<Output = ()> + '_>> = Box::pin(async move {
+            let v = fut.await;
+            *out2.borrow_mut() = Some(v);
+        });
+        // SAFETY: the task is dropped (teardown drops all boxed tasks) before
+        // `run` returns, so extending the lifetime to 'static never lets it
+        // outlive the data it borrows.
+        let task: std::pin::Pin<Box<dyn Future<Output = ()> + 'static>> =
+            unsafe { std::mem::transmute(task) };
+        crate::runtime::enter(&worker, || worker.exec.spawn_boxed(task));
+        let done = || out.borrow().is_some();
+        worker.run(&mut NoConns, RunUntil::Done(&done));
+        let v = out.borrow_mut().take();
+        v.expect("block_on future completed")
+    }
+}

@@ -1,0 +1,293 @@
+//! The engine: one worker per thread, each with its own ring, buffer ring,
+//! connection slots, executor and timer wheel.
+//!
+//! Everything a worker owns is reached through a thread-local pointer set
+//! while the worker runs; nothing here is shared between threads except the
+//! remote queues (`remote.rs`).
+
+mod executor;
+mod join;
+pub(crate) mod mesh;
+mod remote;
+pub(crate) mod task_id;
+pub mod time;
+mod timer;
+mod worker;
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::os::fd::RawFd;
+use std::rc::Rc;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+use io_uring::types;
+
+pub use join::JoinHandle;
+pub(crate) use remote::{Msg, Remote};
+pub(crate) use worker::{NoConns, RunUntil, TypedTasks};
+
+use crate::conn::{Conns, IoParams, RawLease, SockKind, Submit};
+use crate::uring::{BufMem, BufRing, KernelSupport, Ring, RingMode};
+use executor::Executor;
+use task_id::TaskId;
+use timer::TimerWheel;
+
+
+/// Settings a worker is started with.
+#[derive(Clone, Debug)]
+pub(crate) struct WorkerConfig {
+    pub ring_entries: u32,
+    pub buf_count: u16,
+    pub buf_size: u32,
+    pub params: IoParams,
+    pub pool_bytes: usize,
+    pub shutdown_timeout: Duration,
+    pub cpu: Option<usize>,
+    pub support: KernelSupport,
+    pub nodelay: bool,
+    pub keepalive: Option<Duration>,
+}
+
+/// State shared by all workers of one runtime.
+pub(crate) struct Shared {
+    /// Remote queues of the workers, by worker index.
+    pub remotes: Vec<Arc<Remote>>,
+    /// Set once shutdown has begun.
+    pub shutting_down: AtomicBool,
+    /// The acceptor thread's queue, in `AcceptMode::Acceptor`.
+    pub acceptor: std::sync::OnceLock<Arc<Remote>>,
+}
+
+/// Submission side of a worker's ring, counting operations in flight.
+pub(crate) struct Sq {
+    pub ring: Ring,
+    pub inflight: usize,
+}
+
+impl Submit for Sq {
+    unsafe fn submit(&mut self, e: io_uring::squeue::Entry) {
+        self.inflight += 1;
+        // SAFETY: forwarded from the caller's contract.
+        unsafe { self.ring.push(&e) };
+    }
+}
+
+/// A listening socket served by this worker.
+pub(crate) struct ListenerEntry {
+    pub fd: RawFd,
+    pub kind: SockKind,
+    pub armed: bool,
+    pub open: bool,
+    pub cancel_sent: bool,
+    /// Tick before which a failed accept is not re-armed (EMFILE back-off).
+    pub retry_tick: u64,
+}
+
+/// The worker's I/O state, borrowed as one unit so that handling a
+/// completion can reach the ring, the slots and the listeners together.
+pub(crate) struct Io {
+    pub sq: Sq,
+    pub conns: Conns,
+    pub listeners: Vec<ListenerEntry>,
+    /// Sockets accepted during this turn, to be given tasks.
+    pub accepted: Vec<(RawFd, SockKind)>,
+    /// Target of the eventfd read; boxed so its address is stable.
+    pub efd_buf: Box<u64>,
+    pub efd_armed: bool,
+    pub timer_ts: Box<types::Timespec>,
+    pub timer_seq: u32,
+    pub timer_armed: Option<u64>,
+}
+
+/// Shutdown progress of a worker.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Phase {
+    Running,
+    /// Not accepting; connections may finish until the tick.
+    Draining(u64),
+    /// Sockets were shut down; tasks are dropped at the tick.
+    Forced(u64),
+}
+
+/// One worker: everything needed to run tasks and I/O on this thread.
+pub(crate) struct Worker {
+    /// Process-wide id (for wakers); index within the runtime is `index`.
+    pub id: u16,
+    pub index: usize,
+    pub io: RefCell<Io>,
+    pub bufs: BufRing,
+    pub exec: Executor,
+    pub timers: RefCell<TimerWheel>,
+    pub remote: Arc<Remote>,
+    pub shared: Arc<Shared>,
+    pub cfg: WorkerConfig,
+    pub mode: RingMode,
+    pub phase: Cell<Phase>,
+    pub shutdown_waiters: RefCell<Vec<std::task::Waker>>,
+    /// Leases dropped while `io` was borrowed; returned at the next turn.
+    pub deferred_leases: RefCell<Vec<RawLease>>,
+}
+
+thread_local! {
+    static CURRENT: Cell<*const Worker> = const { Cell::new(std::ptr::null()) };
+}
+
+/// Runs `f` with the worker of this thread.
+///
+/// # Panics
+/// When called outside a corering worker.
+pub(crate) fn with<R>(f: impl FnOnce(&Worker) -> R) -> R {
+    try_with(f).expect(
+        "corering: this must be called on a corering worker thread (inside a server \
+         handler, Runtime::block_on, or a task spawned there)",
+    )
+}
+
+/// Runs `f` with the worker of this thread, if there is one.
+pub(crate) fn try_with<R>(f: impl FnOnce(&Worker) -> R) -> Option<R> {
+    let p = CURRENT.with(|c| c.get());
+    if p.is_null() {
+        None
+    } else {
+        // SAFETY: CURRENT is non-null only while `Worker::enter` keeps the
+        // worker alive on this thread's stack.
+        Some(f(unsafe { &*p }))
+    }
+}
+
+/// Sets the thread's current worker for the duration of `f`.
+pub(crate) fn enter<R>(w: &Worker, f: impl FnOnce() -> R) -> R {
+    struct Reset(*const Worker);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            CURRENT.with(|c| c.set(self.0));
+        }
+    }
+    let prev = CURRENT.with(|c| c.replace(w as *const Worker));
+    let _reset = Reset(prev);
+    f()
+}
+
+/// Queues task `id` on its worker, locally or through the remote queue.
+pub(crate) fn schedule(id: TaskId) {
+    let local = try_with(|w| {
+        if w.id == id.worker() {
+            w.exec.schedule(id);
+            true
+        } else {
+            false
+        }
+    });
+    if local != Some(true) {
+        remote::wake_remote(id);
+    }
+}
+
+/// Returns a dropped lease's buffer to its ring.
+pub(crate) fn release_lease(mem: &Rc<BufMem>, raw: RawLease) {
+    try_with(|w| {
+        if !Rc::ptr_eq(w.bufs.mem(), mem) {
+            // The lease outlived its worker (or moved to another runtime on
+            // this thread): the memory stays mapped until the Rc drops.
+            return;
+        }
+        w.bufs.recycle(raw.bid);
+        match w.io.try_borrow_mut() {
+            Ok(mut io) => {
+                let io = &mut *io;
+                io.conns
+                    .lease_returned(raw.conn, raw.gen, &mut io.sq, w.bufs.bgid());
+            }
+            Err(_) => w.deferred_leases.borrow_mut().push(raw),
+        }
+    });
+}
+
+/// Returns a lease that was taken apart for the send queue but not queued.
+pub(crate) fn release_lease_later(raw: RawLease) {
+    try_with(|w| {
+        w.bufs.recycle(raw.bid);
+        w.deferred_leases.borrow_mut().push(raw);
+    });
+}
+
+/// Spawns a task on the current worker.
+///
+/// The task runs on this thread only (it need not be `Send`). Returns a
+/// handle that resolves to the task's output.
+///
+/// # Panics
+/// When called outside a corering worker.
+///
+/// ```no_run
+/// # async fn f() {
+/// let h = corering::spawn_local(async { 1 + 1 });
+/// assert_eq!(h.await, 2);
+/// # }
+/// ```
+pub fn spawn_local<F>(fut: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+{
+    let (task, handle) = join::pair(fut);
+    with(|w| w.exec.spawn_boxed(Box::pin(task)));
+    handle
+}
+
+/// Index of the current worker within its runtime (0-based).
+///
+/// # Panics
+/// When called outside a corering worker.
+pub fn worker_index() -> usize {
+    with(|w| w.index)
+}
+
+/// Number of workers in the current runtime.
+///
+/// # Panics
+/// When called outside a corering worker.
+pub fn worker_count() -> usize {
+    with(|w| w.shared.remotes.len())
+}
+
+/// True once the server has begun shutting down; long-lived handlers (such
+/// as keep-alive loops) should finish their current exchange and return.
+///
+/// Returns false outside a worker.
+pub fn is_shutting_down() -> bool {
+    try_with(|w| w.phase.get() != Phase::Running).unwrap_or(false)
+}
+
+/// Resolves when the server begins shutting down.
+///
+/// # Panics
+/// When polled outside a corering worker.
+pub fn shutdown_requested() -> ShutdownRequested {
+    ShutdownRequested { _p: () }
+}
+
+/// Future returned by [`shutdown_requested`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless polled"]
+pub struct ShutdownRequested {
+    _p: (),
+}
+
+impl Future for ShutdownRequested {
+    type Output = ();
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        with(|w| {
+            if w.phase.get() != Phase::Running {
+                std::task::Poll::Ready(())
+            } else {
+                w.shutdown_waiters.borrow_mut().push(cx.waker().clone());
+                std::task::Poll::Pending
+            }
+        })
+    }
+}

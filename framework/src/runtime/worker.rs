@@ -1,0 +1,620 @@
+//! The worker loop: poll ready tasks, submit, reap completions in batches,
+//! dispatch each by its token.
+//!
+//! ```text
+//!  ┌─► run queued tasks (bounded batch)
+//!  │   return leases dropped during the batch
+//!  │   fire due timers, check shutdown phase
+//!  │   submit sends for dirty slots, re-arm starved receives, arm timeout
+//!  │   io_uring_enter (wait for ≥1 completion only if no task is ready)
+//!  │   reap completions in batches of 256 and dispatch by token
+//!  └── give accepted sockets their tasks
+//! ```
+
+use std::future::Future;
+use std::io;
+use std::os::fd::RawFd;
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use io_uring::{cqueue, opcode, types};
+
+use super::executor::Executor;
+use super::remote::{self, Msg, Remote};
+use super::task_id::{TaskId, TaskKind};
+use super::time::{ms_to_tick, now_tick};
+use super::timer::TimerWheel;
+use super::{Io, ListenerEntry, Phase, Shared, Sq, Worker, WorkerConfig};
+use crate::conn::{Connection, Conns, SockKind, Submit};
+use crate::uring::{is_transient, BufRing, Cqe, Op, Ring, Token};
+
+/// Where connection tasks live: a typed slab owned by the loop, so that
+/// accepting a connection allocates nothing once the slab is warm.
+pub(crate) trait ConnTasks {
+    /// Creates the task for a new connection.
+    fn spawn(&mut self, w: &Worker, conn: Connection);
+    /// Polls the task named by `id`.
+    fn poll(&mut self, w: &Worker, id: TaskId);
+    /// Number of live connection tasks.
+    fn live(&self) -> usize;
+    /// Drops every task (forced shutdown).
+    fn drop_all(&mut self, w: &Worker);
+}
+
+/// A worker with no connection handler (clients, `block_on`).
+pub(crate) struct NoConns;
+
+impl ConnTasks for NoConns {
+    fn spawn(&mut self, _w: &Worker, conn: Connection) {
+        drop(conn);
+    }
+    fn poll(&mut self, _w: &Worker, _id: TaskId) {}
+    fn live(&self) -> usize {
+        0
+    }
+    fn drop_all(&mut self, _w: &Worker) {}
+}
+
+const PAGE: usize = 64;
+
+/// Connection tasks of one handler type, in pages that never move.
+pub(crate) struct TypedTasks<H, F> {
+    handler: Arc<H>,
+    pages: Vec<Box<[Option<F>]>>,
+    free: Vec<u32>,
+    next: u32,
+    live: usize,
+}
+
+impl<H, F> TypedTasks<H, F>
+where
+    H: Fn(Connection) -> F,
+    F: Future<Output = ()>,
+{
+    pub fn new(handler: Arc<H>) -> Self {
+        TypedTasks {
+            handler,
+            pages: Vec::new(),
+            free: Vec::new(),
+            next: 0,
+            live: 0,
+        }
+    }
+
+    fn slot(&mut self, index: u32) -> &mut Option<F> {
+        &mut self.pages[index as usize / PAGE][index as usize % PAGE]
+    }
+}
+
+impl<H, F> ConnTasks for TypedTasks<H, F>
+where
+    H: Fn(Connection) -> F,
+    F: Future<Output = ()>,
+{
+    fn spawn(&mut self, w: &Worker, conn: Connection) {
+        let index = match self.free.pop() {
+            Some(i) => i,
+            None => {
+                let i = self.next;
+                self.next += 1;
+                if i as usize / PAGE >= self.pages.len() {
+                    self.pages.push((0..PAGE).map(|_| None).collect());
+                }
+                i
+            }
+        };
+        let fut = (self.handler)(conn);
+        *self.slot(index) = Some(fut);
+        self.live += 1;
+        w.exec.conn_started(index);
+    }
+
+    fn poll(&mut self, w: &Worker, id: TaskId) {
+        if !w.exec.conn_current(id) {
+            return;
+        }
+        let index = id.index();
+        let waker = id.waker();
+        let mut cx = Context::from_waker(&waker);
+        let slot = self.slot(index);
+        let Some(fut) = slot.as_mut() else {
+            return;
+        };
+        // SAFETY: pages are boxed slices that are never moved or resized; the
+        // future stays at this address until it is dropped in place below.
+        let fut = unsafe { Pin::new_unchecked(fut) };
+        if let Poll::Ready(()) = fut.poll(&mut cx) {
+            // Dropped in place; its Connection handle closes the socket.
+            *slot = None;
+            w.exec.conn_finished(index);
+            self.free.push(index);
+            self.live -= 1;
+        }
+    }
+
+    fn live(&self) -> usize {
+        self.live
+    }
+
+    fn drop_all(&mut self, w: &Worker) {
+        for index in 0..self.next {
+            if self.slot(index).take().is_some() {
+                w.exec.conn_finished(index);
+                self.free.push(index);
+                self.live -= 1;
+            }
+        }
+    }
+}
+
+/// How long the worker keeps running.
+pub(crate) enum RunUntil<'a> {
+    /// Serve until shutdown completes.
+    Shutdown,
+    /// Run until the predicate turns true (used by `block_on`).
+    Done(&'a dyn Fn() -> bool),
+}
+
+const TASK_BUDGET: usize = 256;
+const CQE_BATCH: usize = 256;
+
+impl Worker {
+    /// Creates the worker on the current thread: ring, buffer ring, slots.
+    pub fn new(
+        index: usize,
+        cfg: WorkerConfig,
+        shared: Arc<Shared>,
+        remote: Arc<Remote>,
+        listeners: Vec<(RawFd, SockKind)>,
+    ) -> io::Result<Worker> {
+        if let Some(cpu) = cfg.cpu {
+            pin_to_cpu(cpu)?;
+        }
+        let ring = Ring::new(cfg.ring_entries)?;
+        let mode = ring.mode();
+        let bufs = BufRing::new(&ring, cfg.buf_count, cfg.buf_size, 0)?;
+        let id = remote::register(remote.clone());
+        let conns = Conns::new(cfg.params, cfg.support.send_zc, cfg.pool_bytes);
+        let listeners = listeners
+            .into_iter()
+            .map(|(fd, kind)| ListenerEntry {
+                fd,
+                kind,
+                armed: false,
+                open: true,
+                cancel_sent: false,
+                retry_tick: 0,
+            })
+            .collect();
+        Ok(Worker {
+            id,
+            index,
+            io: std::cell::RefCell::new(Io {
+                sq: Sq { ring, inflight: 0 },
+                conns,
+                listeners,
+                accepted: Vec::new(),
+                efd_buf: Box::new(0),
+                efd_armed: false,
+                timer_ts: Box::new(types::Timespec::new()),
+                timer_seq: 0,
+                timer_armed: None,
+            }),
+            bufs,
+            exec: Executor::new(id),
+            timers: std::cell::RefCell::new(TimerWheel::new(now_tick())),
+            remote,
+            shared,
+            cfg,
+            mode,
+            phase: std::cell::Cell::new(Phase::Running),
+            shutdown_waiters: std::cell::RefCell::new(Vec::new()),
+            deferred_leases: std::cell::RefCell::new(Vec::new()),
+        })
+    }
+
+    /// Runs the loop; returns after shutdown (or when `until` is done).
+    pub fn run(&self, tasks: &mut dyn ConnTasks, until: RunUntil<'_>) {
+        super::enter(self, || {
+            self.arm_listeners();
+            let mut cqes = [Cqe::default(); CQE_BATCH];
+            let mut msgs = Vec::new();
+            loop {
+                self.run_tasks(tasks);
+                let now = now_tick();
+                self.timers.borrow_mut().advance(now);
+                match &until {
+                    RunUntil::Done(done) if done() => break,
+                    RunUntil::Shutdown if self.shutdown_step(tasks, now) => break,
+                    _ => {}
+                }
+                self.turn(&mut cqes, &mut msgs, tasks);
+            }
+            self.teardown(tasks);
+        });
+    }
+
+    fn run_tasks(&self, tasks: &mut dyn ConnTasks) {
+        for _ in 0..TASK_BUDGET {
+            let Some(id) = self.exec.pop() else { break };
+            match id.kind() {
+                TaskKind::Conn => tasks.poll(self, id),
+                TaskKind::Boxed => self.exec.poll_boxed(id),
+            }
+        }
+        self.return_deferred_leases();
+    }
+
+    fn return_deferred_leases(&self) {
+        let mut io = self.io.borrow_mut();
+        let io = &mut *io;
+        let mut list = std::mem::take(&mut *self.deferred_leases.borrow_mut());
+        io.conns.take_lease_returns(&mut list);
+        for raw in list.drain(..) {
+            // Leases in `lease_returns` come from the send queue and still
+            // own their buffer; deferred ones were recycled already.
+            io.conns
+                .lease_returned(raw.conn, raw.gen, &mut io.sq, self.bufs.bgid());
+        }
+        // Hand the (now empty) vector back to keep its capacity.
+        io.conns.take_lease_returns(&mut list);
+        debug_assert!(list.is_empty());
+        *self.deferred_leases.borrow_mut() = list;
+    }
+
+    /// One submit-and-reap round.
+    fn turn(&self, cqes: &mut [Cqe], msgs: &mut Vec<Msg>, tasks: &mut dyn ConnTasks) {
+        {
+            let mut io = self.io.borrow_mut();
+            let io = &mut *io;
+            io.conns.flush_dirty(&mut io.sq);
+            io.conns.rearm_starved(&mut io.sq, &self.bufs);
+            if !io.efd_armed {
+                let e = opcode::Read::new(
+                    types::Fd(self.remote.fd()),
+                    (&mut *io.efd_buf as *mut u64).cast(),
+                    8,
+                )
+                .build()
+                .user_data(Token::new(Op::Remote, 0, 0).encode());
+                // SAFETY: efd_buf is boxed and lives as long as the ring.
+                unsafe { io.sq.submit(e) };
+                io.efd_armed = true;
+            }
+            if self.phase.get() == Phase::Running {
+                self.arm_listeners_io(io);
+            }
+            self.arm_timer(io);
+            let wait = self.exec.is_idle() && self.deferred_leases.borrow().is_empty();
+            if let Err(e) = io.sq.ring.enter(wait as u32) {
+                if !is_transient(&e) {
+                    panic!("corering: io_uring_enter failed: {e}");
+                }
+            }
+        }
+        loop {
+            let n = self.io.borrow_mut().sq.ring.reap(cqes);
+            for c in &cqes[..n] {
+                self.dispatch(*c, msgs);
+            }
+            if n < cqes.len() {
+                break;
+            }
+        }
+        if !msgs.is_empty() {
+            self.handle_msgs(msgs);
+        }
+        let accepted = std::mem::take(&mut self.io.borrow_mut().accepted);
+        let mut accepted = accepted;
+        for (fd, kind) in accepted.drain(..) {
+            self.serve_socket(fd, kind, tasks);
+        }
+        let mut io = self.io.borrow_mut();
+        if io.accepted.is_empty() {
+            io.accepted = accepted;
+        }
+    }
+
+    fn arm_timer(&self, io: &mut Io) {
+        let next = {
+            let t = self.timers.borrow().next_tick();
+            match self.phase.get() {
+                Phase::Running => t,
+                Phase::Draining(d) | Phase::Forced(d) => Some(t.map_or(d, |t| t.min(d))),
+            }
+        };
+        let Some(next) = next else { return };
+        if io.timer_armed.is_some_and(|armed| armed <= next) {
+            return;
+        }
+        io.timer_seq = io.timer_seq.wrapping_add(1);
+        *io.timer_ts = super::time::tick_timespec(next);
+        let e = opcode::Timeout::new(&*io.timer_ts)
+            .flags(types::TimeoutFlags::ABS)
+            .build()
+            .user_data(Token::new(Op::Timer, 0, io.timer_seq).encode());
+        // SAFETY: the kernel copies the timespec when the timeout is
+        // prepared; the boxed value stays valid until then anyway.
+        unsafe { io.sq.submit(e) };
+        io.timer_armed = Some(next);
+    }
+
+    fn dispatch(&self, c: Cqe, msgs: &mut Vec<Msg>) {
+        let t = Token::decode(c.user_data);
+        let mut io = self.io.borrow_mut();
+        let io = &mut *io;
+        if !cqueue::more(c.flags) {
+            io.sq.inflight -= 1;
+        }
+        match t.op {
+            Op::Ignore | Op::AcceptCancel => {}
+            Op::Recv => io
+                .conns
+                .on_recv(t, c.result, c.flags, &mut io.sq, &self.bufs),
+            Op::Send => io.conns.on_send(t, c.result, c.flags, &mut io.sq),
+            Op::Close => io.conns.on_close(t, &self.bufs),
+            Op::Shutdown => io.conns.on_shutdown(t, c.result, &mut io.sq),
+            Op::Connect => io.conns.on_connect(t, c.result, &mut io.sq),
+            Op::Accept => self.on_accept(io, t.index, c.result, c.flags),
+            Op::Timer => {
+                if crate::uring::same_gen(t.gen, io.timer_seq) {
+                    io.timer_armed = None;
+                }
+            }
+            Op::Remote => {
+                io.efd_armed = false;
+                self.remote.take(msgs);
+            }
+        }
+    }
+
+    fn on_accept(&self, io: &mut Io, index: u32, res: i32, flags: u32) {
+        let Some(l) = io.listeners.get_mut(index as usize) else {
+            if res >= 0 {
+                // SAFETY: a socket we were handed and will not use.
+                unsafe { libc::close(res) };
+            }
+            return;
+        };
+        if !cqueue::more(flags) {
+            l.armed = false;
+        }
+        if res >= 0 {
+            io.accepted.push((res, l.kind));
+        } else if matches!(-res, libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM) {
+            // Out of descriptors or memory: back off 100 ms before retrying;
+            // a timer (with a waker that polls nothing) wakes the loop then.
+            l.retry_tick = now_tick() + ms_to_tick(100);
+            let nobody = TaskId::new(self.id, TaskKind::Conn, 0, super::task_id::MAX_INDEX);
+            self.timers.borrow_mut().insert(l.retry_tick, nobody.waker());
+        }
+        if !l.armed && self.phase.get() == Phase::Running {
+            self.arm_listeners_io(io);
+        } else if !l.armed && l.open {
+            close_listener(l);
+        }
+    }
+
+    fn arm_listeners(&self) {
+        let mut io = self.io.borrow_mut();
+        self.arm_listeners_io(&mut io);
+    }
+
+    fn arm_listeners_io(&self, io: &mut Io) {
+        let now = now_tick();
+        for (i, l) in io.listeners.iter_mut().enumerate() {
+            if l.open && !l.armed && l.retry_tick <= now {
+                let e = opcode::AcceptMulti::new(types::Fd(l.fd))
+                    .flags(libc::SOCK_CLOEXEC)
+                    .build()
+                    .user_data(Token::new(Op::Accept, i as u32, 0).encode());
+                // SAFETY: multishot accept without an address references no
+                // memory.
+                unsafe { io.sq.submit(e) };
+                l.armed = true;
+            }
+        }
+    }
+
+    /// Gives an accepted (or handed-over) socket its slot and task.
+    fn serve_socket(&self, fd: RawFd, kind: SockKind, tasks: &mut dyn ConnTasks) {
+        if self.phase.get() != Phase::Running {
+            // SAFETY: a socket we own and will not serve.
+            unsafe { libc::close(fd) };
+            return;
+        }
+        if kind == SockKind::Tcp {
+            crate::net::tune_accepted(fd, self.cfg.nodelay, self.cfg.keepalive);
+        }
+        let (idx, gen) = {
+            let mut io = self.io.borrow_mut();
+            let io = &mut *io;
+            let (idx, gen) = io.conns.open(fd, kind);
+            io.conns.sync_recv(idx, &mut io.sq, self.bufs.bgid());
+            (idx, gen)
+        };
+        tasks.spawn(self, Connection::from_slot(self.id, idx, gen, fd, kind));
+    }
+
+    fn handle_msgs(&self, msgs: &mut Vec<Msg>) {
+        for m in msgs.drain(..) {
+            match m {
+                Msg::Wake(id) => self.exec.schedule(id),
+                Msg::Conn(fd, kind) => self.io.borrow_mut().accepted.push((fd, kind)),
+                Msg::Run(f) => f(),
+                Msg::Shutdown => self.begin_shutdown(),
+                Msg::ForceShutdown => {
+                    self.begin_shutdown();
+                    self.phase.set(Phase::Draining(0));
+                }
+            }
+        }
+    }
+
+    /// Stops accepting and starts the grace period.
+    pub(crate) fn begin_shutdown(&self) {
+        if self.phase.get() != Phase::Running {
+            return;
+        }
+        let deadline = now_tick() + ms_to_tick(self.cfg.shutdown_timeout.as_millis() as u64);
+        self.phase.set(Phase::Draining(deadline));
+        let mut guard = self.io.borrow_mut();
+        let io = &mut *guard;
+        for (i, l) in io.listeners.iter_mut().enumerate() {
+            if l.armed && !l.cancel_sent {
+                let target = Token::new(Op::Accept, i as u32, 0).encode();
+                let e = opcode::AsyncCancel::new(target)
+                    .build()
+                    .user_data(Token::new(Op::AcceptCancel, i as u32, 0).encode());
+                // SAFETY: a cancel references no memory.
+                unsafe { io.sq.submit(e) };
+                l.cancel_sent = true;
+            } else if !l.armed && l.open {
+                close_listener(l);
+            }
+        }
+        drop(guard);
+        for w in self.shutdown_waiters.borrow_mut().drain(..) {
+            w.wake();
+        }
+    }
+
+    /// Advances shutdown; returns true when the worker may exit.
+    fn shutdown_step(&self, tasks: &mut dyn ConnTasks, now: u64) -> bool {
+        if self.phase.get() == Phase::Running
+            && self.shared.shutting_down.load(Ordering::Acquire)
+        {
+            self.begin_shutdown();
+        }
+        match self.phase.get() {
+            Phase::Running => false,
+            Phase::Draining(deadline) => {
+                if tasks.live() == 0 && self.listeners_closed() {
+                    return true;
+                }
+                if now >= deadline {
+                    // Grace period over: make every socket return EOF/errors so
+                    // handlers finish, and give them a moment to do so.
+                    self.io.borrow_mut().conns.abort_all();
+                    self.phase.set(Phase::Forced(now + ms_to_tick(1000)));
+                }
+                false
+            }
+            Phase::Forced(deadline) => {
+                if tasks.live() == 0 && self.listeners_closed() {
+                    return true;
+                }
+                if now >= deadline {
+                    tasks.drop_all(self);
+                    return true;
+                }
+                false
+            }
+        }
+    }
+
+    fn listeners_closed(&self) -> bool {
+        self.io.borrow().listeners.iter().all(|l| !l.open)
+    }
+
+    /// Drops all tasks, closes everything and waits until the kernel holds
+    /// no operation of ours, so no memory or socket outlives the worker.
+    fn teardown(&self, tasks: &mut dyn ConnTasks) {
+        // Dropping tasks drops their Connection handles: each slot then
+        // flushes what is queued, cancels its receive and closes.
+        tasks.drop_all(self);
+        self.exec.drop_boxed();
+        self.return_deferred_leases();
+        let start = now_tick();
+        let tick = Box::new(types::Timespec::new().nsec(50_000_000));
+        let mut cqes = [Cqe::default(); CQE_BATCH];
+        let mut msgs = Vec::new();
+        let mut last_cancel = None;
+        loop {
+            {
+                let mut io = self.io.borrow_mut();
+                let io = &mut *io;
+                io.conns.flush_dirty(&mut io.sq);
+                if io.sq.inflight == 0 {
+                    break;
+                }
+                let housekeeping = io.efd_armed as usize + io.timer_armed.is_some() as usize;
+                let settled = io.conns.live() == 0 && io.sq.inflight <= housekeeping;
+                let late = now_tick() > start + ms_to_tick(500);
+                let due = last_cancel.is_none_or(|t| now_tick() > t + ms_to_tick(100));
+                if (settled || late) && due {
+                    if late {
+                        io.conns.abort_all();
+                    }
+                    let e = opcode::AsyncCancel2::new(types::CancelBuilder::any())
+                        .build()
+                        .user_data(Token::new(Op::Ignore, 0, 0).encode());
+                    // SAFETY: a cancel references no memory.
+                    unsafe { io.sq.submit(e) };
+                    last_cancel = Some(now_tick());
+                } else {
+                    // Bound the wait so the deadlines above are checked.
+                    let e = opcode::Timeout::new(&*tick)
+                        .build()
+                        .user_data(Token::new(Op::Ignore, 0, 0).encode());
+                    // SAFETY: `tick` outlives the loop; the kernel copies it.
+                    unsafe { io.sq.submit(e) };
+                }
+                if let Err(e) = io.sq.ring.enter(1) {
+                    if !is_transient(&e) {
+                        break;
+                    }
+                }
+            }
+            loop {
+                let n = self.io.borrow_mut().sq.ring.reap(&mut cqes);
+                for c in &cqes[..n] {
+                    self.dispatch(*c, &mut msgs);
+                }
+                if n < cqes.len() {
+                    break;
+                }
+            }
+            // Late messages are dropped; sockets among them are closed.
+            for m in msgs.drain(..) {
+                if let Msg::Conn(fd, _) = m {
+                    // SAFETY: a socket handed to us that we will not serve.
+                    unsafe { libc::close(fd) };
+                }
+            }
+            self.return_deferred_leases();
+        }
+        {
+            let mut io = self.io.borrow_mut();
+            let io = &mut *io;
+            io.conns.close_all_now(&self.bufs);
+            for l in io.listeners.iter_mut().filter(|l| l.open) {
+                close_listener(l);
+            }
+        }
+        remote::unregister(self.id);
+    }
+}
+fn close_listener(l: &mut ListenerEntry) {
+    // SAFETY: the worker owns this descriptor; no accept is armed on it.
+    unsafe { libc::close(l.fd) };
+    l.open = false;
+}
+
+/// Pins the calling thread to one CPU.
+fn pin_to_cpu(cpu: usize) -> io::Result<()> {
+    // SAFETY: cpu_set_t is a plain bit set; CPU_SET writes inside it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+            return Err(crate::error::context(
+                &format!("pinning worker to CPU {cpu}"),
+                io::Error::last_os_error(),
+            ));
+        }
+    }
+    Ok(())
+}

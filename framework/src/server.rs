@@ -1,0 +1,594 @@
+//! `Server`: the builder that binds listeners and starts one pinned worker
+//! per CPU, and `RunningServer`, the handle to stop and join them.
+
+use std::future::Future;
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::conn::{Address, Connection, IoParams};
+use crate::net::{self, AcceptMode, Acceptor, BindAddr, Bound, ListenOpts};
+use crate::runtime::{Msg, Remote, Shared, TypedTasks, Worker, WorkerConfig};
+use crate::uring::{probe_kernel, RingMode};
+
+/// Configures and starts a server.
+///
+/// ```no_run
+/// use corering::Server;
+/// fn main() -> std::io::Result<()> {
+///     Server::builder()
+///         .bind("127.0.0.1:7000")
+///         .workers(2)
+///         .build()?
+///         .serve(|mut conn| async move {
+///             while let Ok(Some(buf)) = conn.read().await {
+///                 if conn.write_all(&buf).await.is_err() {
+///                     break;
+///                 }
+///             }
+///         })
+/// }
+/// ```
+pub struct Server {
+    cfg: WorkerConfig,
+    workers: usize,
+    cpus: Vec<usize>,
+    pin: bool,
+    mode: AcceptMode,
+    bound: Vec<Bound>,
+}
+
+/// Builder for [`Server`]; every setting has a sane default.
+#[derive(Debug)]
+pub struct ServerBuilder {
+    binds: Vec<BindAddr>,
+    bind_err: Option<io::Error>,
+    workers: usize,
+    pin: bool,
+    mode: AcceptMode,
+    opts: ListenOpts,
+    keepalive: Option<Duration>,
+    ring_entries: u32,
+    buf_count: u16,
+    buf_size: u32,
+    params: IoParams,
+    pool_bytes: usize,
+    shutdown_timeout: Duration,
+}
+
+impl Server {
+    /// A builder with defaults: all allowed CPUs, `ReusePort`, TCP_NODELAY
+    /// and SO_REUSEADDR on, backlog 1024, 2048 receive buffers of 8 KiB per
+    /// worker, 32 leases per connection, 1 MiB write buffer per connection,
+    /// 10 s shutdown grace period.
+    pub fn builder() -> ServerBuilder {
+        ServerBuilder {
+            binds: Vec::new(),
+            bind_err: None,
+            workers: 0,
+            pin: true,
+            mode: AcceptMode::ReusePort,
+            opts: ListenOpts {
+                reuseaddr: true,
+                backlog: 1024,
+                defer_accept: None,
+                nodelay: true,
+            },
+            keepalive: None,
+            ring_entries: 1024,
+            buf_count: 2048,
+            buf_size: 8192,
+            params: IoParams {
+                max_leases: 32,
+                write_limit: 1 << 20,
+                zc_threshold: Some(64 << 10),
+            },
+            pool_bytes: 16 << 20,
+            shutdown_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl ServerBuilder {
+    /// Listens on a TCP address (`"127.0.0.1:8080"`, `"[::1]:8080"`, a
+    /// `SocketAddr`, ...). May be called several times.
+    pub fn bind(mut self, addr: impl ToSocketAddrs) -> Self {
+        match addr.to_socket_addrs().map(|mut a| a.next()) {
+            Ok(Some(a)) => self.binds.push(BindAddr::Tcp(a)),
+            Ok(None) => {
+                self.bind_err.get_or_insert(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "bind address resolved to nothing",
+                ));
+            }
+            Err(e) => {
+                self.bind_err.get_or_insert(io::Error::new(
+                    e.kind(),
+                    format!("invalid bind address: {e}"),
+                ));
+            }
+        }
+        self
+    }
+
+    /// Listens on a Unix domain socket at `path`. A stale socket file left
+    /// by a dead server is replaced; the file is removed at shutdown.
+    pub fn bind_unix(mut self, path: impl Into<PathBuf>) -> Self {
+        self.binds.push(BindAddr::Unix(path.into()));
+        self
+    }
+
+    /// Number of workers (0 = one per CPU this process may run on).
+    pub fn workers(mut self, n: usize) -> Self {
+        self.workers = n;
+        self
+    }
+
+    /// Pin each worker to its own CPU (default on).
+    pub fn pin_workers(mut self, on: bool) -> Self {
+        self.pin = on;
+        self
+    }
+
+    /// How accepted connections reach workers (default `ReusePort`).
+    pub fn accept_mode(mut self, mode: AcceptMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// TCP_NODELAY on accepted connections (default on).
+    pub fn nodelay(mut self, on: bool) -> Self {
+        self.opts.nodelay = on;
+        self
+    }
+
+    /// SO_REUSEADDR on listening sockets (default on).
+    pub fn reuseaddr(mut self, on: bool) -> Self {
+        self.opts.reuseaddr = on;
+        self
+    }
+
+    /// Listen backlog (default 1024; the kernel caps it at somaxconn).
+    pub fn backlog(mut self, n: u32) -> Self {
+        self.opts.backlog = n.min(i32::MAX as u32) as i32;
+        self
+    }
+
+    /// SO_KEEPALIVE on accepted connections, probing after `idle` (off by
+    /// default).
+    pub fn keepalive(mut self, idle: impl Into<Option<Duration>>) -> Self {
+        self.keepalive = idle.into();
+        self
+    }
+
+    /// TCP_DEFER_ACCEPT: wake the server only once data arrives, waiting at
+    /// most `wait` (off by default).
+    pub fn defer_accept(mut self, wait: impl Into<Option<Duration>>) -> Self {
+        self.opts.defer_accept = wait.into();
+        self
+    }
+
+    /// Receive buffers per worker (`count`, a power of two up to 32768) and
+    /// their size in bytes.
+    pub fn recv_buffers(mut self, count: u16, size: u32) -> Self {
+        self.buf_count = count;
+        self.buf_size = size;
+        self
+    }
+
+    /// Received buffers a connection may hold (queued plus leased) before
+    /// its receive is paused (default 32).
+    pub fn max_leases(mut self, n: u32) -> Self {
+        self.params.max_leases = n;
+        self
+    }
+
+    /// Bytes a connection may queue for sending before writes wait
+    /// (default 1 MiB).
+    pub fn write_buffer_limit(mut self, bytes: usize) -> Self {
+        self.params.write_limit = bytes;
+        self
+    }
+
+    /// Sends of at least this many bytes use zero-copy `sendmsg_zc` where the
+    /// kernel supports it (default 64 KiB; `None` disables).
+    pub fn zero_copy_threshold(mut self, bytes: impl Into<Option<usize>>) -> Self {
+        self.params.zc_threshold = bytes.into();
+        self
+    }
+
+    /// Submission queue entries per worker ring (default 1024).
+    pub fn ring_entries(mut self, n: u32) -> Self {
+        self.ring_entries = n;
+        self
+    }
+
+    /// How long shutdown waits for connections to finish before closing
+    /// them (default 10 s).
+    pub fn shutdown_timeout(mut self, d: Duration) -> Self {
+        self.shutdown_timeout = d;
+        self
+    }
+
+    fn validate(&self) -> io::Result<()> {
+        let bad = |m: String| Err(io::Error::new(io::ErrorKind::InvalidInput, m));
+        if !self.buf_count.is_power_of_two() || self.buf_count > 32768 {
+            return bad(format!(
+                "recv_buffers count must be a power of two up to 32768, got {}",
+                self.buf_count
+            ));
+        }
+        if self.buf_size < 512 {
+            return bad(format!("recv_buffers size must be at least 512, got {}", self.buf_size));
+        }
+        if self.params.max_leases < 2 {
+            return bad("max_leases must be at least 2".into());
+        }
+        if self.params.write_limit == 0 {
+            return bad("write_buffer_limit must be positive".into());
+        }
+        if !self.ring_entries.is_power_of_two() || !(8..=32768).contains(&self.ring_entries) {
+            return bad(format!(
+                "ring_entries must be a power of two between 8 and 32768, got {}",
+                self.ring_entries
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks io_uring, binds every address and returns the server, ready
+    /// to start. Errors say what to do (address in use, io_uring blocked).
+    pub fn build(mut self) -> io::Result<Server> {
+        if let Some(e) = self.bind_err.take() {
+            return Err(e);
+        }
+        self.validate()?;
+        let support = probe_kernel()?;
+        let cpus = allowed_cpus();
+        let workers = if self.workers == 0 {
+            cpus.len().max(1)
+        } else {
+            self.workers
+        };
+        let mut bound = Vec::new();
+        for b in &self.binds {
+            bound.push(net::bind(b, self.mode, workers, &self.opts)?);
+        }
+        Ok(Server {
+            cfg: WorkerConfig {
+                ring_entries: self.ring_entries,
+                buf_count: self.buf_count,
+                buf_size: self.buf_size,
+                params: self.params,
+                pool_bytes: self.pool_bytes,
+                shutdown_timeout: self.shutdown_timeout,
+                cpu: None,
+                support,
+                nodelay: self.opts.nodelay,
+                keepalive: self.keepalive,
+            },
+            workers,
+            cpus,
+            pin: self.pin,
+            mode: self.mode,
+            bound,
+        })
+    }
+}
+
+/// CPUs this process may run on, in order.
+fn allowed_cpus() -> Vec<usize> {
+    // SAFETY: sched_getaffinity fills the cpu_set_t we pass.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+            return vec![0];
+        }
+        (0..libc::CPU_SETSIZE as usize)
+            .filter(|&c| libc::CPU_ISSET(c, &set))
+            .collect()
+    }
+}
+
+impl Server {
+    /// Addresses the server listens on (with real ports for port 0).
+    pub fn local_addrs(&self) -> Vec<Address> {
+        self.bound.iter().map(|b| b.addr.clone()).collect()
+    }
+
+    /// Starts the workers in the background; each new connection runs
+    /// `handler(conn)` as a task on the worker that accepted it.
+    pub fn start<H, F>(self, handler: H) -> io::Result<RunningServer>
+    where
+        H: Fn(Connection) -> F + Send + Sync + 'static,
+        F: Future<Output = ()> + 'static,
+    {
+        let handler = Arc::new(handler);
+        let n = self.workers;
+        let remotes: Vec<Arc<Remote>> = (0..n).map(|_| Remote::new()).collect::<io::Result<_>>()?;
+        let shared = Arc::new(Shared {
+            remotes: remotes.clone(),
+            shutting_down: std::sync::atomic::AtomicBool::new(false),
+            acceptor: std::sync::OnceLock::new(),
+        });
+        let addrs = self.local_addrs();
+        let unix_paths: Vec<PathBuf> = self.bound.iter().filter_map(|b| b.unix_path.clone()).collect();
+
+        // Distribute listening sockets.
+        let mut per_worker: Vec<Vec<_>> = (0..n).map(|_| Vec::new()).collect();
+        let mut for_acceptor = Vec::new();
+        for b in self.bound {
+            let kind = b.kind;
+            match self.mode {
+                AcceptMode::Acceptor => {
+                    for fd in b.fds {
+                        for_acceptor.push((fd, kind));
+                    }
+                }
+                AcceptMode::ReusePort => {
+                    for (i, fd) in b.fds.into_iter().enumerate() {
+                        per_worker[i % n].push((fd, kind));
+                    }
+                }
+            }
+        }
+
+        let (tx, rx) = std::sync::mpsc::channel::<io::Result<RingMode>>();
+        let mut threads = Vec::with_capacity(n);
+        for (i, listeners) in per_worker.into_iter().enumerate() {
+            let mut cfg = self.cfg.clone();
+            if self.pin {
+                cfg.cpu = Some(self.cpus[i % self.cpus.len()]);
+            }
+            let shared = shared.clone();
+            let remote = remotes[i].clone();
+            let handler = handler.clone();
+            let tx = tx.clone();
+            let raw: Vec<_> = listeners
+                .into_iter()
+                .map(|(fd, k)| (std::os::fd::IntoRawFd::into_raw_fd(fd), k))
+                .collect();
+            let t = std::thread::Builder::new()
+                .name(format!("corering-w{i}"))
+                .spawn(move || {
+                    let w = match Worker::new(i, cfg, shared, remote, raw.clone()) {
+                        Ok(w) => w,
+                        Err(e) => {
+                            for (fd, _) in raw {
+                                // SAFETY: the worker owned these and failed.
+                                unsafe { libc::close(fd) };
+                            }
+                            let _ = tx.send(Err(e));
+                            return;
+                        }
+                    };
+                    let _ = tx.send(Ok(w.mode));
+                    drop(tx);
+                    let mut tasks = TypedTasks::new(handler);
+                    w.run(&mut tasks, crate::runtime::RunUntil::Shutdown);
+                })?;
+            threads.push(t);
+        }
+        drop(tx);
+        let mut mode = RingMode::Plain;
+        let mut first_err = None;
+        for _ in 0..n {
+            match rx.recv() {
+                Ok(Ok(m)) => mode = m,
+                Ok(Err(e)) => {
+                    first_err.get_or_insert(e);
+                }
+                Err(_) => {
+                    first_err.get_or_insert(io::Error::other("a worker died during startup"));
+                }
+            }
+        }
+        let acceptor = if first_err.is_none() && !for_acceptor.is_empty() {
+            match Acceptor::spawn(for_acceptor, remotes.clone()) {
+                Ok(a) => {
+                    let _ = shared.acceptor.set(a.remote());
+                    Some(a)
+                }
+                Err(e) => {
+                    first_err = Some(e);
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let running = RunningServer {
+            shared,
+            threads,
+            acceptor,
+            addrs,
+            unix_paths,
+            mode,
+            workers: n,
+            accept_mode: self.mode,
+            pinned: self.pin,
+        };
+        if let Some(e) = first_err {
+            drop(running);
+            return Err(e);
+        }
+        Ok(running)
+    }
+
+    /// Starts the server, prints one line saying where it listens, and runs
+    /// until SIGINT or SIGTERM; then shuts down gracefully and returns.
+    pub fn serve<H, F>(self, handler: H) -> io::Result<()>
+    where
+        H: Fn(Connection) -> F + Send + Sync + 'static,
+        F: Future<Output = ()> + 'static,
+    {
+        let running = self.start(handler)?;
+        println!("corering: {}", running.summary());
+        running.run_until_signal()
+    }
+}
+
+/// A started server: its addresses, and the way to stop it.
+///
+/// Dropping it shuts the server down and waits for the workers.
+pub struct RunningServer {
+    shared: Arc<Shared>,
+    threads: Vec<JoinHandle<()>>,
+    acceptor: Option<Acceptor>,
+    addrs: Vec<Address>,
+    unix_paths: Vec<PathBuf>,
+    mode: RingMode,
+    workers: usize,
+    accept_mode: AcceptMode,
+    pinned: bool,
+}
+
+/// Stops a running server from anywhere (any thread, any worker).
+#[derive(Clone)]
+pub struct ShutdownHandle {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for ShutdownHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShutdownHandle").finish()
+    }
+}
+
+impl ShutdownHandle {
+    /// Begins graceful shutdown: stop accepting, let connections finish
+    /// until the shutdown timeout, then close the rest.
+    pub fn shutdown(&self) {
+        if !self.shared.shutting_down.swap(true, Ordering::AcqRel) {
+            if let Some(a) = self.shared.acceptor.get() {
+                a.send(Msg::Shutdown);
+            }
+            for r in &self.shared.remotes {
+                r.send(Msg::Shutdown);
+            }
+        }
+    }
+
+    /// Ends the grace period now: connections still open are closed.
+    pub fn force(&self) {
+        self.shared.shutting_down.store(true, Ordering::Release);
+        for r in &self.shared.remotes {
+            r.send(Msg::ForceShutdown);
+        }
+    }
+}
+
+impl RunningServer {
+    /// Addresses the server listens on.
+    pub fn local_addrs(&self) -> &[Address] {
+        &self.addrs
+    }
+
+    /// The first TCP address, for tests and examples.
+    pub fn tcp_addr(&self) -> Option<SocketAddr> {
+        self.addrs.iter().find_map(|a| match a {
+            Address::Tcp(s) => Some(*s),
+            Address::Unix(_) => None,
+        })
+    }
+
+    /// Which io_uring task-run mode the workers use.
+    pub fn ring_mode(&self) -> RingMode {
+        self.mode
+    }
+
+    /// Number of workers.
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
+
+    /// One line for logs: addresses, workers, accept mode, ring flags.
+    pub fn summary(&self) -> String {
+        let addrs: Vec<String> = self.addrs.iter().map(|a| a.to_string()).collect();
+        format!(
+            "listening on {} with {} worker{}{} ({} accept), io_uring {}",
+            addrs.join(", "),
+            self.workers,
+            if self.workers == 1 { "" } else { "s" },
+            if self.pinned { " pinned" } else { "" },
+            match self.accept_mode {
+                AcceptMode::ReusePort => "SO_REUSEPORT",
+                AcceptMode::Acceptor => "acceptor-thread",
+            },
+            self.mode
+        )
+    }
+
+    /// A handle that stops the server.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Begins graceful shutdown and waits for it to finish.
+    pub fn shutdown(self) -> io::Result<()> {
+        self.shutdown_handle().shutdown();
+        self.wait()
+    }
+
+    /// Waits for the workers to exit (after someone triggered shutdown).
+    pub fn wait(mut self) -> io::Result<()> {
+        self.join_all()
+    }
+
+    /// Runs until SIGINT/SIGTERM (a second signal skips the grace period),
+    /// then shuts down and returns.
+    pub fn run_until_signal(self) -> io::Result<()> {
+        crate::signal::install()?;
+        let seen = crate::signal::count();
+        let handle = self.shutdown_handle();
+        let mut forced = false;
+        loop {
+            if self.threads.iter().all(|t| t.is_finished()) {
+                break;
+            }
+            crate::signal::wait(100);
+            let n = crate::signal::count() - seen;
+            if n >= 1 {
+                handle.shutdown();
+            }
+            if n >= 2 && !forced {
+                handle.force();
+                forced = true;
+            }
+        }
+        self.wait()
+    }
+
+    fn join_all(&mut self) -> io::Result<()> {
+        let mut panicked = false;
+        for t in self.threads.drain(..) {
+            panicked |= t.join().is_err();
+        }
+        if let Some(a) = self.acceptor.take() {
+            a.stop();
+            a.join();
+        }
+        for p in self.unix_paths.drain(..) {
+            let _ = std::fs::remove_file(p);
+        }
+        if panicked {
+            return Err(io::Error::other("a corering worker panicked"));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        if !self.threads.is_empty() {
+            self.shutdown_handle().shutdown();
+            let _ = self.join_all();
+        }
+    }
+}

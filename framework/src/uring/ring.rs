@@ -1,0 +1,152 @@
+//! One io_uring per worker, created with the cheapest completion mode the
+//! kernel accepts.
+
+use std::fmt;
+use std::io;
+
+use io_uring::{squeue, IoUring};
+
+use crate::error;
+
+/// Which task-running mode the worker's ring was created with.
+///
+/// corering tries `SINGLE_ISSUER | DEFER_TASKRUN` first (completions are
+/// produced only when the worker asks for them, so no inter-processor
+/// interrupts), then `COOP_TASKRUN`, then a plain ring.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum RingMode {
+    /// `IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN` (Linux 6.1+).
+    DeferTaskrun,
+    /// `IORING_SETUP_COOP_TASKRUN` (Linux 5.19+).
+    CoopTaskrun,
+    /// No task-run flags.
+    Plain,
+}
+
+impl fmt::Display for RingMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RingMode::DeferTaskrun => "SINGLE_ISSUER|DEFER_TASKRUN",
+            RingMode::CoopTaskrun => "COOP_TASKRUN",
+            RingMode::Plain => "plain",
+        })
+    }
+}
+
+/// A worker's ring: the io_uring plus the mode it runs in.
+pub(crate) struct Ring {
+    uring: IoUring,
+    mode: RingMode,
+}
+
+impl Ring {
+    /// Creates a ring with `entries` submission slots and a completion queue
+    /// four times as large (multishot operations post many completions).
+    pub fn new(entries: u32) -> io::Result<Ring> {
+        let attempts = [RingMode::DeferTaskrun, RingMode::CoopTaskrun, RingMode::Plain];
+        let mut last_err = None;
+        for mode in attempts {
+            let mut b = IoUring::builder();
+            b.setup_cqsize(entries * 4).setup_submit_all();
+            match mode {
+                RingMode::DeferTaskrun => {
+                    b.setup_single_issuer().setup_defer_taskrun();
+                }
+                RingMode::CoopTaskrun => {
+                    b.setup_coop_taskrun().setup_taskrun_flag();
+                }
+                RingMode::Plain => {}
+            }
+            match b.build(entries) {
+                Ok(uring) => return Ok(Ring { uring, mode }),
+                // EINVAL means "flag unknown to this kernel": try the next mode.
+                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => last_err = Some(e),
+                Err(e) => return Err(error::ring_setup(e)),
+            }
+        }
+        Err(error::ring_setup(last_err.expect("at least one attempt")))
+    }
+
+    /// The task-running mode in use.
+    pub fn mode(&self) -> RingMode {
+        self.mode
+    }
+
+    /// The underlying ring, for registration calls.
+    pub fn uring(&self) -> &IoUring {
+        &self.uring
+    }
+
+    /// Queues one submission, flushing the queue to the kernel first if it is
+    /// full.
+    ///
+    /// # Safety
+    /// Every pointer inside `entry` must stay valid until its completion.
+    pub unsafe fn push(&mut self, entry: &squeue::Entry) {
+        loop {
+            // SAFETY: the caller guarantees the entry's buffers outlive the op.
+            if unsafe { self.uring.submission().push(entry) }.is_ok() {
+                return;
+            }
+            // Queue full: hand what we have to the kernel and retry.
+            if let Err(e) = self.enter(0) {
+                if !is_transient(&e) {
+                    panic!("io_uring_enter failed while flushing a full queue: {e}");
+                }
+            }
+        }
+    }
+
+    /// Submits queued entries and runs completion work; with `wait` > 0 blocks
+    /// until at least that many completions are ready.
+    pub fn enter(&mut self, wait: u32) -> io::Result<usize> {
+        let to_submit = self.uring.submission().len() as u32;
+        let flags = io_uring::EnterFlags::GETEVENTS.bits();
+        // SAFETY: no extra argument is passed; queued entries were pushed with
+        // the validity guarantees `push` requires.
+        unsafe {
+            self.uring
+                .submitter()
+                .enter::<libc::sigset_t>(to_submit, wait, flags, None)
+        }
+    }
+
+    /// Moves up to `out.len()` completions into `out`; returns how many.
+    ///
+    /// Completions are copied out so that handling them may queue new
+    /// submissions on this same ring.
+    pub fn reap(&mut self, out: &mut [Cqe]) -> usize {
+        let mut n = 0;
+        let mut cq = self.uring.completion();
+        while n < out.len() {
+            match cq.next() {
+                Some(cqe) => {
+                    out[n] = Cqe {
+                        user_data: cqe.user_data(),
+                        result: cqe.result(),
+                        flags: cqe.flags(),
+                    };
+                    n += 1;
+                }
+                None => break,
+            }
+        }
+        n
+    }
+}
+
+/// A completion copied out of the queue.
+#[derive(Copy, Clone, Debug, Default)]
+pub(crate) struct Cqe {
+    pub user_data: u64,
+    pub result: i32,
+    pub flags: u32,
+}
+
+/// Errors of `io_uring_enter` that only mean "try again".
+pub(crate) fn is_transient(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EINTR) | Some(libc::EAGAIN) | Some(libc::EBUSY) | Some(libc::ETIME)
+    )
+}
