@@ -476,7 +476,9 @@ impl Conns {
         }
     }
 
-    /// Leases whose sends finished; the worker returns them to the ring.
+    /// Swaps the list of leases whose sends finished with `out` (the worker
+    /// returns them to the ring, then swaps the emptied list back so its
+    /// capacity is kept).
     pub fn take_lease_returns(&mut self, out: &mut Vec<RawLease>) {
         std::mem::swap(&mut self.lease_returns, out);
     }

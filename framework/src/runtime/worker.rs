@@ -250,18 +250,23 @@ impl Worker {
     fn return_deferred_leases(&self) {
         let mut io = self.io.borrow_mut();
         let io = &mut *io;
-        let mut list = std::mem::take(&mut *self.deferred_leases.borrow_mut());
+        let bgid = self.bufs.bgid();
+        // Leases dropped while `io` was borrowed: buffers already recycled.
+        if !self.deferred_leases.borrow().is_empty() {
+            let mut list = std::mem::take(&mut *self.deferred_leases.borrow_mut());
+            for raw in list.drain(..) {
+                io.conns.lease_returned(raw.conn, raw.gen, &mut io.sq, bgid);
+            }
+            *self.deferred_leases.borrow_mut() = list;
+        }
+        // Leases whose sends finished: they still own their buffers.
+        let mut list = Vec::new();
         io.conns.take_lease_returns(&mut list);
         for raw in list.drain(..) {
-            // Leases in `lease_returns` come from the send queue and still
-            // own their buffer; deferred ones were recycled already.
-            io.conns
-                .lease_returned(raw.conn, raw.gen, &mut io.sq, self.bufs.bgid());
+            self.bufs.recycle(raw.bid);
+            io.conns.lease_returned(raw.conn, raw.gen, &mut io.sq, bgid);
         }
-        // Hand the (now empty) vector back to keep its capacity.
         io.conns.take_lease_returns(&mut list);
-        debug_assert!(list.is_empty());
-        *self.deferred_leases.borrow_mut() = list;
     }
 
     /// One submit-and-reap round.
