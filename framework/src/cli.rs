@@ -35,7 +35,11 @@ impl ServeArgs {
                     "usage: {} [--addr HOST:PORT] [--workers N] [options]",
                     std::env::args().next().unwrap_or_default()
                 );
-                std::process::exit(if e.kind() == io::ErrorKind::Interrupted { 0 } else { 2 });
+                std::process::exit(if e.kind() == io::ErrorKind::Interrupted {
+                    0
+                } else {
+                    2
+                });
             }
         }
     }
@@ -56,10 +60,14 @@ impl ServeArgs {
         while let Some(a) = it.next() {
             match a.as_str() {
                 "--addr" => {
-                    out.addr = it.next().ok_or_else(|| bad("--addr needs HOST:PORT".into()))?;
+                    out.addr = it
+                        .next()
+                        .ok_or_else(|| bad("--addr needs HOST:PORT".into()))?;
                 }
                 "--workers" => {
-                    let v = it.next().ok_or_else(|| bad("--workers needs a number".into()))?;
+                    let v = it
+                        .next()
+                        .ok_or_else(|| bad("--workers needs a number".into()))?;
                     out.workers = v
                         .parse()
                         .map_err(|_| bad(format!("--workers: not a number: {v}")))?;

@@ -168,7 +168,10 @@ mod tests {
 
     #[test]
     fn bind_errors_keep_their_kind() {
-        let e = bind(&"127.0.0.1:80", io::Error::from_raw_os_error(libc::EADDRINUSE));
+        let e = bind(
+            &"127.0.0.1:80",
+            io::Error::from_raw_os_error(libc::EADDRINUSE),
+        );
         assert_eq!(e.kind(), io::ErrorKind::AddrInUse);
         assert!(e.to_string().starts_with("address in use: 127.0.0.1:80"));
     }

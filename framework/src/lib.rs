@@ -34,7 +34,11 @@
 //! }
 //! ```
 
-#![deny(missing_docs, clippy::undocumented_unsafe_blocks, unsafe_op_in_unsafe_fn)]
+#![deny(
+    missing_docs,
+    clippy::undocumented_unsafe_blocks,
+    unsafe_op_in_unsafe_fn
+)]
 
 pub mod cli;
 mod conn;
@@ -46,7 +50,9 @@ mod server;
 mod signal;
 mod uring;
 
-pub use conn::{Address, Connection, Features, Flush, Lease, OutBuf, Read, ShutdownWrite, WriteAll};
+pub use conn::{
+    Address, Connection, Features, Flush, Lease, OutBuf, Read, ShutdownWrite, WriteAll,
+};
 pub use net::{AcceptMode, Connector};
 pub use rt::Runtime;
 pub use runtime::mesh::{call_on, Call, CallError};

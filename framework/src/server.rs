@@ -223,7 +223,10 @@ impl ServerBuilder {
             ));
         }
         if self.buf_size < 512 {
-            return bad(format!("recv_buffers size must be at least 512, got {}", self.buf_size));
+            return bad(format!(
+                "recv_buffers size must be at least 512, got {}",
+                self.buf_size
+            ));
         }
         if self.params.max_leases < 2 {
             return bad("max_leases must be at least 2".into());
@@ -316,7 +319,11 @@ impl Server {
             acceptor: std::sync::OnceLock::new(),
         });
         let addrs = self.local_addrs();
-        let unix_paths: Vec<PathBuf> = self.bound.iter().filter_map(|b| b.unix_path.clone()).collect();
+        let unix_paths: Vec<PathBuf> = self
+            .bound
+            .iter()
+            .filter_map(|b| b.unix_path.clone())
+            .collect();
 
         // Distribute listening sockets.
         let mut per_worker: Vec<Vec<_>> = (0..n).map(|_| Vec::new()).collect();

@@ -150,11 +150,7 @@ impl Connection {
 
     /// Bytes queued for sending and not yet sent.
     pub fn buffered(&self) -> usize {
-        self.with_io(|_, io| {
-            io.conns
-                .get(self.idx, self.gen)
-                .map_or(0, |s| s.out.len())
-        })
+        self.with_io(|_, io| io.conns.get(self.idx, self.gen).map_or(0, |s| s.out.len()))
     }
 
     /// Flushes, then shuts down the sending side (the peer reads

@@ -12,5 +12,5 @@ pub use features::Features;
 pub use lease::Lease;
 pub use out::OutBuf;
 pub(crate) use out::RawLease;
-pub(crate) use slot::{Conns, IoParams, OpState, SockKind, Submit};
 pub(crate) use slot::set_waker;
+pub(crate) use slot::{Conns, IoParams, OpState, SockKind, Submit};

@@ -91,6 +91,9 @@ pub(crate) struct OutPool {
     chunks: [Vec<Box<[u8]>>; CLASSES.len()],
     pooled_bytes: usize,
     max_bytes: usize,
+    // Boxed on purpose: the kernel holds pointers into a SendState while a
+    // send is in flight, so each must keep its address when the Vec grows.
+    #[allow(clippy::vec_box)]
     sends: Vec<Box<SendState>>,
 }
 

@@ -39,9 +39,8 @@ impl Acceptor {
                     let _ = tx.send(Err(e));
                 }
             })?;
-        rx.recv().unwrap_or_else(|_| {
-            Err(io::Error::other("acceptor thread exited during startup"))
-        })?;
+        rx.recv()
+            .unwrap_or_else(|_| Err(io::Error::other("acceptor thread exited during startup")))?;
         Ok(Acceptor {
             remote,
             thread: Some(thread),

@@ -63,7 +63,13 @@ pub(crate) struct Bound {
 
 fn bind_raw(fd: &OwnedFd, ss: &libc::sockaddr_storage, len: libc::socklen_t) -> io::Result<()> {
     // SAFETY: `ss` holds a valid address of `len` bytes.
-    let r = unsafe { libc::bind(fd.as_raw_fd(), (ss as *const libc::sockaddr_storage).cast(), len) };
+    let r = unsafe {
+        libc::bind(
+            fd.as_raw_fd(),
+            (ss as *const libc::sockaddr_storage).cast(),
+            len,
+        )
+    };
     if r != 0 {
         return Err(io::Error::last_os_error());
     }
@@ -99,7 +105,12 @@ fn tcp_socket(addr: &SocketAddr, opts: &ListenOpts) -> io::Result<OwnedFd> {
     }
     if let Some(d) = opts.defer_accept {
         let secs = d.as_secs().clamp(1, i32::MAX as u64) as i32;
-        set_int(fd.as_raw_fd(), libc::IPPROTO_TCP, libc::TCP_DEFER_ACCEPT, secs)?;
+        set_int(
+            fd.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_DEFER_ACCEPT,
+            secs,
+        )?;
     }
     Ok(fd)
 }

@@ -7,8 +7,8 @@ mod listener;
 mod socket;
 
 pub(crate) use acceptor::Acceptor;
-pub use connector::Connector;
 pub(crate) use connector::ConnectState;
+pub use connector::Connector;
 pub use listener::AcceptMode;
 pub(crate) use listener::{bind, BindAddr, Bound, ListenOpts};
 pub(crate) use socket::{local_address, peer_address, tune_accepted};

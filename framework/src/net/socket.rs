@@ -165,7 +165,14 @@ fn name_of(fd: RawFd, f: NameFn) -> io::Result<Address> {
     let mut ss: libc::sockaddr_storage = unsafe { mem::zeroed() };
     let mut len = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
     // SAFETY: the call writes at most `len` bytes into `ss`.
-    if unsafe { f(fd, (&mut ss as *mut libc::sockaddr_storage).cast(), &mut len) } != 0 {
+    if unsafe {
+        f(
+            fd,
+            (&mut ss as *mut libc::sockaddr_storage).cast(),
+            &mut len,
+        )
+    } != 0
+    {
         return Err(io::Error::last_os_error());
     }
     decode(&ss, len)

@@ -94,7 +94,10 @@ impl Executor {
 
     /// Registers a live connection task at `index` and queues its first poll.
     pub fn conn_started(&self, index: u32) -> TaskId {
-        assert!(index <= MAX_INDEX, "too many connection tasks on one worker");
+        assert!(
+            index <= MAX_INDEX,
+            "too many connection tasks on one worker"
+        );
         let mut metas = self.conn_meta.borrow_mut();
         if metas.len() <= index as usize {
             metas.resize_with(index as usize + 1, Meta::default);

@@ -90,7 +90,9 @@ pub struct Call<R> {
 
 impl<R> fmt::Debug for Call<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Call").field("worker", &self.worker).finish()
+        f.debug_struct("Call")
+            .field("worker", &self.worker)
+            .finish()
     }
 }
 

@@ -34,7 +34,6 @@ use executor::Executor;
 use task_id::TaskId;
 use timer::TimerWheel;
 
-
 /// Settings a worker is started with.
 #[derive(Clone, Debug)]
 pub(crate) struct WorkerConfig {

@@ -388,12 +388,17 @@ impl Worker {
         }
         if res >= 0 {
             io.accepted.push((res, l.kind));
-        } else if matches!(-res, libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM) {
+        } else if matches!(
+            -res,
+            libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM
+        ) {
             // Out of descriptors or memory: back off 100 ms before retrying;
             // a timer (with a waker that polls nothing) wakes the loop then.
             l.retry_tick = now_tick() + ms_to_tick(100);
             let nobody = TaskId::new(self.id, TaskKind::Conn, 0, super::task_id::MAX_INDEX);
-            self.timers.borrow_mut().insert(l.retry_tick, nobody.waker());
+            self.timers
+                .borrow_mut()
+                .insert(l.retry_tick, nobody.waker());
         }
         if !l.armed && self.phase.get() == Phase::Running {
             self.arm_listeners_io(io);
@@ -488,9 +493,7 @@ impl Worker {
 
     /// Advances shutdown; returns true when the worker may exit.
     fn shutdown_step(&self, tasks: &mut dyn ConnTasks, now: u64) -> bool {
-        if self.phase.get() == Phase::Running
-            && self.shared.shutting_down.load(Ordering::Acquire)
-        {
+        if self.phase.get() == Phase::Running && self.shared.shutting_down.load(Ordering::Acquire) {
             self.begin_shutdown();
         }
         match self.phase.get() {

@@ -10,9 +10,9 @@
 //! then `recycle` puts it back). The two sets never overlap.
 
 use std::cell::Cell;
-use std::rc::Rc;
 use std::io;
 use std::ptr;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicU16, Ordering};
 
 use io_uring::types::BufRingEntry;
@@ -82,7 +82,10 @@ fn mmap_anon(len: usize) -> io::Result<*mut u8> {
 impl BufRing {
     /// Maps and registers `entries` buffers of `buf_size` bytes as group `bgid`.
     pub fn new(ring: &Ring, entries: u16, buf_size: u32, bgid: u16) -> io::Result<BufRing> {
-        assert!(entries.is_power_of_two(), "buffer count must be a power of two");
+        assert!(
+            entries.is_power_of_two(),
+            "buffer count must be a power of two"
+        );
         let ring_len = entries as usize * std::mem::size_of::<BufRingEntry>();
         let bufs_len = entries as usize * buf_size as usize;
         let ring_ptr = mmap_anon(ring_len)?.cast::<BufRingEntry>();

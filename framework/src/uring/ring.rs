@@ -43,7 +43,11 @@ impl Ring {
     /// Creates a ring with `entries` submission slots and a completion queue
     /// four times as large (multishot operations post many completions).
     pub fn new(entries: u32) -> io::Result<Ring> {
-        let attempts = [RingMode::DeferTaskrun, RingMode::CoopTaskrun, RingMode::Plain];
+        let attempts = [
+            RingMode::DeferTaskrun,
+            RingMode::CoopTaskrun,
+            RingMode::Plain,
+        ];
         let mut last_err = None;
         for mode in attempts {
             let mut b = IoUring::builder();
