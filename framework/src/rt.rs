@@ -74,7 +74,7 @@ impl Runtime {
         // The future is not 'static; it is boxed and run as a local task
         // while `fut` outlives the loop below.
         let task: std::pin::Pin<Box<dyn Future<Output = ()> + '_>> = Box::pin(async move {
-            let v = fut.await;
+            let v = CatchUnwind(std::pin::pin!(fut)).await;
             *out2.borrow_mut() = Some(v);
         });
         // SAFETY: the task is dropped (teardown drops all boxed tasks) before
@@ -86,6 +86,30 @@ impl Runtime {
         let done = || out.borrow().is_some();
         worker.run(&mut NoConns, RunUntil::Done(&done));
         let v = out.borrow_mut().take();
-        v.expect("block_on future completed")
+        match v.expect("block_on future completed") {
+            Ok(v) => v,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+}
+
+/// Catches a panic of the inner future so `block_on` can re-raise it on the
+/// caller's thread after the worker has shut down cleanly.
+struct CatchUnwind<F>(F);
+
+impl<F: Future + Unpin> Future for CatchUnwind<F> {
+    type Output = std::thread::Result<F::Output>;
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let inner = &mut self.0;
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            std::pin::Pin::new(inner).poll(cx)
+        })) {
+            Ok(std::task::Poll::Ready(v)) => std::task::Poll::Ready(Ok(v)),
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Err(p) => std::task::Poll::Ready(Err(p)),
+        }
     }
 }

@@ -168,8 +168,12 @@ impl Executor {
         let waker = id.waker();
         let mut cx = Context::from_waker(&waker);
         // The future is polled with no executor borrow held, so it may spawn
-        // or wake freely.
-        let done = fut.as_mut().poll(&mut cx).is_ready();
+        // or wake freely. A panicking task is dropped; the worker goes on
+        // (the panic hook has already reported it).
+        let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            fut.as_mut().poll(&mut cx).is_ready()
+        }))
+        .unwrap_or(true);
         let mut slots = self.boxed.borrow_mut();
         let s = &mut slots[id.index() as usize];
         if done {

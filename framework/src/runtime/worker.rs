@@ -17,7 +17,7 @@ use std::os::fd::RawFd;
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::Context;
 
 use io_uring::{cqueue, opcode, types};
 
@@ -125,7 +125,13 @@ where
         // SAFETY: pages are boxed slices that are never moved or resized; the
         // future stays at this address until it is dropped in place below.
         let fut = unsafe { Pin::new_unchecked(fut) };
-        if let Poll::Ready(()) = fut.poll(&mut cx) {
+        // A panicking handler ends only its own connection: the task is
+        // dropped as if it had finished (the panic hook reported it).
+        let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            fut.poll(&mut cx).is_ready()
+        }))
+        .unwrap_or(true);
+        if done {
             // Dropped in place; its Connection handle closes the socket.
             *slot = None;
             w.exec.conn_finished(index);
