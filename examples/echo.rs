@@ -35,7 +35,9 @@ async fn echo(mut conn: Connection, copy: bool) {
 
 fn main() {
     let args = ServeArgs::parse(7000);
-    let mut builder = Server::builder().bind(args.addr.as_str()).workers(args.workers);
+    let mut builder = Server::builder()
+        .bind(args.addr.as_str())
+        .workers(args.workers);
     if let Some(path) = args.value("--unix") {
         builder = builder.bind_unix(path);
     }

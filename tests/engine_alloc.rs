@@ -125,13 +125,19 @@ fn measure(zero_copy: bool, msg: usize, extra: bool) -> usize {
 #[test]
 fn echo_copy_path_allocates_nothing_when_warm() {
     let n = measure(false, MSG, false);
-    assert_eq!(n, 0, "{n} allocations in {MEASURED} request/response rounds");
+    assert_eq!(
+        n, 0,
+        "{n} allocations in {MEASURED} request/response rounds"
+    );
 }
 
 #[test]
 fn echo_zero_copy_path_allocates_nothing_when_warm() {
     let n = measure(true, MSG, false);
-    assert_eq!(n, 0, "{n} allocations in {MEASURED} request/response rounds");
+    assert_eq!(
+        n, 0,
+        "{n} allocations in {MEASURED} request/response rounds"
+    );
 }
 
 #[test]

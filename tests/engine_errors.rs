@@ -10,7 +10,11 @@ use std::process::{Command, Stdio};
 
 fn echo_bin() -> std::path::PathBuf {
     let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().join("examples/echo")
+    exe.parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples/echo")
 }
 
 /// Runs the echo example with `io_uring_setup` failing with `errno`.
@@ -70,7 +74,10 @@ fn run_with_io_uring_denied(errno: u32) -> (Option<i32>, String) {
         });
     }
     let out = cmd.output().expect("run echo example");
-    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -79,7 +86,11 @@ fn seccomp_denial_is_explained() {
     assert_eq!(code, Some(1), "stderr: {stderr}");
     assert!(stderr.contains("seccomp"), "stderr: {stderr}");
     assert!(stderr.contains("io_uring_setup"), "stderr: {stderr}");
-    assert_eq!(stderr.lines().count(), 1, "one message, not a backtrace: {stderr}");
+    assert_eq!(
+        stderr.lines().count(),
+        1,
+        "one message, not a backtrace: {stderr}"
+    );
 }
 
 #[test]
