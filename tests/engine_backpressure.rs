@@ -107,24 +107,28 @@ fn non_reading_peer_does_not_block_others(handler_copies: bool) {
         seed,
         ..
     } = stalled;
-    within(Duration::from_secs(30), "drain the stalled connection", move || {
-        let mut buf = vec![0u8; 256 << 10];
-        let mut scratch = Vec::new();
-        let mut got = 0usize;
-        loop {
-            let n = stream.read(&mut buf).unwrap();
-            if n == 0 {
-                break;
+    within(
+        Duration::from_secs(30),
+        "drain the stalled connection",
+        move || {
+            let mut buf = vec![0u8; 256 << 10];
+            let mut scratch = Vec::new();
+            let mut got = 0usize;
+            loop {
+                let n = stream.read(&mut buf).unwrap();
+                if n == 0 {
+                    break;
+                }
+                assert!(got + n <= total, "more bytes echoed than sent");
+                if let Err(at) = pattern_check(seed, got as u64, &buf[..n], &mut scratch) {
+                    panic!("stalled connection: wrong byte at offset {at}");
+                }
+                got += n;
             }
-            assert!(got + n <= total, "more bytes echoed than sent");
-            if let Err(at) = pattern_check(seed, got as u64, &buf[..n], &mut scratch) {
-                panic!("stalled connection: wrong byte at offset {at}");
-            }
-            got += n;
-        }
-        assert_eq!(got, total, "stalled connection: EOF too early");
-        writer.join().unwrap().unwrap();
-    });
+            assert_eq!(got, total, "stalled connection: EOF too early");
+            writer.join().unwrap().unwrap();
+        },
+    );
     server.shutdown().unwrap();
 }
 
@@ -158,7 +162,9 @@ fn hoarding_handler_does_not_starve_others() {
         .start(move |mut conn: Connection| {
             let (hp, held) = (hp.clone(), h2.clone());
             async move {
-                let Ok(Some(first)) = conn.read().await else { return };
+                let Ok(Some(first)) = conn.read().await else {
+                    return;
+                };
                 let port = match conn.peer_addr() {
                     Ok(corering::Address::Tcp(a)) => a.port(),
                     _ => 0,
@@ -207,17 +213,28 @@ fn hoarding_handler_does_not_starve_others() {
     // The hoarder never returns by itself: shutdown must still finish after
     // its grace period.
     let t0 = Instant::now();
-    within(Duration::from_secs(10), "shutdown", move || server.shutdown().unwrap());
-    assert!(t0.elapsed() < Duration::from_secs(5), "shutdown took {:?}", t0.elapsed());
+    within(Duration::from_secs(10), "shutdown", move || {
+        server.shutdown().unwrap()
+    });
+    assert!(
+        t0.elapsed() < Duration::from_secs(5),
+        "shutdown took {:?}",
+        t0.elapsed()
+    );
     // The peer learns the connection is gone (EOF or reset) promptly.
     let mut stream = stream;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
     let mut byte = [0u8; 1];
     match stream.read(&mut byte) {
         Ok(0) => {}
         Ok(_) => panic!("the hoarding handler never writes"),
         Err(e) => assert!(
-            matches!(e.kind(), io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe),
+            matches!(
+                e.kind(),
+                io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe
+            ),
             "after shutdown the hoarder's peer should see EOF or a reset, got {e}"
         ),
     }

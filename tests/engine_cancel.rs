@@ -69,12 +69,19 @@ fn read_timeouts_client(addr: SocketAddr, seed: u64) {
     assert_eq!(reply.len(), data.len() + 4, "reply length");
     assert_bytes_eq(&reply[..data.len()], &data, "bytes read between timeouts");
     let abandoned = u32::from_le_bytes(reply[data.len()..].try_into().unwrap());
-    assert!(abandoned > 0, "no read was ever abandoned; the test proves nothing");
+    assert!(
+        abandoned > 0,
+        "no read was ever abandoned; the test proves nothing"
+    );
 }
 
 #[test]
 fn read_dropped_by_timeout_then_connection_still_reads() {
-    let server = builder().build().unwrap().start(read_with_timeouts).unwrap();
+    let server = builder()
+        .build()
+        .unwrap()
+        .start(read_with_timeouts)
+        .unwrap();
     let addr = tcp_addr(&server);
     within(Duration::from_secs(20), "read timeouts", move || {
         let clients: Vec<_> = (0..8)
@@ -148,7 +155,11 @@ fn writes_client(addr: SocketAddr) {
 
 #[test]
 fn writes_dropped_by_timeout_leave_stream_consistent() {
-    let server = builder().build().unwrap().start(writes_with_timeouts).unwrap();
+    let server = builder()
+        .build()
+        .unwrap()
+        .start(writes_with_timeouts)
+        .unwrap();
     let addr = tcp_addr(&server);
     within(Duration::from_secs(20), "raced writes", move || {
         let clients: Vec<_> = (0..3)

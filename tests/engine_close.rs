@@ -24,7 +24,9 @@ fn report<T>() -> (Report<T>, mpsc::Receiver<T>) {
 /// reports the first error. `R`: read until the stream ends; reports how.
 /// `E`: echo.
 async fn reset_handler(mut conn: Connection, tx: Report<(u8, io::Result<u64>)>) {
-    let Ok(Some(first)) = conn.read().await else { return };
+    let Ok(Some(first)) = conn.read().await else {
+        return;
+    };
     let mode = first[0];
     match mode {
         b'W' => {
@@ -74,14 +76,18 @@ fn peer_reset_mid_write_fails_the_write() {
         .unwrap();
     let addr = tcp_addr(&server);
     for round in 0..3 {
-        within(Duration::from_secs(10), "reset while server writes", move || {
-            let mut s = connect(addr);
-            s.write_all(b"W").unwrap();
-            // The server is writing: take some of it, then reset.
-            read_n(&mut s, 256 << 10).unwrap();
-            set_linger_zero(&s);
-            drop(s);
-        });
+        within(
+            Duration::from_secs(10),
+            "reset while server writes",
+            move || {
+                let mut s = connect(addr);
+                s.write_all(b"W").unwrap();
+                // The server is writing: take some of it, then reset.
+                read_n(&mut s, 256 << 10).unwrap();
+                set_linger_zero(&s);
+                drop(s);
+            },
+        );
         let (mode, res) = rx
             .recv_timeout(Duration::from_secs(10))
             .expect("the writing handler should end after the peer reset");
@@ -111,13 +117,17 @@ fn peer_reset_mid_read_ends_the_read() {
         .start(move |conn| reset_handler(conn, tx.clone()))
         .unwrap();
     let addr = tcp_addr(&server);
-    within(Duration::from_secs(10), "reset while server reads", move || {
-        let mut s = connect(addr);
-        s.write_all(b"R").unwrap();
-        s.write_all(&random_bytes(1, 1 << 20)).unwrap();
-        set_linger_zero(&s);
-        drop(s);
-    });
+    within(
+        Duration::from_secs(10),
+        "reset while server reads",
+        move || {
+            let mut s = connect(addr);
+            s.write_all(b"R").unwrap();
+            s.write_all(&random_bytes(1, 1 << 20)).unwrap();
+            set_linger_zero(&s);
+            drop(s);
+        },
+    );
     let (mode, res) = rx
         .recv_timeout(Duration::from_secs(10))
         .expect("the reading handler should end after the peer reset");
@@ -147,7 +157,9 @@ fn client_half_close_then_server_replies() {
                 match conn.read().await {
                     Ok(Some(b)) => {
                         n += b.len() as u64;
-                        sum = b.iter().fold(sum, |s, &x| s.wrapping_mul(31).wrapping_add(x as u64));
+                        sum = b
+                            .iter()
+                            .fold(sum, |s, &x| s.wrapping_mul(31).wrapping_add(x as u64));
                     }
                     Ok(None) => break,
                     Err(_) => return,
@@ -216,7 +228,11 @@ fn server_half_close_keeps_reading() {
         s.shutdown(Shutdown::Write).unwrap();
     });
     let (got, after) = rx.recv_timeout(Duration::from_secs(10)).unwrap();
-    assert_eq!(after, io::ErrorKind::BrokenPipe, "write after shutdown_write");
+    assert_eq!(
+        after,
+        io::ErrorKind::BrokenPipe,
+        "write after shutdown_write"
+    );
     assert_bytes_eq(&got, &data, "bytes read after shutdown_write");
     server.shutdown().unwrap();
 }
@@ -287,8 +303,7 @@ fn dropped_connection_sends_queued_data() {
         let got = read_all(&mut s).unwrap();
         assert_eq!(got.len(), TOTAL, "bytes before EOF");
         let mut scratch = Vec::new();
-        pattern_check(11, 0, &got, &mut scratch)
-            .unwrap_or_else(|at| panic!("wrong byte at {at}"));
+        pattern_check(11, 0, &got, &mut scratch).unwrap_or_else(|at| panic!("wrong byte at {at}"));
     });
     server.shutdown().unwrap();
 }

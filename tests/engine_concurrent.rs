@@ -26,7 +26,12 @@ struct Stats {
 }
 
 /// Echo handler that also tracks how many connections are open at once.
-fn counting_echo(stats: Arc<Stats>) -> impl Fn(Connection) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> + Send + Sync + 'static {
+fn counting_echo(
+    stats: Arc<Stats>,
+) -> impl Fn(Connection) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>
+       + Send
+       + Sync
+       + 'static {
     move |conn| {
         let stats = stats.clone();
         Box::pin(async move {
@@ -78,7 +83,10 @@ async fn one_connection(
             break;
         }
         if got + n > BYTES {
-            return Err(format!("conn {id}: received more than sent ({} > {BYTES})", got + n));
+            return Err(format!(
+                "conn {id}: received more than sent ({} > {BYTES})",
+                got + n
+            ));
         }
         if let Some(i) = first_diff(&buf[..n], &want[got..got + n]) {
             return Err(format!("conn {id}: wrong byte at offset {}", got + i));
@@ -158,9 +166,11 @@ fn thousand_connections(mode: AcceptMode) {
     let addr = tcp_addr(&server);
     let pool = Arc::new(random_bytes(0xC0FFEE, CONNS * STRIDE + BYTES));
     let t0 = Instant::now();
-    let errors = within(Duration::from_secs(30), "1000 echo connections", move || {
-        run_clients(addr, pool)
-    });
+    let errors = within(
+        Duration::from_secs(30),
+        "1000 echo connections",
+        move || run_clients(addr, pool),
+    );
     let took = t0.elapsed();
     eprintln!("{mode:?}: {CONNS} x {} KiB echoed in {took:?}", BYTES >> 10);
     assert!(
@@ -177,7 +187,11 @@ fn thousand_connections(mode: AcceptMode) {
     let shutdown_start = Instant::now();
     server.shutdown().unwrap();
     assert!(shutdown_start.elapsed() < Duration::from_secs(5));
-    assert_eq!(stats.open.load(Ordering::SeqCst), 0, "every handler finished");
+    assert_eq!(
+        stats.open.load(Ordering::SeqCst),
+        0,
+        "every handler finished"
+    );
 }
 
 #[test]

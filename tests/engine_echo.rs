@@ -84,14 +84,16 @@ fn unix_echo(zero_copy_disabled: bool) {
             }
         });
         server.shutdown().unwrap();
-        assert!(!path.exists(), "socket file is removed at shutdown ({mode:?})");
+        assert!(
+            !path.exists(),
+            "socket file is removed at shutdown ({mode:?})"
+        );
     }
 }
 
 /// Default settings: once 64 KiB or more are queued, the send path uses
 /// `sendmsg_zc`, which AF_UNIX sockets reject with EOPNOTSUPP.
 #[test]
-#[ignore = "framework bug: zero-copy send (sendmsg_zc) used on Unix sockets fails with EOPNOTSUPP, queued echo data is dropped"]
 fn echo_unix_socket() {
     unix_echo(false);
 }

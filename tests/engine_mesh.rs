@@ -40,8 +40,13 @@ fn call_on_runs_on_the_target_worker() {
                 let n = corering::worker_count();
                 let other = (me + 1) % n;
                 let (at, thread) = call_on(other, || async { here() }).await.expect("call_on");
-                let (self_at, self_thread) = call_on(me, || async { here() }).await.expect("call_on self");
-                let _ = tx.lock().unwrap().send((me, n, at, thread, self_at, self_thread));
+                let (self_at, self_thread) = call_on(me, || async { here() })
+                    .await
+                    .expect("call_on self");
+                let _ = tx
+                    .lock()
+                    .unwrap()
+                    .send((me, n, at, thread, self_at, self_thread));
                 let _ = conn.write_all(b"done").await;
                 let _ = conn.close().await;
             }
@@ -67,7 +72,11 @@ fn call_on_runs_on_the_target_worker() {
         assert_eq!(self_thread, format!("corering-w{me}"));
         callers.insert(me);
     }
-    assert_eq!(callers.len(), 2, "both workers made calls (acceptor round-robin)");
+    assert_eq!(
+        callers.len(),
+        2,
+        "both workers made calls (acceptor round-robin)"
+    );
 }
 
 /// Per-worker counters updated only through `call_on` from many
@@ -80,7 +89,9 @@ fn sharded_counters_stay_consistent() {
         .build()
         .unwrap()
         .start(|mut conn: Connection| async move {
-            let Ok(Some(cmd)) = conn.read().await else { return };
+            let Ok(Some(cmd)) = conn.read().await else {
+                return;
+            };
             let n = corering::worker_count();
             let reply = if &cmd[..] == b"inc" {
                 drop(cmd);
@@ -101,7 +112,11 @@ fn sharded_counters_stay_consistent() {
                 drop(cmd);
                 let mut counts = Vec::new();
                 for w in 0..n {
-                    counts.push(call_on(w, || async { COUNTER.with(|c| c.get()) }).await.unwrap());
+                    counts.push(
+                        call_on(w, || async { COUNTER.with(|c| c.get()) })
+                            .await
+                            .unwrap(),
+                    );
                 }
                 format!("{counts:?}")
             };
@@ -167,14 +182,19 @@ fn concurrent_calls_with_timers_on_the_target() {
                         }
                     }
                 }
-                let _ = tx.lock().unwrap().send(Ok(out.into_iter().map(|(w, v)| (w ^ other, v)).collect()));
+                let _ = tx
+                    .lock()
+                    .unwrap()
+                    .send(Ok(out.into_iter().map(|(w, v)| (w ^ other, v)).collect()));
                 drop(conn);
             }
         })
         .unwrap();
     let addr = tcp_addr(&server);
     let s = connect(addr);
-    let res = rx.recv_timeout(Duration::from_secs(10)).expect("handler finished");
+    let res = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("handler finished");
     let out = res.expect("calls");
     // `w ^ other` is 0 when the call ran on the target.
     let want: Vec<(usize, u64)> = (0..100u64).map(|i| (0, i * i)).collect();
@@ -190,7 +210,9 @@ fn call_on_missing_worker_is_an_error() {
             assert_eq!(corering::worker_count(), 1);
             assert_eq!(corering::worker_index(), 0);
             // The only worker, i.e. this one.
-            let v = call_on(0, || async { corering::worker_index() + 41 }).await.unwrap();
+            let v = call_on(0, || async { corering::worker_index() + 41 })
+                .await
+                .unwrap();
             assert_eq!(v, 41);
             let e = call_on(7, || async { 0 }).await.expect_err("no worker 7");
             e.to_string()
@@ -202,7 +224,6 @@ fn call_on_missing_worker_is_an_error() {
 /// A call to a worker that has already exited (the other worker of a
 /// server that is shutting down) reports an error instead of hanging.
 #[test]
-#[ignore = "framework bug: call_on to a worker that already exited never resolves (the message sits in the dead worker's remote queue)"]
 fn call_on_exited_worker_fails() {
     let (tx, rx) = mpsc::channel::<String>();
     let tx = Arc::new(Mutex::new(tx));
@@ -234,8 +255,13 @@ fn call_on_exited_worker_fails() {
     std::thread::sleep(Duration::from_millis(100));
     let h = server.shutdown_handle();
     h.shutdown();
-    let out = rx.recv_timeout(Duration::from_secs(10)).expect("handler reported");
+    let out = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("handler reported");
     drop(s);
     within(Duration::from_secs(10), "wait", move || server.wait()).unwrap();
-    assert!(out.starts_with("error: worker"), "call to an exited worker: {out}");
+    assert!(
+        out.starts_with("error: worker"),
+        "call to an exited worker: {out}"
+    );
 }

@@ -23,8 +23,14 @@ fn run<T: Send + 'static, F: std::future::Future<Output = T> + 'static>(
 
 #[track_caller]
 fn assert_not_early(took: Duration, want: Duration, what: &str) {
-    assert!(took >= want, "{what}: fired after {took:?}, before {want:?}");
-    assert!(took < want + SLACK, "{what}: fired only after {took:?} (wanted {want:?})");
+    assert!(
+        took >= want,
+        "{what}: fired after {took:?}, before {want:?}"
+    );
+    assert!(
+        took < want + SLACK,
+        "{what}: fired only after {took:?} (wanted {want:?})"
+    );
 }
 
 #[test]
@@ -170,8 +176,16 @@ fn sleep_reset_moves_the_deadline() {
         (&mut s).await;
         (took_earlier, t0.elapsed(), flag)
     });
-    assert_not_early(took_earlier, Duration::from_millis(45), "reset to 40 ms after 5 ms");
-    assert_not_early(took_later, Duration::from_millis(60), "reset after completion");
+    assert_not_early(
+        took_earlier,
+        Duration::from_millis(45),
+        "reset to 40 ms after 5 ms",
+    );
+    assert_not_early(
+        took_later,
+        Duration::from_millis(60),
+        "reset after completion",
+    );
     assert!(elapsed_flag);
 }
 
@@ -202,7 +216,11 @@ fn cancelled_sleeps_leave_the_wheel_working() {
         (cancelled, t0.elapsed())
     });
     assert_eq!(cancelled, 2000);
-    assert_not_early(took, Duration::from_millis(100), "sleep after cancellations");
+    assert_not_early(
+        took,
+        Duration::from_millis(100),
+        "sleep after cancellations",
+    );
 }
 
 /// Timers inside server handlers, on both workers: the handler sleeps the
@@ -214,7 +232,9 @@ fn timers_in_server_handlers() {
         .build()
         .unwrap()
         .start(|mut conn: Connection| async move {
-            let Ok(Some(req)) = conn.read().await else { return };
+            let Ok(Some(req)) = conn.read().await else {
+                return;
+            };
             let ms: u64 = std::str::from_utf8(&req).unwrap().trim().parse().unwrap();
             drop(req);
             let t0 = Instant::now();
@@ -239,7 +259,10 @@ fn timers_in_server_handlers() {
                 })
             })
             .collect();
-        clients.into_iter().map(|c| c.join().unwrap()).collect::<Vec<_>>()
+        clients
+            .into_iter()
+            .map(|c| c.join().unwrap())
+            .collect::<Vec<_>>()
     });
     let mut workers = std::collections::HashSet::new();
     for (ms, reply, client_took) in results {
@@ -248,7 +271,10 @@ fn timers_in_server_handlers() {
         workers.insert(parts.next().unwrap().to_string());
         let slept = Duration::from_micros(parts.next().unwrap().parse().unwrap());
         assert_not_early(slept, want, &format!("handler sleep({want:?})"));
-        assert!(client_took >= want, "client saw the reply after {client_took:?} < {want:?}");
+        assert!(
+            client_took >= want,
+            "client saw the reply after {client_took:?} < {want:?}"
+        );
     }
     assert_eq!(workers.len(), 2, "both workers ran timers");
     server.shutdown().unwrap();

@@ -392,7 +392,11 @@ pub fn echo_example() -> PathBuf {
                 Ok(st) => assert!(st.success(), "cargo build --example echo failed"),
                 Err(e) => eprintln!("cannot run cargo ({e}); using the echo binary as built"),
             }
-            assert!(path.exists(), "echo example not found at {}", path.display());
+            assert!(
+                path.exists(),
+                "echo example not found at {}",
+                path.display()
+            );
             path
         })
         .clone()

@@ -353,19 +353,20 @@ impl Conns {
         }
     }
 
-    /// Re-arms receives that stopped for lack of buffers, once some are back.
+    /// Re-arms receives that stopped for lack of buffers, once some are back:
+    /// at most one connection per free buffer, oldest first, so a nearly
+    /// empty ring is not hammered with receives that fail again at once.
     pub fn rearm_starved(&mut self, ring: &mut impl Submit, bufs: &BufRing) {
         if self.starved.is_empty() {
             return;
         }
-        let free = bufs.entries() as u32 - bufs.handed_out();
-        // Wait until a useful share of the ring is free again, so a burst of
-        // re-arms does not immediately run dry once more.
-        if free < (bufs.entries() as u32 / 8).max(1) {
+        let free = (bufs.entries() as u32 - bufs.handed_out()) as usize;
+        let n = free.min(self.starved.len());
+        if n == 0 {
             return;
         }
         let mut list = std::mem::take(&mut self.starved);
-        for idx in list.drain(..) {
+        for idx in list.drain(..n) {
             if let Some(s) = self.slots.get_mut(idx as usize) {
                 s.starved = false;
                 if s.used {
@@ -373,6 +374,9 @@ impl Conns {
                 }
             }
         }
+        // Connections that starved again meanwhile were appended to the
+        // (new) list; keep the ones not yet re-armed ahead of them.
+        list.append(&mut self.starved);
         self.starved = list;
     }
 
@@ -415,20 +419,32 @@ impl Conns {
         }
         let mut st = self.pool.get_send();
         let n = s.out.fill_iovecs(&mut st.iov);
+        if n == 0 {
+            self.pool.put_send(st);
+            return;
+        }
         let total: usize = st.iov[..n].iter().map(|v| v.iov_len).sum();
         st.msg.msg_iov = st.iov.as_mut_ptr();
         st.msg.msg_iovlen = n;
-        st.zc = self.send_zc && self.params.zc_threshold.is_some_and(|t| total >= t);
+        // Zero-copy is a TCP feature; Unix sockets reject it.
+        st.zc = self.send_zc
+            && s.kind == SockKind::Tcp
+            && self.params.zc_threshold.is_some_and(|t| total >= t);
         st.result = 0;
         let ud = Token::new(Op::Send, idx, s.gen).encode();
-        let e = if st.zc {
-            opcode::SendMsgZc::new(types::Fd(s.fd), &st.msg)
-                .flags(libc::MSG_NOSIGNAL as u32)
-                .build()
-        } else {
-            opcode::SendMsg::new(types::Fd(s.fd), &st.msg)
-                .flags(libc::MSG_NOSIGNAL as u32)
-                .build()
+        let fd = types::Fd(s.fd);
+        let nosig = libc::MSG_NOSIGNAL;
+        // One buffer: plain send, which skips the kernel's msghdr import.
+        let (base, len) = (st.iov[0].iov_base as *const u8, st.iov[0].iov_len as u32);
+        let e = match (n, st.zc) {
+            (1, false) => opcode::Send::new(fd, base, len).flags(nosig).build(),
+            (1, true) => opcode::SendZc::new(fd, base, len).flags(nosig).build(),
+            (_, false) => opcode::SendMsg::new(fd, &st.msg)
+                .flags(nosig as u32)
+                .build(),
+            (_, true) => opcode::SendMsgZc::new(fd, &st.msg)
+                .flags(nosig as u32)
+                .build(),
         };
         // SAFETY: the msghdr and iovecs live in a Box kept in the slot until
         // the completion (and, for zero-copy, its notification) arrives; the
@@ -457,7 +473,15 @@ impl Conns {
             res
         };
         let st = s.sending.take().expect("checked above");
+        let was_zc = st.zc;
         self.pool.put_send(st);
+        if was_zc && (res == -libc::EOPNOTSUPP || res == -libc::EINVAL) {
+            // This kernel or socket cannot send zero-copy: stop trying and
+            // resend the same bytes the ordinary way.
+            self.send_zc = false;
+            self.start_send(t.index, ring);
+            return;
+        }
         let s = &mut self.slots[t.index as usize];
         if res >= 0 {
             s.out
@@ -615,6 +639,10 @@ impl Conns {
         for s in self.slots.iter_mut().filter(|s| s.used && !s.close_sent) {
             // SAFETY: shutdown on a descriptor we own; no memory involved.
             unsafe { libc::shutdown(s.fd, libc::SHUT_RDWR) };
+            // Never receive again: unread data must stay in the socket so
+            // that close(2) resets the connection and a writing peer learns
+            // at once that nobody reads.
+            s.eof = true;
         }
     }
 

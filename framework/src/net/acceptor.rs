@@ -174,4 +174,5 @@ fn run(
     }
     // Every accept has ended: closing the sockets now really closes them.
     drop(ls);
+    remote.close();
 }

@@ -28,7 +28,8 @@ pub(crate) enum Msg {
 
 /// The receiving end of a worker's (or the acceptor's) message queue.
 pub(crate) struct Remote {
-    queue: Mutex<Vec<Msg>>,
+    /// `None` once the worker has exited: messages are dropped on arrival.
+    queue: Mutex<Option<Vec<Msg>>>,
     notified: AtomicBool,
     efd: OwnedFd,
 }
@@ -41,7 +42,7 @@ impl Remote {
             return Err(io::Error::last_os_error());
         }
         Ok(Arc::new(Remote {
-            queue: Mutex::new(Vec::new()),
+            queue: Mutex::new(Some(Vec::new())),
             notified: AtomicBool::new(false),
             // SAFETY: fd is a fresh descriptor that nothing else owns.
             efd: unsafe { OwnedFd::from_raw_fd(fd) },
@@ -53,12 +54,21 @@ impl Remote {
         self.efd.as_raw_fd()
     }
 
-    /// Queues `msg` and wakes the worker if it may be sleeping.
+    /// Queues `msg` and wakes the worker if it may be sleeping. Once the
+    /// worker has exited the message is dropped (a pending cross-worker call
+    /// then fails, a handed-over socket is closed).
     pub fn send(&self, msg: Msg) {
-        self.queue
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(msg);
+        {
+            let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+            match q.as_mut() {
+                Some(q) => q.push(msg),
+                None => {
+                    drop(q);
+                    discard(msg);
+                    return;
+                }
+            }
+        }
         if !self.notified.swap(true, Ordering::AcqRel) {
             let one: u64 = 1;
             // SAFETY: writes 8 bytes from a live u64 to our own eventfd.
@@ -70,7 +80,25 @@ impl Remote {
     pub fn take(&self, out: &mut Vec<Msg>) {
         self.notified.store(false, Ordering::Release);
         let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
-        std::mem::swap(&mut *q, out);
+        if let Some(q) = q.as_mut() {
+            std::mem::swap(q, out);
+        }
+    }
+
+    /// Closes the queue for good, discarding what is still in it.
+    pub fn close(&self) {
+        let left = self.queue.lock().unwrap_or_else(|e| e.into_inner()).take();
+        for m in left.into_iter().flatten() {
+            discard(m);
+        }
+    }
+}
+
+/// Drops a message that will never be handled, releasing what it owns.
+pub(crate) fn discard(msg: Msg) {
+    if let Msg::Conn(fd, _) = msg {
+        // SAFETY: a socket handed to a worker that will never serve it.
+        unsafe { libc::close(fd) };
     }
 }
 

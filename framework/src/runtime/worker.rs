@@ -542,7 +542,7 @@ impl Worker {
         self.exec.drop_boxed();
         self.return_deferred_leases();
         let start = now_tick();
-        let tick = Box::new(types::Timespec::new().nsec(50_000_000));
+        let tick = types::Timespec::new().nsec(50_000_000);
         let mut cqes = [Cqe::default(); CQE_BATCH];
         let mut msgs = Vec::new();
         let mut last_cancel = None;
@@ -568,15 +568,9 @@ impl Worker {
                     // SAFETY: a cancel references no memory.
                     unsafe { io.sq.submit(e) };
                     last_cancel = Some(now_tick());
-                } else {
-                    // Bound the wait so the deadlines above are checked.
-                    let e = opcode::Timeout::new(&*tick)
-                        .build()
-                        .user_data(Token::new(Op::Ignore, 0, 0).encode());
-                    // SAFETY: `tick` outlives the loop; the kernel copies it.
-                    unsafe { io.sq.submit(e) };
                 }
-                if let Err(e) = io.sq.ring.enter(1) {
+                // Wait at most 50 ms so the deadlines above are checked.
+                if let Err(e) = io.sq.ring.enter_timeout(1, &tick) {
                     if !is_transient(&e) {
                         break;
                     }
@@ -592,12 +586,7 @@ impl Worker {
                 }
             }
             // Late messages are dropped; sockets among them are closed.
-            for m in msgs.drain(..) {
-                if let Msg::Conn(fd, _) = m {
-                    // SAFETY: a socket handed to us that we will not serve.
-                    unsafe { libc::close(fd) };
-                }
-            }
+            msgs.drain(..).for_each(remote::discard);
             self.return_deferred_leases();
         }
         {
@@ -608,6 +597,9 @@ impl Worker {
                 close_listener(l);
             }
         }
+        // From now on messages to this worker are dropped on arrival, so a
+        // cross-worker call to it fails instead of waiting forever.
+        self.remote.close();
         remote::unregister(self.id);
     }
 }

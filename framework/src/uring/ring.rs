@@ -4,7 +4,7 @@
 use std::fmt;
 use std::io;
 
-use io_uring::{squeue, IoUring};
+use io_uring::{squeue, types, IoUring};
 
 use crate::error;
 
@@ -48,8 +48,15 @@ impl Ring {
             RingMode::CoopTaskrun,
             RingMode::Plain,
         ];
+        // CORERING_RING_MODE=coop|plain skips the faster modes (diagnostics,
+        // or kernels where a mode misbehaves).
+        let skip = match std::env::var("CORERING_RING_MODE").as_deref() {
+            Ok("coop") => 1,
+            Ok("plain") => 2,
+            _ => 0,
+        };
         let mut last_err = None;
-        for mode in attempts {
+        for mode in attempts.into_iter().skip(skip) {
             let mut b = IoUring::builder();
             b.setup_cqsize(entries * 4).setup_submit_all();
             match mode {
@@ -113,6 +120,14 @@ impl Ring {
                 .submitter()
                 .enter::<libc::sigset_t>(to_submit, wait, flags, None)
         }
+    }
+
+    /// Like [`enter`](Self::enter), but waits at most `timeout`.
+    pub fn enter_timeout(&mut self, wait: u32, timeout: &types::Timespec) -> io::Result<usize> {
+        let args = types::SubmitArgs::new().timespec(timeout);
+        self.uring
+            .submitter()
+            .submit_with_args(wait as usize, &args)
     }
 
     /// Moves up to `out.len()` completions into `out`; returns how many.
