@@ -46,6 +46,7 @@ impl Runtime {
                 support,
                 nodelay: true,
                 keepalive: None,
+                batch: Some((64, 50)),
             },
         })
     }

@@ -58,13 +58,14 @@ pub struct ServerBuilder {
     params: IoParams,
     pool_bytes: usize,
     shutdown_timeout: Duration,
+    batch: Option<(u32, u32)>,
 }
 
 impl Server {
     /// A builder with defaults: all allowed CPUs, `ReusePort`, TCP_NODELAY
     /// and SO_REUSEADDR on, backlog 1024, 2048 receive buffers of 8 KiB per
     /// worker, 32 leases per connection, 1 MiB write buffer per connection,
-    /// 10 s shutdown grace period.
+    /// 10 s shutdown grace period, completion batching of 64 events or 50 µs.
     pub fn builder() -> ServerBuilder {
         ServerBuilder {
             binds: Vec::new(),
@@ -89,6 +90,7 @@ impl Server {
             },
             pool_bytes: 16 << 20,
             shutdown_timeout: Duration::from_secs(10),
+            batch: Some((64, 50)),
         }
     }
 }
@@ -207,6 +209,21 @@ impl ServerBuilder {
         self
     }
 
+    /// Completion batching (default: up to 64 completions or 50 µs).
+    ///
+    /// When a worker has nothing to run it waits for completions; with
+    /// batching it waits until `events` have arrived or `max_wait` has passed
+    /// since it started waiting, whichever is first (then returns as soon as
+    /// one is there). Under load this handles many connections per
+    /// `io_uring_enter` and lowers CPU per request markedly; an idle server
+    /// is unaffected (its wait is long past `max_wait` when a request
+    /// arrives), and the added latency is at most `max_wait`. `None` turns
+    /// it off. Needs Linux 6.12 (ignored on older kernels).
+    pub fn batch_wait(mut self, batch: Option<(u32, Duration)>) -> Self {
+        self.batch = batch.map(|(n, d)| (n.max(1), d.as_micros().min(u32::MAX as u128) as u32));
+        self
+    }
+
     /// How long shutdown waits for connections to finish before closing
     /// them (default 10 s).
     pub fn shutdown_timeout(mut self, d: Duration) -> Self {
@@ -273,6 +290,7 @@ impl ServerBuilder {
                 support,
                 nodelay: self.opts.nodelay,
                 keepalive: self.keepalive,
+                batch: self.batch,
             },
             workers,
             cpus,

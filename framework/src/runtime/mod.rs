@@ -47,6 +47,8 @@ pub(crate) struct WorkerConfig {
     pub support: KernelSupport,
     pub nodelay: bool,
     pub keepalive: Option<Duration>,
+    /// Completion batching for an idle loop: (events, microseconds).
+    pub batch: Option<(u32, u32)>,
 }
 
 /// State shared by all workers of one runtime.
@@ -124,6 +126,10 @@ pub(crate) struct Worker {
     pub cfg: WorkerConfig,
     pub mode: RingMode,
     pub phase: Cell<Phase>,
+    /// (completions, microseconds): how long an idle loop waits for a batch.
+    pub batch: Option<(u32, u32)>,
+    /// Completions the next idle wait asks for (adapts to the load).
+    pub batch_want: Cell<u32>,
     pub shutdown_waiters: RefCell<Vec<std::task::Waker>>,
     /// Leases dropped while `io` was borrowed; returned at the next turn.
     pub deferred_leases: RefCell<Vec<RawLease>>,

@@ -194,7 +194,10 @@ impl Worker {
                 retry_tick: 0,
             })
             .collect();
+        let batch = cfg.batch.filter(|_| ring.has_min_wait());
         Ok(Worker {
+            batch,
+            batch_want: std::cell::Cell::new(1),
             id,
             index,
             io: std::cell::RefCell::new(Io {
@@ -299,20 +302,34 @@ impl Worker {
             }
             self.arm_timer(io);
             let wait = self.exec.is_idle() && self.deferred_leases.borrow().is_empty();
-            if let Err(e) = io.sq.ring.enter(wait as u32) {
+            let res = match self.batch {
+                Some((_, us)) if wait => io.sq.ring.enter_batch(self.batch_want.get(), us),
+                _ => io.sq.ring.enter(wait as u32),
+            };
+            if let Err(e) = res {
                 if !is_transient(&e) {
                     panic!("corering: io_uring_enter failed: {e}");
                 }
             }
         }
+        let mut reaped = 0;
         loop {
             let n = self.io.borrow_mut().sq.ring.reap(cqes);
+            reaped += n;
             for c in &cqes[..n] {
                 self.dispatch(*c, msgs);
             }
             if n < cqes.len() {
                 break;
             }
+        }
+        if let Some((max, _)) = self.batch {
+            // Adaptive batch: wait next time for a little more than this turn
+            // brought. A lone request/response connection brings one or two
+            // completions per turn, so it never waits for more than it gets;
+            // under load the target grows turn by turn up to `max`.
+            let want = reaped as u32 + reaped as u32 / 4;
+            self.batch_want.set(want.clamp(1, max));
         }
         if !msgs.is_empty() {
             self.handle_msgs(msgs);

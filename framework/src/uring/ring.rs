@@ -122,6 +122,21 @@ impl Ring {
         }
     }
 
+    /// True if the kernel supports a minimum wait (`min_wait_usec`, 6.12+).
+    pub fn has_min_wait(&self) -> bool {
+        self.uring.params().is_feature_min_timeout()
+    }
+
+    /// Blocks until `want` completions are ready, or until `min_wait_us` has
+    /// passed and at least one is: lets completions accumulate into one
+    /// batch under load without adding latency when traffic is light.
+    pub fn enter_batch(&mut self, want: u32, min_wait_us: u32) -> io::Result<usize> {
+        let args = types::SubmitArgs::new().min_wait_usec(min_wait_us);
+        self.uring
+            .submitter()
+            .submit_with_args(want as usize, &args)
+    }
+
     /// Like [`enter`](Self::enter), but waits at most `timeout`.
     pub fn enter_timeout(&mut self, wait: u32, timeout: &types::Timespec) -> io::Result<usize> {
         let args = types::SubmitArgs::new().timespec(timeout);
