@@ -237,6 +237,22 @@ impl Future for Read<'_> {
     }
 }
 
+/// Checks whether a write may queue more bytes now: `None` if it may,
+/// otherwise the poll result to return (an error, or pending until the
+/// queue drains below the write-buffer limit).
+fn write_ready(io: &mut Io, c: &Connection, cx: &Context<'_>) -> Option<Poll<io::Result<()>>> {
+    let limit = io.conns.params.write_limit;
+    let s = io.conns.get(c.idx, c.gen).expect("live connection slot");
+    if let Some(e) = write_error(s.write_err, s.shut) {
+        return Some(Poll::Ready(Err(e)));
+    }
+    if s.out.len() >= limit {
+        set_waker(&mut s.writer, cx.waker());
+        return Some(Poll::Pending);
+    }
+    None
+}
+
 fn write_error(err: i32, shut: OpState) -> Option<io::Error> {
     if err != 0 {
         return Some(io::Error::from_raw_os_error(err));
@@ -266,14 +282,8 @@ impl Future for WriteAll<'_> {
         let single = this.single;
         let parts = this.parts;
         c.with_io(|_, io| {
-            let limit = io.conns.params.write_limit;
-            let s = io.conns.get(c.idx, c.gen).expect("live connection slot");
-            if let Some(e) = write_error(s.write_err, s.shut) {
-                return Poll::Ready(Err(e));
-            }
-            if s.out.len() >= limit {
-                set_waker(&mut s.writer, cx.waker());
-                return Poll::Pending;
+            if let Some(p) = write_ready(io, c, cx) {
+                return p;
             }
             if !single.is_empty() {
                 io.conns.queue_bytes(c.idx, single);
@@ -300,14 +310,8 @@ impl Future for WriteOwned<'_> {
         let c = &*this.conn;
         let buf = &mut this.buf;
         c.with_io(|_, io| {
-            let limit = io.conns.params.write_limit;
-            let s = io.conns.get(c.idx, c.gen).expect("live connection slot");
-            if let Some(e) = write_error(s.write_err, s.shut) {
-                return Poll::Ready(Err(e));
-            }
-            if s.out.len() >= limit {
-                set_waker(&mut s.writer, cx.waker());
-                return Poll::Pending;
+            if let Some(p) = write_ready(io, c, cx) {
+                return p;
             }
             if let Some(b) = buf.take() {
                 io.conns.queue_owned(c.idx, b);

@@ -144,6 +144,15 @@ impl Slot {
     }
 }
 
+/// Asks the kernel to cancel the operation `op` of slot `idx`.
+fn cancel(ring: &mut impl Submit, op: Op, idx: u32, gen: u32) {
+    let e = opcode::AsyncCancel::new(Token::new(op, idx, gen).encode())
+        .build()
+        .user_data(Token::new(Op::Ignore, idx, gen).encode());
+    // SAFETY: a cancel request references no memory.
+    unsafe { ring.submit(e) };
+}
+
 /// Wakes and clears a stored waker.
 pub(crate) fn wake(w: &mut Option<Waker>) {
     if let Some(w) = w.take() {
@@ -262,12 +271,7 @@ impl Conns {
             s.recv_armed = true;
             s.recv_cancel_sent = false;
         } else if !want && s.recv_armed && !s.recv_cancel_sent {
-            let target = Token::new(Op::Recv, idx, s.gen).encode();
-            let e = opcode::AsyncCancel::new(target)
-                .build()
-                .user_data(Token::new(Op::Ignore, idx, s.gen).encode());
-            // SAFETY: a cancel request references no memory.
-            unsafe { ring.submit(e) };
+            cancel(ring, Op::Recv, idx, s.gen);
             s.recv_cancel_sent = true;
         }
     }
@@ -586,21 +590,11 @@ impl Conns {
         }
         if s.busy() {
             if s.connect == OpState::InFlight && !s.connect_cancel_sent {
-                let target = Token::new(Op::Connect, idx, s.gen).encode();
-                let e = opcode::AsyncCancel::new(target)
-                    .build()
-                    .user_data(Token::new(Op::Ignore, idx, s.gen).encode());
-                // SAFETY: a cancel request references no memory.
-                unsafe { ring.submit(e) };
+                cancel(ring, Op::Connect, idx, s.gen);
                 s.connect_cancel_sent = true;
             }
             if s.recv_armed && !s.recv_cancel_sent {
-                let target = Token::new(Op::Recv, idx, s.gen).encode();
-                let e = opcode::AsyncCancel::new(target)
-                    .build()
-                    .user_data(Token::new(Op::Ignore, idx, s.gen).encode());
-                // SAFETY: a cancel request references no memory.
-                unsafe { ring.submit(e) };
+                cancel(ring, Op::Recv, idx, s.gen);
                 s.recv_cancel_sent = true;
             }
             return;
