@@ -43,6 +43,7 @@
 pub mod cli;
 mod conn;
 mod error;
+pub mod frame;
 mod net;
 mod rt;
 mod runtime;
@@ -51,7 +52,8 @@ mod signal;
 mod uring;
 
 pub use conn::{
-    Address, Connection, Features, Flush, Lease, OutBuf, Read, ShutdownWrite, WriteAll,
+    Address, Connection, Features, Flush, Lease, OutBuf, Read, ShutdownWrite, WriteAll, WriteFrame,
+    WriteOwned,
 };
 pub use net::{AcceptMode, Connector};
 pub use rt::Runtime;

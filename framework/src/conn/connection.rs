@@ -143,6 +143,14 @@ impl Connection {
         }
     }
 
+    /// Encodes `frame` straight into the connection's send buffers.
+    pub fn write_frame<'a, 'f, F: crate::frame::Frame<'a>>(
+        &'f mut self,
+        frame: &'f F,
+    ) -> WriteFrame<'f, F> {
+        WriteFrame { conn: self, frame }
+    }
+
     /// Waits until everything queued has been handed to the kernel.
     pub fn flush(&mut self) -> Flush<'_> {
         Flush { conn: self }
@@ -316,6 +324,29 @@ impl Future for WriteOwned<'_> {
             if let Some(b) = buf.take() {
                 io.conns.queue_owned(c.idx, b);
             }
+            Poll::Ready(Ok(()))
+        })
+    }
+}
+
+/// Future of [`Connection::write_frame`].
+#[must_use = "futures do nothing unless polled"]
+pub struct WriteFrame<'f, F> {
+    conn: &'f mut Connection,
+    frame: &'f F,
+}
+
+impl<'a, F: crate::frame::Frame<'a>> Future for WriteFrame<'_, F> {
+    type Output = io::Result<()>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let c = &*self.conn;
+        let frame = self.frame;
+        c.with_io(|_, io| {
+            if let Some(p) = write_ready(io, c, cx) {
+                return p;
+            }
+            let n = frame.encoded_len();
+            io.conns.queue_fill(c.idx, n, |out| frame.encode(out));
             Poll::Ready(Ok(()))
         })
     }

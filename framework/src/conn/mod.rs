@@ -7,7 +7,9 @@ mod lease;
 mod out;
 mod slot;
 
-pub use connection::{Address, Connection, Flush, Read, ShutdownWrite, WriteAll};
+pub use connection::{
+    Address, Connection, Flush, Read, ShutdownWrite, WriteAll, WriteFrame, WriteOwned,
+};
 pub use features::Features;
 pub use lease::Lease;
 pub use out::OutBuf;

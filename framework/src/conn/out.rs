@@ -219,6 +219,54 @@ impl OutQueue {
         }
     }
 
+    /// Appends `n` bytes written in place by `fill` (which gets a slice of
+    /// exactly `n` bytes inside a slot-owned chunk).
+    pub fn fill_in(&mut self, n: usize, pool: &mut OutPool, fill: impl FnOnce(&mut [u8])) {
+        if n == 0 {
+            return;
+        }
+        self.len += n;
+        if let Some(Seg {
+            data: Data::Chunk(buf),
+            end,
+            ..
+        }) = self.segs.back_mut()
+        {
+            if buf.len() - *end >= n {
+                fill(&mut buf[*end..*end + n]);
+                *end += n;
+                return;
+            }
+        }
+        if n > CLASSES[CLASSES.len() - 1] {
+            // Larger than any chunk: a buffer of its own.
+            let mut v = vec![0u8; n];
+            fill(&mut v);
+            self.segs.push_back(Seg {
+                data: Data::Vec(v),
+                start: 0,
+                end: n,
+            });
+            return;
+        }
+        let first = if self.segs.is_empty() {
+            0
+        } else {
+            (self.class + 1).min(CLASSES.len() - 1)
+        };
+        let class = (first..CLASSES.len())
+            .find(|&c| CLASSES[c] >= n)
+            .unwrap_or(CLASSES.len() - 1);
+        self.class = class;
+        let mut chunk = pool.get_chunk(class);
+        fill(&mut chunk[..n]);
+        self.segs.push_back(Seg {
+            data: Data::Chunk(chunk),
+            start: 0,
+            end: n,
+        });
+    }
+
     /// Queues an owned buffer without copying it.
     pub fn push_owned(&mut self, buf: OutBuf) {
         let (data, end) = match buf {

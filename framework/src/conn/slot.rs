@@ -396,6 +396,16 @@ impl Conns {
         }
     }
 
+    /// Queues `n` bytes on slot `idx`, written in place by `fill`.
+    pub fn queue_fill(&mut self, idx: u32, n: usize, fill: impl FnOnce(&mut [u8])) {
+        let s = &mut self.slots[idx as usize];
+        s.out.fill_in(n, &mut self.pool, fill);
+        if !s.dirty {
+            s.dirty = true;
+            self.dirty.push(idx);
+        }
+    }
+
     /// Queues an owned buffer on slot `idx` without copying.
     pub fn queue_owned(&mut self, idx: u32, buf: super::OutBuf) {
         let s = &mut self.slots[idx as usize];
