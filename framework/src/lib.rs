@@ -45,6 +45,7 @@ mod conn;
 mod error;
 pub mod frame;
 mod net;
+pub mod pipeline;
 mod rt;
 mod runtime;
 mod server;
@@ -61,7 +62,7 @@ pub use runtime::mesh::{call_on, Call, CallError};
 pub use runtime::time;
 pub use runtime::{
     is_shutting_down, shutdown_requested, spawn_local, worker_count, worker_index, JoinHandle,
-    ShutdownRequested,
+    ShutdownRequested, WorkerStats,
 };
 pub use server::{RunningServer, Server, ServerBuilder, ShutdownHandle};
 pub use uring::RingMode;

@@ -63,11 +63,7 @@ impl Runtime {
             "corering: block_on called from inside a worker"
         );
         let remote = Remote::new().expect("eventfd for the worker");
-        let shared = Arc::new(Shared {
-            remotes: vec![remote.clone()],
-            shutting_down: std::sync::atomic::AtomicBool::new(false),
-            acceptor: std::sync::OnceLock::new(),
-        });
+        let shared = Arc::new(Shared::new(vec![remote.clone()]));
         let worker = Worker::new(0, self.cfg.clone(), shared, remote, Vec::new())
             .unwrap_or_else(|e| panic!("corering: cannot start a worker: {e}"));
         let out = std::rc::Rc::new(std::cell::RefCell::new(None));

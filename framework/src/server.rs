@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use crate::conn::{Address, Connection, IoParams};
 use crate::net::{self, AcceptMode, Acceptor, BindAddr, Bound, ListenOpts};
-use crate::runtime::{Msg, Remote, Shared, TypedTasks, Worker, WorkerConfig};
+use crate::pipeline::{self, Middleware};
+use crate::runtime::{Msg, Remote, Shared, TypedTasks, Worker, WorkerConfig, WorkerStats};
 use crate::uring::{probe_kernel, RingMode};
 
 /// Configures and starts a server.
@@ -33,7 +34,8 @@ use crate::uring::{probe_kernel, RingMode};
 ///         })
 /// }
 /// ```
-pub struct Server {
+pub struct Server<M = ()> {
+    middleware: M,
     cfg: WorkerConfig,
     workers: usize,
     cpus: Vec<usize>,
@@ -44,7 +46,13 @@ pub struct Server {
 
 /// Builder for [`Server`]; every setting has a sane default.
 #[derive(Debug)]
-pub struct ServerBuilder {
+pub struct ServerBuilder<M = ()> {
+    middleware: M,
+    s: Settings,
+}
+
+#[derive(Debug)]
+struct Settings {
     binds: Vec<BindAddr>,
     bind_err: Option<io::Error>,
     workers: usize,
@@ -68,47 +76,59 @@ impl Server {
     /// 10 s shutdown grace period, completion batching of 64 events or 50 µs.
     pub fn builder() -> ServerBuilder {
         ServerBuilder {
-            binds: Vec::new(),
-            bind_err: None,
-            workers: 0,
-            pin: true,
-            mode: AcceptMode::ReusePort,
-            opts: ListenOpts {
-                reuseaddr: true,
-                backlog: 1024,
-                defer_accept: None,
-                nodelay: true,
+            middleware: (),
+            s: Settings {
+                binds: Vec::new(),
+                bind_err: None,
+                workers: 0,
+                pin: true,
+                mode: AcceptMode::ReusePort,
+                opts: ListenOpts {
+                    reuseaddr: true,
+                    backlog: 1024,
+                    defer_accept: None,
+                    nodelay: true,
+                },
+                keepalive: None,
+                ring_entries: 1024,
+                buf_count: 2048,
+                buf_size: 8192,
+                params: IoParams {
+                    max_leases: 32,
+                    write_limit: 1 << 20,
+                    zc_threshold: Some(64 << 10),
+                },
+                pool_bytes: 16 << 20,
+                shutdown_timeout: Duration::from_secs(10),
+                batch: Some((64, 50)),
             },
-            keepalive: None,
-            ring_entries: 1024,
-            buf_count: 2048,
-            buf_size: 8192,
-            params: IoParams {
-                max_leases: 32,
-                write_limit: 1 << 20,
-                zc_threshold: Some(64 << 10),
-            },
-            pool_bytes: 16 << 20,
-            shutdown_timeout: Duration::from_secs(10),
-            batch: Some((64, 50)),
         }
     }
 }
 
-impl ServerBuilder {
+impl<M: Middleware> ServerBuilder<M> {
+    /// Adds a middleware layer; layers run in the order added when a
+    /// connection opens, and in reverse when it closes.
+    pub fn middleware<N: Middleware>(self, layer: N) -> ServerBuilder<(M, N)> {
+        ServerBuilder {
+            middleware: (self.middleware, layer),
+            s: self.s,
+        }
+    }
+
     /// Listens on a TCP address (`"127.0.0.1:8080"`, `"[::1]:8080"`, a
     /// `SocketAddr`, ...). May be called several times.
     pub fn bind(mut self, addr: impl ToSocketAddrs) -> Self {
         match addr.to_socket_addrs().map(|mut a| a.next()) {
-            Ok(Some(a)) => self.binds.push(BindAddr::Tcp(a)),
+            Ok(Some(a)) => self.s.binds.push(BindAddr::Tcp(a)),
             Ok(None) => {
-                self.bind_err.get_or_insert(io::Error::new(
+                self.s.bind_err.get_or_insert(io::Error::new(
                     io::ErrorKind::InvalidInput,
                     "bind address resolved to nothing",
                 ));
             }
             Err(e) => {
-                self.bind_err.get_or_insert(io::Error::new(
+                self.s.bind_err.get_or_insert(io::Error::new(
                     e.kind(),
                     format!("invalid bind address: {e}"),
                 ));
@@ -120,92 +140,92 @@ impl ServerBuilder {
     /// Listens on a Unix domain socket at `path`. A stale socket file left
     /// by a dead server is replaced; the file is removed at shutdown.
     pub fn bind_unix(mut self, path: impl Into<PathBuf>) -> Self {
-        self.binds.push(BindAddr::Unix(path.into()));
+        self.s.binds.push(BindAddr::Unix(path.into()));
         self
     }
 
     /// Number of workers (0 = one per CPU this process may run on).
     pub fn workers(mut self, n: usize) -> Self {
-        self.workers = n;
+        self.s.workers = n;
         self
     }
 
     /// Pin each worker to its own CPU (default on).
     pub fn pin_workers(mut self, on: bool) -> Self {
-        self.pin = on;
+        self.s.pin = on;
         self
     }
 
     /// How accepted connections reach workers (default `ReusePort`).
     pub fn accept_mode(mut self, mode: AcceptMode) -> Self {
-        self.mode = mode;
+        self.s.mode = mode;
         self
     }
 
     /// TCP_NODELAY on accepted connections (default on).
     pub fn nodelay(mut self, on: bool) -> Self {
-        self.opts.nodelay = on;
+        self.s.opts.nodelay = on;
         self
     }
 
     /// SO_REUSEADDR on listening sockets (default on).
     pub fn reuseaddr(mut self, on: bool) -> Self {
-        self.opts.reuseaddr = on;
+        self.s.opts.reuseaddr = on;
         self
     }
 
     /// Listen backlog (default 1024; the kernel caps it at somaxconn).
     pub fn backlog(mut self, n: u32) -> Self {
-        self.opts.backlog = n.min(i32::MAX as u32) as i32;
+        self.s.opts.backlog = n.min(i32::MAX as u32) as i32;
         self
     }
 
     /// SO_KEEPALIVE on accepted connections, probing after `idle` (off by
     /// default).
     pub fn keepalive(mut self, idle: impl Into<Option<Duration>>) -> Self {
-        self.keepalive = idle.into();
+        self.s.keepalive = idle.into();
         self
     }
 
     /// TCP_DEFER_ACCEPT: wake the server only once data arrives, waiting at
     /// most `wait` (off by default).
     pub fn defer_accept(mut self, wait: impl Into<Option<Duration>>) -> Self {
-        self.opts.defer_accept = wait.into();
+        self.s.opts.defer_accept = wait.into();
         self
     }
 
     /// Receive buffers per worker (`count`, a power of two up to 32768) and
     /// their size in bytes.
     pub fn recv_buffers(mut self, count: u16, size: u32) -> Self {
-        self.buf_count = count;
-        self.buf_size = size;
+        self.s.buf_count = count;
+        self.s.buf_size = size;
         self
     }
 
     /// Received buffers a connection may hold (queued plus leased) before
     /// its receive is paused (default 32).
     pub fn max_leases(mut self, n: u32) -> Self {
-        self.params.max_leases = n;
+        self.s.params.max_leases = n;
         self
     }
 
     /// Bytes a connection may queue for sending before writes wait
     /// (default 1 MiB).
     pub fn write_buffer_limit(mut self, bytes: usize) -> Self {
-        self.params.write_limit = bytes;
+        self.s.params.write_limit = bytes;
         self
     }
 
     /// Sends of at least this many bytes use zero-copy `sendmsg_zc` where the
     /// kernel supports it (default 64 KiB; `None` disables).
     pub fn zero_copy_threshold(mut self, bytes: impl Into<Option<usize>>) -> Self {
-        self.params.zc_threshold = bytes.into();
+        self.s.params.zc_threshold = bytes.into();
         self
     }
 
     /// Submission queue entries per worker ring (default 1024).
     pub fn ring_entries(mut self, n: u32) -> Self {
-        self.ring_entries = n;
+        self.s.ring_entries = n;
         self
     }
 
@@ -220,41 +240,41 @@ impl ServerBuilder {
     /// arrives), and the added latency is at most `max_wait`. `None` turns
     /// it off. Needs Linux 6.12 (ignored on older kernels).
     pub fn batch_wait(mut self, batch: Option<(u32, Duration)>) -> Self {
-        self.batch = batch.map(|(n, d)| (n.max(1), d.as_micros().min(u32::MAX as u128) as u32));
+        self.s.batch = batch.map(|(n, d)| (n.max(1), d.as_micros().min(u32::MAX as u128) as u32));
         self
     }
 
     /// How long shutdown waits for connections to finish before closing
     /// them (default 10 s).
     pub fn shutdown_timeout(mut self, d: Duration) -> Self {
-        self.shutdown_timeout = d;
+        self.s.shutdown_timeout = d;
         self
     }
 
     fn validate(&self) -> io::Result<()> {
         let bad = |m: String| Err(io::Error::new(io::ErrorKind::InvalidInput, m));
-        if !self.buf_count.is_power_of_two() || self.buf_count > 32768 {
+        if !self.s.buf_count.is_power_of_two() || self.s.buf_count > 32768 {
             return bad(format!(
                 "recv_buffers count must be a power of two up to 32768, got {}",
-                self.buf_count
+                self.s.buf_count
             ));
         }
-        if self.buf_size < 512 {
+        if self.s.buf_size < 512 {
             return bad(format!(
                 "recv_buffers size must be at least 512, got {}",
-                self.buf_size
+                self.s.buf_size
             ));
         }
-        if self.params.max_leases < 2 {
+        if self.s.params.max_leases < 2 {
             return bad("max_leases must be at least 2".into());
         }
-        if self.params.write_limit == 0 {
+        if self.s.params.write_limit == 0 {
             return bad("write_buffer_limit must be positive".into());
         }
-        if !self.ring_entries.is_power_of_two() || !(8..=32768).contains(&self.ring_entries) {
+        if !self.s.ring_entries.is_power_of_two() || !(8..=32768).contains(&self.s.ring_entries) {
             return bad(format!(
                 "ring_entries must be a power of two between 8 and 32768, got {}",
-                self.ring_entries
+                self.s.ring_entries
             ));
         }
         Ok(())
@@ -262,40 +282,41 @@ impl ServerBuilder {
 
     /// Checks io_uring, binds every address and returns the server, ready
     /// to start. Errors say what to do (address in use, io_uring blocked).
-    pub fn build(mut self) -> io::Result<Server> {
-        if let Some(e) = self.bind_err.take() {
+    pub fn build(mut self) -> io::Result<Server<M>> {
+        if let Some(e) = self.s.bind_err.take() {
             return Err(e);
         }
         self.validate()?;
         let support = probe_kernel()?;
         let cpus = allowed_cpus();
-        let workers = if self.workers == 0 {
+        let workers = if self.s.workers == 0 {
             cpus.len().max(1)
         } else {
-            self.workers
+            self.s.workers
         };
         let mut bound = Vec::new();
-        for b in &self.binds {
-            bound.push(net::bind(b, self.mode, workers, &self.opts)?);
+        for b in &self.s.binds {
+            bound.push(net::bind(b, self.s.mode, workers, &self.s.opts)?);
         }
         Ok(Server {
+            middleware: self.middleware,
             cfg: WorkerConfig {
-                ring_entries: self.ring_entries,
-                buf_count: self.buf_count,
-                buf_size: self.buf_size,
-                params: self.params,
-                pool_bytes: self.pool_bytes,
-                shutdown_timeout: self.shutdown_timeout,
+                ring_entries: self.s.ring_entries,
+                buf_count: self.s.buf_count,
+                buf_size: self.s.buf_size,
+                params: self.s.params,
+                pool_bytes: self.s.pool_bytes,
+                shutdown_timeout: self.s.shutdown_timeout,
                 cpu: None,
                 support,
-                nodelay: self.opts.nodelay,
-                keepalive: self.keepalive,
-                batch: self.batch,
+                nodelay: self.s.opts.nodelay,
+                keepalive: self.s.keepalive,
+                batch: self.s.batch,
             },
             workers,
             cpus,
-            pin: self.pin,
-            mode: self.mode,
+            pin: self.s.pin,
+            mode: self.s.mode,
             bound,
         })
     }
@@ -315,7 +336,7 @@ fn allowed_cpus() -> Vec<usize> {
     }
 }
 
-impl Server {
+impl<M: Middleware> Server<M> {
     /// Addresses the server listens on (with real ports for port 0).
     pub fn local_addrs(&self) -> Vec<Address> {
         self.bound.iter().map(|b| b.addr.clone()).collect()
@@ -328,15 +349,11 @@ impl Server {
         H: Fn(Connection) -> F + Send + Sync + 'static,
         F: Future<Output = ()> + 'static,
     {
-        let handler = Arc::new(handler);
+        let addrs = self.local_addrs();
+        let handler = Arc::new(pipeline::compose(self.middleware, handler));
         let n = self.workers;
         let remotes: Vec<Arc<Remote>> = (0..n).map(|_| Remote::new()).collect::<io::Result<_>>()?;
-        let shared = Arc::new(Shared {
-            remotes: remotes.clone(),
-            shutting_down: std::sync::atomic::AtomicBool::new(false),
-            acceptor: std::sync::OnceLock::new(),
-        });
-        let addrs = self.local_addrs();
+        let shared = Arc::new(Shared::new(remotes.clone()));
         let unix_paths: Vec<PathBuf> = self
             .bound
             .iter()
@@ -519,6 +536,19 @@ impl RunningServer {
             Address::Tcp(s) => Some(*s),
             Address::Unix(_) => None,
         })
+    }
+
+    /// Counters of each worker, by worker index (published once per loop
+    /// turn of each worker).
+    pub fn stats(&self) -> Vec<WorkerStats> {
+        self.shared.stats.iter().map(|s| s.snapshot()).collect()
+    }
+
+    /// Counters summed over all workers.
+    pub fn total_stats(&self) -> WorkerStats {
+        self.stats()
+            .iter()
+            .fold(WorkerStats::default(), |a, s| a.add(s))
     }
 
     /// Which io_uring task-run mode the workers use.

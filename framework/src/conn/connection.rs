@@ -65,6 +65,7 @@ pub struct Connection {
     fd: RawFd,
     kind: SockKind,
     features: Features,
+    idle_timeout: Option<std::time::Duration>,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -86,6 +87,7 @@ impl Connection {
             fd,
             kind,
             features: Features::new(),
+            idle_timeout: None,
             _not_send: PhantomData,
         }
     }
@@ -110,8 +112,34 @@ impl Connection {
     ///
     /// Resolves to `Ok(None)` once the peer has closed its sending side and
     /// every received byte has been read.
+    ///
+    /// With an idle timeout set, fails with `ErrorKind::TimedOut` when no
+    /// data arrives for that long.
     pub fn read(&mut self) -> Read<'_> {
-        Read { conn: self }
+        Read {
+            conn: self,
+            idle: None,
+        }
+    }
+
+    /// Makes every `read` fail with `ErrorKind::TimedOut` after `timeout`
+    /// without data (`None`, the default, waits forever).
+    pub fn set_idle_timeout(&mut self, timeout: Option<std::time::Duration>) {
+        self.idle_timeout = timeout;
+    }
+
+    /// The idle timeout in force.
+    pub fn idle_timeout(&self) -> Option<std::time::Duration> {
+        self.idle_timeout
+    }
+
+    /// Bytes received and sent on this connection so far.
+    pub fn byte_counts(&self) -> (u64, u64) {
+        self.with_io(|_, io| {
+            io.conns
+                .get(self.idx, self.gen)
+                .map_or((0, 0), |s| (s.bytes_in, s.bytes_out))
+        })
     }
 
     /// Queues all of `buf` for sending (copied into the connection's
@@ -221,28 +249,46 @@ impl Drop for Connection {
 #[must_use = "futures do nothing unless polled"]
 pub struct Read<'a> {
     conn: &'a mut Connection,
+    idle: Option<crate::time::Sleep>,
 }
 
 impl Future for Read<'_> {
     type Output = io::Result<Option<Lease>>;
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let c = &*self.conn;
-        c.with_io(|w, io| {
-            if let Some((bid, len)) = io.conns.pop_ready(c.idx) {
-                let lease = Lease::new(w.bufs.mem().clone(), bid, len, c.idx, c.gen);
-                return Poll::Ready(Ok(Some(lease)));
+        let this = self.get_mut();
+        let r = poll_read(this.conn, cx);
+        if r.is_pending() {
+            if let Some(d) = this.conn.idle_timeout {
+                let sleep = this.idle.get_or_insert_with(|| crate::time::sleep(d));
+                if Pin::new(sleep).poll(cx).is_ready() {
+                    return Poll::Ready(Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        format!("idle timeout: no data received for {d:?}"),
+                    )));
+                }
             }
-            let s = io.conns.get(c.idx, c.gen).expect("live connection slot");
-            if s.read_err != 0 {
-                return Poll::Ready(Err(io::Error::from_raw_os_error(s.read_err)));
-            }
-            if s.eof {
-                return Poll::Ready(Ok(None));
-            }
-            set_waker(&mut s.reader, cx.waker());
-            Poll::Pending
-        })
+        }
+        r
     }
+}
+
+fn poll_read(c: &Connection, cx: &mut Context<'_>) -> Poll<io::Result<Option<Lease>>> {
+    c.with_io(|w, io| {
+        if let Some((bid, len)) = io.conns.pop_ready(c.idx) {
+            let lease = Lease::new(w.bufs.mem().clone(), bid, len, c.idx, c.gen);
+            return Poll::Ready(Ok(Some(lease)));
+        }
+        let s = io.conns.get(c.idx, c.gen).expect("live connection slot");
+        if s.read_err != 0 {
+            return Poll::Ready(Err(io::Error::from_raw_os_error(s.read_err)));
+        }
+        if s.eof {
+            return Poll::Ready(Ok(None));
+        }
+        set_waker(&mut s.reader, cx.waker());
+        io.conns.reader_waiting(c.idx, &mut io.sq, w.bufs.bgid());
+        Poll::Pending
+    })
 }
 
 /// Checks whether a write may queue more bytes now: `None` if it may,

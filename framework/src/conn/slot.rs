@@ -16,7 +16,8 @@
 //!     │                ├──────────────► starved ─────┤      │
 //!     │                │  EOF / error / closing      │      │
 //!     │                └──────────────► done         │      │
-//!     │  leases drop below max/2, or buffers return  │      │
+//!     │  leases drop to max/2, the reader waits with │      │
+//!     │  nothing queued, or buffers return           │      │
 //!     └──────────────────────────────────────────────┘      │
 //!                                 (re-armed: `sync_recv`) ───┘
 //! ```
@@ -78,6 +79,9 @@ pub(crate) struct Slot {
     pub read_err: i32,
     pub ready: VecDeque<(u16, u32)>,
     pub leased: u32,
+    /// Bytes received and sent on this connection.
+    pub bytes_in: u64,
+    pub bytes_out: u64,
     pub reader: Option<Waker>,
     // send
     pub out: OutQueue,
@@ -111,6 +115,8 @@ impl Slot {
             read_err: 0,
             ready: VecDeque::new(),
             leased: 0,
+            bytes_in: 0,
+            bytes_out: 0,
             reader: None,
             out: OutQueue::default(),
             sending: None,
@@ -168,6 +174,14 @@ pub(crate) fn set_waker(slot: &mut Option<Waker>, w: &Waker) {
     }
 }
 
+/// Slot `idx` of `slots` if it is in use with generation `gen`.
+fn live_slot(slots: &mut [Slot], idx: u32, gen: u32) -> Option<&mut Slot> {
+    match slots.get_mut(idx as usize) {
+        Some(s) if s.used && crate::uring::same_gen(s.gen, gen) => Some(s),
+        _ => None,
+    }
+}
+
 /// Tunables the slot machinery reads on the hot path.
 #[derive(Copy, Clone, Debug)]
 pub(crate) struct IoParams {
@@ -187,6 +201,8 @@ pub(crate) struct Conns {
     lease_returns: Vec<RawLease>,
     pub params: IoParams,
     send_zc: bool,
+    /// This worker's counters.
+    pub stats: crate::runtime::WorkerStats,
 }
 
 /// What the slot machinery needs from the worker to submit operations.
@@ -210,6 +226,7 @@ impl Conns {
             lease_returns: Vec::new(),
             params,
             send_zc,
+            stats: Default::default(),
         }
     }
 
@@ -220,10 +237,7 @@ impl Conns {
 
     /// The slot `idx` if its generation is `gen`.
     pub fn get(&mut self, idx: u32, gen: u32) -> Option<&mut Slot> {
-        match self.slots.get_mut(idx as usize) {
-            Some(s) if s.used && crate::uring::same_gen(s.gen, gen) => Some(s),
-            _ => None,
-        }
+        live_slot(&mut self.slots, idx, gen)
     }
 
     /// Takes a slot for socket `fd`; the caller arms what it needs.
@@ -246,6 +260,8 @@ impl Conns {
         s.eof = false;
         s.read_err = 0;
         s.write_err = 0;
+        s.bytes_in = 0;
+        s.bytes_out = 0;
         s.leased = 0;
         s.paused = false;
         s.starved = false;
@@ -290,7 +306,7 @@ impl Conns {
             bufs.take(b);
         }
         let max = self.params.max_leases;
-        let Some(s) = self.get(t.index, t.gen) else {
+        let Some(s) = live_slot(&mut self.slots, t.index, t.gen) else {
             if let Some(b) = bid {
                 bufs.recycle(b);
             }
@@ -302,11 +318,14 @@ impl Conns {
             s.recv_cancel_sent = false;
         }
         if res > 0 {
+            self.stats.bytes_in += res as u64;
+            s.bytes_in += res as u64;
             let b = bid.expect("a receive with data names its buffer");
             if s.handle && !s.closing {
                 s.ready.push_back((b, res as u32));
-                if s.ready.len() as u32 + s.leased >= max {
+                if s.ready.len() as u32 + s.leased >= max && !s.paused {
                     s.paused = true;
+                    self.stats.recv_pauses += 1;
                 }
             } else {
                 bufs.recycle(b);
@@ -318,6 +337,7 @@ impl Conns {
             match -res {
                 0 => s.eof = true,
                 libc::ENOBUFS => {
+                    self.stats.ring_exhausted += 1;
                     if !s.starved {
                         s.starved = true;
                         self.starved.push(t.index);
@@ -333,6 +353,18 @@ impl Conns {
             self.maybe_close(t.index, ring);
         } else {
             self.sync_recv(t.index, ring, bufs.bgid());
+        }
+    }
+
+    /// Byte counts of connection (`idx`, `gen`), also right after its slot
+    /// was freed (zero once the slot is reused).
+    pub fn final_counts(&self, idx: u32, gen: u32) -> (u64, u64) {
+        match self.slots.get(idx as usize) {
+            Some(s) if crate::uring::same_gen(s.gen, gen) => (s.bytes_in, s.bytes_out),
+            Some(s) if !s.used && crate::uring::same_gen(s.gen, gen.wrapping_add(1)) => {
+                (s.bytes_in, s.bytes_out)
+            }
+            _ => (0, 0),
         }
     }
 
@@ -354,6 +386,19 @@ impl Conns {
                 s.paused = false;
                 self.sync_recv(conn, ring, bgid);
             }
+        }
+    }
+
+    /// The application waits on slot `idx`'s receive with nothing queued:
+    /// a pause it no longer needs (fewer than `max_leases` held) ends now,
+    /// rather than when leases drop to half, which would deadlock a reader
+    /// that holds some leases while it waits for more.
+    pub fn reader_waiting(&mut self, idx: u32, ring: &mut impl Submit, bgid: u16) {
+        let max = self.params.max_leases;
+        let s = &mut self.slots[idx as usize];
+        if s.paused && s.ready.is_empty() && s.leased < max {
+            s.paused = false;
+            self.sync_recv(idx, ring, bgid);
         }
     }
 
@@ -471,7 +516,7 @@ impl Conns {
     /// Handles a send completion (or a zero-copy notification).
     pub fn on_send(&mut self, t: Token, res: i32, flags: u32, ring: &mut impl Submit) {
         let write_limit = self.params.write_limit;
-        let Some(s) = self.get(t.index, t.gen) else {
+        let Some(s) = live_slot(&mut self.slots, t.index, t.gen) else {
             return;
         };
         let Some(st) = s.sending.as_mut() else {
@@ -498,6 +543,8 @@ impl Conns {
         }
         let s = &mut self.slots[t.index as usize];
         if res >= 0 {
+            self.stats.bytes_out += res as u64;
+            s.bytes_out += res as u64;
             s.out
                 .advance(res as usize, &mut self.pool, &mut self.lease_returns);
         } else if res != -libc::EINTR && res != -libc::EAGAIN {
@@ -554,11 +601,14 @@ impl Conns {
 
     /// Handles a connect completion; on success starts receiving.
     pub fn on_connect(&mut self, t: Token, res: i32, ring: &mut impl Submit) {
-        let Some(s) = self.get(t.index, t.gen) else {
+        let Some(s) = live_slot(&mut self.slots, t.index, t.gen) else {
             return;
         };
         s.connect_state = None;
         s.connect = OpState::Done(res);
+        if res >= 0 {
+            self.stats.connected += 1;
+        }
         wake(&mut s.waiter);
         if s.closing {
             self.maybe_close(t.index, ring);
@@ -635,6 +685,7 @@ impl Conns {
         s.gen = s.gen.wrapping_add(1);
         self.free.push(t.index);
         self.live -= 1;
+        self.stats.closed += 1;
     }
 
     /// Shuts down both directions of every open socket (forced shutdown):

@@ -14,8 +14,10 @@ use io_uring::{opcode, squeue, types};
 
 use super::socket::{raw_inet, raw_unix, stream_socket, tune_accepted};
 use crate::conn::{set_waker, Connection, OpState, SockKind, Submit};
+use crate::pipeline::{CloseGuard, Middleware, Side};
 use crate::runtime;
 use crate::uring::{Op, Token};
+use std::sync::Arc;
 
 /// Memory a connect operation points at; boxed in the slot until the
 /// operation completes.
@@ -37,11 +39,23 @@ pub(crate) struct ConnectState {
 /// conn.write_all(b"ping").await?;
 /// # Ok(()) }
 /// ```
-#[derive(Clone, Debug)]
-pub struct Connector {
+#[derive(Debug)]
+pub struct Connector<M = ()> {
     timeout: Option<Duration>,
     nodelay: bool,
     keepalive: Option<Duration>,
+    middleware: Arc<M>,
+}
+
+impl<M> Clone for Connector<M> {
+    fn clone(&self) -> Self {
+        Connector {
+            timeout: self.timeout,
+            nodelay: self.nodelay,
+            keepalive: self.keepalive,
+            middleware: self.middleware.clone(),
+        }
+    }
 }
 
 impl Default for Connector {
@@ -57,29 +71,43 @@ impl Connector {
             timeout: Some(Duration::from_secs(10)),
             nodelay: true,
             keepalive: None,
+            middleware: Arc::new(()),
+        }
+    }
+}
+
+impl<M: Middleware> Connector<M> {
+    /// Adds a middleware layer (see [`pipeline`](crate::pipeline)); it sees
+    /// each connection once connected, and may refuse it.
+    pub fn middleware<N: Middleware>(self, layer: N) -> Connector<(Arc<M>, N)> {
+        Connector {
+            timeout: self.timeout,
+            nodelay: self.nodelay,
+            keepalive: self.keepalive,
+            middleware: Arc::new((self.middleware, layer)),
         }
     }
 
     /// Sets the connect timeout (`None` waits as long as the kernel does).
-    pub fn timeout(mut self, t: impl Into<Option<Duration>>) -> Connector {
+    pub fn timeout(mut self, t: impl Into<Option<Duration>>) -> Self {
         self.timeout = t.into();
         self
     }
 
     /// Sets TCP_NODELAY on new connections (default on).
-    pub fn nodelay(mut self, on: bool) -> Connector {
+    pub fn nodelay(mut self, on: bool) -> Self {
         self.nodelay = on;
         self
     }
 
     /// Enables TCP keepalive probes after `idle` without traffic.
-    pub fn keepalive(mut self, idle: impl Into<Option<Duration>>) -> Connector {
+    pub fn keepalive(mut self, idle: impl Into<Option<Duration>>) -> Self {
         self.keepalive = idle.into();
         self
     }
 
     /// Connects to a TCP address.
-    pub fn connect(&self, addr: SocketAddr) -> Connect {
+    pub fn connect(&self, addr: SocketAddr) -> Connect<M> {
         let (ss, len) = raw_inet(&addr);
         let domain = if addr.is_ipv4() {
             libc::AF_INET
@@ -90,7 +118,7 @@ impl Connector {
     }
 
     /// Connects to a Unix domain socket.
-    pub fn connect_unix(&self, path: impl AsRef<Path>) -> Connect {
+    pub fn connect_unix(&self, path: impl AsRef<Path>) -> Connect<M> {
         let path = path.as_ref();
         match raw_unix(path) {
             Ok((ss, len)) => self.start(
@@ -100,7 +128,7 @@ impl Connector {
                 SockKind::Unix,
                 format!("unix:{}", path.display()),
             ),
-            Err(e) => Connect::failed(e),
+            Err(e) => Connect::failed(e, self.middleware.clone()),
         }
     }
 
@@ -111,10 +139,10 @@ impl Connector {
         len: libc::socklen_t,
         kind: SockKind,
         shown: String,
-    ) -> Connect {
+    ) -> Connect<M> {
         let fd = match stream_socket(domain) {
             Ok(fd) => fd.into_raw_fd(),
-            Err(e) => return Connect::failed(e),
+            Err(e) => return Connect::failed(e, self.middleware.clone()),
         };
         if kind == SockKind::Tcp {
             tune_accepted(fd, self.nodelay, self.keepalive);
@@ -160,33 +188,57 @@ impl Connector {
             err: None,
             shown,
             timeout,
+            middleware: self.middleware.clone(),
+            started: std::time::Instant::now(),
         }
     }
 }
 
 /// Future of [`Connector::connect`].
 #[must_use = "futures do nothing unless polled"]
-pub struct Connect {
+pub struct Connect<M = ()> {
     conn: Option<Connection>,
     err: Option<io::Error>,
     shown: String,
     timeout: Option<Duration>,
+    middleware: Arc<M>,
+    started: std::time::Instant,
 }
 
-impl std::fmt::Debug for Connect {
+impl<M> std::fmt::Debug for Connect<M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Connect").field("to", &self.shown).finish()
     }
 }
 
-impl Connect {
-    fn failed(e: io::Error) -> Connect {
+impl<M: Middleware> Connect<M> {
+    fn failed(e: io::Error, middleware: Arc<M>) -> Connect<M> {
         Connect {
             conn: None,
             err: Some(e),
             shown: String::new(),
             timeout: None,
+            middleware,
+            started: std::time::Instant::now(),
         }
+    }
+
+    /// Runs the middleware on a fresh connection.
+    fn open(&self, mut conn: Connection) -> io::Result<Connection> {
+        if M::NOOP {
+            return Ok(conn);
+        }
+        if let Err(refused) = self.middleware.on_open(&mut conn, Side::Client) {
+            return Err(io::Error::new(io::ErrorKind::ConnectionRefused, refused));
+        }
+        let guard = CloseGuard {
+            mw: self.middleware.clone(),
+            side: Side::Client,
+            opened: self.started,
+            slot: conn.slot(),
+        };
+        conn.features_mut().insert(guard);
+        Ok(conn)
     }
 
     fn explain(&self, errno: i32) -> io::Error {
@@ -215,7 +267,7 @@ impl Connect {
     }
 }
 
-impl Future for Connect {
+impl<M: Middleware> Future for Connect<M> {
     type Output = io::Result<Connection>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         if let Some(e) = self.err.take() {
@@ -242,7 +294,10 @@ impl Future for Connect {
         });
         match state {
             None => Poll::Pending,
-            Some(res) if res >= 0 => Poll::Ready(Ok(self.conn.take().expect("present"))),
+            Some(res) if res >= 0 => {
+                let conn = self.conn.take().expect("present");
+                Poll::Ready(self.open(conn))
+            }
             Some(res) => {
                 // Dropping the handle closes the socket.
                 self.conn = None;

@@ -9,6 +9,7 @@ mod executor;
 mod join;
 pub(crate) mod mesh;
 mod remote;
+mod stats;
 pub(crate) mod task_id;
 pub mod time;
 mod timer;
@@ -26,6 +27,8 @@ use io_uring::types;
 
 pub use join::JoinHandle;
 pub(crate) use remote::{Msg, Remote};
+pub(crate) use stats::SharedStats;
+pub use stats::WorkerStats;
 pub(crate) use worker::{NoConns, RunUntil, TypedTasks};
 
 use crate::conn::{Conns, IoParams, RawLease, SockKind, Submit};
@@ -59,6 +62,20 @@ pub(crate) struct Shared {
     pub shutting_down: AtomicBool,
     /// The acceptor thread's queue, in `AcceptMode::Acceptor`.
     pub acceptor: std::sync::OnceLock<Arc<Remote>>,
+    /// Published counters, by worker index.
+    pub stats: Vec<SharedStats>,
+}
+
+impl Shared {
+    /// State for `n` workers with the given remote queues.
+    pub fn new(remotes: Vec<Arc<Remote>>) -> Shared {
+        Shared {
+            stats: remotes.iter().map(|_| SharedStats::default()).collect(),
+            remotes,
+            shutting_down: AtomicBool::new(false),
+            acceptor: std::sync::OnceLock::new(),
+        }
+    }
 }
 
 /// Submission side of a worker's ring, counting operations in flight.

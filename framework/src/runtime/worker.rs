@@ -300,6 +300,9 @@ impl Worker {
             if self.phase.get() == Phase::Running {
                 self.arm_listeners_io(io);
             }
+            if let Some(s) = self.shared.stats.get(self.index) {
+                s.publish(&io.conns.stats);
+            }
             self.arm_timer(io);
             let wait = self.exec.is_idle() && self.deferred_leases.borrow().is_empty();
             let res = match self.batch {
@@ -465,6 +468,7 @@ impl Worker {
             let mut io = self.io.borrow_mut();
             let io = &mut *io;
             let (idx, gen) = io.conns.open(fd, kind);
+            io.conns.stats.accepted += 1;
             io.conns.sync_recv(idx, &mut io.sq, self.bufs.bgid());
             (idx, gen)
         };
