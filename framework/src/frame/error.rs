@@ -70,6 +70,22 @@ impl DecodeError {
             offset: self.offset + base,
         }
     }
+
+    /// Like [`nested`](Self::nested), but for a nested frame whose path
+    /// starts with its own type name (as derived frames' paths do): that
+    /// first segment is replaced by `outer`, so `"Header.len"` inside field
+    /// `"Packet.header"` becomes `"Packet.header.len"`.
+    pub(crate) fn reroot(self, outer: &'static str, base: usize) -> DecodeError {
+        let path = match self.path.split_once('.') {
+            Some((_, rest)) => Cow::Owned(format!("{outer}.{rest}")),
+            None => Cow::Borrowed(outer),
+        };
+        DecodeError {
+            kind: self.kind,
+            path,
+            offset: self.offset + base,
+        }
+    }
 }
 
 impl fmt::Display for DecodeError {

@@ -11,8 +11,99 @@
 //!
 //! [`FrameReader`] drives decoding over a connection: bytes stay in their
 //! leases until consumed and are copied into an assembly buffer only when one
-//! frame spans two leases. `#[derive(Frame)]` generates all of this for
-//! annotated structs and enums.
+//! frame spans two leases.
+//!
+//! # Deriving frames
+//!
+//! `#[derive(Frame)]` (the same `use corering::frame::Frame;` imports the
+//! trait and the derive) generates `decode`, `encoded_len` and `encode` for
+//! structs and tagged enums: numbers of every width in either byte order,
+//! byte arrays, magic bytes and constants, lengths taken from an earlier
+//! field or from a prefix, borrowed and owned bytes and strings, repeated
+//! and nested frames, optional fields, and space-separated text lines. The
+//! [derive's documentation](derive@Frame) lists every attribute.
+//!
+//! ```
+//! use corering::frame::{Decoded, DecodeErrorKind, Frame};
+//!
+//! #[derive(Frame, Debug, PartialEq)]
+//! #[frame(magic = b"CRNG")]              // 4 bytes that must match
+//! struct Packet<'a> {
+//!     version: u8,
+//!     #[frame(endian = "little")]         // big-endian unless told
+//!     flags: u16,
+//!     count: u16,
+//!     #[frame(len = count, max = 4096)]   // length from an earlier field
+//!     payload: &'a [u8],
+//!     #[frame(prefix = u8)]               // u8 length prefix; UTF-8 checked
+//!     name: &'a str,
+//!     #[frame(if = flags & 1 != 0)]       // present when the condition holds
+//!     seq: Option<u64>,
+//!     body: Body<'a>,                     // a nested frame
+//! }
+//!
+//! #[derive(Frame, Debug, PartialEq)]
+//! #[frame(tag = u8)]
+//! enum Body<'a> {
+//!     #[frame(id = 0)]
+//!     Empty,
+//!     #[frame(id = 1)]
+//!     Text(#[frame(prefix = u16)] &'a str),
+//!     #[frame(id = b'P')]
+//!     Pair { a: u32, b: i64 },
+//!     #[frame(other)]                     // any other tag
+//!     Unknown(u8),
+//! }
+//!
+//! let p = Packet {
+//!     version: 1,
+//!     flags: 1,
+//!     count: 0, // encode writes the payload's real length here
+//!     payload: b"abc",
+//!     name: "héllo",
+//!     seq: Some(42),
+//!     body: Body::Text("hi"),
+//! };
+//! let mut buf = [0u8; 64];
+//! let n = p.encoded_len();
+//! p.encode(&mut buf[..n]);
+//! assert_eq!(&buf[..9], b"CRNG\x01\x01\x00\x00\x03");
+//!
+//! // A prefix of a frame asks for more; the whole frame decodes, borrowing
+//! // from `buf`.
+//! assert!(matches!(Packet::decode(&buf[..10]), Ok(Decoded::Incomplete { .. })));
+//! let Ok(Decoded::Complete { frame, consumed }) = Packet::decode(&buf[..n]) else {
+//!     panic!()
+//! };
+//! assert_eq!((frame.count, frame.name, frame.body), (3, "héllo", Body::Text("hi")));
+//! assert_eq!(consumed, n);
+//!
+//! // Errors name the field and the byte offset.
+//! buf[n - 2] = 0xff; // inside the text of the nested body
+//! let err = Packet::decode(&buf[..n]).unwrap_err();
+//! assert_eq!(err.kind(), &DecodeErrorKind::BadUtf8);
+//! assert_eq!(err.to_string(), "invalid UTF-8 in field `Packet.body.Text.0` at byte 30");
+//!
+//! /// A text line: `SET key 60 some value\r\n`.
+//! #[derive(Frame, Debug, PartialEq)]
+//! #[frame(line, magic = "SET")]
+//! struct Set<'a> {
+//!     key: &'a str,
+//!     ttl: u32,
+//!     #[frame(rest)]
+//!     value: &'a [u8],
+//! }
+//!
+//! let line = b"SET color 60 light blue\r\n";
+//! let Ok(Decoded::Complete { frame, .. }) = Set::decode(line) else { panic!() };
+//! assert_eq!(frame, Set { key: "color", ttl: 60, value: b"light blue" });
+//! ```
+//!
+//! # Implementing `Frame` by hand
+//!
+//! For protocols the derive does not cover. Paths in errors start with the
+//! type's name, so that a frame nested in a derived one reports
+//! `"Outer.field.inner"`.
 //!
 //! ```
 //! use corering::frame::{Decoded, DecodeError, Frame};
@@ -56,6 +147,11 @@ mod error;
 mod reader;
 mod writer;
 
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use corering_macros::Frame;
 pub use error::{DecodeError, DecodeErrorKind, ReadError};
 pub use reader::FrameReader;
 pub use writer::FrameWriter;

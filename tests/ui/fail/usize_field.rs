@@ -1,0 +1,8 @@
+use corering::frame::Frame;
+
+#[derive(Frame)]
+struct Msg {
+    len: usize,
+}
+
+fn main() {}
