@@ -48,13 +48,26 @@ async fn one_connection(
     pool: Arc<Vec<u8>>,
     id: usize,
     connected: Arc<tokio::sync::Barrier>,
+    stats: Arc<Stats>,
 ) -> Result<(), String> {
     let stream = tokio::net::TcpStream::connect(addr)
         .await
         .map_err(|e| format!("conn {id}: connect: {e}"))?;
     stream.set_nodelay(true).ok();
-    // Every connection is open before any data moves.
+    // Every connection is open before any data moves: connected here, and
+    // accepted by the server (the kernel completes a handshake before the
+    // server accepts it, so the barrier alone is not enough).
     connected.wait().await;
+    let t0 = Instant::now();
+    while stats.max_open.load(Ordering::SeqCst) < CONNS {
+        if t0.elapsed() > Duration::from_secs(10) {
+            return Err(format!(
+                "conn {id}: the server accepted only {} of {CONNS} connections",
+                stats.max_open.load(Ordering::SeqCst)
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
     let (mut rd, mut wr) = stream.into_split();
     let start = id * STRIDE;
     let pool_w = pool.clone();
@@ -103,12 +116,13 @@ async fn one_connection(
     Ok(())
 }
 
-fn run_clients(addr: SocketAddr, pool: Arc<Vec<u8>>) -> Vec<String> {
+fn run_clients(addr: SocketAddr, pool: Arc<Vec<u8>>, stats: Arc<Stats>) -> Vec<String> {
     let barrier = Arc::new(tokio::sync::Barrier::new(CONNS));
     let threads: Vec<_> = (0..CLIENT_THREADS)
         .map(|t| {
             let pool = pool.clone();
             let barrier = barrier.clone();
+            let stats = stats.clone();
             std::thread::spawn(move || {
                 let rt = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
@@ -124,6 +138,7 @@ fn run_clients(addr: SocketAddr, pool: Arc<Vec<u8>>) -> Vec<String> {
                                 pool.clone(),
                                 id,
                                 barrier.clone(),
+                                stats.clone(),
                             ))
                         })
                         .collect();
@@ -166,10 +181,11 @@ fn thousand_connections(mode: AcceptMode) {
     let addr = tcp_addr(&server);
     let pool = Arc::new(random_bytes(0xC0FFEE, CONNS * STRIDE + BYTES));
     let t0 = Instant::now();
+    let client_stats = stats.clone();
     let errors = within(
         Duration::from_secs(30),
         "1000 echo connections",
-        move || run_clients(addr, pool),
+        move || run_clients(addr, pool, client_stats),
     );
     let took = t0.elapsed();
     eprintln!("{mode:?}: {CONNS} x {} KiB echoed in {took:?}", BYTES >> 10);

@@ -1,0 +1,837 @@
+//! Load benchmark: corering's `examples/kv` against Debian's `redis-server`, both driven by
+//! `redis-benchmark`.
+//!
+//! ```text
+//! apt-get install redis-server redis-tools      # once; this bench installs nothing
+//! cargo bench --bench kv_load                   # -- --help lists the options
+//! ```
+//!
+//! Both servers run for the whole benchmark, each pinned to the same CPU (they take turns:
+//! only the one under load does anything); `redis-benchmark` is pinned to a second CPU.
+//! kv runs with one worker (`--workers 1`), redis-server with persistence off
+//! (`--save "" --appendonly no`). Before measuring, each server's keyspace is filled
+//! (`SET` with `-P 16` over `-r 100000`), so `GET`s hit.
+//!
+//! Loads: `GET` and `SET` (3-byte values, keys from `-r 100000`), 50 clients, each without
+//! pipelining and with `-P 16`. Every load runs `--rounds` times (default 3), alternating
+//! which server goes first, and medians are reported, because run-to-run noise on a small
+//! VM is ±10-15%.
+//!
+//! Per run: requests/s as `redis-benchmark --csv` reports it, and the server's CPU time per
+//! request: the on-CPU time of all its threads (`/proc/PID/task/*/schedstat`, first field)
+//! sampled right before and after the `redis-benchmark` process, divided by the requests.
+//! Then the kv/redis ratios against the targets (CPU per request ≤ 0.7×, requests/s ≥
+//! 1.0×). PASS/MISS is informational: the exit status only reflects errors. All traffic
+//! stays on 127.0.0.1 and every child process is terminated on exit.
+
+use std::fmt::Write as _;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::mem::{size_of, zeroed};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+const USAGE: &str = "\
+usage: cargo bench --bench kv_load -- [options]
+  --rounds N            runs per load and server, interleaved; medians reported (default 3)
+  --requests N          requests per run without pipelining (default 200000)
+  --pipelined-requests N  requests per run with -P 16 (default 2000000)
+  --clients N           redis-benchmark connections (default 50)
+  --keyspace N          redis-benchmark -r (default 100000)
+  --only LIST           comma list of loads: get, set, get-p16, set-p16 (default: all)
+  --kv-bin PATH         use this kv binary instead of building examples/kv
+  --redis-server PATH   (default: redis-server from PATH)
+  --redis-benchmark PATH  (default: redis-benchmark from PATH)
+";
+
+/// Target ratios kv/redis.
+const CPU_RATIO_TARGET: f64 = 0.7;
+const RPS_RATIO_TARGET: f64 = 1.0;
+
+type Res<T> = Result<T, String>;
+
+/// Attaches a description of what was being done to an error.
+trait Context<T> {
+    fn context(self, what: impl FnOnce() -> String) -> Res<T>;
+}
+
+impl<T, E: std::fmt::Display> Context<T> for Result<T, E> {
+    fn context(self, what: impl FnOnce() -> String) -> Res<T> {
+        self.map_err(|e| format!("{}: {e}", what()))
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Err(e) = run(&args) {
+        eprintln!("kv_load: error: {e}");
+        std::process::exit(1);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loads, servers, options
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct Load {
+    /// `get` or `set` (the `redis-benchmark -t` name).
+    test: &'static str,
+    /// Requests per pipeline (`-P`).
+    pipeline: u32,
+}
+
+impl Load {
+    const ALL: [Load; 4] = [
+        Load {
+            test: "get",
+            pipeline: 1,
+        },
+        Load {
+            test: "set",
+            pipeline: 1,
+        },
+        Load {
+            test: "get",
+            pipeline: 16,
+        },
+        Load {
+            test: "set",
+            pipeline: 16,
+        },
+    ];
+
+    fn name(self) -> String {
+        if self.pipeline == 1 {
+            self.test.to_uppercase()
+        } else {
+            format!("{} -P {}", self.test.to_uppercase(), self.pipeline)
+        }
+    }
+
+    fn parse(s: &str) -> Res<Load> {
+        let (test, pipeline) = match s.split_once("-p") {
+            Some((t, p)) => (t, parse_number::<u32>("--only", p)?),
+            None => (s, 1),
+        };
+        Load::ALL
+            .into_iter()
+            .find(|l| l.test == test && l.pipeline == pipeline)
+            .ok_or_else(|| format!("unknown load {s:?} (get, set, get-p16, set-p16)"))
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum ServerKind {
+    Kv,
+    Redis,
+}
+
+impl ServerKind {
+    fn name(self) -> &'static str {
+        match self {
+            ServerKind::Kv => "kv",
+            ServerKind::Redis => "redis-server",
+        }
+    }
+}
+
+struct Options {
+    rounds: usize,
+    requests: u64,
+    pipelined_requests: u64,
+    clients: u32,
+    keyspace: u64,
+    loads: Vec<Load>,
+    kv_bin: Option<PathBuf>,
+    redis_server: PathBuf,
+    redis_benchmark: PathBuf,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            rounds: 3,
+            requests: 200_000,
+            pipelined_requests: 2_000_000,
+            clients: 50,
+            keyspace: 100_000,
+            loads: Load::ALL.to_vec(),
+            kv_bin: None,
+            redis_server: "redis-server".into(),
+            redis_benchmark: "redis-benchmark".into(),
+        }
+    }
+}
+
+impl Options {
+    fn requests_for(&self, load: Load) -> u64 {
+        if load.pipeline > 1 {
+            self.pipelined_requests
+        } else {
+            self.requests
+        }
+    }
+}
+
+fn parse_number<T: std::str::FromStr>(flag: &str, value: &str) -> Res<T>
+where
+    T::Err: std::fmt::Display,
+{
+    value
+        .parse()
+        .context(|| format!("bad value {value:?} for {flag}"))
+}
+
+fn parse_options(args: &[String]) -> Res<Options> {
+    let mut opts = Options::default();
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let mut value = || {
+            it.next()
+                .map(String::as_str)
+                .ok_or_else(|| format!("{flag} needs a value"))
+        };
+        match flag.as_str() {
+            // `cargo bench` appends this to the arguments of `harness = false` targets.
+            "--bench" => {}
+            "--rounds" => opts.rounds = parse_number(flag, value()?)?,
+            "--requests" => opts.requests = parse_number(flag, value()?)?,
+            "--pipelined-requests" => opts.pipelined_requests = parse_number(flag, value()?)?,
+            "--clients" => opts.clients = parse_number(flag, value()?)?,
+            "--keyspace" => opts.keyspace = parse_number(flag, value()?)?,
+            "--only" => {
+                opts.loads = value()?.split(',').map(Load::parse).collect::<Res<_>>()?;
+            }
+            "--kv-bin" => opts.kv_bin = Some(value()?.into()),
+            "--redis-server" => opts.redis_server = value()?.into(),
+            "--redis-benchmark" => opts.redis_benchmark = value()?.into(),
+            "--help" | "-h" => {
+                print!("{USAGE}");
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+        }
+    }
+    if opts.rounds == 0 || opts.requests == 0 || opts.pipelined_requests == 0 || opts.clients == 0 {
+        return Err(
+            "--rounds, --requests, --pipelined-requests and --clients must be positive".into(),
+        );
+    }
+    Ok(opts)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Orchestration
+// ---------------------------------------------------------------------------------------------
+
+/// CPUs the servers and the load generator are pinned to.
+#[derive(Clone, Copy)]
+struct Cpus {
+    server: usize,
+    client: usize,
+}
+
+/// One measured run.
+#[derive(Clone, Copy, Debug)]
+struct Sample {
+    rps: f64,
+    requests: u64,
+    server_cpu_ns: u64,
+    wall_ns: u64,
+}
+
+impl Sample {
+    fn cpu_ns_per_request(&self) -> f64 {
+        self.server_cpu_ns as f64 / self.requests as f64
+    }
+
+    fn server_util(&self) -> f64 {
+        self.server_cpu_ns as f64 / self.wall_ns.max(1) as f64
+    }
+}
+
+struct Run {
+    load: Load,
+    server: ServerKind,
+    outcome: Res<Sample>,
+}
+
+fn run(args: &[String]) -> Res<()> {
+    let opts = parse_options(args)?;
+    for tool in [&opts.redis_server, &opts.redis_benchmark] {
+        if !on_path(tool) {
+            return Err(format!(
+                "{} not found; install Debian's redis-server and redis-tools \
+                 (apt-get install redis-server redis-tools) or pass its path",
+                tool.display()
+            ));
+        }
+    }
+    let cpus = pick_cpus();
+    let kv_bin = match &opts.kv_bin {
+        Some(bin) => bin.clone(),
+        None => build_kv()?,
+    };
+
+    let servers = [
+        RunningServer::start(ServerKind::Kv, &kv_bin, &opts, cpus.server)?,
+        RunningServer::start(ServerKind::Redis, &opts.redis_server, &opts, cpus.server)?,
+    ];
+    for s in &servers {
+        eprintln!("kv_load: filling the keyspace of {}...", s.kind.name());
+        fill_keyspace(s, &opts, cpus)?;
+    }
+
+    let mut runs = Vec::new();
+    for round in 1..=opts.rounds {
+        for &load in &opts.loads {
+            // Alternate who goes first so slow drifts of the machine hit both alike.
+            let order: Vec<&RunningServer> = if round % 2 == 1 {
+                servers.iter().collect()
+            } else {
+                servers.iter().rev().collect()
+            };
+            for server in order {
+                let what = format!(
+                    "{} against {} (round {round})",
+                    load.name(),
+                    server.kind.name()
+                );
+                eprintln!("kv_load: {what}...");
+                let outcome = measure(server, load, &opts, cpus);
+                match &outcome {
+                    Ok(s) => eprintln!(
+                        "kv_load:   {:.0} requests/s, {:.0} ns CPU/request",
+                        s.rps,
+                        s.cpu_ns_per_request()
+                    ),
+                    Err(e) => eprintln!("kv_load: {what} failed: {e}"),
+                }
+                runs.push(Run {
+                    load,
+                    server: server.kind,
+                    outcome,
+                });
+            }
+        }
+    }
+    for server in servers {
+        server.stop()?;
+    }
+
+    print!("{}", report(&opts, cpus, &runs));
+    let failures = runs.iter().filter(|r| r.outcome.is_err()).count();
+    if failures > 0 {
+        return Err(format!("{failures} run(s) failed (see above)"));
+    }
+    Ok(())
+}
+
+/// True if `tool` is a path to a file or a command found on `PATH`.
+fn on_path(tool: &Path) -> bool {
+    if tool.components().count() > 1 {
+        return tool.is_file();
+    }
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(tool).is_file()))
+}
+
+/// Runs `cargo build --release --example kv` and returns the path of the binary.
+fn build_kv() -> Res<PathBuf> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    eprintln!("kv_load: cargo build --release --example kv");
+    let status = Command::new(&cargo)
+        .args(["build", "--release", "--example", "kv"])
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .status()
+        .context(|| format!("running {}", Path::new(&cargo).display()))?;
+    if !status.success() {
+        return Err(format!("building the kv example failed ({status})"));
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(|t| dir.join(t))
+        .unwrap_or_else(|| dir.join("target"));
+    let bin = target.join("release/examples/kv");
+    if bin.is_file() {
+        return Ok(bin);
+    }
+    // Fall back to the layout around this bench binary: <target>/release/deps/kv_load-*.
+    let exe = std::env::current_exe().context(|| "locating the bench binary".into())?;
+    match exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|r| r.join("examples/kv"))
+    {
+        Some(bin) if bin.is_file() => Ok(bin),
+        _ => Err(format!("built kv but found no binary at {}", bin.display())),
+    }
+}
+
+/// CPUs this process may run on.
+fn allowed_cpus() -> Vec<usize> {
+    // SAFETY: sched_getaffinity fills the zeroed cpu_set_t of the given size.
+    unsafe {
+        let mut set: libc::cpu_set_t = zeroed();
+        if libc::sched_getaffinity(0, size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+            return vec![0];
+        }
+        (0..libc::CPU_SETSIZE as usize)
+            .filter(|&cpu| libc::CPU_ISSET(cpu, &set))
+            .collect()
+    }
+}
+
+fn pick_cpus() -> Cpus {
+    let allowed = allowed_cpus();
+    let server = allowed.first().copied().unwrap_or(0);
+    let client = allowed.get(1).copied().unwrap_or(server);
+    if client == server {
+        eprintln!("kv_load: warning: only one CPU available; servers and client share it");
+    }
+    Cpus { server, client }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child processes
+// ---------------------------------------------------------------------------------------------
+
+/// A child process whose stdout is read line by line on a helper thread. Dropping it
+/// terminates the process (SIGTERM, then SIGKILL) and reaps it.
+struct ChildProc {
+    name: String,
+    child: Option<Child>,
+    lines: Receiver<String>,
+}
+
+impl ChildProc {
+    /// Spawns `cmd` with stdout piped, pinned to `cpu`; the child gets SIGTERM if this
+    /// process dies.
+    fn spawn(name: &str, mut cmd: Command, cpu: usize) -> Res<Self> {
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let set = cpu_set_of(cpu);
+        // SAFETY: the hook only makes the async-signal-safe prctl and sched_setaffinity calls.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM as libc::c_ulong) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                if libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &set) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn().context(|| format!("starting {name}"))?;
+        let stdout = child.stdout.take().expect("child stdout is piped");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            // Keep draining after the receiver is gone so the child never blocks on stdout.
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let _ = tx.send(line);
+            }
+        });
+        Ok(ChildProc {
+            name: name.to_string(),
+            child: Some(child),
+            lines: rx,
+        })
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
+    }
+
+    /// The next stdout line, waiting until `deadline`; `None` once stdout is closed.
+    fn next_line(&mut self, deadline: Instant) -> Res<Option<String>> {
+        let timeout = deadline.saturating_duration_since(Instant::now());
+        match self.lines.recv_timeout(timeout) {
+            Ok(line) => Ok(Some(line)),
+            Err(RecvTimeoutError::Timeout) => {
+                Err(format!("timed out waiting for output from {}", self.name))
+            }
+            Err(RecvTimeoutError::Disconnected) => Ok(None),
+        }
+    }
+
+    /// Waits until `deadline` for the child to exit on its own, then terminates it.
+    fn wait_exit(&mut self, deadline: Instant) -> Res<ExitStatus> {
+        while Instant::now() < deadline {
+            let child = self.child.as_mut().ok_or("child already reaped")?;
+            if let Some(status) = child
+                .try_wait()
+                .context(|| format!("waiting for {}", self.name))?
+            {
+                self.child = None;
+                return Ok(status);
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let status = self.terminate()?;
+        Err(format!(
+            "{} did not finish in time; terminated ({status})",
+            self.name
+        ))
+    }
+
+    /// Sends SIGTERM, waits up to 5 s, then SIGKILLs; returns the exit status.
+    fn terminate(&mut self) -> Res<ExitStatus> {
+        let mut child = self.child.take().ok_or("child already reaped")?;
+        if let Some(status) = child
+            .try_wait()
+            .context(|| format!("polling {}", self.name))?
+        {
+            return Ok(status);
+        }
+        // SAFETY: plain kill(2) on the pid of our own, not yet reaped, child.
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Some(status) = child
+                .try_wait()
+                .context(|| format!("polling {}", self.name))?
+            {
+                return Ok(status);
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        eprintln!("kv_load: {} ignored SIGTERM; killing it", self.name);
+        let _ = child.kill();
+        child.wait().context(|| format!("reaping {}", self.name))
+    }
+}
+
+impl Drop for ChildProc {
+    fn drop(&mut self) {
+        if self.child.is_some() {
+            let _ = self.terminate();
+        }
+    }
+}
+
+fn cpu_set_of(cpu: usize) -> libc::cpu_set_t {
+    // SAFETY: CPU_SET writes a bit inside the zeroed set (cpu is below CPU_SETSIZE).
+    unsafe {
+        let mut set: libc::cpu_set_t = zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        set
+    }
+}
+
+/// A currently free loopback port.
+fn free_loopback_addr() -> Res<SocketAddr> {
+    let listener = TcpListener::bind("127.0.0.1:0").context(|| "binding a probe port".into())?;
+    listener
+        .local_addr()
+        .context(|| "reading the probe port".into())
+}
+
+/// A server under test, terminated when dropped.
+struct RunningServer {
+    kind: ServerKind,
+    proc: ChildProc,
+    addr: SocketAddr,
+}
+
+impl RunningServer {
+    /// Starts the server pinned to `cpu` and waits until it answers PING.
+    fn start(kind: ServerKind, bin: &Path, _opts: &Options, cpu: usize) -> Res<Self> {
+        let addr = free_loopback_addr()?;
+        let port = addr.port().to_string();
+        let mut cmd = Command::new(bin);
+        match kind {
+            ServerKind::Kv => {
+                cmd.args(["--addr", &addr.to_string(), "--workers", "1"]);
+            }
+            ServerKind::Redis => {
+                cmd.args(["--port", &port, "--bind", "127.0.0.1", "--save", ""])
+                    .args(["--appendonly", "no", "--daemonize", "no"]);
+            }
+        }
+        let proc = ChildProc::spawn(kind.name(), cmd, cpu)?;
+        let server = RunningServer { kind, proc, addr };
+        server.wait_ready(Duration::from_secs(15))?;
+        Ok(server)
+    }
+
+    fn pid(&self) -> u32 {
+        self.proc.pid()
+    }
+
+    /// Waits until a `PING` gets `+PONG`.
+    fn wait_ready(&self, limit: Duration) -> Res<()> {
+        let deadline = Instant::now() + limit;
+        loop {
+            match ping(self.addr) {
+                Ok(()) => return Ok(()),
+                Err(e) if Instant::now() >= deadline => {
+                    return Err(format!(
+                        "{} at {} is not ready: {e}",
+                        self.kind.name(),
+                        self.addr
+                    ))
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+    }
+
+    /// Stops the server with SIGTERM, warning if it does not exit with status 0.
+    fn stop(mut self) -> Res<()> {
+        let status = self.proc.terminate()?;
+        if !status.success() {
+            eprintln!(
+                "kv_load: warning: {} exited with {status} on SIGTERM",
+                self.kind.name()
+            );
+        }
+        Ok(())
+    }
+}
+
+fn ping(addr: SocketAddr) -> io::Result<()> {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(1))?;
+    s.set_read_timeout(Some(Duration::from_secs(1)))?;
+    s.write_all(b"PING\r\n")?;
+    let mut buf = [0u8; 7];
+    s.read_exact(&mut buf)?;
+    if &buf != b"+PONG\r\n" {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, "no +PONG"));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// redis-benchmark runs
+// ---------------------------------------------------------------------------------------------
+
+/// Runs `redis-benchmark` against `server` with `extra` arguments; returns the CSV row of
+/// the test and the server CPU time it took.
+fn redis_benchmark(
+    server: &RunningServer,
+    opts: &Options,
+    cpus: Cpus,
+    extra: &[String],
+    limit: Duration,
+) -> Res<(String, u64, u64)> {
+    let mut cmd = Command::new(&opts.redis_benchmark);
+    cmd.args(["-h", "127.0.0.1", "-p", &server.addr.port().to_string()])
+        .args(["-c", &opts.clients.to_string()])
+        .args(["-r", &opts.keyspace.to_string()])
+        .args(["-q", "--csv"])
+        .args(extra);
+    let cpu_before = process_cpu_ns(server.pid())?;
+    let start = Instant::now();
+    let mut bench = ChildProc::spawn("redis-benchmark", cmd, cpus.client)?;
+    let deadline = start + limit;
+    let mut row = None;
+    while let Some(line) = bench.next_line(deadline)? {
+        if !line.starts_with("\"test\"") && line.starts_with('"') {
+            row = Some(line);
+        }
+    }
+    let status = bench.wait_exit(deadline)?;
+    let wall_ns = start.elapsed().as_nanos() as u64;
+    let cpu_ns = process_cpu_ns(server.pid())?.saturating_sub(cpu_before);
+    if !status.success() {
+        return Err(format!("redis-benchmark exited with {status}"));
+    }
+    let row = row.ok_or("redis-benchmark printed no result row")?;
+    Ok((row, cpu_ns, wall_ns))
+}
+
+/// Fills the keyspace with `SET`s so that the `GET` loads hit: `-r N` picks keys at
+/// random, so 10 N requests leave about e^-10 of the keys unset.
+fn fill_keyspace(server: &RunningServer, opts: &Options, cpus: Cpus) -> Res<()> {
+    let n = (opts.keyspace * 10).to_string();
+    let extra = ["-t", "set", "-n", &n, "-P", "16"].map(String::from);
+    redis_benchmark(server, opts, cpus, &extra, Duration::from_secs(300))
+        .map(|_| ())
+        .context(|| format!("filling {}", server.kind.name()))
+}
+
+fn measure(server: &RunningServer, load: Load, opts: &Options, cpus: Cpus) -> Res<Sample> {
+    let requests = opts.requests_for(load);
+    let extra = [
+        "-t".to_string(),
+        load.test.to_string(),
+        "-n".to_string(),
+        requests.to_string(),
+        "-P".to_string(),
+        load.pipeline.to_string(),
+    ];
+    let (row, server_cpu_ns, wall_ns) =
+        redis_benchmark(server, opts, cpus, &extra, Duration::from_secs(300))?;
+    // "GET","61728.39","0.532",...
+    let rps = row
+        .split(',')
+        .nth(1)
+        .map(|f| f.trim_matches('"'))
+        .and_then(|f| f.parse::<f64>().ok())
+        .ok_or_else(|| format!("cannot read requests/s from {row:?}"))?;
+    if rps <= 0.0 {
+        return Err(format!("no requests completed ({row})"));
+    }
+    Ok(Sample {
+        rps,
+        requests,
+        server_cpu_ns,
+        wall_ns,
+    })
+}
+
+/// Total on-CPU time of all threads of `pid`: the sum of the first field of
+/// `/proc/PID/task/*/schedstat`, in ns.
+fn process_cpu_ns(pid: u32) -> Res<u64> {
+    let dir = format!("/proc/{pid}/task");
+    let tasks = std::fs::read_dir(&dir).context(|| format!("reading {dir}"))?;
+    let mut total = 0;
+    for task in tasks.flatten() {
+        // Threads may exit between listing and reading; skip those.
+        let Ok(text) = std::fs::read_to_string(task.path().join("schedstat")) else {
+            continue;
+        };
+        total += text
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse::<u64>().ok())
+            .ok_or_else(|| format!("malformed schedstat of {pid}"))?;
+    }
+    Ok(total)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+// ---------------------------------------------------------------------------------------------
+
+/// Medians over the rounds of one load and server.
+struct Medians {
+    rps: f64,
+    cpu_ns: f64,
+    cpu_spread: f64,
+    util: f64,
+}
+
+impl Medians {
+    fn of(samples: &[Sample]) -> Option<Medians> {
+        let sorted = |f: fn(&Sample) -> f64| {
+            let mut v: Vec<f64> = samples.iter().map(f).collect();
+            v.sort_by(f64::total_cmp);
+            v
+        };
+        let cpu = sorted(Sample::cpu_ns_per_request);
+        let cpu_ns = median(&cpu)?;
+        Some(Medians {
+            rps: median(&sorted(|s| s.rps))?,
+            cpu_ns,
+            cpu_spread: (cpu[cpu.len() - 1] - cpu[0]) / 2.0 / cpu_ns,
+            util: median(&sorted(Sample::server_util))?,
+        })
+    }
+}
+
+/// Median of sorted values.
+fn median(sorted: &[f64]) -> Option<f64> {
+    let n = sorted.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(sorted[n / 2]),
+        _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
+    }
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok {
+        "PASS"
+    } else {
+        "MISS"
+    }
+}
+
+fn report(opts: &Options, cpus: Cpus, runs: &[Run]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\n### kv vs redis-server ({} clients, -r {}, servers on CPU {}, redis-benchmark on \
+         CPU {}, {} / {} requests per run without / with pipelining)\n",
+        opts.clients,
+        opts.keyspace,
+        cpus.server,
+        cpus.client,
+        opts.requests,
+        opts.pipelined_requests
+    );
+    out.push_str(
+        "| load | server | requests/s | server CPU ns/request | CPU/req spread | server CPU |\n",
+    );
+    out.push_str("|---|---|---:|---:|---:|---:|\n");
+    let mut ratios = String::new();
+    for &load in &opts.loads {
+        let mut medians = Vec::new();
+        for server in [ServerKind::Kv, ServerKind::Redis] {
+            let samples: Vec<Sample> = runs
+                .iter()
+                .filter(|r| r.load == load && r.server == server)
+                .filter_map(|r| r.outcome.as_ref().ok().copied())
+                .collect();
+            let m = Medians::of(&samples);
+            match &m {
+                Some(m) => {
+                    let _ = writeln!(
+                        out,
+                        "| {} | {} | {:.0} | {:.0} | ±{:.0}% | {:.0}% |",
+                        load.name(),
+                        server.name(),
+                        m.rps,
+                        m.cpu_ns,
+                        m.cpu_spread * 100.0,
+                        m.util * 100.0
+                    );
+                }
+                None => {
+                    let _ = writeln!(
+                        out,
+                        "| {} | {} | failed | failed | - | - |",
+                        load.name(),
+                        server.name()
+                    );
+                }
+            }
+            medians.push(m);
+        }
+        if let [Some(kv), Some(redis)] = &medians[..] {
+            let rps = kv.rps / redis.rps;
+            let cpu = kv.cpu_ns / redis.cpu_ns;
+            let _ = writeln!(
+                ratios,
+                "| {} | {rps:.2} | ≥ {RPS_RATIO_TARGET:.1} | {} | {cpu:.2} | ≤ {CPU_RATIO_TARGET:.1} | {} |",
+                load.name(),
+                verdict(rps >= RPS_RATIO_TARGET),
+                verdict(cpu <= CPU_RATIO_TARGET)
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\nMedians over {} interleaved round(s); spread = half the min-max range of CPU/request \
+         relative to its median; server CPU = CPU time / wall time of the redis-benchmark run.",
+        opts.rounds
+    );
+    if !ratios.is_empty() {
+        out.push_str("\n#### kv / redis-server\n\n");
+        out.push_str("| load | requests/s ratio | target | | CPU/request ratio | target | |\n");
+        out.push_str("|---|---:|---|---|---:|---|---|\n");
+        out.push_str(&ratios);
+    }
+    out
+}

@@ -1,0 +1,130 @@
+//! kv: a Redis-compatible (RESP2) in-memory key-value server.
+//!
+//! ```text
+//! cargo run --release --example kv -- --addr 127.0.0.1:6380 --workers 2
+//! redis-cli -p 6380 set greeting hello && redis-cli -p 6380 get greeting
+//! redis-benchmark -p 6380 -t get,set -q
+//! ```
+//!
+//! Commands: PING, ECHO, GET, SET (EX/PX, NX/XX, GET, KEEPTTL), DEL,
+//! EXISTS, INCR, DECR, INCRBY, DECRBY, MGET, MSET, EXPIRE, PEXPIRE (NX, XX,
+//! GT, LT), TTL, PTTL, PERSIST, KEYS, DBSIZE, FLUSHALL/FLUSHDB, and enough of
+//! COMMAND, CONFIG GET, CLIENT, SELECT, INFO and QUIT for redis-cli,
+//! redis-benchmark and client libraries. Values are strings only.
+//!
+//! ```text
+//!  connection ── FrameReader ── Command (RESP, borrowed) ── commands ── reply bytes
+//!                                                              │
+//!                  key hash ──► shard = worker; other workers via call_on
+//! ```
+//!
+//! Each worker owns the keys that hash to it (`shard`), in a thread-local
+//! store (`store`); no lock is shared. Requests are decoded in place from
+//! the receive buffers (`resp`); replies are encoded into a per-connection
+//! buffer and queued, so a pipelined batch leaves in one send. Malformed
+//! input gets `-ERR Protocol error: ...` and closes only that connection.
+
+use std::time::Duration;
+
+use corering::cli::ServeArgs;
+use corering::frame::{FrameReader, ReadError};
+use corering::{Connection, Server};
+
+mod commands;
+mod glob;
+mod hash;
+mod resp;
+mod shard;
+mod store;
+
+use commands::Flow;
+use resp::Command;
+
+/// Largest request (all arguments together), as redis's 1 GiB
+/// `client-query-buffer-limit`; one argument is capped at `resp::MAX_BULK`.
+const MAX_REQUEST: usize = 1 << 30;
+/// Replies at least this large are handed over as they are instead of being
+/// copied into the connection's send buffers.
+const HAND_OVER: usize = 64 << 10;
+/// Initial capacity of a connection's reply buffer.
+const REPLY_CAPACITY: usize = 512;
+/// Grace period at shutdown. Requests take microseconds; what this bounds
+/// is how long idle client connections (pools) may hold the server up.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// Serves one client connection until it closes, quits or misbehaves.
+async fn serve(mut conn: Connection) {
+    let mut reader = FrameReader::new().max_frame(MAX_REQUEST);
+    let mut out = Vec::with_capacity(REPLY_CAPACITY);
+    loop {
+        let cmd = match reader.read::<Command>(&mut conn).await {
+            Ok(Some(cmd)) => cmd,
+            // Closed between requests, or mid-request / reset: nobody to answer.
+            Ok(None) | Err(ReadError::Io(_) | ReadError::Truncated { .. }) => return,
+            Err(e) => {
+                let why = match &e {
+                    ReadError::Decode(d) => resp::protocol_error(d),
+                    other => other.to_string(),
+                };
+                let msg = format!("ERR Protocol error: {why}");
+                resp::error(&mut out, msg.as_bytes());
+                let _ = send(&mut conn, &mut out).await;
+                let _ = conn.close().await;
+                return;
+            }
+        };
+        if cmd.argc() == 0 {
+            continue;
+        }
+        let flow = commands::execute(&cmd, &mut out).await;
+        if send(&mut conn, &mut out).await.is_err() {
+            return;
+        }
+        if flow == Flow::Close {
+            let _ = conn.close().await;
+            return;
+        }
+    }
+}
+
+/// Queues the replies in `out` for sending and empties it.
+async fn send(conn: &mut Connection, out: &mut Vec<u8>) -> std::io::Result<()> {
+    if out.len() >= HAND_OVER {
+        let big = std::mem::replace(out, Vec::with_capacity(REPLY_CAPACITY));
+        conn.write_owned(big).await
+    } else {
+        let r = conn.write_all(out).await;
+        out.clear();
+        r
+    }
+}
+
+/// `--batch-wait EVENTS:MICROS` (or `off`): completion batching, see
+/// `ServerBuilder::batch_wait`.
+fn batch_wait(args: &ServeArgs) -> Option<Option<(u32, Duration)>> {
+    let v = args.value("--batch-wait")?;
+    if v == "off" {
+        return Some(None);
+    }
+    let (n, us) = v.split_once(':')?;
+    Some(Some((
+        n.parse().ok()?,
+        Duration::from_micros(us.parse().ok()?),
+    )))
+}
+
+fn main() {
+    let args = ServeArgs::parse(6380);
+    let mut builder = Server::builder()
+        .bind(args.addr.as_str())
+        .workers(args.workers)
+        .shutdown_timeout(SHUTDOWN_GRACE);
+    if let Some(b) = batch_wait(&args) {
+        builder = builder.batch_wait(b);
+    }
+    let result = builder.build().and_then(|server| server.serve(serve));
+    if let Err(e) = result {
+        eprintln!("kv: {e}");
+        std::process::exit(1);
+    }
+}
