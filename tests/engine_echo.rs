@@ -308,3 +308,26 @@ fn connection_addresses_match_client_view() {
     assert_eq!(line, format!("{client_local} {addr}\n"));
     server.shutdown().unwrap();
 }
+
+/// Starting a server must not leave io_uring task work aimed at the
+/// caller's thread: the kernel delivers it like a signal, and a blocking
+/// socket read with a timeout on that thread would fail with `EINTR`.
+#[test]
+fn starting_a_server_does_not_interrupt_the_callers_blocking_io() {
+    use std::io::{ErrorKind, Read};
+    for _ in 0..4 {
+        let server = start_echo(builder());
+        let mut s = connect(tcp_addr(&server));
+        s.set_read_timeout(Some(Duration::from_millis(250)))
+            .unwrap();
+        let mut buf = [0u8; 16];
+        // Nothing was sent, so nothing comes back: the read must time out.
+        let err = s.read(&mut buf).expect_err("no data expected");
+        assert!(
+            matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
+            "a quiet read should time out, got {err:?}"
+        );
+        drop(s);
+        server.shutdown().unwrap();
+    }
+}

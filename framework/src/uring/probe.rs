@@ -15,7 +15,22 @@ pub(crate) struct KernelSupport {
 }
 
 /// Checks that io_uring works here and has what corering needs.
+///
+/// The probe ring is created on a short-lived thread of its own: the kernel
+/// tears a ring down asynchronously and then notifies every thread that
+/// created or used it with signal-like task work, which makes a blocking
+/// socket call with a timeout on that thread fail with `EINTR`. The
+/// caller's thread (often the application's main thread, which may go on
+/// to do blocking I/O) must not be one of them.
 pub(crate) fn probe_kernel() -> io::Result<KernelSupport> {
+    std::thread::Builder::new()
+        .name("corering-probe".into())
+        .spawn(probe_here)?
+        .join()
+        .unwrap_or_else(|_| Err(io::Error::other("the io_uring probe thread panicked")))
+}
+
+fn probe_here() -> io::Result<KernelSupport> {
     let ring = IoUring::new(8).map_err(error::ring_setup)?;
     let mut probe = Probe::new();
     ring.submitter()
