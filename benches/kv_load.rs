@@ -256,6 +256,7 @@ impl Sample {
 
 struct Run {
     load: Load,
+    round: usize,
     server: ServerKind,
     outcome: Res<Sample>,
 }
@@ -313,6 +314,7 @@ fn run(args: &[String]) -> Res<()> {
                 }
                 runs.push(Run {
                     load,
+                    round,
                     server: server.kind,
                     outcome,
                 });
@@ -740,6 +742,24 @@ impl Medians {
     }
 }
 
+/// Median over rounds of kv's `f` divided by redis-server's `f` in the same
+/// round (the two runs are back to back, so they saw the same machine).
+fn paired_ratio(runs: &[Run], load: Load, f: fn(&Sample) -> f64) -> Option<f64> {
+    let of = |round: usize, server: ServerKind| {
+        runs.iter()
+            .find(|r| r.load == load && r.round == round && r.server == server)
+            .and_then(|r| r.outcome.as_ref().ok())
+            .map(f)
+    };
+    let mut ratios: Vec<f64> = runs
+        .iter()
+        .filter(|r| r.load == load && r.server == ServerKind::Kv)
+        .filter_map(|r| Some(of(r.round, ServerKind::Kv)? / of(r.round, ServerKind::Redis)?))
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    median(&ratios)
+}
+
 /// Median of sorted values.
 fn median(sorted: &[f64]) -> Option<f64> {
     let n = sorted.len();
@@ -809,22 +829,26 @@ fn report(opts: &Options, cpus: Cpus, runs: &[Run]) -> String {
             }
             medians.push(m);
         }
-        if let [Some(kv), Some(redis)] = &medians[..] {
-            let rps = kv.rps / redis.rps;
-            let cpu = kv.cpu_ns / redis.cpu_ns;
-            let _ = writeln!(
-                ratios,
-                "| {} | {rps:.2} | ≥ {RPS_RATIO_TARGET:.1} | {} | {cpu:.2} | ≤ {CPU_RATIO_TARGET:.1} | {} |",
-                load.name(),
-                verdict(rps >= RPS_RATIO_TARGET),
-                verdict(cpu <= CPU_RATIO_TARGET)
-            );
+        if medians.iter().all(Option::is_some) {
+            let rps = paired_ratio(runs, load, |s| s.rps);
+            let cpu = paired_ratio(runs, load, Sample::cpu_ns_per_request);
+            if let (Some(rps), Some(cpu)) = (rps, cpu) {
+                let _ = writeln!(
+                    ratios,
+                    "| {} | {rps:.2} | ≥ {RPS_RATIO_TARGET:.1} | {} | {cpu:.2} | ≤ {CPU_RATIO_TARGET:.1} | {} |",
+                    load.name(),
+                    verdict(rps >= RPS_RATIO_TARGET),
+                    verdict(cpu <= CPU_RATIO_TARGET)
+                );
+            }
         }
     }
     let _ = writeln!(
         out,
         "\nMedians over {} interleaved round(s); spread = half the min-max range of CPU/request \
-         relative to its median; server CPU = CPU time / wall time of the redis-benchmark run.",
+         relative to its median; server CPU = CPU time / wall time of the redis-benchmark run. \
+         Ratios are medians of per-round ratios (kv against the redis-server run next to it), \
+         which cancels the machine's slow drifts better than a ratio of medians.",
         opts.rounds
     );
     if !ratios.is_empty() {
