@@ -6,47 +6,12 @@
 //! rounds; every allocation the worker makes in that window (loop, executor,
 //! ring driver, connection slot, handler) is counted.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-struct Counting;
-
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-    static ALLOCS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn count_one() {
-    if COUNTING.with(|c| c.get()) {
-        ALLOCS.with(|a| a.set(a.get() + 1));
-    }
-}
-
-// SAFETY: forwards to the system allocator; counting touches only
-// const-initialized thread-locals (no allocation, no reentrancy).
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        count_one();
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
-        count_one();
-        // SAFETY: same contract as ours.
-        unsafe { System.realloc(p, l, n) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+mod counting_alloc;
 
 const WARMUP: usize = 2_000;
 const MEASURED: usize = 20_000;
@@ -88,16 +53,16 @@ fn measure(zero_copy: bool, msg: usize, extra: bool) -> usize {
                     }
                     if !counting && seen >= warm {
                         counting = true;
-                        ALLOCS.with(|a| a.set(0));
-                        COUNTING.with(|c| c.set(true));
+                        counting_alloc::reset();
+                        counting_alloc::set_counting(true);
                     }
                     if seen >= total {
                         break;
                     }
                 }
                 conn.flush().await.ok();
-                COUNTING.with(|c| c.set(false));
-                r2.store(ALLOCS.with(|a| a.get()), Ordering::SeqCst);
+                counting_alloc::set_counting(false);
+                r2.store(counting_alloc::count(), Ordering::SeqCst);
             }
         })
         .expect("start");

@@ -8,9 +8,8 @@
 //! `std::net::TcpStream` that builds and checks the bytes itself.
 
 mod common;
+mod counting_alloc;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,43 +19,6 @@ use std::time::Duration;
 use common::*;
 use corering::frame::{Frame, FrameReader};
 use corering::{Connection, RunningServer};
-
-// ---- allocation counting on the worker thread --------------------------------
-
-struct Counting;
-
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-    static ALLOCS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn count_one() {
-    if COUNTING.with(|c| c.get()) {
-        ALLOCS.with(|a| a.set(a.get() + 1));
-    }
-}
-
-// SAFETY: forwards to the system allocator; counting touches only
-// const-initialized thread-locals (no allocation, no reentrancy).
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        count_one();
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
-        count_one();
-        // SAFETY: same contract as ours.
-        unsafe { System.realloc(p, l, n) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
 
 // ---- the protocol --------------------------------------------------------------
 
@@ -103,11 +65,11 @@ async fn serve(mut conn: Connection, max: usize, allocs: Arc<AtomicUsize>) {
     let mut n = 0u32;
     loop {
         let counting = n >= WARMUP;
-        COUNTING.with(|c| c.set(counting));
+        counting_alloc::set_counting(counting);
         let r = reader.read::<Msg>(&mut conn).await;
-        COUNTING.with(|c| c.set(false));
+        counting_alloc::set_counting(false);
         if counting {
-            allocs.store(ALLOCS.with(|a| a.get()), Ordering::SeqCst);
+            allocs.store(counting_alloc::count(), Ordering::SeqCst);
         }
         n += 1;
         let reply_err;
