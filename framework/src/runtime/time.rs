@@ -58,7 +58,8 @@ pub(crate) fn tick_timespec(tick: u64) -> Timespec {
         .nsec((ns % 1_000_000_000) as u32)
 }
 
-fn deadline_tick(d: Duration) -> u64 {
+/// The first tick at which `d` from now has fully passed.
+pub(crate) fn deadline_tick(d: Duration) -> u64 {
     let ns = now_ns().saturating_add(d.as_nanos().min(u64::MAX as u128 / 2) as u64);
     ceil_tick(ns)
 }

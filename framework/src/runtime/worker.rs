@@ -24,7 +24,7 @@ use io_uring::{cqueue, opcode, types};
 use super::executor::Executor;
 use super::remote::{self, Msg, Remote};
 use super::task_id::{TaskId, TaskKind};
-use super::time::{ms_to_tick, now_tick};
+use super::time::{deadline_tick, ms_to_tick, now_tick};
 use super::timer::TimerWheel;
 use super::{Io, ListenerEntry, Phase, Shared, Sq, Worker, WorkerConfig};
 use crate::conn::{Connection, Conns, SockKind, Submit};
@@ -495,7 +495,8 @@ impl Worker {
         if self.phase.get() != Phase::Running {
             return;
         }
-        let deadline = now_tick() + ms_to_tick(self.cfg.shutdown_timeout.as_millis() as u64);
+        // Rounded up: the grace period is never shorter than configured.
+        let deadline = deadline_tick(self.cfg.shutdown_timeout);
         self.phase.set(Phase::Draining(deadline));
         let mut guard = self.io.borrow_mut();
         let io = &mut *guard;
