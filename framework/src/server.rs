@@ -468,9 +468,13 @@ impl<M: Middleware> Server<M> {
         H: Fn(Connection) -> F + Send + Sync + 'static,
         F: Future<Output = ()> + 'static,
     {
+        // Handlers first: a signal sent as soon as the listening line is out
+        // must stop the server gracefully, not kill the process.
+        crate::signal::install()?;
+        let seen = crate::signal::count();
         let running = self.start(handler)?;
         println!("corering: {}", running.summary());
-        running.run_until_signal()
+        running.until_signal(seen)
     }
 }
 
@@ -601,6 +605,12 @@ impl RunningServer {
     pub fn run_until_signal(self) -> io::Result<()> {
         crate::signal::install()?;
         let seen = crate::signal::count();
+        self.until_signal(seen)
+    }
+
+    /// Runs until more than `seen` signals have arrived (see
+    /// [`run_until_signal`](Self::run_until_signal)); handlers are installed.
+    fn until_signal(self, seen: usize) -> io::Result<()> {
         let handle = self.shutdown_handle();
         let mut forced = false;
         loop {
