@@ -28,16 +28,21 @@
 //! `echo --addr 127.0.0.1:PORT --workers 1`. PASS/MISS is informational: the exit status
 //! only reflects errors. All traffic stays on 127.0.0.1 and every child is terminated on exit.
 
+mod support;
+
 use std::fmt::Write as _;
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::mem::{size_of, zeroed};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::{self, Read, Write};
+use std::mem::zeroed;
+use std::net::{SocketAddr, TcpStream};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::{Duration, Instant};
+
+use support::{
+    build_example, free_loopback_addr, median, parse_flags, parse_number, pick_cpus, schedstat_ns,
+    verdict, ChildProc, Context, Cpus, Res,
+};
 
 /// Environment variable selecting the role of a re-executed copy of this binary.
 const ROLE_ENV: &str = "ECHO_LOAD_ROLE";
@@ -54,19 +59,6 @@ usage: cargo bench --bench echo_load -- [options]
   --echo-bin PATH    use this corering echo binary instead of building examples/echo
   --stand-in-tokio   run the tokio role in the corering slot (tests the bench itself)
 ";
-
-type Res<T> = Result<T, String>;
-
-/// Attaches a description of what was being done to an error.
-trait Context<T> {
-    fn context(self, what: impl FnOnce() -> String) -> Res<T>;
-}
-
-impl<T, E: std::fmt::Display> Context<T> for Result<T, E> {
-    fn context(self, what: impl FnOnce() -> String) -> Res<T> {
-        self.map_err(|e| format!("{}: {e}", what()))
-    }
-}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -207,28 +199,11 @@ fn normalize_args(args: &[String]) -> Vec<String> {
     out
 }
 
-fn parse_number<T: std::str::FromStr>(flag: &str, value: &str) -> Res<T>
-where
-    T::Err: std::fmt::Display,
-{
-    value
-        .parse()
-        .context(|| format!("bad value {value:?} for {flag}"))
-}
-
 fn parse_options(args: &[String]) -> Res<Options> {
     let mut opts = Options::default();
     let args = normalize_args(args);
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let mut value = || {
-            it.next()
-                .map(String::as_str)
-                .ok_or_else(|| format!("{flag} needs a value"))
-        };
-        match flag.as_str() {
-            // `cargo bench` appends this to the arguments of `harness = false` targets.
-            "--bench" => {}
+    parse_flags(&args, USAGE, |flag, value| {
+        match flag {
             "--secs" => opts.secs = parse_number(flag, value()?)?,
             "--warmup" => opts.warmup = parse_number(flag, value()?)?,
             "--rounds" => opts.rounds = parse_number(flag, value()?)?,
@@ -241,13 +216,10 @@ fn parse_options(args: &[String]) -> Res<Options> {
                 opts.servers = value()?.split(',').map(Server::parse).collect::<Res<_>>()?;
                 opts.servers.dedup();
             }
-            "--help" | "-h" => {
-                print!("{USAGE}");
-                std::process::exit(0);
-            }
-            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+            _ => return Ok(false),
         }
-    }
+        Ok(true)
+    })?;
     if opts.secs <= 0.0
         || opts.warmup < 0.0
         || opts.conns == 0
@@ -281,13 +253,6 @@ fn parse_only(list: &str, opts: &mut Options) -> Res<()> {
 // Parent: orchestration
 // ---------------------------------------------------------------------------------------------
 
-/// CPUs the server and the load client are pinned to.
-#[derive(Clone, Copy)]
-struct Cpus {
-    server: usize,
-    client: usize,
-}
-
 struct LoadRun {
     load: Load,
     server: Server,
@@ -302,7 +267,7 @@ struct MemoryRun {
 fn run_parent(args: &[String]) -> Res<()> {
     let opts = parse_options(args)?;
     raise_nofile_limit(opts.idle_conns as u64 + 1_000);
-    let cpus = pick_cpus();
+    let cpus = pick_cpus("server and client");
     let launches = resolve_launches(&opts)?;
 
     // Rounds interleave the servers so that slow drifts of the machine hit both alike.
@@ -358,57 +323,12 @@ fn resolve_launches(opts: &Options) -> Res<Vec<(Server, Launch)>> {
             Server::Corering if opts.stand_in_tokio => Launch::TokioRole,
             Server::Corering => match &opts.echo_bin {
                 Some(bin) => Launch::Binary(bin.clone()),
-                None => Launch::Binary(build_corering_echo()?),
+                None => Launch::Binary(build_example("echo")?),
             },
         };
         launches.push((server, launch));
     }
     Ok(launches)
-}
-
-fn manifest_dir() -> PathBuf {
-    std::env::var_os("CARGO_MANIFEST_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
-}
-
-/// Runs `cargo build --release --example echo` and returns the path of the binary.
-fn build_corering_echo() -> Res<PathBuf> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let dir = manifest_dir();
-    eprintln!("echo_load: cargo build --release --example echo");
-    let status = Command::new(&cargo)
-        .args(["build", "--release", "--example", "echo"])
-        .current_dir(&dir)
-        .stdin(Stdio::null())
-        .status()
-        .context(|| format!("running {}", Path::new(&cargo).display()))?;
-    if !status.success() {
-        return Err(format!(
-            "building the corering echo example failed ({status})"
-        ));
-    }
-    let target_dir = match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir_var) => dir.join(dir_var),
-        None => dir.join("target"),
-    };
-    let bin = target_dir.join("release").join("examples").join("echo");
-    if bin.is_file() {
-        return Ok(bin);
-    }
-    // Fall back to the layout around this bench binary: <target>/release/deps/echo_load-*.
-    let exe = std::env::current_exe().context(|| "locating the bench binary".into())?;
-    let sibling = exe
-        .parent()
-        .and_then(Path::parent)
-        .map(|release| release.join("examples/echo"));
-    match sibling {
-        Some(bin) if bin.is_file() => Ok(bin),
-        _ => Err(format!(
-            "built the echo example but found no binary at {}",
-            bin.display()
-        )),
-    }
 }
 
 /// Raises the soft (and if permitted the hard) open-file limit to at least 30,000, and
@@ -440,165 +360,22 @@ fn raise_nofile_limit(needed: u64) {
     }
 }
 
-/// CPUs this process may run on.
-fn allowed_cpus() -> Vec<usize> {
-    // SAFETY: sched_getaffinity fills the zeroed cpu_set_t of the given size.
-    unsafe {
-        let mut set: libc::cpu_set_t = zeroed();
-        if libc::sched_getaffinity(0, size_of::<libc::cpu_set_t>(), &mut set) != 0 {
-            return vec![0];
-        }
-        (0..libc::CPU_SETSIZE as usize)
-            .filter(|&cpu| libc::CPU_ISSET(cpu, &set))
-            .collect()
-    }
-}
-
-fn pick_cpus() -> Cpus {
-    let allowed = allowed_cpus();
-    let server = allowed.first().copied().unwrap_or(0);
-    let client = allowed.get(1).copied().unwrap_or(server);
-    if client == server {
-        eprintln!("echo_load: warning: only one CPU available; server and client share it");
-    }
-    Cpus { server, client }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Parent: child processes
 // ---------------------------------------------------------------------------------------------
 
-/// A child process whose stdout is read line by line on a helper thread. Dropping it
-/// terminates the process (SIGTERM, then SIGKILL) and reaps it.
-struct ChildProc {
-    name: String,
-    child: Option<Child>,
-    lines: Receiver<String>,
-}
-
-impl ChildProc {
-    /// Spawns `cmd` with stdout piped, optionally pinned to `cpu`; the child gets SIGTERM
-    /// if this process dies.
-    fn spawn(name: &str, mut cmd: Command, cpu: Option<usize>) -> Res<Self> {
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        let set = cpu.map(cpu_set_of);
-        // SAFETY: the hook only makes the async-signal-safe prctl and sched_setaffinity calls.
-        unsafe {
-            cmd.pre_exec(move || {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM as libc::c_ulong) != 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                if let Some(set) = &set {
-                    if libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), set) != 0 {
-                        return Err(io::Error::last_os_error());
-                    }
-                }
-                Ok(())
-            });
+/// The next stdout line, waiting until `deadline`; an error (with the exit status) once
+/// stdout is closed.
+fn expect_line(proc: &mut ChildProc, deadline: Instant) -> Res<String> {
+    match proc.next_line(deadline)? {
+        Some(line) => Ok(line),
+        None => {
+            let exit = match proc.wait_exit(Instant::now() + Duration::from_secs(2)) {
+                Ok(status) => status.to_string(),
+                Err(e) => e,
+            };
+            Err(format!("{} closed its stdout ({exit})", proc.name))
         }
-        let mut child = cmd.spawn().context(|| format!("starting {name}"))?;
-        let stdout = child.stdout.take().expect("child stdout is piped");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            // Keep draining after the receiver is gone so the child never blocks on stdout.
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                let _ = tx.send(line);
-            }
-        });
-        Ok(ChildProc {
-            name: name.to_string(),
-            child: Some(child),
-            lines: rx,
-        })
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.as_ref().map_or(0, Child::id)
-    }
-
-    /// The next stdout line, waiting until `deadline`.
-    fn next_line(&mut self, deadline: Instant) -> Res<String> {
-        let timeout = deadline.saturating_duration_since(Instant::now());
-        match self.lines.recv_timeout(timeout) {
-            Ok(line) => Ok(line),
-            Err(RecvTimeoutError::Timeout) => {
-                Err(format!("timed out waiting for output from {}", self.name))
-            }
-            Err(RecvTimeoutError::Disconnected) => {
-                let exit = match self.wait_exit(Duration::from_secs(2)) {
-                    Ok(status) => status.to_string(),
-                    Err(e) => e,
-                };
-                Err(format!("{} closed its stdout ({exit})", self.name))
-            }
-        }
-    }
-
-    /// Waits up to `limit` for the child to exit on its own, then terminates it.
-    fn wait_exit(&mut self, limit: Duration) -> Res<ExitStatus> {
-        let deadline = Instant::now() + limit;
-        while Instant::now() < deadline {
-            let child = self.child.as_mut().ok_or("child already reaped")?;
-            if let Some(status) = child
-                .try_wait()
-                .context(|| format!("waiting for {}", self.name))?
-            {
-                self.child = None;
-                return Ok(status);
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        let status = self.terminate()?;
-        Err(format!(
-            "{} did not exit in time; terminated ({status})",
-            self.name
-        ))
-    }
-
-    /// Sends SIGTERM, waits up to 3 s, then SIGKILLs; returns the exit status.
-    fn terminate(&mut self) -> Res<ExitStatus> {
-        let mut child = self.child.take().ok_or("child already reaped")?;
-        if let Some(status) = child
-            .try_wait()
-            .context(|| format!("polling {}", self.name))?
-        {
-            return Ok(status);
-        }
-        // SAFETY: plain kill(2) on the pid of our own, not yet reaped, child.
-        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
-        let deadline = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < deadline {
-            if let Some(status) = child
-                .try_wait()
-                .context(|| format!("polling {}", self.name))?
-            {
-                return Ok(status);
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        eprintln!("echo_load: {} ignored SIGTERM; killing it", self.name);
-        let _ = child.kill();
-        child.wait().context(|| format!("reaping {}", self.name))
-    }
-}
-
-impl Drop for ChildProc {
-    fn drop(&mut self) {
-        if self.child.is_some() {
-            let _ = self.terminate();
-        }
-    }
-}
-
-fn cpu_set_of(cpu: usize) -> libc::cpu_set_t {
-    // SAFETY: CPU_SET writes a bit inside the zeroed set (cpu is below CPU_SETSIZE).
-    unsafe {
-        let mut set: libc::cpu_set_t = zeroed();
-        libc::CPU_SET(cpu, &mut set);
-        set
     }
 }
 
@@ -608,14 +385,6 @@ fn self_command(role: &str) -> Res<Command> {
     let mut cmd = Command::new(exe);
     cmd.env(ROLE_ENV, role);
     Ok(cmd)
-}
-
-/// A currently free loopback port.
-fn free_loopback_addr() -> Res<SocketAddr> {
-    let listener = TcpListener::bind("127.0.0.1:0").context(|| "binding a probe port".into())?;
-    listener
-        .local_addr()
-        .context(|| "reading the probe port".into())
 }
 
 /// A running echo server, terminated when dropped.
@@ -641,7 +410,7 @@ impl RunningServer {
                 cmd
             }
         };
-        let mut proc = ChildProc::spawn(&format!("{} server", server.name()), cmd, Some(cpu))?;
+        let mut proc = ChildProc::spawn(&format!("{} server", server.name()), cmd, cpu)?;
         let addr = wait_for_listen_line(&mut proc, addr)?;
         wait_connectable(addr, Duration::from_secs(5))?;
         Ok(RunningServer { proc, addr })
@@ -652,15 +421,8 @@ impl RunningServer {
     }
 
     /// Stops the server with SIGTERM, warning if it does not exit with status 0.
-    fn stop(mut self) -> Res<()> {
-        let status = self.proc.terminate()?;
-        if !status.success() {
-            eprintln!(
-                "echo_load: warning: {} exited with {status} on SIGTERM",
-                self.proc.name
-            );
-        }
-        Ok(())
+    fn stop(self) -> Res<()> {
+        self.proc.stop()
     }
 }
 
@@ -670,8 +432,7 @@ fn wait_for_listen_line(proc: &mut ChildProc, requested: SocketAddr) -> Res<Sock
     let deadline = Instant::now() + Duration::from_secs(15);
     let port = requested.port().to_string();
     loop {
-        let line = proc
-            .next_line(deadline)
+        let line = expect_line(proc, deadline)
             .context(|| "waiting for the line saying where it listens".into())?;
         if let Some(addr) = socket_addr_in(&line) {
             return Ok(addr);
@@ -773,16 +534,16 @@ fn run_load(
         .args(["--warmup", &opts.warmup.to_string()])
         .args(["--secs", &opts.secs.to_string()])
         .args(["--server-pid", &server.pid().to_string()]);
-    let mut client = ChildProc::spawn("load client", cmd, Some(cpus.client))?;
+    let mut client = ChildProc::spawn("load client", cmd, cpus.client)?;
     let limit = Duration::from_secs_f64(opts.warmup + opts.secs) + Duration::from_secs(30);
     let deadline = Instant::now() + limit;
     let stats = loop {
-        let line = client.next_line(deadline)?;
+        let line = expect_line(&mut client, deadline)?;
         if let Some(result) = line.strip_prefix("RESULT ") {
             break LoadStats::parse(result)?;
         }
     };
-    let status = client.wait_exit(Duration::from_secs(5))?;
+    let status = client.wait_exit(Instant::now() + Duration::from_secs(5))?;
     if !status.success() {
         return Err(format!("load client exited with {status}"));
     }
@@ -1028,16 +789,6 @@ impl Medians {
     }
 }
 
-/// Median of sorted values.
-fn median(sorted: &[f64]) -> Option<f64> {
-    let n = sorted.len();
-    match n {
-        0 => None,
-        _ if n % 2 == 1 => Some(sorted[n / 2]),
-        _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
-    }
-}
-
 fn memory_table(out: &mut String, opts: &Options, runs: &[MemoryRun]) {
     let n = opts.idle_conns;
     let _ = writeln!(
@@ -1074,14 +825,6 @@ fn memory_table(out: &mut String, opts: &Options, runs: &[MemoryRun]) {
             "\ncorering idle bytes/conn ≤ 2048: {per_conn:.0} → {}",
             verdict(per_conn <= 2048.0)
         );
-    }
-}
-
-fn verdict(ok: bool) -> &'static str {
-    if ok {
-        "PASS"
-    } else {
-        "MISS"
     }
 }
 
@@ -1130,30 +873,15 @@ struct CpuSample {
 /// when schedstat is unavailable.
 fn process_cpu(pid: u32) -> Res<CpuSample> {
     match schedstat_ns(pid) {
-        Some(ns) => Ok(CpuSample {
+        Ok(ns) => Ok(CpuSample {
             ns,
             source: "schedstat",
         }),
-        None => Ok(CpuSample {
+        Err(_) => Ok(CpuSample {
             ns: stat_ns(pid)?,
             source: "stat",
         }),
     }
-}
-
-fn schedstat_ns(pid: u32) -> Option<u64> {
-    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
-    let mut total = 0;
-    let mut any = false;
-    for task in tasks.flatten() {
-        // Threads may exit between listing and reading; skip those.
-        let Ok(text) = std::fs::read_to_string(task.path().join("schedstat")) else {
-            continue;
-        };
-        total += text.split_whitespace().next()?.parse::<u64>().ok()?;
-        any = true;
-    }
-    any.then_some(total)
 }
 
 fn stat_ns(pid: u32) -> Res<u64> {

@@ -24,15 +24,19 @@
 //! 1.0×). PASS/MISS is informational: the exit status only reflects errors. All traffic
 //! stays on 127.0.0.1 and every child process is terminated on exit.
 
+mod support;
+
 use std::fmt::Write as _;
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::mem::{size_of, zeroed};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::process::Command;
 use std::time::{Duration, Instant};
+
+use support::{
+    build_example, free_loopback_addr, median, parse_flags, parse_number, pick_cpus, schedstat_ns,
+    verdict, ChildProc, Context, Cpus, Res,
+};
 
 const USAGE: &str = "\
 usage: cargo bench --bench kv_load -- [options]
@@ -50,19 +54,6 @@ usage: cargo bench --bench kv_load -- [options]
 /// Target ratios kv/redis.
 const CPU_RATIO_TARGET: f64 = 0.7;
 const RPS_RATIO_TARGET: f64 = 1.0;
-
-type Res<T> = Result<T, String>;
-
-/// Attaches a description of what was being done to an error.
-trait Context<T> {
-    fn context(self, what: impl FnOnce() -> String) -> Res<T>;
-}
-
-impl<T, E: std::fmt::Display> Context<T> for Result<T, E> {
-    fn context(self, what: impl FnOnce() -> String) -> Res<T> {
-        self.map_err(|e| format!("{}: {e}", what()))
-    }
-}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -177,27 +168,10 @@ impl Options {
     }
 }
 
-fn parse_number<T: std::str::FromStr>(flag: &str, value: &str) -> Res<T>
-where
-    T::Err: std::fmt::Display,
-{
-    value
-        .parse()
-        .context(|| format!("bad value {value:?} for {flag}"))
-}
-
 fn parse_options(args: &[String]) -> Res<Options> {
     let mut opts = Options::default();
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let mut value = || {
-            it.next()
-                .map(String::as_str)
-                .ok_or_else(|| format!("{flag} needs a value"))
-        };
-        match flag.as_str() {
-            // `cargo bench` appends this to the arguments of `harness = false` targets.
-            "--bench" => {}
+    parse_flags(args, USAGE, |flag, value| {
+        match flag {
             "--rounds" => opts.rounds = parse_number(flag, value()?)?,
             "--requests" => opts.requests = parse_number(flag, value()?)?,
             "--pipelined-requests" => opts.pipelined_requests = parse_number(flag, value()?)?,
@@ -209,13 +183,10 @@ fn parse_options(args: &[String]) -> Res<Options> {
             "--kv-bin" => opts.kv_bin = Some(value()?.into()),
             "--redis-server" => opts.redis_server = value()?.into(),
             "--redis-benchmark" => opts.redis_benchmark = value()?.into(),
-            "--help" | "-h" => {
-                print!("{USAGE}");
-                std::process::exit(0);
-            }
-            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+            _ => return Ok(false),
         }
-    }
+        Ok(true)
+    })?;
     if opts.rounds == 0 || opts.requests == 0 || opts.pipelined_requests == 0 || opts.clients == 0 {
         return Err(
             "--rounds, --requests, --pipelined-requests and --clients must be positive".into(),
@@ -227,13 +198,6 @@ fn parse_options(args: &[String]) -> Res<Options> {
 // ---------------------------------------------------------------------------------------------
 // Orchestration
 // ---------------------------------------------------------------------------------------------
-
-/// CPUs the servers and the load generator are pinned to.
-#[derive(Clone, Copy)]
-struct Cpus {
-    server: usize,
-    client: usize,
-}
 
 /// One measured run.
 #[derive(Clone, Copy, Debug)]
@@ -272,10 +236,10 @@ fn run(args: &[String]) -> Res<()> {
             ));
         }
     }
-    let cpus = pick_cpus();
+    let cpus = pick_cpus("servers and client");
     let kv_bin = match &opts.kv_bin {
         Some(bin) => bin.clone(),
-        None => build_kv()?,
+        None => build_example("kv")?,
     };
 
     let servers = [
@@ -342,201 +306,9 @@ fn on_path(tool: &Path) -> bool {
         .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(tool).is_file()))
 }
 
-/// Runs `cargo build --release --example kv` and returns the path of the binary.
-fn build_kv() -> Res<PathBuf> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let dir = std::env::var_os("CARGO_MANIFEST_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
-    eprintln!("kv_load: cargo build --release --example kv");
-    let status = Command::new(&cargo)
-        .args(["build", "--release", "--example", "kv"])
-        .current_dir(&dir)
-        .stdin(Stdio::null())
-        .status()
-        .context(|| format!("running {}", Path::new(&cargo).display()))?;
-    if !status.success() {
-        return Err(format!("building the kv example failed ({status})"));
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(|t| dir.join(t))
-        .unwrap_or_else(|| dir.join("target"));
-    let bin = target.join("release/examples/kv");
-    if bin.is_file() {
-        return Ok(bin);
-    }
-    // Fall back to the layout around this bench binary: <target>/release/deps/kv_load-*.
-    let exe = std::env::current_exe().context(|| "locating the bench binary".into())?;
-    match exe
-        .parent()
-        .and_then(Path::parent)
-        .map(|r| r.join("examples/kv"))
-    {
-        Some(bin) if bin.is_file() => Ok(bin),
-        _ => Err(format!("built kv but found no binary at {}", bin.display())),
-    }
-}
-
-/// CPUs this process may run on.
-fn allowed_cpus() -> Vec<usize> {
-    // SAFETY: sched_getaffinity fills the zeroed cpu_set_t of the given size.
-    unsafe {
-        let mut set: libc::cpu_set_t = zeroed();
-        if libc::sched_getaffinity(0, size_of::<libc::cpu_set_t>(), &mut set) != 0 {
-            return vec![0];
-        }
-        (0..libc::CPU_SETSIZE as usize)
-            .filter(|&cpu| libc::CPU_ISSET(cpu, &set))
-            .collect()
-    }
-}
-
-fn pick_cpus() -> Cpus {
-    let allowed = allowed_cpus();
-    let server = allowed.first().copied().unwrap_or(0);
-    let client = allowed.get(1).copied().unwrap_or(server);
-    if client == server {
-        eprintln!("kv_load: warning: only one CPU available; servers and client share it");
-    }
-    Cpus { server, client }
-}
-
 // ---------------------------------------------------------------------------------------------
-// Child processes
+// Servers
 // ---------------------------------------------------------------------------------------------
-
-/// A child process whose stdout is read line by line on a helper thread. Dropping it
-/// terminates the process (SIGTERM, then SIGKILL) and reaps it.
-struct ChildProc {
-    name: String,
-    child: Option<Child>,
-    lines: Receiver<String>,
-}
-
-impl ChildProc {
-    /// Spawns `cmd` with stdout piped, pinned to `cpu`; the child gets SIGTERM if this
-    /// process dies.
-    fn spawn(name: &str, mut cmd: Command, cpu: usize) -> Res<Self> {
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        let set = cpu_set_of(cpu);
-        // SAFETY: the hook only makes the async-signal-safe prctl and sched_setaffinity calls.
-        unsafe {
-            cmd.pre_exec(move || {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM as libc::c_ulong) != 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                if libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &set) != 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        let mut child = cmd.spawn().context(|| format!("starting {name}"))?;
-        let stdout = child.stdout.take().expect("child stdout is piped");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            // Keep draining after the receiver is gone so the child never blocks on stdout.
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                let _ = tx.send(line);
-            }
-        });
-        Ok(ChildProc {
-            name: name.to_string(),
-            child: Some(child),
-            lines: rx,
-        })
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.as_ref().map_or(0, Child::id)
-    }
-
-    /// The next stdout line, waiting until `deadline`; `None` once stdout is closed.
-    fn next_line(&mut self, deadline: Instant) -> Res<Option<String>> {
-        let timeout = deadline.saturating_duration_since(Instant::now());
-        match self.lines.recv_timeout(timeout) {
-            Ok(line) => Ok(Some(line)),
-            Err(RecvTimeoutError::Timeout) => {
-                Err(format!("timed out waiting for output from {}", self.name))
-            }
-            Err(RecvTimeoutError::Disconnected) => Ok(None),
-        }
-    }
-
-    /// Waits until `deadline` for the child to exit on its own, then terminates it.
-    fn wait_exit(&mut self, deadline: Instant) -> Res<ExitStatus> {
-        while Instant::now() < deadline {
-            let child = self.child.as_mut().ok_or("child already reaped")?;
-            if let Some(status) = child
-                .try_wait()
-                .context(|| format!("waiting for {}", self.name))?
-            {
-                self.child = None;
-                return Ok(status);
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        let status = self.terminate()?;
-        Err(format!(
-            "{} did not finish in time; terminated ({status})",
-            self.name
-        ))
-    }
-
-    /// Sends SIGTERM, waits up to 5 s, then SIGKILLs; returns the exit status.
-    fn terminate(&mut self) -> Res<ExitStatus> {
-        let mut child = self.child.take().ok_or("child already reaped")?;
-        if let Some(status) = child
-            .try_wait()
-            .context(|| format!("polling {}", self.name))?
-        {
-            return Ok(status);
-        }
-        // SAFETY: plain kill(2) on the pid of our own, not yet reaped, child.
-        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Some(status) = child
-                .try_wait()
-                .context(|| format!("polling {}", self.name))?
-            {
-                return Ok(status);
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        eprintln!("kv_load: {} ignored SIGTERM; killing it", self.name);
-        let _ = child.kill();
-        child.wait().context(|| format!("reaping {}", self.name))
-    }
-}
-
-impl Drop for ChildProc {
-    fn drop(&mut self) {
-        if self.child.is_some() {
-            let _ = self.terminate();
-        }
-    }
-}
-
-fn cpu_set_of(cpu: usize) -> libc::cpu_set_t {
-    // SAFETY: CPU_SET writes a bit inside the zeroed set (cpu is below CPU_SETSIZE).
-    unsafe {
-        let mut set: libc::cpu_set_t = zeroed();
-        libc::CPU_SET(cpu, &mut set);
-        set
-    }
-}
-
-/// A currently free loopback port.
-fn free_loopback_addr() -> Res<SocketAddr> {
-    let listener = TcpListener::bind("127.0.0.1:0").context(|| "binding a probe port".into())?;
-    listener
-        .local_addr()
-        .context(|| "reading the probe port".into())
-}
 
 /// A server under test, terminated when dropped.
 struct RunningServer {
@@ -589,15 +361,8 @@ impl RunningServer {
     }
 
     /// Stops the server with SIGTERM, warning if it does not exit with status 0.
-    fn stop(mut self) -> Res<()> {
-        let status = self.proc.terminate()?;
-        if !status.success() {
-            eprintln!(
-                "kv_load: warning: {} exited with {status} on SIGTERM",
-                self.kind.name()
-            );
-        }
-        Ok(())
+    fn stop(self) -> Res<()> {
+        self.proc.stop()
     }
 }
 
@@ -632,7 +397,7 @@ fn redis_benchmark(
         .args(["-r", &opts.keyspace.to_string()])
         .args(["-q", "--csv"])
         .args(extra);
-    let cpu_before = process_cpu_ns(server.pid())?;
+    let cpu_before = schedstat_ns(server.pid())?;
     let start = Instant::now();
     let mut bench = ChildProc::spawn("redis-benchmark", cmd, cpus.client)?;
     let deadline = start + limit;
@@ -644,7 +409,7 @@ fn redis_benchmark(
     }
     let status = bench.wait_exit(deadline)?;
     let wall_ns = start.elapsed().as_nanos() as u64;
-    let cpu_ns = process_cpu_ns(server.pid())?.saturating_sub(cpu_before);
+    let cpu_ns = schedstat_ns(server.pid())?.saturating_sub(cpu_before);
     if !status.success() {
         return Err(format!("redis-benchmark exited with {status}"));
     }
@@ -690,26 +455,6 @@ fn measure(server: &RunningServer, load: Load, opts: &Options, cpus: Cpus) -> Re
         server_cpu_ns,
         wall_ns,
     })
-}
-
-/// Total on-CPU time of all threads of `pid`: the sum of the first field of
-/// `/proc/PID/task/*/schedstat`, in ns.
-fn process_cpu_ns(pid: u32) -> Res<u64> {
-    let dir = format!("/proc/{pid}/task");
-    let tasks = std::fs::read_dir(&dir).context(|| format!("reading {dir}"))?;
-    let mut total = 0;
-    for task in tasks.flatten() {
-        // Threads may exit between listing and reading; skip those.
-        let Ok(text) = std::fs::read_to_string(task.path().join("schedstat")) else {
-            continue;
-        };
-        total += text
-            .split_whitespace()
-            .next()
-            .and_then(|v| v.parse::<u64>().ok())
-            .ok_or_else(|| format!("malformed schedstat of {pid}"))?;
-    }
-    Ok(total)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -758,24 +503,6 @@ fn paired_ratio(runs: &[Run], load: Load, f: fn(&Sample) -> f64) -> Option<f64> 
         .collect();
     ratios.sort_by(f64::total_cmp);
     median(&ratios)
-}
-
-/// Median of sorted values.
-fn median(sorted: &[f64]) -> Option<f64> {
-    let n = sorted.len();
-    match n {
-        0 => None,
-        _ if n % 2 == 1 => Some(sorted[n / 2]),
-        _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
-    }
-}
-
-fn verdict(ok: bool) -> &'static str {
-    if ok {
-        "PASS"
-    } else {
-        "MISS"
-    }
 }
 
 fn report(opts: &Options, cpus: Cpus, runs: &[Run]) -> String {

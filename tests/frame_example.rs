@@ -3,12 +3,15 @@
 //! raw sockets sending hand-built bytes (an independent check of the wire
 //! format documented in the example).
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+use common::{example_binary, start_example};
 
 /// Socket timeout: a hang fails the test instead of blocking it.
 const IO_TIMEOUT: Duration = Duration::from_secs(5);
@@ -18,36 +21,9 @@ const CLIENT_LIMIT: Duration = Duration::from_secs(10);
 // ---- the example binary --------------------------------------------------------
 
 /// Path of `target/<profile>/examples/frames`, built once per test process
-/// (`cargo test --test X` does not build examples).
+/// (see [`example_binary`]).
 fn frames_example() -> PathBuf {
-    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let exe = std::env::current_exe().expect("current_exe");
-            // target/<profile>/deps/<test binary>
-            let profile_dir = exe
-                .parent()
-                .and_then(Path::parent)
-                .expect("test binary lives in target/<profile>/deps");
-            let path = profile_dir.join("examples").join("frames");
-            let mut cmd = Command::new(env!("CARGO"));
-            cmd.args(["build", "--quiet", "--example", "frames", "--manifest-path"])
-                .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"));
-            if profile_dir.file_name().is_some_and(|n| n == "release") {
-                cmd.arg("--release");
-            }
-            match cmd.status() {
-                Ok(st) => assert!(st.success(), "cargo build --example frames failed"),
-                Err(e) => eprintln!("cannot run cargo ({e}); using the frames binary as built"),
-            }
-            assert!(
-                path.exists(),
-                "frames example not found at {}",
-                path.display()
-            );
-            path
-        })
-        .clone()
+    example_binary("frames")
 }
 
 /// A running server; killed (SIGKILL) if dropped without [`FramesServer::stop`].
@@ -60,39 +36,10 @@ impl FramesServer {
     /// Starts `frames --addr 127.0.0.1:0 --workers 2` and waits for the
     /// line saying where it listens.
     fn start() -> FramesServer {
-        let mut child = Command::new(frames_example())
-            .args(["--addr", "127.0.0.1:0", "--workers", "2"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start frames");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                let _ = tx.send(line);
-            }
-        });
-        let mut server = FramesServer {
+        let (child, addr) = start_example("frames", &["--addr", "127.0.0.1:0", "--workers", "2"]);
+        FramesServer {
             child: Some(child),
-            addr: "0.0.0.0:0".parse().unwrap(),
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = rx
-                .recv_timeout(left)
-                .unwrap_or_else(|e| panic!("frames did not say where it listens: {e}"));
-            // "corering: listening on 127.0.0.1:PORT with 2 workers ..."
-            if let Some(rest) = line.split("listening on ").nth(1) {
-                let addr = rest.split([' ', ',']).next().unwrap_or_default();
-                server.addr = addr
-                    .parse()
-                    .unwrap_or_else(|e| panic!("address in {line:?}: {e}"));
-                return server;
-            }
+            addr,
         }
     }
 

@@ -19,6 +19,11 @@ use std::time::{Duration, Instant};
 
 use corering::{Connection, RunningServer, Server, ServerBuilder};
 
+mod example;
+// Each test uses what it needs (the `dead_code` allow above does not cover imports).
+#[allow(unused_imports)]
+pub use example::{example_binary, start_example};
+
 /// Socket read/write timeout for blocking test clients: long enough never to
 /// fire on a healthy (if slow, loaded) machine, short enough that a hang
 /// fails the test instead of the suite.
@@ -368,38 +373,9 @@ pub fn ipv6_loopback_available() -> bool {
 }
 
 /// Path of the `echo` example binary next to this test binary
-/// (`target/<profile>/examples/echo`). `cargo build --example echo` runs
-/// once per test process first, so the binary is never missing or stale
-/// (`cargo test --test X` does not build examples).
+/// (`target/<profile>/examples/echo`), built first: see [`example_binary`].
 pub fn echo_example() -> PathBuf {
-    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let exe = std::env::current_exe().expect("current_exe");
-            // target/<profile>/deps/<test binary>
-            let profile_dir = exe
-                .parent()
-                .and_then(Path::parent)
-                .expect("test binary lives in target/<profile>/deps");
-            let path = profile_dir.join("examples").join("echo");
-            let mut cmd = std::process::Command::new(env!("CARGO"));
-            cmd.args(["build", "--quiet", "--example", "echo", "--manifest-path"])
-                .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"));
-            if profile_dir.file_name().is_some_and(|n| n == "release") {
-                cmd.arg("--release");
-            }
-            match cmd.status() {
-                Ok(st) => assert!(st.success(), "cargo build --example echo failed"),
-                Err(e) => eprintln!("cannot run cargo ({e}); using the echo binary as built"),
-            }
-            assert!(
-                path.exists(),
-                "echo example not found at {}",
-                path.display()
-            );
-            path
-        })
-        .clone()
+    example_binary("echo")
 }
 
 // ---- position-dependent byte streams -------------------------------------------

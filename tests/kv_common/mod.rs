@@ -3,45 +3,23 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::path::PathBuf;
+use std::process::{Child, ExitStatus};
 use std::time::{Duration, Instant};
+
+#[path = "../common/example.rs"]
+mod example;
+use example::{example_binary, start_example};
 
 /// Socket timeout for test clients: a hang fails the test, not the suite.
 pub const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Path of the `kv` example binary next to this test binary
-/// (`target/<profile>/examples/kv`). `cargo build --example kv` runs once
-/// per test process first, so the binary is never missing or stale
-/// (`cargo test --test X` does not build examples).
+/// (`target/<profile>/examples/kv`), built first: see [`example_binary`].
 pub fn kv_example() -> PathBuf {
-    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let exe = std::env::current_exe().expect("current_exe");
-            // target/<profile>/deps/<test binary>
-            let profile_dir = exe
-                .parent()
-                .and_then(Path::parent)
-                .expect("test binary lives in target/<profile>/deps");
-            let path = profile_dir.join("examples").join("kv");
-            let mut cmd = Command::new(env!("CARGO"));
-            cmd.args(["build", "--quiet", "--example", "kv", "--manifest-path"])
-                .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"));
-            if profile_dir.file_name().is_some_and(|n| n == "release") {
-                cmd.arg("--release");
-            }
-            match cmd.status() {
-                Ok(st) => assert!(st.success(), "cargo build --example kv failed"),
-                Err(e) => eprintln!("cannot run cargo ({e}); using the kv binary as built"),
-            }
-            assert!(path.exists(), "kv example not found at {}", path.display());
-            path
-        })
-        .clone()
+    example_binary("kv")
 }
 
 /// A running `kv` server; killed (SIGKILL) if dropped without [`KvServer::stop`].
@@ -54,39 +32,11 @@ impl KvServer {
     /// Starts `kv --addr 127.0.0.1:0 --workers N` and waits for the line
     /// saying where it listens.
     pub fn start(workers: usize) -> KvServer {
-        let mut child = Command::new(kv_example())
-            .args(["--addr", "127.0.0.1:0", "--workers", &workers.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start kv");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                let _ = tx.send(line);
-            }
-        });
-        let mut server = KvServer {
+        let workers = workers.to_string();
+        let (child, addr) = start_example("kv", &["--addr", "127.0.0.1:0", "--workers", &workers]);
+        KvServer {
             child: Some(child),
-            addr: "0.0.0.0:0".parse().unwrap(),
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = rx
-                .recv_timeout(left)
-                .unwrap_or_else(|e| panic!("kv did not say where it listens: {e}"));
-            // "corering: listening on 127.0.0.1:PORT with 2 workers ..."
-            if let Some(rest) = line.split("listening on ").nth(1) {
-                let addr = rest.split([' ', ',']).next().unwrap_or_default();
-                server.addr = addr
-                    .parse()
-                    .unwrap_or_else(|e| panic!("address in {line:?}: {e}"));
-                return server;
-            }
+            addr,
         }
     }
 

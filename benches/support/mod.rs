@@ -1,0 +1,343 @@
+//! Pieces shared by the load benchmarks (`echo_load`, `kv_load`), included by each with
+//! `mod support;`: errors with context, child processes pinned to a CPU, CPU selection,
+//! building an example, process CPU time, medians.
+//!
+//! Messages printed from here start with the name of the bench that includes this module
+//! (`CARGO_CRATE_NAME`), like the bench's own messages.
+
+use std::io::{self, BufRead, BufReader};
+use std::mem::{size_of, zeroed};
+use std::net::{SocketAddr, TcpListener};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+/// Name of the bench this module is compiled into: the prefix of its messages.
+const BENCH: &str = env!("CARGO_CRATE_NAME");
+
+/// How long a child gets to exit after SIGTERM before it is SIGKILLed.
+const SIGTERM_GRACE: Duration = Duration::from_secs(5);
+
+pub type Res<T> = Result<T, String>;
+
+/// Attaches a description of what was being done to an error.
+pub trait Context<T> {
+    fn context(self, what: impl FnOnce() -> String) -> Res<T>;
+}
+
+impl<T, E: std::fmt::Display> Context<T> for Result<T, E> {
+    fn context(self, what: impl FnOnce() -> String) -> Res<T> {
+        self.map_err(|e| format!("{}: {e}", what()))
+    }
+}
+
+pub fn parse_number<T: std::str::FromStr>(flag: &str, value: &str) -> Res<T>
+where
+    T::Err: std::fmt::Display,
+{
+    value
+        .parse()
+        .context(|| format!("bad value {value:?} for {flag}"))
+}
+
+/// Walks the command line: skips `--bench`, prints `usage` and exits on `--help` or `-h`,
+/// and hands every other flag to `apply` together with a function that takes the flag's
+/// value. `apply` returns false for a flag it does not know, which is an error.
+pub fn parse_flags<'a>(
+    args: &'a [String],
+    usage: &str,
+    mut apply: impl FnMut(&'a str, &mut dyn FnMut() -> Res<&'a str>) -> Res<bool>,
+) -> Res<()> {
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        match flag.as_str() {
+            // `cargo bench` appends this to the arguments of `harness = false` targets.
+            "--bench" => {}
+            "--help" | "-h" => {
+                print!("{usage}");
+                std::process::exit(0);
+            }
+            other => {
+                let mut value = || {
+                    it.next()
+                        .map(String::as_str)
+                        .ok_or_else(|| format!("{flag} needs a value"))
+                };
+                if !apply(other, &mut value)? {
+                    return Err(format!("unknown argument {other:?}\n{usage}"));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPUs
+// ---------------------------------------------------------------------------------------------
+
+/// CPUs the server(s) and the load client are pinned to.
+#[derive(Clone, Copy)]
+pub struct Cpus {
+    pub server: usize,
+    pub client: usize,
+}
+
+/// CPUs this process may run on.
+fn allowed_cpus() -> Vec<usize> {
+    // SAFETY: sched_getaffinity fills the zeroed cpu_set_t of the given size.
+    unsafe {
+        let mut set: libc::cpu_set_t = zeroed();
+        if libc::sched_getaffinity(0, size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+            return vec![0];
+        }
+        (0..libc::CPU_SETSIZE as usize)
+            .filter(|&cpu| libc::CPU_ISSET(cpu, &set))
+            .collect()
+    }
+}
+
+/// The first allowed CPU for the server(s), the second for the client; warns that
+/// `sharers` (say "server and client") share one CPU when there is only one.
+pub fn pick_cpus(sharers: &str) -> Cpus {
+    let allowed = allowed_cpus();
+    let server = allowed.first().copied().unwrap_or(0);
+    let client = allowed.get(1).copied().unwrap_or(server);
+    if client == server {
+        eprintln!("{BENCH}: warning: only one CPU available; {sharers} share it");
+    }
+    Cpus { server, client }
+}
+
+fn cpu_set_of(cpu: usize) -> libc::cpu_set_t {
+    // SAFETY: CPU_SET writes a bit inside the zeroed set (cpu is below CPU_SETSIZE).
+    unsafe {
+        let mut set: libc::cpu_set_t = zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        set
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child processes
+// ---------------------------------------------------------------------------------------------
+
+/// A child process whose stdout is read line by line on a helper thread. Dropping it
+/// terminates the process (SIGTERM, then SIGKILL) and reaps it.
+pub struct ChildProc {
+    /// What messages about the process call it.
+    pub name: String,
+    child: Option<Child>,
+    lines: Receiver<String>,
+}
+
+impl ChildProc {
+    /// Spawns `cmd` with stdout piped, pinned to `cpu`; the child gets SIGTERM if this
+    /// process dies.
+    pub fn spawn(name: &str, mut cmd: Command, cpu: usize) -> Res<Self> {
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let set = cpu_set_of(cpu);
+        // SAFETY: the hook only makes the async-signal-safe prctl and sched_setaffinity calls.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM as libc::c_ulong) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                if libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &set) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn().context(|| format!("starting {name}"))?;
+        let stdout = child.stdout.take().expect("child stdout is piped");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            // Keep draining after the receiver is gone so the child never blocks on stdout.
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let _ = tx.send(line);
+            }
+        });
+        Ok(ChildProc {
+            name: name.to_string(),
+            child: Some(child),
+            lines: rx,
+        })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
+    }
+
+    /// The next stdout line, waiting until `deadline`; `None` once stdout is closed.
+    pub fn next_line(&mut self, deadline: Instant) -> Res<Option<String>> {
+        let timeout = deadline.saturating_duration_since(Instant::now());
+        match self.lines.recv_timeout(timeout) {
+            Ok(line) => Ok(Some(line)),
+            Err(RecvTimeoutError::Timeout) => {
+                Err(format!("timed out waiting for output from {}", self.name))
+            }
+            Err(RecvTimeoutError::Disconnected) => Ok(None),
+        }
+    }
+
+    /// Waits until `deadline` for the child to exit on its own, then terminates it.
+    pub fn wait_exit(&mut self, deadline: Instant) -> Res<ExitStatus> {
+        while Instant::now() < deadline {
+            let child = self.child.as_mut().ok_or("child already reaped")?;
+            if let Some(status) = child
+                .try_wait()
+                .context(|| format!("waiting for {}", self.name))?
+            {
+                self.child = None;
+                return Ok(status);
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let status = self.terminate()?;
+        Err(format!(
+            "{} did not exit in time; terminated ({status})",
+            self.name
+        ))
+    }
+
+    /// Sends SIGTERM, waits up to [`SIGTERM_GRACE`], then SIGKILLs; returns the exit status.
+    pub fn terminate(&mut self) -> Res<ExitStatus> {
+        let mut child = self.child.take().ok_or("child already reaped")?;
+        if let Some(status) = child
+            .try_wait()
+            .context(|| format!("polling {}", self.name))?
+        {
+            return Ok(status);
+        }
+        // SAFETY: plain kill(2) on the pid of our own, not yet reaped, child.
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+        let deadline = Instant::now() + SIGTERM_GRACE;
+        while Instant::now() < deadline {
+            if let Some(status) = child
+                .try_wait()
+                .context(|| format!("polling {}", self.name))?
+            {
+                return Ok(status);
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        eprintln!("{BENCH}: {} ignored SIGTERM; killing it", self.name);
+        let _ = child.kill();
+        child.wait().context(|| format!("reaping {}", self.name))
+    }
+
+    /// Stops a server with SIGTERM, warning if it does not exit with status 0.
+    pub fn stop(mut self) -> Res<()> {
+        let status = self.terminate()?;
+        if !status.success() {
+            eprintln!(
+                "{BENCH}: warning: {} exited with {status} on SIGTERM",
+                self.name
+            );
+        }
+        Ok(())
+    }
+}
+
+impl Drop for ChildProc {
+    fn drop(&mut self) {
+        if self.child.is_some() {
+            let _ = self.terminate();
+        }
+    }
+}
+
+/// A currently free loopback port.
+pub fn free_loopback_addr() -> Res<SocketAddr> {
+    let listener = TcpListener::bind("127.0.0.1:0").context(|| "binding a probe port".into())?;
+    listener
+        .local_addr()
+        .context(|| "reading the probe port".into())
+}
+
+/// Runs `cargo build --release --example NAME` and returns the path of the binary.
+pub fn build_example(name: &str) -> Res<PathBuf> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    eprintln!("{BENCH}: cargo build --release --example {name}");
+    let status = Command::new(&cargo)
+        .args(["build", "--release", "--example", name])
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .status()
+        .context(|| format!("running {}", Path::new(&cargo).display()))?;
+    if !status.success() {
+        return Err(format!("building the {name} example failed ({status})"));
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(|t| dir.join(t))
+        .unwrap_or_else(|| dir.join("target"));
+    let bin = target.join("release/examples").join(name);
+    if bin.is_file() {
+        return Ok(bin);
+    }
+    // Fall back to the layout around this bench binary: <target>/release/deps/<bench>-*.
+    let exe = std::env::current_exe().context(|| "locating the bench binary".into())?;
+    match exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|release| release.join("examples").join(name))
+    {
+        Some(bin) if bin.is_file() => Ok(bin),
+        _ => Err(format!(
+            "built the {name} example but found no binary at {}",
+            bin.display()
+        )),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measuring
+// ---------------------------------------------------------------------------------------------
+
+/// Total on-CPU time of all threads of `pid`: the sum of the first field of
+/// `/proc/PID/task/*/schedstat`, in ns. An error if no thread's schedstat can be read.
+pub fn schedstat_ns(pid: u32) -> Res<u64> {
+    let dir = format!("/proc/{pid}/task");
+    let tasks = std::fs::read_dir(&dir).context(|| format!("reading {dir}"))?;
+    let mut total = None;
+    for task in tasks.flatten() {
+        // Threads may exit between listing and reading; skip those.
+        let Ok(text) = std::fs::read_to_string(task.path().join("schedstat")) else {
+            continue;
+        };
+        let ns = text
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse::<u64>().ok())
+            .ok_or_else(|| format!("malformed schedstat of {pid}"))?;
+        *total.get_or_insert(0) += ns;
+    }
+    total.ok_or_else(|| format!("no readable schedstat of {pid}"))
+}
+
+/// Median of sorted values.
+pub fn median(sorted: &[f64]) -> Option<f64> {
+    let n = sorted.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(sorted[n / 2]),
+        _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
+    }
+}
+
+pub fn verdict(ok: bool) -> &'static str {
+    if ok {
+        "PASS"
+    } else {
+        "MISS"
+    }
+}

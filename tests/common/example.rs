@@ -1,0 +1,105 @@
+//! The package's example binaries for tests that run them as child processes:
+//! built on demand, and started as servers that say where they listen.
+//!
+//! Self-contained, so a test helper module other than `common` can include it
+//! with `#[path = "../common/example.rs"] mod example;`.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::{mpsc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+/// How long a started example may take to print where it listens.
+const LISTEN_LIMIT: Duration = Duration::from_secs(30);
+
+/// Path of the `name` example binary next to this test binary
+/// (`target/<profile>/examples/<name>`). `cargo build --example NAME`, in
+/// the profile of this test binary, runs once per test process and name
+/// first, so the binary is never missing or stale (`cargo test --test X`
+/// does not build examples).
+pub fn example_binary(name: &str) -> PathBuf {
+    static BUILT: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
+    // A build that panicked left nothing behind, so the next caller tries again.
+    let mut built = BUILT.lock().unwrap_or_else(PoisonError::into_inner);
+    let built = built.get_or_insert_with(HashMap::new);
+    if let Some(path) = built.get(name) {
+        return path.clone();
+    }
+    let exe = std::env::current_exe().expect("current_exe");
+    // target/<profile>/deps/<test binary>
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test binary lives in target/<profile>/deps");
+    let path = profile_dir.join("examples").join(name);
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.args(["build", "--quiet", "--example", name, "--manifest-path"])
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"));
+    if profile_dir.file_name().is_some_and(|n| n == "release") {
+        cmd.arg("--release");
+    }
+    match cmd.status() {
+        Ok(st) => assert!(st.success(), "cargo build --example {name} failed"),
+        Err(e) => eprintln!("cannot run cargo ({e}); using the {name} binary as built"),
+    }
+    assert!(
+        path.exists(),
+        "{name} example not found at {}",
+        path.display()
+    );
+    built.insert(name.to_string(), path.clone());
+    path
+}
+
+/// Starts the `name` example with `args` (stdin closed, stdout read here,
+/// stderr inherited) and waits for the line saying where it listens
+/// ("... listening on HOST:PORT ..."); returns the child and that address.
+/// Later stdout is read and dropped so the child never blocks on it. Panics,
+/// after killing the child, if no such line comes within 30 s.
+pub fn start_example(name: &str, args: &[&str]) -> (Child, SocketAddr) {
+    let mut child = Command::new(example_binary(name))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {name}: {e}"));
+    let stdout = child.stdout.take().expect("piped stdout");
+    match listening_addr(stdout, name) {
+        Ok(addr) => (child, addr),
+        Err(msg) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{msg}");
+        }
+    }
+}
+
+/// Reads `stdout` on a helper thread until the "listening on" line and
+/// returns its address.
+fn listening_addr(stdout: ChildStdout, name: &str) -> Result<SocketAddr, String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + LISTEN_LIMIT;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = rx
+            .recv_timeout(left)
+            .map_err(|e| format!("{name} did not say where it listens: {e}"))?;
+        // "corering: listening on 127.0.0.1:PORT with 2 workers ..."
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            let addr = rest.split([' ', ',']).next().unwrap_or_default();
+            return addr
+                .parse()
+                .map_err(|e| format!("address in {line:?}: {e}"));
+        }
+    }
+}
