@@ -6,10 +6,12 @@
 //! rounds; every allocation the worker makes in that window (loop, executor,
 //! ring driver, connection slot, handler) is counted.
 
+use std::future::Future;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::task::Poll;
 
 mod counting_alloc;
 
@@ -18,8 +20,9 @@ const MEASURED: usize = 20_000;
 const MSG: usize = 64;
 
 /// Runs an echo server whose handler counts allocations after warm-up and
-/// returns the number seen during the measured rounds.
-fn measure(zero_copy: bool, msg: usize, extra: bool) -> usize {
+/// returns the number seen during the measured rounds. With `race_shutdown`
+/// every read races `shutdown_requested()`, as a keep-alive loop would.
+fn measure(zero_copy: bool, msg: usize, extra: bool, race_shutdown: bool) -> usize {
     let result = Arc::new(AtomicUsize::new(usize::MAX));
     let r2 = result.clone();
     let server = corering::Server::builder()
@@ -35,7 +38,21 @@ fn measure(zero_copy: bool, msg: usize, extra: bool) -> usize {
                 let warm = WARMUP * msg;
                 let mut seen = 0usize;
                 let mut counting = false;
-                while let Ok(Some(buf)) = conn.read().await {
+                loop {
+                    let next = if race_shutdown {
+                        let mut stop = std::pin::pin!(corering::shutdown_requested());
+                        let mut read = std::pin::pin!(conn.read());
+                        std::future::poll_fn(|cx| {
+                            if stop.as_mut().poll(cx).is_ready() {
+                                return Poll::Ready(None);
+                            }
+                            read.as_mut().poll(cx).map(Some)
+                        })
+                        .await
+                    } else {
+                        Some(conn.read().await)
+                    };
+                    let Some(Ok(Some(buf))) = next else { break };
                     seen += buf.len();
                     let res = if zero_copy {
                         conn.write_owned(buf).await
@@ -89,7 +106,7 @@ fn measure(zero_copy: bool, msg: usize, extra: bool) -> usize {
 
 #[test]
 fn echo_copy_path_allocates_nothing_when_warm() {
-    let n = measure(false, MSG, false);
+    let n = measure(false, MSG, false, false);
     assert_eq!(
         n, 0,
         "{n} allocations in {MEASURED} request/response rounds"
@@ -98,7 +115,7 @@ fn echo_copy_path_allocates_nothing_when_warm() {
 
 #[test]
 fn echo_zero_copy_path_allocates_nothing_when_warm() {
-    let n = measure(true, MSG, false);
+    let n = measure(true, MSG, false, false);
     assert_eq!(
         n, 0,
         "{n} allocations in {MEASURED} request/response rounds"
@@ -108,7 +125,7 @@ fn echo_zero_copy_path_allocates_nothing_when_warm() {
 #[test]
 fn larger_messages_allocate_nothing_when_warm() {
     // 4 KiB messages, copied through the write-buffer chunks.
-    let n = measure(false, 4096, false);
+    let n = measure(false, 4096, false, false);
     assert_eq!(n, 0, "{n} allocations in {MEASURED} rounds of 4 KiB");
 }
 
@@ -116,6 +133,17 @@ fn larger_messages_allocate_nothing_when_warm() {
 fn the_counter_sees_allocations() {
     // Guards the other tests: a handler that allocates once per message must
     // show at least one allocation per measured round.
-    let n = measure(false, MSG, true);
+    let n = measure(false, MSG, true, false);
     assert!(n >= MEASURED, "counter saw only {n} allocations");
+}
+
+#[test]
+fn racing_reads_against_shutdown_allocates_nothing_when_warm() {
+    // Each poll of a pending `shutdown_requested()` keeps one registration,
+    // so watching for shutdown on every read neither allocates nor grows.
+    let n = measure(false, MSG, false, true);
+    assert_eq!(
+        n, 0,
+        "{n} allocations in {MEASURED} rounds racing shutdown_requested()"
+    );
 }

@@ -147,7 +147,7 @@ pub(crate) struct Worker {
     pub batch: Option<(u32, u32)>,
     /// Completions the next idle wait asks for (adapts to the load).
     pub batch_want: Cell<u32>,
-    pub shutdown_waiters: RefCell<Vec<std::task::Waker>>,
+    pub shutdown_waiters: RefCell<ShutdownWaiters>,
     /// Leases dropped while `io` was borrowed; returned at the next turn.
     pub deferred_leases: RefCell<Vec<RawLease>>,
 }
@@ -287,14 +287,53 @@ pub fn is_shutting_down() -> bool {
 /// # Panics
 /// When polled outside a corering worker.
 pub fn shutdown_requested() -> ShutdownRequested {
-    ShutdownRequested { _p: () }
+    ShutdownRequested { slot: None }
 }
 
 /// Future returned by [`shutdown_requested`].
 #[derive(Debug)]
 #[must_use = "futures do nothing unless polled"]
 pub struct ShutdownRequested {
-    _p: (),
+    /// Where this future's waker is registered, once polled.
+    slot: Option<usize>,
+}
+
+/// Wakers of pending [`ShutdownRequested`] futures. Each future keeps one
+/// slot for its lifetime (re-polling replaces the waker in place) and frees
+/// it when dropped, so a handler that races shutdown against every read
+/// neither allocates per poll nor grows the list.
+#[derive(Default)]
+pub(crate) struct ShutdownWaiters {
+    slots: Vec<Option<std::task::Waker>>,
+    free: Vec<usize>,
+}
+
+impl ShutdownWaiters {
+    fn register(&mut self, slot: &mut Option<usize>, waker: &std::task::Waker) {
+        let i = *slot.get_or_insert_with(|| match self.free.pop() {
+            Some(i) => i,
+            None => {
+                self.slots.push(None);
+                self.slots.len() - 1
+            }
+        });
+        match &mut self.slots[i] {
+            Some(w) if w.will_wake(waker) => {}
+            other => *other = Some(waker.clone()),
+        }
+    }
+
+    fn release(&mut self, slot: usize) {
+        self.slots[slot] = None;
+        self.free.push(slot);
+    }
+
+    /// Wakes every registered future (their slots stay theirs).
+    pub(crate) fn wake_all(&mut self) {
+        for w in self.slots.iter_mut().filter_map(Option::take) {
+            w.wake();
+        }
+    }
 }
 
 impl Future for ShutdownRequested {
@@ -307,9 +346,22 @@ impl Future for ShutdownRequested {
             if w.phase.get() != Phase::Running {
                 std::task::Poll::Ready(())
             } else {
-                w.shutdown_waiters.borrow_mut().push(cx.waker().clone());
+                let this = self.get_mut();
+                w.shutdown_waiters
+                    .borrow_mut()
+                    .register(&mut this.slot, cx.waker());
                 std::task::Poll::Pending
             }
         })
+    }
+}
+
+impl Drop for ShutdownRequested {
+    fn drop(&mut self) {
+        if let Some(slot) = self.slot {
+            // Off the worker (its teardown already dropped the list) there
+            // is nothing to release.
+            try_with(|w| w.shutdown_waiters.borrow_mut().release(slot));
+        }
     }
 }

@@ -219,7 +219,7 @@ impl Worker {
             cfg,
             mode,
             phase: std::cell::Cell::new(Phase::Running),
-            shutdown_waiters: std::cell::RefCell::new(Vec::new()),
+            shutdown_waiters: Default::default(),
             deferred_leases: std::cell::RefCell::new(Vec::new()),
         })
     }
@@ -514,9 +514,7 @@ impl Worker {
             }
         }
         drop(guard);
-        for w in self.shutdown_waiters.borrow_mut().drain(..) {
-            w.wake();
-        }
+        self.shutdown_waiters.borrow_mut().wake_all();
     }
 
     /// Advances shutdown; returns true when the worker may exit.
