@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -278,4 +279,29 @@ fn timers_in_server_handlers() {
     }
     assert_eq!(workers.len(), 2, "both workers ran timers");
     server.shutdown().unwrap();
+}
+
+/// A timer moved earlier is re-armed in place, so nothing stale stays in the
+/// kernel: dropping a long sleep does not hold up the runtime's teardown
+/// (which waits until the kernel holds no operation of ours).
+#[test]
+fn dropped_long_timer_does_not_hold_up_teardown() {
+    let t0 = Instant::now();
+    run(|| async {
+        let mut long = std::pin::pin!(sleep(Duration::from_secs(30)));
+        std::future::poll_fn(|cx| {
+            assert!(long.as_mut().poll(cx).is_pending());
+            std::task::Poll::Ready(())
+        })
+        .await;
+        // Once this fires, the worker's one kernel timeout is armed for the
+        // 30 s sleep; the next sleep moves it earlier.
+        sleep(Duration::from_millis(1)).await;
+        sleep(Duration::from_millis(2)).await;
+        // `long` is dropped unfired here.
+    });
+    let took = t0.elapsed();
+    // With a stale timeout in the kernel, teardown waits ~300 ms before it
+    // cancels what is left; without one it takes a few milliseconds.
+    assert!(took < Duration::from_millis(200), "block_on took {took:?}");
 }

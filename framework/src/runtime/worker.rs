@@ -357,7 +357,25 @@ impl Worker {
             }
         };
         let Some(next) = next else { return };
-        if io.timer_armed.is_some_and(|armed| armed <= next) {
+        if let Some(armed) = io.timer_armed {
+            if armed <= next {
+                return;
+            }
+            // Move the armed timeout earlier rather than adding a second
+            // one: a stale timeout left in the kernel would fire for
+            // nothing later and hold up teardown until it did.
+            *io.timer_ts = super::time::tick_timespec(next);
+            let e = opcode::TimeoutUpdate::new(
+                Token::new(Op::Timer, 0, io.timer_seq).encode(),
+                &*io.timer_ts,
+            )
+            .flags(types::TimeoutFlags::ABS)
+            .build()
+            .user_data(Token::new(Op::Ignore, 0, 0).encode());
+            // SAFETY: the kernel copies the timespec when the update is
+            // prepared; the boxed value stays valid until then anyway.
+            unsafe { io.sq.submit(e) };
+            io.timer_armed = Some(next);
             return;
         }
         io.timer_seq = io.timer_seq.wrapping_add(1);
