@@ -4,7 +4,8 @@
 //!  kernel     socket ── io_uring (one per worker) ── provided-buffer ring
 //!  engine     Worker: executor + ring driver + timer wheel + connection slots
 //!  transport  Server (listeners, two accept modes) / Connector  ──► Connection
-//!  app        async fn(Connection)  — read() yields kernel-filled Leases
+//!  protocol   frame::FrameReader / http::serve (HTTP/1.1)  — over Connection
+//!  app        async fn(Connection), async fn(http::Request) -> http::Response
 //! ```
 //!
 //! A [`Server`] starts one worker thread per CPU, each pinned, each with its
@@ -44,6 +45,7 @@ pub mod cli;
 mod conn;
 mod error;
 pub mod frame;
+pub mod http;
 mod net;
 pub mod pipeline;
 mod rt;

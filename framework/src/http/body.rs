@@ -1,0 +1,461 @@
+//! Request body framing: `Content-Length` values and the chunked transfer
+//! coding decoder (RFC 9112 §6, §7.1).
+//!
+//! The chunked decoder is a byte-at-a-time state machine over whatever
+//! slice it is given, so a chunk-size line, a CRLF or a trailer can be split
+//! across receive buffers at any byte without reassembly; data bytes are
+//! handed out as ranges of the input, never copied.
+//!
+//! ```text
+//!  Size ─hex─► Size ─;─► Ext ─CR─► SizeLf ─LF─┬─(size > 0)─► Data ─► DataCr ─► DataLf ─► Size
+//!    └─SP/HT─► SizeWs ─;─► Ext                └─(size = 0)─► TrailerStart
+//!  TrailerStart ─CR─► EndLf ─LF─► Done
+//!  TrailerStart ─name─► Trailer ─CR─► TrailerLf ─LF─► TrailerStart
+//! ```
+
+use super::Error;
+
+/// How a request body is delimited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyKind {
+    /// No body (no `Content-Length`, no `Transfer-Encoding`, or length 0).
+    Empty,
+    /// `Content-Length: n` with `n > 0`.
+    Length(u64),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+}
+
+/// Parses one `Content-Length` field value into `acc`: a comma-separated
+/// list whose members must all be the same decimal number (RFC 9110 §8.6:
+/// `5, 5` is accepted as 5; `5, 6`, `+5`, `5 5`, `0x5` or an empty value
+/// are malformed).
+pub(crate) fn content_length(value: &[u8], acc: &mut Option<u64>) -> Result<(), Error> {
+    const BAD: Error = Error::bad("invalid Content-Length");
+    let mut any = false;
+    for part in value.split(|&b| b == b',') {
+        let part = trim_ows(part);
+        if part.is_empty() {
+            return Err(BAD);
+        }
+        let mut n: u64 = 0;
+        for &b in part {
+            if !b.is_ascii_digit() {
+                return Err(BAD);
+            }
+            n = n
+                .checked_mul(10)
+                .and_then(|n| n.checked_add(u64::from(b - b'0')))
+                .ok_or(BAD)?;
+        }
+        match *acc {
+            Some(prev) if prev != n => return Err(Error::bad("differing Content-Length values")),
+            _ => *acc = Some(n),
+        }
+        any = true;
+    }
+    if any {
+        Ok(())
+    } else {
+        Err(BAD)
+    }
+}
+
+/// Strips optional whitespace (SP, HTAB) from both ends.
+pub(crate) fn trim_ows(mut s: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = s {
+        s = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = s {
+        s = rest;
+    }
+    s
+}
+
+/// Outcome of one [`ChunkedDecoder::decode`] call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChunkStep {
+    /// Body bytes: `input[start..end]`; `consumed` (returned beside it) is
+    /// `end`.
+    Data {
+        /// First data byte in the input.
+        start: usize,
+        /// One past the last data byte.
+        end: usize,
+    },
+    /// All input was consumed as framing; give more.
+    NeedMore,
+    /// The last chunk and trailer section are complete; the body ended.
+    Done,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// Before/in the hex digits of a chunk size (`digits` seen so far).
+    Size { digits: u8 },
+    /// Whitespace after the size (only `;` or more whitespace may follow).
+    SizeWs,
+    /// In a chunk extension, up to the CR.
+    Ext,
+    /// Expecting the LF after a chunk-size line.
+    SizeLf,
+    /// In chunk data.
+    Data,
+    /// Expecting the CR after chunk data.
+    DataCr,
+    /// Expecting the LF after chunk data.
+    DataLf,
+    /// At the start of a trailer line (or of the final CRLF).
+    TrailerStart,
+    /// In a trailer field name.
+    TrailerName,
+    /// In a trailer field value, up to the CR.
+    TrailerValue,
+    /// Expecting the LF of a trailer line.
+    TrailerLf,
+    /// Expecting the LF of the final CRLF.
+    EndLf,
+    /// The body ended.
+    Done,
+}
+
+/// Decoder of the chunked transfer coding. Feed it the bytes after the
+/// request head, in any pieces.
+///
+/// ```
+/// use corering::http::{ChunkedDecoder, ChunkStep};
+/// let input = b"5;ext=1\r\nhello\r\n0\r\nX-Trailer: t\r\n\r\n";
+/// let mut d = ChunkedDecoder::new(1024);
+/// let (used, step) = d.decode(input).unwrap();
+/// assert_eq!(step, ChunkStep::Data { start: 9, end: 14 });
+/// let (_, step) = d.decode(&input[used..]).unwrap();
+/// assert_eq!(step, ChunkStep::Done);
+/// ```
+#[derive(Clone, Debug)]
+pub struct ChunkedDecoder {
+    state: State,
+    /// Size of the current chunk, then bytes of it still to come.
+    remaining: u64,
+    /// Bytes of chunk-size lines, extensions and trailers seen so far.
+    framing: usize,
+    max_framing: usize,
+}
+
+/// Most hex digits in a chunk size (16 fill a `u64`).
+const MAX_SIZE_DIGITS: u8 = 16;
+
+impl ChunkedDecoder {
+    /// A decoder that allows at most `max_framing` bytes of chunk
+    /// extensions and trailer fields in total (beyond that: `431`).
+    pub fn new(max_framing: usize) -> ChunkedDecoder {
+        ChunkedDecoder {
+            state: State::Size { digits: 0 },
+            remaining: 0,
+            framing: 0,
+            max_framing,
+        }
+    }
+
+    /// True once the final chunk and trailers have been decoded.
+    pub fn is_done(&self) -> bool {
+        self.state == State::Done
+    }
+
+    /// Decodes from `input`; returns how many bytes were consumed and what
+    /// they held. Stops after each run of data bytes, so the caller can
+    /// pass them on before decoding further.
+    pub fn decode(&mut self, input: &[u8]) -> Result<(usize, ChunkStep), Error> {
+        const BAD_SIZE: Error = Error::bad("invalid chunk size line");
+        const BAD_END: Error = Error::bad("chunk data not followed by CRLF");
+        const BAD_TRAILER: Error = Error::bad("invalid trailer field");
+        let mut i = 0;
+        while i < input.len() {
+            if self.state == State::Data {
+                let n =
+                    (input.len() - i).min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
+                self.remaining -= n as u64;
+                if self.remaining == 0 {
+                    self.state = State::DataCr;
+                }
+                return Ok((
+                    i + n,
+                    ChunkStep::Data {
+                        start: i,
+                        end: i + n,
+                    },
+                ));
+            }
+            let b = input[i];
+            i += 1;
+            self.state = match self.state {
+                State::Size { digits } => match hex(b) {
+                    Some(v) if digits < MAX_SIZE_DIGITS => {
+                        self.remaining = (self.remaining << 4) | u64::from(v);
+                        State::Size { digits: digits + 1 }
+                    }
+                    Some(_) => return Err(Error::bad("chunk size too large")),
+                    None if digits == 0 => return Err(BAD_SIZE),
+                    None => match b {
+                        b'\r' => State::SizeLf,
+                        b';' => State::Ext,
+                        b' ' | b'\t' => State::SizeWs,
+                        _ => return Err(BAD_SIZE),
+                    },
+                },
+                State::SizeWs => match b {
+                    b' ' | b'\t' => State::SizeWs,
+                    b';' => State::Ext,
+                    _ => return Err(BAD_SIZE),
+                },
+                State::Ext => {
+                    self.count_framing()?;
+                    match b {
+                        b'\r' => State::SizeLf,
+                        b'\t' | b' '..=b'~' | 0x80..=0xff => State::Ext,
+                        _ => return Err(Error::bad("invalid chunk extension")),
+                    }
+                }
+                State::SizeLf => match b {
+                    b'\n' if self.remaining == 0 => State::TrailerStart,
+                    b'\n' => State::Data,
+                    _ => return Err(BAD_SIZE),
+                },
+                State::Data => unreachable!("handled above"),
+                State::DataCr => match b {
+                    b'\r' => State::DataLf,
+                    _ => return Err(BAD_END),
+                },
+                State::DataLf => match b {
+                    b'\n' => {
+                        self.remaining = 0;
+                        State::Size { digits: 0 }
+                    }
+                    _ => return Err(BAD_END),
+                },
+                State::TrailerStart => match b {
+                    b'\r' => State::EndLf,
+                    _ if is_tchar(b) => {
+                        self.count_framing()?;
+                        State::TrailerName
+                    }
+                    // Includes obs-fold (a line starting with SP/HTAB).
+                    _ => return Err(BAD_TRAILER),
+                },
+                State::TrailerName => {
+                    self.count_framing()?;
+                    match b {
+                        b':' => State::TrailerValue,
+                        _ if is_tchar(b) => State::TrailerName,
+                        _ => return Err(BAD_TRAILER),
+                    }
+                }
+                State::TrailerValue => {
+                    self.count_framing()?;
+                    match b {
+                        b'\r' => State::TrailerLf,
+                        b'\t' | b' '..=b'~' | 0x80..=0xff => State::TrailerValue,
+                        _ => return Err(BAD_TRAILER),
+                    }
+                }
+                State::TrailerLf => match b {
+                    b'\n' => State::TrailerStart,
+                    _ => return Err(BAD_TRAILER),
+                },
+                State::EndLf => match b {
+                    b'\n' => {
+                        self.state = State::Done;
+                        return Ok((i, ChunkStep::Done));
+                    }
+                    _ => return Err(Error::bad("chunked body not ended by CRLF")),
+                },
+                State::Done => return Ok((i - 1, ChunkStep::Done)),
+            };
+        }
+        if self.state == State::Done {
+            return Ok((i, ChunkStep::Done));
+        }
+        Ok((i, ChunkStep::NeedMore))
+    }
+
+    fn count_framing(&mut self) -> Result<(), Error> {
+        self.framing += 1;
+        if self.framing > self.max_framing {
+            return Err(Error::new(
+                super::Status::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "chunk extensions or trailers too large",
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// `tchar` of RFC 9110 §5.6.2.
+pub(crate) fn is_tchar(b: u8) -> bool {
+    matches!(b,
+        b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_'
+        | b'`' | b'|' | b'~' | b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Decodes `input` fed in pieces of `step` bytes; returns the body.
+    fn decode_all(input: &[u8], step: usize) -> Result<(Vec<u8>, bool), Error> {
+        let mut d = ChunkedDecoder::new(256);
+        let mut body = Vec::new();
+        let mut pos = 0;
+        let mut end = step.min(input.len());
+        loop {
+            let (used, s) = d.decode(&input[pos..end])?;
+            match s {
+                ChunkStep::Data { start, end } => {
+                    body.extend_from_slice(&input[pos + start..pos + end])
+                }
+                ChunkStep::Done => return Ok((body, true)),
+                ChunkStep::NeedMore => {}
+            }
+            pos += used;
+            if pos == end {
+                if end == input.len() {
+                    return Ok((body, false));
+                }
+                end = (end + step).min(input.len());
+            }
+        }
+    }
+
+    #[test]
+    fn content_length_values() {
+        let cl = |v: &[u8]| {
+            let mut acc = None;
+            content_length(v, &mut acc).map(|()| acc.unwrap())
+        };
+        assert_eq!(cl(b"0"), Ok(0));
+        assert_eq!(cl(b"42"), Ok(42));
+        assert_eq!(cl(b"5, 5"), Ok(5));
+        assert_eq!(cl(b"18446744073709551615"), Ok(u64::MAX));
+        for bad in [
+            &b""[..],
+            b" ",
+            b"+5",
+            b"-1",
+            b"5 5",
+            b"0x5",
+            b"5,6",
+            b"5,",
+            b"18446744073709551616",
+            b"1e3",
+        ] {
+            assert!(cl(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        }
+        let mut acc = Some(5);
+        assert!(content_length(b"6", &mut acc).is_err());
+    }
+
+    #[test]
+    fn chunked_any_split() {
+        let input =
+            b"5;name=value;x\r\nhello\r\nA\r\n0123456789\r\n0\r\nExpires: never\r\nX: y\r\n\r\n";
+        for step in 1..input.len() {
+            let (body, done) = decode_all(input, step).unwrap();
+            assert!(done, "step {step}");
+            assert_eq!(body, b"hello0123456789");
+        }
+    }
+
+    #[test]
+    fn chunked_consumes_exactly_the_body() {
+        let input = b"3\r\nabc\r\n0\r\n\r\nGET / HTTP/1.1\r\n";
+        let mut d = ChunkedDecoder::new(16);
+        let (a, _) = d.decode(input).unwrap();
+        let (b, s) = d.decode(&input[a..]).unwrap();
+        assert_eq!(s, ChunkStep::Done);
+        assert_eq!(&input[a + b..], b"GET / HTTP/1.1\r\n");
+        assert!(d.is_done());
+    }
+
+    #[test]
+    fn chunked_truncated_is_incomplete() {
+        let (body, done) = decode_all(b"5\r\nhel", 100).unwrap();
+        assert!(!done);
+        assert_eq!(body, b"hel");
+    }
+
+    #[test]
+    fn chunked_rejects_malformed() {
+        for bad in [
+            &b"\r\n"[..],
+            b"x\r\n",
+            b"-5\r\n",
+            b"5\nhello\r\n",
+            b"5 5\r\n",
+            b"5\r\nhelloX",
+            b"5\r\nhello\rX",
+            b"11111111111111111\r\n",
+            b"0\r\n bad\r\n\r\n",
+            b"0\r\nBad Name: x\r\n\r\n",
+            b"0\r\nX: a\x01b\r\n\r\n",
+            b"0\r\nX: y\r\r\n",
+            b"0\r\n\rX",
+            b"1;a\x00b\r\n",
+        ] {
+            assert!(
+                decode_all(bad, 100).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+
+    #[test]
+    fn chunked_limits_framing_bytes() {
+        let mut input = b"1;".to_vec();
+        input.extend([b'a'; 300]);
+        input.extend_from_slice(b"\r\nx\r\n0\r\n\r\n");
+        let e = decode_all(&input, 7).unwrap_err();
+        assert_eq!(e.status().as_u16(), 431);
+    }
+
+    #[test]
+    fn chunked_hostile_bytes_split_anywhere_agree() {
+        let alphabet = b"0123456789abcdefABCDEFxyz;= \t\r\n:\x00\x7f\xff";
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..3000 {
+            let len = (rng % 48) as usize;
+            let mut v = Vec::new();
+            for _ in 0..len {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                v.push(alphabet[(rng % alphabet.len() as u64) as usize]);
+            }
+            let whole = decode_all(&v, v.len().max(1)).map_err(|e| e.status());
+            for step in 1..v.len() {
+                let split = decode_all(&v, step).map_err(|e| e.status());
+                assert_eq!(
+                    split,
+                    whole,
+                    "{:?} step {step}",
+                    String::from_utf8_lossy(&v)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn chunked_max_size() {
+        let mut d = ChunkedDecoder::new(16);
+        let (_, s) = d.decode(b"ffffffffffffffff\r\nab").unwrap();
+        assert_eq!(s, ChunkStep::Data { start: 18, end: 20 });
+    }
+}

@@ -1,0 +1,91 @@
+//! The `Date` header value (RFC 9110 §5.6.7 IMF-fixdate), cached per
+//! worker thread and reformatted at most once per second.
+
+use std::cell::Cell;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// `Sun, 06 Nov 1994 08:49:37 GMT`
+pub(crate) const DATE_LEN: usize = 29;
+
+thread_local! {
+    static CACHE: Cell<(u64, [u8; DATE_LEN])> = const { Cell::new((u64::MAX, [0; DATE_LEN])) };
+}
+
+/// The current date as an IMF-fixdate, from this thread's cache.
+pub(crate) fn now() -> [u8; DATE_LEN] {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    CACHE.with(|c| {
+        let (at, text) = c.get();
+        if at == secs {
+            return text;
+        }
+        let text = format_imf(secs);
+        c.set((secs, text));
+        text
+    })
+}
+
+/// Formats seconds since the Unix epoch as an IMF-fixdate.
+pub(crate) fn format_imf(secs: u64) -> [u8; DATE_LEN] {
+    const DAYS: [&[u8; 3]; 7] = [b"Thu", b"Fri", b"Sat", b"Sun", b"Mon", b"Tue", b"Wed"];
+    const MONTHS: [&[u8; 3]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ];
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    let (year, month, day) = civil_from_days(days as i64);
+    let mut out = *b"Thu, 01 Jan 1970 00:00:00 GMT";
+    out[0..3].copy_from_slice(DAYS[(days % 7) as usize]);
+    two(&mut out[5..7], day as u64);
+    out[8..11].copy_from_slice(MONTHS[month as usize - 1]);
+    let y = year.clamp(0, 9999) as u64;
+    two(&mut out[12..14], y / 100);
+    two(&mut out[14..16], y % 100);
+    two(&mut out[17..19], rem / 3600);
+    two(&mut out[20..22], rem / 60 % 60);
+    two(&mut out[23..25], rem % 60);
+    out
+}
+
+fn two(dst: &mut [u8], v: u64) {
+    dst[0] = b'0' + (v / 10 % 10) as u8;
+    dst[1] = b'0' + (v % 10) as u8;
+}
+
+/// Days since 1970-01-01 to (year, month 1..=12, day 1..=31), proleptic
+/// Gregorian (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_dates() {
+        assert_eq!(&format_imf(0), b"Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(&format_imf(784_111_777), b"Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(&format_imf(951_782_400), b"Tue, 29 Feb 2000 00:00:00 GMT");
+        assert_eq!(&format_imf(1_700_000_000), b"Tue, 14 Nov 2023 22:13:20 GMT");
+    }
+
+    #[test]
+    fn cached_value_is_current() {
+        let a = now();
+        assert_eq!(a.len(), DATE_LEN);
+        assert!(a.ends_with(b" GMT"));
+    }
+}

@@ -1,0 +1,55 @@
+//! Decimal formatting of integers into a stack buffer, without `format!`.
+
+/// Writes `n` in decimal into `buf`, returning the digits written (at the
+/// end of `buf`). 20 bytes hold any `u64`.
+pub(crate) fn fmt_u64(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    &buf[i..]
+}
+
+/// Appends `n` in decimal to `out`.
+pub(crate) fn push_u64(out: &mut Vec<u8>, n: u64) {
+    let mut buf = [0u8; 20];
+    out.extend_from_slice(fmt_u64(n, &mut buf));
+}
+
+/// Writes `n` in lowercase hex followed by CRLF (a chunk-size line) into
+/// `buf`, returning the bytes written.
+pub(crate) fn chunk_size_line(mut n: u64, buf: &mut [u8; 18]) -> &[u8] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut i = buf.len() - 2;
+    buf[i] = b'\r';
+    buf[i + 1] = b'\n';
+    loop {
+        i -= 1;
+        buf[i] = HEX[(n & 15) as usize];
+        n >>= 4;
+        if n == 0 {
+            break;
+        }
+    }
+    &buf[i..]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_like_display() {
+        for n in [0u64, 1, 9, 10, 99, 100, 12345, u32::MAX as u64, u64::MAX] {
+            let mut b = [0u8; 20];
+            assert_eq!(fmt_u64(n, &mut b), n.to_string().as_bytes());
+            let mut h = [0u8; 18];
+            assert_eq!(chunk_size_line(n, &mut h), format!("{n:x}\r\n").as_bytes());
+        }
+    }
+}

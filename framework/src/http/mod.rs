@@ -1,0 +1,51 @@
+//! HTTP/1.1 server (RFC 9110, RFC 9112) as a protocol on top of
+//! [`Connection`](crate::Connection): nothing here is special to the engine.
+//!
+//! ```text
+//!  Connection::read ──► Lease ──► parse_head (httparse, in place) ──► Request<'_>
+//!                         │         └─ head spans leases: assembly buffer
+//!                         └─► body: Content-Length / ChunkedDecoder, pieces in place
+//!  handler(Request) ──► Response ──► status line + fields into a reused Vec ──► write
+//! ```
+//!
+//! * [`serve`] runs one connection: keep-alive, pipelining (answered in
+//!   order), `Expect: 100-continue`, draining unread bodies, lingering
+//!   close after the last response.
+//! * Framing is strict (RFC 9112 §6): `Content-Length` with
+//!   `Transfer-Encoding`, differing or malformed lengths, codings that do
+//!   not end in `chunked`, bad chunk lines, obs-fold, whitespace before a
+//!   colon, bare CR and control characters are answered with `400` and the
+//!   connection is closed. Repeated *equal* lengths (`5, 5`, or two fields
+//!   of `5`) are accepted as that length (RFC 9110 §8.6 allows either).
+//! * Responses carry a `Content-Length`; [`Request::stream`] sends one in
+//!   pieces with `Transfer-Encoding: chunked` instead. `HEAD` responses
+//!   keep their fields and drop the body.
+//! * Limits and timeouts are [`Http1Config`] settings; each violation has
+//!   one status: `414`, `431`, `413`, `408`, `501` (method or transfer
+//!   coding), `505` (version), `417` (expectation).
+//! * Once warm, a keep-alive request answered with a static body allocates
+//!   nothing: the head is parsed in place, header positions go into a
+//!   reused table, and the response head (with a per-thread cached `Date`)
+//!   is written into a reused buffer.
+
+mod body;
+mod config;
+mod conn;
+mod date;
+mod error;
+mod head;
+mod itoa;
+mod method;
+mod request;
+mod response;
+mod status;
+
+pub use body::{BodyKind, ChunkStep, ChunkedDecoder};
+pub use config::{Http1Config, MAX_HEADERS_CAP};
+pub use conn::{serve, Handler};
+pub use error::Error;
+pub use head::{parse_head, Head, HeaderSpan, TargetForm, Version};
+pub use method::Method;
+pub use request::{Request, ResponseStream};
+pub use response::{Body, Response};
+pub use status::Status;

@@ -1,0 +1,561 @@
+//! `Request`: a borrowed view of one request head plus its body stream.
+//!
+//! The method, target and header fields borrow the receive buffer the head
+//! was parsed from (a lease, or the assembly buffer when the head spanned
+//! leases); nothing is copied. The body is read on demand from the bytes
+//! after the head and then from the connection.
+
+use std::fmt;
+use std::time::Duration;
+
+use super::body::{BodyKind, ChunkStep, ChunkedDecoder};
+use super::head::{Head, HeaderSpan, TargetForm, Version};
+use super::response::{Framing, HeadOptions};
+use super::{Error, Method, Response, Status};
+use crate::{Connection, Lease};
+
+/// One request, as handed to a handler. Borrows the connection's buffers,
+/// so it lives only while the handler runs.
+///
+/// ```no_run
+/// use corering::http::{Request, Response};
+/// async fn handle(mut req: Request<'_>) -> Response {
+///     let agent = req.header_str("user-agent").unwrap_or("?").len();
+///     match req.body().await {
+///         Ok(body) => Response::text(format!("{} bytes, agent {agent}", body.len())),
+///         Err(e) => Response::new(e.status()),
+///     }
+/// }
+/// ```
+pub struct Request<'a> {
+    pub(crate) head: &'a Head,
+    /// The head's bytes (offsets in `head` and `spans` index into them).
+    pub(crate) buf: &'a [u8],
+    pub(crate) spans: &'a [HeaderSpan],
+    pub(crate) body: BodyIo<'a>,
+    pub(crate) collected: &'a mut Vec<u8>,
+    /// Scratch buffer for a streamed response's head.
+    pub(crate) scratch: &'a mut Vec<u8>,
+    pub(crate) server: Option<&'static str>,
+}
+
+impl fmt::Debug for Request<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.head.method)
+            .field("target", &self.target())
+            .field("version", &self.head.version)
+            .finish()
+    }
+}
+
+impl<'a> Request<'a> {
+    /// The method.
+    pub fn method(&self) -> Method {
+        self.head.method
+    }
+
+    /// The protocol version.
+    pub fn version(&self) -> Version {
+        self.head.version
+    }
+
+    /// The request target as sent (`/path?query`, `http://host/path`,
+    /// `host:port` or `*`).
+    pub fn target(&self) -> &'a str {
+        let (s, e) = self.head.target;
+        // The parser only accepts targets of visible ASCII.
+        std::str::from_utf8(&self.buf[s as usize..e as usize]).unwrap_or("")
+    }
+
+    /// The target's form.
+    pub fn target_form(&self) -> TargetForm {
+        self.head.form
+    }
+
+    /// The path: the target up to `?` (for absolute-form, the part after
+    /// the authority, `/` if empty; for authority-form, `""`; `*` as is).
+    pub fn path(&self) -> &'a str {
+        let t = self.target();
+        let t = match self.head.form {
+            TargetForm::Origin | TargetForm::Asterisk => t,
+            TargetForm::Authority => return "",
+            TargetForm::Absolute => {
+                let rest = t.split_once("://").map_or("", |(_, r)| r);
+                match rest.find(['/', '?']) {
+                    Some(i) if rest.as_bytes()[i] == b'/' => &rest[i..],
+                    _ => return "/",
+                }
+            }
+        };
+        t.split_once('?').map_or(t, |(p, _)| p)
+    }
+
+    /// The query: the target after the first `?`, if there is one.
+    pub fn query(&self) -> Option<&'a str> {
+        match self.head.form {
+            TargetForm::Origin | TargetForm::Absolute => {
+                self.target().split_once('?').map(|(_, q)| q)
+            }
+            _ => None,
+        }
+    }
+
+    /// The first header field named `name` (ASCII case-insensitive); its
+    /// value without surrounding whitespace.
+    pub fn header(&self, name: &str) -> Option<&'a [u8]> {
+        let buf = self.buf;
+        self.spans
+            .iter()
+            .find(|s| s.name(buf).eq_ignore_ascii_case(name.as_bytes()))
+            .map(|s| s.value(buf))
+    }
+
+    /// [`header`](Request::header) as text; `None` also if not UTF-8.
+    pub fn header_str(&self, name: &str) -> Option<&'a str> {
+        self.header(name).and_then(|v| std::str::from_utf8(v).ok())
+    }
+
+    /// All header fields named `name`, in order.
+    pub fn header_all<'n>(&self, name: &'n str) -> impl Iterator<Item = &'a [u8]> + 'n
+    where
+        'a: 'n,
+    {
+        let buf = self.buf;
+        self.spans
+            .iter()
+            .filter(move |s| s.name(buf).eq_ignore_ascii_case(name.as_bytes()))
+            .map(move |s| s.value(buf))
+    }
+
+    /// Every header field as `(name, value)`, in order.
+    pub fn headers(&self) -> impl Iterator<Item = (&'a str, &'a [u8])> + 'a {
+        let buf = self.buf;
+        self.spans.iter().map(move |s| {
+            // Names are tokens (ASCII), checked by the parser.
+            (std::str::from_utf8(s.name(buf)).unwrap_or(""), s.value(buf))
+        })
+    }
+
+    /// The `Host` field's value (`""` in an HTTP/1.0 request without one).
+    pub fn host(&self) -> &'a str {
+        self.head
+            .host
+            .and_then(|i| self.spans.get(i as usize))
+            .and_then(|s| std::str::from_utf8(s.value(self.buf)).ok())
+            .unwrap_or("")
+    }
+
+    /// The declared body length: `Some(0)` without a body, `None` for a
+    /// chunked body.
+    pub fn content_length(&self) -> Option<u64> {
+        match self.head.body {
+            BodyKind::Empty => Some(0),
+            BodyKind::Length(n) => Some(n),
+            BodyKind::Chunked => None,
+        }
+    }
+
+    /// The connection the request arrived on (addresses, features).
+    pub fn connection(&self) -> &Connection {
+        self.body.conn
+    }
+
+    /// True if the client asked for the connection to stay open.
+    pub fn keep_alive(&self) -> bool {
+        self.head.keep_alive
+    }
+
+    /// Reads the whole body (up to the configured limit) and returns it.
+    ///
+    /// A body that arrived with the head is returned in place; otherwise it
+    /// is collected into a buffer the connection reuses. Answers `100
+    /// Continue` first if the client expects it. Calling it again returns
+    /// the same bytes; after [`chunk`](Request::chunk) it returns the rest.
+    ///
+    /// On error the server answers with the error's status (not the
+    /// handler's response) and closes the connection.
+    pub async fn body(&mut self) -> Result<&[u8], Error> {
+        if self.body.state.collected {
+            return Ok(match self.body.state.whole {
+                Some((s, e)) => &self.body.input[s..e],
+                None => self.collected,
+            });
+        }
+        if let Some((s, e)) = self.body.in_place() {
+            return Ok(&self.body.input[s..e]);
+        }
+        self.collected.clear();
+        while let Some(piece) = self.body.next().await? {
+            self.collected.extend_from_slice(piece);
+        }
+        self.body.state.collected = true;
+        Ok(self.collected)
+    }
+
+    /// Reads the next piece of the body as it arrives; `Ok(None)` at its
+    /// end. Pieces borrow the receive buffers (no copy).
+    pub async fn chunk(&mut self) -> Result<Option<&[u8]>, Error> {
+        self.body.next().await
+    }
+
+    /// Starts a streamed response: sends `head`'s status and fields now
+    /// (its body is ignored), then the body in pieces through the returned
+    /// writer, with `Transfer-Encoding: chunked` (to an HTTP/1.0 client:
+    /// unframed, and the connection closes after it).
+    ///
+    /// Once a stream has started, the `Response` the handler returns is not
+    /// sent; return the one [`ResponseStream::finish`] gives.
+    ///
+    /// ```no_run
+    /// use corering::http::{Request, Response, Status};
+    /// async fn numbers(mut req: Request<'_>) -> Response {
+    ///     let Ok(mut out) = req.stream(Response::text("")).await else {
+    ///         return Response::new(Status::INTERNAL_SERVER_ERROR);
+    ///     };
+    ///     for i in 0..3u8 {
+    ///         if out.write(&[b'0' + i, b'\n']).await.is_err() {
+    ///             break;
+    ///         }
+    ///     }
+    ///     out.finish().await
+    /// }
+    /// ```
+    pub async fn stream(&mut self, head: Response) -> std::io::Result<ResponseStream<'_>> {
+        if self.body.state.stream != StreamState::NotStarted {
+            return Err(std::io::Error::other("the response was already started"));
+        }
+        let st = &*self.body.state;
+        let unanswered = !st.is_done() && st.expect_continue && !st.sent_continue;
+        let http10 = self.head.version == Version::Http10;
+        let close = !self.head.keep_alive || unanswered || http10 || crate::is_shutting_down();
+        let send_body = self.head.method != Method::Head && !head.status().is_bodiless();
+        let framing = if http10 {
+            Framing::UntilClose
+        } else {
+            Framing::Chunked
+        };
+        self.scratch.clear();
+        head.write_head(
+            self.scratch,
+            HeadOptions {
+                close,
+                keep_alive_1_0: false,
+                server: self.server,
+                framing,
+            },
+        );
+        if let Err(e) = self.body.conn.write_all(self.scratch).await {
+            self.body.state.stream = StreamState::Failed;
+            return Err(e);
+        }
+        self.body.state.stream = StreamState::Open {
+            framing,
+            send_body,
+            close,
+        };
+        Ok(ResponseStream {
+            conn: self.body.conn,
+            state: &mut self.body.state.stream,
+            status: head.status(),
+        })
+    }
+}
+
+/// The body writer of a streamed response (see [`Request::stream`]).
+#[derive(Debug)]
+pub struct ResponseStream<'r> {
+    conn: &'r mut Connection,
+    state: &'r mut StreamState,
+    status: Status,
+}
+
+impl ResponseStream<'_> {
+    /// Sends `data` as the next piece of the body (one chunk; nothing for an
+    /// empty slice or a `HEAD` request). Waits only while the connection's
+    /// write buffer is over its limit.
+    pub async fn write(&mut self, data: &[u8]) -> std::io::Result<()> {
+        let StreamState::Open {
+            framing, send_body, ..
+        } = *self.state
+        else {
+            return Err(std::io::Error::other("the response stream is finished"));
+        };
+        if !send_body || data.is_empty() {
+            return Ok(());
+        }
+        let r = if framing == Framing::Chunked {
+            let mut line = [0u8; 18];
+            let line = super::itoa::chunk_size_line(data.len() as u64, &mut line);
+            self.conn.write_all_vectored(&[line, data, b"\r\n"]).await
+        } else {
+            self.conn.write_all(data).await
+        };
+        if r.is_err() {
+            *self.state = StreamState::Failed;
+        }
+        r
+    }
+
+    /// Waits until everything written so far has been handed to the kernel.
+    pub async fn flush(&mut self) -> std::io::Result<()> {
+        self.conn.flush().await
+    }
+
+    /// Ends the body (the last chunk) and returns the `Response` for the
+    /// handler to return (its contents are not sent again). A stream that is
+    /// dropped without `finish` is finished by the server.
+    pub async fn finish(self) -> Response {
+        if let StreamState::Open {
+            framing,
+            send_body,
+            close,
+        } = *self.state
+        {
+            let end = framing == Framing::Chunked && send_body;
+            if end && self.conn.write_all(b"0\r\n\r\n").await.is_err() {
+                *self.state = StreamState::Failed;
+            } else {
+                *self.state = StreamState::Done { close };
+            }
+        }
+        Response::new(self.status)
+    }
+}
+
+/// Writes the end of a stream the handler did not finish; returns whether
+/// the connection may continue and must close (`None`: it failed).
+pub(crate) async fn end_stream(conn: &mut Connection, state: StreamState) -> Option<bool> {
+    match state {
+        StreamState::NotStarted => Some(false),
+        StreamState::Open {
+            framing,
+            send_body,
+            close,
+        } => {
+            if framing == Framing::Chunked && send_body {
+                conn.write_all(b"0\r\n\r\n").await.ok()?;
+            }
+            Some(close)
+        }
+        StreamState::Done { close } => Some(close),
+        StreamState::Failed => None,
+    }
+}
+
+/// Body progress of the current request, owned by the connection loop so it
+/// survives the handler.
+#[derive(Debug)]
+pub(crate) struct BodyState {
+    kind: Progress,
+    received: u64,
+    max: u64,
+    timeout: Duration,
+    pub(crate) expect_continue: bool,
+    pub(crate) sent_continue: bool,
+    pub(crate) error: Option<Error>,
+    /// Whether the handler started a streamed response.
+    pub(crate) stream: StreamState,
+    /// `body()` has returned the whole body...
+    collected: bool,
+    /// ...in place, at `input[s..e]`.
+    whole: Option<(usize, usize)>,
+}
+
+#[derive(Debug)]
+enum Progress {
+    Remaining(u64),
+    Chunked(ChunkedDecoder),
+    Done,
+}
+
+impl BodyState {
+    pub(crate) fn new(head: &Head, max: u64, max_framing: usize, timeout: Duration) -> BodyState {
+        BodyState {
+            kind: match head.body {
+                BodyKind::Empty => Progress::Done,
+                BodyKind::Length(n) => Progress::Remaining(n),
+                BodyKind::Chunked => Progress::Chunked(ChunkedDecoder::new(max_framing)),
+            },
+            received: 0,
+            max,
+            timeout,
+            expect_continue: head.expect_continue,
+            sent_continue: false,
+            error: None,
+            stream: StreamState::NotStarted,
+            collected: false,
+            whole: None,
+        }
+    }
+
+    /// True once the whole body has been read.
+    pub(crate) fn is_done(&self) -> bool {
+        matches!(self.kind, Progress::Done)
+    }
+}
+
+/// Progress of a streamed response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum StreamState {
+    /// The handler's returned `Response` will be sent.
+    NotStarted,
+    /// The head is sent; body pieces follow.
+    Open {
+        framing: Framing,
+        send_body: bool,
+        close: bool,
+    },
+    /// The last chunk is sent.
+    Done { close: bool },
+    /// Writing failed: the connection is finished.
+    Failed,
+}
+
+/// Where unread received bytes are: `input[pos..]` (the buffer the head
+/// came from), then `extra[extra_pos..]` (a later lease). `extra` is only
+/// read into once `input` is used up.
+#[derive(Debug, Default)]
+pub(crate) struct Cursor {
+    pub(crate) pos: usize,
+    pub(crate) extra: Option<Lease>,
+    pub(crate) extra_pos: usize,
+}
+
+/// The body half of a request: what is needed to read on.
+pub(crate) struct BodyIo<'a> {
+    pub(crate) input: &'a [u8],
+    pub(crate) cur: &'a mut Cursor,
+    pub(crate) conn: &'a mut Connection,
+    pub(crate) state: &'a mut BodyState,
+}
+
+enum Src {
+    Input,
+    Extra,
+}
+
+impl BodyIo<'_> {
+    /// The whole `Content-Length` body, if it is already in the head's
+    /// buffer and nothing of it has been read.
+    fn in_place(&mut self) -> Option<(usize, usize)> {
+        let Progress::Remaining(n) = self.state.kind else {
+            return None;
+        };
+        let avail = &self.input[self.cur.pos..];
+        let n = usize::try_from(n).ok().filter(|&n| n <= avail.len())?;
+        if self.state.received != 0 {
+            return None;
+        }
+        let start = self.cur.pos;
+        self.cur.pos += n;
+        self.state.received = n as u64;
+        self.state.kind = Progress::Done;
+        self.state.collected = true;
+        self.state.whole = Some((start, start + n));
+        Some((start, start + n))
+    }
+
+    /// The next piece of body; records any error in the state.
+    pub(crate) async fn next(&mut self) -> Result<Option<&[u8]>, Error> {
+        if let Some(e) = self.state.error {
+            return Err(e);
+        }
+        match self.next_inner().await {
+            Ok(Some((src, s, e))) => Ok(Some(match src {
+                Src::Input => &self.input[s..e],
+                Src::Extra => &self.cur.extra.as_ref().map_or(&[][..], |l| l)[s..e],
+            })),
+            Ok(None) => Ok(None),
+            Err(e) => {
+                self.state.error = Some(e);
+                self.state.kind = Progress::Done;
+                Err(e)
+            }
+        }
+    }
+
+    async fn next_inner(&mut self) -> Result<Option<(Src, usize, usize)>, Error> {
+        loop {
+            let (src, base, avail): (Src, usize, &[u8]) = if self.cur.pos < self.input.len() {
+                (Src::Input, self.cur.pos, &self.input[self.cur.pos..])
+            } else {
+                match &self.cur.extra {
+                    Some(l) if self.cur.extra_pos < l.len() => {
+                        (Src::Extra, self.cur.extra_pos, &l[self.cur.extra_pos..])
+                    }
+                    _ => (Src::Input, 0, &[]),
+                }
+            };
+            let (used, piece) = match &mut self.state.kind {
+                Progress::Done => return Ok(None),
+                _ if avail.is_empty() => (0, None),
+                Progress::Remaining(n) => {
+                    let take = avail.len().min(usize::try_from(*n).unwrap_or(usize::MAX));
+                    *n -= take as u64;
+                    if *n == 0 {
+                        self.state.kind = Progress::Done;
+                    }
+                    (take, Some((0, take)))
+                }
+                Progress::Chunked(d) => {
+                    let (used, step) = d.decode(avail)?;
+                    match step {
+                        ChunkStep::Data { start, end } => (used, Some((start, end))),
+                        ChunkStep::Done => {
+                            self.state.kind = Progress::Done;
+                            (used, None)
+                        }
+                        ChunkStep::NeedMore => (used, None),
+                    }
+                }
+            };
+            match src {
+                Src::Input => self.cur.pos += used,
+                Src::Extra => self.cur.extra_pos += used,
+            }
+            if let Some((s, e)) = piece {
+                self.state.received += (e - s) as u64;
+                if self.state.received > self.state.max {
+                    return Err(Error::new(
+                        Status::PAYLOAD_TOO_LARGE,
+                        "request body too large",
+                    ));
+                }
+                if e > s {
+                    return Ok(Some((src, base + s, base + e)));
+                }
+                continue;
+            }
+            if used > 0 || self.state.is_done() {
+                continue;
+            }
+            self.fill().await?;
+        }
+    }
+
+    /// Reads the next lease from the connection (answering `100 Continue`
+    /// first if the client waits for it).
+    async fn fill(&mut self) -> Result<(), Error> {
+        if self.state.expect_continue && !self.state.sent_continue {
+            self.state.sent_continue = true;
+            self.conn
+                .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+                .await
+                .map_err(|_| Error::bad("connection failed"))?;
+        }
+        const CUT: Error = Error::bad("body cut short");
+        match crate::time::timeout(self.state.timeout, self.conn.read()).await {
+            Ok(Ok(Some(lease))) => {
+                self.cur.extra = Some(lease);
+                self.cur.extra_pos = 0;
+                Ok(())
+            }
+            Ok(Ok(None) | Err(_)) => Err(CUT),
+            Err(_) => Err(Error::new(
+                Status::REQUEST_TIMEOUT,
+                "body not received in time",
+            )),
+        }
+    }
+}

@@ -1,0 +1,366 @@
+//! `Response`: status, header fields and body, and how its head is written
+//! (no allocation: the head goes into a reused per-connection buffer).
+
+use super::itoa::push_u64;
+use super::{date, Status};
+
+/// A response body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    /// No body (`Content-Length: 0`, except where a status has none).
+    Empty,
+    /// Static bytes, sent without copying.
+    Static(&'static [u8]),
+    /// Owned bytes.
+    Bytes(Vec<u8>),
+}
+
+impl Body {
+    /// The body's length in bytes.
+    pub fn len(&self) -> usize {
+        self.as_bytes().len()
+    }
+
+    /// True if the body has no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The body's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Body::Empty => &[],
+            Body::Static(s) => s,
+            Body::Bytes(v) => v,
+        }
+    }
+}
+
+impl From<&'static str> for Body {
+    fn from(s: &'static str) -> Body {
+        Body::Static(s.as_bytes())
+    }
+}
+impl From<&'static [u8]> for Body {
+    fn from(s: &'static [u8]) -> Body {
+        Body::Static(s)
+    }
+}
+impl From<String> for Body {
+    fn from(s: String) -> Body {
+        Body::Bytes(s.into_bytes())
+    }
+}
+impl From<Vec<u8>> for Body {
+    fn from(v: Vec<u8>) -> Body {
+        Body::Bytes(v)
+    }
+}
+
+/// A response: status, header fields and a body sent with `Content-Length`.
+///
+/// `Date`, `Content-Length` and `Connection` are written by the server;
+/// do not add them. A handler's status must be final (`200..=999`); a
+/// `1xx` one is answered with `500` and the connection closed. A response with a static body and only a content type
+/// allocates nothing.
+///
+/// ```
+/// use corering::http::{Response, Status};
+/// let r = Response::text("hello").header("Cache-Control", "no-store");
+/// assert_eq!(r.status(), Status::OK);
+/// let r = Response::new(Status::NOT_FOUND).body("no such page");
+/// assert_eq!(r.body_bytes(), b"no such page");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    status: Status,
+    content_type: Option<&'static str>,
+    headers: Vec<(&'static str, HeaderValue)>,
+    body: Body,
+}
+
+/// A header field value: static, or owned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum HeaderValue {
+    Static(&'static str),
+    Owned(String),
+}
+
+impl HeaderValue {
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            HeaderValue::Static(s) => s.as_bytes(),
+            HeaderValue::Owned(s) => s.as_bytes(),
+        }
+    }
+}
+
+impl Response {
+    /// An empty response with `status`.
+    pub fn new(status: Status) -> Response {
+        Response {
+            status,
+            content_type: None,
+            headers: Vec::new(),
+            body: Body::Empty,
+        }
+    }
+
+    /// `200 OK` with a `text/plain; charset=utf-8` body.
+    pub fn text(body: impl Into<Body>) -> Response {
+        Response::new(Status::OK)
+            .content_type("text/plain; charset=utf-8")
+            .body(body)
+    }
+
+    /// `200 OK` with an `application/json` body (already encoded).
+    pub fn json(body: impl Into<Body>) -> Response {
+        Response::new(Status::OK)
+            .content_type("application/json")
+            .body(body)
+    }
+
+    /// `200 OK` with a `text/html; charset=utf-8` body.
+    pub fn html(body: impl Into<Body>) -> Response {
+        Response::new(Status::OK)
+            .content_type("text/html; charset=utf-8")
+            .body(body)
+    }
+
+    /// Sets the status.
+    pub fn with_status(mut self, status: Status) -> Response {
+        self.status = status;
+        self
+    }
+
+    /// Sets the `Content-Type` field.
+    ///
+    /// # Panics
+    /// If the value contains CR, LF or another control character.
+    pub fn content_type(mut self, value: &'static str) -> Response {
+        assert!(valid_value(value.as_bytes()), "invalid Content-Type value");
+        self.content_type = Some(value);
+        self
+    }
+
+    /// Sets the body.
+    pub fn body(mut self, body: impl Into<Body>) -> Response {
+        self.body = body.into();
+        self
+    }
+
+    /// Adds a header field with a static value.
+    ///
+    /// # Panics
+    /// If `name` is not a token or `value` contains CR, LF or another
+    /// control character (header injection).
+    pub fn header(self, name: &'static str, value: &'static str) -> Response {
+        self.push_header(name, HeaderValue::Static(value))
+    }
+
+    /// Adds a header field with an owned value.
+    ///
+    /// # Panics
+    /// As [`header`](Response::header).
+    pub fn header_owned(self, name: &'static str, value: String) -> Response {
+        self.push_header(name, HeaderValue::Owned(value))
+    }
+
+    fn push_header(mut self, name: &'static str, value: HeaderValue) -> Response {
+        assert!(
+            !name.is_empty() && name.bytes().all(super::body::is_tchar),
+            "invalid header field name {name:?}"
+        );
+        assert!(
+            valid_value(value.as_bytes()),
+            "invalid value for header field {name}"
+        );
+        self.headers.push((name, value));
+        self
+    }
+
+    /// The status.
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    /// The body's bytes.
+    pub fn body_bytes(&self) -> &[u8] {
+        self.body.as_bytes()
+    }
+
+    /// The first header field named `name` (case-insensitive), as added
+    /// with [`header`](Response::header) or
+    /// [`content_type`](Response::content_type).
+    pub fn header_value(&self, name: &str) -> Option<&[u8]> {
+        if name.eq_ignore_ascii_case("content-type") {
+            return self.content_type.map(str::as_bytes);
+        }
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_bytes())
+    }
+
+    pub(crate) fn into_body(self) -> Body {
+        self.body
+    }
+
+    /// Writes the status line and header fields (through the empty line)
+    /// into `out`.
+    pub(crate) fn write_head(&self, out: &mut Vec<u8>, opts: HeadOptions) {
+        write_status_line(out, self.status);
+        write_common(out, opts.server);
+        if let Some(ct) = self.content_type {
+            field(out, b"Content-Type", ct.as_bytes());
+        }
+        for (n, v) in &self.headers {
+            field(out, n.as_bytes(), v.as_bytes());
+        }
+        if !self.status.is_bodiless() {
+            match opts.framing {
+                Framing::Length => {
+                    out.extend_from_slice(b"Content-Length: ");
+                    push_u64(out, self.body.len() as u64);
+                    out.extend_from_slice(b"\r\n");
+                }
+                Framing::Chunked => out.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
+                Framing::UntilClose => {}
+            }
+        }
+        if opts.close {
+            out.extend_from_slice(b"Connection: close\r\n");
+        } else if opts.keep_alive_1_0 {
+            out.extend_from_slice(b"Connection: keep-alive\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// How the connection frames the response head.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct HeadOptions {
+    /// The connection closes after this response.
+    pub close: bool,
+    /// An HTTP/1.0 client asked to keep the connection; say it is kept.
+    pub keep_alive_1_0: bool,
+    /// The `Server` field, if any.
+    pub server: Option<&'static str>,
+    /// How the body is delimited.
+    pub framing: Framing,
+}
+
+/// How a response body is delimited.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Framing {
+    /// `Content-Length` of the response's body.
+    #[default]
+    Length,
+    /// `Transfer-Encoding: chunked` (a streamed body, HTTP/1.1).
+    Chunked,
+    /// Neither: the body ends when the connection closes (a streamed body
+    /// to an HTTP/1.0 client).
+    UntilClose,
+}
+
+fn write_status_line(out: &mut Vec<u8>, status: Status) {
+    out.extend_from_slice(b"HTTP/1.1 ");
+    push_u64(out, u64::from(status.as_u16()));
+    out.push(b' ');
+    out.extend_from_slice(status.reason().as_bytes());
+    out.extend_from_slice(b"\r\n");
+}
+
+fn write_common(out: &mut Vec<u8>, server: Option<&'static str>) {
+    out.extend_from_slice(b"Date: ");
+    out.extend_from_slice(&date::now());
+    out.extend_from_slice(b"\r\n");
+    if let Some(s) = server.filter(|s| valid_value(s.as_bytes())) {
+        field(out, b"Server", s.as_bytes());
+    }
+}
+
+fn field(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    out.extend_from_slice(name);
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
+}
+
+fn valid_value(v: &[u8]) -> bool {
+    v.iter().all(|&b| b == b'\t' || (b >= 0x20 && b != 0x7f))
+}
+
+/// Writes the whole response for a request-level error: status, a short
+/// text body, and `Connection: close`.
+pub(crate) fn write_error(out: &mut Vec<u8>, status: Status, server: Option<&'static str>) {
+    write_status_line(out, status);
+    write_common(out, server);
+    let body = status.reason().as_bytes();
+    out.extend_from_slice(b"Content-Type: text/plain; charset=utf-8\r\nContent-Length: ");
+    push_u64(out, body.len() as u64 + 1);
+    out.extend_from_slice(b"\r\nConnection: close\r\n\r\n");
+    out.extend_from_slice(body);
+    out.push(b'\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(r: &Response, opts: HeadOptions) -> String {
+        let mut out = Vec::new();
+        r.write_head(&mut out, opts);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn writes_status_line_and_fields() {
+        let r = Response::text("hi").header("X-A", "1");
+        let h = head(
+            &r,
+            HeadOptions {
+                server: Some("t"),
+                ..Default::default()
+            },
+        );
+        assert!(h.starts_with("HTTP/1.1 200 OK\r\nDate: "), "{h}");
+        assert!(h.contains(" GMT\r\nServer: t\r\n"), "{h}");
+        assert!(
+            h.contains("Content-Type: text/plain; charset=utf-8\r\n"),
+            "{h}"
+        );
+        assert!(h.contains("X-A: 1\r\n"), "{h}");
+        assert!(h.ends_with("Content-Length: 2\r\n\r\n"), "{h}");
+    }
+
+    #[test]
+    fn bodiless_statuses_have_no_length() {
+        let h = head(
+            &Response::new(Status::NO_CONTENT),
+            HeadOptions {
+                close: true,
+                ..Default::default()
+            },
+        );
+        assert!(h.starts_with("HTTP/1.1 204 No Content\r\n"));
+        assert!(!h.contains("Content-Length"));
+        assert!(h.ends_with("Connection: close\r\n\r\n"));
+    }
+
+    #[test]
+    #[should_panic]
+    fn header_injection_panics() {
+        let _ = Response::text("x").header("X", "a\r\nSet-Cookie: evil");
+    }
+
+    #[test]
+    fn error_response() {
+        let mut out = Vec::new();
+        write_error(&mut out, Status::PAYLOAD_TOO_LARGE, None);
+        let s = String::from_utf8(out).unwrap();
+        assert!(s.starts_with("HTTP/1.1 413 Content Too Large\r\n"));
+        assert!(s.ends_with("Connection: close\r\n\r\nContent Too Large\n"));
+        assert!(s.contains("Content-Length: 18\r\n"));
+    }
+}
