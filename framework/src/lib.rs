@@ -69,6 +69,11 @@ pub use runtime::{
 pub use server::{RunningServer, Server, ServerBuilder, ShutdownHandle};
 pub use uring::RingMode;
 
+/// The README's Rust examples, compiled as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+
 /// Everything a handler usually needs.
 pub mod prelude {
     pub use crate::time::{sleep, timeout};
