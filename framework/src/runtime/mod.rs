@@ -143,6 +143,8 @@ pub(crate) struct Worker {
     pub cfg: WorkerConfig,
     pub mode: RingMode,
     pub phase: Cell<Phase>,
+    /// The clock tick read at the start of the current loop turn.
+    pub turn_tick: Cell<u64>,
     /// (completions, microseconds): how long an idle loop waits for a batch.
     pub batch: Option<(u32, u32)>,
     /// Completions the next idle wait asks for (adapts to the load).
@@ -272,6 +274,14 @@ pub fn worker_index() -> usize {
 /// When called outside a corering worker.
 pub fn worker_count() -> usize {
     with(|w| w.shared.remotes.len())
+}
+
+/// The millisecond tick at which this worker's current loop turn began
+/// (`None` off a worker): a clock that costs no system call, for values
+/// that may be a turn old, such as the HTTP `Date` header. Never use it
+/// for deadlines: they would come early.
+pub(crate) fn turn_tick() -> Option<u64> {
+    try_with(|w| w.turn_tick.get())
 }
 
 /// True once the server has begun shutting down; long-lived handlers (such

@@ -219,6 +219,7 @@ impl Worker {
             cfg,
             mode,
             phase: std::cell::Cell::new(Phase::Running),
+            turn_tick: std::cell::Cell::new(now_tick()),
             shutdown_waiters: Default::default(),
             deferred_leases: std::cell::RefCell::new(Vec::new()),
         })
@@ -231,6 +232,7 @@ impl Worker {
             let mut cqes = [Cqe::default(); CQE_BATCH];
             let mut msgs = Vec::new();
             loop {
+                self.turn_tick.set(now_tick());
                 self.run_tasks(tasks);
                 let now = now_tick();
                 self.timers.borrow_mut().advance(now);
