@@ -306,7 +306,6 @@ async fn read_head(
     loop {
         let data = &input.bytes()[cur.pos..];
         if !data.is_empty() {
-            deadline.get_or_insert_with(|| Instant::now() + cfg.head_timeout);
             let from = scanned.saturating_sub(2);
             if scanned == 0 || has_head_end(&data[from..]) {
                 if let Some(h) = head::parse_head(data, cfg, spans)? {
@@ -315,6 +314,10 @@ async fn read_head(
             } else {
                 head::check_partial(data, cfg)?;
             }
+            // Incomplete: the head timeout runs from its first bytes (read
+            // the clock only now, so heads that arrive whole, as pipelined
+            // ones do, cost no clock read).
+            deadline.get_or_insert_with(|| Instant::now() + cfg.head_timeout);
             scanned = data.len();
             if !input.in_asm {
                 // The head continues in the next lease: assemble.
