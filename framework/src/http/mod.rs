@@ -29,6 +29,7 @@
 //!   is written into a reused buffer.
 
 mod body;
+pub mod client;
 mod config;
 mod conn;
 mod date;

@@ -302,6 +302,15 @@ impl ResponseStream<'_> {
         self.conn.flush().await
     }
 
+    /// Abandons the body: the last chunk is not sent and the connection
+    /// is closed, so the client sees the body cut short rather than a
+    /// complete one (for a proxy whose upstream failed mid-body). Returns
+    /// the `Response` for the handler to return (it is not sent).
+    pub fn abort(self) -> Response {
+        *self.state = StreamState::Failed;
+        Response::new(self.status)
+    }
+
     /// Ends the body (the last chunk) and returns the `Response` for the
     /// handler to return (its contents are not sent again). A stream that is
     /// dropped without `finish` is finished by the server.

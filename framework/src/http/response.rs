@@ -75,7 +75,7 @@ impl From<Vec<u8>> for Body {
 pub struct Response {
     status: Status,
     content_type: Option<&'static str>,
-    headers: Vec<(&'static str, HeaderValue)>,
+    headers: Vec<(HeaderValue, HeaderValue)>,
     body: Body,
 }
 
@@ -155,7 +155,7 @@ impl Response {
     /// If `name` is not a token or `value` contains CR, LF or another
     /// control character (header injection).
     pub fn header(self, name: &'static str, value: &'static str) -> Response {
-        self.push_header(name, HeaderValue::Static(value))
+        self.push_header(HeaderValue::Static(name), HeaderValue::Static(value))
     }
 
     /// Adds a header field with an owned value.
@@ -163,17 +163,29 @@ impl Response {
     /// # Panics
     /// As [`header`](Response::header).
     pub fn header_owned(self, name: &'static str, value: String) -> Response {
-        self.push_header(name, HeaderValue::Owned(value))
+        self.push_header(HeaderValue::Static(name), HeaderValue::Owned(value))
     }
 
-    fn push_header(mut self, name: &'static str, value: HeaderValue) -> Response {
+    /// Adds a header field whose name is only known at run time (as when
+    /// a proxy forwards fields).
+    ///
+    /// # Panics
+    /// As [`header`](Response::header).
+    pub fn header_dynamic(self, name: String, value: String) -> Response {
+        self.push_header(HeaderValue::Owned(name), HeaderValue::Owned(value))
+    }
+
+    fn push_header(mut self, name: HeaderValue, value: HeaderValue) -> Response {
+        let n = name.as_bytes();
         assert!(
-            !name.is_empty() && name.bytes().all(super::body::is_tchar),
-            "invalid header field name {name:?}"
+            !n.is_empty() && n.iter().copied().all(super::body::is_tchar),
+            "invalid header field name {:?}",
+            String::from_utf8_lossy(n)
         );
         assert!(
             valid_value(value.as_bytes()),
-            "invalid value for header field {name}"
+            "invalid value for header field {}",
+            String::from_utf8_lossy(n)
         );
         self.headers.push((name, value));
         self
@@ -194,11 +206,13 @@ impl Response {
     /// [`content_type`](Response::content_type).
     pub fn header_value(&self, name: &str) -> Option<&[u8]> {
         if name.eq_ignore_ascii_case("content-type") {
-            return self.content_type.map(str::as_bytes);
+            if let Some(ct) = self.content_type {
+                return Some(ct.as_bytes());
+            }
         }
         self.headers
             .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name.as_bytes()))
             .map(|(_, v)| v.as_bytes())
     }
 

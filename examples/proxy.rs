@@ -1,0 +1,303 @@
+//! proxy: a reverse proxy built from the HTTP server (`http::serve`) and
+//! the HTTP client (`http::client`), in front of one upstream server.
+//!
+//! ```text
+//! cargo run --release --example hello -- --addr 127.0.0.1:8080 --workers 1
+//! cargo run --release --example proxy -- --addr 127.0.0.1:8081 --upstream 127.0.0.1:8080 --workers 1
+//! curl -i http://127.0.0.1:8081/plaintext
+//! curl -i -d 'some bytes' http://127.0.0.1:8081/echo
+//! curl -i -H 'Transfer-Encoding: chunked' -d 'streamed' http://127.0.0.1:8081/echo
+//! ```
+//!
+//! Each request is forwarded with its method, target and header fields,
+//! minus the hop-by-hop ones (`Connection` and the fields it names,
+//! `Keep-Alive`, `Proxy-*`, `TE`, `Trailer`, `Transfer-Encoding`,
+//! `Upgrade`), plus `Forwarded: for=...;proto=http;host=...` and
+//! `X-Forwarded-For` (appended to any the client sent). The request body
+//! is streamed upstream as it arrives, with its `Content-Length` or
+//! chunked. A response body of known length up to 1 MiB is buffered and
+//! sent with a `Content-Length`; others are streamed back chunked (if the
+//! upstream fails mid-body, the client connection is cut so the client
+//! sees a truncated body, not a complete one). Upstream connections are
+//! kept alive in each worker's pool.
+//!
+//! An unreachable or misbehaving upstream is answered with `502 Bad
+//! Gateway`, one that is too slow with `504 Gateway Timeout`. Ctrl-C or
+//! SIGTERM stops the proxy.
+
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::pin::Pin;
+use std::time::Duration;
+
+use corering::cli::ServeArgs;
+use corering::http::client::ClientResponse;
+use corering::http::client::{Client, ClientConfig, ClientError, ClientErrorKind, ClientRequest};
+use corering::http::{self, Handler, Http1Config, Request, Response, Status, TargetForm};
+use corering::{Address, Server};
+
+/// Response bodies of a known length up to this are buffered.
+const BUFFER_LIMIT: u64 = 1 << 20;
+
+/// The proxy's request handler: forwards every request to `upstream`.
+#[derive(Clone, Debug)]
+pub struct Proxy {
+    upstream: SocketAddr,
+    client: Client,
+}
+
+/// Why a request could not be forwarded.
+enum Fail {
+    /// The client's request body failed: answer with this status.
+    Downstream(Status),
+    /// The upstream exchange failed.
+    Upstream(ClientError),
+}
+
+impl Proxy {
+    /// A proxy to `upstream` with a client that waits 5 s to connect and
+    /// 30 s for a response head.
+    pub fn new(upstream: SocketAddr) -> Proxy {
+        let cfg = ClientConfig::new()
+            .connect_timeout(Duration::from_secs(5))
+            .head_timeout(Duration::from_secs(30))
+            .request_timeout(Duration::from_secs(120));
+        Proxy::with_client(upstream, Client::with_config(cfg))
+    }
+
+    /// A proxy to `upstream` using `client`.
+    pub fn with_client(upstream: SocketAddr, client: Client) -> Proxy {
+        Proxy { upstream, client }
+    }
+
+    /// Forwards `req` and returns the upstream's response (or a `502` /
+    /// `504` of our own).
+    pub async fn forward(&self, mut req: Request<'_>) -> Response {
+        let head = self.upstream_request(&req);
+        let sent = match req.content_length() {
+            Some(0) => self
+                .client
+                .send(self.upstream, &head)
+                .await
+                .map_err(Fail::Upstream),
+            Some(n) => self.stream_body(&mut req, head.content_length(n)).await,
+            None => self.stream_body(&mut req, head).await,
+        };
+        let up = match sent {
+            Ok(r) => r,
+            Err(Fail::Downstream(s)) => return Response::new(s),
+            Err(Fail::Upstream(e)) => return gateway_error(&e),
+        };
+        let mut resp = Response::new(up.status());
+        let named = connection_options(up.header_all("connection"));
+        for (name, value) in up.headers() {
+            if is_hop_by_hop(name)
+                || named.iter().any(|n| n.eq_ignore_ascii_case(name))
+                // The server writes its own framing and date.
+                || name.eq_ignore_ascii_case("content-length")
+                || name.eq_ignore_ascii_case("date")
+            {
+                continue;
+            }
+            let value = String::from_utf8_lossy(value).into_owned();
+            resp = resp.header_dynamic(name.to_owned(), value);
+        }
+        if up.is_done() {
+            return resp;
+        }
+        if up.content_length().is_some_and(|n| n <= BUFFER_LIMIT) {
+            return match up.bytes().await {
+                Ok(body) => resp.body(body),
+                Err(e) => gateway_error(&e),
+            };
+        }
+        self.stream_response(&mut req, resp, up).await
+    }
+
+    /// The request to send upstream: same method, target and fields, minus
+    /// hop-by-hop ones, plus the forwarding fields.
+    fn upstream_request(&self, req: &Request<'_>) -> ClientRequest {
+        // An absolute-form target (`http://host/path`) goes upstream in
+        // origin-form; the host is in the Host field already.
+        let target = match (req.target_form(), req.query()) {
+            (TargetForm::Absolute, Some(q)) => format!("{}?{q}", req.path()),
+            (TargetForm::Absolute, None) => req.path().to_owned(),
+            _ => req.target().to_owned(),
+        };
+        let mut out = ClientRequest::new(req.method(), target);
+        let named = connection_options(req.header_all("connection"));
+        let mut xff = String::new();
+        let mut forwarded = String::new();
+        for (name, value) in req.headers() {
+            if name.eq_ignore_ascii_case("x-forwarded-for") {
+                append_list(&mut xff, value);
+            } else if name.eq_ignore_ascii_case("forwarded") {
+                append_list(&mut forwarded, value);
+            } else if !is_hop_by_hop(name)
+                // This proxy answers `Expect: 100-continue` itself.
+                && !name.eq_ignore_ascii_case("expect")
+                && !named.iter().any(|n| n.eq_ignore_ascii_case(name))
+            {
+                out.push_header(name, value);
+            }
+        }
+        let ip = match req.connection().peer_addr() {
+            Ok(Address::Tcp(a)) => Some(a.ip()),
+            _ => None,
+        };
+        let ip_text = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+        append_list(&mut xff, ip_text.as_bytes());
+        let node = match ip {
+            Some(IpAddr::V6(v6)) => format!("\"[{v6}]\""),
+            Some(IpAddr::V4(v4)) => v4.to_string(),
+            None => "unknown".to_owned(),
+        };
+        let host = req.host().replace(['"', '\\'], "");
+        let mut element = format!("for={node};proto=http");
+        if !host.is_empty() {
+            element.push_str(&format!(";host=\"{host}\""));
+        }
+        append_list(&mut forwarded, element.as_bytes());
+        out.push_header("X-Forwarded-For", xff.as_bytes());
+        out.push_header("Forwarded", forwarded.as_bytes());
+        out
+    }
+
+    /// Sends `head` and then the request body piece by piece as it arrives.
+    async fn stream_body(
+        &self,
+        req: &mut Request<'_>,
+        head: ClientRequest,
+    ) -> Result<ClientResponse, Fail> {
+        let mut w = self
+            .client
+            .start(self.upstream, &head)
+            .await
+            .map_err(Fail::Upstream)?;
+        loop {
+            match req.chunk().await {
+                Ok(Some(piece)) => w.write(piece).await.map_err(Fail::Upstream)?,
+                Ok(None) => break,
+                Err(e) => return Err(Fail::Downstream(e.status())),
+            }
+        }
+        w.finish().await.map_err(Fail::Upstream)
+    }
+
+    /// Streams the upstream body back as it arrives (chunked).
+    async fn stream_response(
+        &self,
+        req: &mut Request<'_>,
+        head: Response,
+        mut up: ClientResponse,
+    ) -> Response {
+        let status = head.status();
+        let Ok(mut out) = req.stream(head).await else {
+            return Response::new(status);
+        };
+        loop {
+            match up.chunk().await {
+                Ok(Some(piece)) => {
+                    if out.write(piece).await.is_err() {
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    // The head is out: cut the connection so the client
+                    // sees the body end early, not a complete body.
+                    eprintln!("proxy: upstream body failed: {e}");
+                    return out.abort();
+                }
+            }
+        }
+        out.finish().await
+    }
+}
+
+impl<'a> Handler<'a> for Proxy {
+    type Future = Pin<Box<dyn Future<Output = Response> + 'a>>;
+    fn call(&self, req: Request<'a>) -> Self::Future {
+        let p = self.clone();
+        Box::pin(async move { p.forward(req).await })
+    }
+}
+
+/// The server settings the proxy runs with: bodies up to 64 MiB.
+pub fn config() -> Http1Config {
+    Http1Config::new().max_body(64 << 20)
+}
+
+/// `502` for a failed upstream, `504` for a slow one.
+fn gateway_error(e: &ClientError) -> Response {
+    let status = if e.kind() == ClientErrorKind::Timeout {
+        Status::from_u16(504).expect("valid status")
+    } else {
+        Status::BAD_GATEWAY
+    };
+    Response::new(status)
+        .content_type("text/plain; charset=utf-8")
+        .body(format!("upstream: {e}\n"))
+}
+
+/// Fields that apply to one connection only (RFC 9110 §7.6.1).
+fn is_hop_by_hop(name: &str) -> bool {
+    const HOP: [&str; 7] = [
+        "connection",
+        "keep-alive",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "proxy-connection",
+    ];
+    HOP.iter().any(|h| h.eq_ignore_ascii_case(name))
+        || name
+            .get(..6)
+            .is_some_and(|p| p.eq_ignore_ascii_case("proxy-"))
+}
+
+/// The field names listed in `Connection` fields.
+fn connection_options<'v>(values: impl Iterator<Item = &'v [u8]>) -> Vec<String> {
+    values
+        .flat_map(|v| v.split(|&b| b == b','))
+        .map(|o| String::from_utf8_lossy(o.trim_ascii()).into_owned())
+        .filter(|o| !o.is_empty())
+        .collect()
+}
+
+/// Appends `value` to a comma-separated list.
+fn append_list(list: &mut String, value: &[u8]) {
+    if value.is_empty() {
+        return;
+    }
+    if !list.is_empty() {
+        list.push_str(", ");
+    }
+    list.push_str(&String::from_utf8_lossy(value));
+}
+
+fn main() {
+    let args = ServeArgs::parse(8081);
+    let upstream = args.value("--upstream").unwrap_or("127.0.0.1:8080");
+    let upstream = match upstream.to_socket_addrs().map(|mut a| a.next()) {
+        Ok(Some(a)) => a,
+        _ => {
+            eprintln!("proxy: --upstream: cannot resolve {upstream}");
+            std::process::exit(2);
+        }
+    };
+    let proxy = Proxy::new(upstream);
+    let cfg = config();
+    eprintln!("proxy: forwarding to {upstream}");
+    let result = Server::builder()
+        .bind(args.addr.as_str())
+        .workers(args.workers)
+        .shutdown_timeout(Duration::from_secs(2))
+        .build()
+        .and_then(|server| server.serve(move |conn| http::serve(conn, cfg, proxy.clone())));
+    if let Err(e) = result {
+        eprintln!("proxy: {e}");
+        std::process::exit(1);
+    }
+}

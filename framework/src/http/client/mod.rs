@@ -1,0 +1,466 @@
+//! HTTP/1.1 client on [`Connector`]: the same [`Connection`] type servers
+//! use, so a server handler can call other servers (see the `proxy`
+//! example) and tools can run under [`Runtime::block_on`].
+//!
+//! ```text
+//!  Client::send ──► pool::take(peer) or Connector::connect ──► head + body ──► write
+//!                                                                   │
+//!  ClientResponse ◄── parse head in place (httparse) ◄── read ◄─────┘
+//!     └─ body: Content-Length / chunked / until close ──► done: pool::put(peer)
+//! ```
+//!
+//! * Responses: interim `1xx` responses are skipped; `HEAD`, `204` and
+//!   `304` have no body; a body is framed by `Transfer-Encoding: chunked`
+//!   (extensions and trailers are read and dropped), `Content-Length`, or
+//!   the end of the connection.
+//! * Keep-alive: each worker keeps a small pool of idle connections per
+//!   peer address (tasks never migrate, so it is a thread-local). A
+//!   connection goes back only when its response was read to the end and
+//!   neither side said `Connection: close`; an idle one the peer closed is
+//!   noticed before reuse, and a request that finds its reused connection
+//!   closed before any response byte is sent once more on a fresh one
+//!   (unless its body is streamed).
+//! * Timeouts ([`ClientConfig`]): connect, response head (from the end of
+//!   the request), and the whole exchange including the body.
+//! * Errors ([`ClientError`]) have a [`ClientErrorKind`]: connect, timeout,
+//!   malformed response, head or body too large, closed early.
+//!
+//! ```no_run
+//! use corering::http::client::{Client, ClientRequest};
+//! use corering::http::Method;
+//!
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let rt = corering::Runtime::new()?;
+//!     let text = rt.block_on(async {
+//!         let client = Client::new();
+//!         let addr = "127.0.0.1:8080".parse().unwrap();
+//!         let req = ClientRequest::new(Method::Post, "/echo").body("hello");
+//!         let text = client.send(addr, &req).await?.text().await?;
+//!         corering::http::client::close_idle();
+//!         Ok::<_, corering::http::client::ClientError>(text)
+//!     })?;
+//!     println!("{text}");
+//!     Ok(())
+//! }
+//! ```
+//!
+//! [`Connector`]: crate::Connector
+//! [`Connection`]: crate::Connection
+//! [`Runtime::block_on`]: crate::Runtime::block_on
+
+mod error;
+mod pool;
+mod request;
+mod response;
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+pub use error::{ClientError, ClientErrorKind};
+pub use pool::{close_idle, idle_count};
+pub use request::ClientRequest;
+pub use response::ClientResponse;
+
+use super::Method;
+use crate::{Connection, Connector};
+use request::ReqFraming;
+use response::Exchange;
+
+/// Limits and timeouts of a [`Client`]. Plain data (`Copy`).
+///
+/// ```
+/// use std::time::Duration;
+/// use corering::http::client::ClientConfig;
+/// let cfg = ClientConfig::new()
+///     .connect_timeout(Duration::from_secs(1))
+///     .request_timeout(None)
+///     .max_body(64 << 10);
+/// assert_eq!(cfg.max_body, 64 << 10);
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct ClientConfig {
+    /// Longest wait for a connection to open (default 10 s).
+    pub connect_timeout: Option<Duration>,
+    /// Longest wait for the response head once the request is sent
+    /// (default 30 s).
+    pub head_timeout: Option<Duration>,
+    /// Longest time for the whole exchange, from connecting to the last
+    /// body byte (default 60 s).
+    pub request_timeout: Option<Duration>,
+    /// Largest response head in bytes (default 64 KiB); also bounds the
+    /// chunk extensions and trailers of a chunked body.
+    pub max_head: usize,
+    /// Most header fields in a response (default 100, at most 128).
+    pub max_headers: usize,
+    /// Largest body [`ClientResponse::body`] collects (default 16 MiB).
+    pub max_body: u64,
+    /// Most idle connections kept per peer address (default 8; 0 turns
+    /// keep-alive reuse off).
+    pub max_idle_per_peer: usize,
+    /// Most idle connections kept per worker (default 256).
+    pub max_idle_total: usize,
+    /// An idle connection older than this is not reused (default 30 s).
+    pub idle_timeout: Duration,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig::new()
+    }
+}
+
+impl ClientConfig {
+    /// The defaults (see each field).
+    pub const fn new() -> ClientConfig {
+        ClientConfig {
+            connect_timeout: Some(Duration::from_secs(10)),
+            head_timeout: Some(Duration::from_secs(30)),
+            request_timeout: Some(Duration::from_secs(60)),
+            max_head: 64 << 10,
+            max_headers: 100,
+            max_body: 16 << 20,
+            max_idle_per_peer: 8,
+            max_idle_total: 256,
+            idle_timeout: Duration::from_secs(30),
+        }
+    }
+
+    /// Sets [`connect_timeout`](ClientConfig::connect_timeout).
+    pub fn connect_timeout(mut self, t: impl Into<Option<Duration>>) -> Self {
+        self.connect_timeout = t.into();
+        self
+    }
+
+    /// Sets [`head_timeout`](ClientConfig::head_timeout).
+    pub fn head_timeout(mut self, t: impl Into<Option<Duration>>) -> Self {
+        self.head_timeout = t.into();
+        self
+    }
+
+    /// Sets [`request_timeout`](ClientConfig::request_timeout).
+    pub fn request_timeout(mut self, t: impl Into<Option<Duration>>) -> Self {
+        self.request_timeout = t.into();
+        self
+    }
+
+    /// Sets [`max_head`](ClientConfig::max_head).
+    pub const fn max_head(mut self, bytes: usize) -> Self {
+        self.max_head = bytes;
+        self
+    }
+
+    /// Sets [`max_headers`](ClientConfig::max_headers).
+    pub const fn max_headers(mut self, n: usize) -> Self {
+        self.max_headers = n;
+        self
+    }
+
+    /// Sets [`max_body`](ClientConfig::max_body).
+    pub const fn max_body(mut self, bytes: u64) -> Self {
+        self.max_body = bytes;
+        self
+    }
+
+    /// Sets [`max_idle_per_peer`](ClientConfig::max_idle_per_peer) (0:
+    /// never reuse connections).
+    pub const fn max_idle_per_peer(mut self, n: usize) -> Self {
+        self.max_idle_per_peer = n;
+        self
+    }
+
+    /// Sets [`max_idle_total`](ClientConfig::max_idle_total).
+    pub const fn max_idle_total(mut self, n: usize) -> Self {
+        self.max_idle_total = n;
+        self
+    }
+
+    /// Sets [`idle_timeout`](ClientConfig::idle_timeout).
+    pub const fn idle_timeout(mut self, t: Duration) -> Self {
+        self.idle_timeout = t;
+        self
+    }
+}
+
+/// An HTTP/1.1 client. Cheap to clone, `Send + Sync`; the connection pool
+/// it uses belongs to the worker it runs on, not to the `Client`.
+///
+/// Must be used on a corering worker: in a server handler, a task spawned
+/// there, or under [`Runtime::block_on`](crate::Runtime::block_on).
+///
+/// ```no_run
+/// # async fn f() -> Result<(), corering::http::client::ClientError> {
+/// use corering::http::client::{Client, ClientRequest};
+/// let client = Client::new();
+/// let addr = "127.0.0.1:8080".parse().unwrap();
+/// let resp = client.get(addr, "/plaintext").await?;
+/// assert!(resp.status().as_u16() == 200);
+/// let body = resp.bytes().await?;
+///
+/// // A body streamed in pieces (chunked, as no length is declared).
+/// let mut w = client.start(addr, &ClientRequest::post("/echo", "")).await?;
+/// w.write(b"hello, ").await?;
+/// w.write(b"world").await?;
+/// let echoed = w.finish().await?.text().await?;
+/// # let _ = (body, echoed); Ok(()) }
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Client {
+    cfg: ClientConfig,
+    connector: Connector,
+}
+
+impl Client {
+    /// A client with the default [`ClientConfig`].
+    pub fn new() -> Client {
+        Client::with_config(ClientConfig::new())
+    }
+
+    /// A client with `cfg`.
+    pub fn with_config(cfg: ClientConfig) -> Client {
+        Client {
+            cfg,
+            connector: Connector::new(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.cfg
+    }
+
+    /// `GET target` from `addr`; the body is left to read.
+    pub async fn get(&self, addr: SocketAddr, target: &str) -> Result<ClientResponse, ClientError> {
+        self.send(addr, &ClientRequest::get(target)).await
+    }
+
+    /// Sends `req` (with its body) to `addr` and reads the response head;
+    /// the body is left to read from the [`ClientResponse`].
+    pub async fn send(
+        &self,
+        addr: SocketAddr,
+        req: &ClientRequest,
+    ) -> Result<ClientResponse, ClientError> {
+        req.check()?;
+        let deadline = self.cfg.request_timeout.map(|t| Instant::now() + t);
+        let mut head = Vec::with_capacity(128 + req.target().len());
+        req.write_head(&mut head, &addr.to_string(), req.framing());
+        let body = req.body_bytes();
+        let mut reuse = true;
+        loop {
+            let (mut conn, reused) = self.connection(addr, deadline, reuse).await?;
+            let sent = within(deadline, "sending the request", async {
+                conn.write_all_vectored(&[&head, body]).await
+            })
+            .await;
+            let r = match sent {
+                Ok(()) => {
+                    ClientResponse::read(self.exchange(conn, addr, deadline, reused, req)).await
+                }
+                Err(e) if reused && e.kind() != ClientErrorKind::Timeout => Err(e.stale()),
+                Err(e) => Err(e),
+            };
+            match r {
+                Err(e) if e.stale => {
+                    // The pooled connection was closed by the peer while
+                    // idle: nothing was processed; send on a fresh one.
+                    log::debug!("http client: retrying on a new connection: {e}");
+                    reuse = false;
+                }
+                r => return r,
+            }
+        }
+    }
+
+    /// Starts a request whose body is streamed: sends `req`'s head now
+    /// (its body is ignored) and returns a writer for the body. The body
+    /// is chunked unless [`ClientRequest::content_length`] declared its
+    /// length.
+    pub async fn start(
+        &self,
+        addr: SocketAddr,
+        req: &ClientRequest,
+    ) -> Result<RequestWriter, ClientError> {
+        req.check()?;
+        let deadline = self.cfg.request_timeout.map(|t| Instant::now() + t);
+        let framing = match req.declared_length() {
+            Some(n) => ReqFraming::Length(n),
+            None => ReqFraming::Chunked,
+        };
+        let mut head = Vec::with_capacity(128 + req.target().len());
+        req.write_head(&mut head, &addr.to_string(), framing);
+        let (mut conn, reused) = self.connection(addr, deadline, true).await?;
+        within(deadline, "sending the request head", conn.write_all(&head)).await?;
+        Ok(RequestWriter {
+            x: Some(self.exchange(conn, addr, deadline, reused, req)),
+            remaining: match framing {
+                ReqFraming::Length(n) => Some(n),
+                _ => None,
+            },
+        })
+    }
+
+    fn exchange(
+        &self,
+        conn: Connection,
+        peer: SocketAddr,
+        deadline: Option<Instant>,
+        reused: bool,
+        req: &ClientRequest,
+    ) -> Exchange {
+        Exchange {
+            conn,
+            peer,
+            cfg: self.cfg,
+            deadline,
+            reused,
+            head_request: req.method() == Method::Head,
+            close_requested: req.wants_close(),
+        }
+    }
+
+    /// An idle pooled connection to `addr` (if `reuse`), or a new one.
+    async fn connection(
+        &self,
+        addr: SocketAddr,
+        deadline: Option<Instant>,
+        reuse: bool,
+    ) -> Result<(Connection, bool), ClientError> {
+        if reuse && self.cfg.max_idle_per_peer > 0 {
+            if let Some(c) = pool::take(addr, self.cfg.idle_timeout) {
+                return Ok((c, true));
+            }
+        }
+        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        let t = match (self.cfg.connect_timeout, left) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if t == Some(Duration::ZERO) {
+            return Err(ClientError::new(
+                ClientErrorKind::Timeout,
+                format!("no time left to connect to {addr}"),
+            ));
+        }
+        match self.connector.clone().timeout(t).connect(addr).await {
+            Ok(c) => Ok((c, false)),
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                Err(ClientError::io(ClientErrorKind::Timeout, e.to_string(), e))
+            }
+            Err(e) => Err(ClientError::io(ClientErrorKind::Connect, e.to_string(), e)),
+        }
+    }
+}
+
+/// Runs a write with the exchange's deadline.
+async fn within(
+    deadline: Option<Instant>,
+    what: &str,
+    fut: impl Future<Output = io::Result<()>>,
+) -> Result<(), ClientError> {
+    let r = match deadline {
+        Some(d) => {
+            let left = d.saturating_duration_since(Instant::now());
+            match crate::time::timeout(left, fut).await {
+                Ok(r) => r,
+                Err(_) => {
+                    return Err(ClientError::new(
+                        ClientErrorKind::Timeout,
+                        format!("{what}: the request deadline passed"),
+                    ))
+                }
+            }
+        }
+        None => fut.await,
+    };
+    r.map_err(|e| ClientError::from_io(what, e))
+}
+
+/// The body writer of a request started with [`Client::start`].
+pub struct RequestWriter {
+    /// `None` after a failed write.
+    x: Option<Exchange>,
+    /// Bytes still to send of a declared length.
+    remaining: Option<u64>,
+}
+
+impl std::fmt::Debug for RequestWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestWriter")
+            .field("remaining", &self.remaining)
+            .finish()
+    }
+}
+
+impl RequestWriter {
+    fn exchange(&mut self) -> Result<&mut Exchange, ClientError> {
+        self.x.as_mut().ok_or_else(|| {
+            ClientError::new(ClientErrorKind::Io, "an earlier write of this body failed")
+        })
+    }
+
+    /// Sends `data` as the next piece of the body (a chunk, unless a
+    /// length was declared). Waits only while the connection's write
+    /// buffer is over its limit.
+    pub async fn write(&mut self, data: &[u8]) -> Result<(), ClientError> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        let remaining = self.remaining;
+        if let Some(n) = remaining {
+            if data.len() as u64 > n {
+                self.x = None;
+                return Err(ClientError::new(
+                    ClientErrorKind::InvalidRequest,
+                    "more body bytes than the declared Content-Length",
+                ));
+            }
+            self.remaining = Some(n - data.len() as u64);
+        }
+        let x = self.exchange()?;
+        let deadline = x.deadline;
+        let conn = &mut x.conn;
+        let r = if remaining.is_some() {
+            within(deadline, "sending the request body", conn.write_all(data)).await
+        } else {
+            let mut line = [0u8; 18];
+            let line = super::itoa::chunk_size_line(data.len() as u64, &mut line);
+            within(
+                deadline,
+                "sending the request body",
+                conn.write_all_vectored(&[line, data, b"\r\n"]),
+            )
+            .await
+        };
+        if r.is_err() {
+            self.x = None;
+        }
+        r
+    }
+
+    /// Ends the body and reads the response head.
+    pub async fn finish(mut self) -> Result<ClientResponse, ClientError> {
+        if let Some(n) = self.remaining.filter(|&n| n > 0) {
+            return Err(ClientError::new(
+                ClientErrorKind::InvalidRequest,
+                format!("body ended {n} bytes short of the declared Content-Length"),
+            ));
+        }
+        let chunked = self.remaining.is_none();
+        let mut x = self.x.take().ok_or_else(|| {
+            ClientError::new(ClientErrorKind::Io, "an earlier write of this body failed")
+        })?;
+        if chunked {
+            within(
+                x.deadline,
+                "sending the request body",
+                x.conn.write_all(b"0\r\n\r\n"),
+            )
+            .await?;
+        }
+        // The body is gone: a retry is impossible, so no failure is stale.
+        x.reused = false;
+        ClientResponse::read(x).await
+    }
+}

@@ -1,0 +1,702 @@
+//! `ClientResponse`: the parsed response head (in place in its receive
+//! buffer) and a reader of the body, framed by `Content-Length`, the
+//! chunked coding, or the end of the connection.
+//!
+//! ```text
+//!  read ──► Lease ──► httparse::Response (in place) ──► 1xx? skip, parse on
+//!             └─ head spans leases: assembly buffer      │
+//!                                                        ▼
+//!  body: bytes after the head, then further leases ─► Length / Chunked / UntilClose
+//!  body done + keep-alive + nothing extra ─► connection back to the pool
+//! ```
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use super::super::body::{self, ChunkStep, ChunkedDecoder};
+use super::super::{Status, Version};
+use super::error::{ClientError, ClientErrorKind};
+use super::{pool, ClientConfig};
+use crate::time::timeout;
+use crate::{Connection, Lease};
+
+/// Most header fields in a response head this client parses.
+pub(crate) const MAX_RESPONSE_HEADERS: usize = 128;
+
+/// Where one header field lies in the head buffer.
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    name: (u32, u32),
+    value: (u32, u32),
+}
+
+/// Bytes received: one lease, or an assembly buffer once a head spans
+/// leases.
+enum Buf {
+    Lease(Lease),
+    Vec(Vec<u8>),
+}
+
+impl Buf {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Buf::Lease(l) => l,
+            Buf::Vec(v) => v,
+        }
+    }
+}
+
+/// How much of the body is still to come.
+#[derive(Debug)]
+enum Progress {
+    Length(u64),
+    Chunked(ChunkedDecoder),
+    UntilClose,
+    Done,
+}
+
+/// The parts of an exchange that outlive the request: where to read, and
+/// what the connection's future is.
+pub(crate) struct Exchange {
+    pub(crate) conn: Connection,
+    pub(crate) peer: SocketAddr,
+    pub(crate) cfg: ClientConfig,
+    pub(crate) deadline: Option<Instant>,
+    /// The connection came from the pool (a failure before any response
+    /// byte may be retried).
+    pub(crate) reused: bool,
+    pub(crate) head_request: bool,
+    pub(crate) close_requested: bool,
+}
+
+/// A response: status, header fields and a body to read.
+///
+/// The head is parsed in place in the receive buffer it arrived in (copied
+/// only if it spans buffers), and the body is read on demand: piece by
+/// piece with [`chunk`](ClientResponse::chunk), or collected with
+/// [`body`](ClientResponse::body). Once the body has been read to its end,
+/// the connection goes back to the worker's pool if both sides allow it;
+/// a response dropped before that closes its connection.
+///
+/// ```no_run
+/// # async fn f() -> Result<(), corering::http::client::ClientError> {
+/// let client = corering::http::client::Client::new();
+/// let mut resp = client.get("127.0.0.1:8080".parse().unwrap(), "/json").await?;
+/// assert_eq!(resp.status().as_u16(), 200);
+/// let ct = resp.header_str("content-type").unwrap_or("").to_owned();
+/// let body = resp.body().await?;
+/// println!("{ct}: {} bytes", body.len());
+/// # Ok(()) }
+/// ```
+pub struct ClientResponse {
+    status: Status,
+    version: Version,
+    reason: (u32, u32),
+    spans: Vec<Span>,
+    content_length: Option<u64>,
+    chunked: bool,
+    reader: Reader,
+    collected: Vec<u8>,
+    collected_done: bool,
+}
+
+/// The body half of a response.
+struct Reader {
+    /// `None` once released to the pool or closed.
+    conn: Option<Connection>,
+    peer: SocketAddr,
+    cfg: ClientConfig,
+    deadline: Option<Instant>,
+    head: Buf,
+    /// Unread bytes are `head[pos..]`, then `extra[extra_pos..]`.
+    pos: usize,
+    extra: Option<Lease>,
+    extra_pos: usize,
+    progress: Progress,
+    keep_alive: bool,
+}
+
+impl std::fmt::Debug for ClientResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientResponse")
+            .field("status", &self.status)
+            .field("version", &self.version)
+            .field("progress", &self.reader.progress)
+            .finish()
+    }
+}
+
+/// A parsed head, offsets relative to the start of the buffer.
+struct Parsed {
+    len: usize,
+    code: u16,
+    version: Version,
+    reason: (u32, u32),
+    content_length: Option<u64>,
+    te: bool,
+    chunked_last: bool,
+    conn_close: bool,
+    conn_keep_alive: bool,
+}
+
+fn malformed(msg: &str) -> ClientError {
+    ClientError::new(ClientErrorKind::Malformed, msg)
+}
+
+/// Parses a response head at the start of `buf` (offsets relative to
+/// `base`); `Ok(None)` if incomplete.
+fn parse(
+    buf: &[u8],
+    base: usize,
+    cfg: &ClientConfig,
+    spans: &mut Vec<Span>,
+) -> Result<Option<Parsed>, ClientError> {
+    spans.clear();
+    let mut headers = [httparse::EMPTY_HEADER; MAX_RESPONSE_HEADERS];
+    let max = cfg.max_headers.min(MAX_RESPONSE_HEADERS);
+    let mut resp = httparse::Response::new(&mut headers[..max]);
+    let len = match resp.parse(buf) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => {
+            if buf.len() >= cfg.max_head {
+                return Err(ClientError::new(
+                    ClientErrorKind::HeadTooLarge,
+                    format!("response head over {} bytes", cfg.max_head),
+                ));
+            }
+            return Ok(None);
+        }
+        Err(httparse::Error::TooManyHeaders) => {
+            return Err(ClientError::new(
+                ClientErrorKind::HeadTooLarge,
+                format!("more than {max} header fields in the response"),
+            ))
+        }
+        Err(e) => {
+            let line = buf.split(|&b| b == b'\n').next().unwrap_or(buf);
+            let line = String::from_utf8_lossy(&line[..line.len().min(80)]);
+            return Err(malformed(&format!(
+                "invalid response head ({e}): {:?}",
+                line.trim_end()
+            )));
+        }
+    };
+    if len > cfg.max_head {
+        return Err(ClientError::new(
+            ClientErrorKind::HeadTooLarge,
+            format!("response head of {len} bytes, over {}", cfg.max_head),
+        ));
+    }
+    let start = buf.as_ptr() as usize;
+    let off = |s: &[u8]| (s.as_ptr() as usize - start + base) as u32;
+    let code = resp.code.unwrap_or(0);
+    let version = match resp.version {
+        Some(0) => Version::Http10,
+        _ => Version::Http11,
+    };
+    let reason_s = resp.reason.unwrap_or("").as_bytes();
+    let reason = if reason_s.is_empty() {
+        (0, 0)
+    } else {
+        let r0 = off(reason_s);
+        (r0, r0 + reason_s.len() as u32)
+    };
+    let mut p = Parsed {
+        len,
+        code,
+        version,
+        reason,
+        content_length: None,
+        te: false,
+        chunked_last: false,
+        conn_close: false,
+        conn_keep_alive: false,
+    };
+    let mut bad_length = false;
+    for h in resp.headers.iter() {
+        let name = h.name.as_bytes();
+        let value = body::trim_ows(h.value);
+        let n0 = off(name);
+        let v0 = off(value);
+        spans.push(Span {
+            name: (n0, n0 + name.len() as u32),
+            value: (v0, v0 + value.len() as u32),
+        });
+        if name.eq_ignore_ascii_case(b"content-length") {
+            bad_length |= body::content_length(value, &mut p.content_length).is_err();
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            p.te = true;
+            for coding in value.split(|&b| b == b',').map(body::trim_ows) {
+                if coding.is_empty() {
+                    continue;
+                }
+                let name = body::trim_ows(coding.split(|&b| b == b';').next().unwrap_or(coding));
+                p.chunked_last = name.eq_ignore_ascii_case(b"chunked");
+            }
+        } else if name.eq_ignore_ascii_case(b"connection") {
+            for opt in value.split(|&b| b == b',').map(body::trim_ows) {
+                if opt.eq_ignore_ascii_case(b"close") {
+                    p.conn_close = true;
+                } else if opt.eq_ignore_ascii_case(b"keep-alive") {
+                    p.conn_keep_alive = true;
+                }
+            }
+        }
+    }
+    // With Transfer-Encoding, Content-Length is ignored (RFC 9112 §6.3).
+    if bad_length && !p.te {
+        return Err(malformed("invalid Content-Length in the response"));
+    }
+    Ok(Some(p))
+}
+
+/// Reads, failing with a timeout (described by `expired`) once `limit`
+/// passes.
+async fn read_within(
+    conn: &mut Connection,
+    limit: Option<Instant>,
+    what: &str,
+    expired: impl FnOnce() -> String,
+) -> Result<Option<Lease>, ClientError> {
+    let r = match limit {
+        Some(t) => {
+            let left = t.saturating_duration_since(Instant::now());
+            match timeout(left, conn.read()).await {
+                Ok(r) => r,
+                Err(_) => return Err(ClientError::new(ClientErrorKind::Timeout, expired())),
+            }
+        }
+        None => conn.read().await,
+    };
+    r.map_err(|e| ClientError::from_io(what, e))
+}
+
+fn request_expired(cfg: &ClientConfig, peer: SocketAddr) -> String {
+    match cfg.request_timeout {
+        Some(t) => format!("request to {peer} not complete within {t:?}"),
+        None => format!("request to {peer} timed out"),
+    }
+}
+
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+impl ClientResponse {
+    /// Reads the response head (skipping interim `1xx` responses) from the
+    /// exchange's connection.
+    pub(crate) async fn read(x: Exchange) -> Result<ClientResponse, ClientError> {
+        let Exchange {
+            mut conn,
+            peer,
+            cfg,
+            deadline,
+            reused,
+            head_request,
+            close_requested,
+        } = x;
+        let head_deadline = cfg.head_timeout.map(|t| Instant::now() + t);
+        let head_by = earliest(head_deadline, deadline);
+        let expired = || match cfg.head_timeout {
+            Some(t) if head_by == head_deadline => {
+                format!("no response head from {peer} within {t:?}")
+            }
+            _ => request_expired(&cfg, peer),
+        };
+        let mut buf = Buf::Vec(Vec::new());
+        let mut start = 0usize;
+        let mut spans = Vec::with_capacity(16);
+        let mut received = false;
+        let parsed = loop {
+            let data = &buf.bytes()[start..];
+            if !data.is_empty() {
+                if let Some(p) = parse(data, start, &cfg, &mut spans)? {
+                    if (100..200).contains(&p.code) && p.code != 101 {
+                        // An interim response (100 Continue, 103 Early
+                        // Hints): skip it, the final one follows.
+                        start += p.len;
+                        continue;
+                    }
+                    break p;
+                }
+                if let Buf::Lease(l) = &buf {
+                    // The head continues in the next lease: assemble.
+                    buf = Buf::Vec(l[start..].to_vec());
+                    start = 0;
+                }
+            }
+            let what = "waiting for the response head";
+            let lease = match read_within(&mut conn, head_by, what, expired).await {
+                Ok(l) => l,
+                Err(e) if reused && !received && e.kind() == ClientErrorKind::ClosedEarly => {
+                    return Err(e.stale())
+                }
+                Err(e) => return Err(e),
+            };
+            let Some(l) = lease else {
+                let e = if received {
+                    ClientError::new(
+                        ClientErrorKind::ClosedEarly,
+                        "connection closed in the middle of the response head",
+                    )
+                } else {
+                    ClientError::new(
+                        ClientErrorKind::ClosedEarly,
+                        "connection closed before any response",
+                    )
+                };
+                return Err(if reused && !received { e.stale() } else { e });
+            };
+            received = true;
+            match &mut buf {
+                Buf::Vec(v) if start < v.len() => v.extend_from_slice(&l),
+                _ => {
+                    buf = Buf::Lease(l);
+                    start = 0;
+                }
+            }
+        };
+        let status = Status::from_u16(parsed.code)
+            .ok_or_else(|| malformed("response status out of range"))?;
+        let mut keep_alive = !close_requested
+            && !parsed.conn_close
+            && (parsed.version == Version::Http11 || parsed.conn_keep_alive);
+        let bodiless = head_request || status.is_bodiless();
+        let progress = if bodiless {
+            if parsed.code == 101 {
+                keep_alive = false;
+            }
+            Progress::Done
+        } else if parsed.te {
+            if parsed.content_length.is_some() {
+                // Both framings: a message smuggling risk; do not reuse.
+                keep_alive = false;
+            }
+            if parsed.chunked_last {
+                Progress::Chunked(ChunkedDecoder::new(cfg.max_head))
+            } else {
+                keep_alive = false;
+                Progress::UntilClose
+            }
+        } else {
+            match parsed.content_length {
+                Some(0) => Progress::Done,
+                Some(n) => Progress::Length(n),
+                None => {
+                    keep_alive = false;
+                    Progress::UntilClose
+                }
+            }
+        };
+        let mut resp = ClientResponse {
+            status,
+            version: parsed.version,
+            reason: parsed.reason,
+            spans,
+            content_length: if parsed.te {
+                None
+            } else {
+                parsed.content_length
+            },
+            chunked: parsed.te && parsed.chunked_last,
+            reader: Reader {
+                conn: Some(conn),
+                peer,
+                cfg,
+                deadline,
+                pos: start + parsed.len,
+                head: buf,
+                extra: None,
+                extra_pos: 0,
+                progress,
+                keep_alive,
+            },
+            collected: Vec::new(),
+            collected_done: false,
+        };
+        if matches!(resp.reader.progress, Progress::Done) {
+            resp.reader.release();
+        }
+        Ok(resp)
+    }
+
+    /// The status.
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    /// The protocol version of the response.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// The reason phrase as sent (may be empty).
+    pub fn reason(&self) -> &str {
+        let (s, e) = self.reason;
+        std::str::from_utf8(&self.reader.head.bytes()[s as usize..e as usize]).unwrap_or("")
+    }
+
+    /// The first header field named `name` (ASCII case-insensitive),
+    /// without surrounding whitespace.
+    pub fn header(&self, name: &str) -> Option<&[u8]> {
+        self.headers()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+
+    /// [`header`](ClientResponse::header) as text; `None` also if not UTF-8.
+    pub fn header_str(&self, name: &str) -> Option<&str> {
+        self.header(name).and_then(|v| std::str::from_utf8(v).ok())
+    }
+
+    /// All header fields named `name`, in order.
+    pub fn header_all<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s [u8]> + 's {
+        self.headers()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+
+    /// Every header field, in order: name and value.
+    pub fn headers(&self) -> impl Iterator<Item = (&str, &[u8])> + '_ {
+        let buf = self.reader.head.bytes();
+        self.spans.iter().map(move |s| {
+            let name = &buf[s.name.0 as usize..s.name.1 as usize];
+            // Names are tokens (ASCII), checked by the parser.
+            (
+                std::str::from_utf8(name).unwrap_or(""),
+                &buf[s.value.0 as usize..s.value.1 as usize],
+            )
+        })
+    }
+
+    /// The `Content-Length` the response declared (`None` with
+    /// `Transfer-Encoding`, or without either field).
+    pub fn content_length(&self) -> Option<u64> {
+        self.content_length
+    }
+
+    /// True if the body uses the chunked transfer coding.
+    pub fn is_chunked(&self) -> bool {
+        self.chunked
+    }
+
+    /// True if the connection may be reused after this response (as far as
+    /// the response and request said).
+    pub fn keep_alive(&self) -> bool {
+        self.reader.keep_alive
+    }
+
+    /// True once the body has been read to its end (at once for `HEAD`,
+    /// `204`, `304` and empty bodies).
+    pub fn is_done(&self) -> bool {
+        matches!(self.reader.progress, Progress::Done)
+    }
+
+    /// Reads the next piece of the body; `Ok(None)` at its end. Pieces
+    /// borrow the receive buffers (no copy). The body size is not limited
+    /// here; [`body`](ClientResponse::body) applies the limit.
+    pub async fn chunk(&mut self) -> Result<Option<&[u8]>, ClientError> {
+        self.reader.next().await
+    }
+
+    /// Reads the whole body, up to [`ClientConfig::max_body`]; more is a
+    /// [`ClientErrorKind::BodyTooLarge`] error. Calling it again returns
+    /// the same bytes; after [`chunk`](ClientResponse::chunk) it returns the
+    /// rest.
+    pub async fn body(&mut self) -> Result<&[u8], ClientError> {
+        if self.collected_done {
+            return Ok(&self.collected);
+        }
+        let max = self.reader.cfg.max_body;
+        let too_large = || {
+            ClientError::new(
+                ClientErrorKind::BodyTooLarge,
+                format!("response body over {max} bytes"),
+            )
+        };
+        if let Progress::Length(n) = self.reader.progress {
+            if n > max {
+                return Err(too_large());
+            }
+            self.collected.reserve(n as usize);
+        }
+        while let Some(piece) = self.reader.next().await? {
+            if (self.collected.len() + piece.len()) as u64 > max {
+                return Err(too_large());
+            }
+            self.collected.extend_from_slice(piece);
+        }
+        self.collected_done = true;
+        Ok(&self.collected)
+    }
+
+    /// Reads the whole body (as [`body`](ClientResponse::body)) and returns
+    /// it.
+    pub async fn bytes(mut self) -> Result<Vec<u8>, ClientError> {
+        self.body().await?;
+        Ok(std::mem::take(&mut self.collected))
+    }
+
+    /// Reads the whole body as text (invalid UTF-8 is replaced).
+    pub async fn text(self) -> Result<String, ClientError> {
+        let b = self.bytes().await?;
+        Ok(match String::from_utf8(b) {
+            Ok(s) => s,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        })
+    }
+}
+
+enum Src {
+    Head,
+    Extra,
+}
+
+impl Reader {
+    /// Hands the connection back to the pool if it may be reused: the body
+    /// is complete, both sides allow keep-alive, and nothing beyond the
+    /// response arrived.
+    fn release(&mut self) {
+        let Some(conn) = self.conn.take() else {
+            return;
+        };
+        let leftover = self.pos < self.head.bytes().len()
+            || self
+                .extra
+                .as_ref()
+                .is_some_and(|l| self.extra_pos < l.len());
+        if self.keep_alive && !leftover && matches!(self.progress, Progress::Done) {
+            pool::put(
+                self.peer,
+                conn,
+                self.cfg.max_idle_per_peer,
+                self.cfg.max_idle_total,
+            );
+        }
+    }
+
+    async fn next(&mut self) -> Result<Option<&[u8]>, ClientError> {
+        match self.next_inner().await {
+            Ok(Some((src, s, e))) => Ok(Some(match src {
+                Src::Head => &self.head.bytes()[s..e],
+                Src::Extra => &self.extra.as_deref().unwrap_or(&[])[s..e],
+            })),
+            Ok(None) => Ok(None),
+            Err(e) => {
+                // The framing is in doubt: the connection is not reusable.
+                self.progress = Progress::Done;
+                self.keep_alive = false;
+                self.conn = None;
+                Err(e)
+            }
+        }
+    }
+
+    async fn next_inner(&mut self) -> Result<Option<(Src, usize, usize)>, ClientError> {
+        loop {
+            let head = self.head.bytes();
+            let (src, base, avail): (Src, usize, &[u8]) = if self.pos < head.len() {
+                (Src::Head, self.pos, &head[self.pos..])
+            } else {
+                match &self.extra {
+                    Some(l) if self.extra_pos < l.len() => {
+                        (Src::Extra, self.extra_pos, &l[self.extra_pos..])
+                    }
+                    _ => (Src::Head, 0, &[]),
+                }
+            };
+            let (used, piece) = match &mut self.progress {
+                Progress::Done => return Ok(None),
+                _ if avail.is_empty() => (0, None),
+                Progress::Length(n) => {
+                    let take = avail.len().min(usize::try_from(*n).unwrap_or(usize::MAX));
+                    *n -= take as u64;
+                    if *n == 0 {
+                        self.progress = Progress::Done;
+                    }
+                    (take, Some((0, take)))
+                }
+                Progress::UntilClose => (avail.len(), Some((0, avail.len()))),
+                Progress::Chunked(d) => {
+                    let (used, step) = d
+                        .decode(avail)
+                        .map_err(|e| malformed(&format!("invalid chunked body: {}", e.reason())))?;
+                    match step {
+                        ChunkStep::Data { start, end } => (used, Some((start, end))),
+                        ChunkStep::Done => {
+                            self.progress = Progress::Done;
+                            (used, None)
+                        }
+                        ChunkStep::NeedMore => (used, None),
+                    }
+                }
+            };
+            match src {
+                Src::Head => self.pos += used,
+                Src::Extra => self.extra_pos += used,
+            }
+            let done = matches!(self.progress, Progress::Done);
+            if done {
+                self.release();
+            }
+            if let Some((s, e)) = piece {
+                if e > s {
+                    return Ok(Some((src, base + s, base + e)));
+                }
+            }
+            if used > 0 || done {
+                continue;
+            }
+            self.fill().await?;
+        }
+    }
+
+    /// Reads the next lease; at end of stream ends a close-delimited body
+    /// or fails.
+    async fn fill(&mut self) -> Result<(), ClientError> {
+        let Some(conn) = self.conn.as_mut() else {
+            return Err(ClientError::new(
+                ClientErrorKind::ClosedEarly,
+                "the connection is gone",
+            ));
+        };
+        let what = "reading the response body";
+        let (cfg, peer) = (&self.cfg, self.peer);
+        let r = read_within(conn, self.deadline, what, || request_expired(cfg, peer)).await;
+        let r = match r {
+            // A reset after a close-delimited body: some servers do that.
+            Err(e)
+                if e.kind() == ClientErrorKind::ClosedEarly
+                    && matches!(self.progress, Progress::UntilClose) =>
+            {
+                None
+            }
+            r => r?,
+        };
+        match r {
+            Some(l) => {
+                self.extra = Some(l);
+                self.extra_pos = 0;
+                Ok(())
+            }
+            None if matches!(self.progress, Progress::UntilClose) => {
+                self.progress = Progress::Done;
+                self.keep_alive = false;
+                self.conn = None;
+                Ok(())
+            }
+            None => Err(ClientError::new(
+                ClientErrorKind::ClosedEarly,
+                match self.progress {
+                    Progress::Length(n) => {
+                        format!("connection closed with {n} bytes of the body still to come")
+                    }
+                    _ => "connection closed before the end of the chunked body".to_owned(),
+                },
+            )),
+        }
+    }
+}

@@ -1,0 +1,287 @@
+//! The reverse proxy of `examples/proxy.rs` between `ureq` (and a raw
+//! socket) and an in-process corering upstream that echoes what it saw:
+//! forwarding fields, hop-by-hop fields dropped, request bodies with
+//! `Content-Length` and chunked, streamed responses, `502` and `504`.
+
+mod common;
+
+#[allow(dead_code)]
+#[path = "../examples/proxy.rs"]
+mod proxy;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
+
+use common::builder;
+use corering::http::client::{Client, ClientConfig};
+use corering::http::{self, Http1Config, Request, Response, Status};
+use corering::RunningServer;
+use proxy::Proxy;
+
+/// Upstream: `/echo` answers with the request line, the header fields it
+/// saw (one per line), an empty line, then the body.
+async fn upstream(mut req: Request<'_>) -> Response {
+    match req.path() {
+        "/stream" => {
+            let Ok(mut out) = req.stream(Response::text("")).await else {
+                return Response::new(Status::INTERNAL_SERVER_ERROR);
+            };
+            for i in 0..500u32 {
+                if out.write(format!("line {i}\n").as_bytes()).await.is_err() {
+                    break;
+                }
+            }
+            out.finish().await
+        }
+        "/no-content" => Response::new(Status::NO_CONTENT),
+        "/hop" => Response::text("hop")
+            .header("Keep-Alive", "timeout=5")
+            .header("Proxy-Authenticate", "Basic")
+            .header("Upgrade", "h2c")
+            .header("X-Kept", "1"),
+        _ => {
+            let mut s = format!("{} {}\n", req.method(), req.target());
+            for (n, v) in req.headers() {
+                s.push_str(&format!(
+                    "{}: {}\n",
+                    n.to_ascii_lowercase(),
+                    String::from_utf8_lossy(v)
+                ));
+            }
+            s.push('\n');
+            let mut out = s.into_bytes();
+            match req.body().await {
+                Ok(b) => out.extend_from_slice(b),
+                Err(e) => return Response::new(e.status()),
+            }
+            Response::new(Status::OK)
+                .content_type("application/octet-stream")
+                .body(out)
+        }
+    }
+}
+
+fn start_upstream() -> (RunningServer, SocketAddr) {
+    let cfg = Http1Config::new().max_body(8 << 20);
+    let s = builder()
+        .workers(1)
+        .build()
+        .unwrap()
+        .start(move |conn| http::serve(conn, cfg, upstream))
+        .unwrap();
+    let a = common::tcp_addr(&s);
+    (s, a)
+}
+
+fn start_proxy(p: Proxy) -> (RunningServer, SocketAddr) {
+    let cfg = proxy::config();
+    let s = builder()
+        .workers(1)
+        .build()
+        .unwrap()
+        .start(move |conn| http::serve(conn, cfg, p.clone()))
+        .unwrap();
+    let a = common::tcp_addr(&s);
+    (s, a)
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(20)))
+        .build()
+        .into()
+}
+
+/// Splits an `/echo` answer into its header lines and body.
+fn split(answer: &[u8]) -> (String, Vec<u8>) {
+    let end = answer
+        .windows(2)
+        .position(|w| w == b"\n\n")
+        .expect("empty line");
+    (
+        String::from_utf8_lossy(&answer[..end + 1]).into_owned(),
+        answer[end + 2..].to_vec(),
+    )
+}
+
+#[test]
+fn forwarding_fields_arrive_and_hop_by_hop_fields_do_not() {
+    let (_u, up) = start_upstream();
+    let (_p, addr) = start_proxy(Proxy::new(up));
+    let mut s = common::connect(addr);
+    s.write_all(
+        b"GET /echo?q=1 HTTP/1.1\r\nHost: example.test\r\n\
+          X-Forwarded-For: 203.0.113.7\r\nForwarded: for=203.0.113.7\r\n\
+          Connection: close, X-Secret\r\nX-Secret: hidden\r\nKeep-Alive: timeout=5\r\n\
+          Proxy-Authorization: Basic eA==\r\nTE: trailers\r\nUpgrade: websocket\r\n\
+          X-Custom: kept\r\n\r\n",
+    )
+    .unwrap();
+    let got = common::read_all(&mut s).unwrap();
+    let text = String::from_utf8_lossy(&got).into_owned();
+    assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+    let body = &got[got.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4..];
+    let (seen, _) = split(body);
+    assert!(seen.starts_with("GET /echo?q=1\n"), "{seen}");
+    assert!(seen.contains("host: example.test\n"), "{seen}");
+    assert!(seen.contains("x-custom: kept\n"), "{seen}");
+    assert!(
+        seen.contains("x-forwarded-for: 203.0.113.7, 127.0.0.1\n"),
+        "{seen}"
+    );
+    assert!(
+        seen.contains(
+            "forwarded: for=203.0.113.7, for=127.0.0.1;proto=http;host=\"example.test\"\n"
+        ),
+        "{seen}"
+    );
+    for gone in [
+        "x-secret",
+        "keep-alive",
+        "proxy-authorization",
+        "te:",
+        "upgrade",
+        "connection",
+    ] {
+        assert!(!seen.contains(gone), "{gone} forwarded: {seen}");
+    }
+}
+
+#[test]
+fn request_bodies_round_trip() {
+    let (_u, up) = start_upstream();
+    let (_p, addr) = start_proxy(Proxy::new(up));
+    let a = agent();
+    let data: Vec<u8> = (0..200_000u32).map(|i| (i * 13) as u8).collect();
+    // Content-Length.
+    let mut r = a
+        .post(format!("http://{addr}/echo"))
+        .send(&data[..])
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (seen, body) = split(&r.body_mut().read_to_vec().unwrap());
+    assert!(seen.starts_with("POST /echo\n"), "{seen}");
+    assert!(seen.contains("content-length: 200000\n"), "{seen}");
+    assert!(!seen.contains("transfer-encoding"), "{seen}");
+    assert_eq!(body, data);
+    // Chunked (a reader body).
+    let mut r = a
+        .post(format!("http://{addr}/echo"))
+        .send(ureq::SendBody::from_reader(&mut &data[..70_000]))
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (seen, body) = split(&r.body_mut().read_to_vec().unwrap());
+    assert!(seen.contains("transfer-encoding: chunked\n"), "{seen}");
+    assert_eq!(body, &data[..70_000]);
+    // Keep-alive on both sides: a few more in a row.
+    for i in 0..5 {
+        let mut r = a
+            .put(format!("http://{addr}/echo/{i}"))
+            .send(format!("body {i}"))
+            .unwrap();
+        let (seen, body) = split(&r.body_mut().read_to_vec().unwrap());
+        assert!(seen.starts_with(&format!("PUT /echo/{i}\n")), "{seen}");
+        assert_eq!(body, format!("body {i}").as_bytes());
+    }
+}
+
+#[test]
+fn responses_stream_back_without_hop_by_hop_fields() {
+    let (_u, up) = start_upstream();
+    let (_p, addr) = start_proxy(Proxy::new(up));
+    let a = agent();
+    let mut r = a.get(format!("http://{addr}/stream")).call().unwrap();
+    assert_eq!(r.status(), 200);
+    let want: String = (0..500).map(|i| format!("line {i}\n")).collect();
+    assert_eq!(r.body_mut().read_to_string().unwrap(), want);
+
+    let mut r = a.get(format!("http://{addr}/hop")).call().unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-kept"], "1");
+    assert_eq!(r.headers()["content-type"], "text/plain; charset=utf-8");
+    for gone in ["keep-alive", "proxy-authenticate", "upgrade"] {
+        assert!(!r.headers().contains_key(gone), "{gone}: {:?}", r.headers());
+    }
+    assert_eq!(r.body_mut().read_to_string().unwrap(), "hop");
+
+    // HEAD and bodiless statuses pass through without a body.
+    let mut r = a.head(format!("http://{addr}/hop")).call().unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-kept"], "1");
+    assert_eq!(r.body_mut().read_to_string().unwrap(), "");
+    let mut r = a.get(format!("http://{addr}/no-content")).call().unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(r.body_mut().read_to_string().unwrap(), "");
+}
+
+#[test]
+fn absolute_form_targets_go_upstream_in_origin_form() {
+    let (_u, up) = start_upstream();
+    let (_p, addr) = start_proxy(Proxy::new(up));
+    let mut s = common::connect(addr);
+    s.write_all(
+        b"GET http://example.test/echo?a=b HTTP/1.1\r\nHost: example.test\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
+    let got = common::read_all(&mut s).unwrap();
+    let text = String::from_utf8_lossy(&got).into_owned();
+    assert!(text.contains("\r\n\r\nGET /echo?a=b\n"), "{text}");
+}
+
+#[test]
+fn upstream_down_is_502() {
+    let (_p, addr) = start_proxy(Proxy::new(common::closed_port()));
+    let mut r = agent().get(format!("http://{addr}/echo")).call().unwrap();
+    assert_eq!(r.status(), 502);
+    let text = r.body_mut().read_to_string().unwrap();
+    assert!(text.contains("connection refused"), "{text}");
+}
+
+#[test]
+fn upstream_timeout_is_504() {
+    // Accepts and never answers.
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let up = l.local_addr().unwrap();
+    let hold = std::thread::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        let mut b = [0u8; 1024];
+        let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+        while matches!(s.read(&mut b), Ok(n) if n > 0) {}
+    });
+    let client = Client::with_config(ClientConfig::new().head_timeout(Duration::from_millis(300)));
+    let (_p, addr) = start_proxy(Proxy::with_client(up, client));
+    let mut r = agent().get(format!("http://{addr}/echo")).call().unwrap();
+    assert_eq!(r.status(), 504);
+    let text = r.body_mut().read_to_string().unwrap();
+    assert!(text.contains("timeout"), "{text}");
+    drop(r);
+    let _ = hold.join();
+}
+
+#[test]
+fn upstream_failing_mid_body_cuts_the_client_connection() {
+    // Sends part of a chunked body, then closes.
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let up = l.local_addr().unwrap();
+    let srv = std::thread::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        let mut b = [0u8; 4096];
+        let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+        let _ = s.read(&mut b);
+        let _ = s.write_all(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n3\r\nwo",
+        );
+    });
+    let (_p, addr) = start_proxy(Proxy::new(up));
+    let mut s = common::connect(addr);
+    s.write_all(b"GET /x HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+    let got = common::read_all(&mut s).unwrap_or_default();
+    let text = String::from_utf8_lossy(&got).into_owned();
+    assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+    assert!(text.contains("hello"), "{text}");
+    // No last chunk: the body is visibly incomplete.
+    assert!(!text.ends_with("0\r\n\r\n"), "{text}");
+    let _ = srv.join();
+}
