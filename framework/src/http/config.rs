@@ -113,7 +113,16 @@ impl Http1Config {
     }
 
     /// The `Server` header value sent with every response (`None`: none).
+    ///
+    /// # Panics
+    /// If the value contains CR, LF or another control character.
     pub const fn server_name(mut self, name: Option<&'static str>) -> Self {
+        if let Some(n) = name {
+            assert!(
+                super::response::valid_value(n.as_bytes()),
+                "invalid Server header value"
+            );
+        }
         self.server = name;
         self
     }

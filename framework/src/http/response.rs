@@ -108,23 +108,29 @@ impl Response {
 
     /// `200 OK` with a `text/plain; charset=utf-8` body.
     pub fn text(body: impl Into<Body>) -> Response {
-        Response::new(Status::OK)
-            .content_type("text/plain; charset=utf-8")
-            .body(body)
+        Response::with_type("text/plain; charset=utf-8", body)
     }
 
     /// `200 OK` with an `application/json` body (already encoded).
     pub fn json(body: impl Into<Body>) -> Response {
-        Response::new(Status::OK)
-            .content_type("application/json")
-            .body(body)
+        Response::with_type("application/json", body)
     }
 
     /// `200 OK` with a `text/html; charset=utf-8` body.
     pub fn html(body: impl Into<Body>) -> Response {
-        Response::new(Status::OK)
-            .content_type("text/html; charset=utf-8")
-            .body(body)
+        Response::with_type("text/html; charset=utf-8", body)
+    }
+
+    /// `200 OK` with `content_type`, a literal of this module known to be
+    /// valid, so the per-call check of [`content_type`](Self::content_type)
+    /// is skipped.
+    fn with_type(content_type: &'static str, body: impl Into<Body>) -> Response {
+        Response {
+            status: Status::OK,
+            content_type: Some(content_type),
+            headers: Vec::new(),
+            body: body.into(),
+        }
     }
 
     /// Sets the status.
@@ -289,7 +295,8 @@ fn write_common(out: &mut Vec<u8>, server: Option<&'static str>) {
     out.extend_from_slice(b"Date: ");
     out.extend_from_slice(&date::now());
     out.extend_from_slice(b"\r\n");
-    if let Some(s) = server.filter(|s| valid_value(s.as_bytes())) {
+    // Checked once, by `Http1Config::server_name`.
+    if let Some(s) = server {
         field(out, b"Server", s.as_bytes());
     }
 }
@@ -301,8 +308,18 @@ fn field(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
     out.extend_from_slice(b"\r\n");
 }
 
-fn valid_value(v: &[u8]) -> bool {
-    v.iter().all(|&b| b == b'\t' || (b >= 0x20 && b != 0x7f))
+/// True if `v` may be a field value: no CR, LF or other control
+/// character (tab allowed).
+pub(crate) const fn valid_value(v: &[u8]) -> bool {
+    let mut i = 0;
+    while i < v.len() {
+        let b = v[i];
+        if b != b'\t' && (b < 0x20 || b == 0x7f) {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// Writes the whole response for a request-level error: status, a short
