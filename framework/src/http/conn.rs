@@ -138,9 +138,14 @@ where
         let mut state = BodyState::new(&head, cfg.max_body, cfg.max_head, cfg.body_timeout);
         let resp = {
             let bytes = input.bytes();
+            let buf = &bytes[start..start + head.len];
+            let (t0, t1) = head.target;
             let req = Request {
                 head: &head,
-                buf: &bytes[start..start + head.len],
+                buf,
+                // The parser hands the target over as text; offsets are
+                // relative to the head's start.
+                target: std::str::from_utf8(&buf[t0 as usize..t1 as usize]).unwrap_or(""),
                 spans: &spans,
                 body: BodyIo {
                     input: bytes,

@@ -65,6 +65,13 @@ pub struct Head {
     pub version: Version,
     /// Where the target lies in the buffer.
     pub target: (u32, u32),
+    /// Where the path lies in the buffer (see `Request::path`); empty for
+    /// authority-form. `(0, 0)` with `path_root` set means `/`.
+    pub path: (u32, u32),
+    /// An absolute-form target without a path: the path is `/`.
+    pub path_root: bool,
+    /// Where the query (after `?`) lies in the buffer, if there is one.
+    pub query: Option<(u32, u32)>,
     /// The target's form.
     pub form: TargetForm,
     /// How the body is delimited.
@@ -124,6 +131,7 @@ pub fn parse_head(
     let form = target_form(method, target_s.as_bytes())?;
     let t0 = off(target_s.as_bytes());
     let target = (t0, t0 + target_s.len() as u32);
+    let (path, path_root, query) = split_target(form, target_s, t0);
 
     let mut framing = Framing::default();
     let mut host = None;
@@ -186,6 +194,9 @@ pub fn parse_head(
         method,
         version,
         target,
+        path,
+        path_root,
+        query,
         form,
         body,
         keep_alive,
@@ -273,6 +284,34 @@ fn is_host_char(b: u8) -> bool {
                 | b'['
                 | b']'
         )
+}
+
+/// The path and query of target `t` (at buffer offset `t0`): for
+/// origin-form the target up to `?`; for absolute-form the part after the
+/// authority (`/` if empty, flagged by `path_root`); nothing for
+/// authority-form; `*` as is.
+fn split_target(form: TargetForm, t: &str, t0: u32) -> ((u32, u32), bool, Option<(u32, u32)>) {
+    let at = |i: usize| t0 + i as u32;
+    let query = |from: usize| t[from..].find('?').map(|q| (at(from + q + 1), at(t.len())));
+    match form {
+        TargetForm::Asterisk => ((t0, at(t.len())), false, None),
+        TargetForm::Authority => ((t0, t0), false, None),
+        TargetForm::Origin => {
+            let end = t.find('?').unwrap_or(t.len());
+            ((t0, at(end)), false, query(0))
+        }
+        TargetForm::Absolute => {
+            let rest = t.find("://").map_or(t.len(), |i| i + 3);
+            match t[rest..].find(['/', '?']).map(|i| rest + i) {
+                Some(i) if t.as_bytes()[i] == b'/' => {
+                    let end = t[i..].find('?').map_or(t.len(), |q| i + q);
+                    ((at(i), at(end)), false, query(i))
+                }
+                Some(i) => ((t0, t0), true, query(i)),
+                None => ((t0, t0), true, None),
+            }
+        }
+    }
 }
 
 fn target_form(method: Method, t: &[u8]) -> Result<TargetForm, Error> {
@@ -451,6 +490,30 @@ mod tests {
         ));
         assert!(!ka(b"GET / HTTP/1.0\r\n\r\n"));
         assert!(ka(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+    }
+
+    #[test]
+    fn targets_split_into_path_and_query() {
+        let cases: [(TargetForm, &str, &str, Option<&str>); 9] = [
+            (TargetForm::Origin, "/a/b", "/a/b", None),
+            (TargetForm::Origin, "/a?x=1&y", "/a", Some("x=1&y")),
+            (TargetForm::Origin, "/?", "/", Some("")),
+            (TargetForm::Absolute, "http://h:1/p?q=2", "/p", Some("q=2")),
+            (TargetForm::Absolute, "http://h", "/", None),
+            (TargetForm::Absolute, "http://h?q", "/", Some("q")),
+            (TargetForm::Absolute, "http://h/x/y", "/x/y", None),
+            (TargetForm::Authority, "h:443", "", None),
+            (TargetForm::Asterisk, "*", "*", None),
+        ];
+        for (form, t, path, query) in cases {
+            // Offsets are into a buffer where the target starts at 4.
+            let buf = format!("GET {t}");
+            let (p, root, q) = split_target(form, t, 4);
+            let part = |(s, e): (u32, u32)| &buf[s as usize..e as usize];
+            let got_path = if root { "/" } else { part(p) };
+            assert_eq!(got_path, path, "path of {t}");
+            assert_eq!(q.map(part), query, "query of {t}");
+        }
     }
 
     #[test]

@@ -31,6 +31,8 @@ pub struct Request<'a> {
     pub(crate) head: &'a Head,
     /// The head's bytes (offsets in `head` and `spans` index into them).
     pub(crate) buf: &'a [u8],
+    /// The target as text (checked once, when the request is made).
+    pub(crate) target: &'a str,
     pub(crate) spans: &'a [HeaderSpan],
     pub(crate) body: BodyIo<'a>,
     pub(crate) collected: &'a mut Vec<u8>,
@@ -63,9 +65,7 @@ impl<'a> Request<'a> {
     /// The request target as sent (`/path?query`, `http://host/path`,
     /// `host:port` or `*`).
     pub fn target(&self) -> &'a str {
-        let (s, e) = self.head.target;
-        // The parser only accepts targets of visible ASCII.
-        std::str::from_utf8(&self.buf[s as usize..e as usize]).unwrap_or("")
+        self.target
     }
 
     /// The target's form.
@@ -73,32 +73,26 @@ impl<'a> Request<'a> {
         self.head.form
     }
 
+    /// Part `(start, end)` (buffer offsets) of the target.
+    fn target_part(&self, (s, e): (u32, u32)) -> &'a str {
+        let t0 = self.head.target.0;
+        self.target
+            .get((s - t0) as usize..(e - t0) as usize)
+            .unwrap_or("")
+    }
+
     /// The path: the target up to `?` (for absolute-form, the part after
     /// the authority, `/` if empty; for authority-form, `""`; `*` as is).
     pub fn path(&self) -> &'a str {
-        let t = self.target();
-        let t = match self.head.form {
-            TargetForm::Origin | TargetForm::Asterisk => t,
-            TargetForm::Authority => return "",
-            TargetForm::Absolute => {
-                let rest = t.split_once("://").map_or("", |(_, r)| r);
-                match rest.find(['/', '?']) {
-                    Some(i) if rest.as_bytes()[i] == b'/' => &rest[i..],
-                    _ => return "/",
-                }
-            }
-        };
-        t.split_once('?').map_or(t, |(p, _)| p)
+        if self.head.path_root {
+            return "/";
+        }
+        self.target_part(self.head.path)
     }
 
     /// The query: the target after the first `?`, if there is one.
     pub fn query(&self) -> Option<&'a str> {
-        match self.head.form {
-            TargetForm::Origin | TargetForm::Absolute => {
-                self.target().split_once('?').map(|(_, q)| q)
-            }
-            _ => None,
-        }
+        self.head.query.map(|q| self.target_part(q))
     }
 
     /// The first header field named `name` (ASCII case-insensitive); its
