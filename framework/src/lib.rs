@@ -69,6 +69,9 @@ pub use runtime::{
 pub use server::{RunningServer, Server, ServerBuilder, ShutdownHandle};
 pub use uring::RingMode;
 
+/// Route attributes and the router macro; see [`http::route`].
+pub use corering_macros::{delete, get, head, options, patch, post, put, route, routes};
+
 /// The README's Rust examples, compiled as doctests so they stay true.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
@@ -77,5 +80,6 @@ struct ReadmeDoctests;
 /// Everything a handler usually needs.
 pub mod prelude {
     pub use crate::time::{sleep, timeout};
+    pub use crate::{delete, get, head, options, patch, post, put, route, routes};
     pub use crate::{spawn_local, Connection, Connector, Lease, Server};
 }

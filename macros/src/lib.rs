@@ -1,4 +1,5 @@
-//! Procedural macros for corering: `#[derive(Frame)]`.
+//! Procedural macros for corering: `#[derive(Frame)]`, the route
+//! attributes (`#[get("/path")]`, ...) and `routes![...]`.
 //!
 //! The macros are re-exported by the `corering` crate; depend on that
 //! instead (`use corering::frame::Frame;` brings in both the trait and the
@@ -24,6 +25,8 @@ mod binary;
 mod errors;
 mod line;
 mod model;
+mod path;
+mod route;
 
 use proc_macro::TokenStream;
 use proc_macro2::TokenStream as TokenStream2;
@@ -247,4 +250,72 @@ fn impl_frame(
             #methods
         }
     }
+}
+
+macro_rules! method_attrs {
+    ($($fn_name:ident $method:literal),* $(,)?) => {$(
+        #[doc = concat!("Marks an `async fn` as the handler of `", $method, "` requests to a path.")]
+        ///
+        /// ```ignore
+        /// use corering::http::route::{Json, Path, Query};
+        ///
+        #[doc = concat!("#[corering::", stringify!($fn_name), "(\"/users/{id}\")]")]
+        /// async fn user(id: Path<u32>) -> String {
+        ///     format!("user {}", id.0)
+        /// }
+        /// ```
+        ///
+        /// The path is `/`-separated segments: literals, `{name}` parameters
+        /// and, last, a `{*rest}` tail. Every argument is an extractor
+        /// (`corering::http::route::FromRequest`); a `Path<T>` argument takes
+        /// the parameter of its name, and every parameter must be taken. The
+        /// return type implements `IntoResponse`. Mistakes are compile errors
+        /// on the offending token; the function itself is kept as written.
+        /// List the handler in [`routes!`](macro@routes) to serve it;
+        /// `corering::http::route` documents matching and the extractors.
+        #[proc_macro_attribute]
+        pub fn $fn_name(attr: TokenStream, item: TokenStream) -> TokenStream {
+            route::expand(Some($method), attr.into(), item.into()).into()
+        }
+    )*};
+}
+
+method_attrs! {
+    get "GET",
+    post "POST",
+    put "PUT",
+    delete "DELETE",
+    patch "PATCH",
+    head "HEAD",
+    options "OPTIONS",
+}
+
+/// Marks an `async fn` as a route handler for any method:
+/// `#[route(method = "TRACE", path = "/debug")]`.
+///
+/// The same as [`get`](macro@get) and friends otherwise; `method` is one
+/// of `GET`, `HEAD`, `POST`, `PUT`, `DELETE`, `CONNECT`, `OPTIONS`,
+/// `TRACE`, `PATCH`.
+#[proc_macro_attribute]
+pub fn route(attr: TokenStream, item: TokenStream) -> TokenStream {
+    route::expand(None, attr.into(), item.into()).into()
+}
+
+/// Builds a router from route handlers: `routes![index, users::show]`.
+///
+/// The value is a `corering::http::route::Router`, a handler for
+/// `corering::http::serve` (clone it for each connection), with
+/// `.with_state(x)` to add shared application state (`State<T>`) and
+/// `.with_local_state(|| x)` for per-worker state (`Local<T>`). Two routes that no request
+/// could tell apart (same method; the same literals and parameters at the
+/// same positions) are a compile error naming both; a literal segment ranks
+/// before a parameter, so `/a/b` and `/a/{x}` may coexist.
+///
+/// ```ignore
+/// let router = corering::routes![index, user].with_state(db);
+/// server.serve(move |conn| corering::http::serve(conn, cfg, router.clone()))
+/// ```
+#[proc_macro]
+pub fn routes(input: TokenStream) -> TokenStream {
+    route::expand_routes(input.into()).into()
 }

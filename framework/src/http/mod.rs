@@ -39,6 +39,7 @@ mod itoa;
 mod method;
 mod request;
 mod response;
+pub mod route;
 mod status;
 
 pub use body::{BodyKind, ChunkStep, ChunkedDecoder};

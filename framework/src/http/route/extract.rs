@@ -1,0 +1,462 @@
+//! Extractors: the types a route handler's arguments may have.
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::future::Future;
+use std::rc::Rc;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+
+use super::matcher::Params;
+use crate::http::{Method, Request, Response, Status};
+
+/// Builds one worker's state; the number tells routers apart.
+type LocalInit = Arc<(usize, Box<dyn Fn() -> Rc<dyn Any> + Send + Sync>)>;
+
+/// Application state, as stored by [`Router::with_state`](super::Router::with_state)
+/// and [`Router::with_local_state`](super::Router::with_local_state).
+#[derive(Clone, Default)]
+pub struct AppState {
+    shared: Option<Arc<dyn Any + Send + Sync>>,
+    local: Option<LocalInit>,
+}
+
+static NEXT_LOCAL: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// Each worker's per-worker states, by router.
+    static LOCAL: RefCell<Vec<(usize, Rc<dyn Any>)>> = const { RefCell::new(Vec::new()) };
+}
+
+impl AppState {
+    pub(crate) fn set_shared<T: Send + Sync + 'static>(&mut self, state: T) {
+        self.shared = Some(Arc::new(state));
+    }
+
+    pub(crate) fn set_local<T: 'static>(&mut self, init: impl Fn() -> T + Send + Sync + 'static) {
+        let id = NEXT_LOCAL.fetch_add(1, Ordering::Relaxed);
+        let init: Box<dyn Fn() -> Rc<dyn Any> + Send + Sync> =
+            Box::new(move || Rc::new(init()) as Rc<dyn Any>);
+        self.local = Some(Arc::new((id, init)));
+    }
+
+    pub(crate) fn has_shared(&self) -> bool {
+        self.shared.is_some()
+    }
+
+    /// This worker's state, built on first use.
+    fn local(&self) -> Option<Rc<dyn Any>> {
+        let init = self.local.as_ref()?;
+        let (id, make) = &**init;
+        let found = LOCAL.with(|l| {
+            l.borrow()
+                .iter()
+                .find(|(k, _)| k == id)
+                .map(|(_, v)| v.clone())
+        });
+        Some(match found {
+            Some(v) => v,
+            None => {
+                let v = make();
+                LOCAL.with(|l| l.borrow_mut().push((*id, v.clone())));
+                v
+            }
+        })
+    }
+}
+
+/// What an extractor sees: the request, the matched path parameters, the
+/// application state, and which parameter the argument being extracted is
+/// bound to (by name).
+pub struct RequestContext<'a> {
+    req: Request<'a>,
+    params: Params<'a>,
+    state: AppState,
+    bound: Option<(usize, &'static str)>,
+}
+
+impl<'a> RequestContext<'a> {
+    #[doc(hidden)]
+    pub fn __new(req: Request<'a>, params: Params<'a>, state: AppState) -> Self {
+        RequestContext {
+            req,
+            params,
+            state,
+            bound: None,
+        }
+    }
+
+    #[doc(hidden)]
+    pub fn __bind(&mut self, bound: Option<(usize, &'static str)>) {
+        self.bound = bound;
+    }
+
+    /// The request.
+    pub fn request(&self) -> &Request<'a> {
+        &self.req
+    }
+
+    /// The request, for reading its body.
+    pub fn request_mut(&mut self) -> &mut Request<'a> {
+        &mut self.req
+    }
+
+    /// The matched path parameters, in pattern order (raw: not
+    /// percent-decoded).
+    pub fn params(&self) -> &Params<'a> {
+        &self.params
+    }
+
+    /// The parameter the current argument is named after: its name and
+    /// value, if the argument's name is one of the route's parameters.
+    pub fn bound_param(&self) -> Option<(&'static str, &'a str)> {
+        let (i, name) = self.bound?;
+        Some((name, self.params.get(i)?))
+    }
+
+    /// The shared application state, if it is a `T`.
+    pub fn state<T: 'static>(&self) -> Option<&T> {
+        self.state.shared.as_deref()?.downcast_ref()
+    }
+
+    /// This worker's application state, if it is a `T`.
+    pub fn local_state<T: 'static>(&self) -> Option<Rc<T>> {
+        self.state.local()?.downcast().ok()
+    }
+}
+
+/// A type that can be a route handler's argument: it is built from the
+/// request before the handler runs, or the request is answered with the
+/// error response it returns (the handler does not run).
+///
+/// Arguments are extracted in order; extractors that read the body
+/// ([`Json`], [`Form`], [`Bytes`], `String`) should come last, and may
+/// share one body: every one sees the same bytes.
+///
+/// A custom extractor:
+///
+/// ```
+/// use corering::http::route::{FromRequest, RequestContext};
+/// use corering::http::{Response, Status};
+///
+/// struct ApiKey(String);
+///
+/// impl FromRequest for ApiKey {
+///     async fn from_request(cx: &mut RequestContext<'_>) -> Result<Self, Response> {
+///         match cx.request().header_str("x-api-key") {
+///             Some(k) => Ok(ApiKey(k.to_owned())),
+///             None => Err(Response::new(Status::UNAUTHORIZED)),
+///         }
+///     }
+/// }
+///
+/// #[corering::get("/secret")]
+/// async fn secret(key: ApiKey) -> String {
+///     format!("hello, {}", key.0)
+/// }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an extractor, so it cannot be a route handler argument",
+    label = "not an extractor",
+    note = "extractors: Path<T>, Query<T>, Json<T>, Form<T>, Bytes, String, Headers, Method, State<T>, Local<T>, or a type implementing `FromRequest`"
+)]
+pub trait FromRequest: Sized {
+    /// Builds the value, or the response to send instead.
+    fn from_request(cx: &mut RequestContext<'_>) -> impl Future<Output = Result<Self, Response>>;
+}
+
+fn reject(status: Status, msg: String) -> Response {
+    Response::new(status)
+        .content_type("text/plain; charset=utf-8")
+        .body(msg)
+}
+
+/// A path parameter, matched by the argument's name (`id: Path<u32>` takes
+/// `{id}`; so does `Path(id): Path<u32>`) and parsed with [`FromStr`].
+/// A value that does not parse is answered with `400 Bad Request`.
+///
+/// Values are percent-decoded first (`%20` is a space; a bad escape or a
+/// result that is not UTF-8 is `400`); a value without `%` is parsed in
+/// place, with no allocation. A `{*tail}` parameter is the rest of the
+/// path without its leading `/` (possibly empty; its `/`s are kept).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Path<T>(pub T);
+
+impl<T: FromStr> FromRequest for Path<T> {
+    async fn from_request(cx: &mut RequestContext<'_>) -> Result<Self, Response> {
+        let Some((name, raw)) = cx.bound_param() else {
+            return Err(reject(
+                Status::INTERNAL_SERVER_ERROR,
+                "Path argument not named after a path parameter".into(),
+            ));
+        };
+        let decoded;
+        let text = if raw.contains('%') {
+            decoded = percent_decode(raw).ok_or_else(|| {
+                reject(
+                    Status::BAD_REQUEST,
+                    format!("invalid percent-encoding in path parameter `{name}`: {raw:?}"),
+                )
+            })?;
+            decoded.as_str()
+        } else {
+            raw
+        };
+        match text.parse() {
+            Ok(v) => Ok(Path(v)),
+            Err(_) => Err(reject(
+                Status::BAD_REQUEST,
+                format!("invalid path parameter `{name}`: {raw:?}"),
+            )),
+        }
+    }
+}
+
+/// `%XX` escapes decoded; `None` for a bad escape or non-UTF-8 result.
+fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = b.get(i + 1..i + 3)?;
+            let digit = |c: u8| (c as char).to_digit(16);
+            out.push((digit(hex[0])? * 16 + digit(hex[1])?) as u8);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// The query string, deserialized with `serde_urlencoded` (no query is an
+/// empty one). Failing to deserialize is `400 Bad Request`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for Query<T> {
+    async fn from_request(cx: &mut RequestContext<'_>) -> Result<Self, Response> {
+        let q = cx.req.query().unwrap_or("");
+        serde_urlencoded::from_str(q)
+            .map(Query)
+            .map_err(|e| reject(Status::BAD_REQUEST, format!("invalid query: {e}")))
+    }
+}
+
+/// True if the request's `Content-Type` is `essence` (or, with `suffix`,
+/// any `type/x+suffix`), ignoring parameters and case.
+fn has_content_type(req: &Request<'_>, essence: &str, suffix: Option<&str>) -> bool {
+    let Some(ct) = req.header_str("content-type") else {
+        return false;
+    };
+    let mime = ct.split(';').next().unwrap_or("").trim();
+    if mime.eq_ignore_ascii_case(essence) {
+        return true;
+    }
+    match (suffix, mime.rsplit_once('+')) {
+        (Some(s), Some((_, got))) => got.eq_ignore_ascii_case(s),
+        _ => false,
+    }
+}
+
+async fn body<'r>(cx: &'r mut RequestContext<'_>) -> Result<&'r [u8], Response> {
+    cx.req
+        .body()
+        .await
+        .map_err(|e| reject(e.status(), e.reason().to_string()))
+}
+
+/// A JSON body (`serde_json`), or a JSON response (`application/json`).
+///
+/// As an extractor, as axum: a `Content-Type` other than
+/// `application/json` (or `*/*+json`) is `415 Unsupported Media Type`,
+/// malformed JSON `400 Bad Request`, and JSON of the wrong shape
+/// `422 Unprocessable Content`. As a response, a value that fails to
+/// serialize is `500`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for Json<T> {
+    async fn from_request(cx: &mut RequestContext<'_>) -> Result<Self, Response> {
+        if !has_content_type(&cx.req, "application/json", Some("json")) {
+            return Err(reject(
+                Status::UNSUPPORTED_MEDIA_TYPE,
+                "expected `Content-Type: application/json`".into(),
+            ));
+        }
+        let bytes = body(cx).await?;
+        serde_json::from_slice(bytes).map(Json).map_err(|e| {
+            let status = if e.is_data() {
+                Status::UNPROCESSABLE_CONTENT
+            } else {
+                Status::BAD_REQUEST
+            };
+            reject(status, format!("invalid JSON body: {e}"))
+        })
+    }
+}
+
+/// A `application/x-www-form-urlencoded` body (`serde_urlencoded`).
+///
+/// Another `Content-Type` is `415 Unsupported Media Type`; a body that does
+/// not deserialize is `422 Unprocessable Content` (as axum).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Form<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for Form<T> {
+    async fn from_request(cx: &mut RequestContext<'_>) -> Result<Self, Response> {
+        if !has_content_type(&cx.req, "application/x-www-form-urlencoded", None) {
+            return Err(reject(
+                Status::UNSUPPORTED_MEDIA_TYPE,
+                "expected `Content-Type: application/x-www-form-urlencoded`".into(),
+            ));
+        }
+        let bytes = body(cx).await?;
+        serde_urlencoded::from_bytes(bytes)
+            .map(Form)
+            .map_err(|e| reject(Status::UNPROCESSABLE_CONTENT, format!("invalid form: {e}")))
+    }
+}
+
+/// The whole body, copied. As a response: `application/octet-stream`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Bytes(pub Vec<u8>);
+
+impl FromRequest for Bytes {
+    async fn from_request(cx: &mut RequestContext<'_>) -> Result<Self, Response> {
+        Ok(Bytes(body(cx).await?.to_vec()))
+    }
+}
+
+/// The whole body as UTF-8 text; other bytes are `400 Bad Request`.
+impl FromRequest for String {
+    async fn from_request(cx: &mut RequestContext<'_>) -> Result<Self, Response> {
+        let bytes = body(cx).await?;
+        match std::str::from_utf8(bytes) {
+            Ok(s) => Ok(s.to_owned()),
+            Err(_) => Err(reject(
+                Status::BAD_REQUEST,
+                "request body is not UTF-8".into(),
+            )),
+        }
+    }
+}
+
+/// The request method.
+impl FromRequest for Method {
+    async fn from_request(cx: &mut RequestContext<'_>) -> Result<Self, Response> {
+        Ok(cx.req.method())
+    }
+}
+
+/// The request's header fields, copied (names lowercased).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Headers(Vec<(String, Vec<u8>)>);
+
+impl Headers {
+    /// The first field named `name` (case-insensitive).
+    pub fn get(&self, name: &str) -> Option<&[u8]> {
+        self.0
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_slice())
+    }
+
+    /// The first field named `name`, if it is UTF-8.
+    pub fn get_str(&self, name: &str) -> Option<&str> {
+        std::str::from_utf8(self.get(name)?).ok()
+    }
+
+    /// All fields, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.0.iter().map(|(n, v)| (n.as_str(), v.as_slice()))
+    }
+}
+
+impl FromRequest for Headers {
+    async fn from_request(cx: &mut RequestContext<'_>) -> Result<Self, Response> {
+        Ok(Headers(
+            cx.req
+                .headers()
+                .map(|(n, v)| (n.to_ascii_lowercase(), v.to_vec()))
+                .collect(),
+        ))
+    }
+}
+
+/// The application state given to
+/// [`Router::with_state`](super::Router::with_state), cloned for each
+/// request (it is shared by all workers: wrap it in an `Arc`, or make it
+/// cheap to clone). A route asking for a state of another type is answered
+/// with `500`.
+///
+/// For state that each worker keeps to itself, see [`Local`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct State<T>(pub T);
+
+impl<T: Clone + 'static> FromRequest for State<T> {
+    async fn from_request(cx: &mut RequestContext<'_>) -> Result<Self, Response> {
+        match cx.state::<T>() {
+            Some(s) => Ok(State(s.clone())),
+            None => Err(reject(
+                Status::INTERNAL_SERVER_ERROR,
+                format!(
+                    "no application state of type `{}`",
+                    std::any::type_name::<T>()
+                ),
+            )),
+        }
+    }
+}
+
+/// This worker's application state, built on the worker's first request by
+/// the function given to
+/// [`Router::with_local_state`](super::Router::with_local_state) and kept
+/// for the worker's life: no locks, no atomics (a `Cell` or `RefCell`
+/// inside is enough). A route asking for a local state of another type is
+/// answered with `500`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Local<T>(pub Rc<T>);
+
+impl<T: 'static> FromRequest for Local<T> {
+    async fn from_request(cx: &mut RequestContext<'_>) -> Result<Self, Response> {
+        match cx.local_state::<T>() {
+            Some(s) => Ok(Local(s)),
+            None => Err(reject(
+                Status::INTERNAL_SERVER_ERROR,
+                format!(
+                    "no per-worker state of type `{}`",
+                    std::any::type_name::<T>()
+                ),
+            )),
+        }
+    }
+}
+
+/// An optional extractor: `None` where `T` would have answered with an
+/// error (a missing or malformed body, query or state).
+impl<T: FromRequest> FromRequest for Option<T> {
+    async fn from_request(cx: &mut RequestContext<'_>) -> Result<Self, Response> {
+        Ok(T::from_request(cx).await.ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn percent_decoding() {
+        use super::percent_decode as d;
+        assert_eq!(d("a%20b%2Fc").as_deref(), Some("a b/c"));
+        assert_eq!(d("%C3%A9").as_deref(), Some("\u{e9}"));
+        assert_eq!(d("%"), None);
+        assert_eq!(d("%2"), None);
+        assert_eq!(d("%zz"), None);
+        assert_eq!(d("%+1"), None);
+        assert_eq!(d("%FF"), None);
+    }
+}

@@ -1,0 +1,226 @@
+//! Routing: `#[get("/users/{id}")]` on async fns, [`routes!`] to dispatch.
+//!
+//! ```no_run
+//! use corering::http::{self, Http1Config, Status};
+//! use corering::http::route::{Json, Path, State};
+//! use corering::{get, post, routes};
+//!
+//! #[get("/users/{id}")]
+//! async fn user(id: Path<u32>) -> String {
+//!     format!("user {}", id.0)
+//! }
+//!
+//! #[get("/files/{*path}")]
+//! async fn file(path: Path<String>, State(root): State<&'static str>) -> String {
+//!     format!("{root}/{}", path.0)
+//! }
+//!
+//! #[post("/echo")]
+//! async fn echo(Json(v): Json<Vec<u32>>) -> Result<Json<Vec<u32>>, (Status, &'static str)> {
+//!     if v.is_empty() { Err((Status::BAD_REQUEST, "empty")) } else { Ok(Json(v)) }
+//! }
+//!
+//! fn main() -> std::io::Result<()> {
+//!     let cfg = Http1Config::new();
+//!     let router = routes![user, file, echo].with_state("/srv");
+//!     corering::Server::builder()
+//!         .bind("127.0.0.1:8080")
+//!         .build()?
+//!         .serve(move |conn| http::serve(conn, cfg, router.clone()))
+//! }
+//! ```
+//!
+//! # Routes
+//!
+//! A pattern is `/`-separated segments: literals, `{name}` parameters (any
+//! non-empty segment) and, last only, a `{*name}` tail (the rest of the
+//! path, possibly empty: `/files/{*path}` matches `/files`, `/files/` and
+//! `/files/a/b`). Names are identifiers; a literal may not contain
+//! `{`, `}`, `?`, `#` or spaces. Matching is byte for byte on the raw
+//! (not percent-decoded) path, without the query; it allocates nothing
+//! (the values are slices of the path in a fixed array of
+//! [`MAX_PARAMS`](__private::MAX_PARAMS)).
+//!
+//! Each handler argument is an extractor ([`FromRequest`]), and the return
+//! type implements [`IntoResponse`]. A `Path<T>` argument takes the
+//! parameter of its name; every parameter must be taken by one.
+//!
+//! # Which route runs
+//!
+//! Among the routes whose method is the request's and whose pattern matches
+//! the path, the most specific runs: comparing segment by segment, at the
+//! first position where the kinds differ a literal beats a parameter, which
+//! beats a tail (and a pattern that ends beats a tail matching nothing:
+//! `/a/{x}` wins over `/a/{x}/{*rest}` for `/a/1`). So `/a/b` and `/a/{x}`
+//! (same method) coexist, and `/a/b` wins for that path. Method first, then
+//! specificity: with `GET /a/{x}` and `POST /a/b`, `GET /a/b` runs the
+//! first. Two routes with the same method and the same literals
+//! and parameters at the same positions (`/users/{id}`, `/users/{name}`)
+//! can never be told apart: [`routes!`] rejects them at compile time.
+//!
+//! * No route matches the path: `404 Not Found`.
+//! * Routes match the path, none the method: `405 Method Not Allowed` with
+//!   an `Allow` field listing their methods (`GET` implies `HEAD`).
+//! * `HEAD` with no `HEAD` route for the path runs the `GET` route; the
+//!   server sends its fields without the body.
+//! * An extractor that fails answers with its own response (`400` for a
+//!   path parameter that does not parse, see each extractor); the handler
+//!   does not run.
+//!
+//! # State
+//!
+//! [`Router::with_state`] stores one value shared by all workers
+//! (`Send + Sync`); [`State<T>`] clones it for each request, so make it an
+//! `Arc` or something else cheap to clone. [`Router::with_local_state`]
+//! gives each worker its own value, built on first use; [`Local<T>`] hands
+//! out an `Rc` of it (no locks: a `Cell` inside is enough).
+
+mod extract;
+mod matcher;
+mod respond;
+
+use std::future::Future;
+
+pub use extract::{
+    Bytes, Form, FromRequest, Headers, Json, Local, Path, Query, RequestContext, State,
+};
+pub use respond::IntoResponse;
+
+pub use corering_macros::{delete, get, head, options, patch, post, put, route, routes};
+
+/// The `serde` that [`Json`], [`Query`] and [`Form`] use, for
+/// `#[derive(corering::http::route::serde::Deserialize)]` with
+/// `#[serde(crate = "corering::http::route::serde")]` in crates that do
+/// not depend on `serde` themselves.
+pub use serde;
+
+use super::{Handler, Request, Response};
+use extract::AppState;
+
+/// Routes built by [`routes!`]: a [`Handler`] for
+/// [`http::serve`](crate::http::serve).
+///
+/// Cloning is cheap (the dispatch function is a function item; the states
+/// are behind `Arc`s). Each request costs one `Arc` clone per kind of state
+/// set.
+#[derive(Clone)]
+pub struct Router<F> {
+    dispatch: F,
+    state: AppState,
+}
+
+impl<F> Router<F> {
+    #[doc(hidden)]
+    pub fn __new(dispatch: F) -> Router<F> {
+        Router {
+            dispatch,
+            state: AppState::default(),
+        }
+    }
+
+    /// Sets the application state that [`State<T>`] extracts: one `T`
+    /// shared by all workers (replaces any earlier shared state).
+    pub fn with_state<T: Send + Sync + 'static>(mut self, state: T) -> Router<F> {
+        self.state.set_shared(state);
+        self
+    }
+
+    /// Sets the per-worker state that [`Local<T>`] extracts: each worker
+    /// calls `init` once, on its first request that asks for it, and keeps
+    /// the `T` (replaces any earlier per-worker state).
+    pub fn with_local_state<T: 'static>(
+        mut self,
+        init: impl Fn() -> T + Send + Sync + 'static,
+    ) -> Router<F> {
+        self.state.set_local(init);
+        self
+    }
+}
+
+impl<F> std::fmt::Debug for Router<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Router")
+            .field("shared_state", &self.state.has_shared())
+            .finish()
+    }
+}
+
+impl<'a, F, Fut> Handler<'a> for Router<F>
+where
+    F: Fn(Request<'a>, AppState) -> Fut,
+    Fut: Future<Output = Response>,
+{
+    type Future = Fut;
+    fn call(&self, req: Request<'a>) -> Fut {
+        (self.dispatch)(req, self.state.clone())
+    }
+}
+
+/// Used by the code the route macros generate; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use super::extract::AppState;
+    pub use super::matcher::{
+        collide, match_path, more_specific, select, Params, RouteInfo, Segment, Selected,
+        MAX_PARAMS,
+    };
+    pub use crate::http::{Method, Request, Response};
+
+    use super::{FromRequest, RequestContext};
+    use std::future::Future;
+    use std::marker::PhantomData;
+
+    /// Extraction by autoref specialization: `(&Extract::<T>::new()).extract(cx)`
+    /// is [`FromRequest`] when `T` is an extractor, and otherwise a silent
+    /// fallback, so that the only error for a non-extractor argument is the
+    /// one from its named check.
+    pub struct Extract<T>(PhantomData<T>);
+
+    impl<T> Extract<T> {
+        /// The marker.
+        #[allow(clippy::new_without_default)]
+        pub const fn new() -> Self {
+            Extract(PhantomData)
+        }
+    }
+
+    /// The real extraction.
+    pub trait ViaFromRequest {
+        /// The extracted type.
+        type Out;
+        /// Extracts.
+        fn extract(
+            &self,
+            cx: &mut RequestContext<'_>,
+        ) -> impl Future<Output = Result<Self::Out, Response>>;
+    }
+
+    impl<T: FromRequest> ViaFromRequest for Extract<T> {
+        type Out = T;
+        fn extract(
+            &self,
+            cx: &mut RequestContext<'_>,
+        ) -> impl Future<Output = Result<T, Response>> {
+            T::from_request(cx)
+        }
+    }
+
+    /// Chosen only when the argument is not an extractor, which is a
+    /// compile error anyway; never runs.
+    pub trait ViaFallback {
+        /// The argument's type.
+        type Out;
+        /// Answers `500`.
+        fn extract(
+            &self,
+            cx: &mut RequestContext<'_>,
+        ) -> impl Future<Output = Result<Self::Out, Response>>;
+    }
+
+    impl<T> ViaFallback for &Extract<T> {
+        type Out = T;
+        async fn extract(&self, _: &mut RequestContext<'_>) -> Result<T, Response> {
+            Err(Response::new(crate::http::Status::INTERNAL_SERVER_ERROR))
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! `IntoResponse`: what a route handler may return.
+
+use serde::Serialize;
+
+use super::extract::{Bytes, Json};
+use crate::http::{Response, Status};
+
+/// A route handler's return type: anything that becomes a [`Response`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be returned from a route handler",
+    label = "does not implement `IntoResponse`",
+    note = "return a Response, &'static str, String, Vec<u8>, Json<T>, Status, (Status, T), Result<T, E>, or a type implementing `IntoResponse`"
+)]
+pub trait IntoResponse {
+    /// Converts `self` into the response to send.
+    fn into_response(self) -> Response;
+}
+
+impl IntoResponse for Response {
+    fn into_response(self) -> Response {
+        self
+    }
+}
+
+/// `200` with `text/plain; charset=utf-8`.
+impl IntoResponse for &'static str {
+    fn into_response(self) -> Response {
+        Response::text(self)
+    }
+}
+
+/// `200` with `text/plain; charset=utf-8`.
+impl IntoResponse for String {
+    fn into_response(self) -> Response {
+        Response::text(self)
+    }
+}
+
+/// `200` with `application/octet-stream`.
+impl IntoResponse for Vec<u8> {
+    fn into_response(self) -> Response {
+        Response::new(Status::OK)
+            .content_type("application/octet-stream")
+            .body(self)
+    }
+}
+
+/// `200` with `application/octet-stream`.
+impl IntoResponse for &'static [u8] {
+    fn into_response(self) -> Response {
+        Response::new(Status::OK)
+            .content_type("application/octet-stream")
+            .body(self)
+    }
+}
+
+/// `200` with `application/octet-stream`.
+impl IntoResponse for Bytes {
+    fn into_response(self) -> Response {
+        self.0.into_response()
+    }
+}
+
+/// `200` with no body.
+impl IntoResponse for () {
+    fn into_response(self) -> Response {
+        Response::new(Status::OK)
+    }
+}
+
+/// That status, no body.
+impl IntoResponse for Status {
+    fn into_response(self) -> Response {
+        Response::new(self)
+    }
+}
+
+/// `T`'s response with its status replaced.
+impl<T: IntoResponse> IntoResponse for (Status, T) {
+    fn into_response(self) -> Response {
+        self.1.into_response().with_status(self.0)
+    }
+}
+
+/// `200` with `application/json`; `500` if `T` does not serialize.
+impl<T: Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        match serde_json::to_vec(&self.0) {
+            Ok(v) => Response::json(v),
+            Err(e) => Response::new(Status::INTERNAL_SERVER_ERROR)
+                .content_type("text/plain; charset=utf-8")
+                .body(format!("cannot serialize response: {e}")),
+        }
+    }
+}
+
+/// Either side's response.
+impl<T: IntoResponse, E: IntoResponse> IntoResponse for Result<T, E> {
+    fn into_response(self) -> Response {
+        match self {
+            Ok(v) => v.into_response(),
+            Err(e) => e.into_response(),
+        }
+    }
+}

@@ -1,0 +1,8 @@
+use corering::get;
+
+#[get("/users/{user-id}")]
+async fn users() -> &'static str {
+    "users"
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use corering::get;
+
+#[get]
+async fn index() -> &'static str {
+    "index"
+}
+
+fn main() {}

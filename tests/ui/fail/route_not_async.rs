@@ -1,0 +1,8 @@
+use corering::get;
+
+#[get("/")]
+fn index() -> &'static str {
+    "index"
+}
+
+fn main() {}

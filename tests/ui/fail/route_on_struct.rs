@@ -1,0 +1,6 @@
+use corering::get;
+
+#[get("/")]
+struct Index;
+
+fn main() {}

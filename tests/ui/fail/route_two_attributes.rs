@@ -1,0 +1,9 @@
+use corering::get;
+
+#[get("/")]
+#[corering::post("/")]
+async fn index() -> &'static str {
+    "index"
+}
+
+fn main() {}
