@@ -8,16 +8,18 @@
 //! curl -i http://127.0.0.1:8080/users/42
 //! ```
 //!
-//! Routing is a hand-written `match` on the path, then on the method: an
-//! unknown path is `404`, a known path with the wrong method `405` with an
-//! `Allow` field, and `HEAD` is served by the `GET` route (the server
-//! sends the headers without the body). Ctrl-C or SIGTERM stops it.
+//! Each route is an annotated async fn; `routes!` builds the router at
+//! compile time (a misspelt path parameter or two colliding routes do not
+//! compile). An unknown path is `404`, a known path with the wrong method
+//! `405` with an `Allow` field, `HEAD` is served by the `GET` route, and a
+//! user id that is not a number is `400`. Ctrl-C or SIGTERM stops it.
 
 use std::time::Duration;
 
 use corering::cli::ServeArgs;
-use corering::http::{self, Http1Config, Method, Request, Response, Status};
-use corering::Server;
+use corering::http::route::{Bytes, Path};
+use corering::http::{self, Http1Config, Response};
+use corering::{get, post, routes, Server};
 
 const INDEX: &str = "<!doctype html>
 <html><head><title>corering hello</title></head>
@@ -32,55 +34,33 @@ const INDEX: &str = "<!doctype html>
 </body></html>
 ";
 
-/// The methods a route answers; `HEAD` goes with `GET`.
-fn allows(allowed: &[Method], m: Method) -> bool {
-    allowed.contains(&m) || (m == Method::Head && allowed.contains(&Method::Get))
+#[get("/")]
+async fn index() -> Response {
+    Response::html(INDEX)
 }
 
-fn not_allowed(allow: &'static str) -> Response {
-    Response::new(Status::METHOD_NOT_ALLOWED)
-        .header("Allow", allow)
-        .content_type("text/plain; charset=utf-8")
-        .body("method not allowed\n")
+#[get("/plaintext")]
+async fn plaintext() -> Response {
+    Response::text("Hello, World!")
 }
 
-async fn route(mut req: Request<'_>) -> Response {
-    const GET: &[Method] = &[Method::Get];
-    const GET_ALLOW: &str = "GET, HEAD";
-    let m = req.method();
-    match req.path() {
-        "/" if allows(GET, m) => Response::html(INDEX),
-        "/plaintext" if allows(GET, m) => Response::text("Hello, World!"),
-        "/json" if allows(GET, m) => Response::json(r#"{"message":"Hello, World!"}"#),
-        "/" | "/plaintext" | "/json" => not_allowed(GET_ALLOW),
-        "/echo" if m == Method::Post => match req.body().await {
-            Ok(body) => {
-                let body = body.to_vec();
-                Response::new(Status::OK)
-                    .content_type("application/octet-stream")
-                    .body(body)
-            }
-            // The server answers with the error's status and closes.
-            Err(e) => Response::new(e.status()),
-        },
-        "/echo" => not_allowed("POST"),
-        p => match p.strip_prefix("/users/") {
-            Some(id) if allows(GET, m) => user(id),
-            Some(_) => not_allowed(GET_ALLOW),
-            None => Response::new(Status::NOT_FOUND)
-                .content_type("text/plain; charset=utf-8")
-                .body("not found\n"),
-        },
-    }
+#[get("/json")]
+async fn json() -> Response {
+    Response::json(r#"{"message":"Hello, World!"}"#)
 }
 
-fn user(id: &str) -> Response {
-    match id.parse::<u64>() {
-        Ok(id) => Response::json(format!("{{\"id\":{id}}}")),
-        Err(_) => Response::new(Status::BAD_REQUEST)
-            .content_type("text/plain; charset=utf-8")
-            .body("user id must be a number\n"),
-    }
+/// Echoes the body, whatever its framing (Content-Length or chunked).
+#[post("/echo")]
+async fn echo(body: Bytes) -> Response {
+    Response::new(http::Status::OK)
+        .content_type("application/octet-stream")
+        .body(body.0)
+}
+
+/// `Path<u64>`: anything but a number is answered with `400`.
+#[get("/users/{id}")]
+async fn user(id: Path<u64>) -> Response {
+    Response::json(format!("{{\"id\":{}}}", id.0))
 }
 
 fn main() {
@@ -91,7 +71,10 @@ fn main() {
         .workers(args.workers)
         .shutdown_timeout(Duration::from_secs(2))
         .build()
-        .and_then(|server| server.serve(move |conn| http::serve(conn, cfg, route)));
+        .and_then(|server| {
+            let router = routes![index, plaintext, json, echo, user];
+            server.serve(move |conn| http::serve(conn, cfg, router.clone()))
+        });
     if let Err(e) = result {
         eprintln!("hello: {e}");
         std::process::exit(1);
