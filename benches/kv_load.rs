@@ -34,8 +34,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::{
-    build_example, free_loopback_addr, median, parse_flags, parse_number, pick_cpus, schedstat_ns,
-    verdict, ChildProc, Context, Cpus, Res,
+    build_example, free_loopback_addr, median, on_path, parse_flags, parse_number, pick_cpus,
+    schedstat_ns, verdict, ChildProc, Context, Cpus, Res,
 };
 
 const USAGE: &str = "\
@@ -295,15 +295,6 @@ fn run(args: &[String]) -> Res<()> {
         return Err(format!("{failures} run(s) failed (see above)"));
     }
     Ok(())
-}
-
-/// True if `tool` is a path to a file or a command found on `PATH`.
-fn on_path(tool: &Path) -> bool {
-    if tool.components().count() > 1 {
-        return tool.is_file();
-    }
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(tool).is_file()))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -341,3 +341,13 @@ pub fn verdict(ok: bool) -> &'static str {
         "MISS"
     }
 }
+
+/// True if `tool` is a path to a file, or a command found on `PATH`.
+#[allow(dead_code)] // echo_load needs no outside tool
+pub fn on_path(tool: &Path) -> bool {
+    if tool.components().count() > 1 {
+        return tool.is_file();
+    }
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(tool).is_file()))
+}
