@@ -11,35 +11,9 @@ cd "$(dirname "$0")/.."
 
 command -v curl >/dev/null || { echo "hello_curl_test: curl not found" >&2; exit 1; }
 
-if [[ $# -ge 1 ]]; then
-    HELLO="$1"
-else
-    cargo build --quiet --example hello
-    HELLO="${CARGO_TARGET_DIR:-target}/debug/examples/hello"
-fi
-[[ -x "$HELLO" ]] || { echo "hello_curl_test: no hello binary at $HELLO" >&2; exit 1; }
-
-LOG="$(mktemp)"
-SERVER_PID=""
-cleanup() {
-    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -KILL "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    rm -f "$LOG"
-}
-trap cleanup EXIT
-
-"$HELLO" --addr 127.0.0.1:0 --workers 2 >"$LOG" 2>&1 &
-SERVER_PID=$!
-PORT=""
-for _ in $(seq 1 200); do
-    PORT="$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$LOG")"
-    [[ -n "$PORT" ]] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$LOG" >&2; echo "hello_curl_test: hello died" >&2; exit 1; }
-    sleep 0.05
-done
-[[ -n "$PORT" ]] || { cat "$LOG" >&2; echo "hello_curl_test: hello did not start" >&2; exit 1; }
+# shellcheck source=lib/example.sh
+source scripts/lib/example.sh
+example_start hello "${1:-}"
 BASE="http://127.0.0.1:$PORT"
 echo "hello_curl_test: hello (pid $SERVER_PID) on port $PORT"
 
@@ -85,10 +59,8 @@ check "http/1.0" "Hello, World! 200" "$(sb --http1.0 "$BASE/plaintext")"
 
 echo "hello_curl_test: $PASSED passed, $FAILED failed"
 
-kill -TERM "$SERVER_PID"
 status=0
-wait "$SERVER_PID" || status=$?
-SERVER_PID=""
+example_stop || status=$?
 if [[ $status -ne 0 ]]; then
     cat "$LOG" >&2
     echo "hello_curl_test: hello exited with status $status after SIGTERM" >&2

@@ -19,35 +19,9 @@ for tool in redis-cli redis-benchmark; do
     }
 done
 
-if [[ $# -ge 1 ]]; then
-    KV="$1"
-else
-    cargo build --quiet --example kv
-    KV="${CARGO_TARGET_DIR:-target}/debug/examples/kv"
-fi
-[[ -x "$KV" ]] || { echo "kv_cli_test: no kv binary at $KV" >&2; exit 1; }
-
-LOG="$(mktemp)"
-SERVER_PID=""
-cleanup() {
-    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -KILL "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    rm -f "$LOG"
-}
-trap cleanup EXIT
-
-"$KV" --addr 127.0.0.1:0 --workers 2 >"$LOG" 2>&1 &
-SERVER_PID=$!
-PORT=""
-for _ in $(seq 1 200); do
-    PORT="$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$LOG")"
-    [[ -n "$PORT" ]] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$LOG" >&2; echo "kv_cli_test: kv died" >&2; exit 1; }
-    sleep 0.05
-done
-[[ -n "$PORT" ]] || { cat "$LOG" >&2; echo "kv_cli_test: kv did not start" >&2; exit 1; }
+# shellcheck source=lib/example.sh
+source scripts/lib/example.sh
+example_start kv "${1:-}"
 echo "kv_cli_test: kv (pid $SERVER_PID) on port $PORT"
 
 FAILED=0
@@ -121,10 +95,8 @@ bench -P 16
 expect "ping after benchmarks" "PONG" PING
 
 # SIGTERM: exit status 0.
-kill -TERM "$SERVER_PID"
 STATUS=0
-wait "$SERVER_PID" || STATUS=$?
-SERVER_PID=""
+example_stop || STATUS=$?
 if [[ "$STATUS" == 0 ]]; then
     PASSED=$((PASSED + 1))
 else
