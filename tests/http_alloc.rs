@@ -7,14 +7,17 @@
 //! worker does in between (engine, head parsing, handler, response writing)
 //! is counted.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use corering::http::{self, Http1Config, Request, Response};
 
+mod common;
 mod counting_alloc;
+
+use common::read_hello;
 
 const WARMUP: usize = 500;
 const MEASURED: usize = 1_000;
@@ -68,21 +71,7 @@ fn measure(req: &[u8], extra: bool) -> usize {
     let mut have = 0;
     for _ in 0..WARMUP + MEASURED {
         s.write_all(req).unwrap();
-        // Read one response: head, then the 13-byte body.
-        loop {
-            if let Some(end) = buf[..have].windows(4).position(|w| w == b"\r\n\r\n") {
-                if have >= end + 4 + 13 {
-                    assert!(buf.starts_with(b"HTTP/1.1 200 OK\r\n"));
-                    assert_eq!(&buf[end + 4..end + 17], b"Hello, World!");
-                    buf.copy_within(end + 17..have, 0);
-                    have -= end + 17;
-                    break;
-                }
-            }
-            let n = s.read(&mut buf[have..]).unwrap();
-            assert!(n > 0, "server closed the connection");
-            have += n;
-        }
+        read_hello(&mut s, &mut buf, &mut have);
     }
     let t0 = Instant::now();
     while RESULT.load(Ordering::SeqCst) == usize::MAX {

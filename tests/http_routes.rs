@@ -444,21 +444,7 @@ fn routed_requests_allocate_nothing_when_warm() {
     for i in 1..=WARMUP + MEASURED {
         s.write_all(format!("GET /count/{i} HTTP/1.1\r\nHost: h\r\n\r\n").as_bytes())
             .unwrap();
-        // Read one response: head, then the 13-byte body.
-        loop {
-            if let Some(end) = buf[..have].windows(4).position(|w| w == b"\r\n\r\n") {
-                if have >= end + 4 + 13 {
-                    assert!(buf.starts_with(b"HTTP/1.1 200 OK\r\n"));
-                    assert_eq!(&buf[end + 4..end + 17], b"Hello, World!");
-                    buf.copy_within(end + 17..have, 0);
-                    have -= end + 17;
-                    break;
-                }
-            }
-            let n = s.read(&mut buf[have..]).unwrap();
-            assert!(n > 0, "server closed the connection");
-            have += n;
-        }
+        common::read_hello(&mut s, &mut buf, &mut have);
     }
     let t0 = std::time::Instant::now();
     while RESULT.load(Ordering::SeqCst) == usize::MAX {

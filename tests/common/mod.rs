@@ -502,3 +502,24 @@ pub fn assert_no_errors(errors: &[String], total: usize) {
         &errors[..errors.len().min(5)]
     );
 }
+
+// ---- HTTP ----------------------------------------------------------------------
+
+/// Reads one `200 OK` response with the body `Hello, World!` from `s`;
+/// `buf[..*have]` holds bytes already read, and keeps what follows it.
+pub fn read_hello<R: Read>(s: &mut R, buf: &mut [u8], have: &mut usize) {
+    loop {
+        if let Some(end) = buf[..*have].windows(4).position(|w| w == b"\r\n\r\n") {
+            if *have >= end + 4 + 13 {
+                assert!(buf.starts_with(b"HTTP/1.1 200 OK\r\n"));
+                assert_eq!(&buf[end + 4..end + 17], b"Hello, World!");
+                buf.copy_within(end + 17..*have, 0);
+                *have -= end + 17;
+                return;
+            }
+        }
+        let n = s.read(&mut buf[*have..]).unwrap();
+        assert!(n > 0, "server closed the connection");
+        *have += n;
+    }
+}
