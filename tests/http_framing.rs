@@ -8,6 +8,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use common::builder;
+use common::http::{assert_closed, connect, fill, read_response, Resp};
 use corering::http::{self, Http1Config, Request, Response};
 use corering::RunningServer;
 
@@ -82,89 +83,6 @@ fn start(cfg: Http1Config) -> (RunningServer, SocketAddr) {
         .expect("start");
     let a = common::tcp_addr(&s);
     (s, a)
-}
-
-fn connect(addr: SocketAddr) -> TcpStream {
-    let s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    s.set_nodelay(true).unwrap();
-    s
-}
-
-#[derive(Debug)]
-struct Resp {
-    status: u16,
-    head: String,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.head.lines().skip(1).find_map(|l| {
-            let (n, v) = l.split_once(':')?;
-            n.eq_ignore_ascii_case(name).then(|| v.trim())
-        })
-    }
-}
-
-/// Reads one response (with a Content-Length or no body) from `s`,
-/// keeping bytes past it in `buf`.
-fn read_response(s: &mut TcpStream, buf: &mut Vec<u8>, head_request: bool) -> Resp {
-    let end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        fill(s, buf);
-    };
-    let head = String::from_utf8(buf[..end].to_vec()).unwrap();
-    let status: u16 = head[9..12].parse().unwrap();
-    let mut r = Resp {
-        status,
-        head,
-        body: Vec::new(),
-    };
-    let len: usize = if head_request {
-        0
-    } else {
-        r.header("content-length").map_or(0, |v| v.parse().unwrap())
-    };
-    while buf.len() < end + len {
-        fill(s, buf);
-    }
-    r.body = buf[end..end + len].to_vec();
-    buf.drain(..end + len);
-    r
-}
-
-fn fill(s: &mut TcpStream, buf: &mut Vec<u8>) {
-    let mut tmp = [0u8; 4096];
-    let n = s.read(&mut tmp).expect("read response");
-    assert!(
-        n > 0,
-        "connection closed mid-response; got {:?}",
-        String::from_utf8_lossy(buf)
-    );
-    buf.extend_from_slice(&tmp[..n]);
-}
-
-/// Asserts the server closes the connection (EOF or reset) soon.
-#[track_caller]
-fn assert_closed(s: &mut TcpStream, buf: &[u8]) {
-    assert!(
-        buf.is_empty(),
-        "unexpected bytes: {:?}",
-        String::from_utf8_lossy(buf)
-    );
-    let mut tmp = [0u8; 256];
-    match s.read(&mut tmp) {
-        Ok(0) => {}
-        Ok(n) => panic!(
-            "expected close, got {:?}",
-            String::from_utf8_lossy(&tmp[..n])
-        ),
-        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
-        Err(e) => panic!("expected close, got {e}"),
-    }
 }
 
 /// Sends `req` on a fresh connection; expects one response with `status`

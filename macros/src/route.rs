@@ -419,6 +419,7 @@ fn generate(func: &ItemFn, r: &Route) -> TokenStream {
     let info = route_info(func, r.method, &r.lit, &r.segs, true);
     let mut extract = Vec::new();
     let mut vars = Vec::new();
+    let last = r.args.len().saturating_sub(1);
     for (i, a) in r.args.iter().enumerate() {
         let var = format_ident!("__corering_arg{}", i);
         let ty = &a.ty;
@@ -429,14 +430,25 @@ fn generate(func: &ItemFn, r: &Route) -> TokenStream {
         };
         // The check names the argument in the error; the extraction picks
         // a silent fallback for a non-extractor, so the error is reported
-        // once.
+        // once. Only the last argument may borrow the request.
         let call = quote_spanned!(ty.span()=> #check::<#ty>());
+        let (bound, method) = if i == last {
+            (
+                quote!(<'r, 'a, T: ::corering::http::route::FromRequestRef<'r, 'a>>),
+                quote!(extract_last),
+            )
+        } else {
+            (
+                quote!(<T: ::corering::http::route::FromRequest>),
+                quote!(extract),
+            )
+        };
         extract.push(quote! {
             #[allow(non_snake_case)]
-            fn #check<T: ::corering::http::route::FromRequest>() {}
+            fn #check #bound () {}
             #call;
             __cx.__bind(#bind);
-            let #var: #ty = match (&#p::Extract::<#ty>::new()).extract(__cx).await {
+            let #var: #ty = match (&#p::Extract::<#ty>::new()).#method(__cx).await {
                 ::core::result::Result::Ok(v) => v,
                 ::core::result::Result::Err(r) => return r,
             };
@@ -464,7 +476,10 @@ fn generate(func: &ItemFn, r: &Route) -> TokenStream {
                 __cx: &mut ::corering::http::route::RequestContext<'_>,
             ) -> #p::Response {
                 #[allow(unused_imports)]
-                use #p::{ViaFallback as _, ViaFromRequest as _};
+                use #p::{
+                    ViaFallback as _, ViaFallbackRef as _, ViaFromRequest as _,
+                    ViaFromRequestRef as _,
+                };
                 fn return_type<T: ::corering::http::route::IntoResponse>(v: T) -> #p::Response {
                     v.into_response()
                 }

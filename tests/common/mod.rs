@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use corering::{Connection, RunningServer, Server, ServerBuilder};
 
 mod example;
+pub mod http;
 // Each test uses what it needs (the `dead_code` allow above does not cover imports).
 #[allow(unused_imports)]
 pub use example::{example_binary, start_example};

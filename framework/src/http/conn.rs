@@ -32,6 +32,7 @@ use std::time::{Duration, Instant};
 use super::head::{self, HeaderSpan, Version};
 use super::request::{end_stream, BodyIo, BodyState, Cursor, Request, StreamState};
 use super::response::{self, Body, Framing, HeadOptions};
+use super::upgrade::{self, OnUpgrade, Upgraded};
 use super::{Error, Http1Config, Method, Response, Status};
 use crate::time::timeout;
 use crate::{Connection, Lease};
@@ -136,7 +137,7 @@ where
         let start = cur.pos;
         cur.pos += head.len;
         let mut state = BodyState::new(&head, cfg.max_body, cfg.max_head, cfg.body_timeout);
-        let resp = {
+        let mut resp = {
             let bytes = input.bytes();
             let buf = &bytes[start..start + head.len];
             let (t0, t1) = head.target;
@@ -159,13 +160,25 @@ where
             };
             handler.call(req).await
         };
+        if let Some(up) = resp.take_upgrade() {
+            // Only to a protocol the client offered (RFC 9110 §7.8).
+            let head_bytes = &input.bytes()[start..start + head.len];
+            let offer = head.upgrade.and_then(|i| spans.get(usize::from(i)));
+            let offered = match (offer, resp.header_value("upgrade")) {
+                (Some(o), Some(p)) => upgrade::offers(o.value(head_bytes), p),
+                _ => false,
+            };
+            // Boxed: a rare path, kept out of every connection's future.
+            let switching = switch(conn, &input, &mut cur, &mut state, offered, resp, up, &cfg);
+            return Box::pin(switching).await;
+        }
         let close = if state.stream == StreamState::NotStarted {
             if let Some(e) = state.error {
                 return fail(conn, &mut out, e, &cfg).await;
             }
             if resp.status().as_u16() < 200 {
-                // Interim responses (and protocol switches) are not a final
-                // answer this server can frame.
+                // Interim responses (and a 101 without `Response::upgrade`)
+                // are not a final answer this server can frame.
                 let e = Error::new(
                     Status::INTERNAL_SERVER_ERROR,
                     "handler returned a 1xx status",
@@ -204,23 +217,89 @@ where
         if collected.capacity() > KEEP_COLLECTED {
             collected = Vec::new();
         }
-        if !state.is_done() {
-            // Drain the unread body so the next request starts where it should.
-            let mut body = BodyIo {
-                input: input.bytes(),
-                cur: &mut cur,
-                conn: &mut conn,
-                state: &mut state,
-            };
-            loop {
-                match body.next().await {
-                    Ok(Some(_)) => {}
-                    Ok(None) => break,
-                    Err(_) => return linger_close(conn).await,
-                }
-            }
+        // Drain the unread body so the next request starts where it should.
+        if drain(&input, &mut cur, &mut conn, &mut state)
+            .await
+            .is_err()
+        {
+            return linger_close(conn).await;
         }
     }
+}
+
+/// Reads the rest of the request body, if any, and discards it.
+async fn drain(
+    input: &Input,
+    cur: &mut Cursor,
+    conn: &mut Connection,
+    state: &mut BodyState,
+) -> Result<(), Error> {
+    if state.is_done() {
+        return Ok(());
+    }
+    let mut body = BodyIo {
+        input: input.bytes(),
+        cur,
+        conn,
+        state,
+    };
+    while body.next().await?.is_some() {}
+    Ok(())
+}
+
+/// Switches protocols (the handler answered with [`Response::upgrade`]):
+/// reads the request body to its end (it belongs to HTTP), sends the
+/// `101` head, and runs the upgrade with the connection and the bytes
+/// received after the request.
+#[allow(clippy::too_many_arguments)]
+async fn switch(
+    mut conn: Connection,
+    input: &Input,
+    cur: &mut Cursor,
+    state: &mut BodyState,
+    offered: bool,
+    resp: Response,
+    up: OnUpgrade,
+    cfg: &Http1Config,
+) {
+    let mut out = Vec::new();
+    let out = &mut out;
+    if state.stream != StreamState::NotStarted {
+        // A streamed response's head is out: nothing sane can follow.
+        log::warn!("http: a handler streamed a response and then upgraded; closing");
+        return;
+    }
+    if let Some(e) = state.error {
+        return fail(conn, out, e, cfg).await;
+    }
+    if !offered {
+        let e = Error::new(
+            Status::INTERNAL_SERVER_ERROR,
+            "handler switched to a protocol the request did not offer",
+        );
+        return fail(conn, out, e, cfg).await;
+    }
+    if let Err(e) = drain(input, cur, &mut conn, state).await {
+        return fail(conn, out, e, cfg).await;
+    }
+    out.clear();
+    resp.write_head(
+        out,
+        HeadOptions {
+            close: false,
+            keep_alive_1_0: false,
+            server: cfg.server,
+            framing: Framing::Length,
+        },
+    );
+    if conn.write_all(out).await.is_err() {
+        return;
+    }
+    let mut buffered = input.bytes().get(cur.pos..).unwrap_or_default().to_vec();
+    if let Some(l) = cur.extra.take() {
+        buffered.extend_from_slice(l.get(cur.extra_pos..).unwrap_or_default());
+    }
+    up.run(Upgraded::new(conn, buffered)).await;
 }
 
 /// Queues the response head and body.

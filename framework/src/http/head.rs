@@ -82,6 +82,10 @@ pub struct Head {
     pub expect_continue: bool,
     /// Index of the `Host` field among the header spans.
     pub host: Option<u16>,
+    /// Index of the `Upgrade` field among the header spans, if the client
+    /// asks to switch protocols: HTTP/1.1, an `Upgrade` field, and
+    /// `upgrade` among the `Connection` options (RFC 9110 §7.8).
+    pub upgrade: Option<u16>,
 }
 
 /// Parses a request head at the start of `buf`.
@@ -138,6 +142,8 @@ pub fn parse_head(
     let mut expect_continue = false;
     let mut conn_close = false;
     let mut conn_keep_alive = false;
+    let mut conn_upgrade = false;
+    let mut upgrade = None;
     for h in req.headers.iter() {
         let name = h.name.as_bytes();
         let value = body::trim_ows(h.value);
@@ -169,7 +175,13 @@ pub fn parse_head(
                     conn_close = true;
                 } else if opt.eq_ignore_ascii_case(b"keep-alive") {
                     conn_keep_alive = true;
+                } else if opt.eq_ignore_ascii_case(b"upgrade") {
+                    conn_upgrade = true;
                 }
+            }
+        } else if name.eq_ignore_ascii_case(b"upgrade") {
+            if upgrade.is_none() && !value.is_empty() {
+                upgrade = Some(idx);
             }
         } else if name.eq_ignore_ascii_case(b"expect") && version == Version::Http11 {
             if !value.eq_ignore_ascii_case(b"100-continue") {
@@ -202,6 +214,9 @@ pub fn parse_head(
         keep_alive,
         expect_continue: expect_continue && body != BodyKind::Empty,
         host,
+        // HTTP/1.0 has no protocol switch (RFC 9110 §7.8: a server must
+        // ignore Upgrade received in an HTTP/1.0 request).
+        upgrade: upgrade.filter(|_| conn_upgrade && version == Version::Http11),
     }))
 }
 
@@ -490,6 +505,32 @@ mod tests {
         ));
         assert!(!ka(b"GET / HTTP/1.0\r\n\r\n"));
         assert!(ka(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+    }
+
+    #[test]
+    fn upgrade_needs_the_connection_option_and_http_1_1() {
+        let up = |i: &[u8]| parse(i).unwrap().unwrap().upgrade;
+        assert_eq!(
+            up(b"GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n\r\n"),
+            Some(2)
+        );
+        // No `upgrade` option, no field, an empty field, or HTTP/1.0.
+        assert_eq!(
+            up(b"GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\r\n"),
+            None
+        );
+        assert_eq!(
+            up(b"GET / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\n\r\n"),
+            None
+        );
+        assert_eq!(
+            up(b"GET / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade:\r\n\r\n"),
+            None
+        );
+        assert_eq!(
+            up(b"GET / HTTP/1.0\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n"),
+            None
+        );
     }
 
     #[test]

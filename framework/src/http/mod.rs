@@ -17,6 +17,11 @@
 //!   colon, bare CR and control characters are answered with `400` and the
 //!   connection is closed. Repeated *equal* lengths (`5, 5`, or two fields
 //!   of `5`) are accepted as that length (RFC 9110 §8.6 allows either).
+//! * A request asking to switch protocols (`Connection: upgrade`,
+//!   [`Request::upgrade`]) can be answered with [`Response::upgrade`]: the
+//!   server sends `101`, stops speaking HTTP and hands the connection, with
+//!   any bytes already received after the request, to your function
+//!   ([`Upgraded`]).
 //! * Responses carry a `Content-Length`; [`Request::stream`] sends one in
 //!   pieces with `Transfer-Encoding: chunked` instead. `HEAD` responses
 //!   keep their fields and drop the body.
@@ -41,6 +46,7 @@ mod request;
 mod response;
 pub mod route;
 mod status;
+pub(crate) mod upgrade;
 
 pub use body::{BodyKind, ChunkStep, ChunkedDecoder};
 pub use config::{Http1Config, MAX_HEADERS_CAP};
@@ -51,3 +57,4 @@ pub use method::Method;
 pub use request::{Request, ResponseStream};
 pub use response::{Body, Response};
 pub use status::Status;
+pub use upgrade::Upgraded;

@@ -155,6 +155,17 @@ impl<'a> Request<'a> {
         self.body.conn
     }
 
+    /// The protocols the client asks to switch to (the `Upgrade` field's
+    /// value, such as `websocket`), if the request asks for a switch: an
+    /// HTTP/1.1 request with `upgrade` among its `Connection` options and
+    /// an `Upgrade` field. Answer with
+    /// [`Response::upgrade`](super::Response::upgrade) to switch, or
+    /// with any other response to stay with HTTP.
+    pub fn upgrade(&self) -> Option<&'a str> {
+        let span = self.spans.get(usize::from(self.head.upgrade?))?;
+        std::str::from_utf8(span.value(self.buf)).ok()
+    }
+
     /// True if the client asked for the connection to stay open.
     pub fn keep_alive(&self) -> bool {
         self.head.keep_alive

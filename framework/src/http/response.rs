@@ -2,6 +2,7 @@
 //! (no allocation: the head goes into a reused per-connection buffer).
 
 use super::itoa::push_u64;
+use super::upgrade::OnUpgrade;
 use super::{date, Status};
 
 /// A response body.
@@ -61,8 +62,9 @@ impl From<Vec<u8>> for Body {
 ///
 /// `Date`, `Content-Length` and `Connection` are written by the server;
 /// do not add them. A handler's status must be final (`200..=999`); a
-/// `1xx` one is answered with `500` and the connection closed. A response with a static body and only a content type
-/// allocates nothing.
+/// `1xx` one is answered with `500` and the connection closed, except a
+/// protocol switch made with [`Response::upgrade`]. A response with a
+/// static body and only a content type allocates nothing.
 ///
 /// ```
 /// use corering::http::{Response, Status};
@@ -71,12 +73,14 @@ impl From<Vec<u8>> for Body {
 /// let r = Response::new(Status::NOT_FOUND).body("no such page");
 /// assert_eq!(r.body_bytes(), b"no such page");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Response {
     status: Status,
     content_type: Option<&'static str>,
     headers: Vec<(HeaderValue, HeaderValue)>,
     body: Body,
+    /// What runs after a `101` (see [`Response::upgrade`]).
+    upgrade: Option<Box<OnUpgrade>>,
 }
 
 /// A header field value: static, or owned.
@@ -103,6 +107,7 @@ impl Response {
             content_type: None,
             headers: Vec::new(),
             body: Body::Empty,
+            upgrade: None,
         }
     }
 
@@ -130,6 +135,7 @@ impl Response {
             content_type: Some(content_type),
             headers: Vec::new(),
             body: body.into(),
+            upgrade: None,
         }
     }
 
@@ -220,6 +226,21 @@ impl Response {
             .iter()
             .find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name.as_bytes()))
             .map(|(_, v)| v.as_bytes())
+    }
+
+    pub(crate) fn with_upgrade(mut self, up: OnUpgrade) -> Response {
+        self.upgrade = Some(Box::new(up));
+        self
+    }
+
+    /// The protocol switch this response starts, if it is one.
+    pub(crate) fn take_upgrade(&mut self) -> Option<OnUpgrade> {
+        self.upgrade.take().map(|b| *b)
+    }
+
+    /// True if this is a protocol switch made by [`Response::upgrade`].
+    pub fn is_upgrade(&self) -> bool {
+        self.upgrade.is_some()
     }
 
     pub(crate) fn into_body(self) -> Body {

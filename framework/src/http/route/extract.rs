@@ -2,6 +2,7 @@
 
 use std::any::Any;
 use std::cell::RefCell;
+use std::fmt;
 use std::future::Future;
 use std::rc::Rc;
 use std::str::FromStr;
@@ -161,7 +162,8 @@ impl<'a> RequestContext<'a> {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an extractor, so it cannot be a route handler argument",
     label = "not an extractor",
-    note = "extractors: Path<T>, Query<T>, Json<T>, Form<T>, Bytes, String, Headers, Method, State<T>, Local<T>, or a type implementing `FromRequest`"
+    note = "extractors: Path<T>, Query<T>, Json<T>, Form<T>, Bytes, String, Headers, Method, State<T>, Local<T>, Upgrade, or a type implementing `FromRequest`",
+    note = "extractors that borrow the request (&Request, &mut Request, BodyStream, &[u8], &str) can only be the last argument"
 )]
 pub trait FromRequest: Sized {
     /// Builds the value, or the response to send instead.
@@ -433,6 +435,189 @@ impl<T: 'static> FromRequest for Local<T> {
                     "no per-worker state of type `{}`",
                     std::any::type_name::<T>()
                 ),
+            )),
+        }
+    }
+}
+
+/// An extractor that borrows the request, so it can only be a handler's
+/// **last** argument: [`&Request`](Request) and `&mut Request`, the body in
+/// place as `&[u8]` or `&str` (no copy when it arrived with the head), and
+/// [`BodyStream`] (the body piece by piece as it arrives). Every
+/// [`FromRequest`] type is one too.
+///
+/// ```
+/// use corering::http::route::{BodyStream, Path};
+///
+/// #[corering::post("/upload/{name}")]
+/// async fn upload(name: Path<String>, mut body: BodyStream<'_, '_>) -> String {
+///     let mut total = 0;
+///     while let Ok(Some(piece)) = body.next().await {
+///         total += piece.len();
+///     }
+///     format!("{}: {total} bytes", name.0)
+/// }
+///
+/// #[corering::post("/text")]
+/// async fn text(body: &str) -> String {
+///     body.to_uppercase()
+/// }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an extractor, so it cannot be a route handler argument",
+    label = "not an extractor",
+    note = "extractors: Path<T>, Query<T>, Json<T>, Form<T>, Bytes, String, Headers, Method, State<T>, Local<T>, Upgrade, &Request, &mut Request, BodyStream, &[u8], &str, or a type implementing `FromRequest`"
+)]
+pub trait FromRequestRef<'r, 'a>: Sized {
+    /// Builds the value, or the response to send instead.
+    fn from_request_ref(
+        cx: &'r mut RequestContext<'a>,
+    ) -> impl Future<Output = Result<Self, Response>>;
+}
+
+impl<'r, 'a, T: FromRequest> FromRequestRef<'r, 'a> for T {
+    fn from_request_ref(
+        cx: &'r mut RequestContext<'a>,
+    ) -> impl Future<Output = Result<Self, Response>> {
+        T::from_request(cx)
+    }
+}
+
+/// The request itself.
+impl<'r, 'a> FromRequestRef<'r, 'a> for &'r Request<'a> {
+    async fn from_request_ref(cx: &'r mut RequestContext<'a>) -> Result<Self, Response> {
+        Ok(&cx.req)
+    }
+}
+
+/// The request itself, to read its body or stream the response
+/// ([`Request::stream`]).
+impl<'r, 'a> FromRequestRef<'r, 'a> for &'r mut Request<'a> {
+    async fn from_request_ref(cx: &'r mut RequestContext<'a>) -> Result<Self, Response> {
+        Ok(&mut cx.req)
+    }
+}
+
+/// The whole body, borrowed: in place when it arrived with the head, else
+/// collected into the connection's reused buffer ([`Request::body`]).
+impl<'r, 'a> FromRequestRef<'r, 'a> for &'r [u8] {
+    async fn from_request_ref(cx: &'r mut RequestContext<'a>) -> Result<Self, Response> {
+        body(cx).await
+    }
+}
+
+/// The whole body as UTF-8 text, borrowed; other bytes are `400 Bad
+/// Request`.
+impl<'r, 'a> FromRequestRef<'r, 'a> for &'r str {
+    async fn from_request_ref(cx: &'r mut RequestContext<'a>) -> Result<Self, Response> {
+        std::str::from_utf8(body(cx).await?)
+            .map_err(|_| reject(Status::BAD_REQUEST, "request body is not UTF-8".into()))
+    }
+}
+
+/// The request body as a stream of pieces, each borrowing the receive
+/// buffers (no copy), read as the handler asks for them: a body of any
+/// size in constant memory. A handler's last argument (it borrows the
+/// request). Whatever the handler leaves unread is read and discarded
+/// after it returns.
+pub struct BodyStream<'r, 'a> {
+    req: &'r mut Request<'a>,
+}
+
+impl BodyStream<'_, '_> {
+    /// The next piece of the body; `Ok(None)` at its end. Errors (a body
+    /// over the limit, cut short, or malformed) are answered by the
+    /// server with their status, whatever the handler returns.
+    pub async fn next(&mut self) -> Result<Option<&[u8]>, crate::http::Error> {
+        self.req.chunk().await
+    }
+
+    /// The request the body belongs to.
+    pub fn request(&self) -> &Request<'_> {
+        self.req
+    }
+}
+
+impl fmt::Debug for BodyStream<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BodyStream").finish_non_exhaustive()
+    }
+}
+
+impl<'r, 'a> FromRequestRef<'r, 'a> for BodyStream<'r, 'a> {
+    async fn from_request_ref(cx: &'r mut RequestContext<'a>) -> Result<Self, Response> {
+        Ok(BodyStream { req: &mut cx.req })
+    }
+}
+
+/// A request to switch protocols (`Connection: upgrade` with an `Upgrade`
+/// field, HTTP/1.1); any other request is answered with `400 Bad
+/// Request` (use `Option<Upgrade>` to serve both). Accept it with
+/// [`accept`](Upgrade::accept), or answer with any other response to stay
+/// with HTTP.
+///
+/// ```
+/// use corering::http::route::Upgrade;
+/// use corering::http::{Response, Status};
+///
+/// #[corering::get("/echo")]
+/// async fn echo(up: Upgrade) -> Response {
+///     if !up.offers("echo") {
+///         return Response::new(Status::BAD_REQUEST);
+///     }
+///     up.accept("echo", |up| async move {
+///         let (mut conn, early) = up.into_parts();
+///         let _ = conn.write_all(&early).await;
+///         while let Ok(Some(lease)) = conn.read().await {
+///             if conn.write_all(&lease).await.is_err() {
+///                 break;
+///             }
+///         }
+///     })
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upgrade {
+    offer: String,
+}
+
+impl Upgrade {
+    /// The `Upgrade` field as sent: the protocols offered, most preferred
+    /// first (`websocket`, `h2c, foo/2`).
+    pub fn protocols(&self) -> &str {
+        &self.offer
+    }
+
+    /// True if the client offers `protocol` (case-insensitive; a bare
+    /// name also matches an offered `name/version`).
+    pub fn offers(&self, protocol: &str) -> bool {
+        crate::http::upgrade::offers(self.offer.as_bytes(), protocol.as_bytes())
+    }
+
+    /// Switches to `protocol`: `101 Switching Protocols`, then
+    /// `on_upgrade` runs with the connection (see [`Response::upgrade`]).
+    /// A protocol the client did not offer is answered with `500`.
+    ///
+    /// # Panics
+    /// If `protocol` is not a protocol name.
+    pub fn accept<F, Fut>(self, protocol: &str, on_upgrade: F) -> Response
+    where
+        F: FnOnce(crate::http::Upgraded) -> Fut + 'static,
+        Fut: Future<Output = ()> + 'static,
+    {
+        Response::upgrade(protocol, on_upgrade)
+    }
+}
+
+impl FromRequest for Upgrade {
+    async fn from_request(cx: &mut RequestContext<'_>) -> Result<Self, Response> {
+        match cx.req.upgrade() {
+            Some(offer) => Ok(Upgrade {
+                offer: offer.to_owned(),
+            }),
+            None => Err(reject(
+                Status::BAD_REQUEST,
+                "expected a protocol switch: `Connection: upgrade` and an `Upgrade` field".into(),
             )),
         }
     }

@@ -43,7 +43,12 @@
 //!
 //! Each handler argument is an extractor ([`FromRequest`]), and the return
 //! type implements [`IntoResponse`]. A `Path<T>` argument takes the
-//! parameter of its name; every parameter must be taken by one.
+//! parameter of its name; every parameter must be taken by one. The last
+//! argument may also borrow the request ([`FromRequestRef`]): `&Request`,
+//! `&mut Request`, the body in place as `&[u8]` or `&str`, or a
+//! [`BodyStream`] of its pieces. [`Upgrade`] takes a protocol switch
+//! (`Connection: upgrade`) and hands the connection to a function of
+//! yours.
 //!
 //! # Which route runs
 //!
@@ -82,7 +87,8 @@ mod respond;
 use std::future::Future;
 
 pub use extract::{
-    Bytes, Form, FromRequest, Headers, Json, Local, Path, Query, RequestContext, State,
+    BodyStream, Bytes, Form, FromRequest, FromRequestRef, Headers, Json, Local, Path, Query,
+    RequestContext, State, Upgrade,
 };
 pub use respond::IntoResponse;
 
@@ -166,7 +172,7 @@ pub mod __private {
     };
     pub use crate::http::{Method, Request, Response};
 
-    use super::{FromRequest, RequestContext};
+    use super::{FromRequest, FromRequestRef, RequestContext};
     use std::future::Future;
     use std::marker::PhantomData;
 
@@ -220,6 +226,45 @@ pub mod __private {
     impl<T> ViaFallback for &Extract<T> {
         type Out = T;
         async fn extract(&self, _: &mut RequestContext<'_>) -> Result<T, Response> {
+            Err(Response::new(crate::http::Status::INTERNAL_SERVER_ERROR))
+        }
+    }
+
+    /// The last argument's real extraction: it may borrow the request.
+    pub trait ViaFromRequestRef<'r, 'a> {
+        /// The extracted type.
+        type Out;
+        /// Extracts.
+        fn extract_last(
+            &self,
+            cx: &'r mut RequestContext<'a>,
+        ) -> impl Future<Output = Result<Self::Out, Response>>;
+    }
+
+    impl<'r, 'a, T: FromRequestRef<'r, 'a>> ViaFromRequestRef<'r, 'a> for Extract<T> {
+        type Out = T;
+        fn extract_last(
+            &self,
+            cx: &'r mut RequestContext<'a>,
+        ) -> impl Future<Output = Result<T, Response>> {
+            T::from_request_ref(cx)
+        }
+    }
+
+    /// The last argument's fallback, as [`ViaFallback`].
+    pub trait ViaFallbackRef {
+        /// The argument's type.
+        type Out;
+        /// Answers `500`.
+        fn extract_last(
+            &self,
+            cx: &mut RequestContext<'_>,
+        ) -> impl Future<Output = Result<Self::Out, Response>>;
+    }
+
+    impl<T> ViaFallbackRef for &Extract<T> {
+        type Out = T;
+        async fn extract_last(&self, _: &mut RequestContext<'_>) -> Result<T, Response> {
             Err(Response::new(crate::http::Status::INTERNAL_SERVER_ERROR))
         }
     }
