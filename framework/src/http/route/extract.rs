@@ -9,8 +9,6 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use serde::de::DeserializeOwned;
-
 use super::matcher::Params;
 use crate::http::{Method, Request, Response, Status};
 
@@ -170,7 +168,7 @@ pub trait FromRequest: Sized {
     fn from_request(cx: &mut RequestContext<'_>) -> impl Future<Output = Result<Self, Response>>;
 }
 
-fn reject(status: Status, msg: String) -> Response {
+pub(super) fn reject(status: Status, msg: String) -> Response {
     Response::new(status)
         .content_type("text/plain; charset=utf-8")
         .body(msg)
@@ -236,93 +234,11 @@ fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// The query string, deserialized with `serde_urlencoded` (no query is an
-/// empty one). Failing to deserialize is `400 Bad Request`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Query<T>(pub T);
-
-impl<T: DeserializeOwned> FromRequest for Query<T> {
-    async fn from_request(cx: &mut RequestContext<'_>) -> Result<Self, Response> {
-        let q = cx.req.query().unwrap_or("");
-        serde_urlencoded::from_str(q)
-            .map(Query)
-            .map_err(|e| reject(Status::BAD_REQUEST, format!("invalid query: {e}")))
-    }
-}
-
-/// True if the request's `Content-Type` is `essence` (or, with `suffix`,
-/// any `type/x+suffix`), ignoring parameters and case.
-fn has_content_type(req: &Request<'_>, essence: &str, suffix: Option<&str>) -> bool {
-    let Some(ct) = req.header_str("content-type") else {
-        return false;
-    };
-    let mime = ct.split(';').next().unwrap_or("").trim();
-    if mime.eq_ignore_ascii_case(essence) {
-        return true;
-    }
-    match (suffix, mime.rsplit_once('+')) {
-        (Some(s), Some((_, got))) => got.eq_ignore_ascii_case(s),
-        _ => false,
-    }
-}
-
-async fn body<'r>(cx: &'r mut RequestContext<'_>) -> Result<&'r [u8], Response> {
+pub(super) async fn body<'r>(cx: &'r mut RequestContext<'_>) -> Result<&'r [u8], Response> {
     cx.req
         .body()
         .await
         .map_err(|e| reject(e.status(), e.reason().to_string()))
-}
-
-/// A JSON body (`serde_json`), or a JSON response (`application/json`).
-///
-/// As an extractor, as axum: a `Content-Type` other than
-/// `application/json` (or `*/*+json`) is `415 Unsupported Media Type`,
-/// malformed JSON `400 Bad Request`, and JSON of the wrong shape
-/// `422 Unprocessable Content`. As a response, a value that fails to
-/// serialize is `500`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Json<T>(pub T);
-
-impl<T: DeserializeOwned> FromRequest for Json<T> {
-    async fn from_request(cx: &mut RequestContext<'_>) -> Result<Self, Response> {
-        if !has_content_type(&cx.req, "application/json", Some("json")) {
-            return Err(reject(
-                Status::UNSUPPORTED_MEDIA_TYPE,
-                "expected `Content-Type: application/json`".into(),
-            ));
-        }
-        let bytes = body(cx).await?;
-        serde_json::from_slice(bytes).map(Json).map_err(|e| {
-            let status = if e.is_data() {
-                Status::UNPROCESSABLE_CONTENT
-            } else {
-                Status::BAD_REQUEST
-            };
-            reject(status, format!("invalid JSON body: {e}"))
-        })
-    }
-}
-
-/// A `application/x-www-form-urlencoded` body (`serde_urlencoded`).
-///
-/// Another `Content-Type` is `415 Unsupported Media Type`; a body that does
-/// not deserialize is `422 Unprocessable Content` (as axum).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Form<T>(pub T);
-
-impl<T: DeserializeOwned> FromRequest for Form<T> {
-    async fn from_request(cx: &mut RequestContext<'_>) -> Result<Self, Response> {
-        if !has_content_type(&cx.req, "application/x-www-form-urlencoded", None) {
-            return Err(reject(
-                Status::UNSUPPORTED_MEDIA_TYPE,
-                "expected `Content-Type: application/x-www-form-urlencoded`".into(),
-            ));
-        }
-        let bytes = body(cx).await?;
-        serde_urlencoded::from_bytes(bytes)
-            .map(Form)
-            .map_err(|e| reject(Status::UNPROCESSABLE_CONTENT, format!("invalid form: {e}")))
-    }
 }
 
 /// The whole body, copied. As a response: `application/octet-stream`.

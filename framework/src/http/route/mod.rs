@@ -46,7 +46,10 @@
 //! parameter of its name; every parameter must be taken by one. The last
 //! argument may also borrow the request ([`FromRequestRef`]): `&Request`,
 //! `&mut Request`, the body in place as `&[u8]` or `&str`, or a
-//! [`BodyStream`] of its pieces. [`Upgrade`] takes a protocol switch
+//! [`BodyStream`] of its pieces. `Json`, `Query` and `Form` are built on
+//! serde and come with the `serde` feature (on by default; without it
+//! corering builds without serde, serde_json and serde_urlencoded).
+//! [`Upgrade`] takes a protocol switch
 //! (`Connection: upgrade`) and hands the connection to a function of
 //! yours.
 //!
@@ -81,15 +84,19 @@
 //! out an `Rc` of it (no locks: a `Cell` inside is enough).
 
 mod extract;
+#[cfg(feature = "serde")]
+mod formats;
 mod matcher;
 mod respond;
 
 use std::future::Future;
 
 pub use extract::{
-    BodyStream, Bytes, Form, FromRequest, FromRequestRef, Headers, Json, Local, Path, Query,
-    RequestContext, State, Upgrade,
+    BodyStream, Bytes, FromRequest, FromRequestRef, Headers, Local, Path, RequestContext, State,
+    Upgrade,
 };
+#[cfg(feature = "serde")]
+pub use formats::{Form, Json, Query};
 pub use respond::IntoResponse;
 
 pub use corering_macros::{delete, get, head, options, patch, post, put, route, routes};
@@ -98,6 +105,7 @@ pub use corering_macros::{delete, get, head, options, patch, post, put, route, r
 /// `#[derive(corering::http::route::serde::Deserialize)]` with
 /// `#[serde(crate = "corering::http::route::serde")]` in crates that do
 /// not depend on `serde` themselves.
+#[cfg(feature = "serde")]
 pub use serde;
 
 use super::{Handler, Request, Response};

@@ -1,8 +1,6 @@
 //! `IntoResponse`: what a route handler may return.
 
-use serde::Serialize;
-
-use super::extract::{Bytes, Json};
+use super::extract::Bytes;
 use crate::http::{Response, Status};
 
 /// A route handler's return type: anything that becomes a [`Response`].
@@ -83,7 +81,8 @@ impl<T: IntoResponse> IntoResponse for (Status, T) {
 }
 
 /// `200` with `application/json`; `500` if `T` does not serialize.
-impl<T: Serialize> IntoResponse for Json<T> {
+#[cfg(feature = "serde")]
+impl<T: serde::Serialize> IntoResponse for super::Json<T> {
     fn into_response(self) -> Response {
         match serde_json::to_vec(&self.0) {
             Ok(v) => Response::json(v),
