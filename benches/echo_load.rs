@@ -5,8 +5,9 @@
 //!
 //! Throughput. Each server runs one worker pinned to one CPU; a load client (pinned to a
 //! second CPU) opens 64 connections, warms up for 1 s, then measures for `--secs` (default 5).
-//! Every load runs `--rounds` times (default 3) alternating the servers, and medians are
-//! reported, because run-to-run noise on a small VM is around ±10%. The loads:
+//! Every load runs `--rounds` times (default 3) alternating the servers (rotating which goes
+//! first), and medians are reported, because run-to-run noise on a small VM is around ±10%.
+//! The loads:
 //! * `rr64`: 64-byte request/response, exactly one message in flight per connection;
 //!   every echoed message is compared with what was sent.
 //! * `stream4k`: 4 KiB messages, 16 in flight per connection (64 KiB outstanding); the
@@ -16,7 +17,9 @@
 //! on-CPU time of all server threads (`/proc/PID/task/*/schedstat`, falling back to
 //! `/proc/PID/stat` utime+stime), sampled by the client exactly at the start and end of the
 //! measured window. Then the corering/tokio ratios against the targets
-//! (rr64 CPU ratio ≤ 0.9, stream4k CPU ratio ≤ 0.7, msgs/s ratio ≥ 1.0).
+//! (rr64 CPU ratio ≤ 0.9, stream4k CPU ratio ≤ 0.7, msgs/s ratio ≥ 1.0), as medians of
+//! per-round paired ratios (corering against tokio's run of the same round, which cancels
+//! the machine's slow drifts better than a ratio of medians).
 //!
 //! Memory (`memory`). Growth of the server's VmRSS per idle TCP connection, after opening
 //! 10,000 connections that never send anything (target for corering: ≤ 2048 bytes), plus
@@ -40,8 +43,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::{
-    build_example, free_loopback_addr, median, parse_flags, parse_number, pick_cpus, schedstat_ns,
-    verdict, ChildProc, Context, Cpus, Res,
+    build_example, free_loopback_addr, median, paired_ratio, parse_flags, parse_number, pick_cpus,
+    schedstat_ns, verdict, ChildProc, Context, Cpus, Res,
 };
 
 /// Environment variable selecting the role of a re-executed copy of this binary.
@@ -253,11 +256,7 @@ fn parse_only(list: &str, opts: &mut Options) -> Res<()> {
 // Parent: orchestration
 // ---------------------------------------------------------------------------------------------
 
-struct LoadRun {
-    load: Load,
-    server: Server,
-    outcome: Res<LoadStats>,
-}
+type LoadRun = support::Run<Load, Server, LoadStats>;
 
 struct MemoryRun {
     server: Server,
@@ -270,11 +269,15 @@ fn run_parent(args: &[String]) -> Res<()> {
     let cpus = pick_cpus("server and client");
     let launches = resolve_launches(&opts)?;
 
-    // Rounds interleave the servers so that slow drifts of the machine hit both alike.
+    // Rounds interleave the servers, rotating who goes first, so that slow drifts of the
+    // machine hit both alike; the report pairs the runs of each round.
     let mut load_runs = Vec::new();
     for &load in &opts.loads {
         for round in 1..=opts.rounds {
-            for entry @ (server, _) in &launches {
+            let mut order: Vec<&(Server, Launch)> = launches.iter().collect();
+            let len = order.len().max(1);
+            order.rotate_left((round - 1) % len);
+            for entry @ (server, _) in order {
                 let what = format!("{} against {} (round {round})", load.name(), server.name());
                 eprintln!("echo_load: {what}...");
                 let outcome = run_load(entry, load, &opts, cpus);
@@ -283,6 +286,7 @@ fn run_parent(args: &[String]) -> Res<()> {
                 }
                 load_runs.push(LoadRun {
                     load,
+                    round,
                     server: *server,
                     outcome,
                 });
@@ -696,7 +700,6 @@ fn throughput_tables(out: &mut String, opts: &Options, cpus: Cpus, runs: &[LoadR
         "| load | server | msgs/s | server CPU ns/msg | CPU/msg spread | server CPU | client CPU |\n",
     );
     out.push_str("|---|---|---:|---:|---:|---:|---:|\n");
-    let mut medians = Vec::new();
     for &load in &opts.loads {
         for &server in &opts.servers {
             let stats: Vec<&LoadStats> = runs
@@ -721,7 +724,6 @@ fn throughput_tables(out: &mut String, opts: &Options, cpus: Cpus, runs: &[LoadR
                 m.server_util * 100.0,
                 m.client_util * 100.0
             );
-            medians.push((load, server, m));
         }
     }
     let _ = writeln!(
@@ -731,19 +733,22 @@ fn throughput_tables(out: &mut String, opts: &Options, cpus: Cpus, runs: &[LoadR
         opts.rounds
     );
 
+    if !(opts.servers.contains(&Server::Corering) && opts.servers.contains(&Server::Tokio)) {
+        return;
+    }
     let mut ratio_rows = String::new();
     for load in Load::ALL {
-        let find = |server: Server| {
-            medians
-                .iter()
-                .find(|(l, s, _)| *l == load && *s == server)
-                .map(|(_, _, m)| m)
-        };
-        let (Some(c), Some(t)) = (find(Server::Corering), find(Server::Tokio)) else {
+        if !opts.loads.contains(&load) {
+            continue;
+        }
+        let paired = |f| paired_ratio(runs, load, Server::Corering, Server::Tokio, f);
+        let (Some(rate), Some(cpu)) = (
+            paired(LoadStats::msgs_per_sec),
+            paired(LoadStats::cpu_ns_per_msg),
+        ) else {
+            let _ = writeln!(ratio_rows, "| {} | failed | | | failed | | |", load.name());
             continue;
         };
-        let rate = c.msgs_per_sec / t.msgs_per_sec;
-        let cpu = c.cpu_ns_per_msg / t.cpu_ns_per_msg;
         let cpu_target = load.cpu_ratio_target();
         let _ = writeln!(
             ratio_rows,
@@ -758,6 +763,11 @@ fn throughput_tables(out: &mut String, opts: &Options, cpus: Cpus, runs: &[LoadR
         out.push_str("| load | msgs/s ratio | target | | CPU/msg ratio | target | |\n");
         out.push_str("|---|---:|---|---|---:|---|---|\n");
         out.push_str(&ratio_rows);
+        out.push_str(
+            "\nRatios are medians of per-round ratios (corering against tokio's run of the \
+             same round), which cancels the machine's slow drifts better than a ratio of \
+             medians.\n",
+        );
     }
 }
 

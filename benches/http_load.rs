@@ -76,8 +76,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use support::{
-    build_example, free_loopback_addr, median, on_path, parse_flags, parse_number, pick_cpus,
-    schedstat_ns, verdict, ChildProc, Context, Cpus, Res,
+    build_example, free_loopback_addr, median, on_path, paired_ratio, parse_flags, parse_number,
+    pick_cpus, schedstat_ns, verdict, ChildProc, Context, Cpus, Res,
 };
 
 const USAGE: &str = "\
@@ -287,12 +287,7 @@ impl Sample {
     }
 }
 
-struct Run {
-    load: Load,
-    round: usize,
-    server: ServerKind,
-    outcome: Res<Sample>,
-}
+type Run = support::Run<Load, ServerKind, Sample>;
 
 fn run(args: &[String]) -> Res<()> {
     let opts = parse_options(args)?;
@@ -800,23 +795,6 @@ impl Medians {
     }
 }
 
-/// Median over rounds of corering's `f` divided by `peer`'s `f` in the same round.
-fn paired_ratio(runs: &[Run], load: Load, peer: ServerKind, f: fn(&Sample) -> f64) -> Option<f64> {
-    let of = |round: usize, server: ServerKind| {
-        runs.iter()
-            .find(|r| r.load == load && r.round == round && r.server == server)
-            .and_then(|r| r.outcome.as_ref().ok())
-            .map(f)
-    };
-    let mut ratios: Vec<f64> = runs
-        .iter()
-        .filter(|r| r.load == load && r.server == ServerKind::Corering)
-        .filter_map(|r| Some(of(r.round, ServerKind::Corering)? / of(r.round, peer)?))
-        .collect();
-    ratios.sort_by(f64::total_cmp);
-    median(&ratios)
-}
-
 fn report(opts: &Options, cpus: Cpus, runs: &[Run]) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -878,8 +856,14 @@ fn report(opts: &Options, cpus: Cpus, runs: &[Run]) -> String {
                 if !opts.servers.contains(&peer) {
                     continue;
                 }
-                let rps = paired_ratio(runs, load, peer, |s| s.rps);
-                let cpu = paired_ratio(runs, load, peer, Sample::cpu_ns_per_request);
+                let rps = paired_ratio(runs, load, ServerKind::Corering, peer, |s| s.rps);
+                let cpu = paired_ratio(
+                    runs,
+                    load,
+                    ServerKind::Corering,
+                    peer,
+                    Sample::cpu_ns_per_request,
+                );
                 let (Some(rps), Some(cpu)) = (rps, cpu) else {
                     let _ = writeln!(
                         ratios,

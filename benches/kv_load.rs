@@ -34,8 +34,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::{
-    build_example, free_loopback_addr, median, on_path, parse_flags, parse_number, pick_cpus,
-    schedstat_ns, verdict, ChildProc, Context, Cpus, Res,
+    build_example, free_loopback_addr, median, on_path, paired_ratio, parse_flags, parse_number,
+    pick_cpus, schedstat_ns, verdict, ChildProc, Context, Cpus, Res,
 };
 
 const USAGE: &str = "\
@@ -218,12 +218,7 @@ impl Sample {
     }
 }
 
-struct Run {
-    load: Load,
-    round: usize,
-    server: ServerKind,
-    outcome: Res<Sample>,
-}
+type Run = support::Run<Load, ServerKind, Sample>;
 
 fn run(args: &[String]) -> Res<()> {
     let opts = parse_options(args)?;
@@ -478,24 +473,6 @@ impl Medians {
     }
 }
 
-/// Median over rounds of kv's `f` divided by redis-server's `f` in the same
-/// round (the two runs are back to back, so they saw the same machine).
-fn paired_ratio(runs: &[Run], load: Load, f: fn(&Sample) -> f64) -> Option<f64> {
-    let of = |round: usize, server: ServerKind| {
-        runs.iter()
-            .find(|r| r.load == load && r.round == round && r.server == server)
-            .and_then(|r| r.outcome.as_ref().ok())
-            .map(f)
-    };
-    let mut ratios: Vec<f64> = runs
-        .iter()
-        .filter(|r| r.load == load && r.server == ServerKind::Kv)
-        .filter_map(|r| Some(of(r.round, ServerKind::Kv)? / of(r.round, ServerKind::Redis)?))
-        .collect();
-    ratios.sort_by(f64::total_cmp);
-    median(&ratios)
-}
-
 fn report(opts: &Options, cpus: Cpus, runs: &[Run]) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -548,8 +525,14 @@ fn report(opts: &Options, cpus: Cpus, runs: &[Run]) -> String {
             medians.push(m);
         }
         if medians.iter().all(Option::is_some) {
-            let rps = paired_ratio(runs, load, |s| s.rps);
-            let cpu = paired_ratio(runs, load, Sample::cpu_ns_per_request);
+            let rps = paired_ratio(runs, load, ServerKind::Kv, ServerKind::Redis, |s| s.rps);
+            let cpu = paired_ratio(
+                runs,
+                load,
+                ServerKind::Kv,
+                ServerKind::Redis,
+                Sample::cpu_ns_per_request,
+            );
             if let (Some(rps), Some(cpu)) = (rps, cpu) {
                 let _ = writeln!(
                     ratios,

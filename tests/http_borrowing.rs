@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use corering::http::route::{BodyStream, Path};
-use corering::http::{self, Http1Config, Request};
+use corering::http::{self, Http1Config, Request, Response, Status};
 use corering::{get, post, put, routes, RunningServer};
 
 #[get("/who/{id}")]
@@ -55,8 +55,22 @@ async fn streamed(name: Path<String>, mut body: BodyStream<'_, '_>) -> String {
     format!("{} {total} {sum} {many}", name.0)
 }
 
+/// A streamed (chunked) response from a route: `n` lines.
+#[get("/count/{n}")]
+async fn count(n: Path<u32>, req: &mut Request<'_>) -> Response {
+    let Ok(mut out) = req.stream(Response::text("")).await else {
+        return Response::new(Status::INTERNAL_SERVER_ERROR);
+    };
+    for i in 0..n.0 {
+        if out.write(format!("line {i}\n").as_bytes()).await.is_err() {
+            break;
+        }
+    }
+    out.finish().await
+}
+
 fn start() -> (RunningServer, SocketAddr) {
-    let router = routes![who, raw, text, mutable, streamed];
+    let router = routes![who, raw, text, mutable, streamed, count];
     let cfg = Http1Config::new().max_body(256 << 10);
     let s = common::builder()
         .workers(1)
@@ -135,6 +149,16 @@ fn body_stream_reads_pieces_of_any_framing() {
         .send(&[][..])
         .unwrap();
     assert_eq!(r.body_mut().read_to_string().unwrap(), "none 0 0 false");
+}
+
+#[test]
+fn routes_stream_responses() {
+    let (_s, addr) = start();
+    let mut r = agent().get(format!("http://{addr}/count/3000")).call().unwrap();
+    assert_eq!(r.headers()["transfer-encoding"], "chunked");
+    let body = r.body_mut().with_config().limit(1 << 20).read_to_string().unwrap();
+    let want: String = (0..3000).map(|i| format!("line {i}\n")).collect();
+    assert_eq!(body, want);
 }
 
 #[test]

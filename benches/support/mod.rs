@@ -1,6 +1,6 @@
-//! Pieces shared by the load benchmarks (`echo_load`, `kv_load`), included by each with
-//! `mod support;`: errors with context, child processes pinned to a CPU, CPU selection,
-//! building an example, process CPU time, medians.
+//! Pieces shared by the load benchmarks (`echo_load`, `kv_load`, `http_load`), included by
+//! each with `mod support;`: errors with context, child processes pinned to a CPU, CPU
+//! selection, building an example, process CPU time, medians and per-round paired ratios.
 //!
 //! Messages printed from here start with the name of the bench that includes this module
 //! (`CARGO_CRATE_NAME`), like the bench's own messages.
@@ -332,6 +332,40 @@ pub fn median(sorted: &[f64]) -> Option<f64> {
         _ if n % 2 == 1 => Some(sorted[n / 2]),
         _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
     }
+}
+
+/// One measured run of a bench: which load, in which round, against which server, and
+/// what it measured (or why it failed).
+pub struct Run<L, S, T> {
+    pub load: L,
+    pub round: usize,
+    pub server: S,
+    pub outcome: Res<T>,
+}
+
+/// Median over rounds of `ours`'s `f` divided by `peer`'s `f` in the same round, over the
+/// rounds of `load` in which both succeeded. The two runs of a round are back to back, so
+/// they saw the same machine: this cancels its slow drifts better than a ratio of medians.
+pub fn paired_ratio<L: PartialEq, S: PartialEq, T>(
+    runs: &[Run<L, S, T>],
+    load: L,
+    ours: S,
+    peer: S,
+    f: fn(&T) -> f64,
+) -> Option<f64> {
+    let of = |round: usize, server: &S| {
+        runs.iter()
+            .find(|r| r.load == load && r.round == round && r.server == *server)
+            .and_then(|r| r.outcome.as_ref().ok())
+            .map(f)
+    };
+    let mut ratios: Vec<f64> = runs
+        .iter()
+        .filter(|r| r.load == load && r.server == ours)
+        .filter_map(|r| Some(of(r.round, &ours)? / of(r.round, &peer)?))
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    median(&ratios)
 }
 
 pub fn verdict(ok: bool) -> &'static str {
