@@ -154,9 +154,17 @@ fn body_stream_reads_pieces_of_any_framing() {
 #[test]
 fn routes_stream_responses() {
     let (_s, addr) = start();
-    let mut r = agent().get(format!("http://{addr}/count/3000")).call().unwrap();
+    let mut r = agent()
+        .get(format!("http://{addr}/count/3000"))
+        .call()
+        .unwrap();
     assert_eq!(r.headers()["transfer-encoding"], "chunked");
-    let body = r.body_mut().with_config().limit(1 << 20).read_to_string().unwrap();
+    let body = r
+        .body_mut()
+        .with_config()
+        .limit(1 << 20)
+        .read_to_string()
+        .unwrap();
     let want: String = (0..3000).map(|i| format!("line {i}\n")).collect();
     assert_eq!(body, want);
 }

@@ -209,3 +209,37 @@ fn body_over_the_limit_is_413_not_a_switch() {
     let r = read_response(&mut s, &mut buf, false);
     assert_eq!(r.status, Status::PAYLOAD_TOO_LARGE.as_u16(), "{}", r.head);
 }
+
+#[test]
+fn client_takes_over_a_switched_connection() {
+    use corering::http::client::{Client, ClientRequest};
+    let (_s, addr) = start();
+    corering::Runtime::new()
+        .expect("runtime")
+        .block_on(async move {
+            let client = Client::new();
+            let req = ClientRequest::get("/echo")
+                .header("Connection", "upgrade")
+                .header("Upgrade", "echo");
+            let resp = client.send(addr, &req).await.expect("send");
+            assert_eq!(resp.status(), Status::SWITCHING_PROTOCOLS);
+            assert_eq!(resp.header_str("upgrade"), Some("echo"));
+            let up = resp.into_upgraded().expect("a switch");
+            let (mut conn, early) = up.into_parts();
+            let mut got = early;
+            conn.write_all(b"ping").await.expect("write");
+            while got.len() < 9 {
+                let lease = conn.read().await.expect("read").expect("not closed");
+                got.extend_from_slice(&lease);
+            }
+            assert_eq!(got, b"echo:ping");
+
+            // Declined: the response comes back to be read as usual.
+            let req = ClientRequest::get("/echo")
+                .header("Connection", "upgrade")
+                .header("Upgrade", "h2c");
+            let resp = client.send(addr, &req).await.expect("send");
+            let resp = resp.into_upgraded().expect_err("no switch");
+            assert_eq!(resp.text().await.expect("body"), "not switching to h2c");
+        });
+}

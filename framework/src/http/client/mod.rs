@@ -9,7 +9,9 @@
 //!     └─ body: Content-Length / chunked / until close ──► done: pool::put(peer)
 //! ```
 //!
-//! * Responses: interim `1xx` responses are skipped; `HEAD`, `204` and
+//! * Responses: interim `1xx` responses are skipped (but `101 Switching
+//!   Protocols` is final: [`ClientResponse::into_upgraded`] takes the
+//!   connection over); `HEAD`, `204` and
 //!   `304` have no body; a body is framed by `Transfer-Encoding: chunked`
 //!   (extensions and trailers are read and dropped), `Content-Length`, or
 //!   the end of the connection.

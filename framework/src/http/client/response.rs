@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use super::super::body::{self, ChunkStep, ChunkedDecoder};
-use super::super::{Status, Version};
+use super::super::{Status, Upgraded, Version};
 use super::error::{ClientError, ClientErrorKind};
 use super::{pool, ClientConfig};
 use crate::time::timeout;
@@ -417,10 +417,45 @@ impl ClientResponse {
             collected: Vec::new(),
             collected_done: false,
         };
-        if matches!(resp.reader.progress, Progress::Done) {
+        // A `101` keeps its connection for `into_upgraded`.
+        if matches!(resp.reader.progress, Progress::Done) && parsed.code != 101 {
             resp.reader.release();
         }
         Ok(resp)
+    }
+
+    /// For `101 Switching Protocols` (the answer to a request with
+    /// `Connection: upgrade` and an `Upgrade` field): the connection, now
+    /// speaking the new protocol, with any bytes of it that arrived with
+    /// the response head. Any other response is handed back as it is.
+    ///
+    /// ```no_run
+    /// use corering::http::client::{Client, ClientRequest};
+    /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+    /// let req = ClientRequest::get("/chat")
+    ///     .header("Connection", "upgrade")
+    ///     .header("Upgrade", "echo");
+    /// let resp = Client::new().send("127.0.0.1:8080".parse()?, &req).await?;
+    /// match resp.into_upgraded() {
+    ///     Ok(up) => {
+    ///         let (mut conn, early) = up.into_parts();
+    ///         conn.write_all(b"hello").await?;
+    ///         let _ = (early, conn.read().await?);
+    ///     }
+    ///     Err(resp) => println!("no switch: {}", resp.status()),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn into_upgraded(mut self) -> Result<Upgraded, ClientResponse> {
+        if self.status != Status::SWITCHING_PROTOCOLS {
+            return Err(self);
+        }
+        let Some(conn) = self.reader.conn.take() else {
+            return Err(self);
+        };
+        let r = &self.reader;
+        let buffered = r.head.bytes().get(r.pos..).unwrap_or_default().to_vec();
+        Ok(Upgraded::new(conn, buffered))
     }
 
     /// The status.
