@@ -446,6 +446,9 @@ impl ClientResponse {
     /// }
     /// # Ok(()) }
     /// ```
+    // The `Err` is the response itself, handed back as it came (boxing it
+    // would allocate on the common, declined path).
+    #[allow(clippy::result_large_err)]
     pub fn into_upgraded(mut self) -> Result<Upgraded, ClientResponse> {
         if self.status != Status::SWITCHING_PROTOCOLS {
             return Err(self);
