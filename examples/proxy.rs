@@ -18,8 +18,10 @@
 //! chunked. A response body of known length up to 1 MiB is buffered and
 //! sent with a `Content-Length`; others are streamed back chunked (if the
 //! upstream fails mid-body, the client connection is cut so the client
-//! sees a truncated body, not a complete one). Upstream connections are
-//! kept alive in each worker's pool.
+//! sees a truncated body, not a complete one). A response to `HEAD`, and a
+//! `304`, carries the `Content-Length` the upstream declared, or none if it
+//! declared none (as for a chunked body). Upstream connections are kept
+//! alive in each worker's pool.
 //!
 //! An unreachable or misbehaving upstream is answered with `502 Bad
 //! Gateway`, one that is too slow with `504 Gateway Timeout`. Ctrl-C or
@@ -33,7 +35,7 @@ use std::time::Duration;
 use corering::cli::ServeArgs;
 use corering::http::client::ClientResponse;
 use corering::http::client::{Client, ClientConfig, ClientError, ClientErrorKind, ClientRequest};
-use corering::http::{self, Handler, Http1Config, Request, Response, Status, TargetForm};
+use corering::http::{self, Handler, Http1Config, Method, Request, Response, Status, TargetForm};
 use corering::{Address, Server};
 
 /// Response bodies of a known length up to this are buffered.
@@ -101,6 +103,13 @@ impl Proxy {
             }
             let value = String::from_utf8_lossy(value).into_owned();
             resp = resp.header_dynamic(name.to_owned(), value);
+        }
+        if req.method() == Method::Head || up.status() == Status::NOT_MODIFIED {
+            // No body, but the length upstream declared is the one a GET
+            // would get (RFC 9110 §9.3.2, §8.6). Upstream sent none, or was
+            // chunked (Transfer-Encoding is hop-by-hop and not relayed):
+            // send no length rather than a wrong `Content-Length: 0`.
+            return resp.omitted_body(up.content_length());
         }
         if up.is_done() {
             return resp;

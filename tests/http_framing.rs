@@ -66,6 +66,9 @@ async fn handler(mut req: Request<'_>) -> Response {
                 Response::text("not sent")
             }
         }
+        // The length of a body the handler does not have: for HEAD only.
+        "/omitted" => Response::text("").omitted_body(Some(1234)),
+        "/omitted-unknown" => Response::text("").omitted_body(None),
         // Answers without reading the body.
         "/ignore" => Response::text("ignored"),
         _ => Response::text(format!("{} {}", req.method(), req.target())),
@@ -534,4 +537,50 @@ fn streamed_responses_are_chunked() {
     let all = String::from_utf8(all).unwrap();
     assert!(all.contains("Connection: close\r\n"), "{all}");
     assert!(all.ends_with("\r\n\r\nabcdddddddddddddddddddd"), "{all}");
+}
+
+#[test]
+fn head_handler_declared_length_is_written() {
+    let (_s, addr) = start(config());
+    let mut s = connect(addr);
+    // The GET after each HEAD would be misread if any body byte followed.
+    s.write_all(
+        b"HEAD /omitted HTTP/1.1\r\nHost: h\r\n\r\n\
+          GET /a HTTP/1.1\r\nHost: h\r\n\r\n\
+          HEAD /omitted-unknown HTTP/1.1\r\nHost: h\r\n\r\n\
+          HEAD /full HTTP/1.1\r\nHost: h\r\n\r\n\
+          GET /b HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
+    let mut buf = Vec::new();
+    let r = read_response(&mut s, &mut buf, true);
+    assert_eq!(r.status, 200, "{}", r.head);
+    assert_eq!(r.header("content-length"), Some("1234"), "{}", r.head);
+    assert_eq!(
+        r.header("content-type"),
+        Some("text/plain; charset=utf-8"),
+        "{}",
+        r.head
+    );
+    assert_eq!(read_response(&mut s, &mut buf, false).body, b"GET /a");
+    // Unknown length: no Content-Length rather than a wrong 0.
+    let r = read_response(&mut s, &mut buf, true);
+    assert_eq!(r.status, 200, "{}", r.head);
+    assert_eq!(r.header("content-length"), None, "{}", r.head);
+    assert_eq!(r.header("transfer-encoding"), None, "{}", r.head);
+    // A HEAD handler that built the whole body: its length, no bytes.
+    let r = read_response(&mut s, &mut buf, true);
+    assert_eq!(r.header("content-length"), Some("10"), "{}", r.head);
+    let r = read_response(&mut s, &mut buf, false);
+    assert_eq!(r.body, b"GET /b");
+    assert_closed(&mut s, &buf);
+}
+
+#[test]
+fn omitted_body_on_get_is_500() {
+    let (_s, addr) = start(config());
+    for target in ["/omitted", "/omitted-unknown"] {
+        let req = format!("GET {target} HTTP/1.1\r\nHost: h\r\n\r\n");
+        expect_error(addr, req.as_bytes(), 500);
+    }
 }

@@ -1,7 +1,8 @@
 //! The reverse proxy of `examples/proxy.rs` between `ureq` (and a raw
 //! socket) and an in-process corering upstream that echoes what it saw:
 //! forwarding fields, hop-by-hop fields dropped, request bodies with
-//! `Content-Length` and chunked, streamed responses, `502` and `504`.
+//! `Content-Length` and chunked, streamed responses, `HEAD` and `304`
+//! lengths (also with the `hello` example as upstream), `502` and `504`.
 
 mod common;
 
@@ -13,7 +14,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
 
-use common::builder;
+use common::{builder, start_example};
 use corering::http::client::{Client, ClientConfig};
 use corering::http::{self, Http1Config, Request, Response, Status};
 use corering::RunningServer;
@@ -35,6 +36,11 @@ async fn upstream(mut req: Request<'_>) -> Response {
             out.finish().await
         }
         "/no-content" => Response::new(Status::NO_CONTENT),
+        // A conditional GET answered with the length of the 200 it stands
+        // for.
+        "/not-modified" => Response::new(Status::NOT_MODIFIED)
+            .header("ETag", "\"v1\"")
+            .omitted_body(Some(13)),
         "/hop" => Response::text("hop")
             .header("Keep-Alive", "timeout=5")
             .header("Proxy-Authenticate", "Basic")
@@ -284,4 +290,187 @@ fn upstream_failing_mid_body_cuts_the_client_connection() {
     // No last chunk: the body is visibly incomplete.
     assert!(!text.ends_with("0\r\n\r\n"), "{text}");
     let _ = srv.join();
+}
+
+/// A child process killed when dropped.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// One response read off a raw socket: its head (status line and fields)
+/// and its body, by `Content-Length` or chunked (none for `HEAD`).
+struct Raw {
+    head: String,
+    body: Vec<u8>,
+}
+
+impl Raw {
+    fn status(&self) -> &str {
+        &self.head[9..12]
+    }
+
+    fn field(&self, name: &str) -> Option<&str> {
+        self.head.split("\r\n").skip(1).find_map(|l| {
+            let (n, v) = l.split_once(':')?;
+            n.eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+}
+
+/// Reads one response from `s`, keeping bytes past it in `buf`; a `HEAD`
+/// response (`head_request`) or a `304` has no body whatever its fields say.
+fn read_raw(s: &mut std::net::TcpStream, buf: &mut Vec<u8>, head_request: bool) -> Raw {
+    let mut tmp = [0u8; 4096];
+    let end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = s.read(&mut tmp).expect("read response");
+        assert!(n > 0, "closed mid-head: {:?}", String::from_utf8_lossy(buf));
+        buf.extend_from_slice(&tmp[..n]);
+    };
+    let mut r = Raw {
+        head: String::from_utf8(buf[..end].to_vec()).unwrap(),
+        body: Vec::new(),
+    };
+    buf.drain(..end);
+    let mut more = |buf: &mut Vec<u8>| {
+        let n = s.read(&mut tmp).expect("read body");
+        assert!(n > 0, "closed mid-body");
+        buf.extend_from_slice(&tmp[..n]);
+    };
+    if head_request || r.status() == "304" {
+        return r;
+    }
+    if r.field("transfer-encoding") == Some("chunked") {
+        loop {
+            let line = loop {
+                match buf.windows(2).position(|w| w == b"\r\n") {
+                    Some(i) => break i,
+                    None => more(buf),
+                }
+            };
+            let size = std::str::from_utf8(&buf[..line]).unwrap();
+            let size = usize::from_str_radix(size, 16).unwrap();
+            while buf.len() < line + 2 + size + 2 {
+                more(buf);
+            }
+            r.body.extend_from_slice(&buf[line + 2..line + 2 + size]);
+            buf.drain(..line + 2 + size + 2);
+            if size == 0 {
+                return r;
+            }
+        }
+    }
+    let len = r.field("content-length").map_or(0, |v| v.parse().unwrap());
+    while buf.len() < len {
+        more(buf);
+    }
+    r.body = buf.drain(..len).collect();
+    r
+}
+
+/// `GET`, `HEAD`, then `GET` again of `target` on one keep-alive
+/// connection to `addr`; the last answer shows that no body bytes followed
+/// the `HEAD` response (they would be read as the next status line).
+fn get_head_get(addr: SocketAddr, target: &str) -> (Raw, Raw, Raw) {
+    let mut s = common::connect(addr);
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let req = |m: &str| format!("{m} {target} HTTP/1.1\r\nHost: example.test\r\n\r\n");
+    s.write_all(format!("{}{}{}", req("GET"), req("HEAD"), req("GET")).as_bytes())
+        .unwrap();
+    let mut buf = Vec::new();
+    let get = read_raw(&mut s, &mut buf, false);
+    let head = read_raw(&mut s, &mut buf, true);
+    let again = read_raw(&mut s, &mut buf, false);
+    assert!(
+        buf.is_empty(),
+        "bytes after the last response: {:?}",
+        String::from_utf8_lossy(&buf)
+    );
+    (get, head, again)
+}
+
+#[test]
+fn head_through_the_proxy_has_the_get_length_and_no_body() {
+    // The hello example as the upstream, as in the proxy's own docs.
+    let (child, up) = start_example("hello", &["--addr", "127.0.0.1:0", "--workers", "1"]);
+    let _child = Child(child);
+    let (_p, addr) = start_proxy(Proxy::new(up));
+
+    let (get, head, again) = get_head_get(addr, "/plaintext");
+    assert_eq!(get.status(), "200", "{}", get.head);
+    assert_eq!(get.body, b"Hello, World!");
+    assert_eq!(get.field("content-length"), Some("13"), "{}", get.head);
+    assert_eq!(head.status(), "200", "{}", head.head);
+    assert_eq!(head.field("content-length"), Some("13"), "{}", head.head);
+    assert_eq!(head.field("content-type"), get.field("content-type"));
+    assert_eq!(head.field("transfer-encoding"), None, "{}", head.head);
+    assert_eq!(again.status(), "200", "{}", again.head);
+    assert_eq!(again.body, b"Hello, World!");
+
+    // The same through ureq.
+    let a = agent();
+    let mut r = a.head(format!("http://{addr}/plaintext")).call().unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-length"], "13");
+    assert_eq!(r.body_mut().read_to_vec().unwrap(), b"");
+    let mut r = a.get(format!("http://{addr}/plaintext")).call().unwrap();
+    assert_eq!(r.headers()["content-length"], "13");
+    assert_eq!(r.body_mut().read_to_string().unwrap(), "Hello, World!");
+}
+
+#[test]
+fn head_of_a_chunked_upstream_response_has_no_length() {
+    let (_u, up) = start_upstream();
+    let (_p, addr) = start_proxy(Proxy::new(up));
+    // Upstream answers HEAD /stream with `Transfer-Encoding: chunked` and
+    // no body: the length is unknown, so the proxy states none (not 0).
+    let (get, head, again) = get_head_get(addr, "/stream");
+    assert_eq!(get.status(), "200", "{}", get.head);
+    assert_eq!(
+        get.field("transfer-encoding"),
+        Some("chunked"),
+        "{}",
+        get.head
+    );
+    let want: String = (0..500).map(|i| format!("line {i}\n")).collect();
+    assert_eq!(get.body, want.as_bytes());
+    assert_eq!(head.status(), "200", "{}", head.head);
+    assert_eq!(head.field("content-length"), None, "{}", head.head);
+    assert_eq!(head.field("transfer-encoding"), None, "{}", head.head);
+    assert_eq!(head.field("content-type"), get.field("content-type"));
+    assert_eq!(again.status(), "200", "{}", again.head);
+    assert_eq!(again.body, want.as_bytes());
+}
+
+#[test]
+fn head_of_a_buffered_upstream_response_keeps_its_length() {
+    let (_u, up) = start_upstream();
+    let (_p, addr) = start_proxy(Proxy::new(up));
+    let (get, head, _) = get_head_get(addr, "/hop");
+    assert_eq!(get.field("content-length"), Some("3"), "{}", get.head);
+    assert_eq!(head.field("content-length"), Some("3"), "{}", head.head);
+    assert_eq!(head.field("x-kept"), Some("1"), "{}", head.head);
+}
+
+#[test]
+fn not_modified_keeps_the_upstream_length() {
+    let (_u, up) = start_upstream();
+    let (_p, addr) = start_proxy(Proxy::new(up));
+    // Straight from the upstream, then through the proxy.
+    for target in [up, addr] {
+        let (get, head, again) = get_head_get(target, "/not-modified");
+        for r in [&get, &head, &again] {
+            assert_eq!(r.status(), "304", "{}", r.head);
+            assert_eq!(r.field("content-length"), Some("13"), "{}", r.head);
+            assert_eq!(r.field("etag"), Some("\"v1\""), "{}", r.head);
+            assert!(r.body.is_empty());
+        }
+    }
 }

@@ -185,6 +185,16 @@ where
                 );
                 return fail(conn, &mut out, e, &cfg).await;
             }
+            let bodiless = head.method == Method::Head || resp.status().is_bodiless();
+            if resp.is_omitted() && !bodiless {
+                // A declared length with no bytes would leave the client
+                // waiting for a body that never comes.
+                let e = Error::new(
+                    Status::INTERNAL_SERVER_ERROR,
+                    "handler returned an omitted body for a response that needs one",
+                );
+                return fail(conn, &mut out, e, &cfg).await;
+            }
             let unanswered = !state.is_done() && state.expect_continue && !state.sent_continue;
             let close = !head.keep_alive || unanswered || crate::is_shutting_down();
             let opts = HeadOptions {
@@ -193,7 +203,6 @@ where
                 server: cfg.server,
                 framing: Framing::Length,
             };
-            let bodiless = head.method == Method::Head || resp.status().is_bodiless();
             out.clear();
             resp.write_head(&mut out, opts);
             if send(&mut conn, &out, resp.into_body(), bodiless)

@@ -24,7 +24,9 @@
 //!   ([`Upgraded`]).
 //! * Responses carry a `Content-Length`; [`Request::stream`] sends one in
 //!   pieces with `Transfer-Encoding: chunked` instead. `HEAD` responses
-//!   keep their fields and drop the body.
+//!   keep their fields and drop the body; one whose body is not at hand
+//!   (or a `304`) states the length it would have had with
+//!   [`Response::omitted_body`].
 //! * Limits and timeouts are [`Http1Config`] settings; each violation has
 //!   one status: `414`, `431`, `413`, `408`, `501` (method or transfer
 //!   coding), `505` (version), `417` (expectation).

@@ -14,10 +14,24 @@ pub enum Body {
     Static(&'static [u8]),
     /// Owned bytes.
     Bytes(Vec<u8>),
+    /// A body that exists but is not sent: the answer to a `HEAD` request,
+    /// or a `304 Not Modified`. Holds the length the body would have had
+    /// (the `Content-Length` a `GET` would get); `None` if it is not known
+    /// (as when a proxy's upstream sent it chunked), in which case no
+    /// `Content-Length` is written (RFC 9110 §8.6, §9.3.2). Never written
+    /// for `1xx` and `204`, which have no `Content-Length`.
+    ///
+    /// Only valid where no body is sent anyway; a handler that returns it
+    /// for any other request (a `200` to a `GET`, say) is answered with
+    /// `500` and the connection closed, rather than sending a message whose
+    /// length says there is a body that never comes. See
+    /// [`Response::omitted_body`].
+    Omitted(Option<u64>),
 }
 
 impl Body {
-    /// The body's length in bytes.
+    /// The number of bytes the body holds (0 for [`Body::Omitted`],
+    /// whatever length it declares).
     pub fn len(&self) -> usize {
         self.as_bytes().len()
     }
@@ -30,7 +44,7 @@ impl Body {
     /// The body's bytes.
     pub fn as_bytes(&self) -> &[u8] {
         match self {
-            Body::Empty => &[],
+            Body::Empty | Body::Omitted(_) => &[],
             Body::Static(s) => s,
             Body::Bytes(v) => v,
         }
@@ -61,10 +75,12 @@ impl From<Vec<u8>> for Body {
 /// A response: status, header fields and a body sent with `Content-Length`.
 ///
 /// `Date`, `Content-Length` and `Connection` are written by the server;
-/// do not add them. A handler's status must be final (`200..=999`); a
-/// `1xx` one is answered with `500` and the connection closed, except a
-/// protocol switch made with [`Response::upgrade`]. A response with a
-/// static body and only a content type allocates nothing.
+/// do not add them (for a `HEAD` or `304` answer whose body is not at
+/// hand, state its length with [`omitted_body`](Response::omitted_body)).
+/// A handler's status must be final (`200..=999`); a `1xx` one is
+/// answered with `500` and the connection closed, except a protocol switch
+/// made with [`Response::upgrade`]. A response with a static body and only
+/// a content type allocates nothing.
 ///
 /// ```
 /// use corering::http::{Response, Status};
@@ -161,6 +177,32 @@ impl Response {
         self
     }
 
+    /// Declares the body this response does not carry: for a `HEAD`
+    /// request or a `304`, `Content-Length: len` is written (nothing if
+    /// `len` is `None`) and no body bytes are sent. Replaces any body
+    /// (the same as `.body(Body::Omitted(len))`).
+    ///
+    /// A handler answering `HEAD` with the full body (as for `GET`) need
+    /// not call this: the server writes that body's length and drops it.
+    /// This is for a handler that knows the length without having the
+    /// bytes, such as a proxy relaying an upstream's `HEAD` response.
+    /// Returned for any other request, the response is a handler bug and
+    /// is answered with `500` (see [`Body::Omitted`]). The head given to
+    /// [`Request::stream`](super::Request::stream) ignores it, as it does
+    /// any body.
+    ///
+    /// ```
+    /// use corering::http::{Response, Status};
+    /// let r = Response::text("").omitted_body(Some(13));
+    /// assert_eq!(r.body_bytes(), b"");
+    /// let r = Response::new(Status::NOT_MODIFIED).omitted_body(None);
+    /// assert_eq!(r.status(), Status::NOT_MODIFIED);
+    /// ```
+    pub fn omitted_body(mut self, len: Option<u64>) -> Response {
+        self.body = Body::Omitted(len);
+        self
+    }
+
     /// Adds a header field with a static value.
     ///
     /// # Panics
@@ -247,6 +289,11 @@ impl Response {
         self.body
     }
 
+    /// True if the body is [`Body::Omitted`].
+    pub(crate) fn is_omitted(&self) -> bool {
+        matches!(self.body, Body::Omitted(_))
+    }
+
     /// Writes the status line and header fields (through the empty line)
     /// into `out`.
     pub(crate) fn write_head(&self, out: &mut Vec<u8>, opts: HeadOptions) {
@@ -258,16 +305,24 @@ impl Response {
         for (n, v) in &self.headers {
             field(out, n.as_bytes(), v.as_bytes());
         }
-        if !self.status.is_bodiless() {
-            match opts.framing {
-                Framing::Length => {
-                    out.extend_from_slice(b"Content-Length: ");
-                    push_u64(out, self.body.len() as u64);
-                    out.extend_from_slice(b"\r\n");
-                }
-                Framing::Chunked => out.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
-                Framing::UntilClose => {}
+        let code = self.status.as_u16();
+        // 1xx and 204 never carry a length (RFC 9110 §8.6); a 304 only the
+        // one it was told (the body a 200 would have had).
+        let length = match (&self.body, opts.framing) {
+            _ if code < 200 || code == 204 => None,
+            (Body::Omitted(n), Framing::Length) => *n,
+            _ if code == 304 => None,
+            (body, Framing::Length) => Some(body.len() as u64),
+            (_, Framing::Chunked) => {
+                out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
+                None
             }
+            (_, Framing::UntilClose) => None,
+        };
+        if let Some(n) = length {
+            out.extend_from_slice(b"Content-Length: ");
+            push_u64(out, n);
+            out.extend_from_slice(b"\r\n");
         }
         if opts.close {
             out.extend_from_slice(b"Connection: close\r\n");
@@ -398,6 +453,64 @@ mod tests {
         assert!(h.starts_with("HTTP/1.1 204 No Content\r\n"));
         assert!(!h.contains("Content-Length"));
         assert!(h.ends_with("Connection: close\r\n\r\n"));
+    }
+
+    #[test]
+    fn omitted_body_writes_its_declared_length() {
+        let len = |r: &Response, framing| {
+            let h = head(
+                r,
+                HeadOptions {
+                    framing,
+                    ..Default::default()
+                },
+            );
+            assert!(!h.contains("Transfer-Encoding") || framing == Framing::Chunked);
+            h.split("Content-Length: ")
+                .nth(1)
+                .map(|v| v.split('\r').next().unwrap().to_owned())
+        };
+        let ok = Response::text("").omitted_body(Some(13));
+        assert_eq!(ok.body_bytes(), b"");
+        assert_eq!(len(&ok, Framing::Length).as_deref(), Some("13"));
+        // Unknown length: no Content-Length at all, not 0.
+        let unknown = Response::text("").omitted_body(None);
+        assert_eq!(len(&unknown, Framing::Length), None);
+        // 304: the declared length, or none; never the empty body's 0.
+        let nm = Response::new(Status::NOT_MODIFIED);
+        assert_eq!(len(&nm, Framing::Length), None);
+        let nm = nm.omitted_body(Some(42));
+        assert_eq!(len(&nm, Framing::Length).as_deref(), Some("42"));
+        assert_eq!(len(&nm, Framing::Chunked), None);
+        // 204 never has one.
+        let nc = Response::new(Status::NO_CONTENT).omitted_body(Some(5));
+        assert_eq!(len(&nc, Framing::Length), None);
+        // A streamed head keeps its own framing.
+        let h = head(
+            &ok,
+            HeadOptions {
+                framing: Framing::Chunked,
+                ..Default::default()
+            },
+        );
+        assert!(h.contains("Transfer-Encoding: chunked\r\n"), "{h}");
+        assert!(!h.contains("Content-Length"), "{h}");
+        // A real body still writes its own length.
+        assert_eq!(
+            len(&Response::text("hello"), Framing::Length).as_deref(),
+            Some("5")
+        );
+    }
+
+    #[test]
+    fn omitted_variant_does_not_grow_body() {
+        #[allow(dead_code)]
+        enum Before {
+            Empty,
+            Static(&'static [u8]),
+            Bytes(Vec<u8>),
+        }
+        assert_eq!(std::mem::size_of::<Body>(), std::mem::size_of::<Before>());
     }
 
     #[test]
