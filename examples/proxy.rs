@@ -23,6 +23,12 @@
 //! declared none (as for a chunked body). Upstream connections are kept
 //! alive in each worker's pool.
 //!
+//! A request asking to switch protocols (`Connection: upgrade`, as a
+//! WebSocket handshake does) asks the upstream for the same switch; if
+//! the upstream answers `101`, so does the proxy, and from then on it
+//! tunnels bytes both ways (one task, two connections, `future::race`)
+//! until both sides have closed.
+//!
 //! An unreachable or misbehaving upstream is answered with `502 Bad
 //! Gateway`, one that is too slow with `504 Gateway Timeout`. Ctrl-C or
 //! SIGTERM stops the proxy.
@@ -33,9 +39,12 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use corering::cli::ServeArgs;
+use corering::future::{race, Either};
 use corering::http::client::ClientResponse;
 use corering::http::client::{Client, ClientConfig, ClientError, ClientErrorKind, ClientRequest};
-use corering::http::{self, Handler, Http1Config, Method, Request, Response, Status, TargetForm};
+use corering::http::{
+    self, Handler, Http1Config, Method, Request, Response, Status, TargetForm, Upgraded,
+};
 use corering::{Address, Server};
 
 /// Response bodies of a known length up to this are buffered.
@@ -90,20 +99,10 @@ impl Proxy {
             Err(Fail::Downstream(s)) => return Response::new(s),
             Err(Fail::Upstream(e)) => return gateway_error(&e),
         };
-        let mut resp = Response::new(up.status());
-        let named = connection_options(up.header_all("connection"));
-        for (name, value) in up.headers() {
-            if is_hop_by_hop(name)
-                || named.iter().any(|n| n.eq_ignore_ascii_case(name))
-                // The server writes its own framing and date.
-                || name.eq_ignore_ascii_case("content-length")
-                || name.eq_ignore_ascii_case("date")
-            {
-                continue;
-            }
-            let value = String::from_utf8_lossy(value).into_owned();
-            resp = resp.header_dynamic(name.to_owned(), value);
+        if up.status() == Status::SWITCHING_PROTOCOLS {
+            return switch(&req, up);
         }
+        let resp = copy_fields(Response::new(up.status()), &up);
         if req.method() == Method::Head || up.status() == Status::NOT_MODIFIED {
             // No body, but the length upstream declared is the one a GET
             // would get (RFC 9110 §9.3.2, §8.6). Upstream sent none, or was
@@ -169,6 +168,12 @@ impl Proxy {
         append_list(&mut forwarded, element.as_bytes());
         out.push_header("X-Forwarded-For", xff.as_bytes());
         out.push_header("Forwarded", forwarded.as_bytes());
+        if let Some(offer) = req.upgrade() {
+            // `Upgrade` is hop-by-hop, but a switch through the proxy is
+            // one the upstream must agree to: ask it for the same one.
+            out.push_header("Connection", b"upgrade");
+            out.push_header("Upgrade", offer.as_bytes());
+        }
         out
     }
 
@@ -235,6 +240,101 @@ impl<'a> Handler<'a> for Proxy {
 /// The server settings the proxy runs with: bodies up to 64 MiB.
 pub fn config() -> Http1Config {
     Http1Config::new().max_body(64 << 20)
+}
+
+/// `resp` with the upstream response's fields, minus hop-by-hop ones and
+/// those the server writes itself (framing, `Date`).
+fn copy_fields(mut resp: Response, up: &ClientResponse) -> Response {
+    for (name, value) in end_to_end_fields(up) {
+        resp = resp.header_dynamic(name, value);
+    }
+    resp
+}
+
+/// The upstream response's fields that are passed on.
+fn end_to_end_fields(up: &ClientResponse) -> Vec<(String, String)> {
+    let named = connection_options(up.header_all("connection"));
+    up.headers()
+        .filter(|(name, _)| {
+            !(is_hop_by_hop(name)
+                || named.iter().any(|n| n.eq_ignore_ascii_case(name))
+                // The server writes its own framing and date.
+                || name.eq_ignore_ascii_case("content-length")
+                || name.eq_ignore_ascii_case("date"))
+        })
+        .map(|(name, value)| (name.to_owned(), String::from_utf8_lossy(value).into_owned()))
+        .collect()
+}
+
+/// The upstream switched protocols (the client asked it to): answer the
+/// client's request with the same switch and then tunnel bytes both ways.
+/// A protocol the client did not offer, or an upstream switch to a
+/// request that asked for none, is a bad gateway.
+fn switch(req: &Request<'_>, up: ClientResponse) -> Response {
+    let proto = up.header_str("upgrade").unwrap_or("").trim().to_owned();
+    let offered = req.upgrade().is_some_and(|offer| {
+        offer
+            .split(',')
+            .any(|o| o.trim().eq_ignore_ascii_case(&proto))
+    });
+    if !offered || proto.is_empty() || !proto.bytes().all(|b| b == b'/' || is_token_byte(b)) {
+        return Response::new(Status::BAD_GATEWAY)
+            .content_type("text/plain; charset=utf-8")
+            .body(format!(
+                "upstream switched to {proto:?}, which was not asked for\n"
+            ));
+    }
+    let fields = end_to_end_fields(&up);
+    let Ok(up) = up.into_upgraded() else {
+        return Response::new(Status::BAD_GATEWAY);
+    };
+    let mut resp = Response::upgrade(&proto, move |down| tunnel(down, up));
+    for (name, value) in fields {
+        resp = resp.header_dynamic(name, value);
+    }
+    resp
+}
+
+/// True for the bytes of an HTTP token (RFC 9110 §5.6.2).
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// Copies bytes both ways between the client and the upstream, starting
+/// with what each side sent along with the switch; when one side ends its
+/// stream, the other is told (FIN) and the copy continues the other way
+/// until it ends too.
+async fn tunnel(down: Upgraded, up: Upgraded) {
+    let (mut client, client_early) = down.into_parts();
+    let (mut upstream, upstream_early) = up.into_parts();
+    if upstream.write_all(&client_early).await.is_err()
+        || client.write_all(&upstream_early).await.is_err()
+    {
+        return;
+    }
+    let (mut from_client, mut from_upstream) = (true, true);
+    while from_client || from_upstream {
+        let step = match (from_client, from_upstream) {
+            (true, true) => race(client.read(), upstream.read()).await,
+            (true, false) => Either::Left(client.read().await),
+            _ => Either::Right(upstream.read().await),
+        };
+        let ok = match step {
+            Either::Left(Ok(Some(data))) => upstream.write_all(&data).await.is_ok(),
+            Either::Right(Ok(Some(data))) => client.write_all(&data).await.is_ok(),
+            Either::Left(_) => {
+                from_client = false;
+                upstream.shutdown_write().await.is_ok()
+            }
+            Either::Right(_) => {
+                from_upstream = false;
+                client.shutdown_write().await.is_ok()
+            }
+        };
+        if !ok {
+            return;
+        }
+    }
 }
 
 /// `502` for a failed upstream, `504` for a slow one.

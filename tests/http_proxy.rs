@@ -11,12 +11,12 @@ mod common;
 mod proxy;
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
 
 use common::{builder, start_example};
 use corering::http::client::{Client, ClientConfig};
-use corering::http::{self, Http1Config, Request, Response, Status};
+use corering::http::{self, Http1Config, Request, Response, Status, Upgraded};
 use corering::RunningServer;
 use proxy::Proxy;
 
@@ -36,6 +36,21 @@ async fn upstream(mut req: Request<'_>) -> Response {
             out.finish().await
         }
         "/no-content" => Response::new(Status::NO_CONTENT),
+        // Switches to `echo` when offered: answers `up:`, then echoes.
+        "/tunnel" if req.upgrade().is_some_and(|o| o.contains("echo")) => {
+            Response::upgrade("echo", |up: Upgraded| async move {
+                let (mut conn, early) = up.into_parts();
+                if conn.write_all(b"up:").await.is_err() || conn.write_all(&early).await.is_err() {
+                    return;
+                }
+                while let Ok(Some(data)) = conn.read().await {
+                    if conn.write_all(&data).await.is_err() {
+                        return;
+                    }
+                }
+            })
+            .header("X-Tunnel", "1")
+        }
         // A conditional GET answered with the length of the 200 it stands
         // for.
         "/not-modified" => Response::new(Status::NOT_MODIFIED)
@@ -473,4 +488,59 @@ fn not_modified_keeps_the_upstream_length() {
             assert!(r.body.is_empty());
         }
     }
+}
+
+#[test]
+fn upgrades_tunnel_through_the_proxy() {
+    let (_up, up_addr) = start_upstream();
+    let (_p, addr) = start_proxy(Proxy::new(up_addr));
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    // Bytes of the new protocol right behind the request.
+    s.write_all(
+        b"GET /tunnel HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\nearly",
+    )
+    .unwrap();
+    let mut got = Vec::new();
+    let mut tmp = [0u8; 4096];
+    let want_end = b"up:early";
+    while !got.ends_with(want_end) {
+        let n = s.read(&mut tmp).unwrap();
+        assert!(n > 0, "closed early: {:?}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&tmp[..n]);
+    }
+    let text = String::from_utf8_lossy(&got).into_owned();
+    assert!(
+        text.starts_with("HTTP/1.1 101 Switching Protocols\r\n"),
+        "{text}"
+    );
+    let head = text.split("\r\n\r\n").next().unwrap().to_ascii_lowercase();
+    assert!(head.contains("\r\nupgrade: echo"), "{text}");
+    assert!(head.contains("\r\nconnection: upgrade"), "{text}");
+    assert!(head.contains("\r\nx-tunnel: 1"), "{text}");
+    // Both ways, larger than a buffer, then a half-close travels through.
+    let data: Vec<u8> = (0..100_000u32).map(|i| (i % 253) as u8).collect();
+    s.write_all(&data).unwrap();
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut echoed = Vec::new();
+    s.read_to_end(&mut echoed).unwrap();
+    assert_eq!(echoed.len(), data.len());
+    assert!(echoed == data, "tunnelled bytes differ");
+}
+
+#[test]
+fn declined_upgrade_is_relayed_as_a_response() {
+    let (_up, up_addr) = start_upstream();
+    let (_p, addr) = start_proxy(Proxy::new(up_addr));
+    let mut r = agent()
+        .get(format!("http://{addr}/tunnel"))
+        .header("Connection", "upgrade")
+        .header("Upgrade", "h2c")
+        .call()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // The echo route answers with what it saw: the proxy asked upstream
+    // for the same switch.
+    let body = r.body_mut().read_to_string().unwrap();
+    assert!(body.contains("upgrade: h2c\n"), "{body}");
 }

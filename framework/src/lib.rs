@@ -45,6 +45,7 @@ pub mod cli;
 mod conn;
 mod error;
 pub mod frame;
+pub mod future;
 pub mod http;
 mod net;
 pub mod pipeline;

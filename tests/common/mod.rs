@@ -5,16 +5,13 @@
 
 #![allow(dead_code)]
 
-use std::future::Future;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use corering::{Connection, RunningServer, Server, ServerBuilder};
@@ -281,28 +278,8 @@ pub fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
 
 // ---- futures ---------------------------------------------------------------------
 
-/// Output of [`race`].
-pub enum Either<A, B> {
-    Left(A),
-    Right(B),
-}
-
-/// Polls both futures; resolves with whichever finishes first (`a` is
-/// polled first). The other one is dropped.
-pub async fn race<A: Future, B: Future>(a: A, b: B) -> Either<A::Output, B::Output> {
-    let mut a = std::pin::pin!(a);
-    let mut b = std::pin::pin!(b);
-    std::future::poll_fn(move |cx: &mut Context<'_>| {
-        if let Poll::Ready(v) = Pin::new(&mut a).poll(cx) {
-            return Poll::Ready(Either::Left(v));
-        }
-        if let Poll::Ready(v) = Pin::new(&mut b).poll(cx) {
-            return Poll::Ready(Either::Right(v));
-        }
-        Poll::Pending
-    })
-    .await
-}
+#[allow(unused_imports)]
+pub use corering::future::{race, Either};
 
 // ---- OS helpers -------------------------------------------------------------------
 
