@@ -63,6 +63,8 @@ use std::time::{Duration, Instant};
 pub use error::{ClientError, ClientErrorKind};
 pub use pool::{close_idle, idle_count};
 pub use request::ClientRequest;
+#[doc(hidden)]
+pub use response::__parse_head_for_fuzzing;
 pub use response::ClientResponse;
 
 use super::Method;

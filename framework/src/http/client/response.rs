@@ -250,6 +250,28 @@ fn parse(
     Ok(Some(p))
 }
 
+/// A head as [`__parse_head_for_fuzzing`] returns it: length, status
+/// code, fields.
+#[doc(hidden)]
+pub type FuzzHead<'b> = (usize, u16, Vec<(&'b [u8], &'b [u8])>);
+
+/// Parses `buf` as a response head as the client does, for the fuzz
+/// target: the head's length, status code and every field as
+/// `(name, value)` slices of `buf`. Not a public API.
+#[doc(hidden)]
+pub fn __parse_head_for_fuzzing<'b>(
+    buf: &'b [u8],
+    cfg: &ClientConfig,
+) -> Result<Option<FuzzHead<'b>>, ClientError> {
+    let mut spans = Vec::new();
+    let Some(p) = parse(buf, 0, cfg, &mut spans)? else {
+        return Ok(None);
+    };
+    let at = |(s, e): (u32, u32)| &buf[s as usize..e as usize];
+    let fields = spans.iter().map(|sp| (at(sp.name), at(sp.value))).collect();
+    Ok(Some((p.len, p.code, fields)))
+}
+
 /// Reads, failing with a timeout (described by `expired`) once `limit`
 /// passes.
 async fn read_within(
