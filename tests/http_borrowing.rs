@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use corering::http::route::{BodyStream, Path};
-use corering::http::{self, Http1Config, Request, Response, Status};
+use corering::http::{Http1Config, Request, Response, Status};
 use corering::{get, post, put, routes, RunningServer};
 
 #[get("/who/{id}")]
@@ -72,23 +72,12 @@ async fn count(n: Path<u32>, req: &mut Request<'_>) -> Response {
 fn start() -> (RunningServer, SocketAddr) {
     let router = routes![who, raw, text, mutable, streamed, count];
     let cfg = Http1Config::new().max_body(256 << 10);
-    let s = common::builder()
-        .workers(1)
-        .recv_buffers(64, 2048)
-        .build()
-        .expect("build")
-        .start(move |conn| http::serve(conn, cfg, router.clone()))
-        .expect("start");
-    let a = common::tcp_addr(&s);
-    (s, a)
+    let b = common::builder().workers(1).recv_buffers(64, 2048);
+    common::http::start_http(b, cfg, router)
 }
 
 fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .into()
+    common::http::ureq_agent(Duration::from_secs(10))
 }
 
 #[test]

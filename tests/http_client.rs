@@ -58,11 +58,7 @@ fn start() -> (RunningServer, SocketAddr) {
 }
 
 fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .into()
+    common::http::ureq_agent(Duration::from_secs(10))
 }
 
 #[test]

@@ -108,11 +108,7 @@ fn start_proxy(p: Proxy) -> (RunningServer, SocketAddr) {
 }
 
 fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(20)))
-        .build()
-        .into()
+    common::http::ureq_agent(Duration::from_secs(20))
 }
 
 /// Splits an `/echo` answer into its header lines and body.

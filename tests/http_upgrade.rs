@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use common::builder;
 use common::http::{assert_closed, connect, fill, read_response};
 use corering::http::route::Upgrade;
-use corering::http::{self, Http1Config, Response, Status, Upgraded};
+use corering::http::{Http1Config, Response, Status, Upgraded};
 use corering::{get, post, routes, RunningServer};
 
 /// After the switch: writes `echo:` and then echoes everything, starting
@@ -60,15 +60,8 @@ fn start() -> (RunningServer, SocketAddr) {
     let router = routes![switch, upload, always, other];
     let cfg = Http1Config::new().max_body(1024);
     // Small receive buffers: heads, bodies and early bytes span leases.
-    let s = builder()
-        .workers(1)
-        .recv_buffers(64, 512)
-        .build()
-        .expect("build")
-        .start(move |conn| http::serve(conn, cfg, router.clone()))
-        .expect("start");
-    let a = common::tcp_addr(&s);
-    (s, a)
+    let b = builder().workers(1).recv_buffers(64, 512);
+    common::http::start_http(b, cfg, router)
 }
 
 const UPGRADE: &str = "Connection: keep-alive, Upgrade\r\nUpgrade: foo/2, echo\r\n";

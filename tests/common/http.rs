@@ -92,3 +92,32 @@ pub fn assert_closed(s: &mut TcpStream, buf: &[u8]) {
         Err(e) => panic!("expected close, got {e}"),
     }
 }
+
+/// A ureq agent for the HTTP tests: statuses are answers, not errors, and
+/// no exchange takes longer than `limit`.
+pub fn ureq_agent(limit: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(limit))
+        .build()
+        .into()
+}
+
+/// Starts `b` serving HTTP/1.1 with `cfg` and `handler` (a router or a
+/// handler function); returns the server and its TCP address.
+pub fn start_http<H>(
+    b: corering::ServerBuilder,
+    cfg: corering::http::Http1Config,
+    handler: H,
+) -> (corering::RunningServer, SocketAddr)
+where
+    H: for<'a> corering::http::Handler<'a> + Clone + Send + Sync + 'static,
+{
+    let s = b
+        .build()
+        .expect("build")
+        .start(move |conn| corering::http::serve(conn, cfg, handler.clone()))
+        .expect("start");
+    let a = super::tcp_addr(&s);
+    (s, a)
+}
