@@ -558,15 +558,24 @@ pub fn expand_routes(input: TokenStream) -> TokenStream {
         }
     }
     let idx = 0..paths.len();
+    let n = paths.len();
     quote! {{
-        const __CORERING_ROUTES: &[#p::RouteInfo] = &[#(#paths::__CORERING_ROUTE),*];
+        const __CORERING_ROUTES: [#p::RouteInfo; #n] = [#(#paths::__CORERING_ROUTE),*];
+        // The order `select` tries the routes in: most specific first.
+        const __CORERING_ORDER: [usize; #n] = #p::order(&__CORERING_ROUTES);
         #(#checks)*
         async fn __corering_dispatch(
             req: #p::Request<'_>,
             state: #p::AppState,
         ) -> #p::Response {
             let mut params = #p::Params::new();
-            match #p::select(__CORERING_ROUTES, req.method(), req.path(), &mut params) {
+            match #p::select(
+                &__CORERING_ROUTES,
+                &__CORERING_ORDER,
+                req.method(),
+                req.path(),
+                &mut params,
+            ) {
                 #p::Selected::Route(i) => {
                     let mut cx = ::corering::http::route::RequestContext::__new(req, params, state);
                     match i {

@@ -36,10 +36,18 @@ pub struct RouteInfo {
 
 /// Parameter values of a matched route: slices of the request path, in
 /// pattern order. Fixed size: matching allocates nothing.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct Params<'a> {
+    /// Only `vals[..len]` are this match's; the rest may be left over from
+    /// an earlier attempt.
     vals: [&'a str; MAX_PARAMS],
     len: usize,
+}
+
+impl std::fmt::Debug for Params<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(&self.vals[..self.len]).finish()
+    }
 }
 
 impl<'a> Params<'a> {
@@ -85,37 +93,47 @@ impl Default for Params<'_> {
 /// Matches `path` (starting with `/`, no query) against `segs`, filling
 /// `out` with the parameter values.
 pub fn match_path<'p>(segs: &[Segment], path: &'p str, out: &mut Params<'p>) -> bool {
-    *out = Params::new();
-    let Some(mut rest) = path.strip_prefix('/') else {
+    out.len = 0;
+    let b = path.as_bytes();
+    if b.first() != Some(&b'/') {
         return false;
-    };
-    // `rest` holds the unmatched segments; `done` once all are used (an
-    // empty `rest` after `/` is no segment for "/", one empty segment
-    // after a trailing slash).
-    let mut done = rest.is_empty();
+    }
+    // `pos` is where the next unmatched segment starts; `done` once all are
+    // used (nothing after `/` is no segment for "/", an empty segment after
+    // a trailing slash). Segments end at `/` (ASCII), so every slice below
+    // is on a character boundary.
+    let mut pos = 1;
+    let mut done = b.len() == 1;
     for seg in segs {
-        if let Segment::Tail(_) = seg {
-            return out.push(if done { "" } else { rest });
-        }
         if done {
-            return false;
+            return matches!(seg, Segment::Tail(_)) && out.push("");
         }
-        let (this, next) = match rest.find('/') {
-            Some(i) => (&rest[..i], Some(&rest[i + 1..])),
-            None => (rest, None),
-        };
-        match seg {
-            Segment::Lit(l) if *l == this => {}
-            Segment::Param(_) if !this.is_empty() => {
-                if !out.push(this) {
+        let end = match seg {
+            Segment::Tail(_) => return out.push(&path[pos..]),
+            // A literal holds no `/`: it matches if it is the segment's
+            // start and the segment ends right after it.
+            Segment::Lit(l) => {
+                let end = pos + l.len();
+                if b.get(pos..end) != Some(l.as_bytes()) || b.get(end).is_some_and(|&c| c != b'/') {
                     return false;
                 }
+                end
             }
-            _ => return false,
-        }
-        match next {
-            Some(n) => rest = n,
-            None => done = true,
+            Segment::Param(_) => {
+                let mut end = pos;
+                while end < b.len() && b[end] != b'/' {
+                    end += 1;
+                }
+                if end == pos || !out.push(&path[pos..end]) {
+                    return false;
+                }
+                end
+            }
+        };
+        if end == b.len() {
+            done = true;
+        } else {
+            pos = end + 1;
         }
     }
     done
@@ -135,15 +153,38 @@ const fn rank(s: Option<&Segment>) -> u8 {
 
 /// True if `a` is more specific than `b` (both matched the same path): at
 /// the first position where their kinds differ, `a`'s ranks higher.
-pub fn more_specific(a: &[Segment], b: &[Segment]) -> bool {
-    let n = a.len().max(b.len());
-    for i in 0..n {
-        let (ra, rb) = (rank(a.get(i)), rank(b.get(i)));
+pub const fn more_specific(a: &[Segment], b: &[Segment]) -> bool {
+    let n = if a.len() > b.len() { a.len() } else { b.len() };
+    let mut i = 0;
+    while i < n {
+        let ra = rank(if i < a.len() { Some(&a[i]) } else { None });
+        let rb = rank(if i < b.len() { Some(&b[i]) } else { None });
         if ra != rb {
             return ra > rb;
         }
+        i += 1;
     }
     false
+}
+
+/// The order in which [`select`] tries `routes`: most specific first
+/// ([`more_specific`] is a total preorder: it compares the sequences of
+/// segment kinds lexicographically), ties in their listed order. Computed
+/// at compile time by `routes!`.
+pub const fn order<const N: usize>(routes: &[RouteInfo; N]) -> [usize; N] {
+    let mut out = [0; N];
+    let mut i = 0;
+    while i < N {
+        // Insertion sort, stable: move `i` before the less specific ones.
+        let mut j = i;
+        while j > 0 && more_specific(routes[i].segments, routes[out[j - 1]].segments) {
+            out[j] = out[j - 1];
+            j -= 1;
+        }
+        out[j] = i;
+        i += 1;
+    }
+    out
 }
 
 /// The outcome of routing one request.
@@ -159,56 +200,59 @@ pub enum Selected {
 }
 
 /// Picks the route for `method` and `path`, leaving its parameter values
-/// in `params`.
+/// in `params`. `order` is [`order`]`(routes)`.
 ///
 /// Among the routes whose pattern matches the path and whose method is the
 /// request's, the most specific wins ([`more_specific`]); a `HEAD` request
 /// with no `HEAD` route is served by the `GET` route. If none has the
 /// method, the methods of those matching the path are returned for the
 /// `Allow` field (a `GET` route implies `HEAD`).
+///
+/// Routes are tried most specific first, so the first match with the
+/// request's method is the answer. Two routes with one method matching one
+/// path are never equally specific: equal kinds everywhere and a path both
+/// match mean equal literals, a collision `routes!` rejects.
 pub fn select<'p>(
     routes: &[RouteInfo],
+    order: &[usize],
     method: Method,
     path: &'p str,
     params: &mut Params<'p>,
 ) -> Selected {
-    let mut scratch = Params::new();
+    let head = method == Method::Head;
+    let mut get = None;
+    for &i in order {
+        let r = &routes[i];
+        let fallback = head && r.method == Method::Get;
+        if !r.valid || (r.method != method && !fallback) {
+            continue;
+        }
+        if !match_path(r.segments, path, params) {
+            continue;
+        }
+        if !fallback {
+            return Selected::Route(i);
+        }
+        get = get.or(Some(i));
+    }
+    if let Some(i) = get {
+        match_path(routes[i].segments, path, params);
+        return Selected::Route(i);
+    }
+    // No route has the method: which ones match the path?
     let mut allow = 0u16;
-    let mut best: Option<usize> = None;
-    let mut best_get: Option<usize> = None;
-    for (i, r) in routes.iter().enumerate() {
-        if !r.valid || !match_path(r.segments, path, &mut scratch) {
-            continue;
-        }
-        allow |= 1 << r.method as u16;
-        let slot = if r.method == method {
-            &mut best
-        } else if method == Method::Head && r.method == Method::Get {
-            &mut best_get
-        } else {
-            continue;
-        };
-        let better = match *slot {
-            Some(b) => more_specific(r.segments, routes[b].segments),
-            None => true,
-        };
-        if better {
-            *slot = Some(i);
+    for r in routes {
+        if r.valid && match_path(r.segments, path, params) {
+            allow |= 1 << r.method as u16;
         }
     }
-    match best.or(best_get) {
-        Some(i) => {
-            match_path(routes[i].segments, path, params);
-            Selected::Route(i)
-        }
-        None if allow == 0 => Selected::NotFound,
-        None => {
-            if allow & (1 << Method::Get as u16) != 0 {
-                allow |= 1 << Method::Head as u16;
-            }
-            Selected::MethodNotAllowed(allow)
-        }
+    if allow == 0 {
+        return Selected::NotFound;
     }
+    if allow & (1 << Method::Get as u16) != 0 {
+        allow |= 1 << Method::Head as u16;
+    }
+    Selected::MethodNotAllowed(allow)
 }
 
 const ALL_METHODS: [Method; 9] = [
@@ -333,19 +377,19 @@ mod tests {
         let routes = [route(Method::Get, &PARAM), route(Method::Get, &LIT)];
         let mut p = Params::new();
         assert_eq!(
-            select(&routes, Method::Get, "/a/b", &mut p),
+            select(&routes, &order(&routes), Method::Get, "/a/b", &mut p),
             Selected::Route(1)
         );
         assert_eq!(
-            select(&routes, Method::Get, "/a/c", &mut p),
+            select(&routes, &order(&routes), Method::Get, "/a/c", &mut p),
             Selected::Route(0)
         );
         assert_eq!(
-            select(&routes, Method::Head, "/a/c", &mut p),
+            select(&routes, &order(&routes), Method::Head, "/a/c", &mut p),
             Selected::Route(0)
         );
         assert!(matches!(
-            select(&routes, Method::Post, "/a/c", &mut p),
+            select(&routes, &order(&routes), Method::Post, "/a/c", &mut p),
             Selected::MethodNotAllowed(_)
         ));
         assert!(!collide(&routes[0], &routes[1]));
@@ -353,15 +397,194 @@ mod tests {
         static TAIL: [Segment; 3] = [Segment::Lit("a"), Segment::Param("x"), Segment::Tail("r")];
         let both = [route(Method::Get, &TAIL), route(Method::Get, &PARAM)];
         assert_eq!(
-            select(&both, Method::Get, "/a/c", &mut p),
+            select(&both, &order(&both), Method::Get, "/a/c", &mut p),
             Selected::Route(1)
         );
         assert_eq!(
-            select(&both, Method::Get, "/a/c/d", &mut p),
+            select(&both, &order(&both), Method::Get, "/a/c/d", &mut p),
             Selected::Route(0)
         );
         assert_eq!(p.get(1), Some("d"));
         assert!(collide(&routes[0], &route(Method::Get, &PARAM2)));
         assert!(!collide(&routes[0], &route(Method::Post, &PARAM2)));
+    }
+
+    /// The plain algorithm `select` must agree with: match every route,
+    /// keep the most specific per method.
+    fn reference(routes: &[RouteInfo], method: Method, path: &str) -> Selected {
+        let mut p = Params::new();
+        let (mut allow, mut best, mut best_get) = (0u16, None::<usize>, None::<usize>);
+        for (i, r) in routes.iter().enumerate() {
+            if !r.valid || !match_path(r.segments, path, &mut p) {
+                continue;
+            }
+            allow |= 1 << r.method as u16;
+            let slot = if r.method == method {
+                &mut best
+            } else if method == Method::Head && r.method == Method::Get {
+                &mut best_get
+            } else {
+                continue;
+            };
+            if slot.is_none_or(|b| more_specific(r.segments, routes[b].segments)) {
+                *slot = Some(i);
+            }
+        }
+        match best.or(best_get) {
+            Some(i) => Selected::Route(i),
+            None if allow == 0 => Selected::NotFound,
+            None if allow & (1 << Method::Get as u16) != 0 => {
+                Selected::MethodNotAllowed(allow | 1 << Method::Head as u16)
+            }
+            None => Selected::MethodNotAllowed(allow),
+        }
+    }
+
+    #[test]
+    fn select_agrees_with_reference() {
+        use Segment::{Lit, Param, Tail};
+        static PATS: [&[Segment]; 9] = [
+            &[],
+            &[Lit("a")],
+            &[Lit("a"), Lit("b")],
+            &[Lit("a"), Param("x")],
+            &[Param("x"), Lit("b")],
+            &[Lit("a"), Tail("r")],
+            &[Tail("r")],
+            &[Lit("a"), Lit("")],
+            &[Param("x"), Param("y"), Tail("r")],
+        ];
+        let methods = [Method::Get, Method::Head, Method::Post];
+        let mut routes = Vec::new();
+        for (k, pat) in PATS.iter().enumerate() {
+            // Every pattern for GET, some for HEAD and POST too.
+            routes.push(route(Method::Get, pat));
+            if k % 3 == 1 {
+                routes.push(route(Method::Head, pat));
+            }
+            if k % 2 == 0 {
+                routes.push(route(Method::Post, pat));
+            }
+        }
+        let paths = [
+            "/", "/a", "/a/", "/a/b", "/a/c", "/c/b", "/a/b/c", "/x", "//", "/a//", "", "a",
+        ];
+        // Every subset of up to the first 14 routes (listed order kept).
+        let n = routes.len().min(14);
+        for mask in 0u32..1 << n {
+            let sub: Vec<RouteInfo> = (0..n)
+                .filter(|i| mask & 1 << i != 0)
+                .map(|i| routes[i])
+                .collect();
+            let pairs_collide = sub
+                .iter()
+                .enumerate()
+                .any(|(j, b)| sub[..j].iter().any(|a| collide(a, b)));
+            if pairs_collide {
+                continue;
+            }
+            let ord = order_of(&sub);
+            for path in paths {
+                for m in methods {
+                    let mut p = Params::new();
+                    let got = select(&sub, &ord, m, path, &mut p);
+                    assert_eq!(got, reference(&sub, m, path), "{m:?} {path:?} {sub:?}");
+                    if let Selected::Route(i) = got {
+                        let mut q = Params::new();
+                        assert!(match_path(sub[i].segments, path, &mut q));
+                        assert_eq!(format!("{p:?}"), format!("{q:?}"));
+                    }
+                }
+            }
+        }
+    }
+
+    /// [`order`] for a slice (tests build route lists at run time).
+    fn order_of(routes: &[RouteInfo]) -> Vec<usize> {
+        let mut out: Vec<usize> = (0..routes.len()).collect();
+        out.sort_by(|&a, &b| {
+            if more_specific(routes[a].segments, routes[b].segments) {
+                std::cmp::Ordering::Less
+            } else if more_specific(routes[b].segments, routes[a].segments) {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        });
+        out
+    }
+
+    #[test]
+    fn const_order_is_sorted_and_stable() {
+        use Segment::{Lit, Param, Tail};
+        const R: [RouteInfo; 5] = [
+            route(Method::Get, &[]),
+            route(Method::Get, &[Tail("r")]),
+            route(Method::Get, &[Lit("a")]),
+            route(Method::Post, &[Param("x")]),
+            route(Method::Get, &[Lit("a"), Param("x")]),
+        ];
+        const O: [usize; 5] = order(&R);
+        assert_eq!(O, [4, 2, 3, 0, 1]);
+        assert_eq!(order_of(&R), O.to_vec());
+    }
+
+    /// The earlier `str`-splitting matcher, the reference for `match_path`.
+    fn reference_match<'p>(segs: &[Segment], path: &'p str) -> Option<Vec<&'p str>> {
+        let mut out = Vec::new();
+        let mut rest = path.strip_prefix('/')?;
+        let mut done = rest.is_empty();
+        for seg in segs {
+            if let Segment::Tail(_) = seg {
+                out.push(if done { "" } else { rest });
+                return Some(out);
+            }
+            if done {
+                return None;
+            }
+            let (this, next) = match rest.find('/') {
+                Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+                None => (rest, None),
+            };
+            match seg {
+                Segment::Lit(l) if *l == this => {}
+                Segment::Param(_) if !this.is_empty() => out.push(this),
+                _ => return None,
+            }
+            match next {
+                Some(n) => rest = n,
+                None => done = true,
+            }
+        }
+        done.then_some(out)
+    }
+
+    #[test]
+    fn match_path_agrees_with_reference() {
+        use Segment::{Lit, Param, Tail};
+        let pats: [&[Segment]; 10] = [
+            &[],
+            &[Lit("a")],
+            &[Lit("ab")],
+            &[Lit("a"), Lit("b")],
+            &[Lit("a"), Param("x")],
+            &[Param("x"), Lit("")],
+            &[Lit("a"), Tail("r")],
+            &[Tail("r")],
+            &[Lit("a"), Lit("")],
+            &[Param("x"), Param("y"), Tail("r")],
+        ];
+        let paths = [
+            "/", "/a", "/ab", "/a/", "/a/b", "/ab/b", "/a/bc", "/c/b", "/a/b/c", "//", "/a//",
+            "//a", "", "a", "/é/b", "/a/é",
+        ];
+        for pat in pats {
+            for path in paths {
+                let mut p = Params::new();
+                let got = match_path(pat, path, &mut p)
+                    .then(|| (0..p.len()).map(|i| p.get(i).unwrap()).collect());
+                assert_eq!(got, reference_match(pat, path), "{pat:?} {path:?}");
+            }
+        }
     }
 }
