@@ -143,9 +143,11 @@ where
             let req = Request {
                 head: &head,
                 buf,
-                // The parser hands the target over as text; offsets are
-                // relative to the head's start.
-                target: std::str::from_utf8(&buf[t0 as usize..t1 as usize]).unwrap_or(""),
+                // SAFETY: `parse_head` was given these very bytes (the
+                // input is not touched in between) and found the target there
+                // as a `&str` (httparse checks it is UTF-8); `target` holds
+                // its offsets, relative to the head's start.
+                target: unsafe { std::str::from_utf8_unchecked(&buf[t0 as usize..t1 as usize]) },
                 spans: &spans,
                 body: BodyIo {
                     input: bytes,
