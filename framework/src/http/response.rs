@@ -228,11 +228,36 @@ impl Response {
 
     /// Writes the status line and header fields (through the empty line)
     /// into `out`.
+    ///
+    /// Room for the whole head is reserved once; the fixed parts are
+    /// written as constant-length copies, joined with the separators around
+    /// them (`"\r\nServer: "`).
     pub(crate) fn write_head(&self, out: &mut Vec<u8>, opts: HeadOptions) {
-        write_status_line(out, self.status);
-        write_common(out, opts.server);
-        if let Some(ct) = self.content_type {
-            field(out, b"Content-Type", ct.as_bytes());
+        let reason = self.status.reason().as_bytes();
+        let server = opts.server.map_or(&[][..], str::as_bytes);
+        let ct = self.content_type.map_or(&[][..], str::as_bytes);
+        let mut fields = 0;
+        for (n, v) in &self.headers {
+            fields += n.as_bytes().len() + v.as_bytes().len() + 4;
+        }
+        // Every fixed part, at its longest: the status line and `Date`
+        // (17 + 37), the names of `Server` and `Content-Type` (10 + 16), a
+        // `Content-Length` of 20 digits (38) or `Transfer-Encoding` (28),
+        // `Connection: keep-alive` (24) and the empty line (2).
+        out.reserve(
+            17 + 37 + 10 + 16 + 38 + 24 + 2 + reason.len() + server.len() + ct.len() + fields,
+        );
+        write_status_line(out, self.status, reason);
+        write_date(out);
+        if !server.is_empty() {
+            out.extend_from_slice(b"Server: ");
+            out.extend_from_slice(server);
+            out.extend_from_slice(b"\r\n");
+        }
+        if !ct.is_empty() {
+            out.extend_from_slice(b"Content-Type: ");
+            out.extend_from_slice(ct);
+            out.extend_from_slice(b"\r\n");
         }
         for (n, v) in &self.headers {
             field(out, n.as_bytes(), v.as_bytes());
@@ -249,11 +274,12 @@ impl Response {
             }
         }
         if opts.close {
-            out.extend_from_slice(b"Connection: close\r\n");
+            out.extend_from_slice(b"Connection: close\r\n\r\n");
         } else if opts.keep_alive_1_0 {
-            out.extend_from_slice(b"Connection: keep-alive\r\n");
+            out.extend_from_slice(b"Connection: keep-alive\r\n\r\n");
+        } else {
+            out.extend_from_slice(b"\r\n");
         }
-        out.extend_from_slice(b"\r\n");
     }
 }
 
@@ -283,18 +309,27 @@ pub(crate) enum Framing {
     UntilClose,
 }
 
-fn write_status_line(out: &mut Vec<u8>, status: Status) {
-    out.extend_from_slice(b"HTTP/1.1 ");
-    push_u64(out, u64::from(status.as_u16()));
-    out.push(b' ');
-    out.extend_from_slice(status.reason().as_bytes());
+/// `HTTP/1.1 NNN reason\r\n` (a status has three digits).
+fn write_status_line(out: &mut Vec<u8>, status: Status, reason: &[u8]) {
+    let code = status.as_u16();
+    let mut line = *b"HTTP/1.1 000 ";
+    line[9] = b'0' + (code / 100 % 10) as u8;
+    line[10] = b'0' + (code / 10 % 10) as u8;
+    line[11] = b'0' + (code % 10) as u8;
+    out.extend_from_slice(&line);
+    out.extend_from_slice(reason);
     out.extend_from_slice(b"\r\n");
 }
 
+/// `Date: ...\r\n`, from this thread's cached date.
+fn write_date(out: &mut Vec<u8>) {
+    let mut line = *b"Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n";
+    line[6..6 + date::DATE_LEN].copy_from_slice(&date::now());
+    out.extend_from_slice(&line);
+}
+
 fn write_common(out: &mut Vec<u8>, server: Option<&'static str>) {
-    out.extend_from_slice(b"Date: ");
-    out.extend_from_slice(&date::now());
-    out.extend_from_slice(b"\r\n");
+    write_date(out);
     // Checked once, by `Http1Config::server_name`.
     if let Some(s) = server {
         field(out, b"Server", s.as_bytes());
@@ -325,7 +360,7 @@ pub(crate) const fn valid_value(v: &[u8]) -> bool {
 /// Writes the whole response for a request-level error: status, a short
 /// text body, and `Connection: close`.
 pub(crate) fn write_error(out: &mut Vec<u8>, status: Status, server: Option<&'static str>) {
-    write_status_line(out, status);
+    write_status_line(out, status, status.reason().as_bytes());
     write_common(out, server);
     let body = status.reason().as_bytes();
     out.extend_from_slice(b"Content-Type: text/plain; charset=utf-8\r\nContent-Length: ");
