@@ -3,6 +3,7 @@
 //! Everything here is used by code the route macros generate; it is public
 //! only through `route::__private`.
 
+use crate::http::head::find_byte;
 use crate::http::{Method, Response, Status};
 
 /// Most parameters (`{name}` and `{*tail}`) one route may have.
@@ -120,10 +121,7 @@ pub fn match_path<'p>(segs: &[Segment], path: &'p str, out: &mut Params<'p>) -> 
                 end
             }
             Segment::Param(_) => {
-                let mut end = pos;
-                while end < b.len() && b[end] != b'/' {
-                    end += 1;
-                }
+                let end = find_byte(b, pos, b'/').unwrap_or(b.len());
                 if end == pos || !out.push(&path[pos..end]) {
                     return false;
                 }
