@@ -402,13 +402,7 @@ fn route_info(func: &ItemFn, method: &str, lit: &LitStr, segs: &[Seg], valid: bo
         Seg::Tail(n) => quote!(#p::Segment::Tail(#n)),
     });
     quote! {
-        #p::RouteInfo {
-            method: #p::Method::#variant,
-            path: #lit,
-            name: #name,
-            segments: &[#(#segs),*],
-            valid: #valid,
-        }
+        #p::RouteInfo::new(#p::Method::#variant, #lit, #name, &[#(#segs),*], #valid)
     }
 }
 

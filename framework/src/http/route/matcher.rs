@@ -33,6 +33,62 @@ pub struct RouteInfo {
     pub segments: &'static [Segment],
     /// False for the placeholder emitted after a compile error.
     pub valid: bool,
+    /// Every segment is a literal and `path` spells them: the route matches
+    /// exactly the paths equal to `path`.
+    pub literal: bool,
+}
+
+impl RouteInfo {
+    /// A route's record, with what is derived from its segments.
+    pub const fn new(
+        method: Method,
+        path: &'static str,
+        name: &'static str,
+        segments: &'static [Segment],
+        valid: bool,
+    ) -> RouteInfo {
+        RouteInfo {
+            method,
+            path,
+            name,
+            segments,
+            valid,
+            literal: valid && spells(path, segments),
+        }
+    }
+}
+
+/// True if every segment is a literal and `path` is `/` followed by them,
+/// `/`-separated.
+const fn spells(path: &str, segs: &[Segment]) -> bool {
+    let p = path.as_bytes();
+    if p.is_empty() || p[0] != b'/' {
+        return false;
+    }
+    let mut at = 1;
+    let mut i = 0;
+    while i < segs.len() {
+        let Segment::Lit(l) = segs[i] else {
+            return false;
+        };
+        if i > 0 {
+            if at >= p.len() || p[at] != b'/' {
+                return false;
+            }
+            at += 1;
+        }
+        let l = l.as_bytes();
+        let mut j = 0;
+        while j < l.len() {
+            if at >= p.len() || p[at] != l[j] {
+                return false;
+            }
+            at += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    at == p.len()
 }
 
 /// Parameter values of a matched route: slices of the request path, in
@@ -114,8 +170,14 @@ pub fn match_path<'p>(segs: &[Segment], path: &'p str, out: &mut Params<'p>) -> 
             // A literal holds no `/`: it matches if it is the segment's
             // start and the segment ends right after it.
             Segment::Lit(l) => {
+                let l = l.as_bytes();
                 let end = pos + l.len();
-                if b.get(pos..end) != Some(l.as_bytes()) || b.get(end).is_some_and(|&c| c != b'/') {
+                // The first byte settles most mismatches without a compare
+                // call.
+                if l.first().is_some_and(|c| b.get(pos) != Some(c))
+                    || b.get(pos..end) != Some(l)
+                    || b.get(end).is_some_and(|&c| c != b'/')
+                {
                     return false;
                 }
                 end
@@ -225,7 +287,13 @@ pub fn select<'p>(
         if !r.valid || (r.method != method && !fallback) {
             continue;
         }
-        if !match_path(r.segments, path, params) {
+        let matched = if r.literal {
+            params.len = 0;
+            r.path.len() == path.len() && r.path == path
+        } else {
+            match_path(r.segments, path, params)
+        };
+        if !matched {
             continue;
         }
         if !fallback {
@@ -337,13 +405,43 @@ pub const fn collide(a: &RouteInfo, b: &RouteInfo) -> bool {
 mod tests {
     use super::*;
 
+    /// A route with no `path` text: never taken as literal, so these
+    /// tests exercise `match_path`.
     const fn route(method: Method, segments: &'static [Segment]) -> RouteInfo {
-        RouteInfo {
-            method,
-            path: "",
-            name: "",
-            segments,
-            valid: true,
+        RouteInfo::new(method, "", "", segments, true)
+    }
+
+    #[test]
+    fn literal_routes() {
+        use Segment::{Lit, Param};
+        let lit = |path, segs| RouteInfo::new(Method::Get, path, "", segs, true).literal;
+        assert!(lit("/", &[]));
+        assert!(lit("/a", &[Lit("a")]));
+        assert!(lit("/a/bc", &[Lit("a"), Lit("bc")]));
+        assert!(lit("/a/", &[Lit("a"), Lit("")]));
+        assert!(!lit("/a/{x}", &[Lit("a"), Param("x")]));
+        assert!(!lit("/ab", &[Lit("a")]));
+        assert!(!lit("/a", &[Lit("a"), Lit("")]));
+        assert!(!lit("", &[]));
+        assert!(!RouteInfo::new(Method::Get, "/", "", &[], false).literal);
+        // A literal route answers exactly its path, as `match_path` would.
+        static R: [RouteInfo; 3] = [
+            RouteInfo::new(Method::Get, "/a/", "", &[Lit("a"), Lit("")], true),
+            RouteInfo::new(Method::Post, "/a", "", &[Lit("a")], true),
+            RouteInfo::new(Method::Get, "/", "", &[], true),
+        ];
+        assert!(R.iter().all(|r| r.literal));
+        let o = order(&R);
+        let plain = R.map(|r| route(r.method, r.segments));
+        let mut p = Params::new();
+        for path in ["/a/", "/a", "/a//", "/", "//", "/b/", "/a/b", ""] {
+            for m in [Method::Get, Method::Head, Method::Post] {
+                assert_eq!(
+                    select(&R, &o, m, path, &mut p),
+                    select(&plain, &o, m, path, &mut p),
+                    "{m:?} {path}"
+                );
+            }
         }
     }
 
