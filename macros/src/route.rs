@@ -562,21 +562,26 @@ pub fn expand_routes(input: TokenStream) -> TokenStream {
             req: #p::Request<'_>,
             state: #p::AppState,
         ) -> #p::Response {
-            let mut params = #p::Params::new();
+            // The context first: the route's parameters are matched into it
+            // in place, and the request is moved once.
+            let mut cx = ::corering::http::route::RequestContext::__new(
+                req,
+                #p::Params::new(),
+                state,
+            );
+            let method = cx.request().method();
+            let path = cx.request().path();
             match #p::select(
                 &__CORERING_ROUTES,
                 &__CORERING_ORDER,
-                req.method(),
-                req.path(),
-                &mut params,
+                method,
+                path,
+                cx.__params_mut(),
             ) {
-                #p::Selected::Route(i) => {
-                    let mut cx = ::corering::http::route::RequestContext::__new(req, params, state);
-                    match i {
-                        #(#idx => #paths::__corering_call(&mut cx).await,)*
-                        _ => #p::Selected::NotFound.fallback(),
-                    }
-                }
+                #p::Selected::Route(i) => match i {
+                    #(#idx => #paths::__corering_call(&mut cx).await,)*
+                    _ => #p::Selected::NotFound.fallback(),
+                },
                 other => other.fallback(),
             }
         }

@@ -227,17 +227,24 @@ pub const fn more_specific(a: &[Segment], b: &[Segment]) -> bool {
     false
 }
 
-/// The order in which [`select`] tries `routes`: most specific first
-/// ([`more_specific`] is a total preorder: it compares the sequences of
-/// segment kinds lexicographically), ties in their listed order. Computed
-/// at compile time by `routes!`.
+/// The order in which [`select`] tries `routes`: the
+/// [`literal`](RouteInfo::literal) ones first, then the others most
+/// specific first ([`more_specific`] is a total preorder: it compares the
+/// sequences of segment kinds lexicographically), ties in their listed
+/// order. Computed at compile time by `routes!`.
+///
+/// A literal route matching a path is more specific than any other route
+/// matching it (at the first position where they differ the other has a
+/// parameter or a tail, or ends where the literal route has none), and two
+/// literal routes matching one path have one pattern. So literals may go
+/// first, where they are cheap to try.
 pub const fn order<const N: usize>(routes: &[RouteInfo; N]) -> [usize; N] {
     let mut out = [0; N];
     let mut i = 0;
     while i < N {
-        // Insertion sort, stable: move `i` before the less specific ones.
+        // Insertion sort, stable: move `i` before the ones it goes before.
         let mut j = i;
-        while j > 0 && more_specific(routes[i].segments, routes[out[j - 1]].segments) {
+        while j > 0 && goes_before(&routes[i], &routes[out[j - 1]]) {
             out[j] = out[j - 1];
             j -= 1;
         }
@@ -245,6 +252,15 @@ pub const fn order<const N: usize>(routes: &[RouteInfo; N]) -> [usize; N] {
         i += 1;
     }
     out
+}
+
+/// `a` is tried before `b` (see [`order`]).
+const fn goes_before(a: &RouteInfo, b: &RouteInfo) -> bool {
+    match (a.literal, b.literal) {
+        (true, false) => true,
+        (false, true) | (true, true) => false,
+        (false, false) => more_specific(a.segments, b.segments),
+    }
 }
 
 /// The outcome of routing one request.
@@ -539,27 +555,28 @@ mod tests {
     #[test]
     fn select_agrees_with_reference() {
         use Segment::{Lit, Param, Tail};
-        static PATS: [&[Segment]; 9] = [
-            &[],
-            &[Lit("a")],
-            &[Lit("a"), Lit("b")],
-            &[Lit("a"), Param("x")],
-            &[Param("x"), Lit("b")],
-            &[Lit("a"), Tail("r")],
-            &[Tail("r")],
-            &[Lit("a"), Lit("")],
-            &[Param("x"), Param("y"), Tail("r")],
+        static PATS: [(&str, &[Segment]); 9] = [
+            ("/", &[]),
+            ("/a", &[Lit("a")]),
+            ("/a/b", &[Lit("a"), Lit("b")]),
+            ("/a/{x}", &[Lit("a"), Param("x")]),
+            ("/{x}/b", &[Param("x"), Lit("b")]),
+            ("/a/{*r}", &[Lit("a"), Tail("r")]),
+            ("/{*r}", &[Tail("r")]),
+            ("/a/", &[Lit("a"), Lit("")]),
+            ("/{x}/{y}/{*r}", &[Param("x"), Param("y"), Tail("r")]),
         ];
         let methods = [Method::Get, Method::Head, Method::Post];
         let mut routes = Vec::new();
-        for (k, pat) in PATS.iter().enumerate() {
+        for (k, (path, pat)) in PATS.iter().enumerate() {
             // Every pattern for GET, some for HEAD and POST too.
-            routes.push(route(Method::Get, pat));
+            let mut add = |m| routes.push(RouteInfo::new(m, path, "", pat, true));
+            add(Method::Get);
             if k % 3 == 1 {
-                routes.push(route(Method::Head, pat));
+                add(Method::Head);
             }
             if k % 2 == 0 {
-                routes.push(route(Method::Post, pat));
+                add(Method::Post);
             }
         }
         let paths = [
@@ -599,15 +616,37 @@ mod tests {
     fn order_of(routes: &[RouteInfo]) -> Vec<usize> {
         let mut out: Vec<usize> = (0..routes.len()).collect();
         out.sort_by(|&a, &b| {
-            if more_specific(routes[a].segments, routes[b].segments) {
+            if goes_before(&routes[a], &routes[b]) {
                 std::cmp::Ordering::Less
-            } else if more_specific(routes[b].segments, routes[a].segments) {
+            } else if goes_before(&routes[b], &routes[a]) {
                 std::cmp::Ordering::Greater
             } else {
                 std::cmp::Ordering::Equal
             }
         });
         out
+    }
+
+    #[test]
+    fn literal_routes_go_first() {
+        use Segment::{Lit, Param, Tail};
+        const R: [RouteInfo; 5] = [
+            RouteInfo::new(Method::Get, "/{x}", "", &[Param("x")], true),
+            RouteInfo::new(Method::Get, "/a", "", &[Lit("a")], true),
+            RouteInfo::new(Method::Get, "/a/{x}", "", &[Lit("a"), Param("x")], true),
+            RouteInfo::new(Method::Get, "/{*r}", "", &[Tail("r")], true),
+            RouteInfo::new(Method::Post, "/", "", &[], true),
+        ];
+        const O: [usize; 5] = order(&R);
+        assert_eq!(O, [1, 4, 2, 0, 3]);
+        let plain = R.map(|r| route(r.method, r.segments));
+        let mut p = Params::new();
+        for path in ["/", "/a", "/b", "/a/b", "/a/b/c", "/a/"] {
+            for m in [Method::Get, Method::Head, Method::Post, Method::Put] {
+                let got = select(&R, &O, m, path, &mut p);
+                assert_eq!(got, reference(&plain, m, path), "{m:?} {path}");
+            }
+        }
     }
 
     #[test]
