@@ -183,12 +183,7 @@ where
                 framing: Framing::Length,
             };
             let bodiless = head.method == Method::Head || resp.status().is_bodiless();
-            out.clear();
-            resp.write_head(&mut out, opts);
-            if send(&mut conn, &out, resp.into_body(), bodiless)
-                .await
-                .is_err()
-            {
+            if send(&mut conn, resp, opts, bodiless).await.is_err() {
                 return;
             }
             close
@@ -225,26 +220,31 @@ where
     }
 }
 
-/// Queues the response head and body.
+/// Queues the response head and body. The head is written straight into
+/// the connection's send buffers, with a small body right after it.
 async fn send(
     conn: &mut Connection,
-    head: &[u8],
-    body: Body,
+    resp: Response,
+    opts: HeadOptions,
     bodiless: bool,
 ) -> std::io::Result<()> {
-    if bodiless || body.is_empty() {
-        return conn.write_all(head).await;
+    let head = resp.head_len(opts);
+    let body = if bodiless { &[][..] } else { resp.body_bytes() };
+    if body.len() <= INLINE_BODY {
+        return conn
+            .write_with(head + body.len(), |buf| {
+                let (h, b) = buf.split_at_mut(head);
+                resp.encode_head(h, opts);
+                b.copy_from_slice(body);
+            })
+            .await;
     }
-    match body {
-        Body::Static(s) if s.len() > INLINE_BODY => {
-            conn.write_all(head).await?;
-            conn.write_owned(s).await
-        }
-        Body::Bytes(v) if v.len() > INLINE_BODY => {
-            conn.write_all(head).await?;
-            conn.write_owned(v).await
-        }
-        body => conn.write_all_vectored(&[head, body.as_bytes()]).await,
+    conn.write_with(head, |buf| resp.encode_head(buf, opts))
+        .await?;
+    match resp.into_body() {
+        Body::Static(s) => conn.write_owned(s).await,
+        Body::Bytes(v) => conn.write_owned(v).await,
+        Body::Empty => Ok(()),
     }
 }
 

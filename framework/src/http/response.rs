@@ -228,58 +228,133 @@ impl Response {
 
     /// Writes the status line and header fields (through the empty line)
     /// into `out`.
-    ///
-    /// Room for the whole head is reserved once; the fixed parts are
-    /// written as constant-length copies, joined with the separators around
-    /// them (`"\r\nServer: "`).
     pub(crate) fn write_head(&self, out: &mut Vec<u8>, opts: HeadOptions) {
-        let reason = self.status.reason().as_bytes();
-        let server = opts.server.map_or(&[][..], str::as_bytes);
-        let ct = self.content_type.map_or(&[][..], str::as_bytes);
-        let mut fields = 0;
-        for (n, v) in &self.headers {
-            fields += n.as_bytes().len() + v.as_bytes().len() + 4;
+        let n = self.head_len(opts);
+        let start = out.len();
+        out.resize(start + n, 0);
+        self.encode_head(&mut out[start..], opts);
+    }
+
+    /// The length of the head [`encode_head`](Self::encode_head) writes.
+    pub(crate) fn head_len(&self, opts: HeadOptions) -> usize {
+        // `HTTP/1.1 NNN ` CRLF, `Date: ` date CRLF, the empty line.
+        let mut n = 13 + self.status.reason().len() + 2 + DATE_FIELD_LEN + 2;
+        if let Some(s) = opts.server {
+            n += b"Server: \r\n".len() + s.len();
         }
-        // Every fixed part, at its longest: the status line and `Date`
-        // (17 + 37), the names of `Server` and `Content-Type` (10 + 16), a
-        // `Content-Length` of 20 digits (38) or `Transfer-Encoding` (28),
-        // `Connection: keep-alive` (24) and the empty line (2).
-        out.reserve(
-            17 + 37 + 10 + 16 + 38 + 24 + 2 + reason.len() + server.len() + ct.len() + fields,
-        );
-        write_status_line(out, self.status, reason);
-        write_date(out);
-        if !server.is_empty() {
-            out.extend_from_slice(b"Server: ");
-            out.extend_from_slice(server);
-            out.extend_from_slice(b"\r\n");
+        if let Some(ct) = self.content_type {
+            n += b"Content-Type: \r\n".len() + ct.len();
         }
-        if !ct.is_empty() {
-            out.extend_from_slice(b"Content-Type: ");
-            out.extend_from_slice(ct);
-            out.extend_from_slice(b"\r\n");
+        for (name, value) in &self.headers {
+            n += name.as_bytes().len() + value.as_bytes().len() + 4;
         }
-        for (n, v) in &self.headers {
-            field(out, n.as_bytes(), v.as_bytes());
+        if !self.status.is_bodiless() {
+            n += match opts.framing {
+                Framing::Length => b"Content-Length: \r\n".len() + decimal_len(self.body.len()),
+                Framing::Chunked => b"Transfer-Encoding: chunked\r\n".len(),
+                Framing::UntilClose => 0,
+            };
+        }
+        if opts.close {
+            n += b"Connection: close\r\n".len();
+        } else if opts.keep_alive_1_0 {
+            n += b"Connection: keep-alive\r\n".len();
+        }
+        n
+    }
+
+    /// Writes the head into `buf`, which is exactly
+    /// [`head_len`](Self::head_len) bytes: no capacity checks, and the
+    /// fixed parts are constant-length copies.
+    pub(crate) fn encode_head(&self, buf: &mut [u8], opts: HeadOptions) {
+        let mut w = Put { buf, at: 0 };
+        let code = self.status.as_u16();
+        let mut line = *b"HTTP/1.1 000 ";
+        line[9] = b'0' + (code / 100 % 10) as u8;
+        line[10] = b'0' + (code / 10 % 10) as u8;
+        line[11] = b'0' + (code % 10) as u8;
+        w.put(&line);
+        w.put(self.status.reason().as_bytes());
+        w.put(b"\r\n");
+        w.put(&date_field());
+        if let Some(s) = opts.server {
+            // Checked once, by `Http1Config::server_name`.
+            w.put(b"Server: ");
+            w.put(s.as_bytes());
+            w.put(b"\r\n");
+        }
+        if let Some(ct) = self.content_type {
+            w.put(b"Content-Type: ");
+            w.put(ct.as_bytes());
+            w.put(b"\r\n");
+        }
+        for (name, value) in &self.headers {
+            w.put(name.as_bytes());
+            w.put(b": ");
+            w.put(value.as_bytes());
+            w.put(b"\r\n");
         }
         if !self.status.is_bodiless() {
             match opts.framing {
                 Framing::Length => {
-                    out.extend_from_slice(b"Content-Length: ");
-                    push_u64(out, self.body.len() as u64);
-                    out.extend_from_slice(b"\r\n");
+                    w.put(b"Content-Length: ");
+                    w.put_decimal(self.body.len());
+                    w.put(b"\r\n");
                 }
-                Framing::Chunked => out.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
+                Framing::Chunked => w.put(b"Transfer-Encoding: chunked\r\n"),
                 Framing::UntilClose => {}
             }
         }
         if opts.close {
-            out.extend_from_slice(b"Connection: close\r\n\r\n");
+            w.put(b"Connection: close\r\n");
         } else if opts.keep_alive_1_0 {
-            out.extend_from_slice(b"Connection: keep-alive\r\n\r\n");
-        } else {
-            out.extend_from_slice(b"\r\n");
+            w.put(b"Connection: keep-alive\r\n");
         }
+        w.put(b"\r\n");
+        debug_assert_eq!(w.at, w.buf.len(), "head_len and encode_head disagree");
+    }
+}
+
+/// `Date: ` + IMF-fixdate + CRLF.
+const DATE_FIELD_LEN: usize = date::FIELD_LEN;
+
+/// The `Date` field line, from this thread's cached date.
+fn date_field() -> [u8; DATE_FIELD_LEN] {
+    date::field()
+}
+
+/// Digits of `n` in decimal.
+fn decimal_len(mut n: usize) -> usize {
+    let mut d = 1;
+    while n >= 10 {
+        n /= 10;
+        d += 1;
+    }
+    d
+}
+
+/// A cursor writing into a slice sized for what is written.
+struct Put<'b> {
+    buf: &'b mut [u8],
+    at: usize,
+}
+
+impl Put<'_> {
+    #[inline(always)]
+    fn put(&mut self, s: &[u8]) {
+        self.buf[self.at..self.at + s.len()].copy_from_slice(s);
+        self.at += s.len();
+    }
+
+    /// `n` in decimal (its digits are written last to first).
+    fn put_decimal(&mut self, mut n: usize) {
+        let end = self.at + decimal_len(n);
+        let digits = &mut self.buf[self.at..end];
+        for d in digits.iter_mut().rev() {
+            *d = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        self.at = end;
     }
 }
 
@@ -309,27 +384,16 @@ pub(crate) enum Framing {
     UntilClose,
 }
 
-/// `HTTP/1.1 NNN reason\r\n` (a status has three digits).
-fn write_status_line(out: &mut Vec<u8>, status: Status, reason: &[u8]) {
-    let code = status.as_u16();
-    let mut line = *b"HTTP/1.1 000 ";
-    line[9] = b'0' + (code / 100 % 10) as u8;
-    line[10] = b'0' + (code / 10 % 10) as u8;
-    line[11] = b'0' + (code % 10) as u8;
-    out.extend_from_slice(&line);
-    out.extend_from_slice(reason);
+fn write_status_line(out: &mut Vec<u8>, status: Status) {
+    out.extend_from_slice(b"HTTP/1.1 ");
+    push_u64(out, u64::from(status.as_u16()));
+    out.push(b' ');
+    out.extend_from_slice(status.reason().as_bytes());
     out.extend_from_slice(b"\r\n");
 }
 
-/// `Date: ...\r\n`, from this thread's cached date.
-fn write_date(out: &mut Vec<u8>) {
-    let mut line = *b"Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n";
-    line[6..6 + date::DATE_LEN].copy_from_slice(&date::now());
-    out.extend_from_slice(&line);
-}
-
 fn write_common(out: &mut Vec<u8>, server: Option<&'static str>) {
-    write_date(out);
+    out.extend_from_slice(&date_field());
     // Checked once, by `Http1Config::server_name`.
     if let Some(s) = server {
         field(out, b"Server", s.as_bytes());
@@ -360,7 +424,7 @@ pub(crate) const fn valid_value(v: &[u8]) -> bool {
 /// Writes the whole response for a request-level error: status, a short
 /// text body, and `Connection: close`.
 pub(crate) fn write_error(out: &mut Vec<u8>, status: Status, server: Option<&'static str>) {
-    write_status_line(out, status, status.reason().as_bytes());
+    write_status_line(out, status);
     write_common(out, server);
     let body = status.reason().as_bytes();
     out.extend_from_slice(b"Content-Type: text/plain; charset=utf-8\r\nContent-Length: ");
@@ -398,6 +462,85 @@ mod tests {
         );
         assert!(h.contains("X-A: 1\r\n"), "{h}");
         assert!(h.ends_with("Content-Length: 2\r\n\r\n"), "{h}");
+    }
+
+    /// The head as the fields say it should be, built with `format!`.
+    fn reference(r: &Response, opts: HeadOptions, date: &str) -> String {
+        let mut h = format!(
+            "HTTP/1.1 {} {}\r\nDate: {date}\r\n",
+            r.status.as_u16(),
+            r.status.reason()
+        );
+        if let Some(s) = opts.server {
+            h += &format!("Server: {s}\r\n");
+        }
+        if let Some(ct) = r.content_type {
+            h += &format!("Content-Type: {ct}\r\n");
+        }
+        for (n, v) in &r.headers {
+            let text = |x: &HeaderValue| String::from_utf8(x.as_bytes().to_vec()).unwrap();
+            h += &format!("{}: {}\r\n", text(n), text(v));
+        }
+        if !r.status.is_bodiless() {
+            match opts.framing {
+                Framing::Length => h += &format!("Content-Length: {}\r\n", r.body.len()),
+                Framing::Chunked => h += "Transfer-Encoding: chunked\r\n",
+                Framing::UntilClose => {}
+            }
+        }
+        if opts.close {
+            h += "Connection: close\r\n";
+        } else if opts.keep_alive_1_0 {
+            h += "Connection: keep-alive\r\n";
+        }
+        h + "\r\n"
+    }
+
+    #[test]
+    fn head_matches_reference() {
+        let long = "x".repeat(12_345);
+        let responses = [
+            Response::text("Hello, World!"),
+            Response::new(Status::NO_CONTENT),
+            Response::new(Status::NOT_MODIFIED).header("ETag", "\"a\""),
+            Response::json(long.clone())
+                .header("X-A", "1")
+                .header_owned("X-B", "two".into()),
+            Response::new(Status::from_u16(999).unwrap()).body(vec![0u8; 100_000]),
+            Response::new(Status::from_u16(100).unwrap()),
+            Response::html("").header_dynamic("x-dyn".into(), "".into()),
+        ];
+        for r in &responses {
+            for framing in [Framing::Length, Framing::Chunked, Framing::UntilClose] {
+                for (close, keep_alive_1_0) in [(false, false), (true, false), (false, true)] {
+                    for server in [None, Some("corering")] {
+                        let opts = HeadOptions {
+                            close,
+                            keep_alive_1_0,
+                            server,
+                            framing,
+                        };
+                        let mut out = b"before".to_vec();
+                        r.write_head(&mut out, opts);
+                        let got = String::from_utf8(out).unwrap();
+                        let got = got.strip_prefix("before").unwrap();
+                        let date = &got[got.find("Date: ").unwrap() + 6..][..29];
+                        assert_eq!(got, reference(r, opts, date));
+                        assert_eq!(got.len(), r.head_len(opts));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn decimal_lengths() {
+        for n in [0usize, 9, 10, 99, 100, 12_345, usize::MAX] {
+            assert_eq!(decimal_len(n), n.to_string().len());
+            let mut b = vec![0u8; decimal_len(n)];
+            Put { buf: &mut b, at: 0 }.put_decimal(n);
+            assert_eq!(b, n.to_string().as_bytes());
+        }
     }
 
     #[test]
