@@ -183,7 +183,21 @@ where
                 framing: Framing::Length,
             };
             let bodiless = head.method == Method::Head || resp.status().is_bodiless();
-            if send(&mut conn, resp, opts, bodiless).await.is_err() {
+            // The head goes straight into the connection's send buffers,
+            // with a small body right after it; `resp` stays where it is.
+            let head_len = resp.head_len(opts);
+            let body = if bodiless { &[][..] } else { resp.body_bytes() };
+            let sent = if body.len() <= INLINE_BODY {
+                conn.write_with(head_len + body.len(), |buf| {
+                    let (h, b) = buf.split_at_mut(head_len);
+                    resp.encode_head(h, opts);
+                    b.copy_from_slice(body);
+                })
+                .await
+            } else {
+                send_large(&mut conn, resp, opts, head_len).await
+            };
+            if sent.is_err() {
                 return;
             }
             close
@@ -220,26 +234,15 @@ where
     }
 }
 
-/// Queues the response head and body. The head is written straight into
-/// the connection's send buffers, with a small body right after it.
-async fn send(
+/// Queues the head of a response whose body is too large to copy, then the
+/// body as it is.
+async fn send_large(
     conn: &mut Connection,
     resp: Response,
     opts: HeadOptions,
-    bodiless: bool,
+    head_len: usize,
 ) -> std::io::Result<()> {
-    let head = resp.head_len(opts);
-    let body = if bodiless { &[][..] } else { resp.body_bytes() };
-    if body.len() <= INLINE_BODY {
-        return conn
-            .write_with(head + body.len(), |buf| {
-                let (h, b) = buf.split_at_mut(head);
-                resp.encode_head(h, opts);
-                b.copy_from_slice(body);
-            })
-            .await;
-    }
-    conn.write_with(head, |buf| resp.encode_head(buf, opts))
+    conn.write_with(head_len, |buf| resp.encode_head(buf, opts))
         .await?;
     match resp.into_body() {
         Body::Static(s) => conn.write_owned(s).await,

@@ -90,6 +90,7 @@ pub struct Head {
 /// On success `spans` holds the header fields (it is cleared first; its
 /// capacity is reused, so once it has grown to the field count this
 /// allocates nothing).
+#[inline]
 pub fn parse_head(
     buf: &[u8],
     cfg: &Http1Config,
