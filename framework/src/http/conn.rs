@@ -279,6 +279,7 @@ async fn linger_close(mut conn: Connection) {
 }
 
 /// Between requests: make the unread bytes the input again.
+#[inline]
 fn settle(input: &mut Input, cur: &mut Cursor) {
     if let Some(l) = cur.extra.take() {
         // `extra` is only filled once `input` is used up.

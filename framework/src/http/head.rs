@@ -314,6 +314,7 @@ const fn is_host_char(b: u8) -> bool {
 /// origin-form the target up to `?`; for absolute-form the part after the
 /// authority (`/` if empty, flagged by `path_root`); nothing for
 /// authority-form; `*` as is.
+#[inline]
 fn split_target(form: TargetForm, t: &str, t0: u32) -> ((u32, u32), bool, Option<(u32, u32)>) {
     let b = t.as_bytes();
     let at = |i: usize| t0 + i as u32;
@@ -362,6 +363,7 @@ pub(crate) fn find_byte(b: &[u8], from: usize, c: u8) -> Option<usize> {
     (i..b.len()).find(|&j| b[j] == c)
 }
 
+#[inline]
 fn target_form(method: Method, t: &[u8]) -> Result<TargetForm, Error> {
     const BAD: Error = Error::bad("invalid request target");
     match t {
