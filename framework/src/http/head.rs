@@ -343,6 +343,7 @@ fn split_target(form: TargetForm, t: &str, t0: u32) -> ((u32, u32), bool, Option
 
 /// The first `c` in `b` at or after `from`. Eight bytes at a time: targets
 /// are too short for a `memchr` call to pay off.
+#[inline]
 pub(crate) fn find_byte(b: &[u8], from: usize, c: u8) -> Option<usize> {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
