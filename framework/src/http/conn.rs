@@ -31,8 +31,8 @@ use std::time::{Duration, Instant};
 
 use super::head::{self, HeaderSpan, Version};
 use super::request::{end_stream, BodyIo, BodyState, Cursor, Request, StreamState};
-use super::response::{self, Body, Framing, HeadOptions};
-use super::{Error, Http1Config, Method, Response, Status};
+use super::response::{self, Body, Framing, HeadKey, HeadOptions};
+use super::{date, Error, Http1Config, Method, Response, Status};
 use crate::time::timeout;
 use crate::{Connection, Lease};
 
@@ -69,6 +69,34 @@ where
     type Future = Fut;
     fn call(&self, req: Request<'a>) -> Fut {
         self(req)
+    }
+}
+
+/// The last response head without fields of its own this connection sent:
+/// when the next one has the same key (status, content type, length,
+/// framing, `Date` second...) its bytes are the same, and are copied.
+#[derive(Default)]
+struct HeadCache {
+    key: Option<HeadKey>,
+    bytes: Vec<u8>,
+}
+
+impl HeadCache {
+    /// Heads longer than this are not kept.
+    const MAX: usize = 512;
+
+    #[inline]
+    fn holds(&self, key: Option<HeadKey>) -> bool {
+        key.is_some() && key == self.key
+    }
+
+    fn keep(&mut self, key: Option<HeadKey>, head: &[u8]) {
+        self.key = None;
+        if key.is_some() && head.len() <= Self::MAX {
+            self.bytes.clear();
+            self.bytes.extend_from_slice(head);
+            self.key = key;
+        }
     }
 }
 
@@ -124,6 +152,7 @@ where
     let mut spans: Vec<HeaderSpan> = Vec::with_capacity(16);
     let mut out: Vec<u8> = Vec::with_capacity(256);
     let mut collected: Vec<u8> = Vec::new();
+    let mut heads = HeadCache::default();
     let mut first = true;
     loop {
         settle(&mut input, &mut cur);
@@ -185,12 +214,24 @@ where
             let bodiless = head.method == Method::Head || resp.status().is_bodiless();
             // The head goes straight into the connection's send buffers,
             // with a small body right after it; `resp` stays where it is.
-            let head_len = resp.head_len(opts);
+            let key = resp.head_key(opts, date::secs());
+            let hit = heads.holds(key);
+            let head_len = if hit {
+                heads.bytes.len()
+            } else {
+                resp.head_len(opts)
+            };
             let body = if bodiless { &[][..] } else { resp.body_bytes() };
             let sent = if body.len() <= INLINE_BODY {
+                let heads = &mut heads;
                 conn.write_with(head_len + body.len(), |buf| {
                     let (h, b) = buf.split_at_mut(head_len);
-                    resp.encode_head(h, opts);
+                    if hit {
+                        h.copy_from_slice(&heads.bytes);
+                    } else {
+                        let secs = resp.encode_head(h, opts);
+                        heads.keep(resp.head_key(opts, secs), h);
+                    }
                     b.copy_from_slice(body);
                 })
                 .await
@@ -242,8 +283,10 @@ async fn send_large(
     opts: HeadOptions,
     head_len: usize,
 ) -> std::io::Result<()> {
-    conn.write_with(head_len, |buf| resp.encode_head(buf, opts))
-        .await?;
+    conn.write_with(head_len, |buf| {
+        resp.encode_head(buf, opts);
+    })
+    .await?;
     match resp.into_body() {
         Body::Static(s) => conn.write_owned(s).await,
         Body::Bytes(v) => conn.write_owned(v).await,

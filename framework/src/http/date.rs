@@ -21,7 +21,7 @@ thread_local! {
 #[cfg(test)]
 pub(crate) fn now() -> [u8; DATE_LEN] {
     let mut d = [0; DATE_LEN];
-    d.copy_from_slice(&field()[6..6 + DATE_LEN]);
+    d.copy_from_slice(&field().1[6..6 + DATE_LEN]);
     d
 }
 
@@ -31,21 +31,32 @@ pub(crate) fn now() -> [u8; DATE_LEN] {
 /// On a worker the real-time clock is read at most once per loop turn
 /// (the turn's tick is free to read): a pipelined batch of requests shares
 /// one clock read instead of paying one each, and within a turn the field
-/// is one copy of the cached line.
-pub(crate) fn field() -> [u8; FIELD_LEN] {
+/// is one copy of the cached line. Also returns the second the line is
+/// for: one second, one line.
+pub(crate) fn field() -> (u64, [u8; FIELD_LEN]) {
     let tick = crate::runtime::turn_tick();
     let (at_tick, at_secs) = STAMP.get();
     if tick.is_some_and(|t| t == at_tick) {
-        return FIELD.get();
+        return (at_secs, FIELD.get());
     }
     refresh(tick, at_secs)
+}
+
+/// The second [`field`] would give a line for now (without the copy).
+pub(crate) fn secs() -> u64 {
+    let tick = crate::runtime::turn_tick();
+    let (at_tick, at_secs) = STAMP.get();
+    if tick.is_some_and(|t| t == at_tick) {
+        return at_secs;
+    }
+    refresh(tick, at_secs).0
 }
 
 /// Reads the clock, reformats the line if the second changed, and stores
 /// the new stamp.
 #[cold]
 #[inline(never)]
-fn refresh(tick: Option<u64>, at_secs: u64) -> [u8; FIELD_LEN] {
+fn refresh(tick: Option<u64>, at_secs: u64) -> (u64, [u8; FIELD_LEN]) {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -58,7 +69,7 @@ fn refresh(tick: Option<u64>, at_secs: u64) -> [u8; FIELD_LEN] {
         line
     };
     STAMP.set((tick.unwrap_or(u64::MAX), secs));
-    line
+    (secs, line)
 }
 
 /// Formats seconds since the Unix epoch as an IMF-fixdate.
@@ -126,7 +137,9 @@ mod tests {
             .unwrap()
             .as_secs();
         assert!([format_imf(secs - 1), format_imf(secs)].contains(&a));
-        let f = field();
+        let (at, f) = field();
         assert!(f.starts_with(b"Date: ") && f.ends_with(b" GMT\r\n"));
+        assert_eq!(f[6..6 + DATE_LEN], format_imf(at));
+        assert!(super::secs() >= at);
     }
 }

@@ -265,8 +265,9 @@ impl Response {
 
     /// Writes the head into `buf`, which is exactly
     /// [`head_len`](Self::head_len) bytes: no capacity checks, and the
-    /// fixed parts are constant-length copies.
-    pub(crate) fn encode_head(&self, buf: &mut [u8], opts: HeadOptions) {
+    /// fixed parts are constant-length copies. Returns the second of the
+    /// `Date` field written.
+    pub(crate) fn encode_head(&self, buf: &mut [u8], opts: HeadOptions) -> u64 {
         let mut w = Put { buf, at: 0 };
         let code = self.status.as_u16();
         let mut line = *b"HTTP/1.1 000 ";
@@ -276,7 +277,8 @@ impl Response {
         w.put(&line);
         w.put(self.status.reason().as_bytes());
         w.put(b"\r\n");
-        w.put(&date_field());
+        let (secs, date) = date::field();
+        w.put(&date);
         if let Some(s) = opts.server {
             // Checked once, by `Http1Config::server_name`.
             w.put(b"Server: ");
@@ -312,16 +314,47 @@ impl Response {
         }
         w.put(b"\r\n");
         debug_assert_eq!(w.at, w.buf.len(), "head_len and encode_head disagree");
+        secs
     }
+
+    /// What the head [`encode_head`](Self::encode_head) writes depends on,
+    /// given the second of its `Date` field: equal keys, equal heads. `None`
+    /// for a response with fields of its own (not worth comparing).
+    #[inline]
+    pub(crate) fn head_key(&self, opts: HeadOptions, secs: u64) -> Option<HeadKey> {
+        if !self.headers.is_empty() {
+            return None;
+        }
+        // `&'static str`s compare by address and length: the same bytes.
+        let addr = |s: Option<&'static str>| s.map_or((0, 0), |s| (s.as_ptr() as usize, s.len()));
+        Some(HeadKey {
+            status: self.status.as_u16(),
+            content_type: addr(self.content_type),
+            server: addr(opts.server),
+            body_len: self.body.len(),
+            close: opts.close,
+            keep_alive_1_0: opts.keep_alive_1_0,
+            framing: opts.framing,
+            secs,
+        })
+    }
+}
+
+/// See [`Response::head_key`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct HeadKey {
+    status: u16,
+    content_type: (usize, usize),
+    server: (usize, usize),
+    body_len: usize,
+    close: bool,
+    keep_alive_1_0: bool,
+    framing: Framing,
+    secs: u64,
 }
 
 /// `Date: ` + IMF-fixdate + CRLF.
 const DATE_FIELD_LEN: usize = date::FIELD_LEN;
-
-/// The `Date` field line, from this thread's cached date.
-fn date_field() -> [u8; DATE_FIELD_LEN] {
-    date::field()
-}
 
 /// Digits of `n` in decimal.
 fn decimal_len(mut n: usize) -> usize {
@@ -393,7 +426,7 @@ fn write_status_line(out: &mut Vec<u8>, status: Status) {
 }
 
 fn write_common(out: &mut Vec<u8>, server: Option<&'static str>) {
-    out.extend_from_slice(&date_field());
+    out.extend_from_slice(&date::field().1);
     // Checked once, by `Http1Config::server_name`.
     if let Some(s) = server {
         field(out, b"Server", s.as_bytes());
