@@ -584,3 +584,48 @@ fn omitted_body_on_get_is_500() {
         expect_error(addr, req.as_bytes(), 500);
     }
 }
+
+#[test]
+fn consecutive_heads_follow_each_response() {
+    // One connection, responses that share all, some or none of their
+    // head: each head must be its own (the server may reuse an equal one).
+    let (_s, addr) = start(config());
+    let mut s = connect(addr);
+    let reqs: [(&str, &str); 8] = [
+        ("GET /a HTTP/1.1\r\nHost: h\r\n\r\n", "GET /a"),
+        ("GET /b HTTP/1.1\r\nHost: h\r\n\r\n", "GET /b"),
+        ("GET /cc HTTP/1.1\r\nHost: h\r\n\r\n", "GET /cc"),
+        ("HEAD /dd HTTP/1.1\r\nHost: h\r\n\r\n", ""),
+        ("GET /ee HTTP/1.1\r\nHost: h\r\n\r\n", "GET /ee"),
+        (
+            "GET /ff HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+            "GET /ff",
+        ),
+        ("GET /gg HTTP/1.1\r\nHost: h\r\n\r\n", "GET /gg"),
+        (
+            "GET /hh HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+            "GET /hh",
+        ),
+    ];
+    let all: String = reqs.iter().map(|(r, _)| *r).collect();
+    s.write_all(all.as_bytes()).unwrap();
+    let mut buf = Vec::new();
+    for (i, (req, body)) in reqs.iter().enumerate() {
+        let head_request = req.starts_with("HEAD");
+        let r = read_response(&mut s, &mut buf, head_request);
+        let len = if head_request { 8 } else { body.len() };
+        let connection = match i {
+            5 => "Connection: keep-alive\r\n",
+            7 => "Connection: close\r\n",
+            _ => "",
+        };
+        let date = r.header("date").expect("a Date field").to_owned();
+        let want = format!(
+            "HTTP/1.1 200 OK\r\nDate: {date}\r\nContent-Type: text/plain; charset=utf-8\r\n\
+             Content-Length: {len}\r\n{connection}\r\n"
+        );
+        assert_eq!(r.head, want, "response {i}");
+        assert_eq!(r.body, body.as_bytes(), "response {i}");
+    }
+    assert_closed(&mut s, &buf);
+}

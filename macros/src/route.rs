@@ -402,13 +402,7 @@ fn route_info(func: &ItemFn, method: &str, lit: &LitStr, segs: &[Seg], valid: bo
         Seg::Tail(n) => quote!(#p::Segment::Tail(#n)),
     });
     quote! {
-        #p::RouteInfo {
-            method: #p::Method::#variant,
-            path: #lit,
-            name: #name,
-            segments: &[#(#segs),*],
-            valid: #valid,
-        }
+        #p::RouteInfo::new(#p::Method::#variant, #lit, #name, &[#(#segs),*], #valid)
     }
 }
 
@@ -573,22 +567,36 @@ pub fn expand_routes(input: TokenStream) -> TokenStream {
         }
     }
     let idx = 0..paths.len();
+    let n = paths.len();
     quote! {{
-        const __CORERING_ROUTES: &[#p::RouteInfo] = &[#(#paths::__CORERING_ROUTE),*];
+        const __CORERING_ROUTES: [#p::RouteInfo; #n] = [#(#paths::__CORERING_ROUTE),*];
+        // The order `select` tries the routes in: most specific first.
+        const __CORERING_ORDER: [usize; #n] = #p::order(&__CORERING_ROUTES);
         #(#checks)*
         async fn __corering_dispatch(
             req: #p::Request<'_>,
             state: #p::AppState,
         ) -> #p::Response {
-            let mut params = #p::Params::new();
-            match #p::select(__CORERING_ROUTES, req.method(), req.path(), &mut params) {
-                #p::Selected::Route(i) => {
-                    let mut cx = ::corering::http::route::RequestContext::__new(req, params, state);
-                    match i {
-                        #(#idx => #paths::__corering_call(&mut cx).await,)*
-                        _ => #p::Selected::NotFound.fallback(),
-                    }
-                }
+            // The context first: the route's parameters are matched into it
+            // in place, and the request is moved once.
+            let mut cx = ::corering::http::route::RequestContext::__new(
+                req,
+                #p::Params::new(),
+                state,
+            );
+            let method = cx.request().method();
+            let path = cx.request().path();
+            match #p::select(
+                &__CORERING_ROUTES,
+                &__CORERING_ORDER,
+                method,
+                path,
+                cx.__params_mut(),
+            ) {
+                #p::Selected::Route(i) => match i {
+                    #(#idx => #paths::__corering_call(&mut cx).await,)*
+                    _ => #p::Selected::NotFound.fallback(),
+                },
                 other => other.fallback(),
             }
         }

@@ -171,6 +171,20 @@ impl Connection {
         }
     }
 
+    /// Queues `n` bytes written in place by `fill`, which gets exactly `n`
+    /// bytes of the connection's send buffers (no intermediate copy).
+    pub(crate) fn write_with<F: FnOnce(&mut [u8])>(
+        &mut self,
+        n: usize,
+        fill: F,
+    ) -> WriteWith<'_, F> {
+        WriteWith {
+            conn: self,
+            n,
+            fill: Some(fill),
+        }
+    }
+
     /// Encodes `frame` straight into the connection's send buffers.
     pub fn write_frame<'a, 'f, F: crate::frame::Frame<'a>>(
         &'f mut self,
@@ -393,6 +407,35 @@ impl<'a, F: crate::frame::Frame<'a>> Future for WriteFrame<'_, F> {
             }
             let n = frame.encoded_len();
             io.conns.queue_fill(c.idx, n, |out| frame.encode(out));
+            Poll::Ready(Ok(()))
+        })
+    }
+}
+
+/// Future of [`Connection::write_with`].
+#[must_use = "futures do nothing unless polled"]
+pub(crate) struct WriteWith<'a, F> {
+    conn: &'a mut Connection,
+    n: usize,
+    fill: Option<F>,
+}
+
+// The closure is only ever moved out, never pinned.
+impl<F> Unpin for WriteWith<'_, F> {}
+
+impl<F: FnOnce(&mut [u8])> Future for WriteWith<'_, F> {
+    type Output = io::Result<()>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let c = &*this.conn;
+        let (n, fill) = (this.n, &mut this.fill);
+        c.with_io(|_, io| {
+            if let Some(p) = write_ready(io, c, cx) {
+                return p;
+            }
+            if let Some(f) = fill.take() {
+                io.conns.queue_fill(c.idx, n, f);
+            }
             Poll::Ready(Ok(()))
         })
     }

@@ -31,9 +31,9 @@ use std::time::{Duration, Instant};
 
 use super::head::{self, HeaderSpan, Version};
 use super::request::{end_stream, BodyIo, BodyState, Cursor, Request, StreamState};
-use super::response::{self, Body, Framing, HeadOptions};
+use super::response::{self, Body, Framing, HeadKey, HeadOptions};
 use super::upgrade::{self, OnUpgrade, Upgraded};
-use super::{Error, Http1Config, Method, Response, Status};
+use super::{date, Error, Http1Config, Method, Response, Status};
 use crate::time::timeout;
 use crate::{Connection, Lease};
 
@@ -70,6 +70,34 @@ where
     type Future = Fut;
     fn call(&self, req: Request<'a>) -> Fut {
         self(req)
+    }
+}
+
+/// The last response head without fields of its own this connection sent:
+/// when the next one has the same key (status, content type, length,
+/// framing, `Date` second...) its bytes are the same, and are copied.
+#[derive(Default)]
+struct HeadCache {
+    key: Option<HeadKey>,
+    bytes: Vec<u8>,
+}
+
+impl HeadCache {
+    /// Heads longer than this are not kept.
+    const MAX: usize = 512;
+
+    #[inline]
+    fn holds(&self, key: Option<HeadKey>) -> bool {
+        key.is_some() && key == self.key
+    }
+
+    fn keep(&mut self, key: Option<HeadKey>, head: &[u8]) {
+        self.key = None;
+        if key.is_some() && head.len() <= Self::MAX {
+            self.bytes.clear();
+            self.bytes.extend_from_slice(head);
+            self.key = key;
+        }
     }
 }
 
@@ -125,6 +153,7 @@ where
     let mut spans: Vec<HeaderSpan> = Vec::with_capacity(16);
     let mut out: Vec<u8> = Vec::with_capacity(256);
     let mut collected: Vec<u8> = Vec::new();
+    let mut heads = HeadCache::default();
     let mut first = true;
     loop {
         settle(&mut input, &mut cur);
@@ -144,9 +173,11 @@ where
             let req = Request {
                 head: &head,
                 buf,
-                // The parser hands the target over as text; offsets are
-                // relative to the head's start.
-                target: std::str::from_utf8(&buf[t0 as usize..t1 as usize]).unwrap_or(""),
+                // SAFETY: `parse_head` was given these very bytes (the
+                // input is not touched in between) and found the target there
+                // as a `&str` (httparse checks it is UTF-8); `target` holds
+                // its offsets, relative to the head's start.
+                target: unsafe { std::str::from_utf8_unchecked(&buf[t0 as usize..t1 as usize]) },
                 spans: &spans,
                 body: BodyIo {
                     input: bytes,
@@ -203,12 +234,33 @@ where
                 server: cfg.server,
                 framing: Framing::Length,
             };
-            out.clear();
-            resp.write_head(&mut out, opts);
-            if send(&mut conn, &out, resp.into_body(), bodiless)
+            // The head goes straight into the connection's send buffers,
+            // with a small body right after it; `resp` stays where it is.
+            let key = resp.head_key(opts, date::secs());
+            let hit = heads.holds(key);
+            let head_len = if hit {
+                heads.bytes.len()
+            } else {
+                resp.head_len(opts)
+            };
+            let body = if bodiless { &[][..] } else { resp.body_bytes() };
+            let sent = if body.len() <= INLINE_BODY {
+                let heads = &mut heads;
+                conn.write_with(head_len + body.len(), |buf| {
+                    let (h, b) = buf.split_at_mut(head_len);
+                    if hit {
+                        h.copy_from_slice(&heads.bytes);
+                    } else {
+                        let secs = resp.encode_head(h, opts);
+                        heads.keep(resp.head_key(opts, secs), h);
+                    }
+                    b.copy_from_slice(body);
+                })
                 .await
-                .is_err()
-            {
+            } else {
+                send_large(&mut conn, resp, opts, head_len).await
+            };
+            if sent.is_err() {
                 return;
             }
             close
@@ -311,26 +363,22 @@ async fn switch(
     up.run(Upgraded::new(conn, buffered)).await;
 }
 
-/// Queues the response head and body.
-async fn send(
+/// Queues the head of a response whose body is too large to copy, then the
+/// body as it is.
+async fn send_large(
     conn: &mut Connection,
-    head: &[u8],
-    body: Body,
-    bodiless: bool,
+    resp: Response,
+    opts: HeadOptions,
+    head_len: usize,
 ) -> std::io::Result<()> {
-    if bodiless || body.is_empty() {
-        return conn.write_all(head).await;
-    }
-    match body {
-        Body::Static(s) if s.len() > INLINE_BODY => {
-            conn.write_all(head).await?;
-            conn.write_owned(s).await
-        }
-        Body::Bytes(v) if v.len() > INLINE_BODY => {
-            conn.write_all(head).await?;
-            conn.write_owned(v).await
-        }
-        body => conn.write_all_vectored(&[head, body.as_bytes()]).await,
+    conn.write_with(head_len, |buf| {
+        resp.encode_head(buf, opts);
+    })
+    .await?;
+    match resp.into_body() {
+        Body::Static(s) => conn.write_owned(s).await,
+        Body::Bytes(v) => conn.write_owned(v).await,
+        Body::Empty | Body::Omitted(_) => Ok(()),
     }
 }
 
@@ -362,6 +410,7 @@ async fn linger_close(mut conn: Connection) {
 }
 
 /// Between requests: make the unread bytes the input again.
+#[inline]
 fn settle(input: &mut Input, cur: &mut Cursor) {
     if let Some(l) = cur.extra.take() {
         // `extra` is only filled once `input` is used up.

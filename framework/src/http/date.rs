@@ -7,35 +7,69 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// `Sun, 06 Nov 1994 08:49:37 GMT`
 pub(crate) const DATE_LEN: usize = 29;
 
+/// `Date: ` + the date + CRLF: the whole header field line.
+pub(crate) const FIELD_LEN: usize = 6 + DATE_LEN + 2;
+
 thread_local! {
-    /// (worker turn tick it was read at, seconds, formatted date).
-    static CACHE: Cell<(u64, u64, [u8; DATE_LEN])> =
-        const { Cell::new((u64::MAX, u64::MAX, [0; DATE_LEN])) };
+    /// (worker turn tick it was read at, seconds) of `FIELD`.
+    static STAMP: Cell<(u64, u64)> = const { Cell::new((u64::MAX, u64::MAX)) };
+    /// The `Date` field line as of `STAMP`.
+    static FIELD: Cell<[u8; FIELD_LEN]> = const { Cell::new([0; FIELD_LEN]) };
 }
 
 /// The current date as an IMF-fixdate, from this thread's cache.
+#[cfg(test)]
+pub(crate) fn now() -> [u8; DATE_LEN] {
+    let mut d = [0; DATE_LEN];
+    d.copy_from_slice(&field().1[6..6 + DATE_LEN]);
+    d
+}
+
+/// The `Date` header field line (`Date: ...\r\n`), from this thread's
+/// cache.
 ///
 /// On a worker the real-time clock is read at most once per loop turn
 /// (the turn's tick is free to read): a pipelined batch of requests shares
-/// one clock read instead of paying one each.
-pub(crate) fn now() -> [u8; DATE_LEN] {
+/// one clock read instead of paying one each, and within a turn the field
+/// is one copy of the cached line. Also returns the second the line is
+/// for: one second, one line.
+pub(crate) fn field() -> (u64, [u8; FIELD_LEN]) {
     let tick = crate::runtime::turn_tick();
-    CACHE.with(|c| {
-        let (at_tick, at_secs, text) = c.get();
-        if tick.is_some_and(|t| t == at_tick) {
-            return text;
-        }
-        let secs = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        let text = if secs == at_secs {
-            text
-        } else {
-            format_imf(secs)
-        };
-        c.set((tick.unwrap_or(u64::MAX), secs, text));
-        text
-    })
+    let (at_tick, at_secs) = STAMP.get();
+    if tick.is_some_and(|t| t == at_tick) {
+        return (at_secs, FIELD.get());
+    }
+    refresh(tick, at_secs)
+}
+
+/// The second [`field`] would give a line for now (without the copy).
+pub(crate) fn secs() -> u64 {
+    let tick = crate::runtime::turn_tick();
+    let (at_tick, at_secs) = STAMP.get();
+    if tick.is_some_and(|t| t == at_tick) {
+        return at_secs;
+    }
+    refresh(tick, at_secs).0
+}
+
+/// Reads the clock, reformats the line if the second changed, and stores
+/// the new stamp.
+#[cold]
+#[inline(never)]
+fn refresh(tick: Option<u64>, at_secs: u64) -> (u64, [u8; FIELD_LEN]) {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let line = if secs == at_secs {
+        FIELD.get()
+    } else {
+        let mut line = *b"Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n";
+        line[6..6 + DATE_LEN].copy_from_slice(&format_imf(secs));
+        FIELD.set(line);
+        line
+    };
+    STAMP.set((tick.unwrap_or(u64::MAX), secs));
+    (secs, line)
 }
 
 /// Formats seconds since the Unix epoch as an IMF-fixdate.
@@ -98,5 +132,14 @@ mod tests {
         let a = now();
         assert_eq!(a.len(), DATE_LEN);
         assert!(a.ends_with(b" GMT"));
+        let secs = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        assert!([format_imf(secs - 1), format_imf(secs)].contains(&a));
+        let (at, f) = field();
+        assert!(f.starts_with(b"Date: ") && f.ends_with(b" GMT\r\n"));
+        assert_eq!(f[6..6 + DATE_LEN], format_imf(at));
+        assert!(super::secs() >= at);
     }
 }

@@ -94,6 +94,7 @@ pub struct Head {
 /// On success `spans` holds the header fields (it is cleared first; its
 /// capacity is reused, so once it has grown to the field count this
 /// allocates nothing).
+#[inline]
 pub fn parse_head(
     buf: &[u8],
     cfg: &Http1Config,
@@ -121,7 +122,11 @@ pub fn parse_head(
     let base = buf.as_ptr() as usize;
     let off = |s: &[u8]| (s.as_ptr() as usize - base) as u32;
     let method_s = req.method.unwrap_or_default();
-    let target_s = req.path.unwrap_or_default();
+    // Always there in a complete head; the server relies on the target's
+    // offsets pointing at text httparse found to be UTF-8.
+    let Some(target_s) = req.path else {
+        return Err(Error::bad("invalid request line"));
+    };
     let version = match req.version {
         Some(0) => Version::Http10,
         _ => Version::Http11,
@@ -146,10 +151,12 @@ pub fn parse_head(
     let mut upgrade = None;
     for h in req.headers.iter() {
         let name = h.name.as_bytes();
-        let value = body::trim_ows(h.value);
-        if value.iter().any(|&b| b < 0x20 && b != b'\t' || b == 0x7f) {
-            return Err(Error::bad("control character in a header field"));
-        }
+        // httparse hands values over without surrounding whitespace, and
+        // rejects a control character in a request's field value (it allows
+        // no obsolete line folding in requests): neither is redone here.
+        let value = h.value;
+        debug_assert_eq!(body::trim_ows(value), value);
+        debug_assert!(!value.iter().any(|&b| b < 0x20 && b != b'\t' || b == 0x7f));
         let n0 = off(name);
         let v0 = off(value);
         let idx = spans.len() as u16;
@@ -157,19 +164,25 @@ pub fn parse_head(
             name: (n0, n0 + name.len() as u32),
             value: (v0, v0 + value.len() as u32),
         });
-        if name.eq_ignore_ascii_case(b"host") {
+        // The length picks the one name a field can be (most are none).
+        let len = name.len();
+        if len == 4 && name.eq_ignore_ascii_case(b"host") {
             if host.is_some() {
                 return Err(Error::bad("more than one Host field"));
             }
-            if !value.iter().all(|&b| is_host_char(b)) {
+            // No early exit: the loop is short and unrolls.
+            if value
+                .iter()
+                .fold(false, |bad, &b| bad | !HOST_CHARS[b as usize])
+            {
                 return Err(Error::bad("invalid Host field"));
             }
             host = Some(idx);
-        } else if name.eq_ignore_ascii_case(b"content-length") {
+        } else if len == 14 && name.eq_ignore_ascii_case(b"content-length") {
             body::content_length(value, &mut framing.length)?;
-        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+        } else if len == 17 && name.eq_ignore_ascii_case(b"transfer-encoding") {
             framing.transfer_encoding(value)?;
-        } else if name.eq_ignore_ascii_case(b"connection") {
+        } else if len == 10 && name.eq_ignore_ascii_case(b"connection") {
             for opt in value.split(|&b| b == b',').map(body::trim_ows) {
                 if opt.eq_ignore_ascii_case(b"close") {
                     conn_close = true;
@@ -179,11 +192,11 @@ pub fn parse_head(
                     conn_upgrade = true;
                 }
             }
-        } else if name.eq_ignore_ascii_case(b"upgrade") {
+        } else if len == 7 && name.eq_ignore_ascii_case(b"upgrade") {
             if upgrade.is_none() && !value.is_empty() {
                 upgrade = Some(idx);
             }
-        } else if name.eq_ignore_ascii_case(b"expect") && version == Version::Http11 {
+        } else if len == 6 && name.eq_ignore_ascii_case(b"expect") && version == Version::Http11 {
             if !value.eq_ignore_ascii_case(b"100-continue") {
                 return Err(Error::new(
                     Status::EXPECTATION_FAILED,
@@ -274,9 +287,20 @@ fn well_formed_version(buf: &[u8]) -> bool {
         if a.is_ascii_digit() && b.is_ascii_digit())
 }
 
+/// [`is_host_char`] of every byte, looked up per byte of a `Host` field.
+static HOST_CHARS: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = is_host_char(i as u8);
+        i += 1;
+    }
+    t
+};
+
 /// Bytes that may appear in `uri-host [ ":" port ]` (RFC 3986: unreserved,
 /// pct-encoded, sub-delims, `:` and the brackets of an IP literal).
-fn is_host_char(b: u8) -> bool {
+const fn is_host_char(b: u8) -> bool {
     b.is_ascii_alphanumeric()
         || matches!(
             b,
@@ -305,30 +329,57 @@ fn is_host_char(b: u8) -> bool {
 /// origin-form the target up to `?`; for absolute-form the part after the
 /// authority (`/` if empty, flagged by `path_root`); nothing for
 /// authority-form; `*` as is.
+#[inline]
 fn split_target(form: TargetForm, t: &str, t0: u32) -> ((u32, u32), bool, Option<(u32, u32)>) {
+    let b = t.as_bytes();
     let at = |i: usize| t0 + i as u32;
-    let query = |from: usize| t[from..].find('?').map(|q| (at(from + q + 1), at(t.len())));
+    let query_at = |q: Option<usize>| q.map(|q| (at(q + 1), at(b.len())));
     match form {
-        TargetForm::Asterisk => ((t0, at(t.len())), false, None),
+        TargetForm::Asterisk => ((t0, at(b.len())), false, None),
         TargetForm::Authority => ((t0, t0), false, None),
         TargetForm::Origin => {
-            let end = t.find('?').unwrap_or(t.len());
-            ((t0, at(end)), false, query(0))
+            let q = find_byte(b, 0, b'?');
+            ((t0, at(q.unwrap_or(b.len()))), false, query_at(q))
         }
         TargetForm::Absolute => {
-            let rest = t.find("://").map_or(t.len(), |i| i + 3);
-            match t[rest..].find(['/', '?']).map(|i| rest + i) {
-                Some(i) if t.as_bytes()[i] == b'/' => {
-                    let end = t[i..].find('?').map_or(t.len(), |q| i + q);
-                    ((at(i), at(end)), false, query(i))
+            let rest = t.find("://").map_or(b.len(), |i| i + 3);
+            let slash = find_byte(b, rest, b'/');
+            let q = find_byte(b, rest, b'?');
+            match (slash, q) {
+                (Some(i), q) if q.is_none_or(|q| i < q) => {
+                    ((at(i), at(q.unwrap_or(b.len()))), false, query_at(q))
                 }
-                Some(i) => ((t0, t0), true, query(i)),
-                None => ((t0, t0), true, None),
+                (_, Some(q)) => ((t0, t0), true, query_at(Some(q))),
+                (_, None) => ((t0, t0), true, None),
             }
         }
     }
 }
 
+/// The first `c` in `b` at or after `from`. Eight bytes at a time: targets
+/// are too short for a `memchr` call to pay off.
+#[inline]
+pub(crate) fn find_byte(b: &[u8], from: usize, c: u8) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let pat = LO * u64::from(c);
+    let mut i = from;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word) ^ pat;
+        // A byte of `w` is zero where `b` holds `c`; the lowest flagged byte
+        // is the first zero (a borrow only flags bytes above a zero).
+        let zero = w.wrapping_sub(LO) & !w & HI;
+        if zero != 0 {
+            return Some(i + (zero.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    (i..b.len()).find(|&j| b[j] == c)
+}
+
+#[inline]
 fn target_form(method: Method, t: &[u8]) -> Result<TargetForm, Error> {
     const BAD: Error = Error::bad("invalid request target");
     match t {
@@ -443,6 +494,31 @@ impl Framing {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn find_byte_finds_the_first() {
+        let hay = b"/a?b?c/0123456789?xyz/\xff?";
+        for from in 0..=hay.len() {
+            for c in [b'?', b'/', b'x', b'\xff', b'#'] {
+                let want = hay[from..].iter().position(|&b| b == c).map(|i| from + i);
+                assert_eq!(find_byte(hay, from, c), want, "{from} {c}");
+            }
+        }
+        // Every position in a word, and bytes that borrow (0x00, 0x01).
+        for n in 0..20 {
+            for at in 0..n {
+                let mut v = vec![0u8; n];
+                v[at] = b'?';
+                if at > 0 {
+                    v[at - 1] = 1;
+                }
+                assert_eq!(find_byte(&v, 0, b'?'), Some(at));
+                for c in [0, 1, b'?'] {
+                    assert_eq!(find_byte(&v, 0, c), v.iter().position(|&b| b == c));
+                }
+            }
+        }
+    }
 
     fn parse(input: &[u8]) -> Result<Option<Head>, Error> {
         parse_with(input, &Http1Config::new())

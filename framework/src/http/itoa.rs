@@ -17,8 +17,21 @@ pub(crate) fn fmt_u64(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
 
 /// Appends `n` in decimal to `out`.
 pub(crate) fn push_u64(out: &mut Vec<u8>, n: u64) {
-    let mut buf = [0u8; 20];
-    out.extend_from_slice(fmt_u64(n, &mut buf));
+    // Lengths and statuses are mostly short: up to four digits are written
+    // as a fixed-size copy, without a loop.
+    let d = |v: u64| b'0' + (v % 10) as u8;
+    if n < 10 {
+        out.push(d(n));
+    } else if n < 100 {
+        out.extend_from_slice(&[d(n / 10), d(n)]);
+    } else if n < 1000 {
+        out.extend_from_slice(&[d(n / 100), d(n / 10), d(n)]);
+    } else if n < 10_000 {
+        out.extend_from_slice(&[d(n / 1000), d(n / 100), d(n / 10), d(n)]);
+    } else {
+        let mut buf = [0u8; 20];
+        out.extend_from_slice(fmt_u64(n, &mut buf));
+    }
 }
 
 /// Writes `n` in lowercase hex followed by CRLF (a chunk-size line) into
@@ -45,7 +58,24 @@ mod tests {
 
     #[test]
     fn formats_like_display() {
-        for n in [0u64, 1, 9, 10, 99, 100, 12345, u32::MAX as u64, u64::MAX] {
+        for n in [
+            0u64,
+            1,
+            9,
+            10,
+            99,
+            100,
+            999,
+            1000,
+            9999,
+            10_000,
+            12345,
+            u32::MAX as u64,
+            u64::MAX,
+        ] {
+            let mut v = Vec::new();
+            push_u64(&mut v, n);
+            assert_eq!(v, n.to_string().as_bytes());
             let mut b = [0u8; 20];
             assert_eq!(fmt_u64(n, &mut b), n.to_string().as_bytes());
             let mut h = [0u8; 18];

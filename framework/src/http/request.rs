@@ -53,6 +53,7 @@ impl fmt::Debug for Request<'_> {
 
 impl<'a> Request<'a> {
     /// The method.
+    #[inline]
     pub fn method(&self) -> Method {
         self.head.method
     }
@@ -74,6 +75,7 @@ impl<'a> Request<'a> {
     }
 
     /// Part `(start, end)` (buffer offsets) of the target.
+    #[inline]
     fn target_part(&self, (s, e): (u32, u32)) -> &'a str {
         let t0 = self.head.target.0;
         self.target
@@ -83,6 +85,7 @@ impl<'a> Request<'a> {
 
     /// The path: the target up to `?` (for absolute-form, the part after
     /// the authority, `/` if empty; for authority-form, `""`; `*` as is).
+    #[inline]
     pub fn path(&self) -> &'a str {
         if self.head.path_root {
             return "/";

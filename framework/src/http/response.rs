@@ -297,39 +297,190 @@ impl Response {
     /// Writes the status line and header fields (through the empty line)
     /// into `out`.
     pub(crate) fn write_head(&self, out: &mut Vec<u8>, opts: HeadOptions) {
-        write_status_line(out, self.status);
-        write_common(out, opts.server);
+        let n = self.head_len(opts);
+        let start = out.len();
+        out.resize(start + n, 0);
+        self.encode_head(&mut out[start..], opts);
+    }
+
+    /// The length of the head [`encode_head`](Self::encode_head) writes.
+    pub(crate) fn head_len(&self, opts: HeadOptions) -> usize {
+        // `HTTP/1.1 NNN ` CRLF, `Date: ` date CRLF, the empty line.
+        let mut n = 13 + self.status.reason().len() + 2 + DATE_FIELD_LEN + 2;
+        if let Some(s) = opts.server {
+            n += b"Server: \r\n".len() + s.len();
+        }
         if let Some(ct) = self.content_type {
-            field(out, b"Content-Type", ct.as_bytes());
+            n += b"Content-Type: \r\n".len() + ct.len();
         }
-        for (n, v) in &self.headers {
-            field(out, n.as_bytes(), v.as_bytes());
+        for (name, value) in &self.headers {
+            n += name.as_bytes().len() + value.as_bytes().len() + 4;
         }
-        let code = self.status.as_u16();
-        // 1xx and 204 never carry a length (RFC 9110 §8.6); a 304 only the
-        // one it was told (the body a 200 would have had).
-        let length = match (&self.body, opts.framing) {
-            _ if code < 200 || code == 204 => None,
-            (Body::Omitted(n), Framing::Length) => *n,
-            _ if code == 304 => None,
-            (body, Framing::Length) => Some(body.len() as u64),
-            (_, Framing::Chunked) => {
-                out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
-                None
-            }
-            (_, Framing::UntilClose) => None,
+        n += match self.length_field(opts.framing) {
+            LengthField::Length(len) => b"Content-Length: \r\n".len() + decimal_len(len),
+            LengthField::Chunked => b"Transfer-Encoding: chunked\r\n".len(),
+            LengthField::None => 0,
         };
-        if let Some(n) = length {
-            out.extend_from_slice(b"Content-Length: ");
-            push_u64(out, n);
-            out.extend_from_slice(b"\r\n");
+        if opts.close {
+            n += b"Connection: close\r\n".len();
+        } else if opts.keep_alive_1_0 {
+            n += b"Connection: keep-alive\r\n".len();
+        }
+        n
+    }
+
+    /// The framing field the head carries. 1xx and 204 never carry a
+    /// length (RFC 9110 §8.6); a 304 only the one it was told (the body a
+    /// 200 would have had), as does an omitted body.
+    #[inline]
+    fn length_field(&self, framing: Framing) -> LengthField {
+        let code = self.status.as_u16();
+        match (&self.body, framing) {
+            _ if code < 200 || code == 204 => LengthField::None,
+            (Body::Omitted(n), Framing::Length) => n.map_or(LengthField::None, |n| {
+                LengthField::Length(usize::try_from(n).unwrap_or(usize::MAX))
+            }),
+            _ if code == 304 => LengthField::None,
+            (body, Framing::Length) => LengthField::Length(body.len()),
+            (_, Framing::Chunked) => LengthField::Chunked,
+            (_, Framing::UntilClose) => LengthField::None,
+        }
+    }
+
+    /// Writes the head into `buf`, which is exactly
+    /// [`head_len`](Self::head_len) bytes: no capacity checks, and the
+    /// fixed parts are constant-length copies. Returns the second of the
+    /// `Date` field written.
+    pub(crate) fn encode_head(&self, buf: &mut [u8], opts: HeadOptions) -> u64 {
+        let mut w = Put { buf, at: 0 };
+        let code = self.status.as_u16();
+        let mut line = *b"HTTP/1.1 000 ";
+        line[9] = b'0' + (code / 100 % 10) as u8;
+        line[10] = b'0' + (code / 10 % 10) as u8;
+        line[11] = b'0' + (code % 10) as u8;
+        w.put(&line);
+        w.put(self.status.reason().as_bytes());
+        w.put(b"\r\n");
+        let (secs, date) = date::field();
+        w.put(&date);
+        if let Some(s) = opts.server {
+            // Checked once, by `Http1Config::server_name`.
+            w.put(b"Server: ");
+            w.put(s.as_bytes());
+            w.put(b"\r\n");
+        }
+        if let Some(ct) = self.content_type {
+            w.put(b"Content-Type: ");
+            w.put(ct.as_bytes());
+            w.put(b"\r\n");
+        }
+        for (name, value) in &self.headers {
+            w.put(name.as_bytes());
+            w.put(b": ");
+            w.put(value.as_bytes());
+            w.put(b"\r\n");
+        }
+        match self.length_field(opts.framing) {
+            LengthField::Length(n) => {
+                w.put(b"Content-Length: ");
+                w.put_decimal(n);
+                w.put(b"\r\n");
+            }
+            LengthField::Chunked => w.put(b"Transfer-Encoding: chunked\r\n"),
+            LengthField::None => {}
         }
         if opts.close {
-            out.extend_from_slice(b"Connection: close\r\n");
+            w.put(b"Connection: close\r\n");
         } else if opts.keep_alive_1_0 {
-            out.extend_from_slice(b"Connection: keep-alive\r\n");
+            w.put(b"Connection: keep-alive\r\n");
         }
-        out.extend_from_slice(b"\r\n");
+        w.put(b"\r\n");
+        debug_assert_eq!(w.at, w.buf.len(), "head_len and encode_head disagree");
+        secs
+    }
+
+    /// What the head [`encode_head`](Self::encode_head) writes depends on,
+    /// given the second of its `Date` field: equal keys, equal heads. `None`
+    /// for a response with fields of its own (not worth comparing).
+    #[inline]
+    pub(crate) fn head_key(&self, opts: HeadOptions, secs: u64) -> Option<HeadKey> {
+        if !self.headers.is_empty() {
+            return None;
+        }
+        // `&'static str`s compare by address and length: the same bytes.
+        let addr = |s: Option<&'static str>| s.map_or((0, 0), |s| (s.as_ptr() as usize, s.len()));
+        Some(HeadKey {
+            status: self.status.as_u16(),
+            content_type: addr(self.content_type),
+            server: addr(opts.server),
+            length: self.length_field(opts.framing),
+            close: opts.close,
+            keep_alive_1_0: opts.keep_alive_1_0,
+            framing: opts.framing,
+            secs,
+        })
+    }
+}
+
+/// See [`Response::head_key`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct HeadKey {
+    status: u16,
+    content_type: (usize, usize),
+    server: (usize, usize),
+    length: LengthField,
+    close: bool,
+    keep_alive_1_0: bool,
+    framing: Framing,
+    secs: u64,
+}
+
+/// The framing field of a response head.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LengthField {
+    /// `Content-Length: n`.
+    Length(usize),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+    /// Neither.
+    None,
+}
+
+/// `Date: ` + IMF-fixdate + CRLF.
+const DATE_FIELD_LEN: usize = date::FIELD_LEN;
+
+/// Digits of `n` in decimal.
+fn decimal_len(mut n: usize) -> usize {
+    let mut d = 1;
+    while n >= 10 {
+        n /= 10;
+        d += 1;
+    }
+    d
+}
+
+/// A cursor writing into a slice sized for what is written.
+struct Put<'b> {
+    buf: &'b mut [u8],
+    at: usize,
+}
+
+impl Put<'_> {
+    #[inline(always)]
+    fn put(&mut self, s: &[u8]) {
+        self.buf[self.at..self.at + s.len()].copy_from_slice(s);
+        self.at += s.len();
+    }
+
+    /// `n` in decimal (its digits are written last to first).
+    fn put_decimal(&mut self, mut n: usize) {
+        let end = self.at + decimal_len(n);
+        let digits = &mut self.buf[self.at..end];
+        for d in digits.iter_mut().rev() {
+            *d = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        self.at = end;
     }
 }
 
@@ -368,9 +519,7 @@ fn write_status_line(out: &mut Vec<u8>, status: Status) {
 }
 
 fn write_common(out: &mut Vec<u8>, server: Option<&'static str>) {
-    out.extend_from_slice(b"Date: ");
-    out.extend_from_slice(&date::now());
-    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(&date::field().1);
     // Checked once, by `Http1Config::server_name`.
     if let Some(s) = server {
         field(out, b"Server", s.as_bytes());
@@ -439,6 +588,85 @@ mod tests {
         );
         assert!(h.contains("X-A: 1\r\n"), "{h}");
         assert!(h.ends_with("Content-Length: 2\r\n\r\n"), "{h}");
+    }
+
+    /// The head as the fields say it should be, built with `format!`.
+    fn reference(r: &Response, opts: HeadOptions, date: &str) -> String {
+        let mut h = format!(
+            "HTTP/1.1 {} {}\r\nDate: {date}\r\n",
+            r.status.as_u16(),
+            r.status.reason()
+        );
+        if let Some(s) = opts.server {
+            h += &format!("Server: {s}\r\n");
+        }
+        if let Some(ct) = r.content_type {
+            h += &format!("Content-Type: {ct}\r\n");
+        }
+        for (n, v) in &r.headers {
+            let text = |x: &HeaderValue| String::from_utf8(x.as_bytes().to_vec()).unwrap();
+            h += &format!("{}: {}\r\n", text(n), text(v));
+        }
+        if !r.status.is_bodiless() {
+            match opts.framing {
+                Framing::Length => h += &format!("Content-Length: {}\r\n", r.body.len()),
+                Framing::Chunked => h += "Transfer-Encoding: chunked\r\n",
+                Framing::UntilClose => {}
+            }
+        }
+        if opts.close {
+            h += "Connection: close\r\n";
+        } else if opts.keep_alive_1_0 {
+            h += "Connection: keep-alive\r\n";
+        }
+        h + "\r\n"
+    }
+
+    #[test]
+    fn head_matches_reference() {
+        let long = "x".repeat(12_345);
+        let responses = [
+            Response::text("Hello, World!"),
+            Response::new(Status::NO_CONTENT),
+            Response::new(Status::NOT_MODIFIED).header("ETag", "\"a\""),
+            Response::json(long.clone())
+                .header("X-A", "1")
+                .header_owned("X-B", "two".into()),
+            Response::new(Status::from_u16(999).unwrap()).body(vec![0u8; 100_000]),
+            Response::new(Status::from_u16(100).unwrap()),
+            Response::html("").header_dynamic("x-dyn".into(), "".into()),
+        ];
+        for r in &responses {
+            for framing in [Framing::Length, Framing::Chunked, Framing::UntilClose] {
+                for (close, keep_alive_1_0) in [(false, false), (true, false), (false, true)] {
+                    for server in [None, Some("corering")] {
+                        let opts = HeadOptions {
+                            close,
+                            keep_alive_1_0,
+                            server,
+                            framing,
+                        };
+                        let mut out = b"before".to_vec();
+                        r.write_head(&mut out, opts);
+                        let got = String::from_utf8(out).unwrap();
+                        let got = got.strip_prefix("before").unwrap();
+                        let date = &got[got.find("Date: ").unwrap() + 6..][..29];
+                        assert_eq!(got, reference(r, opts, date));
+                        assert_eq!(got.len(), r.head_len(opts));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn decimal_lengths() {
+        for n in [0usize, 9, 10, 99, 100, 12_345, usize::MAX] {
+            assert_eq!(decimal_len(n), n.to_string().len());
+            let mut b = vec![0u8; decimal_len(n)];
+            Put { buf: &mut b, at: 0 }.put_decimal(n);
+            assert_eq!(b, n.to_string().as_bytes());
+        }
     }
 
     #[test]

@@ -19,6 +19,10 @@ macro_rules! statuses {
 
             /// The standard reason phrase, or `""` for an unnamed code.
             pub fn reason(self) -> &'static str {
+                // The common answer first, ahead of the table.
+                if self.0 == 200 {
+                    return "OK";
+                }
                 match self.0 {
                     $($code => $reason,)*
                     _ => "",

@@ -89,6 +89,11 @@ impl<'a> RequestContext<'a> {
     }
 
     #[doc(hidden)]
+    pub fn __params_mut(&mut self) -> &mut Params<'a> {
+        &mut self.params
+    }
+
+    #[doc(hidden)]
     pub fn __bind(&mut self, bound: Option<(usize, &'static str)>) {
         self.bound = bound;
     }

@@ -3,6 +3,7 @@
 //! Everything here is used by code the route macros generate; it is public
 //! only through `route::__private`.
 
+use crate::http::head::find_byte;
 use crate::http::{Method, Response, Status};
 
 /// Most parameters (`{name}` and `{*tail}`) one route may have.
@@ -32,14 +33,78 @@ pub struct RouteInfo {
     pub segments: &'static [Segment],
     /// False for the placeholder emitted after a compile error.
     pub valid: bool,
+    /// Every segment is a literal and `path` spells them: the route matches
+    /// exactly the paths equal to `path`.
+    pub literal: bool,
+}
+
+impl RouteInfo {
+    /// A route's record, with what is derived from its segments.
+    pub const fn new(
+        method: Method,
+        path: &'static str,
+        name: &'static str,
+        segments: &'static [Segment],
+        valid: bool,
+    ) -> RouteInfo {
+        RouteInfo {
+            method,
+            path,
+            name,
+            segments,
+            valid,
+            literal: valid && spells(path, segments),
+        }
+    }
+}
+
+/// True if every segment is a literal and `path` is `/` followed by them,
+/// `/`-separated.
+const fn spells(path: &str, segs: &[Segment]) -> bool {
+    let p = path.as_bytes();
+    if p.is_empty() || p[0] != b'/' {
+        return false;
+    }
+    let mut at = 1;
+    let mut i = 0;
+    while i < segs.len() {
+        let Segment::Lit(l) = segs[i] else {
+            return false;
+        };
+        if i > 0 {
+            if at >= p.len() || p[at] != b'/' {
+                return false;
+            }
+            at += 1;
+        }
+        let l = l.as_bytes();
+        let mut j = 0;
+        while j < l.len() {
+            if at >= p.len() || p[at] != l[j] {
+                return false;
+            }
+            at += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    at == p.len()
 }
 
 /// Parameter values of a matched route: slices of the request path, in
 /// pattern order. Fixed size: matching allocates nothing.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct Params<'a> {
+    /// Only `vals[..len]` are this match's; the rest may be left over from
+    /// an earlier attempt.
     vals: [&'a str; MAX_PARAMS],
     len: usize,
+}
+
+impl std::fmt::Debug for Params<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(&self.vals[..self.len]).finish()
+    }
 }
 
 impl<'a> Params<'a> {
@@ -85,37 +150,50 @@ impl Default for Params<'_> {
 /// Matches `path` (starting with `/`, no query) against `segs`, filling
 /// `out` with the parameter values.
 pub fn match_path<'p>(segs: &[Segment], path: &'p str, out: &mut Params<'p>) -> bool {
-    *out = Params::new();
-    let Some(mut rest) = path.strip_prefix('/') else {
+    out.len = 0;
+    let b = path.as_bytes();
+    if b.first() != Some(&b'/') {
         return false;
-    };
-    // `rest` holds the unmatched segments; `done` once all are used (an
-    // empty `rest` after `/` is no segment for "/", one empty segment
-    // after a trailing slash).
-    let mut done = rest.is_empty();
+    }
+    // `pos` is where the next unmatched segment starts; `done` once all are
+    // used (nothing after `/` is no segment for "/", an empty segment after
+    // a trailing slash). Segments end at `/` (ASCII), so every slice below
+    // is on a character boundary.
+    let mut pos = 1;
+    let mut done = b.len() == 1;
     for seg in segs {
-        if let Segment::Tail(_) = seg {
-            return out.push(if done { "" } else { rest });
-        }
         if done {
-            return false;
+            return matches!(seg, Segment::Tail(_)) && out.push("");
         }
-        let (this, next) = match rest.find('/') {
-            Some(i) => (&rest[..i], Some(&rest[i + 1..])),
-            None => (rest, None),
-        };
-        match seg {
-            Segment::Lit(l) if *l == this => {}
-            Segment::Param(_) if !this.is_empty() => {
-                if !out.push(this) {
+        let end = match seg {
+            Segment::Tail(_) => return out.push(&path[pos..]),
+            // A literal holds no `/`: it matches if it is the segment's
+            // start and the segment ends right after it.
+            Segment::Lit(l) => {
+                let l = l.as_bytes();
+                let end = pos + l.len();
+                // The first byte settles most mismatches without a compare
+                // call.
+                if l.first().is_some_and(|c| b.get(pos) != Some(c))
+                    || b.get(pos..end) != Some(l)
+                    || b.get(end).is_some_and(|&c| c != b'/')
+                {
                     return false;
                 }
+                end
             }
-            _ => return false,
-        }
-        match next {
-            Some(n) => rest = n,
-            None => done = true,
+            Segment::Param(_) => {
+                let end = find_byte(b, pos, b'/').unwrap_or(b.len());
+                if end == pos || !out.push(&path[pos..end]) {
+                    return false;
+                }
+                end
+            }
+        };
+        if end == b.len() {
+            done = true;
+        } else {
+            pos = end + 1;
         }
     }
     done
@@ -135,15 +213,54 @@ const fn rank(s: Option<&Segment>) -> u8 {
 
 /// True if `a` is more specific than `b` (both matched the same path): at
 /// the first position where their kinds differ, `a`'s ranks higher.
-pub fn more_specific(a: &[Segment], b: &[Segment]) -> bool {
-    let n = a.len().max(b.len());
-    for i in 0..n {
-        let (ra, rb) = (rank(a.get(i)), rank(b.get(i)));
+pub const fn more_specific(a: &[Segment], b: &[Segment]) -> bool {
+    let n = if a.len() > b.len() { a.len() } else { b.len() };
+    let mut i = 0;
+    while i < n {
+        let ra = rank(if i < a.len() { Some(&a[i]) } else { None });
+        let rb = rank(if i < b.len() { Some(&b[i]) } else { None });
         if ra != rb {
             return ra > rb;
         }
+        i += 1;
     }
     false
+}
+
+/// The order in which [`select`] tries `routes`: the
+/// [`literal`](RouteInfo::literal) ones first, then the others most
+/// specific first ([`more_specific`] is a total preorder: it compares the
+/// sequences of segment kinds lexicographically), ties in their listed
+/// order. Computed at compile time by `routes!`.
+///
+/// A literal route matching a path is more specific than any other route
+/// matching it (at the first position where they differ the other has a
+/// parameter or a tail, or ends where the literal route has none), and two
+/// literal routes matching one path have one pattern. So literals may go
+/// first, where they are cheap to try.
+pub const fn order<const N: usize>(routes: &[RouteInfo; N]) -> [usize; N] {
+    let mut out = [0; N];
+    let mut i = 0;
+    while i < N {
+        // Insertion sort, stable: move `i` before the ones it goes before.
+        let mut j = i;
+        while j > 0 && goes_before(&routes[i], &routes[out[j - 1]]) {
+            out[j] = out[j - 1];
+            j -= 1;
+        }
+        out[j] = i;
+        i += 1;
+    }
+    out
+}
+
+/// `a` is tried before `b` (see [`order`]).
+const fn goes_before(a: &RouteInfo, b: &RouteInfo) -> bool {
+    match (a.literal, b.literal) {
+        (true, false) => true,
+        (false, true) | (true, true) => false,
+        (false, false) => more_specific(a.segments, b.segments),
+    }
 }
 
 /// The outcome of routing one request.
@@ -159,56 +276,65 @@ pub enum Selected {
 }
 
 /// Picks the route for `method` and `path`, leaving its parameter values
-/// in `params`.
+/// in `params`. `order` is [`order`]`(routes)`.
 ///
 /// Among the routes whose pattern matches the path and whose method is the
 /// request's, the most specific wins ([`more_specific`]); a `HEAD` request
 /// with no `HEAD` route is served by the `GET` route. If none has the
 /// method, the methods of those matching the path are returned for the
 /// `Allow` field (a `GET` route implies `HEAD`).
+///
+/// Routes are tried most specific first, so the first match with the
+/// request's method is the answer. Two routes with one method matching one
+/// path are never equally specific: equal kinds everywhere and a path both
+/// match mean equal literals, a collision `routes!` rejects.
 pub fn select<'p>(
     routes: &[RouteInfo],
+    order: &[usize],
     method: Method,
     path: &'p str,
     params: &mut Params<'p>,
 ) -> Selected {
-    let mut scratch = Params::new();
-    let mut allow = 0u16;
-    let mut best: Option<usize> = None;
-    let mut best_get: Option<usize> = None;
-    for (i, r) in routes.iter().enumerate() {
-        if !r.valid || !match_path(r.segments, path, &mut scratch) {
+    let head = method == Method::Head;
+    let mut get = None;
+    for &i in order {
+        let r = &routes[i];
+        let fallback = head && r.method == Method::Get;
+        if !r.valid || (r.method != method && !fallback) {
             continue;
         }
-        allow |= 1 << r.method as u16;
-        let slot = if r.method == method {
-            &mut best
-        } else if method == Method::Head && r.method == Method::Get {
-            &mut best_get
+        let matched = if r.literal {
+            params.len = 0;
+            r.path.len() == path.len() && r.path == path
         } else {
+            match_path(r.segments, path, params)
+        };
+        if !matched {
             continue;
-        };
-        let better = match *slot {
-            Some(b) => more_specific(r.segments, routes[b].segments),
-            None => true,
-        };
-        if better {
-            *slot = Some(i);
+        }
+        if !fallback {
+            return Selected::Route(i);
+        }
+        get = get.or(Some(i));
+    }
+    if let Some(i) = get {
+        match_path(routes[i].segments, path, params);
+        return Selected::Route(i);
+    }
+    // No route has the method: which ones match the path?
+    let mut allow = 0u16;
+    for r in routes {
+        if r.valid && match_path(r.segments, path, params) {
+            allow |= 1 << r.method as u16;
         }
     }
-    match best.or(best_get) {
-        Some(i) => {
-            match_path(routes[i].segments, path, params);
-            Selected::Route(i)
-        }
-        None if allow == 0 => Selected::NotFound,
-        None => {
-            if allow & (1 << Method::Get as u16) != 0 {
-                allow |= 1 << Method::Head as u16;
-            }
-            Selected::MethodNotAllowed(allow)
-        }
+    if allow == 0 {
+        return Selected::NotFound;
     }
+    if allow & (1 << Method::Get as u16) != 0 {
+        allow |= 1 << Method::Head as u16;
+    }
+    Selected::MethodNotAllowed(allow)
 }
 
 const ALL_METHODS: [Method; 9] = [
@@ -295,13 +421,43 @@ pub const fn collide(a: &RouteInfo, b: &RouteInfo) -> bool {
 mod tests {
     use super::*;
 
+    /// A route with no `path` text: never taken as literal, so these
+    /// tests exercise `match_path`.
     const fn route(method: Method, segments: &'static [Segment]) -> RouteInfo {
-        RouteInfo {
-            method,
-            path: "",
-            name: "",
-            segments,
-            valid: true,
+        RouteInfo::new(method, "", "", segments, true)
+    }
+
+    #[test]
+    fn literal_routes() {
+        use Segment::{Lit, Param};
+        let lit = |path, segs| RouteInfo::new(Method::Get, path, "", segs, true).literal;
+        assert!(lit("/", &[]));
+        assert!(lit("/a", &[Lit("a")]));
+        assert!(lit("/a/bc", &[Lit("a"), Lit("bc")]));
+        assert!(lit("/a/", &[Lit("a"), Lit("")]));
+        assert!(!lit("/a/{x}", &[Lit("a"), Param("x")]));
+        assert!(!lit("/ab", &[Lit("a")]));
+        assert!(!lit("/a", &[Lit("a"), Lit("")]));
+        assert!(!lit("", &[]));
+        assert!(!RouteInfo::new(Method::Get, "/", "", &[], false).literal);
+        // A literal route answers exactly its path, as `match_path` would.
+        static R: [RouteInfo; 3] = [
+            RouteInfo::new(Method::Get, "/a/", "", &[Lit("a"), Lit("")], true),
+            RouteInfo::new(Method::Post, "/a", "", &[Lit("a")], true),
+            RouteInfo::new(Method::Get, "/", "", &[], true),
+        ];
+        assert!(R.iter().all(|r| r.literal));
+        let o = order(&R);
+        let plain = R.map(|r| route(r.method, r.segments));
+        let mut p = Params::new();
+        for path in ["/a/", "/a", "/a//", "/", "//", "/b/", "/a/b", ""] {
+            for m in [Method::Get, Method::Head, Method::Post] {
+                assert_eq!(
+                    select(&R, &o, m, path, &mut p),
+                    select(&plain, &o, m, path, &mut p),
+                    "{m:?} {path}"
+                );
+            }
         }
     }
 
@@ -333,19 +489,19 @@ mod tests {
         let routes = [route(Method::Get, &PARAM), route(Method::Get, &LIT)];
         let mut p = Params::new();
         assert_eq!(
-            select(&routes, Method::Get, "/a/b", &mut p),
+            select(&routes, &order(&routes), Method::Get, "/a/b", &mut p),
             Selected::Route(1)
         );
         assert_eq!(
-            select(&routes, Method::Get, "/a/c", &mut p),
+            select(&routes, &order(&routes), Method::Get, "/a/c", &mut p),
             Selected::Route(0)
         );
         assert_eq!(
-            select(&routes, Method::Head, "/a/c", &mut p),
+            select(&routes, &order(&routes), Method::Head, "/a/c", &mut p),
             Selected::Route(0)
         );
         assert!(matches!(
-            select(&routes, Method::Post, "/a/c", &mut p),
+            select(&routes, &order(&routes), Method::Post, "/a/c", &mut p),
             Selected::MethodNotAllowed(_)
         ));
         assert!(!collide(&routes[0], &routes[1]));
@@ -353,15 +509,217 @@ mod tests {
         static TAIL: [Segment; 3] = [Segment::Lit("a"), Segment::Param("x"), Segment::Tail("r")];
         let both = [route(Method::Get, &TAIL), route(Method::Get, &PARAM)];
         assert_eq!(
-            select(&both, Method::Get, "/a/c", &mut p),
+            select(&both, &order(&both), Method::Get, "/a/c", &mut p),
             Selected::Route(1)
         );
         assert_eq!(
-            select(&both, Method::Get, "/a/c/d", &mut p),
+            select(&both, &order(&both), Method::Get, "/a/c/d", &mut p),
             Selected::Route(0)
         );
         assert_eq!(p.get(1), Some("d"));
         assert!(collide(&routes[0], &route(Method::Get, &PARAM2)));
         assert!(!collide(&routes[0], &route(Method::Post, &PARAM2)));
+    }
+
+    /// The plain algorithm `select` must agree with: match every route,
+    /// keep the most specific per method.
+    fn reference(routes: &[RouteInfo], method: Method, path: &str) -> Selected {
+        let mut p = Params::new();
+        let (mut allow, mut best, mut best_get) = (0u16, None::<usize>, None::<usize>);
+        for (i, r) in routes.iter().enumerate() {
+            if !r.valid || !match_path(r.segments, path, &mut p) {
+                continue;
+            }
+            allow |= 1 << r.method as u16;
+            let slot = if r.method == method {
+                &mut best
+            } else if method == Method::Head && r.method == Method::Get {
+                &mut best_get
+            } else {
+                continue;
+            };
+            if slot.is_none_or(|b| more_specific(r.segments, routes[b].segments)) {
+                *slot = Some(i);
+            }
+        }
+        match best.or(best_get) {
+            Some(i) => Selected::Route(i),
+            None if allow == 0 => Selected::NotFound,
+            None if allow & (1 << Method::Get as u16) != 0 => {
+                Selected::MethodNotAllowed(allow | 1 << Method::Head as u16)
+            }
+            None => Selected::MethodNotAllowed(allow),
+        }
+    }
+
+    #[test]
+    fn select_agrees_with_reference() {
+        use Segment::{Lit, Param, Tail};
+        static PATS: [(&str, &[Segment]); 9] = [
+            ("/", &[]),
+            ("/a", &[Lit("a")]),
+            ("/a/b", &[Lit("a"), Lit("b")]),
+            ("/a/{x}", &[Lit("a"), Param("x")]),
+            ("/{x}/b", &[Param("x"), Lit("b")]),
+            ("/a/{*r}", &[Lit("a"), Tail("r")]),
+            ("/{*r}", &[Tail("r")]),
+            ("/a/", &[Lit("a"), Lit("")]),
+            ("/{x}/{y}/{*r}", &[Param("x"), Param("y"), Tail("r")]),
+        ];
+        let methods = [Method::Get, Method::Head, Method::Post];
+        let mut routes = Vec::new();
+        for (k, (path, pat)) in PATS.iter().enumerate() {
+            // Every pattern for GET, some for HEAD and POST too.
+            let mut add = |m| routes.push(RouteInfo::new(m, path, "", pat, true));
+            add(Method::Get);
+            if k % 3 == 1 {
+                add(Method::Head);
+            }
+            if k % 2 == 0 {
+                add(Method::Post);
+            }
+        }
+        let paths = [
+            "/", "/a", "/a/", "/a/b", "/a/c", "/c/b", "/a/b/c", "/x", "//", "/a//", "", "a",
+        ];
+        // Every subset of up to the first 14 routes (listed order kept).
+        let n = routes.len().min(14);
+        for mask in 0u32..1 << n {
+            let sub: Vec<RouteInfo> = (0..n)
+                .filter(|i| mask & 1 << i != 0)
+                .map(|i| routes[i])
+                .collect();
+            let pairs_collide = sub
+                .iter()
+                .enumerate()
+                .any(|(j, b)| sub[..j].iter().any(|a| collide(a, b)));
+            if pairs_collide {
+                continue;
+            }
+            let ord = order_of(&sub);
+            for path in paths {
+                for m in methods {
+                    let mut p = Params::new();
+                    let got = select(&sub, &ord, m, path, &mut p);
+                    assert_eq!(got, reference(&sub, m, path), "{m:?} {path:?} {sub:?}");
+                    if let Selected::Route(i) = got {
+                        let mut q = Params::new();
+                        assert!(match_path(sub[i].segments, path, &mut q));
+                        assert_eq!(format!("{p:?}"), format!("{q:?}"));
+                    }
+                }
+            }
+        }
+    }
+
+    /// [`order`] for a slice (tests build route lists at run time).
+    fn order_of(routes: &[RouteInfo]) -> Vec<usize> {
+        let mut out: Vec<usize> = (0..routes.len()).collect();
+        out.sort_by(|&a, &b| {
+            if goes_before(&routes[a], &routes[b]) {
+                std::cmp::Ordering::Less
+            } else if goes_before(&routes[b], &routes[a]) {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        });
+        out
+    }
+
+    #[test]
+    fn literal_routes_go_first() {
+        use Segment::{Lit, Param, Tail};
+        const R: [RouteInfo; 5] = [
+            RouteInfo::new(Method::Get, "/{x}", "", &[Param("x")], true),
+            RouteInfo::new(Method::Get, "/a", "", &[Lit("a")], true),
+            RouteInfo::new(Method::Get, "/a/{x}", "", &[Lit("a"), Param("x")], true),
+            RouteInfo::new(Method::Get, "/{*r}", "", &[Tail("r")], true),
+            RouteInfo::new(Method::Post, "/", "", &[], true),
+        ];
+        const O: [usize; 5] = order(&R);
+        assert_eq!(O, [1, 4, 2, 0, 3]);
+        let plain = R.map(|r| route(r.method, r.segments));
+        let mut p = Params::new();
+        for path in ["/", "/a", "/b", "/a/b", "/a/b/c", "/a/"] {
+            for m in [Method::Get, Method::Head, Method::Post, Method::Put] {
+                let got = select(&R, &O, m, path, &mut p);
+                assert_eq!(got, reference(&plain, m, path), "{m:?} {path}");
+            }
+        }
+    }
+
+    #[test]
+    fn const_order_is_sorted_and_stable() {
+        use Segment::{Lit, Param, Tail};
+        const R: [RouteInfo; 5] = [
+            route(Method::Get, &[]),
+            route(Method::Get, &[Tail("r")]),
+            route(Method::Get, &[Lit("a")]),
+            route(Method::Post, &[Param("x")]),
+            route(Method::Get, &[Lit("a"), Param("x")]),
+        ];
+        const O: [usize; 5] = order(&R);
+        assert_eq!(O, [4, 2, 3, 0, 1]);
+        assert_eq!(order_of(&R), O.to_vec());
+    }
+
+    /// The earlier `str`-splitting matcher, the reference for `match_path`.
+    fn reference_match<'p>(segs: &[Segment], path: &'p str) -> Option<Vec<&'p str>> {
+        let mut out = Vec::new();
+        let mut rest = path.strip_prefix('/')?;
+        let mut done = rest.is_empty();
+        for seg in segs {
+            if let Segment::Tail(_) = seg {
+                out.push(if done { "" } else { rest });
+                return Some(out);
+            }
+            if done {
+                return None;
+            }
+            let (this, next) = match rest.find('/') {
+                Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+                None => (rest, None),
+            };
+            match seg {
+                Segment::Lit(l) if *l == this => {}
+                Segment::Param(_) if !this.is_empty() => out.push(this),
+                _ => return None,
+            }
+            match next {
+                Some(n) => rest = n,
+                None => done = true,
+            }
+        }
+        done.then_some(out)
+    }
+
+    #[test]
+    fn match_path_agrees_with_reference() {
+        use Segment::{Lit, Param, Tail};
+        let pats: [&[Segment]; 10] = [
+            &[],
+            &[Lit("a")],
+            &[Lit("ab")],
+            &[Lit("a"), Lit("b")],
+            &[Lit("a"), Param("x")],
+            &[Param("x"), Lit("")],
+            &[Lit("a"), Tail("r")],
+            &[Tail("r")],
+            &[Lit("a"), Lit("")],
+            &[Param("x"), Param("y"), Tail("r")],
+        ];
+        let paths = [
+            "/", "/a", "/ab", "/a/", "/a/b", "/ab/b", "/a/bc", "/c/b", "/a/b/c", "//", "/a//",
+            "//a", "", "a", "/é/b", "/a/é",
+        ];
+        for pat in pats {
+            for path in paths {
+                let mut p = Params::new();
+                let got = match_path(pat, path, &mut p)
+                    .then(|| (0..p.len()).map(|i| p.get(i).unwrap()).collect());
+                assert_eq!(got, reference_match(pat, path), "{pat:?} {path:?}");
+            }
+        }
     }
 }

@@ -175,7 +175,7 @@ where
 pub mod __private {
     pub use super::extract::AppState;
     pub use super::matcher::{
-        collide, match_path, more_specific, select, Params, RouteInfo, Segment, Selected,
+        collide, match_path, more_specific, order, select, Params, RouteInfo, Segment, Selected,
         MAX_PARAMS,
     };
     pub use crate::http::{Method, Request, Response};
