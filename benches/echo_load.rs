@@ -1,4 +1,5 @@
-//! Echo load benchmark: corering's `examples/echo` against an idiomatic tokio echo server.
+//! Echo load benchmark: corering's `examples/echo` against an idiomatic tokio echo server
+//! and against `floor`, the least an io_uring echo server can do.
 //!
 //! Run with `cargo bench --bench echo_load`; options go after `--`, for example
 //! `cargo bench --bench echo_load -- --secs 5 --only memory` (`-- --help` lists them all).
@@ -19,7 +20,8 @@
 //! measured window. Then the corering/tokio ratios against the targets
 //! (rr64 CPU ratio ≤ 0.9, stream4k CPU ratio ≤ 0.7, msgs/s ratio ≥ 1.0), as medians of
 //! per-round paired ratios (corering against tokio's run of the same round, which cancels
-//! the machine's slow drifts better than a ratio of medians).
+//! the machine's slow drifts better than a ratio of medians); the corering/floor ratios
+//! (no targets); and floor/tokio, the best ratio any io_uring server could reach.
 //!
 //! Memory (`memory`). Growth of the server's VmRSS per idle TCP connection, after opening
 //! 10,000 connections that never send anything (target for corering: ≤ 2048 bytes), plus
@@ -28,8 +30,15 @@
 //! The tokio server and the load client are roles of this same binary: it re-executes itself
 //! with `ECHO_LOAD_ROLE=tokio-server` or `ECHO_LOAD_ROLE=client`. The corering server is built
 //! with `cargo build --release --example echo` and run as
-//! `echo --addr 127.0.0.1:PORT --workers 1`. PASS/MISS is informational: the exit status
-//! only reflects errors. All traffic stays on 127.0.0.1 and every child is terminated on exit.
+//! `echo --addr 127.0.0.1:PORT --workers 1`. The floor is `echo_floor` of the peer servers'
+//! package, `benches/peers` (its own workspace; see `benches/peers/src/bin/echo_floor.rs`):
+//! one thread, one io_uring, multishot accept and recv from a provided buffer ring, at
+//! most one send per connection in flight, completions batched like corering's. The bench
+//! builds it with `cargo build --release --manifest-path benches/peers/Cargo.toml
+//! --target-dir benches/peers/target` (or takes it from `--peers-dir DIR`); if that fails
+//! and `--servers` was not given, it warns and runs without the floor. PASS/MISS is
+//! informational: the exit status only reflects errors. All traffic stays on 127.0.0.1 and
+//! every child is terminated on exit.
 
 mod support;
 
@@ -43,8 +52,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::{
-    build_example, free_loopback_addr, median, paired_ratio, parse_flags, parse_number, pick_cpus,
-    schedstat_ns, verdict, ChildProc, Context, Cpus, Res,
+    build_example, build_peers, free_loopback_addr, median, paired_ratio, parse_flags,
+    parse_number, pick_cpus, schedstat_ns, verdict, ChildProc, Context, Cpus, Res,
 };
 
 /// Environment variable selecting the role of a re-executed copy of this binary.
@@ -56,10 +65,12 @@ usage: cargo bench --bench echo_load -- [options]
   --warmup N         warm-up seconds before each measured window (default 1)
   --rounds N         throughput runs per load and server, interleaved; medians reported (default 3)
   --only LIST        comma list of rr64, stream4k, throughput (= both), memory (default: all)
-  --servers LIST     comma list of corering, tokio (default: corering,tokio)
+  --servers LIST     comma list of corering, tokio, floor (default: all three; without
+                     the floor if benches/peers fails to build)
   --conns N          load connections (default 64)
   --idle-conns N     idle connections for the memory measurement (default 10000)
   --echo-bin PATH    use this corering echo binary instead of building examples/echo
+  --peers-dir DIR    take echo_floor from DIR instead of building benches/peers
   --stand-in-tokio   run the tokio role in the corering slot (tests the bench itself)
 ";
 
@@ -125,13 +136,17 @@ impl Load {
 enum Server {
     Corering,
     Tokio,
+    Floor,
 }
 
 impl Server {
+    const ALL: [Server; 3] = [Server::Corering, Server::Tokio, Server::Floor];
+
     fn name(self) -> &'static str {
         match self {
             Server::Corering => "corering",
             Server::Tokio => "tokio",
+            Server::Floor => "floor",
         }
     }
 
@@ -139,18 +154,24 @@ impl Server {
         match s {
             "corering" => Ok(Server::Corering),
             "tokio" => Ok(Server::Tokio),
-            _ => Err(format!("unknown server {s:?}")),
+            "floor" | "echo_floor" => Ok(Server::Floor),
+            _ => Err(format!("unknown server {s:?} (corering, tokio, floor)")),
         }
     }
 }
 
+/// The floor's binary in benches/peers.
+const FLOOR_BIN: &str = "echo_floor";
+
 /// How to start a server process.
 #[derive(Clone, Debug)]
 enum Launch {
-    /// The corering echo example binary.
-    Binary(PathBuf),
+    /// The corering echo example binary, run with `--workers 1`.
+    Corering(PathBuf),
     /// This binary in the `tokio-server` role.
     TokioRole,
+    /// The floor's binary.
+    Floor(PathBuf),
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -166,7 +187,10 @@ struct Options {
     loads: Vec<Load>,
     memory: bool,
     servers: Vec<Server>,
+    /// `--servers` was given (else a floor that fails to build is left out).
+    servers_given: bool,
     echo_bin: Option<PathBuf>,
+    peers_dir: Option<PathBuf>,
     stand_in_tokio: bool,
 }
 
@@ -180,8 +204,10 @@ impl Default for Options {
             idle_conns: 10_000,
             loads: Load::ALL.to_vec(),
             memory: true,
-            servers: vec![Server::Corering, Server::Tokio],
+            servers: Server::ALL.to_vec(),
+            servers_given: false,
             echo_bin: None,
+            peers_dir: None,
             stand_in_tokio: false,
         }
     }
@@ -213,11 +239,18 @@ fn parse_options(args: &[String]) -> Res<Options> {
             "--conns" => opts.conns = parse_number(flag, value()?)?,
             "--idle-conns" => opts.idle_conns = parse_number(flag, value()?)?,
             "--echo-bin" => opts.echo_bin = Some(PathBuf::from(value()?)),
+            "--peers-dir" => opts.peers_dir = Some(PathBuf::from(value()?)),
             "--stand-in-tokio" => opts.stand_in_tokio = true,
             "--only" => parse_only(value()?, &mut opts)?,
             "--servers" => {
-                opts.servers = value()?.split(',').map(Server::parse).collect::<Res<_>>()?;
-                opts.servers.dedup();
+                opts.servers.clear();
+                for server in value()?.split(',').filter(|s| !s.is_empty()) {
+                    let server = Server::parse(server)?;
+                    if !opts.servers.contains(&server) {
+                        opts.servers.push(server);
+                    }
+                }
+                opts.servers_given = true;
             }
             _ => return Ok(false),
         }
@@ -230,6 +263,9 @@ fn parse_options(args: &[String]) -> Res<Options> {
         || opts.rounds == 0
     {
         return Err("--secs, --rounds, --conns and --idle-conns must be positive".into());
+    }
+    if opts.servers.is_empty() {
+        return Err("--servers needs at least one server".into());
     }
     Ok(opts)
 }
@@ -264,10 +300,12 @@ struct MemoryRun {
 }
 
 fn run_parent(args: &[String]) -> Res<()> {
-    let opts = parse_options(args)?;
+    let mut opts = parse_options(args)?;
     raise_nofile_limit(opts.idle_conns as u64 + 1_000);
     let cpus = pick_cpus("server and client");
     let launches = resolve_launches(&opts)?;
+    // The report covers the servers that run (the floor may have been left out).
+    opts.servers = launches.iter().map(|(server, _)| *server).collect();
 
     // Rounds interleave the servers, rotating who goes first, so that slow drifts of the
     // machine hit both alike; the report pairs the runs of each round.
@@ -281,8 +319,14 @@ fn run_parent(args: &[String]) -> Res<()> {
                 let what = format!("{} against {} (round {round})", load.name(), server.name());
                 eprintln!("echo_load: {what}...");
                 let outcome = run_load(entry, load, &opts, cpus);
-                if let Err(e) = &outcome {
-                    eprintln!("echo_load: {what} failed: {e}");
+                match &outcome {
+                    Ok(s) => eprintln!(
+                        "echo_load:   {:.0} msgs/s, {:.0} ns server CPU/msg, server CPU {:.0}%",
+                        s.msgs_per_sec(),
+                        s.cpu_ns_per_msg(),
+                        s.server_util() * 100.0
+                    ),
+                    Err(e) => eprintln!("echo_load: {what} failed: {e}"),
                 }
                 load_runs.push(LoadRun {
                     load,
@@ -318,7 +362,8 @@ fn run_parent(args: &[String]) -> Res<()> {
     Ok(())
 }
 
-/// Decides how each selected server is started, building the corering echo if needed.
+/// Decides how each selected server is started, building the corering echo and the floor
+/// if needed. Without `--servers`, a floor that fails to build is left out with a warning.
 fn resolve_launches(opts: &Options) -> Res<Vec<(Server, Launch)>> {
     let mut launches = Vec::new();
     for &server in &opts.servers {
@@ -326,13 +371,34 @@ fn resolve_launches(opts: &Options) -> Res<Vec<(Server, Launch)>> {
             Server::Tokio => Launch::TokioRole,
             Server::Corering if opts.stand_in_tokio => Launch::TokioRole,
             Server::Corering => match &opts.echo_bin {
-                Some(bin) => Launch::Binary(bin.clone()),
-                None => Launch::Binary(build_example("echo")?),
+                Some(bin) => Launch::Corering(bin.clone()),
+                None => Launch::Corering(build_example("echo")?),
+            },
+            Server::Floor => match floor_bin(opts) {
+                Ok(bin) => Launch::Floor(bin),
+                Err(e) if !opts.servers_given => {
+                    eprintln!("echo_load: warning: running without the floor: {e}");
+                    continue;
+                }
+                Err(e) => return Err(e),
             },
         };
         launches.push((server, launch));
     }
     Ok(launches)
+}
+
+/// The floor's binary: from `--peers-dir`, or built in benches/peers.
+fn floor_bin(opts: &Options) -> Res<PathBuf> {
+    let dir = match &opts.peers_dir {
+        Some(dir) => dir.clone(),
+        None => build_peers()?,
+    };
+    let bin = dir.join(FLOOR_BIN);
+    if !bin.is_file() {
+        return Err(format!("no {FLOOR_BIN} binary at {}", bin.display()));
+    }
+    Ok(bin)
 }
 
 /// Raises the soft (and if permitted the hard) open-file limit to at least 30,000, and
@@ -403,13 +469,18 @@ impl RunningServer {
         let addr = free_loopback_addr()?;
         let addr_arg = addr.to_string();
         let cmd = match launch {
-            Launch::Binary(bin) => {
+            Launch::Corering(bin) => {
                 let mut cmd = Command::new(bin);
                 cmd.args(["--addr", &addr_arg, "--workers", "1"]);
                 cmd
             }
             Launch::TokioRole => {
                 let mut cmd = self_command("tokio-server")?;
+                cmd.args(["--addr", &addr_arg]);
+                cmd
+            }
+            Launch::Floor(bin) => {
+                let mut cmd = Command::new(bin);
                 cmd.args(["--addr", &addr_arg]);
                 cmd
             }
@@ -733,41 +804,78 @@ fn throughput_tables(out: &mut String, opts: &Options, cpus: Cpus, runs: &[LoadR
         opts.rounds
     );
 
-    if !(opts.servers.contains(&Server::Corering) && opts.servers.contains(&Server::Tokio)) {
-        return;
-    }
-    let mut ratio_rows = String::new();
-    for load in Load::ALL {
-        if !opts.loads.contains(&load) {
-            continue;
-        }
-        let paired = |f| paired_ratio(runs, load, Server::Corering, Server::Tokio, f);
-        let (Some(rate), Some(cpu)) = (
-            paired(LoadStats::msgs_per_sec),
-            paired(LoadStats::cpu_ns_per_msg),
-        ) else {
-            let _ = writeln!(ratio_rows, "| {} | failed | | | failed | | |", load.name());
-            continue;
-        };
-        let cpu_target = load.cpu_ratio_target();
-        let _ = writeln!(
-            ratio_rows,
-            "| {} | {rate:.2} | ≥ 1.00 | {} | {cpu:.2} | ≤ {cpu_target:.2} | {} |",
-            load.name(),
-            verdict(rate >= 1.0),
-            verdict(cpu <= cpu_target)
-        );
-    }
-    if !ratio_rows.is_empty() {
+    ratio_tables(out, opts, runs);
+}
+
+/// The paired msgs/s and CPU/msg ratios of `ours` against `peer` under `load`.
+fn ratios(runs: &[LoadRun], load: Load, ours: Server, peer: Server) -> Option<(f64, f64)> {
+    let paired = |f| paired_ratio(runs, load, ours, peer, f);
+    Some((
+        paired(LoadStats::msgs_per_sec)?,
+        paired(LoadStats::cpu_ns_per_msg)?,
+    ))
+}
+
+/// corering/tokio (with targets), corering/floor, and floor/tokio: the best CPU ratio an
+/// io_uring server reached against tokio.
+fn ratio_tables(out: &mut String, opts: &Options, runs: &[LoadRun]) {
+    let has = |server| opts.servers.contains(&server);
+    let loads = || Load::ALL.into_iter().filter(|l| opts.loads.contains(l));
+    const PAIRED_NOTE: &str = "\nRatios are medians of per-round ratios (one server against \
+        the other's run of the same round), which cancels the machine's slow drifts better \
+        than a ratio of medians.\n";
+
+    if has(Server::Corering) && has(Server::Tokio) {
         out.push_str("\n### corering / tokio\n\n");
         out.push_str("| load | msgs/s ratio | target | | CPU/msg ratio | target | |\n");
         out.push_str("|---|---:|---|---|---:|---|---|\n");
-        out.push_str(&ratio_rows);
-        out.push_str(
-            "\nRatios are medians of per-round ratios (corering against tokio's run of the \
-             same round), which cancels the machine's slow drifts better than a ratio of \
-             medians.\n",
-        );
+        for load in loads() {
+            let Some((rate, cpu)) = ratios(runs, load, Server::Corering, Server::Tokio) else {
+                let _ = writeln!(out, "| {} | failed | | | failed | | |", load.name());
+                continue;
+            };
+            let cpu_target = load.cpu_ratio_target();
+            let _ = writeln!(
+                out,
+                "| {} | {rate:.2} | ≥ 1.00 | {} | {cpu:.2} | ≤ {cpu_target:.2} | {} |",
+                load.name(),
+                verdict(rate >= 1.0),
+                verdict(cpu <= cpu_target)
+            );
+        }
+    }
+
+    if has(Server::Corering) && has(Server::Floor) {
+        out.push_str("\n### corering / floor\n\n");
+        out.push_str("| load | msgs/s ratio | CPU/msg ratio |\n");
+        out.push_str("|---|---:|---:|\n");
+        for load in loads() {
+            let _ = match ratios(runs, load, Server::Corering, Server::Floor) {
+                Some((rate, cpu)) => writeln!(out, "| {} | {rate:.2} | {cpu:.2} |", load.name()),
+                None => writeln!(out, "| {} | failed | failed |", load.name()),
+            };
+        }
+    }
+
+    if has(Server::Floor) && has(Server::Tokio) {
+        out.push('\n');
+        for load in loads() {
+            let figures = match ratios(runs, load, Server::Floor, Server::Tokio) {
+                Some((rate, cpu)) => format!("CPU/msg {cpu:.2} (msgs/s {rate:.2})"),
+                None => "failed".to_string(),
+            };
+            let _ = writeln!(
+                out,
+                "floor / tokio, {}: {figures}; the least CPU/msg ratio an io_uring server \
+                 reaches against tokio (target for corering: ≤ {:.2}).",
+                load.name(),
+                load.cpu_ratio_target()
+            );
+        }
+    }
+
+    if (has(Server::Corering) || has(Server::Floor)) && opts.servers.len() > 1 {
+        out.push_str(PAIRED_NOTE);
     }
 }
 

@@ -72,12 +72,12 @@ use std::fmt::Write as _;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::{
-    build_example, free_loopback_addr, median, on_path, paired_ratio, parse_flags, parse_number,
-    pick_cpus, schedstat_ns, verdict, ChildProc, Context, Cpus, Res,
+    build_example, build_peers, free_loopback_addr, median, on_path, paired_ratio, parse_flags,
+    parse_number, pick_cpus, schedstat_ns, verdict, ChildProc, Context, Cpus, Res,
 };
 
 const USAGE: &str = "\
@@ -381,42 +381,6 @@ fn resolve_binaries(opts: &Options) -> Res<Vec<(ServerKind, PathBuf)>> {
         bins.push((kind, bin));
     }
     Ok(bins)
-}
-
-/// Builds the benches/peers package in release mode; returns the folder of its binaries.
-fn build_peers() -> Res<PathBuf> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let peers = root.join("benches/peers");
-    let manifest = peers.join("Cargo.toml");
-    let target = peers.join("target");
-    eprintln!(
-        "http_load: cargo build --release --manifest-path {}",
-        manifest.display()
-    );
-    let start = Instant::now();
-    let status = Command::new(&cargo)
-        .arg("build")
-        .arg("--release")
-        .arg("--manifest-path")
-        .arg(&manifest)
-        .arg("--target-dir")
-        .arg(&target)
-        .current_dir(&peers)
-        .stdin(Stdio::null())
-        .status()
-        .context(|| format!("running {}", Path::new(&cargo).display()))?;
-    if !status.success() {
-        return Err(format!(
-            "building the peer servers in {} failed ({status})",
-            peers.display()
-        ));
-    }
-    eprintln!(
-        "http_load: peers built in {:.1} s",
-        start.elapsed().as_secs_f64()
-    );
-    Ok(target.join("release"))
 }
 
 /// The wrk Lua scripts of the two loads, in temporary files removed on drop.

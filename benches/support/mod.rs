@@ -1,6 +1,7 @@
 //! Pieces shared by the load benchmarks (`echo_load`, `kv_load`, `http_load`), included by
 //! each with `mod support;`: errors with context, child processes pinned to a CPU, CPU
-//! selection, building an example, process CPU time, medians and per-round paired ratios.
+//! selection, building an example or the peer servers (`benches/peers`), process CPU
+//! time, medians and per-round paired ratios.
 //!
 //! Messages printed from here start with the name of the bench that includes this module
 //! (`CARGO_CRATE_NAME`), like the bench's own messages.
@@ -297,6 +298,45 @@ pub fn build_example(name: &str) -> Res<PathBuf> {
             bin.display()
         )),
     }
+}
+
+/// Builds the peer servers' package (`benches/peers`, its own workspace) with `cargo build
+/// --release --manifest-path benches/peers/Cargo.toml --target-dir benches/peers/target`;
+/// returns the folder of its binaries.
+#[allow(dead_code)] // kv_load runs no peer from benches/peers
+pub fn build_peers() -> Res<PathBuf> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let peers = root.join("benches/peers");
+    let manifest = peers.join("Cargo.toml");
+    let target = peers.join("target");
+    eprintln!(
+        "{BENCH}: cargo build --release --manifest-path {}",
+        manifest.display()
+    );
+    let start = Instant::now();
+    let status = Command::new(&cargo)
+        .arg("build")
+        .arg("--release")
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .arg("--target-dir")
+        .arg(&target)
+        .current_dir(&peers)
+        .stdin(Stdio::null())
+        .status()
+        .context(|| format!("running {}", Path::new(&cargo).display()))?;
+    if !status.success() {
+        return Err(format!(
+            "building the peer servers in {} failed ({status})",
+            peers.display()
+        ));
+    }
+    eprintln!(
+        "{BENCH}: peers built in {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
+    Ok(target.join("release"))
 }
 
 // ---------------------------------------------------------------------------------------------

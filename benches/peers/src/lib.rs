@@ -1,7 +1,11 @@
-//! Bits shared by the peer servers of corering's `http_load` bench: the command line
-//! (`--addr HOST:PORT`) and a SIGTERM handler that exits with status 0.
+//! Bits shared by the peer servers of corering's load benches (`http_load`, `echo_load`):
+//! the command line (`--addr HOST:PORT`, plus any flags of a server's own), a SIGTERM
+//! handler that exits with status 0, and in [`uring`] the io_uring plumbing of the two
+//! floors (`uring_floor`, `echo_floor`).
 
 use std::net::SocketAddr;
+
+pub mod uring;
 
 /// The body every peer answers `GET /plaintext` with.
 pub const BODY: &[u8] = b"Hello, World!";
@@ -9,8 +13,23 @@ pub const BODY: &[u8] = b"Hello, World!";
 /// Parses `--addr HOST:PORT` (default 127.0.0.1:8080); `--help` prints the usage.
 /// Exits with status 2 on a bad command line.
 pub fn parse_addr(name: &str) -> SocketAddr {
-    let usage = format!("usage: {name} [--addr HOST:PORT]");
+    parse_args(name, &[]).0
+}
+
+/// Parses `--addr HOST:PORT` (default 127.0.0.1:8080) and the flags in `flags`, each
+/// `(flag, value placeholder)` and taking one value; returns the address and the flags
+/// given, with their values, in command-line order. `--help` prints the usage. Exits with
+/// status 2 on a bad command line.
+pub fn parse_args(
+    name: &str,
+    flags: &[(&'static str, &str)],
+) -> (SocketAddr, Vec<(&'static str, String)>) {
+    let mut usage = format!("usage: {name} [--addr HOST:PORT]");
+    for (flag, value) in flags {
+        usage.push_str(&format!(" [{flag} {value}]"));
+    }
     let mut addr = "127.0.0.1:8080".to_string();
+    let mut given = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -22,16 +41,23 @@ pub fn parse_addr(name: &str) -> SocketAddr {
                 println!("{usage}");
                 std::process::exit(0);
             }
-            other => fail(name, &format!("unknown argument {other:?}"), &usage),
+            other => match flags.iter().find(|(flag, _)| *flag == other) {
+                Some(&(flag, value)) => match args.next() {
+                    Some(v) => given.push((flag, v)),
+                    None => fail(name, &format!("{flag} needs {value}"), &usage),
+                },
+                None => fail(name, &format!("unknown argument {other:?}"), &usage),
+            },
         }
     }
     match addr.parse() {
-        Ok(a) => a,
+        Ok(a) => (a, given),
         Err(e) => fail(name, &format!("bad --addr {addr:?}: {e}"), &usage),
     }
 }
 
-fn fail(name: &str, msg: &str, usage: &str) -> ! {
+/// Prints `msg` and the usage and exits with status 2.
+pub fn fail(name: &str, msg: &str, usage: &str) -> ! {
     eprintln!("{name}: {msg}\n{usage}");
     std::process::exit(2);
 }

@@ -13,29 +13,13 @@
 //! `uring_floor --addr 127.0.0.1:8080` prints `listening on ADDR` once bound.
 
 use std::io;
-use std::net::TcpListener;
-use std::os::fd::{AsRawFd, RawFd};
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::os::fd::RawFd;
 
-use io_uring::{cqueue, opcode, squeue, types, IoUring};
-
+use corering_http_peers::uring::{self, Cqe, Uring, OP_ACCEPT, OP_RECV, OP_SEND};
 use corering_http_peers::{exit_on_sigterm, parse_addr, BODY};
 
-/// Submission queue entries (the completion queue gets 4x as many).
-const RING_ENTRIES: u32 = 1024;
-/// Provided buffers: count (a power of two) and size.
-const BUFS: u16 = 512;
-const BUF_SIZE: usize = 4096;
-const BUF_GROUP: u16 = 0;
 /// Most responses one send carries; the rest wait for the next send.
 const MAX_BATCH: usize = 256;
-
-// user_data: operation in the top byte, fd below.
-const OP_ACCEPT: u64 = 1 << 56;
-const OP_RECV: u64 = 2 << 56;
-const OP_SEND: u64 = 3 << 56;
-const OP_CLOSE: u64 = 4 << 56;
-const OP_MASK: u64 = 0xff << 56;
 
 #[derive(Default)]
 struct Conn {
@@ -54,75 +38,10 @@ struct Conn {
     dirty: bool,
 }
 
-/// A provided buffer ring: `BUFS` entries shared with the kernel, plus their memory.
-struct BufRing {
-    entries: *mut types::BufRingEntry,
-    memory: Vec<u8>,
-    tail: u16,
-}
-
-impl BufRing {
-    fn new() -> io::Result<BufRing> {
-        let bytes = BUFS as usize * std::mem::size_of::<types::BufRingEntry>();
-        // SAFETY: an anonymous private mapping; checked for failure below.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                bytes,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        if ptr == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
-        }
-        let mut ring = BufRing {
-            entries: ptr.cast(),
-            memory: vec![0; BUFS as usize * BUF_SIZE],
-            tail: 0,
-        };
-        for bid in 0..BUFS {
-            ring.push(bid);
-        }
-        ring.publish();
-        Ok(ring)
-    }
-
-    /// Hands buffer `bid` back to the kernel (visible after `publish`).
-    fn push(&mut self, bid: u16) {
-        let slot = (self.tail & (BUFS - 1)) as usize;
-        // SAFETY: slot < BUFS, inside the mapping; the kernel only reads entries up to the
-        // published tail, and this one is past it.
-        let entry = unsafe { &mut *self.entries.add(slot) };
-        let addr = self.memory[bid as usize * BUF_SIZE..].as_ptr() as u64;
-        entry.set_addr(addr);
-        entry.set_len(BUF_SIZE as u32);
-        entry.set_bid(bid);
-        self.tail = self.tail.wrapping_add(1);
-    }
-
-    fn publish(&self) {
-        // SAFETY: the tail field lives in the first entry of the mapping and is only
-        // written here; the kernel reads it atomically.
-        unsafe {
-            let tail = types::BufRingEntry::tail(self.entries) as *const AtomicU16;
-            (*tail).store(self.tail, Ordering::Release);
-        }
-    }
-
-    fn buf(&self, bid: u16, len: usize) -> &[u8] {
-        &self.memory[bid as usize * BUF_SIZE..][..len]
-    }
-}
-
 struct Floor {
-    ring: IoUring,
-    bufs: BufRing,
+    uring: Uring,
     conns: Vec<Option<Conn>>,
     dirty: Vec<RawFd>,
-    listener: RawFd,
     /// `MAX_BATCH` copies of the response.
     responses: Vec<u8>,
     response_len: usize,
@@ -138,7 +57,6 @@ fn main() {
 }
 
 fn run(addr: std::net::SocketAddr) -> io::Result<()> {
-    let listener = TcpListener::bind(addr)?;
     let date = httpdate::fmt_http_date(std::time::SystemTime::now());
     let mut response = format!(
         "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: text/plain\r\nDate: {date}\r\n\r\n",
@@ -147,148 +65,65 @@ fn run(addr: std::net::SocketAddr) -> io::Result<()> {
     .into_bytes();
     response.extend_from_slice(BODY);
 
-    let ring = IoUring::builder()
-        .setup_cqsize(RING_ENTRIES * 4)
-        .setup_single_issuer()
-        .setup_defer_taskrun()
-        .build(RING_ENTRIES)
-        .or_else(|_| {
-            IoUring::builder()
-                .setup_cqsize(RING_ENTRIES * 4)
-                .build(RING_ENTRIES)
-        })?;
-    let bufs = BufRing::new()?;
-    // SAFETY: the ring memory stays mapped (and `bufs` alive) for the life of the process.
-    unsafe {
-        ring.submitter()
-            .register_buf_ring_with_flags(bufs.entries as u64, BUFS, BUF_GROUP, 0)?;
-    }
+    let uring = Uring::bind(addr, None)?;
+    println!("listening on {}", uring.local_addr()?);
     let mut floor = Floor {
-        ring,
-        bufs,
+        uring,
         conns: Vec::new(),
         dirty: Vec::new(),
-        listener: listener.as_raw_fd(),
         responses: response.repeat(MAX_BATCH),
         response_len: response.len(),
     };
-    floor.arm_accept()?;
-    println!("listening on {}", listener.local_addr()?);
     floor.run()
 }
 
 impl Floor {
-    fn push(&mut self, sqe: squeue::Entry) -> io::Result<()> {
-        loop {
-            // SAFETY: every buffer an entry points to (provided buffers, `responses`)
-            // lives as long as the ring.
-            if unsafe { self.ring.submission().push(&sqe) }.is_ok() {
-                return Ok(());
-            }
-            self.ring.submit()?;
-        }
-    }
-
-    fn arm_accept(&mut self) -> io::Result<()> {
-        let sqe = opcode::AcceptMulti::new(types::Fd(self.listener))
-            .build()
-            .user_data(OP_ACCEPT);
-        self.push(sqe)
-    }
-
-    fn arm_recv(&mut self, fd: RawFd) -> io::Result<()> {
-        let sqe = opcode::RecvMulti::new(types::Fd(fd), BUF_GROUP)
-            .build()
-            .user_data(OP_RECV | fd as u64);
-        self.push(sqe)
-    }
-
     fn run(&mut self) -> io::Result<()> {
-        let mut cqes: Vec<(u64, i32, u32)> = Vec::with_capacity(1024);
+        let mut cqes: Vec<Cqe> = Vec::with_capacity(1024);
         loop {
-            match self.ring.submit_and_wait(1) {
-                Ok(_) => {}
-                Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
-                Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {}
-                Err(e) => return Err(e),
-            }
-            cqes.clear();
-            cqes.extend(
-                self.ring
-                    .completion()
-                    .map(|c| (c.user_data(), c.result(), c.flags())),
-            );
-            for &(data, res, flags) in &cqes {
-                let fd = (data & !OP_MASK) as RawFd;
-                match data & OP_MASK {
-                    OP_ACCEPT => self.on_accept(res, flags)?,
-                    OP_RECV => self.on_recv(fd, res, flags)?,
-                    OP_SEND => self.on_send(fd, res)?,
+            self.uring.wait(&mut cqes)?;
+            for cqe in &cqes {
+                match cqe.op {
+                    OP_ACCEPT => {
+                        if let Some(fd) = self.uring.on_accept("uring_floor", cqe)? {
+                            uring::new_conn(&mut self.conns, fd);
+                        }
+                    }
+                    OP_RECV => self.on_recv(cqe)?,
+                    OP_SEND => self.on_send(cqe.fd, cqe.res)?,
                     _ => {} // OP_CLOSE: nothing to do.
                 }
             }
-            self.bufs.publish();
+            self.uring.bufs.publish();
             while let Some(fd) = self.dirty.pop() {
                 self.flush(fd)?;
             }
         }
     }
 
-    fn on_accept(&mut self, res: i32, flags: u32) -> io::Result<()> {
-        if res >= 0 {
-            let fd = res;
-            let one: libc::c_int = 1;
-            // SAFETY: setsockopt reads an int from a valid pointer.
-            unsafe {
-                libc::setsockopt(
-                    fd,
-                    libc::IPPROTO_TCP,
-                    libc::TCP_NODELAY,
-                    (&one as *const libc::c_int).cast(),
-                    std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-                );
-            }
-            let i = fd as usize;
-            if self.conns.len() <= i {
-                self.conns.resize_with(i + 1, || None);
-            }
-            self.conns[i] = Some(Conn::default());
-            self.arm_recv(fd)?;
-        } else {
-            eprintln!(
-                "uring_floor: accept: {}",
-                io::Error::from_raw_os_error(-res)
-            );
-        }
-        if !cqueue::more(flags) {
-            self.arm_accept()?;
-        }
-        Ok(())
-    }
-
-    fn on_recv(&mut self, fd: RawFd, res: i32, flags: u32) -> io::Result<()> {
-        let more = cqueue::more(flags);
+    fn on_recv(&mut self, cqe: &Cqe) -> io::Result<()> {
+        let (fd, res, more) = (cqe.fd, cqe.res, cqe.more());
         if res > 0 {
-            let bid = cqueue::buffer_select(flags).expect("recv with a provided buffer");
+            let bid = cqe.buffer().expect("recv with a provided buffer");
             let conn = self.conns[fd as usize]
                 .as_mut()
                 .expect("recv on a known conn");
             let (requests, matched) =
-                count_terminators(self.bufs.buf(bid, res as usize), conn.matched);
+                count_terminators(self.uring.bufs.buf(bid, res as usize), conn.matched);
             conn.matched = matched;
             conn.owed += requests;
             if requests > 0 && !conn.dirty {
                 conn.dirty = true;
                 self.dirty.push(fd);
             }
-            self.bufs.push(bid);
+            self.uring.bufs.push(bid);
             if !more {
-                self.arm_recv(fd)?;
+                self.uring.arm_recv(fd)?;
             }
         } else if res == -libc::ENOBUFS {
             // Out of buffers for now: they are handed back at the end of this batch.
             if !more {
-                self.arm_recv(fd)?;
+                self.uring.arm_recv(fd)?;
             }
         } else if !more {
             // EOF or an error: the multishot recv is over.
@@ -355,19 +190,13 @@ impl Floor {
         // The response buffer is `MAX_BATCH` identical copies, so any `len` bytes starting
         // at `off` (which is below `MAX_BATCH` responses) are the right bytes.
         let buf = &self.responses[off..off + len];
-        let sqe = opcode::Send::new(types::Fd(fd), buf.as_ptr(), len as u32)
-            .flags(libc::MSG_NOSIGNAL)
-            .build()
-            .user_data(OP_SEND | fd as u64);
-        self.push(sqe)
+        // SAFETY: `responses` lives, unchanged, as long as the ring.
+        unsafe { self.uring.send(fd, buf.as_ptr(), len) }
     }
 
     fn close(&mut self, fd: RawFd) -> io::Result<()> {
         self.conns[fd as usize] = None;
-        let sqe = opcode::Close::new(types::Fd(fd))
-            .build()
-            .user_data(OP_CLOSE | fd as u64);
-        self.push(sqe)
+        self.uring.close(fd)
     }
 }
 
