@@ -1,19 +1,30 @@
-//! Load benchmark: corering's `examples/kv` against Debian's `redis-server`, both driven by
-//! `redis-benchmark`.
+//! Load benchmark: corering's `examples/kv` against Debian's `redis-server` and against
+//! `floor`, the least an io_uring server can do, all driven by `redis-benchmark`.
 //!
 //! ```text
 //! apt-get install redis-server redis-tools      # once; this bench installs nothing
 //! cargo bench --bench kv_load                   # -- --help lists the options
 //! ```
 //!
-//! Both servers run for the whole benchmark, each pinned to the same CPU (they take turns:
+//! All servers run for the whole benchmark, each pinned to the same CPU (they take turns:
 //! only the one under load does anything); `redis-benchmark` is pinned to a second CPU.
 //! kv runs with one worker (`--workers 1`), redis-server with persistence off
-//! (`--save "" --appendonly no`). Before measuring, each server's keyspace is filled
-//! (`SET` with `-P 16` over `-r 100000`), so `GET`s hit.
+//! (`--save "" --appendonly no`). Before measuring, the keyspaces of kv and redis-server
+//! are filled (`SET` with `-P 16` over `-r 100000`), so `GET`s hit.
+//!
+//! The floor is `echo_floor` of the peer servers' package, `benches/peers` (its own
+//! workspace; see `benches/peers/src/bin/echo_floor.rs`): one thread, one io_uring,
+//! multishot accept and recv from a provided buffer ring, completions batched like
+//! corering's. It echoes every request back, and `redis-benchmark` takes the echo (a RESP
+//! array of bulk strings) as the reply: so the floor receives a request and sends a reply
+//! of the same size without parsing anything, the least CPU any io_uring server can spend
+//! per request. It has no keyspace to fill. The bench builds it with `cargo build
+//! --release --manifest-path benches/peers/Cargo.toml --target-dir benches/peers/target`
+//! (or takes it from `--peers-dir DIR`); if that fails and `--servers` was not given, it
+//! warns and runs without the floor.
 //!
 //! Loads: `GET` and `SET` (3-byte values, keys from `-r 100000`), 50 clients, each without
-//! pipelining and with `-P 16`. Every load runs `--rounds` times (default 3), alternating
+//! pipelining and with `-P 16`. Every load runs `--rounds` times (default 3), rotating
 //! which server goes first, and medians are reported, because run-to-run noise on a small
 //! VM is ±10-15%.
 //!
@@ -21,8 +32,10 @@
 //! request: the on-CPU time of all its threads (`/proc/PID/task/*/schedstat`, first field)
 //! sampled right before and after the `redis-benchmark` process, divided by the requests.
 //! Then the kv/redis ratios against the targets (CPU per request ≤ 0.7×, requests/s ≥
-//! 1.0×). PASS/MISS is informational: the exit status only reflects errors. All traffic
-//! stays on 127.0.0.1 and every child process is terminated on exit.
+//! 1.0×), the kv/floor ratios (no targets), and floor/redis: the least CPU ratio an io_uring
+//! server reaches against redis-server. PASS/MISS is informational: the exit status only
+//! reflects errors. All traffic stays on 127.0.0.1 and every child process is terminated
+//! on exit.
 
 mod support;
 
@@ -34,8 +47,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::{
-    build_example, free_loopback_addr, median, on_path, paired_ratio, parse_flags, parse_number,
-    pick_cpus, schedstat_ns, verdict, ChildProc, Context, Cpus, Res,
+    build_example, build_peers, free_loopback_addr, median, on_path, paired_ratio, parse_flags,
+    parse_number, pick_cpus, schedstat_ns, verdict, ChildProc, Context, Cpus, Res,
 };
 
 const USAGE: &str = "\
@@ -46,7 +59,10 @@ usage: cargo bench --bench kv_load -- [options]
   --clients N           redis-benchmark connections (default 50)
   --keyspace N          redis-benchmark -r (default 100000)
   --only LIST           comma list of loads: get, set, get-p16, set-p16 (default: all)
+  --servers LIST        comma list of kv, redis, floor (default: all three; without the
+                        floor if benches/peers fails to build)
   --kv-bin PATH         use this kv binary instead of building examples/kv
+  --peers-dir DIR       take echo_floor from DIR instead of building benches/peers
   --redis-server PATH   (default: redis-server from PATH)
   --redis-benchmark PATH  (default: redis-benchmark from PATH)
 ";
@@ -119,16 +135,37 @@ impl Load {
 enum ServerKind {
     Kv,
     Redis,
+    Floor,
 }
 
 impl ServerKind {
+    const ALL: [ServerKind; 3] = [ServerKind::Kv, ServerKind::Redis, ServerKind::Floor];
+
     fn name(self) -> &'static str {
         match self {
             ServerKind::Kv => "kv",
             ServerKind::Redis => "redis-server",
+            ServerKind::Floor => "floor",
         }
     }
+
+    fn parse(s: &str) -> Res<Self> {
+        match s {
+            "kv" => Ok(ServerKind::Kv),
+            "redis" | "redis-server" => Ok(ServerKind::Redis),
+            "floor" | "echo_floor" => Ok(ServerKind::Floor),
+            _ => Err(format!("unknown server {s:?} (kv, redis, floor)")),
+        }
+    }
+
+    /// Whether its keyspace is filled before measuring (the floor has none).
+    fn has_keyspace(self) -> bool {
+        self != ServerKind::Floor
+    }
 }
+
+/// The floor's binary in benches/peers.
+const FLOOR_BIN: &str = "echo_floor";
 
 struct Options {
     rounds: usize,
@@ -137,7 +174,11 @@ struct Options {
     clients: u32,
     keyspace: u64,
     loads: Vec<Load>,
+    servers: Vec<ServerKind>,
+    /// `--servers` was given (else a floor that fails to build is left out).
+    servers_given: bool,
     kv_bin: Option<PathBuf>,
+    peers_dir: Option<PathBuf>,
     redis_server: PathBuf,
     redis_benchmark: PathBuf,
 }
@@ -151,7 +192,10 @@ impl Default for Options {
             clients: 50,
             keyspace: 100_000,
             loads: Load::ALL.to_vec(),
+            servers: ServerKind::ALL.to_vec(),
+            servers_given: false,
             kv_bin: None,
+            peers_dir: None,
             redis_server: "redis-server".into(),
             redis_benchmark: "redis-benchmark".into(),
         }
@@ -180,7 +224,18 @@ fn parse_options(args: &[String]) -> Res<Options> {
             "--only" => {
                 opts.loads = value()?.split(',').map(Load::parse).collect::<Res<_>>()?;
             }
+            "--servers" => {
+                opts.servers.clear();
+                for server in value()?.split(',').filter(|s| !s.is_empty()) {
+                    let server = ServerKind::parse(server)?;
+                    if !opts.servers.contains(&server) {
+                        opts.servers.push(server);
+                    }
+                }
+                opts.servers_given = true;
+            }
             "--kv-bin" => opts.kv_bin = Some(value()?.into()),
+            "--peers-dir" => opts.peers_dir = Some(value()?.into()),
             "--redis-server" => opts.redis_server = value()?.into(),
             "--redis-benchmark" => opts.redis_benchmark = value()?.into(),
             _ => return Ok(false),
@@ -191,6 +246,9 @@ fn parse_options(args: &[String]) -> Res<Options> {
         return Err(
             "--rounds, --requests, --pipelined-requests and --clients must be positive".into(),
         );
+    }
+    if opts.servers.is_empty() {
+        return Err("--servers needs at least one server".into());
     }
     Ok(opts)
 }
@@ -221,8 +279,12 @@ impl Sample {
 type Run = support::Run<Load, ServerKind, Sample>;
 
 fn run(args: &[String]) -> Res<()> {
-    let opts = parse_options(args)?;
-    for tool in [&opts.redis_server, &opts.redis_benchmark] {
+    let mut opts = parse_options(args)?;
+    let mut tools = vec![&opts.redis_benchmark];
+    if opts.servers.contains(&ServerKind::Redis) {
+        tools.push(&opts.redis_server);
+    }
+    for tool in tools {
         if !on_path(tool) {
             return Err(format!(
                 "{} not found; install Debian's redis-server and redis-tools \
@@ -232,16 +294,15 @@ fn run(args: &[String]) -> Res<()> {
         }
     }
     let cpus = pick_cpus("servers and client");
-    let kv_bin = match &opts.kv_bin {
-        Some(bin) => bin.clone(),
-        None => build_example("kv")?,
-    };
+    let bins = resolve_bins(&opts)?;
+    // The report covers the servers that run (the floor may have been left out).
+    opts.servers = bins.iter().map(|(kind, _)| *kind).collect();
 
-    let servers = [
-        RunningServer::start(ServerKind::Kv, &kv_bin, &opts, cpus.server)?,
-        RunningServer::start(ServerKind::Redis, &opts.redis_server, &opts, cpus.server)?,
-    ];
-    for s in &servers {
+    let mut servers = Vec::new();
+    for (kind, bin) in &bins {
+        servers.push(RunningServer::start(*kind, bin, &opts, cpus.server)?);
+    }
+    for s in servers.iter().filter(|s| s.kind.has_keyspace()) {
         eprintln!("kv_load: filling the keyspace of {}...", s.kind.name());
         fill_keyspace(s, &opts, cpus)?;
     }
@@ -249,12 +310,10 @@ fn run(args: &[String]) -> Res<()> {
     let mut runs = Vec::new();
     for round in 1..=opts.rounds {
         for &load in &opts.loads {
-            // Alternate who goes first so slow drifts of the machine hit both alike.
-            let order: Vec<&RunningServer> = if round % 2 == 1 {
-                servers.iter().collect()
-            } else {
-                servers.iter().rev().collect()
-            };
+            // Rotate who goes first so slow drifts of the machine hit all alike.
+            let mut order: Vec<&RunningServer> = servers.iter().collect();
+            let len = order.len().max(1);
+            order.rotate_left((round - 1) % len);
             for server in order {
                 let what = format!(
                     "{} against {} (round {round})",
@@ -296,6 +355,44 @@ fn run(args: &[String]) -> Res<()> {
 // Servers
 // ---------------------------------------------------------------------------------------------
 
+/// The binary of each selected server, building kv and the floor if needed. Without
+/// `--servers`, a floor that fails to build is left out with a warning.
+fn resolve_bins(opts: &Options) -> Res<Vec<(ServerKind, PathBuf)>> {
+    let mut bins = Vec::new();
+    for &kind in &opts.servers {
+        let bin = match kind {
+            ServerKind::Kv => match &opts.kv_bin {
+                Some(bin) => bin.clone(),
+                None => build_example("kv")?,
+            },
+            ServerKind::Redis => opts.redis_server.clone(),
+            ServerKind::Floor => match floor_bin(opts) {
+                Ok(bin) => bin,
+                Err(e) if !opts.servers_given => {
+                    eprintln!("kv_load: warning: running without the floor: {e}");
+                    continue;
+                }
+                Err(e) => return Err(e),
+            },
+        };
+        bins.push((kind, bin));
+    }
+    Ok(bins)
+}
+
+/// The floor's binary: from `--peers-dir`, or built in benches/peers.
+fn floor_bin(opts: &Options) -> Res<PathBuf> {
+    let dir = match &opts.peers_dir {
+        Some(dir) => dir.clone(),
+        None => build_peers()?,
+    };
+    let bin = dir.join(FLOOR_BIN);
+    if !bin.is_file() {
+        return Err(format!("no {FLOOR_BIN} binary at {}", bin.display()));
+    }
+    Ok(bin)
+}
+
 /// A server under test, terminated when dropped.
 struct RunningServer {
     kind: ServerKind,
@@ -304,7 +401,8 @@ struct RunningServer {
 }
 
 impl RunningServer {
-    /// Starts the server pinned to `cpu` and waits until it answers PING.
+    /// Starts the server pinned to `cpu` and waits until it answers PING (the floor echoes
+    /// it).
     fn start(kind: ServerKind, bin: &Path, _opts: &Options, cpu: usize) -> Res<Self> {
         let addr = free_loopback_addr()?;
         let port = addr.port().to_string();
@@ -317,6 +415,9 @@ impl RunningServer {
                 cmd.args(["--port", &port, "--bind", "127.0.0.1", "--save", ""])
                     .args(["--appendonly", "no", "--daemonize", "no"]);
             }
+            ServerKind::Floor => {
+                cmd.args(["--addr", &addr.to_string()]);
+            }
         }
         let proc = ChildProc::spawn(kind.name(), cmd, cpu)?;
         let server = RunningServer { kind, proc, addr };
@@ -328,11 +429,15 @@ impl RunningServer {
         self.proc.pid()
     }
 
-    /// Waits until a `PING` gets `+PONG`.
+    /// Waits until a `PING` gets `+PONG` (or, from the floor, itself).
     fn wait_ready(&self, limit: Duration) -> Res<()> {
         let deadline = Instant::now() + limit;
+        let reply: &[u8] = match self.kind {
+            ServerKind::Floor => PING,
+            ServerKind::Kv | ServerKind::Redis => b"+PONG\r\n",
+        };
         loop {
-            match ping(self.addr) {
+            match ping(self.addr, reply) {
                 Ok(()) => return Ok(()),
                 Err(e) if Instant::now() >= deadline => {
                     return Err(format!(
@@ -352,14 +457,19 @@ impl RunningServer {
     }
 }
 
-fn ping(addr: SocketAddr) -> io::Result<()> {
+const PING: &[u8] = b"PING\r\n";
+
+/// Sends `PING` and expects `reply`.
+fn ping(addr: SocketAddr, reply: &[u8]) -> io::Result<()> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(1))?;
     s.set_read_timeout(Some(Duration::from_secs(1)))?;
-    s.write_all(b"PING\r\n")?;
-    let mut buf = [0u8; 7];
+    s.write_all(PING)?;
+    let mut buf = vec![0u8; reply.len()];
     s.read_exact(&mut buf)?;
-    if &buf != b"+PONG\r\n" {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, "no +PONG"));
+    if buf != reply {
+        let want = String::from_utf8_lossy(reply);
+        let msg = format!("PING got no {:?}", want.trim_end());
+        return Err(io::Error::new(io::ErrorKind::InvalidData, msg));
     }
     Ok(())
 }
@@ -474,11 +584,14 @@ impl Medians {
 }
 
 fn report(opts: &Options, cpus: Cpus, runs: &[Run]) -> String {
+    let has = |server| opts.servers.contains(&server);
+    let names: Vec<&str> = opts.servers.iter().map(|s| s.name()).collect();
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "\n### kv vs redis-server ({} clients, -r {}, servers on CPU {}, redis-benchmark on \
-         CPU {}, {} / {} requests per run without / with pipelining)\n",
+        "\n### {} ({} clients, -r {}, servers on CPU {}, redis-benchmark on CPU {}, {} / {} \
+         requests per run without / with pipelining)\n",
+        names.join(" vs "),
         opts.clients,
         opts.keyspace,
         cpus.server,
@@ -490,73 +603,98 @@ fn report(opts: &Options, cpus: Cpus, runs: &[Run]) -> String {
         "| load | server | requests/s | server CPU ns/request | CPU/req spread | server CPU |\n",
     );
     out.push_str("|---|---|---:|---:|---:|---:|\n");
-    let mut ratios = String::new();
     for &load in &opts.loads {
-        let mut medians = Vec::new();
-        for server in [ServerKind::Kv, ServerKind::Redis] {
+        for &server in &opts.servers {
             let samples: Vec<Sample> = runs
                 .iter()
                 .filter(|r| r.load == load && r.server == server)
                 .filter_map(|r| r.outcome.as_ref().ok().copied())
                 .collect();
-            let m = Medians::of(&samples);
-            match &m {
-                Some(m) => {
-                    let _ = writeln!(
-                        out,
-                        "| {} | {} | {:.0} | {:.0} | ±{:.0}% | {:.0}% |",
-                        load.name(),
-                        server.name(),
-                        m.rps,
-                        m.cpu_ns,
-                        m.cpu_spread * 100.0,
-                        m.util * 100.0
-                    );
-                }
-                None => {
-                    let _ = writeln!(
-                        out,
-                        "| {} | {} | failed | failed | - | - |",
-                        load.name(),
-                        server.name()
-                    );
-                }
-            }
-            medians.push(m);
-        }
-        if medians.iter().all(Option::is_some) {
-            let rps = paired_ratio(runs, load, ServerKind::Kv, ServerKind::Redis, |s| s.rps);
-            let cpu = paired_ratio(
-                runs,
-                load,
-                ServerKind::Kv,
-                ServerKind::Redis,
-                Sample::cpu_ns_per_request,
-            );
-            if let (Some(rps), Some(cpu)) = (rps, cpu) {
-                let _ = writeln!(
-                    ratios,
-                    "| {} | {rps:.2} | ≥ {RPS_RATIO_TARGET:.1} | {} | {cpu:.2} | ≤ {CPU_RATIO_TARGET:.1} | {} |",
+            let _ = match Medians::of(&samples) {
+                Some(m) => writeln!(
+                    out,
+                    "| {} | {} | {:.0} | {:.0} | ±{:.0}% | {:.0}% |",
                     load.name(),
-                    verdict(rps >= RPS_RATIO_TARGET),
-                    verdict(cpu <= CPU_RATIO_TARGET)
-                );
-            }
+                    server.name(),
+                    m.rps,
+                    m.cpu_ns,
+                    m.cpu_spread * 100.0,
+                    m.util * 100.0
+                ),
+                None => writeln!(
+                    out,
+                    "| {} | {} | failed | failed | - | - |",
+                    load.name(),
+                    server.name()
+                ),
+            };
         }
     }
     let _ = writeln!(
         out,
         "\nMedians over {} interleaved round(s); spread = half the min-max range of CPU/request \
-         relative to its median; server CPU = CPU time / wall time of the redis-benchmark run. \
-         Ratios are medians of per-round ratios (kv against the redis-server run next to it), \
-         which cancels the machine's slow drifts better than a ratio of medians.",
+         relative to its median; server CPU = CPU time / wall time of the redis-benchmark run.",
         opts.rounds
     );
-    if !ratios.is_empty() {
+    if opts.servers.len() > 1 {
+        out.push_str(
+            "Ratios are medians of per-round ratios (one server against the other's run of \
+             the same round), which cancels the machine's slow drifts better than a ratio of \
+             medians.\n",
+        );
+    }
+
+    if has(ServerKind::Kv) && has(ServerKind::Redis) {
         out.push_str("\n#### kv / redis-server\n\n");
         out.push_str("| load | requests/s ratio | target | | CPU/request ratio | target | |\n");
         out.push_str("|---|---:|---|---|---:|---|---|\n");
-        out.push_str(&ratios);
+        for &load in &opts.loads {
+            let _ = match ratios(runs, load, ServerKind::Kv, ServerKind::Redis) {
+                Some((rps, cpu)) => writeln!(
+                    out,
+                    "| {} | {rps:.2} | ≥ {RPS_RATIO_TARGET:.1} | {} | {cpu:.2} | \
+                     ≤ {CPU_RATIO_TARGET:.1} | {} |",
+                    load.name(),
+                    verdict(rps >= RPS_RATIO_TARGET),
+                    verdict(cpu <= CPU_RATIO_TARGET)
+                ),
+                None => writeln!(out, "| {} | failed | | | failed | | |", load.name()),
+            };
+        }
+    }
+
+    if has(ServerKind::Kv) && has(ServerKind::Floor) {
+        out.push_str("\n#### kv / floor\n\n");
+        out.push_str("| load | requests/s ratio | CPU/request ratio |\n");
+        out.push_str("|---|---:|---:|\n");
+        for &load in &opts.loads {
+            let _ = match ratios(runs, load, ServerKind::Kv, ServerKind::Floor) {
+                Some((rps, cpu)) => writeln!(out, "| {} | {rps:.2} | {cpu:.2} |", load.name()),
+                None => writeln!(out, "| {} | failed | failed |", load.name()),
+            };
+        }
+    }
+
+    if has(ServerKind::Floor) && has(ServerKind::Redis) {
+        out.push('\n');
+        for &load in &opts.loads {
+            let figures = match ratios(runs, load, ServerKind::Floor, ServerKind::Redis) {
+                Some((rps, cpu)) => format!("CPU/request {cpu:.2} (requests/s {rps:.2})"),
+                None => "failed".to_string(),
+            };
+            let _ = writeln!(
+                out,
+                "floor / redis-server, {}: {figures}; the least CPU/request ratio an io_uring \
+                 server reaches against redis-server (target for kv: ≤ {CPU_RATIO_TARGET:.1}).",
+                load.name()
+            );
+        }
     }
     out
+}
+
+/// The paired requests/s and CPU/request ratios of `ours` against `peer` under `load`.
+fn ratios(runs: &[Run], load: Load, ours: ServerKind, peer: ServerKind) -> Option<(f64, f64)> {
+    let paired = |f| paired_ratio(runs, load, ours, peer, f);
+    Some((paired(|s| s.rps)?, paired(Sample::cpu_ns_per_request)?))
 }

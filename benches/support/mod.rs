@@ -303,7 +303,6 @@ pub fn build_example(name: &str) -> Res<PathBuf> {
 /// Builds the peer servers' package (`benches/peers`, its own workspace) with `cargo build
 /// --release --manifest-path benches/peers/Cargo.toml --target-dir benches/peers/target`;
 /// returns the folder of its binaries.
-#[allow(dead_code)] // kv_load runs no peer from benches/peers
 pub fn build_peers() -> Res<PathBuf> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
