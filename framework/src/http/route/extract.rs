@@ -137,7 +137,7 @@ impl<'a> RequestContext<'a> {
 /// error response it returns (the handler does not run).
 ///
 /// Arguments are extracted in order; extractors that read the body
-/// ([`Json`], [`Form`], [`Bytes`], `String`) should come last, and may
+/// ([`Json`](super::Json), [`Form`](super::Form), [`Bytes`], `String`) should come last, and may
 /// share one body: every one sees the same bytes.
 ///
 /// A custom extractor:
