@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use corering::http::route::{BodyStream, Path};
-use corering::http::{Http1Config, Request, Response, Status};
+use corering::http::{Http1Config, Request, Response};
 use corering::{get, post, put, routes, RunningServer};
 
 #[get("/who/{id}")]
@@ -58,15 +58,7 @@ async fn streamed(name: Path<String>, mut body: BodyStream<'_, '_>) -> String {
 /// A streamed (chunked) response from a route: `n` lines.
 #[get("/count/{n}")]
 async fn count(n: Path<u32>, req: &mut Request<'_>) -> Response {
-    let Ok(mut out) = req.stream(Response::text("")).await else {
-        return Response::new(Status::INTERNAL_SERVER_ERROR);
-    };
-    for i in 0..n.0 {
-        if out.write(format!("line {i}\n").as_bytes()).await.is_err() {
-            break;
-        }
-    }
-    out.finish().await
+    common::http::stream_lines(req, n.0).await
 }
 
 fn start() -> (RunningServer, SocketAddr) {

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::{builder, wait_until};
-use corering::http::{self, Http1Config, Method, Request, Response, Status};
+use corering::http::{Http1Config, Method, Request, Response, Status};
 use corering::RunningServer;
 
 async fn route(mut req: Request<'_>) -> Response {
@@ -30,31 +30,14 @@ async fn route(mut req: Request<'_>) -> Response {
             let agent = req.header_str("User-Agent").is_some();
             Response::text(format!("{q} {agent}"))
         }
-        "/stream" => {
-            let Ok(mut out) = req.stream(Response::text("")).await else {
-                return Response::new(Status::INTERNAL_SERVER_ERROR);
-            };
-            for i in 0..100u32 {
-                if out.write(format!("line {i}\n").as_bytes()).await.is_err() {
-                    break;
-                }
-            }
-            out.finish().await
-        }
+        "/stream" => common::http::stream_lines(&mut req, 100).await,
         _ => Response::new(Status::NOT_FOUND).body("not found\n"),
     }
 }
 
 fn start() -> (RunningServer, SocketAddr) {
     let cfg = Http1Config::new().server_name(Some("corering-test"));
-    let s = builder()
-        .workers(1)
-        .build()
-        .expect("build")
-        .start(move |conn| http::serve(conn, cfg, route))
-        .expect("start");
-    let a = common::tcp_addr(&s);
-    (s, a)
+    common::http::start_http(builder().workers(1), cfg, route)
 }
 
 fn agent() -> ureq::Agent {

@@ -17,7 +17,7 @@ use common::builder;
 use corering::http::client::{
     self, Client, ClientConfig, ClientErrorKind, ClientRequest, ClientResponse,
 };
-use corering::http::{self, Http1Config, Method, Request, Response, Status};
+use corering::http::{Http1Config, Method, Request, Response, Status};
 use corering::{RunningServer, Runtime};
 
 // ---- a corering server ------------------------------------------------------
@@ -38,17 +38,7 @@ async fn route(mut req: Request<'_>) -> Response {
             }
             Response::text(s)
         }
-        "/stream" => {
-            let Ok(mut out) = req.stream(Response::text("")).await else {
-                return Response::new(Status::INTERNAL_SERVER_ERROR);
-            };
-            for i in 0..200u32 {
-                if out.write(format!("line {i}\n").as_bytes()).await.is_err() {
-                    break;
-                }
-            }
-            out.finish().await
-        }
+        "/stream" => common::http::stream_lines(&mut req, 200).await,
         "/empty" => Response::new(Status::NO_CONTENT),
         _ => Response::new(Status::NOT_FOUND).body("not found\n"),
     }
@@ -56,14 +46,7 @@ async fn route(mut req: Request<'_>) -> Response {
 
 fn start_server() -> (RunningServer, SocketAddr) {
     let cfg = Http1Config::new().max_body(8 << 20);
-    let s = builder()
-        .workers(1)
-        .build()
-        .expect("build")
-        .start(move |conn| http::serve(conn, cfg, route))
-        .expect("start");
-    let a = common::tcp_addr(&s);
-    (s, a)
+    common::http::start_http(builder().workers(1), cfg, route)
 }
 
 /// Runs `f` on a fresh client runtime, closing idle pooled connections at

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use common::builder;
 use common::http::{assert_closed, connect, fill, read_response, Resp};
-use corering::http::{self, Http1Config, Request, Response};
+use corering::http::{Http1Config, Request, Response};
 use corering::RunningServer;
 
 /// Short limits and timeouts so the slow tests stay fast.
@@ -77,15 +77,7 @@ async fn handler(mut req: Request<'_>) -> Response {
 
 fn start(cfg: Http1Config) -> (RunningServer, SocketAddr) {
     // Small receive buffers, so heads and bodies span leases.
-    let s = builder()
-        .workers(1)
-        .recv_buffers(256, 512)
-        .build()
-        .expect("build")
-        .start(move |conn| http::serve(conn, cfg, handler))
-        .expect("start");
-    let a = common::tcp_addr(&s);
-    (s, a)
+    common::http::start_http(builder().workers(1).recv_buffers(256, 512), cfg, handler)
 }
 
 /// Sends `req` on a fresh connection; expects one response with `status`

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use common::{builder, start_example};
 use corering::http::client::{Client, ClientConfig};
-use corering::http::{self, Http1Config, Request, Response, Status, Upgraded};
+use corering::http::{Http1Config, Request, Response, Status, Upgraded};
 use corering::RunningServer;
 use proxy::Proxy;
 
@@ -24,17 +24,7 @@ use proxy::Proxy;
 /// saw (one per line), an empty line, then the body.
 async fn upstream(mut req: Request<'_>) -> Response {
     match req.path() {
-        "/stream" => {
-            let Ok(mut out) = req.stream(Response::text("")).await else {
-                return Response::new(Status::INTERNAL_SERVER_ERROR);
-            };
-            for i in 0..500u32 {
-                if out.write(format!("line {i}\n").as_bytes()).await.is_err() {
-                    break;
-                }
-            }
-            out.finish().await
-        }
+        "/stream" => common::http::stream_lines(&mut req, 500).await,
         "/no-content" => Response::new(Status::NO_CONTENT),
         // Switches to `echo` when offered: answers `up:`, then echoes.
         "/tunnel" if req.upgrade().is_some_and(|o| o.contains("echo")) => {
@@ -85,26 +75,12 @@ async fn upstream(mut req: Request<'_>) -> Response {
 
 fn start_upstream() -> (RunningServer, SocketAddr) {
     let cfg = Http1Config::new().max_body(8 << 20);
-    let s = builder()
-        .workers(1)
-        .build()
-        .unwrap()
-        .start(move |conn| http::serve(conn, cfg, upstream))
-        .unwrap();
-    let a = common::tcp_addr(&s);
-    (s, a)
+    common::http::start_http(builder().workers(1), cfg, upstream)
 }
 
 fn start_proxy(p: Proxy) -> (RunningServer, SocketAddr) {
     let cfg = proxy::config();
-    let s = builder()
-        .workers(1)
-        .build()
-        .unwrap()
-        .start(move |conn| http::serve(conn, cfg, p.clone()))
-        .unwrap();
-    let a = common::tcp_addr(&s);
-    (s, a)
+    common::http::start_http(builder().workers(1), cfg, p)
 }
 
 fn agent() -> ureq::Agent {

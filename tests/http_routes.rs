@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use corering::http::route::serde::{Deserialize, Serialize};
 use corering::http::route::{Bytes, Form, Headers, Json, Local, Path, Query, State};
-use corering::http::{self, Http1Config, Method, Response, Status};
+use corering::http::{Http1Config, Method, Response, Status};
 use corering::prelude::*;
 use corering::RunningServer;
 
@@ -158,12 +158,7 @@ fn start() -> (RunningServer, SocketAddr, Arc<AtomicUsize>) {
         name: "app",
     });
     let cfg = Http1Config::new();
-    let s = common::builder()
-        .build()
-        .expect("build")
-        .start(move |conn| http::serve(conn, cfg, router.clone()))
-        .expect("start");
-    let a = common::tcp_addr(&s);
+    let (s, a) = common::http::start_http(common::builder(), cfg, router);
     (s, a, hits)
 }
 
@@ -362,13 +357,7 @@ async fn local_count(Local(n): Local<Cell<u32>>) -> String {
 fn missing_state_is_500_and_keep_alive_works() {
     let router = routes![needs_state, local_count].with_local_state(|| Cell::new(0u32));
     let cfg = Http1Config::new();
-    let s = common::builder()
-        .workers(1)
-        .build()
-        .expect("build")
-        .start(move |conn| http::serve(conn, cfg, router.clone()))
-        .expect("start");
-    let a = common::tcp_addr(&s);
+    let (s, a) = common::http::start_http(common::builder().workers(1), cfg, router);
     let r = get(a, "/state");
     assert_eq!(r.status, 500);
     assert!(r.text().contains("u64"), "{}", r.text());
@@ -430,13 +419,8 @@ fn routed_requests_allocate_nothing_when_warm() {
     let router = routes![count_other, count_post, counted, index, user, files]
         .with_state(Arc::new(AtomicUsize::new(0)));
     let cfg = Http1Config::new();
-    let server = common::builder()
-        .workers(1)
-        .build()
-        .expect("build")
-        .start(move |conn| http::serve(conn, cfg, router.clone()))
-        .expect("start");
-    let mut s = TcpStream::connect(common::tcp_addr(&server)).unwrap();
+    let (server, addr) = common::http::start_http(common::builder().workers(1), cfg, router);
+    let mut s = TcpStream::connect(addr).unwrap();
     s.set_nodelay(true).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let mut buf = vec![0u8; 4096];

@@ -121,3 +121,21 @@ where
     let a = super::tcp_addr(&s);
     (s, a)
 }
+
+/// Streams `n` lines `line 0\n`, `line 1\n`, ... as a chunked response
+/// (what the tests of streamed responses read back).
+pub async fn stream_lines(
+    req: &mut corering::http::Request<'_>,
+    n: u32,
+) -> corering::http::Response {
+    use corering::http::{Response, Status};
+    let Ok(mut out) = req.stream(Response::text("")).await else {
+        return Response::new(Status::INTERNAL_SERVER_ERROR);
+    };
+    for i in 0..n {
+        if out.write(format!("line {i}\n").as_bytes()).await.is_err() {
+            break;
+        }
+    }
+    out.finish().await
+}
