@@ -272,12 +272,15 @@ fn end_to_end_fields(up: &ClientResponse) -> Vec<(String, String)> {
 /// request that asked for none, is a bad gateway.
 fn switch(req: &Request<'_>, up: ClientResponse) -> Response {
     let proto = up.header_str("upgrade").unwrap_or("").trim().to_owned();
-    let offered = req.upgrade().is_some_and(|offer| {
+    // One of the offered protocols, exactly (a bare name does not stand
+    // for an offered `name/version` here, as it may for a handler), and a
+    // valid protocol name.
+    let listed = req.upgrade().is_some_and(|offer| {
         offer
             .split(',')
             .any(|o| o.trim().eq_ignore_ascii_case(&proto))
     });
-    if !offered || proto.is_empty() || !proto.bytes().all(|b| b == b'/' || is_token_byte(b)) {
+    if !listed || !req.offers_upgrade(&proto) {
         return Response::new(Status::BAD_GATEWAY)
             .content_type("text/plain; charset=utf-8")
             .body(format!(
@@ -293,11 +296,6 @@ fn switch(req: &Request<'_>, up: ClientResponse) -> Response {
         resp = resp.header_dynamic(name, value);
     }
     resp
-}
-
-/// True for the bytes of an HTTP token (RFC 9110 §5.6.2).
-fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 /// Copies bytes both ways between the client and the upstream, starting

@@ -194,9 +194,11 @@ where
         if let Some(up) = resp.take_upgrade() {
             // Only to a protocol the client offered (RFC 9110 §7.8).
             let head_bytes = &input.bytes()[start..start + head.len];
-            let offer = head.upgrade.and_then(|i| spans.get(usize::from(i)));
-            let offered = match (offer, resp.header_value("upgrade")) {
-                (Some(o), Some(p)) => upgrade::offers(o.value(head_bytes), p),
+            let offered = match (
+                head.upgrade_offer(head_bytes, &spans),
+                resp.header_value("upgrade"),
+            ) {
+                (Some(offer), Some(p)) => upgrade::offers(offer, p),
                 _ => false,
             };
             // Boxed: a rare path, kept out of every connection's future.

@@ -88,6 +88,18 @@ pub struct Head {
     pub upgrade: Option<u16>,
 }
 
+impl Head {
+    /// The `Upgrade` field's value if the request asks to switch
+    /// protocols; `head` and `spans` are what the head was parsed from.
+    pub(crate) fn upgrade_offer<'b>(
+        &self,
+        head: &'b [u8],
+        spans: &[HeaderSpan],
+    ) -> Option<&'b [u8]> {
+        Some(spans.get(usize::from(self.upgrade?))?.value(head))
+    }
+}
+
 /// Parses a request head at the start of `buf`.
 ///
 /// `Ok(None)`: the head is incomplete (and within the limits so far).

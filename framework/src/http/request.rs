@@ -165,8 +165,17 @@ impl<'a> Request<'a> {
     /// [`Response::upgrade`](super::Response::upgrade) to switch, or
     /// with any other response to stay with HTTP.
     pub fn upgrade(&self) -> Option<&'a str> {
-        let span = self.spans.get(usize::from(self.head.upgrade?))?;
-        std::str::from_utf8(span.value(self.buf)).ok()
+        std::str::from_utf8(self.head.upgrade_offer(self.buf, self.spans)?).ok()
+    }
+
+    /// True if the request asks to switch to `protocol`, a protocol name
+    /// (`name` or `name/version`; a bare name also matches an offered
+    /// `name/version`, case-insensitive): the switches
+    /// [`Response::upgrade`](super::Response::upgrade) may answer with.
+    pub fn offers_upgrade(&self, protocol: &str) -> bool {
+        self.head
+            .upgrade_offer(self.buf, self.spans)
+            .is_some_and(|offer| super::upgrade::offers(offer, protocol.as_bytes()))
     }
 
     /// True if the client asked for the connection to stay open.

@@ -103,9 +103,13 @@ fn valid_protocol(p: &str) -> bool {
     parts.next().is_some_and(tok) && parts.next().is_none_or(tok)
 }
 
-/// True if the comma-separated `Upgrade` field value `offer` lists
-/// `protocol` (case-insensitive; a bare name matches any version).
+/// True if `protocol` is a protocol name and the comma-separated
+/// `Upgrade` field value `offer` lists it (case-insensitive; a bare name
+/// matches any version).
 pub(crate) fn offers(offer: &[u8], protocol: &[u8]) -> bool {
+    if !std::str::from_utf8(protocol).is_ok_and(valid_protocol) {
+        return false;
+    }
     offer
         .split(|&b| b == b',')
         .map(super::body::trim_ows)
@@ -180,5 +184,8 @@ mod tests {
         assert!(!offers(b"foo/2", b"foo/3"));
         assert!(!offers(b"foobar", b"foo"));
         assert!(!offers(b"", b"foo"));
+        // Only protocol names are ever offered.
+        assert!(!offers(b"a b", b"a b"));
+        assert!(!offers(b"x", b""));
     }
 }
