@@ -52,8 +52,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::{
-    build_example, build_peers, free_loopback_addr, median, paired_ratio, parse_flags,
-    parse_number, pick_cpus, schedstat_ns, verdict, ChildProc, Context, Cpus, Res,
+    build_example, free_loopback_addr, median, paired_ratio, parse_flags, parse_number, pick_cpus,
+    schedstat_ns, verdict, ChildProc, Context, Cpus, Res,
 };
 
 /// Environment variable selecting the role of a re-executed copy of this binary.
@@ -390,15 +390,7 @@ fn resolve_launches(opts: &Options) -> Res<Vec<(Server, Launch)>> {
 
 /// The floor's binary: from `--peers-dir`, or built in benches/peers.
 fn floor_bin(opts: &Options) -> Res<PathBuf> {
-    let dir = match &opts.peers_dir {
-        Some(dir) => dir.clone(),
-        None => build_peers()?,
-    };
-    let bin = dir.join(FLOOR_BIN);
-    if !bin.is_file() {
-        return Err(format!("no {FLOOR_BIN} binary at {}", bin.display()));
-    }
-    Ok(bin)
+    support::peer_bin(opts.peers_dir.as_deref(), FLOOR_BIN)
 }
 
 /// Raises the soft (and if permitted the hard) open-file limit to at least 30,000, and

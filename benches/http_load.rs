@@ -366,13 +366,7 @@ fn resolve_binaries(opts: &Options) -> Res<Vec<(ServerKind, PathBuf)>> {
     let mut bins = Vec::new();
     for &kind in &opts.servers {
         let bin = match (kind.peer_bin(), &peers_dir) {
-            (Some(name), Some(dir)) => {
-                let bin = dir.join(name);
-                if !bin.is_file() {
-                    return Err(format!("no {name} binary at {}", bin.display()));
-                }
-                bin
-            }
+            (Some(name), Some(dir)) => support::peer_bin(Some(dir), name)?,
             _ => match &opts.hello_bin {
                 Some(bin) => bin.clone(),
                 None => build_example("hello")?,

@@ -47,8 +47,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::{
-    build_example, build_peers, free_loopback_addr, median, on_path, paired_ratio, parse_flags,
-    parse_number, pick_cpus, schedstat_ns, verdict, ChildProc, Context, Cpus, Res,
+    build_example, free_loopback_addr, median, on_path, paired_ratio, parse_flags, parse_number,
+    pick_cpus, schedstat_ns, verdict, ChildProc, Context, Cpus, Res,
 };
 
 const USAGE: &str = "\
@@ -382,15 +382,7 @@ fn resolve_bins(opts: &Options) -> Res<Vec<(ServerKind, PathBuf)>> {
 
 /// The floor's binary: from `--peers-dir`, or built in benches/peers.
 fn floor_bin(opts: &Options) -> Res<PathBuf> {
-    let dir = match &opts.peers_dir {
-        Some(dir) => dir.clone(),
-        None => build_peers()?,
-    };
-    let bin = dir.join(FLOOR_BIN);
-    if !bin.is_file() {
-        return Err(format!("no {FLOOR_BIN} binary at {}", bin.display()));
-    }
-    Ok(bin)
+    support::peer_bin(opts.peers_dir.as_deref(), FLOOR_BIN)
 }
 
 /// A server under test, terminated when dropped.

@@ -338,6 +338,20 @@ pub fn build_peers() -> Res<PathBuf> {
     Ok(target.join("release"))
 }
 
+/// The peer binary `name`: from `peers_dir` if given (`--peers-dir`), else
+/// from a fresh build of benches/peers.
+pub fn peer_bin(peers_dir: Option<&Path>, name: &str) -> Res<PathBuf> {
+    let dir = match peers_dir {
+        Some(dir) => dir.to_path_buf(),
+        None => build_peers()?,
+    };
+    let bin = dir.join(name);
+    if !bin.is_file() {
+        return Err(format!("no {name} binary at {}", bin.display()));
+    }
+    Ok(bin)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Measuring
 // ---------------------------------------------------------------------------------------------
