@@ -164,6 +164,10 @@ pub(crate) enum RunUntil<'a> {
 }
 
 const TASK_BUDGET: usize = 256;
+/// The general timeout of a batched wait. Timers and cross-worker wakes
+/// arrive as completions (an armed `Timeout` op, an eventfd read), so an
+/// idle worker needs no periodic wake-up: this only bounds the sleep.
+const IDLE_WAIT: types::Timespec = types::Timespec::new().sec(3600);
 const CQE_BATCH: usize = 256;
 
 impl Worker {
@@ -194,7 +198,13 @@ impl Worker {
                 retry_tick: 0,
             })
             .collect();
-        let batch = cfg.batch.filter(|_| ring.has_min_wait());
+        // Batching needs the min-wait (6.12+) and DEFER_TASKRUN: only there
+        // does the kernel drop the wait target to one completion once the
+        // min-wait has passed, so a batch target set under load can never
+        // hold a lone completion back until the general timeout.
+        let batch = cfg
+            .batch
+            .filter(|_| ring.has_min_wait() && mode == crate::uring::RingMode::DeferTaskrun);
         Ok(Worker {
             batch,
             batch_want: std::cell::Cell::new(1),
@@ -308,7 +318,11 @@ impl Worker {
             self.arm_timer(io);
             let wait = self.exec.is_idle() && self.deferred_leases.borrow().is_empty();
             let res = match self.batch {
-                Some((_, us)) if wait => io.sq.ring.enter_batch(self.batch_want.get(), us),
+                Some((_, us)) if wait => {
+                    io.sq
+                        .ring
+                        .enter_batch(self.batch_want.get(), us, &IDLE_WAIT)
+                }
                 _ => io.sq.ring.enter(wait as u32),
             };
             if let Err(e) = res {

@@ -128,10 +128,25 @@ impl Ring {
     }
 
     /// Blocks until `want` completions are ready, or until `min_wait_us` has
-    /// passed and at least one is: lets completions accumulate into one
-    /// batch under load without adding latency when traffic is light.
-    pub fn enter_batch(&mut self, want: u32, min_wait_us: u32) -> io::Result<usize> {
-        let args = types::SubmitArgs::new().min_wait_usec(min_wait_us);
+    /// passed and at least one is, or until `timeout`: lets completions
+    /// accumulate into one batch under load without adding latency when
+    /// traffic is light.
+    ///
+    /// The general `timeout` is what makes an idle wait a sleep. Without it
+    /// the kernel (6.12+) takes the min-wait as the whole timeout and
+    /// returns `ETIME` every `min_wait_us`, so an idle worker would wake
+    /// ~20,000 times a second. With it, once the min-wait has passed with
+    /// nothing there, the wait goes on until the first completion (a
+    /// receive, an armed timer, a cross-worker wake) or `timeout`.
+    pub fn enter_batch(
+        &mut self,
+        want: u32,
+        min_wait_us: u32,
+        timeout: &types::Timespec,
+    ) -> io::Result<usize> {
+        let args = types::SubmitArgs::new()
+            .min_wait_usec(min_wait_us)
+            .timespec(timeout);
         self.uring
             .submitter()
             .submit_with_args(want as usize, &args)
