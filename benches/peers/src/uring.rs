@@ -236,7 +236,11 @@ impl Uring {
     pub fn wait(&mut self, out: &mut Vec<Cqe>) -> io::Result<()> {
         let res = match self.batch {
             Some((_, us)) => {
-                let args = types::SubmitArgs::new().min_wait_usec(us);
+                // A general timeout beside the min-wait: without one the kernel takes
+                // the min-wait as the whole timeout, and an idle server wakes with ETIME
+                // every `us` (corering's worker does the same since it was fixed).
+                let idle = types::Timespec::new().sec(3600);
+                let args = types::SubmitArgs::new().min_wait_usec(us).timespec(&idle);
                 self.ring
                     .submitter()
                     .submit_with_args(self.batch_want as usize, &args)
