@@ -65,8 +65,9 @@ usage: cargo bench --bench echo_load -- [options]
   --warmup N         warm-up seconds before each measured window (default 1)
   --rounds N         throughput runs per load and server, interleaved; medians reported (default 3)
   --only LIST        comma list of rr64, stream4k, throughput (= both), memory (default: all)
-  --servers LIST     comma list of corering, tokio, floor (default: all three; without
-                     the floor if benches/peers fails to build)
+  --servers LIST     comma list of corering, corering-nobatch (completion batching off),
+                     tokio, floor (default: all four; without the floor if
+                     benches/peers fails to build)
   --conns N          load connections (default 64)
   --idle-conns N     idle connections for the memory measurement (default 10000)
   --echo-bin PATH    use this corering echo binary instead of building examples/echo
@@ -135,16 +136,24 @@ impl Load {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Server {
     Corering,
+    /// corering with completion batching off (`CORERING_BATCH_WAIT=off`).
+    CoreringNoBatch,
     Tokio,
     Floor,
 }
 
 impl Server {
-    const ALL: [Server; 3] = [Server::Corering, Server::Tokio, Server::Floor];
+    const ALL: [Server; 4] = [
+        Server::Corering,
+        Server::CoreringNoBatch,
+        Server::Tokio,
+        Server::Floor,
+    ];
 
     fn name(self) -> &'static str {
         match self {
             Server::Corering => "corering",
+            Server::CoreringNoBatch => "corering-nobatch",
             Server::Tokio => "tokio",
             Server::Floor => "floor",
         }
@@ -153,9 +162,12 @@ impl Server {
     fn parse(s: &str) -> Res<Self> {
         match s {
             "corering" => Ok(Server::Corering),
+            "corering-nobatch" => Ok(Server::CoreringNoBatch),
             "tokio" => Ok(Server::Tokio),
             "floor" | "echo_floor" => Ok(Server::Floor),
-            _ => Err(format!("unknown server {s:?} (corering, tokio, floor)")),
+            _ => Err(format!(
+                "unknown server {s:?} (corering, corering-nobatch, tokio, floor)"
+            )),
         }
     }
 }
@@ -340,7 +352,11 @@ fn run_parent(args: &[String]) -> Res<()> {
 
     let mut memory_runs = Vec::new();
     if opts.memory {
-        for entry @ (server, _) in &launches {
+        // Batching changes nothing at rest: one corering memory run is enough.
+        let at_rest = launches
+            .iter()
+            .filter(|(server, _)| *server != Server::CoreringNoBatch);
+        for entry @ (server, _) in at_rest {
             eprintln!("echo_load: idle memory of {}...", server.name());
             let outcome = run_memory(entry, &opts, cpus);
             if let Err(e) = &outcome {
@@ -369,8 +385,10 @@ fn resolve_launches(opts: &Options) -> Res<Vec<(Server, Launch)>> {
     for &server in &opts.servers {
         let launch = match server {
             Server::Tokio => Launch::TokioRole,
-            Server::Corering if opts.stand_in_tokio => Launch::TokioRole,
-            Server::Corering => match &opts.echo_bin {
+            Server::Corering | Server::CoreringNoBatch if opts.stand_in_tokio => {
+                Launch::TokioRole
+            }
+            Server::Corering | Server::CoreringNoBatch => match &opts.echo_bin {
                 Some(bin) => Launch::Corering(bin.clone()),
                 None => Launch::Corering(build_example("echo")?),
             },
@@ -464,6 +482,9 @@ impl RunningServer {
             Launch::Corering(bin) => {
                 let mut cmd = Command::new(bin);
                 cmd.args(["--addr", &addr_arg, "--workers", "1"]);
+                if server == Server::CoreringNoBatch {
+                    cmd.env("CORERING_BATCH_WAIT", "off");
+                }
                 cmd
             }
             Launch::TokioRole => {
@@ -834,6 +855,18 @@ fn ratio_tables(out: &mut String, opts: &Options, runs: &[LoadRun]) {
                 verdict(rate >= 1.0),
                 verdict(cpu <= cpu_target)
             );
+        }
+    }
+
+    if has(Server::Corering) && has(Server::CoreringNoBatch) {
+        out.push_str("\n### corering, completion batching on / off\n\n");
+        out.push_str("| load | msgs/s ratio | CPU/msg ratio |\n");
+        out.push_str("|---|---:|---:|\n");
+        for load in loads() {
+            let _ = match ratios(runs, load, Server::Corering, Server::CoreringNoBatch) {
+                Some((rate, cpu)) => writeln!(out, "| {} | {rate:.2} | {cpu:.2} |", load.name()),
+                None => writeln!(out, "| {} | failed | failed |", load.name()),
+            };
         }
     }
 
