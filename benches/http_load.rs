@@ -86,7 +86,8 @@ usage: cargo bench --bench http_load -- [options]
   --duration N      measured seconds per run (default 5)
   --warmup N        warm-up seconds before each measured run, 0 for none (default 1)
   --only LIST       comma list of loads: plaintext, pipelined (default: both)
-  --servers LIST    comma list of corering, hyper, may_minihttp, floor (default: all)
+  --servers LIST    comma list of corering, corering-nobatch (batching off), hyper,
+                    may_minihttp, floor (default: all)
   --conns N         wrk connections (default 64)
   --depth N         requests per write in the pipelined load (default 16)
   --hello-bin PATH  use this corering hello binary instead of building examples/hello
@@ -135,23 +136,32 @@ impl Load {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum ServerKind {
     Corering,
+    /// corering with completion batching off (`CORERING_BATCH_WAIT=off`).
+    CoreringNoBatch,
     Hyper,
     May,
     Floor,
 }
 
 impl ServerKind {
-    const ALL: [ServerKind; 4] = [
+    const ALL: [ServerKind; 5] = [
         ServerKind::Corering,
+        ServerKind::CoreringNoBatch,
         ServerKind::Hyper,
         ServerKind::May,
         ServerKind::Floor,
     ];
-    const PEERS: [ServerKind; 3] = [ServerKind::Hyper, ServerKind::May, ServerKind::Floor];
+    const PEERS: [ServerKind; 4] = [
+        ServerKind::CoreringNoBatch,
+        ServerKind::Hyper,
+        ServerKind::May,
+        ServerKind::Floor,
+    ];
 
     fn name(self) -> &'static str {
         match self {
             ServerKind::Corering => "corering",
+            ServerKind::CoreringNoBatch => "corering-nobatch",
             ServerKind::Hyper => "hyper",
             ServerKind::May => "may_minihttp",
             ServerKind::Floor => "floor",
@@ -161,11 +171,12 @@ impl ServerKind {
     fn parse(s: &str) -> Res<ServerKind> {
         match s {
             "corering" | "hello" => Ok(ServerKind::Corering),
+            "corering-nobatch" => Ok(ServerKind::CoreringNoBatch),
             "hyper" => Ok(ServerKind::Hyper),
             "may_minihttp" | "may" => Ok(ServerKind::May),
             "floor" | "uring_floor" => Ok(ServerKind::Floor),
             _ => Err(format!(
-                "unknown server {s:?} (corering, hyper, may_minihttp, floor)"
+                "unknown server {s:?} (corering, corering-nobatch, hyper, may_minihttp, floor)"
             )),
         }
     }
@@ -173,7 +184,7 @@ impl ServerKind {
     /// The binary of a peer in benches/peers.
     fn peer_bin(self) -> Option<&'static str> {
         match self {
-            ServerKind::Corering => None,
+            ServerKind::Corering | ServerKind::CoreringNoBatch => None,
             ServerKind::Hyper => Some("hyper_hello"),
             ServerKind::May => Some("may_hello"),
             ServerKind::Floor => Some("uring_floor"),
@@ -190,7 +201,7 @@ fn targets(load: Load, peer: ServerKind) -> (Option<f64>, Option<f64>) {
         (Load::Pipelined, ServerKind::Floor) => (None, Some(1.25)),
         (Load::Plaintext, ServerKind::Hyper | ServerKind::May) => (Some(1.0), Some(1.0)),
         (Load::Plaintext, ServerKind::Floor) => (None, Some(1.1)),
-        (_, ServerKind::Corering) => (None, None),
+        (_, ServerKind::Corering | ServerKind::CoreringNoBatch) => (None, None),
     }
 }
 
@@ -485,8 +496,11 @@ impl RunningServer {
         let requested = free_loopback_addr()?;
         let mut cmd = Command::new(bin);
         cmd.args(["--addr", &requested.to_string()]);
-        if kind == ServerKind::Corering {
+        if matches!(kind, ServerKind::Corering | ServerKind::CoreringNoBatch) {
             cmd.args(["--workers", "1"]);
+        }
+        if kind == ServerKind::CoreringNoBatch {
+            cmd.env("CORERING_BATCH_WAIT", "off");
         }
         let mut proc = ChildProc::spawn(kind.name(), cmd, cpu)?;
         let addr = wait_for_listen_line(&mut proc, requested)?;

@@ -59,8 +59,9 @@ usage: cargo bench --bench kv_load -- [options]
   --clients N           redis-benchmark connections (default 50)
   --keyspace N          redis-benchmark -r (default 100000)
   --only LIST           comma list of loads: get, set, get-p16, set-p16 (default: all)
-  --servers LIST        comma list of kv, redis, floor (default: all three; without the
-                        floor if benches/peers fails to build)
+  --servers LIST        comma list of kv, kv-nobatch (batching off), redis, floor
+                        (default: all four; without the floor if benches/peers fails
+                        to build)
   --kv-bin PATH         use this kv binary instead of building examples/kv
   --peers-dir DIR       take echo_floor from DIR instead of building benches/peers
   --redis-server PATH   (default: redis-server from PATH)
@@ -134,16 +135,24 @@ impl Load {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum ServerKind {
     Kv,
+    /// kv with completion batching off (`CORERING_BATCH_WAIT=off`).
+    KvNoBatch,
     Redis,
     Floor,
 }
 
 impl ServerKind {
-    const ALL: [ServerKind; 3] = [ServerKind::Kv, ServerKind::Redis, ServerKind::Floor];
+    const ALL: [ServerKind; 4] = [
+        ServerKind::Kv,
+        ServerKind::KvNoBatch,
+        ServerKind::Redis,
+        ServerKind::Floor,
+    ];
 
     fn name(self) -> &'static str {
         match self {
             ServerKind::Kv => "kv",
+            ServerKind::KvNoBatch => "kv-nobatch",
             ServerKind::Redis => "redis-server",
             ServerKind::Floor => "floor",
         }
@@ -152,9 +161,10 @@ impl ServerKind {
     fn parse(s: &str) -> Res<Self> {
         match s {
             "kv" => Ok(ServerKind::Kv),
+            "kv-nobatch" => Ok(ServerKind::KvNoBatch),
             "redis" | "redis-server" => Ok(ServerKind::Redis),
             "floor" | "echo_floor" => Ok(ServerKind::Floor),
-            _ => Err(format!("unknown server {s:?} (kv, redis, floor)")),
+            _ => Err(format!("unknown server {s:?} (kv, kv-nobatch, redis, floor)")),
         }
     }
 
@@ -361,7 +371,7 @@ fn resolve_bins(opts: &Options) -> Res<Vec<(ServerKind, PathBuf)>> {
     let mut bins = Vec::new();
     for &kind in &opts.servers {
         let bin = match kind {
-            ServerKind::Kv => match &opts.kv_bin {
+            ServerKind::Kv | ServerKind::KvNoBatch => match &opts.kv_bin {
                 Some(bin) => bin.clone(),
                 None => build_example("kv")?,
             },
@@ -400,8 +410,11 @@ impl RunningServer {
         let port = addr.port().to_string();
         let mut cmd = Command::new(bin);
         match kind {
-            ServerKind::Kv => {
+            ServerKind::Kv | ServerKind::KvNoBatch => {
                 cmd.args(["--addr", &addr.to_string(), "--workers", "1"]);
+                if kind == ServerKind::KvNoBatch {
+                    cmd.env("CORERING_BATCH_WAIT", "off");
+                }
             }
             ServerKind::Redis => {
                 cmd.args(["--port", &port, "--bind", "127.0.0.1", "--save", ""])
@@ -426,7 +439,7 @@ impl RunningServer {
         let deadline = Instant::now() + limit;
         let reply: &[u8] = match self.kind {
             ServerKind::Floor => PING,
-            ServerKind::Kv | ServerKind::Redis => b"+PONG\r\n",
+            ServerKind::Kv | ServerKind::KvNoBatch | ServerKind::Redis => b"+PONG\r\n",
         };
         loop {
             match ping(self.addr, reply) {
@@ -651,6 +664,18 @@ fn report(opts: &Options, cpus: Cpus, runs: &[Run]) -> String {
                     verdict(cpu <= CPU_RATIO_TARGET)
                 ),
                 None => writeln!(out, "| {} | failed | | | failed | | |", load.name()),
+            };
+        }
+    }
+
+    if has(ServerKind::Kv) && has(ServerKind::KvNoBatch) {
+        out.push_str("\n#### kv, completion batching on / off\n\n");
+        out.push_str("| load | requests/s ratio | CPU/request ratio |\n");
+        out.push_str("|---|---:|---:|\n");
+        for &load in &opts.loads {
+            let _ = match ratios(runs, load, ServerKind::Kv, ServerKind::KvNoBatch) {
+                Some((rps, cpu)) => writeln!(out, "| {} | {rps:.2} | {cpu:.2} |", load.name()),
+                None => writeln!(out, "| {} | failed | failed |", load.name()),
             };
         }
     }
