@@ -385,9 +385,7 @@ fn resolve_launches(opts: &Options) -> Res<Vec<(Server, Launch)>> {
     for &server in &opts.servers {
         let launch = match server {
             Server::Tokio => Launch::TokioRole,
-            Server::Corering | Server::CoreringNoBatch if opts.stand_in_tokio => {
-                Launch::TokioRole
-            }
+            Server::Corering | Server::CoreringNoBatch if opts.stand_in_tokio => Launch::TokioRole,
             Server::Corering | Server::CoreringNoBatch => match &opts.echo_bin {
                 Some(bin) => Launch::Corering(bin.clone()),
                 None => Launch::Corering(build_example("echo")?),
@@ -858,24 +856,22 @@ fn ratio_tables(out: &mut String, opts: &Options, runs: &[LoadRun]) {
         }
     }
 
-    if has(Server::Corering) && has(Server::CoreringNoBatch) {
-        out.push_str("\n### corering, completion batching on / off\n\n");
-        out.push_str("| load | msgs/s ratio | CPU/msg ratio |\n");
-        out.push_str("|---|---:|---:|\n");
-        for load in loads() {
-            let _ = match ratios(runs, load, Server::Corering, Server::CoreringNoBatch) {
-                Some((rate, cpu)) => writeln!(out, "| {} | {rate:.2} | {cpu:.2} |", load.name()),
-                None => writeln!(out, "| {} | failed | failed |", load.name()),
-            };
+    let pairs = [
+        (
+            Server::CoreringNoBatch,
+            "corering, completion batching on / off",
+        ),
+        (Server::Floor, "corering / floor"),
+    ];
+    for (other, title) in pairs {
+        if !(has(Server::Corering) && has(other)) {
+            continue;
         }
-    }
-
-    if has(Server::Corering) && has(Server::Floor) {
-        out.push_str("\n### corering / floor\n\n");
+        let _ = write!(out, "\n### {title}\n\n");
         out.push_str("| load | msgs/s ratio | CPU/msg ratio |\n");
         out.push_str("|---|---:|---:|\n");
         for load in loads() {
-            let _ = match ratios(runs, load, Server::Corering, Server::Floor) {
+            let _ = match ratios(runs, load, Server::Corering, other) {
                 Some((rate, cpu)) => writeln!(out, "| {} | {rate:.2} | {cpu:.2} |", load.name()),
                 None => writeln!(out, "| {} | failed | failed |", load.name()),
             };

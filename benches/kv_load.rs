@@ -164,7 +164,9 @@ impl ServerKind {
             "kv-nobatch" => Ok(ServerKind::KvNoBatch),
             "redis" | "redis-server" => Ok(ServerKind::Redis),
             "floor" | "echo_floor" => Ok(ServerKind::Floor),
-            _ => Err(format!("unknown server {s:?} (kv, kv-nobatch, redis, floor)")),
+            _ => Err(format!(
+                "unknown server {s:?} (kv, kv-nobatch, redis, floor)"
+            )),
         }
     }
 
@@ -668,24 +670,19 @@ fn report(opts: &Options, cpus: Cpus, runs: &[Run]) -> String {
         }
     }
 
-    if has(ServerKind::Kv) && has(ServerKind::KvNoBatch) {
-        out.push_str("\n#### kv, completion batching on / off\n\n");
-        out.push_str("| load | requests/s ratio | CPU/request ratio |\n");
-        out.push_str("|---|---:|---:|\n");
-        for &load in &opts.loads {
-            let _ = match ratios(runs, load, ServerKind::Kv, ServerKind::KvNoBatch) {
-                Some((rps, cpu)) => writeln!(out, "| {} | {rps:.2} | {cpu:.2} |", load.name()),
-                None => writeln!(out, "| {} | failed | failed |", load.name()),
-            };
+    let pairs = [
+        (ServerKind::KvNoBatch, "kv, completion batching on / off"),
+        (ServerKind::Floor, "kv / floor"),
+    ];
+    for (other, title) in pairs {
+        if !(has(ServerKind::Kv) && has(other)) {
+            continue;
         }
-    }
-
-    if has(ServerKind::Kv) && has(ServerKind::Floor) {
-        out.push_str("\n#### kv / floor\n\n");
+        let _ = write!(out, "\n#### {title}\n\n");
         out.push_str("| load | requests/s ratio | CPU/request ratio |\n");
         out.push_str("|---|---:|---:|\n");
         for &load in &opts.loads {
-            let _ = match ratios(runs, load, ServerKind::Kv, ServerKind::Floor) {
+            let _ = match ratios(runs, load, ServerKind::Kv, other) {
                 Some((rps, cpu)) => writeln!(out, "| {} | {rps:.2} | {cpu:.2} |", load.name()),
                 None => writeln!(out, "| {} | failed | failed |", load.name()),
             };
