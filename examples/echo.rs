@@ -10,8 +10,26 @@
 //! copying into the write buffer instead of sending the received buffer back
 //! as is.
 
-use corering::cli::ServeArgs;
+use corering::cli::{Cli, Flag};
 use corering::{AcceptMode, Connection, Server};
+
+/// The command line: `--addr`, `--workers` and these.
+const CLI: Cli = Cli::new(
+    "echo",
+    "echo server: every byte received is sent back",
+    7000,
+)
+.flags(&[
+    Flag::value("--unix", "PATH", "also listen on this Unix socket"),
+    Flag::switch(
+        "--acceptor",
+        "accept on one thread instead of SO_REUSEPORT listeners",
+    ),
+    Flag::switch(
+        "--copy",
+        "copy into the write buffer instead of sending the received buffer back",
+    ),
+]);
 
 async fn echo(mut conn: Connection, copy: bool) {
     loop {
@@ -34,7 +52,7 @@ async fn echo(mut conn: Connection, copy: bool) {
 }
 
 fn main() {
-    let args = ServeArgs::parse(7000);
+    let args = CLI.parse();
     let mut builder = Server::builder()
         .bind(args.addr.as_str())
         .workers(args.workers);

@@ -58,7 +58,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime};
 
-use corering::cli::ServeArgs;
+use corering::cli::{Cli, Flag, ServeArgs};
 use corering::frame::{Frame, FrameReader, FrameWriter, ReadError};
 use corering::{Connection, Connector, Runtime, Server};
 
@@ -387,12 +387,7 @@ async fn request(addr: SocketAddr, op: Op<'_>) -> Result<ExitCode, String> {
 
 /// Client mode: one request from the command line, on a corering runtime.
 fn client(args: &ServeArgs) -> ExitCode {
-    let words: Vec<&str> = args
-        .rest
-        .iter()
-        .map(String::as_str)
-        .filter(|a| *a != "--client")
-        .collect();
+    let words: Vec<&str> = args.words.iter().map(String::as_str).collect();
     let op = match parse_command(&words) {
         Ok(op) => op,
         Err(e) => {
@@ -427,8 +422,30 @@ fn client(args: &ServeArgs) -> ExitCode {
     }
 }
 
+/// The command line: `--addr`, `--workers`, and the client mode with its
+/// command words.
+const CLI: Cli = Cli::new(
+    "frames",
+    "counter service over a binary protocol; also its client",
+    DEFAULT_PORT,
+)
+.flags(&[Flag::switch(
+    "--client",
+    "send COMMAND to the server at --addr, print the reply and exit",
+)])
+.words(
+    "COMMAND",
+    "with --client: `incr NAME [BY]`, `get NAME` or `ping`",
+);
+
 fn main() -> ExitCode {
-    let args = ServeArgs::parse(DEFAULT_PORT);
+    let args = CLI.parse();
+    if !args.flag("--client") && !args.words.is_empty() {
+        CLI.fail(format_args!(
+            "unexpected argument {:?} (commands need --client)",
+            args.words[0]
+        ));
+    }
     if args.flag("--client") {
         client(&args)
     } else {

@@ -16,7 +16,7 @@
 
 use std::time::Duration;
 
-use corering::cli::ServeArgs;
+use corering::cli::Cli;
 use corering::http::route::{Bytes, Path};
 use corering::http::{self, Http1Config, Response};
 use corering::{get, post, routes, Server};
@@ -63,8 +63,11 @@ async fn user(id: Path<u64>) -> Response {
     Response::json(format!("{{\"id\":{}}}", id.0))
 }
 
+/// The command line: `--addr` and `--workers`.
+const CLI: Cli = Cli::new("hello", "HTTP/1.1 example server", 8080);
+
 fn main() {
-    let args = ServeArgs::parse(8080);
+    let args = CLI.parse();
     let cfg = Http1Config::new().server_name(Some("corering"));
     let result = Server::builder()
         .bind(args.addr.as_str())

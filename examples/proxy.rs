@@ -38,7 +38,7 @@ use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::pin::Pin;
 use std::time::Duration;
 
-use corering::cli::ServeArgs;
+use corering::cli::{Cli, Flag};
 use corering::future::{race, Either};
 use corering::http::client::ClientResponse;
 use corering::http::client::{Client, ClientConfig, ClientError, ClientErrorKind, ClientRequest};
@@ -384,15 +384,21 @@ fn append_list(list: &mut String, value: &[u8]) {
     list.push_str(&String::from_utf8_lossy(value));
 }
 
+/// The command line: `--addr`, `--workers` and the upstream.
+const CLI: Cli =
+    Cli::new("proxy", "HTTP reverse proxy in front of one server", 8081).flags(&[Flag::value(
+        "--upstream",
+        "HOST:PORT",
+        "the server requests are forwarded to",
+    )
+    .default("127.0.0.1:8080")]);
+
 fn main() {
-    let args = ServeArgs::parse(8081);
-    let upstream = args.value("--upstream").unwrap_or("127.0.0.1:8080");
+    let args = CLI.parse();
+    let upstream = args.value("--upstream").unwrap_or_default();
     let upstream = match upstream.to_socket_addrs().map(|mut a| a.next()) {
         Ok(Some(a)) => a,
-        _ => {
-            eprintln!("proxy: --upstream: cannot resolve {upstream}");
-            std::process::exit(2);
-        }
+        _ => CLI.fail(format_args!("--upstream: cannot resolve {upstream}")),
     };
     let proxy = Proxy::new(upstream);
     let cfg = config();

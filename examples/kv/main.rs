@@ -26,7 +26,7 @@
 
 use std::time::Duration;
 
-use corering::cli::ServeArgs;
+use corering::cli::{Cli, Flag, ServeArgs};
 use corering::frame::{FrameReader, ReadError};
 use corering::{Connection, Server};
 
@@ -99,22 +99,39 @@ async fn send(conn: &mut Connection, out: &mut Vec<u8>) -> std::io::Result<()> {
     }
 }
 
+/// The command line: `--addr`, `--workers` and these.
+const CLI: Cli = Cli::new(
+    "kv",
+    "Redis-compatible (RESP2) in-memory key-value server",
+    6380,
+)
+.flags(&[Flag::value(
+    "--batch-wait",
+    "EVENTS:MICROS|off",
+    "completion batching (ServerBuilder::batch_wait; default: the engine's)",
+)]);
+
 /// `--batch-wait EVENTS:MICROS` (or `off`): completion batching, see
-/// `ServerBuilder::batch_wait`.
+/// `ServerBuilder::batch_wait`. `None` if not given; exits on a malformed
+/// value.
 fn batch_wait(args: &ServeArgs) -> Option<Option<(u32, Duration)>> {
     let v = args.value("--batch-wait")?;
     if v == "off" {
         return Some(None);
     }
-    let (n, us) = v.split_once(':')?;
-    Some(Some((
-        n.parse().ok()?,
-        Duration::from_micros(us.parse().ok()?),
-    )))
+    let parsed = v
+        .split_once(':')
+        .and_then(|(n, us)| Some((n.parse().ok()?, Duration::from_micros(us.parse().ok()?))));
+    match parsed {
+        Some(b) => Some(Some(b)),
+        None => CLI.fail(format_args!(
+            "--batch-wait: expected EVENTS:MICROS or off, got {v:?}"
+        )),
+    }
 }
 
 fn main() {
-    let args = ServeArgs::parse(6380);
+    let args = CLI.parse();
     let mut builder = Server::builder()
         .bind(args.addr.as_str())
         .workers(args.workers)

@@ -43,6 +43,28 @@ impl Method {
         })
     }
 
+    /// True for the idempotent methods of RFC 9110 §9.2.2 (`GET`, `HEAD`,
+    /// `OPTIONS`, `TRACE`, `PUT`, `DELETE`): sending such a request twice
+    /// has the effect of sending it once, so a client may resend it after a
+    /// connection failure.
+    ///
+    /// ```
+    /// use corering::http::Method;
+    /// assert!(Method::Put.is_idempotent());
+    /// assert!(!Method::Post.is_idempotent());
+    /// ```
+    pub fn is_idempotent(self) -> bool {
+        matches!(
+            self,
+            Method::Get
+                | Method::Head
+                | Method::Options
+                | Method::Trace
+                | Method::Put
+                | Method::Delete
+        )
+    }
+
     /// The method token.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -26,6 +26,12 @@ pub enum ClientErrorKind {
     InvalidRequest,
     /// Another I/O error (a reset, a failed write).
     Io,
+    /// A reused keep-alive connection failed after a request that is not
+    /// idempotent (`POST`, `PATCH`, `CONNECT`) was sent on it, before any
+    /// of the response arrived. The server may or may not have processed
+    /// the request, so it was not sent again: the caller decides whether
+    /// resending is safe.
+    MaybeProcessed,
 }
 
 /// An error of an HTTP client exchange.
@@ -84,6 +90,21 @@ impl ClientError {
         self
     }
 
+    /// This stale-connection failure of a `method` request that has left:
+    /// not to be resent.
+    pub(crate) fn maybe_processed(self, method: super::super::Method) -> ClientError {
+        ClientError {
+            kind: ClientErrorKind::MaybeProcessed,
+            msg: format!(
+                "{}; {method} is not idempotent and was not resent, \
+                 the server may have processed it",
+                self.msg
+            ),
+            source: self.source,
+            stale: false,
+        }
+    }
+
     /// The kind of failure.
     pub fn kind(&self) -> ClientErrorKind {
         self.kind
@@ -97,6 +118,13 @@ impl ClientError {
     /// True for [`ClientErrorKind::Timeout`].
     pub fn is_timeout(&self) -> bool {
         self.kind == ClientErrorKind::Timeout
+    }
+
+    /// True for [`ClientErrorKind::MaybeProcessed`]: the request left on a
+    /// reused connection that then closed without an answer, and was not
+    /// resent because it is not idempotent.
+    pub fn may_have_been_processed(&self) -> bool {
+        self.kind == ClientErrorKind::MaybeProcessed
     }
 
     /// True for [`ClientErrorKind::Connect`].
@@ -116,6 +144,7 @@ impl fmt::Display for ClientErrorKind {
             ClientErrorKind::ClosedEarly => "connection closed early",
             ClientErrorKind::InvalidRequest => "invalid request",
             ClientErrorKind::Io => "I/O error",
+            ClientErrorKind::MaybeProcessed => "request may have been processed",
         })
     }
 }
@@ -139,7 +168,9 @@ impl From<ClientError> for io::Error {
         let kind = match e.kind {
             ClientErrorKind::Timeout => io::ErrorKind::TimedOut,
             ClientErrorKind::Connect => io::ErrorKind::ConnectionRefused,
-            ClientErrorKind::ClosedEarly => io::ErrorKind::UnexpectedEof,
+            ClientErrorKind::ClosedEarly | ClientErrorKind::MaybeProcessed => {
+                io::ErrorKind::UnexpectedEof
+            }
             ClientErrorKind::InvalidRequest => io::ErrorKind::InvalidInput,
             _ => io::ErrorKind::InvalidData,
         };

@@ -20,12 +20,16 @@
 //!   connection goes back only when its response was read to the end and
 //!   neither side said `Connection: close`; an idle one the peer closed is
 //!   noticed before reuse, and a request that finds its reused connection
-//!   closed before any response byte is sent once more on a fresh one
-//!   (unless its body is streamed).
+//!   closed before any response byte is sent once more on a fresh one if
+//!   its method is idempotent (RFC 9110 §9.2.2) or none of its bytes left;
+//!   a `POST` or `PATCH` that may have reached the server is not resent but
+//!   fails with [`ClientErrorKind::MaybeProcessed`]. A streamed body is
+//!   never resent.
 //! * Timeouts ([`ClientConfig`]): connect, response head (from the end of
 //!   the request), and the whole exchange including the body.
 //! * Errors ([`ClientError`]) have a [`ClientErrorKind`]: connect, timeout,
-//!   malformed response, head or body too large, closed early.
+//!   malformed response, head or body too large, closed early, request
+//!   may have been processed.
 //!
 //! ```no_run
 //! use corering::http::client::{Client, ClientRequest};
@@ -241,6 +245,14 @@ impl Client {
 
     /// Sends `req` (with its body) to `addr` and reads the response head;
     /// the body is left to read from the [`ClientResponse`].
+    ///
+    /// On a reused keep-alive connection that turns out to be closed (no
+    /// response byte came back), the request is sent again on a new
+    /// connection if its method is idempotent (RFC 9110 §9.2.2, see
+    /// [`Method::is_idempotent`]) or if none of its bytes left: the
+    /// connection failed before the kernel accepted any. Otherwise (a
+    /// `POST` or `PATCH` that may have reached the server) it fails with
+    /// [`ClientErrorKind::MaybeProcessed`].
     pub async fn send(
         &self,
         addr: SocketAddr,
@@ -251,24 +263,49 @@ impl Client {
         let mut head = Vec::with_capacity(128 + req.target().len());
         req.write_head(&mut head, &addr.to_string(), req.framing());
         let body = req.body_bytes();
+        let idempotent = req.method().is_idempotent();
         let mut reuse = true;
         loop {
             let (mut conn, reused) = self.connection(addr, deadline, reuse).await?;
+            // A request that is not idempotent waits until its bytes are
+            // with the kernel: a failure until then proves they never left.
+            let settle = reused && !idempotent;
+            let before = if settle { conn.byte_counts().1 } else { 0 };
             let sent = within(deadline, "sending the request", async {
-                conn.write_all_vectored(&[&head, body]).await
+                conn.write_all_vectored(&[&head, body]).await?;
+                if settle {
+                    conn.flush().await?;
+                }
+                Ok(())
             })
             .await;
             let r = match sent {
                 Ok(()) => {
-                    ClientResponse::read(self.exchange(conn, addr, deadline, reused, req)).await
+                    let x = self.exchange(conn, addr, deadline, reused, req);
+                    match ClientResponse::read(x).await {
+                        // The request left; whether the server acted on
+                        // it cannot be known.
+                        Err(e) if e.stale && settle => Err(e.maybe_processed(req.method())),
+                        r => r,
+                    }
                 }
-                Err(e) if reused && e.kind() != ClientErrorKind::Timeout => Err(e.stale()),
+                Err(e) if reused && e.kind() != ClientErrorKind::Timeout => {
+                    // A failed send discards what was queued; if the
+                    // count of bytes the kernel took did not move, none of
+                    // this request's bytes left.
+                    if settle && conn.byte_counts().1 != before {
+                        Err(e.maybe_processed(req.method()))
+                    } else {
+                        Err(e.stale())
+                    }
+                }
                 Err(e) => Err(e),
             };
             match r {
                 Err(e) if e.stale => {
                     // The pooled connection was closed by the peer while
-                    // idle: nothing was processed; send on a fresh one.
+                    // idle, and the request is idempotent or never left:
+                    // send it on a fresh one.
                     log::debug!("http client: retrying on a new connection: {e}");
                     reuse = false;
                 }
