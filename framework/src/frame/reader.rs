@@ -17,13 +17,17 @@
 //! So the reader holds at most one lease plus an assembly buffer of at most
 //! `max_frame` bytes, however long the stream; the buffer is emptied (not
 //! grown) after every assembled frame, and freed after an unusually large
-//! one. A decoder that answers "incomplete, need K more" is not called again
+//! one (over 32 KiB).
+//!
+//! A decoder that answers "incomplete, need K more" is not called again
 //! until K more bytes have arrived (what it examined is not re-parsed for
 //! every small read); one that keeps asking for a single byte (a line
-//! waiting for its end) is given geometrically more, up to the frame's size
-//! so far. The frame returned by [`FrameReader::read`] borrows the reader,
-//! so the borrow checker makes sure it is finished with before the next read
-//! releases its bytes.
+//! waiting for its end) is given 2, 4, 8... bytes, so a long line is parsed
+//! a logarithmic number of times (and at most about its own length is
+//! copied past its end, then decoded again from the lease). The frame
+//! returned by [`FrameReader::read`] borrows the reader, so the borrow
+//! checker makes sure it is finished with before the next read releases
+//! its bytes.
 
 use super::{Decoded, Frame, ReadError};
 use crate::{Connection, Lease};
@@ -71,8 +75,9 @@ pub struct FrameReader {
     asm: Vec<u8>,
     /// Bytes at the front of `lease` that are also the last bytes of `asm`.
     taken: usize,
-    /// Bytes copied from later leases for the frame being assembled.
-    filled: usize,
+    /// Least bytes to copy at the next fill: grows while the decoder keeps
+    /// asking for a single byte (it cannot tell how far its frame goes).
+    step: usize,
     pending: Pending,
     /// Do not decode again until this many bytes are in view.
     need: usize,
@@ -94,7 +99,7 @@ impl FrameReader {
             lease: None,
             asm: Vec::new(),
             taken: 0,
-            filled: 0,
+            step: 0,
             pending: Pending::None,
             need: 0,
             max: DEFAULT_MAX,
@@ -178,7 +183,7 @@ impl FrameReader {
             Pending::None => {}
             Pending::Lease(n) => self.consume_lease(n),
             Pending::Assembled(n) => {
-                self.filled = 0;
+                self.step = 0;
                 let leftover = self.asm.len() - n;
                 if leftover <= self.taken {
                     // The frame ended in the current lease: what follows it
@@ -221,7 +226,7 @@ impl FrameReader {
             self.copied += l.len() as u64;
         }
         self.taken = 0;
-        self.filled = 0;
+        self.step = 0;
     }
 
     /// Copies from the current lease what the frame being assembled still
@@ -235,16 +240,15 @@ impl FrameReader {
         }
         let len = self.asm.len();
         let must = self.need.saturating_sub(len).max(1);
-        // A decoder that asked for too little gets as much again as it has
-        // been given so far (bounded by the frame limit).
-        let more = self.filled.min(self.max.saturating_sub(len));
-        let n = must.max(more).min(avail);
-        self.reserve(len + n);
+        let n = must
+            .max(self.step.min(self.max.saturating_sub(len)))
+            .min(avail);
+        // Room for the whole frame as far as the decoder can tell.
+        self.reserve((len + n).max(self.need));
         if let Some(l) = &self.lease {
             self.asm.extend_from_slice(&l[self.taken..self.taken + n]);
         }
         self.taken += n;
-        self.filled += n;
         self.copied += n as u64;
         true
     }
@@ -302,6 +306,12 @@ impl FrameReader {
                         self.need = self.needs(len, needed)?;
                         if !assembling {
                             self.start_assembly();
+                        } else if needed <= 1 {
+                            // Searching for a delimiter: offer 2, 4, 8...
+                            // bytes rather than re-parse for every one.
+                            self.step = self.step.saturating_mul(2).max(2);
+                        } else {
+                            self.step = 0;
                         }
                     }
                 }
