@@ -744,12 +744,13 @@ fn select(cmd: &Command<'_>, out: &mut Vec<u8>) -> Flow {
 }
 
 fn info(out: &mut Vec<u8>) -> Flow {
-    let text = format!(
+    let mut text = format!(
         "# Server\r\nredis_version:7.0.0\r\nredis_mode:standalone\r\n\
          server_name:corering-kv\r\nprocess_id:{}\r\nworkers:{}\r\n",
         std::process::id(),
         corering::worker_count()
     );
+    crate::reader_stats::info(&mut text);
     resp::bulk(out, text.as_bytes());
     Flow::Continue
 }

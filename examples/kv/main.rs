@@ -23,6 +23,7 @@
 //! the receive buffers (`resp`); replies are encoded into a per-connection
 //! buffer and queued, so a pipelined batch leaves in one send. Malformed
 //! input gets `-ERR Protocol error: ...` and closes only that connection.
+//! `INFO` reports the readers' memory and copying (`reader_stats`).
 
 use std::time::Duration;
 
@@ -33,11 +34,13 @@ use corering::{Connection, Server};
 mod commands;
 mod glob;
 mod hash;
+mod reader_stats;
 mod resp;
 mod shard;
 mod store;
 
 use commands::Flow;
+use reader_stats::Tracker;
 use resp::Command;
 
 /// Largest request (all arguments together), as redis's 1 GiB
@@ -55,12 +58,24 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 /// Serves one client connection until it closes, quits or misbehaves.
 async fn serve(mut conn: Connection) {
     let mut reader = FrameReader::new().max_frame(MAX_REQUEST);
+    let mut tracker = Tracker::default();
+    let close = session(&mut conn, &mut reader, &mut tracker).await;
+    tracker.finish(&reader);
+    if close {
+        let _ = conn.close().await;
+    }
+}
+
+/// Answers requests until the connection ends; true if it should then be
+/// closed (after a protocol error or QUIT) rather than just dropped.
+async fn session(conn: &mut Connection, reader: &mut FrameReader, tracker: &mut Tracker) -> bool {
     let mut out = Vec::with_capacity(REPLY_CAPACITY);
     loop {
-        let cmd = match reader.read::<Command>(&mut conn).await {
+        tracker.observe(reader);
+        let cmd = match reader.read::<Command>(conn).await {
             Ok(Some(cmd)) => cmd,
             // Closed between requests, or mid-request / reset: nobody to answer.
-            Ok(None) | Err(ReadError::Io(_) | ReadError::Truncated { .. }) => return,
+            Ok(None) | Err(ReadError::Io(_) | ReadError::Truncated { .. }) => return false,
             Err(e) => {
                 let why = match &e {
                     ReadError::Decode(d) => resp::protocol_error(d),
@@ -68,21 +83,19 @@ async fn serve(mut conn: Connection) {
                 };
                 let msg = format!("ERR Protocol error: {why}");
                 resp::error(&mut out, msg.as_bytes());
-                let _ = send(&mut conn, &mut out).await;
-                let _ = conn.close().await;
-                return;
+                let _ = send(conn, &mut out).await;
+                return true;
             }
         };
         if cmd.argc() == 0 {
             continue;
         }
         let flow = commands::execute(&cmd, &mut out).await;
-        if send(&mut conn, &mut out).await.is_err() {
-            return;
+        if send(conn, &mut out).await.is_err() {
+            return false;
         }
         if flow == Flow::Close {
-            let _ = conn.close().await;
-            return;
+            return true;
         }
     }
 }

@@ -10,8 +10,9 @@
 //! connection's outgoing buffers.
 //!
 //! [`FrameReader`] drives decoding over a connection: bytes stay in their
-//! leases until consumed and are copied into an assembly buffer only when one
-//! frame spans two leases.
+//! leases until consumed, and only a frame that spans two leases is copied
+//! into an assembly buffer (just that frame's bytes). Its memory stays
+//! bounded by the frame limit plus one lease however long the stream.
 //!
 //! # Deriving frames
 //!

@@ -5,6 +5,7 @@
 //! ```text
 //!  read ──► Lease ──► httparse::Response (in place) ──► 1xx? skip, parse on
 //!             └─ head spans leases: assembly buffer      │
+//!                (skipped 1xx heads dropped from it)     │
 //!                                                        ▼
 //!  body: bytes after the head, then further leases ─► Length / Chunked / UntilClose
 //!  body done + keep-alive + nothing extra ─► connection back to the pool
@@ -374,7 +375,13 @@ impl ClientResponse {
             };
             received = true;
             match &mut buf {
-                Buf::Vec(v) if start < v.len() => v.extend_from_slice(&l),
+                Buf::Vec(v) if start < v.len() => {
+                    // Interim responses already skipped are dropped first,
+                    // so a stream of them cannot grow the buffer.
+                    v.drain(..start);
+                    start = 0;
+                    v.extend_from_slice(&l);
+                }
                 _ => {
                     buf = Buf::Lease(l);
                     start = 0;
