@@ -239,6 +239,7 @@ fn scrape_hello_example() {
     let mut r = agent.get(format!("http://{addr}/metrics")).call().unwrap();
     assert_eq!(r.status(), 200);
     let text = r.body_mut().read_to_string().unwrap();
+    drop(agent);
     // SAFETY: signalling our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     assert!(child.wait().unwrap().success());
