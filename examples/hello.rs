@@ -92,13 +92,9 @@ fn main() {
         .build()
         .and_then(|server| {
             let router = routes![index, plaintext, json, echo, user, metrics, ready];
-            if access_log {
-                // One line per request on stderr (`--access-log`).
-                let app = AccessLog::new(router);
-                server.serve(move |conn| http::serve(conn, cfg, app.clone()))
-            } else {
-                server.serve(move |conn| http::serve(conn, cfg, router.clone()))
-            }
+            // One line per request on stderr with `--access-log`.
+            let app = AccessLog::new(router).enabled(access_log);
+            server.serve(move |conn| http::serve(conn, cfg, app.clone()))
         });
     if let Err(e) = result {
         eprintln!("hello: {e}");

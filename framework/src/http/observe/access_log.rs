@@ -45,12 +45,21 @@ use crate::Address;
 #[derive(Debug, Clone, Copy)]
 pub struct AccessLog<H> {
     inner: H,
+    on: bool,
 }
 
 impl<H> AccessLog<H> {
     /// Logs the requests `inner` answers.
     pub fn new(inner: H) -> AccessLog<H> {
-        AccessLog { inner }
+        AccessLog { inner, on: true }
+    }
+
+    /// Switches logging on or off (on by default), so one server can
+    /// decide at startup, for example from a command-line flag, without
+    /// a second handler type. Off, a request costs one branch.
+    pub fn enabled(mut self, on: bool) -> AccessLog<H> {
+        self.on = on;
+        self
     }
 
     /// The wrapped handler.
@@ -62,19 +71,26 @@ impl<H> AccessLog<H> {
 impl<'a, H: Handler<'a>> Handler<'a> for AccessLog<H> {
     type Future = Logged<'a, H::Future>;
 
+    #[inline]
     fn call(&self, req: Request<'a>) -> Self::Future {
-        let entry = Entry {
-            start: Instant::now(),
-            method: req.method(),
-            target: req.target(),
-            version: req.version(),
-            peer: req.connection().peer_addr().ok(),
-        };
+        let entry = if self.on { Some(entry(&req)) } else { None };
         Logged {
             fut: self.inner.call(req),
             entry,
         }
     }
+}
+
+/// What is logged about `req`, read before the handler takes it.
+#[inline(never)]
+fn entry<'a>(req: &Request<'a>) -> Box<Entry<'a>> {
+    Box::new(Entry {
+        start: Instant::now(),
+        method: req.method(),
+        target: req.target(),
+        version: req.version(),
+        peer: req.connection().peer_addr().ok(),
+    })
 }
 
 /// The future of a request handled under [`AccessLog`]: the inner
@@ -83,7 +99,9 @@ impl<'a, H: Handler<'a>> Handler<'a> for AccessLog<H> {
 #[must_use = "futures do nothing unless polled"]
 pub struct Logged<'a, F> {
     fut: F,
-    entry: Entry<'a>,
+    /// `None` when logging is off (boxed: a disabled log keeps the
+    /// request's future as small as the inner handler's).
+    entry: Option<Box<Entry<'a>>>,
 }
 
 /// What the log line says about the request.
@@ -99,6 +117,7 @@ struct Entry<'a> {
 impl<F: Future<Output = Response>> Future for Logged<'_, F> {
     type Output = Response;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
         // SAFETY: `fut` is pinned structurally: it is never moved out of
         // `self` nor handed out unpinned; `entry` is not pinned and only
@@ -107,11 +126,19 @@ impl<F: Future<Output = Response>> Future for Logged<'_, F> {
         // SAFETY: see above; `this` stays pinned where it is.
         let fut = unsafe { Pin::new_unchecked(&mut this.fut) };
         let resp = ready!(fut.poll(cx));
-        let e = &this.entry;
-        let elapsed = e.start.elapsed();
-        log_writer::write_line(|out| write_entry(out, e, &resp, elapsed));
+        if let Some(e) = &this.entry {
+            log_entry(e, &resp);
+        }
         Poll::Ready(resp)
     }
+}
+
+/// Writes the line of a finished request (out of line: off the path of
+/// a disabled log).
+#[inline(never)]
+fn log_entry(e: &Entry<'_>, resp: &Response) {
+    let elapsed = e.start.elapsed();
+    log_writer::write_line(|out| write_entry(out, e, resp, elapsed));
 }
 
 fn write_entry(out: &mut Vec<u8>, e: &Entry<'_>, resp: &Response, elapsed: std::time::Duration) {
