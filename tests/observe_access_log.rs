@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -34,10 +34,12 @@ fn fields(line: &str) -> HashMap<String, String> {
         .collect()
 }
 
-#[test]
-fn hello_logs_one_line_per_request() {
+/// Starts hello with `extra` flags, stderr piped; returns the child, its
+/// address and its stderr lines.
+fn start_hello(extra: &[&str]) -> (Child, SocketAddr, mpsc::Receiver<String>) {
     let mut child = Command::new(common::example_binary("hello"))
-        .args(["--addr", "127.0.0.1:0", "--workers", "2", "--access-log"])
+        .args(["--addr", "127.0.0.1:0", "--workers", "2"])
+        .args(extra)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -62,8 +64,36 @@ fn hello_logs_one_line_per_request() {
             }
         }
     });
+    (child, addr, rx)
+}
 
-    // (method, target, status, body length) as the client saw them.
+/// SIGTERM, and a clean exit.
+fn stop(mut child: Child) {
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn hello_logs_nothing_without_the_flag() {
+    let (child, addr, rx) = start_hello(&[]);
+    let agent = ureq_agent(Duration::from_secs(20));
+    let r = agent
+        .get(format!("http://{addr}/plaintext"))
+        .call()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    drop(agent);
+    stop(child);
+    // stderr is at EOF once hello has exited.
+    let lines: Vec<String> = rx.iter().collect();
+    assert!(lines.iter().all(|l| !l.starts_with("time=")), "{lines:?}");
+}
+
+#[test]
+fn hello_logs_one_line_per_request() {
+    let (child, addr, rx) = start_hello(&["--access-log"]);
+
     let agent = ureq_agent(Duration::from_secs(20));
     let mut sent = Vec::new();
     for (method, target) in [
@@ -115,9 +145,7 @@ fn hello_logs_one_line_per_request() {
         assert!(f["duration"].parse::<f64>().unwrap() >= 0.0);
         assert!(f["time"].parse::<f64>().unwrap() > 1.6e9);
     }
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    assert!(child.wait().unwrap().success());
+    stop(child);
     // Nothing else was logged per request.
-    assert!(rx.try_iter().all(|l| !l.starts_with("time=")));
+    assert!(rx.iter().all(|l| !l.starts_with("time=")));
 }
