@@ -181,6 +181,7 @@ fn scrape_in_process_server_counts_what_was_sent() {
     }
     let r = agent.get(format!("http://{addr}/nope")).call().unwrap();
     assert_eq!(r.status(), 404);
+    drop(r);
 
     // The same counters from outside the server.
     let m = server.metrics();
@@ -200,8 +201,8 @@ fn scrape_in_process_server_counts_what_was_sent() {
         .to_string();
     assert_eq!(ct, "text/plain; version=0.0.4; charset=utf-8");
     let text = r.body_mut().read_to_string().unwrap();
-    // Its idle pooled connection would hold the shutdown up.
-    drop(agent);
+    // Their idle connection would hold the shutdown up.
+    drop((r, agent));
     let Some(p) = parse(&text) else { return };
     check_http_counts(&p, N);
     assert_eq!(p.sum("corering_workers", &[]), 2.0);
@@ -238,10 +239,11 @@ fn scrape_hello_example() {
         .call()
         .unwrap();
     assert_eq!(r.status(), 400);
+    drop(r);
     let mut r = agent.get(format!("http://{addr}/metrics")).call().unwrap();
     assert_eq!(r.status(), 200);
     let text = r.body_mut().read_to_string().unwrap();
-    drop(agent);
+    drop((r, agent));
     // SAFETY: signalling our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     assert!(child.wait().unwrap().success());
