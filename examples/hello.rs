@@ -6,6 +6,9 @@
 //! curl -i http://127.0.0.1:8080/json
 //! curl -i -d 'some bytes' http://127.0.0.1:8080/echo
 //! curl -i http://127.0.0.1:8080/users/42
+//! curl http://127.0.0.1:8080/metrics      # Prometheus text exposition
+//! curl -i http://127.0.0.1:8080/ready     # 200, or 503 once shutting down
+//! cargo run --release --example hello -- --access-log   # a line per request on stderr
 //! ```
 //!
 //! Each route is an annotated async fn; `routes!` builds the router at
@@ -16,7 +19,8 @@
 
 use std::time::Duration;
 
-use corering::cli::Cli;
+use corering::cli::{Cli, Flag};
+use corering::http::observe::{self, AccessLog};
 use corering::http::route::{Bytes, Path};
 use corering::http::{self, Http1Config, Response};
 use corering::{get, post, routes, Server};
@@ -30,6 +34,8 @@ const INDEX: &str = "<!doctype html>
 <li><a href=\"/json\">GET /json</a>: <code>{\"message\":\"Hello, World!\"}</code></li>
 <li>POST /echo: echoes the request body</li>
 <li><a href=\"/users/42\">GET /users/{id}</a>: the user id, a number</li>
+<li><a href=\"/metrics\">GET /metrics</a>: counters, Prometheus text format</li>
+<li><a href=\"/ready\">GET /ready</a>: 200 while serving, 503 once shutting down</li>
 </ul>
 </body></html>
 ";
@@ -63,11 +69,27 @@ async fn user(id: Path<u64>) -> Response {
     Response::json(format!("{{\"id\":{}}}", id.0))
 }
 
-/// The command line: `--addr` and `--workers`.
-const CLI: Cli = Cli::new("hello", "HTTP/1.1 example server", 8080);
+/// The server's counters, for Prometheus to scrape.
+#[get("/metrics")]
+async fn metrics() -> Response {
+    observe::metrics()
+}
+
+/// Readiness for a load balancer: `503` from the moment shutdown begins.
+#[get("/ready")]
+async fn ready() -> Response {
+    observe::ready()
+}
+
+/// The command line: `--addr`, `--workers` and `--access-log`.
+const CLI: Cli = Cli::new("hello", "HTTP/1.1 example server", 8080).flags(&[Flag::switch(
+    "--access-log",
+    "write one line per request to stderr",
+)]);
 
 fn main() {
     let args = CLI.parse();
+    let access_log = args.flag("--access-log");
     let cfg = Http1Config::new().server_name(Some("corering"));
     let result = Server::builder()
         .bind(args.addr.as_str())
@@ -75,8 +97,10 @@ fn main() {
         .shutdown_timeout(Duration::from_secs(2))
         .build()
         .and_then(|server| {
-            let router = routes![index, plaintext, json, echo, user];
-            server.serve(move |conn| http::serve(conn, cfg, router.clone()))
+            let router = routes![index, plaintext, json, echo, user, metrics, ready];
+            // One line per request on stderr with `--access-log`.
+            let app = AccessLog::new(router).enabled(access_log);
+            server.serve(move |conn| http::serve(conn, cfg, app.clone()))
         });
     if let Err(e) = result {
         eprintln!("hello: {e}");

@@ -47,12 +47,14 @@ mod error;
 pub mod frame;
 pub mod future;
 pub mod http;
+pub mod metrics;
 mod net;
 pub mod pipeline;
 mod rt;
 mod runtime;
 mod server;
 mod signal;
+mod trace;
 mod uring;
 
 pub use conn::{

@@ -368,6 +368,7 @@ impl<M: Middleware> Server<M> {
         F: Future<Output = ()> + 'static,
     {
         let addrs = self.local_addrs();
+        let handler = crate::trace::connections(handler);
         let handler = Arc::new(pipeline::compose(self.middleware, handler));
         let n = self.workers;
         let remotes: Vec<Arc<Remote>> = (0..n).map(|_| Remote::new()).collect::<io::Result<_>>()?;
@@ -571,6 +572,13 @@ impl RunningServer {
         self.stats()
             .iter()
             .fold(WorkerStats::default(), |a, s| a.add(s))
+    }
+
+    /// All counters (engine and HTTP) as a handle that outlives this
+    /// value; handlers get the same with
+    /// [`Metrics::current`](crate::metrics::Metrics::current).
+    pub fn metrics(&self) -> crate::metrics::Metrics {
+        crate::metrics::Metrics::new(self.shared.clone())
     }
 
     /// Which io_uring task-run mode the workers use.

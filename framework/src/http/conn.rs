@@ -163,6 +163,7 @@ where
             Err(e) => return fail(conn, &mut out, e, &cfg).await,
         };
         first = false;
+        let began = crate::metrics::request_clock();
         let start = cur.pos;
         cur.pos += head.len;
         let mut state = BodyState::new(&head, cfg.max_body, cfg.max_head, cfg.body_timeout);
@@ -189,8 +190,10 @@ where
                 scratch: &mut out,
                 server: cfg.server,
             };
-            handler.call(req).await
+            let span = crate::trace::request_span(&req);
+            crate::trace::instrument(span, handler.call(req)).await
         };
+        let status = resp.status().as_u16();
         if let Some(up) = resp.take_upgrade() {
             // Only to a protocol the client offered (RFC 9110 §7.8).
             let head_bytes = &input.bytes()[start..start + head.len];
@@ -274,6 +277,7 @@ where
                 _ => return,
             }
         };
+        crate::metrics::record_response(status, began);
         if close {
             return linger_close(conn).await;
         }
@@ -387,6 +391,7 @@ async fn send_large(
 /// Answers a request-level error and closes.
 async fn fail(mut conn: Connection, out: &mut Vec<u8>, e: Error, cfg: &Http1Config) {
     log::debug!("http: {e}");
+    crate::metrics::record_error(e.status().as_u16());
     out.clear();
     response::write_error(out, e.status(), cfg.server);
     if conn.write_all(out).await.is_ok() {

@@ -44,6 +44,7 @@ mod error;
 mod head;
 mod itoa;
 mod method;
+pub mod observe;
 mod request;
 mod response;
 pub mod route;

@@ -64,6 +64,8 @@ pub(crate) struct Shared {
     pub acceptor: std::sync::OnceLock<Arc<Remote>>,
     /// Published counters, by worker index.
     pub stats: Vec<SharedStats>,
+    /// HTTP counters, by worker index (written by that worker only).
+    pub http: Vec<crate::metrics::LiveHttpStats>,
 }
 
 impl Shared {
@@ -71,6 +73,7 @@ impl Shared {
     pub fn new(remotes: Vec<Arc<Remote>>) -> Shared {
         Shared {
             stats: remotes.iter().map(|_| SharedStats::default()).collect(),
+            http: remotes.iter().map(|_| Default::default()).collect(),
             remotes,
             shutting_down: AtomicBool::new(false),
             acceptor: std::sync::OnceLock::new(),
@@ -145,6 +148,8 @@ pub(crate) struct Worker {
     pub phase: Cell<Phase>,
     /// The clock tick read at the start of the current loop turn.
     pub turn_tick: Cell<u64>,
+    /// The monotonic clock (ns) read at the start of the current loop turn.
+    pub turn_ns: Cell<u64>,
     /// (completions, microseconds): how long an idle loop waits for a batch.
     pub batch: Option<(u32, u32)>,
     /// Completions the next idle wait asks for (adapts to the load).
@@ -282,6 +287,13 @@ pub fn worker_count() -> usize {
 /// for deadlines: they would come early.
 pub(crate) fn turn_tick() -> Option<u64> {
     try_with(|w| w.turn_tick.get())
+}
+
+/// The monotonic clock in nanoseconds as of the start of this worker's
+/// current loop turn (`None` off a worker): free to read, for durations
+/// measured at loop-turn resolution (request metrics).
+pub(crate) fn turn_ns() -> Option<u64> {
+    try_with(|w| w.turn_ns.get())
 }
 
 /// True once the server has begun shutting down; long-lived handlers (such

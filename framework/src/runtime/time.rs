@@ -22,7 +22,7 @@ use io_uring::types::Timespec;
 
 use super::timer::TimerKey;
 
-const NS_PER_TICK: u64 = 1_000_000;
+pub(crate) const NS_PER_TICK: u64 = 1_000_000;
 
 /// Monotonic clock in nanoseconds (CLOCK_MONOTONIC, as io_uring timeouts).
 pub(crate) fn now_ns() -> u64 {

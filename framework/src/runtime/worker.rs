@@ -24,7 +24,7 @@ use io_uring::{cqueue, opcode, types};
 use super::executor::Executor;
 use super::remote::{self, Msg, Remote};
 use super::task_id::{TaskId, TaskKind};
-use super::time::{deadline_tick, ms_to_tick, now_tick};
+use super::time::{deadline_tick, ms_to_tick, now_ns, now_tick, NS_PER_TICK};
 use super::timer::TimerWheel;
 use super::{Io, ListenerEntry, Phase, Shared, Sq, Worker, WorkerConfig};
 use crate::conn::{Connection, Conns, SockKind, Submit};
@@ -230,6 +230,7 @@ impl Worker {
             mode,
             phase: std::cell::Cell::new(Phase::Running),
             turn_tick: std::cell::Cell::new(now_tick()),
+            turn_ns: std::cell::Cell::new(now_ns()),
             shutdown_waiters: Default::default(),
             deferred_leases: std::cell::RefCell::new(Vec::new()),
         })
@@ -242,7 +243,9 @@ impl Worker {
             let mut cqes = [Cqe::default(); CQE_BATCH];
             let mut msgs = Vec::new();
             loop {
-                self.turn_tick.set(now_tick());
+                let turn_ns = now_ns();
+                self.turn_ns.set(turn_ns);
+                self.turn_tick.set(turn_ns / NS_PER_TICK);
                 self.run_tasks(tasks);
                 let now = now_tick();
                 self.timers.borrow_mut().advance(now);
