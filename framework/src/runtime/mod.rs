@@ -5,6 +5,7 @@
 //! while the worker runs; nothing here is shared between threads except the
 //! remote queues (`remote.rs`).
 
+pub(crate) mod cpus;
 mod executor;
 mod join;
 pub(crate) mod mesh;
@@ -64,6 +65,8 @@ pub(crate) struct Shared {
     pub acceptor: std::sync::OnceLock<Arc<Remote>>,
     /// Published counters, by worker index.
     pub stats: Vec<SharedStats>,
+    /// Worker threads that have finished (server workers only).
+    pub exited: std::sync::atomic::AtomicUsize,
 }
 
 impl Shared {
@@ -74,6 +77,7 @@ impl Shared {
             remotes,
             shutting_down: AtomicBool::new(false),
             acceptor: std::sync::OnceLock::new(),
+            exited: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 }
@@ -99,8 +103,8 @@ pub(crate) struct ListenerEntry {
     pub armed: bool,
     pub open: bool,
     pub cancel_sent: bool,
-    /// Tick before which a failed accept is not re-armed (EMFILE back-off).
-    pub retry_tick: u64,
+    /// Back-off after EMFILE and the like (ticks are milliseconds).
+    pub backoff: crate::net::AcceptBackoff,
 }
 
 /// The worker's I/O state, borrowed as one unit so that handling a
@@ -145,6 +149,11 @@ pub(crate) struct Worker {
     pub phase: Cell<Phase>,
     /// The clock tick read at the start of the current loop turn.
     pub turn_tick: Cell<u64>,
+    /// Clock (ns) when the worker started, for its busy time.
+    pub started_ns: u64,
+    /// When the next write-timeout sweep is due (only while some
+    /// connection has output queued).
+    pub sweep_at: Cell<Option<u64>>,
     /// (completions, microseconds): how long an idle loop waits for a batch.
     pub batch: Option<(u32, u32)>,
     /// Completions the next idle wait asks for (adapts to the load).
