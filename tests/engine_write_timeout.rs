@@ -12,15 +12,14 @@ use std::time::{Duration, Instant};
 use common::*;
 use corering::{Connection, RunningServer};
 
+/// A list the handlers append to and the test reads.
+type Shared<T> = Arc<Mutex<Vec<T>>>;
+
 /// An echo handler that records the error kind that ended each connection
 /// (a failed read or write), and the worker thread's id.
 fn start_recording_echo(
     b: corering::ServerBuilder,
-) -> (
-    RunningServer,
-    Arc<Mutex<Vec<io::ErrorKind>>>,
-    Arc<Mutex<Vec<i32>>>,
-) {
+) -> (RunningServer, Shared<io::ErrorKind>, Shared<i32>) {
     let errors = Arc::new(Mutex::new(Vec::new()));
     let tids = Arc::new(Mutex::new(Vec::new()));
     let (e2, t2) = (errors.clone(), tids.clone());
