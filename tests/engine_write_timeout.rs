@@ -260,3 +260,35 @@ fn connector_write_timeout_cuts_off_a_server_that_never_reads() {
     assert!(took < Duration::from_secs(6), "took {took:?}");
     keep.join().unwrap();
 }
+
+/// Shutdown does not hang on a peer that never reads, even with the write
+/// timeout off: when the grace period ends its connection is closed (and
+/// the memory its stuck sends use is freed once the kernel lets go).
+#[test]
+fn shutdown_does_not_wait_for_a_peer_that_never_reads() {
+    let (server, _, _) = start_recording_echo(
+        builder()
+            .workers(1)
+            .write_timeout(None)
+            .shutdown_timeout(Duration::from_millis(300)),
+    );
+    let addr = tcp_addr(&server);
+    let mut hog = connect(addr);
+    hog.set_write_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let chunk = vec![1u8; 64 << 10];
+    let t0 = Instant::now();
+    while hog.write(&chunk).is_ok() {
+        assert!(t0.elapsed() < Duration::from_secs(20), "never filled up");
+    }
+    let t0 = Instant::now();
+    within(Duration::from_secs(20), "shutdown", move || {
+        server.shutdown()
+    })
+    .unwrap();
+    assert!(
+        t0.elapsed() < Duration::from_secs(5),
+        "shutdown took {:?}",
+        t0.elapsed()
+    );
+}

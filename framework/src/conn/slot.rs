@@ -30,10 +30,21 @@
 //! dirty slot covering everything queued (batching). A completion drops the
 //! sent bytes and submits the rest.
 //!
+//! Write timeout: queuing output onto an empty queue, and every send that
+//! moves bytes, stamps the slot with the worker's tick; the slot joins a
+//! list the worker sweeps (every quarter of the smallest timeout, between
+//! 10 ms and 1 s, and only while the list is not empty). A slot whose output made
+//! no progress for its timeout is shut down both ways and its handler's
+//! reads and writes fail with `TimedOut`.
+//!
 //! Close: when the handle is dropped the slot is *closing*: queued output is
 //! still sent, the receive is cancelled, and only when no operation is in
 //! flight is close(2) submitted. Its completion frees the slot and bumps the
-//! generation, so no completion can ever reach a reused slot.
+//! generation, so no completion can ever reach a reused slot. One exception:
+//! a failed or timed-out slot whose zero-copy send still waits for its
+//! notification is closed without waiting for it (the pages may sit in the
+//! send queue of a peer that never reads until the socket goes), and is
+//! freed, memory and all, only when the notification arrives.
 
 use std::collections::VecDeque;
 use std::os::fd::RawFd;
@@ -879,14 +890,32 @@ impl Conns {
 
     /// Shuts down both directions of every open socket (forced shutdown):
     /// pending reads see end-of-stream, writes fail, handlers return.
-    pub fn abort_all(&mut self) {
-        for s in self.slots.iter_mut().filter(|s| s.used && !s.close_sent) {
+    ///
+    /// Nothing more is sent either (`ECONNABORTED`), so a closing slot whose
+    /// zero-copy send waits on a peer that never reads is closed now rather
+    /// than held until the peer reads (see `blocks_close`).
+    pub fn abort_all(&mut self, ring: &mut impl Submit) {
+        for idx in 0..self.slots.len() as u32 {
+            let s = &mut self.slots[idx as usize];
+            if !s.used || s.close_sent {
+                continue;
+            }
             // SAFETY: shutdown on a descriptor we own; no memory involved.
             unsafe { libc::shutdown(s.fd, libc::SHUT_RDWR) };
             // Never receive again: unread data must stay in the socket so
             // that close(2) resets the connection and a writing peer learns
             // at once that nobody reads.
             s.eof = true;
+            if s.write_err == 0 {
+                s.write_err = libc::ECONNABORTED;
+            }
+            if s.sending.is_none() {
+                s.out.clear(&mut self.pool, &mut self.lease_returns);
+            }
+            wake(&mut s.writer);
+            if s.closing {
+                self.maybe_close(idx, ring);
+            }
         }
     }
 

@@ -626,7 +626,11 @@ impl Worker {
                 if now >= deadline {
                     // Grace period over: make every socket return EOF/errors so
                     // handlers finish, and give them a moment to do so.
-                    self.io.borrow_mut().conns.abort_all();
+                    {
+                        let mut io = self.io.borrow_mut();
+                        let io = &mut *io;
+                        io.conns.abort_all(&mut io.sq);
+                    }
                     self.phase.set(Phase::Forced(now + ms_to_tick(1000)));
                 }
                 false
@@ -675,7 +679,7 @@ impl Worker {
                 let due = last_cancel.is_none_or(|t| now_tick() > t + ms_to_tick(100));
                 if (settled || late) && due {
                     if late {
-                        io.conns.abort_all();
+                        io.conns.abort_all(&mut io.sq);
                     }
                     let e = opcode::AsyncCancel2::new(types::CancelBuilder::any())
                         .build()
