@@ -212,6 +212,13 @@ fn idle_worker_with_write_timeout_sleeps() {
         "idle worker entered the kernel {} times in 3 s",
         after.enters - before.enters
     );
+    // Idle time counts the sleep while it lasts.
+    let slept = after.idle_ns - before.idle_ns;
+    assert!(
+        slept as f64 > 0.9e9 * wall,
+        "idle_ns grew by {slept} over {wall:.2} s asleep"
+    );
+    assert!(after.busy_ns - before.busy_ns < 100_000_000, "{after:?}");
     // The connection still works after the long sleep.
     s.write_all(b"pong").unwrap();
     assert_eq!(read_n(&mut s, 4).unwrap(), b"pong");

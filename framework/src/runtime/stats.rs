@@ -2,12 +2,21 @@
 //! to atomics once per loop turn (a few relaxed stores), so counting costs
 //! the hot path nothing measurable and any thread can read a snapshot.
 //!
+//! Idle time while a worker sleeps: the worker adds a wait to `idle_ns`
+//! only when it ends, so it also publishes when its current wait began, and
+//! a reader adds the time since. A reader may briefly see a wait that just
+//! ended as still going on (counting up to one turn of work as idle), so
+//! each snapshot's idle time is clamped to never go below an earlier one:
+//! the counter only grows, and is exact again at the next turn.
+//!
 //! Each worker's published block sits on cache lines of its own
 //! (`#[repr(align(128))]`: two 64-byte lines, as adjacent-line prefetchers
 //! fetch pairs), so workers storing their counters every turn never
 //! invalidate each other's lines.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{fence, AtomicU64, Ordering};
+
+use super::time::now_ns;
 
 /// Declares `WorkerStats` (plain counters) and `SharedStats` (the published
 /// atomics) from one field list, so the two can never disagree.
@@ -42,17 +51,37 @@ macro_rules! counters {
         #[repr(align(128))]
         pub(crate) struct SharedStats {
             $( $name: AtomicU64, )*
+            /// Clock (ns) when the worker's current wait began; 0 if it is
+            /// not waiting.
+            waiting_since: AtomicU64,
+            /// The largest idle time any snapshot reported.
+            idle_seen: AtomicU64,
         }
 
         impl SharedStats {
-            /// Publishes `s` (called by the owning worker only).
-            pub fn publish(&self, s: &WorkerStats) {
+            /// Publishes `s` (called by the owning worker only);
+            /// `waiting_since` is when the wait the worker is about to
+            /// enter began (0 if it will not wait).
+            pub fn publish(&self, s: &WorkerStats, waiting_since: u64) {
+                self.waiting_since.store(waiting_since, Ordering::Relaxed);
+                // A reader that sees this `idle_ns` sees the wait start
+                // stored above (pairs with the fence in `snapshot`).
+                fence(Ordering::Release);
                 $( self.$name.store(s.$name, Ordering::Relaxed); )*
             }
 
-            /// The last published values.
+            /// The last published values, with the idle time counted up to
+            /// now if the worker is asleep.
             pub fn snapshot(&self) -> WorkerStats {
-                WorkerStats { $( $name: self.$name.load(Ordering::Relaxed), )* }
+                let mut s = WorkerStats { $( $name: self.$name.load(Ordering::Relaxed), )* };
+                fence(Ordering::Acquire);
+                let since = self.waiting_since.load(Ordering::Relaxed);
+                if since != 0 {
+                    s.idle_ns += now_ns().saturating_sub(since);
+                }
+                let seen = self.idle_seen.fetch_max(s.idle_ns, Ordering::Relaxed);
+                s.idle_ns = s.idle_ns.max(seen);
+                s
             }
         }
     };
@@ -86,8 +115,7 @@ counters! {
     /// Submission queue entries handed to the kernel by those calls.
     submitted,
     /// Nanoseconds the worker spent blocked in `io_uring_enter` waiting for
-    /// completions (asleep). Counted when each wait ends, so a worker that
-    /// sleeps for a long time shows it when it wakes.
+    /// completions (asleep), including the wait it is in now.
     idle_ns,
     /// Nanoseconds the worker loop spent outside those waits (running
     /// tasks, submitting, handling completions), since the worker started.
@@ -125,9 +153,28 @@ mod tests {
             idle_ns: 7,
             ..Default::default()
         };
-        s.publish(&w);
+        s.publish(&w, 0);
         assert_eq!(s.snapshot(), w);
         assert_eq!(w.add(&w).write_timeouts, 4);
         assert_eq!(w.open(), 2);
+    }
+
+    #[test]
+    fn a_sleeping_worker_accrues_idle_time_and_it_never_goes_back() {
+        let s = SharedStats::default();
+        let idle = WorkerStats {
+            idle_ns: 1_000,
+            ..Default::default()
+        };
+        // Asleep since 20 ms ago.
+        s.publish(&idle, now_ns() - 20_000_000);
+        let a = s.snapshot().idle_ns;
+        assert!(a >= 20_001_000, "{a}");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let b = s.snapshot().idle_ns;
+        assert!(b >= a + 5_000_000, "{a} then {b}");
+        // The wait ended earlier than a reader assumed: no step back.
+        s.publish(&idle, 0);
+        assert_eq!(s.snapshot().idle_ns, b);
     }
 }

@@ -355,10 +355,12 @@ impl Worker {
             st.enters = io.sq.ring.enters;
             st.submitted = io.sq.ring.submitted;
             st.busy_ns = ns.saturating_sub(self.started_ns + st.idle_ns);
-            if let Some(s) = self.shared.stats.get(self.index) {
-                s.publish(st);
-            }
             let wait = self.exec.is_idle() && self.deferred_leases.borrow().is_empty();
+            if let Some(s) = self.shared.stats.get(self.index) {
+                // A waiting turn publishes when its wait starts, so readers
+                // can count a long sleep as idle while it lasts.
+                s.publish(st, if wait { ns } else { 0 });
+            }
             let res = match self.batch {
                 Some((_, us)) if wait => {
                     io.sq
