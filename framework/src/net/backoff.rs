@@ -62,6 +62,12 @@ impl AcceptBackoff {
         std::mem::replace(&mut self.failing, false)
     }
 
+    /// The end of the last back-off, if one was started and no accept has
+    /// succeeded since (it may be past).
+    pub fn retry_at(&self) -> Option<u64> {
+        (self.retry_at > 0).then_some(self.retry_at)
+    }
+
     /// The time before which the listener must not be re-armed, if a
     /// back-off is pending at `now`.
     pub fn waiting_until(&self, now: u64) -> Option<u64> {
@@ -82,6 +88,7 @@ mod tests {
         assert_eq!(b.waiting_until(1000), Some(1100));
         assert_eq!(b.waiting_until(1099), Some(1100));
         assert_eq!(b.waiting_until(1100), None);
+        assert_eq!(b.retry_at(), Some(1100), "kept until an accept succeeds");
         // Retries that fail again wait again but log nothing.
         for t in [1100, 1200, 1300] {
             assert!(b.on_error(libc::ENFILE, t, |w| logged.push(w.to_string())));
@@ -90,6 +97,7 @@ mod tests {
         assert_eq!(logged, ["out of file descriptors (EMFILE)"]);
         assert!(b.on_success());
         assert_eq!(b.waiting_until(1300), None);
+        assert_eq!(b.retry_at(), None);
         assert!(!b.on_success(), "a second success is no recovery");
         // A new episode logs again.
         assert!(b.on_error(libc::ENOMEM, 5000, |w| logged.push(w.to_string())));

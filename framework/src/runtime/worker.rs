@@ -426,11 +426,11 @@ impl Worker {
             next = earliest(next, Some(d));
         }
         next = earliest(next, self.sweep_at.get());
-        // A listener backing off after EMFILE is re-armed at its retry tick.
+        // A listener backing off after EMFILE is re-armed at its retry tick
+        // (listeners whose back-off is over were re-armed just before this).
         if self.phase.get() == Phase::Running {
-            let now = now_tick();
             for l in io.listeners.iter().filter(|l| l.open && !l.armed) {
-                next = earliest(next, l.backoff.waiting_until(now));
+                next = earliest(next, l.backoff.retry_at());
             }
         }
         let Some(next) = next else { return };
@@ -536,9 +536,15 @@ impl Worker {
     }
 
     fn arm_listeners_io(&self, io: &mut Io) {
-        let now = now_tick();
+        // Read the clock only when some listener needs arming (rarely: a
+        // multishot accept stays armed).
+        let mut now = None;
         for (i, l) in io.listeners.iter_mut().enumerate() {
-            if l.open && !l.armed && l.backoff.waiting_until(now).is_none() {
+            if !l.open || l.armed {
+                continue;
+            }
+            let now = *now.get_or_insert_with(now_tick);
+            if l.backoff.waiting_until(now).is_none() {
                 let e = opcode::AcceptMulti::new(types::Fd(l.fd))
                     .flags(libc::SOCK_CLOEXEC)
                     .build()
