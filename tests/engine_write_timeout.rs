@@ -299,3 +299,66 @@ fn shutdown_does_not_wait_for_a_peer_that_never_reads() {
         t0.elapsed()
     );
 }
+
+/// The write timeout covers HTTP too: a client that pipelines requests for
+/// a large response and never reads is closed, and its handler's task ends.
+#[test]
+fn http_client_that_never_reads_is_closed() {
+    use corering::http::{self, Http1Config, Request, Response};
+    static BIG: [u8; 64 << 10] = [b'z'; 64 << 10];
+    async fn big(_req: Request<'_>) -> Response {
+        Response::text(&BIG[..])
+    }
+    let cfg = Http1Config::new();
+    let server = builder()
+        .workers(1)
+        .write_timeout(Duration::from_secs(1))
+        .build()
+        .unwrap()
+        .start(move |conn| http::serve(conn, cfg, big))
+        .unwrap();
+    let addr = tcp_addr(&server);
+    let hog = connect(addr);
+    let writer = std::thread::spawn(move || -> io::Error {
+        let mut hog = hog;
+        let req = b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n".repeat(64);
+        loop {
+            if let Err(e) = hog.write_all(&req) {
+                return e;
+            }
+        }
+    });
+    let err = within(Duration::from_secs(30), "HTTP hog cut off", move || {
+        writer.join().unwrap()
+    });
+    assert!(
+        matches!(
+            err.kind(),
+            io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe
+        ),
+        "{err}"
+    );
+    assert!(
+        wait_until(Duration::from_secs(5), || {
+            let st = server.total_stats();
+            st.write_timeouts == 1 && st.open() == 0
+        }),
+        "{:?}",
+        server.total_stats()
+    );
+    // The server still answers a well-behaved client.
+    let mut ok = connect(addr);
+    ok.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let reply = read_all(&mut ok).unwrap();
+    assert!(
+        reply.starts_with(b"HTTP/1.1 200 OK\r\n"),
+        "{:?}",
+        &reply[..40]
+    );
+    assert_eq!(
+        reply.len() - reply.windows(4).position(|w| w == b"\r\n\r\n").unwrap() - 4,
+        64 << 10
+    );
+    server.shutdown().unwrap();
+}
