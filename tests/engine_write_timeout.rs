@@ -232,12 +232,14 @@ fn idle_worker_with_write_timeout_sleeps() {
     server.shutdown().unwrap();
 }
 
-/// A client connection's write timeout: set per connection from the
-/// handler, a stuck outgoing connection made with `Connector` fails with
-/// `TimedOut` too.
-#[test]
-fn connector_write_timeout_cuts_off_a_server_that_never_reads() {
-    // A plain std server that accepts and never reads.
+/// Writes to a std server that accepts and never reads, through a
+/// connection from `connector` on `rt`, until a write fails; returns the
+/// error and how long the writing took.
+fn stuck_client_write(
+    rt: corering::Runtime,
+    connector: corering::Connector,
+    want: Option<Duration>,
+) -> (io::Error, Duration) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let keep = std::thread::spawn(move || {
@@ -245,14 +247,9 @@ fn connector_write_timeout_cuts_off_a_server_that_never_reads() {
         std::thread::sleep(Duration::from_secs(8));
         drop(s);
     });
-    let rt = corering::Runtime::new().unwrap();
-    let (err, took) = rt.block_on(async move {
-        let mut conn = corering::Connector::new()
-            .write_timeout(Duration::from_millis(500))
-            .connect(addr)
-            .await
-            .unwrap();
-        assert_eq!(conn.write_timeout(), Some(Duration::from_millis(500)));
+    let r = rt.block_on(async move {
+        let mut conn = connector.connect(addr).await.unwrap();
+        assert_eq!(conn.write_timeout(), want);
         let chunk = vec![3u8; 256 << 10];
         let t0 = Instant::now();
         loop {
@@ -262,10 +259,37 @@ fn connector_write_timeout_cuts_off_a_server_that_never_reads() {
             assert!(t0.elapsed() < Duration::from_secs(20), "never timed out");
         }
     });
+    keep.join().unwrap();
+    r
+}
+
+/// A client connection made with `Connector` and a write timeout of its
+/// own fails with `TimedOut` when the server never reads.
+#[test]
+fn connector_write_timeout_cuts_off_a_server_that_never_reads() {
+    let t = Duration::from_millis(500);
+    let (err, took) = stuck_client_write(
+        corering::Runtime::new().unwrap(),
+        corering::Connector::new().write_timeout(t),
+        Some(t),
+    );
     assert_eq!(err.kind(), io::ErrorKind::TimedOut, "{err}");
     assert!(err.to_string().contains("write timeout"), "{err}");
     assert!(took < Duration::from_secs(6), "took {took:?}");
-    keep.join().unwrap();
+}
+
+/// Without a setting of its own a client connection takes the runtime's
+/// write timeout.
+#[test]
+fn runtime_write_timeout_applies_to_client_connections() {
+    let t = Duration::from_millis(400);
+    let (err, took) = stuck_client_write(
+        corering::Runtime::new().unwrap().write_timeout(t),
+        corering::Connector::new(),
+        Some(t),
+    );
+    assert_eq!(err.kind(), io::ErrorKind::TimedOut, "{err}");
+    assert!(took < Duration::from_secs(6), "took {took:?}");
 }
 
 /// Shutdown does not hang on a peer that never reads, even with the write
