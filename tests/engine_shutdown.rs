@@ -286,6 +286,9 @@ fn second_server_on_same_address_fails() {
 struct EchoProc {
     child: Child,
     lines: mpsc::Receiver<String>,
+    /// stderr, line by line, as it comes.
+    errs: mpsc::Receiver<String>,
+    err_reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl EchoProc {
@@ -306,7 +309,40 @@ impl EchoProc {
                 }
             }
         });
-        EchoProc { child, lines }
+        let err = child.stderr.take().unwrap();
+        let (etx, errs) = mpsc::channel();
+        let err_reader = std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                let _ = etx.send(line);
+            }
+        });
+        EchoProc {
+            child,
+            lines,
+            errs,
+            err_reader: Some(err_reader),
+        }
+    }
+
+    /// Waits up to `limit` for a stderr line containing `what`.
+    fn stderr_line(&self, what: &str, limit: Duration) -> Option<String> {
+        let end = Instant::now() + limit;
+        loop {
+            let left = end.saturating_duration_since(Instant::now());
+            match self.errs.recv_timeout(left) {
+                Ok(l) if l.contains(what) => return Some(l),
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// The rest of stderr, once the process has exited.
+    fn rest_of_stderr(&mut self) -> String {
+        if let Some(t) = self.err_reader.take() {
+            let _ = t.join();
+        }
+        self.errs.try_iter().collect::<Vec<_>>().join("\n")
     }
 
     /// Waits for the "listening on" line and returns the TCP address.
@@ -320,7 +356,7 @@ impl EchoProc {
                     let status = self.child.try_wait().ok().flatten();
                     let mut err = String::new();
                     if status.is_some() {
-                        let _ = self.child.stderr.take().unwrap().read_to_string(&mut err);
+                        err = self.rest_of_stderr();
                     }
                     panic!("echo never said where it listens (exit {status:?}, stderr {err:?})");
                 }
@@ -345,9 +381,7 @@ impl EchoProc {
         let end = Instant::now() + limit;
         loop {
             if let Some(st) = self.child.try_wait().unwrap() {
-                let mut err = String::new();
-                let _ = self.child.stderr.take().unwrap().read_to_string(&mut err);
-                return (st, err);
+                return (st, self.rest_of_stderr());
             }
             if Instant::now() >= end {
                 let _ = self.child.kill();
@@ -502,5 +536,73 @@ fn workers_exit_promptly_after_last_connection_closes() {
     assert!(
         took < Duration::from_millis(400),
         "workers took {took:?} to exit"
+    );
+}
+
+/// SIGTERM with an idle connection open: the server says it is shutting
+/// down, how many connections are open and how long it will wait; a second
+/// SIGTERM closes the connection at once and the process exits 0.
+#[test]
+fn echo_binary_logs_shutdown_and_a_second_signal_forces() {
+    let mut a = EchoProc::spawn(&["--addr", "127.0.0.1:0", "--workers", "2"]);
+    let addr = a.listening();
+    let mut open = connect(addr);
+    open.write_all(b"x").unwrap();
+    assert_eq!(read_n(&mut open, 1).unwrap(), b"x");
+    a.signal(libc::SIGTERM);
+    let line = a
+        .stderr_line("shutting down", Duration::from_secs(5))
+        .expect("no shutdown line on stderr");
+    assert_eq!(
+        line,
+        "corering: shutting down: 1 connection open, grace 10 s; signal again to stop now"
+    );
+    // Still draining: the open connection is served.
+    open.write_all(b"y").unwrap();
+    assert_eq!(read_n(&mut open, 1).unwrap(), b"y");
+    a.signal(libc::SIGTERM);
+    let t0 = Instant::now();
+    let (status, stderr) = a.wait(Duration::from_secs(5));
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "exit status {status}; stderr {stderr:?}"
+    );
+    assert!(
+        t0.elapsed() < Duration::from_secs(2),
+        "forced shutdown took {:?}",
+        t0.elapsed()
+    );
+    assert!(
+        stderr.contains("second signal: closing 1 connection now"),
+        "{stderr:?}"
+    );
+    assert_eq!(read_all(&mut open).unwrap_or_default(), b"");
+}
+
+/// SIGTERM, then the last connection closes: the process exits right away,
+/// without waiting out the grace period or any poll interval.
+#[test]
+fn echo_binary_exits_as_soon_as_the_last_connection_closes() {
+    let mut a = EchoProc::spawn(&["--addr", "127.0.0.1:0", "--workers", "2"]);
+    let addr = a.listening();
+    let mut open = connect(addr);
+    open.write_all(b"x").unwrap();
+    assert_eq!(read_n(&mut open, 1).unwrap(), b"x");
+    a.signal(libc::SIGTERM);
+    a.stderr_line("shutting down", Duration::from_secs(5))
+        .expect("no shutdown line on stderr");
+    let t0 = Instant::now();
+    drop(open);
+    let (status, stderr) = a.wait(Duration::from_secs(5));
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "exit status {status}; stderr {stderr:?}"
+    );
+    assert!(
+        t0.elapsed() < Duration::from_secs(1),
+        "exit took {:?} after the last connection closed",
+        t0.elapsed()
     );
 }

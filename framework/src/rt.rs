@@ -27,7 +27,7 @@ pub struct Runtime {
 
 impl Runtime {
     /// Checks io_uring support and returns a runtime with default settings
-    /// (256 receive buffers of 16 KiB).
+    /// (256 receive buffers of 16 KiB, 60 s write timeout).
     pub fn new() -> io::Result<Runtime> {
         let support = probe_kernel()?;
         Ok(Runtime {
@@ -39,6 +39,7 @@ impl Runtime {
                     max_leases: 32,
                     write_limit: 1 << 20,
                     zc_threshold: Some(64 << 10),
+                    write_timeout: Some(Duration::from_secs(60)),
                 },
                 pool_bytes: 4 << 20,
                 shutdown_timeout: Duration::from_secs(1),
@@ -49,6 +50,14 @@ impl Runtime {
                 batch: Some((64, 50)),
             },
         })
+    }
+
+    /// The write timeout of connections opened on this runtime (default
+    /// 60 s; `None` disables): see
+    /// [`ServerBuilder::write_timeout`](crate::ServerBuilder::write_timeout).
+    pub fn write_timeout(mut self, t: impl Into<Option<Duration>>) -> Self {
+        self.cfg.params.write_timeout = t.into();
+        self
     }
 
     /// Runs `fut` to completion on a fresh worker on this thread; tasks it

@@ -73,7 +73,8 @@ impl Server {
     /// A builder with defaults: all allowed CPUs, `ReusePort`, TCP_NODELAY
     /// and SO_REUSEADDR on, backlog 1024, 2048 receive buffers of 8 KiB per
     /// worker, 32 leases per connection, 1 MiB write buffer per connection,
-    /// 10 s shutdown grace period, completion batching of 64 events or 50 µs.
+    /// 60 s write timeout, 10 s shutdown grace period, completion batching
+    /// of 64 events or 50 µs.
     pub fn builder() -> ServerBuilder {
         ServerBuilder {
             middleware: (),
@@ -97,6 +98,7 @@ impl Server {
                     max_leases: 32,
                     write_limit: 1 << 20,
                     zc_threshold: Some(64 << 10),
+                    write_timeout: Some(Duration::from_secs(60)),
                 },
                 pool_bytes: 16 << 20,
                 shutdown_timeout: Duration::from_secs(10),
@@ -144,7 +146,11 @@ impl<M: Middleware> ServerBuilder<M> {
         self
     }
 
-    /// Number of workers (0 = one per CPU this process may run on).
+    /// Number of workers (default 0: one per CPU this process may run on,
+    /// that is the CPUs in its affinity mask (`taskset`, `cpuset`), capped
+    /// by its cgroup's CPU quota rounded up (`docker --cpus 2` gives 2),
+    /// at least 1). With pinning on, the n-th worker runs on the n-th CPU
+    /// of the affinity mask.
     pub fn workers(mut self, n: usize) -> Self {
         self.s.workers = n;
         self
@@ -213,6 +219,23 @@ impl<M: Middleware> ServerBuilder<M> {
     /// (default 1 MiB).
     pub fn write_buffer_limit(mut self, bytes: usize) -> Self {
         self.s.params.write_limit = bytes;
+        self
+    }
+
+    /// Closes a connection whose queued output makes no progress for this
+    /// long (default 60 s, like nginx's `send_timeout`; `None` disables):
+    /// a peer that sends requests but never reads their responses cannot
+    /// hold the connection and its buffers forever. Progress is any part of
+    /// a send completing; an idle connection with nothing queued is never
+    /// affected. Handlers can change it per connection with
+    /// [`Connection::set_write_timeout`]. Closes are counted in
+    /// [`WorkerStats::write_timeouts`] and logged at debug level.
+    ///
+    /// The check is a sweep run at most once a second (a quarter of the
+    /// smallest timeout, if shorter) and only while some connection has
+    /// output queued, so an idle server is never woken for it.
+    pub fn write_timeout(mut self, t: impl Into<Option<Duration>>) -> Self {
+        self.s.params.write_timeout = t.into();
         self
     }
 
@@ -306,9 +329,9 @@ impl<M: Middleware> ServerBuilder<M> {
                 )
             })?;
         }
-        let cpus = allowed_cpus();
+        let cpus = crate::runtime::cpus::allowed_cpus();
         let workers = if self.s.workers == 0 {
-            cpus.len().max(1)
+            crate::runtime::cpus::default_workers(cpus.len())
         } else {
             self.s.workers
         };
@@ -337,20 +360,6 @@ impl<M: Middleware> ServerBuilder<M> {
             mode: self.s.mode,
             bound,
         })
-    }
-}
-
-/// CPUs this process may run on, in order.
-fn allowed_cpus() -> Vec<usize> {
-    // SAFETY: sched_getaffinity fills the cpu_set_t we pass.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
-            return vec![0];
-        }
-        (0..libc::CPU_SETSIZE as usize)
-            .filter(|&c| libc::CPU_ISSET(c, &set))
-            .collect()
     }
 }
 
@@ -416,6 +425,7 @@ impl<M: Middleware> Server<M> {
             let t = std::thread::Builder::new()
                 .name(format!("corering-w{i}"))
                 .spawn(move || {
+                    let _exit = ExitGuard(shared.clone());
                     let w = match Worker::new(i, cfg, shared, remote, raw.clone()) {
                         Ok(w) => w,
                         Err(e) => {
@@ -472,6 +482,7 @@ impl<M: Middleware> Server<M> {
             workers: n,
             accept_mode: self.mode,
             pinned: self.pin,
+            grace: self.cfg.shutdown_timeout,
         };
         if let Some(e) = first_err {
             drop(running);
@@ -510,6 +521,8 @@ pub struct RunningServer {
     workers: usize,
     accept_mode: AcceptMode,
     pinned: bool,
+    /// The shutdown grace period, for the shutdown line.
+    grace: Duration,
 }
 
 /// Stops a running server from anywhere (any thread, any worker).
@@ -636,24 +649,44 @@ impl RunningServer {
 
     /// Runs until more than `seen` signals have arrived (see
     /// [`run_until_signal`](Self::run_until_signal)); handlers are installed.
+    ///
+    /// The first signal starts a graceful shutdown and prints one line to
+    /// stderr (`corering: shutting down: 3 connections open, grace 10 s;
+    /// signal again to stop now`); a second closes the connections left at
+    /// once. Either way this returns `Ok` as soon as the last worker is done
+    /// (exiting workers wake this thread; there is no polling delay).
     fn until_signal(self, seen: usize) -> io::Result<()> {
         let handle = self.shutdown_handle();
-        let mut forced = false;
-        loop {
-            if self.threads.iter().all(|t| t.is_finished()) {
-                break;
-            }
-            crate::signal::wait(100);
+        let mut stage = 0;
+        while self.shared.exited.load(Ordering::Acquire) < self.workers {
             let n = crate::signal::count() - seen;
-            if n >= 1 {
+            if n >= 1 && stage == 0 {
+                stage = 1;
+                eprintln!("corering: {}", self.shutdown_line());
                 handle.shutdown();
             }
-            if n >= 2 && !forced {
+            if n >= 2 && stage == 1 {
+                stage = 2;
+                eprintln!(
+                    "corering: second signal: closing {} now",
+                    plural(self.total_stats().open(), "connection")
+                );
                 handle.force();
-                forced = true;
             }
+            // Woken by a signal or an exiting worker; the timeout is only a
+            // safety net.
+            crate::signal::wait(1000);
         }
         self.wait()
+    }
+
+    /// The line logged when shutdown begins.
+    fn shutdown_line(&self) -> String {
+        format!(
+            "shutting down: {} open, grace {}; signal again to stop now",
+            plural(self.total_stats().open(), "connection"),
+            show_duration(self.grace)
+        )
     }
 
     fn join_all(&mut self) -> io::Result<()> {
@@ -672,6 +705,34 @@ impl RunningServer {
             return Err(io::Error::other("a corering worker panicked"));
         }
         Ok(())
+    }
+}
+
+/// Counts a worker thread as exited when it ends (normally or by a panic)
+/// and wakes whoever waits for signals, so `until_signal` returns at once.
+struct ExitGuard(Arc<Shared>);
+
+impl Drop for ExitGuard {
+    fn drop(&mut self) {
+        self.0.exited.fetch_add(1, Ordering::AcqRel);
+        crate::signal::wake();
+    }
+}
+
+/// `n thing` or `n things`.
+fn plural(n: u64, thing: &str) -> String {
+    format!("{n} {thing}{}", if n == 1 { "" } else { "s" })
+}
+
+/// A duration as an operator reads it: `10 s`, `2.5 s`, `300 ms`.
+fn show_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms >= 1000 && ms.is_multiple_of(1000) {
+        format!("{} s", ms / 1000)
+    } else if ms >= 1000 {
+        format!("{} s", d.as_secs_f64())
+    } else {
+        format!("{ms} ms")
     }
 }
 

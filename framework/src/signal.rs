@@ -1,7 +1,8 @@
 //! SIGINT/SIGTERM handling for `RunningServer::run_until_signal`.
 //!
 //! The handler only bumps a counter and writes to an eventfd, both
-//! async-signal-safe; the waiting thread polls the eventfd.
+//! async-signal-safe; the waiting thread polls the eventfd, which exiting
+//! workers also write to, so the process ends as soon as they are done.
 
 use std::io;
 use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
@@ -54,7 +55,18 @@ pub(crate) fn count() -> usize {
     SIGNALS.load(Ordering::SeqCst)
 }
 
-/// Waits up to `ms` for a signal.
+/// Wakes a thread blocked in [`wait`] without counting a signal (a worker
+/// exited, say). Does nothing before [`install`].
+pub(crate) fn wake() {
+    let fd = SIGNAL_FD.load(Ordering::SeqCst);
+    if fd >= 0 {
+        let one: u64 = 1;
+        // SAFETY: 8 bytes from a live u64 into our eventfd.
+        unsafe { libc::write(fd, (&one as *const u64).cast(), 8) };
+    }
+}
+
+/// Waits up to `ms` for a signal (or a [`wake`]).
 pub(crate) fn wait(ms: i32) {
     let fd = SIGNAL_FD.load(Ordering::SeqCst);
     if fd < 0 {

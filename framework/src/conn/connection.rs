@@ -133,6 +133,41 @@ impl Connection {
         self.idle_timeout
     }
 
+    /// Closes the connection when its queued output makes no progress for
+    /// `timeout` (a peer that stopped reading); `None` lets output wait
+    /// forever. New connections start with the server's (or runtime's)
+    /// setting, 60 s by default.
+    ///
+    /// Progress is any part of a send completing. On timeout both
+    /// directions of the socket are shut down, queued output is freed, and
+    /// the next read, write or flush fails with `ErrorKind::TimedOut`.
+    ///
+    /// ```no_run
+    /// # async fn f(mut conn: corering::Connection) {
+    /// // A long-poll stream that may legitimately stall for a while.
+    /// conn.set_write_timeout(Some(std::time::Duration::from_secs(300)));
+    /// # }
+    /// ```
+    pub fn set_write_timeout(&mut self, timeout: Option<std::time::Duration>) {
+        self.with_io(|_, io| {
+            if io.conns.get(self.idx, self.gen).is_some() {
+                io.conns.set_write_timeout(self.idx, timeout);
+            }
+        })
+    }
+
+    /// The write timeout in force (`None`: no limit).
+    pub fn write_timeout(&self) -> Option<std::time::Duration> {
+        self.with_io(|_, io| {
+            io.conns
+                .get(self.idx, self.gen)
+                .and_then(|s| match s.write_timeout_ms {
+                    0 => None,
+                    ms => Some(std::time::Duration::from_millis(ms)),
+                })
+        })
+    }
+
     /// Bytes received and sent on this connection so far.
     pub fn byte_counts(&self) -> (u64, u64) {
         self.with_io(|_, io| {
@@ -294,7 +329,7 @@ fn poll_read(c: &Connection, cx: &mut Context<'_>) -> Poll<io::Result<Option<Lea
         }
         let s = io.conns.get(c.idx, c.gen).expect("live connection slot");
         if s.read_err != 0 {
-            return Poll::Ready(Err(io::Error::from_raw_os_error(s.read_err)));
+            return Poll::Ready(Err(os_error(s.read_err, s.write_timed_out)));
         }
         if s.eof {
             return Poll::Ready(Ok(None));
@@ -311,7 +346,7 @@ fn poll_read(c: &Connection, cx: &mut Context<'_>) -> Poll<io::Result<Option<Lea
 fn write_ready(io: &mut Io, c: &Connection, cx: &Context<'_>) -> Option<Poll<io::Result<()>>> {
     let limit = io.conns.params.write_limit;
     let s = io.conns.get(c.idx, c.gen).expect("live connection slot");
-    if let Some(e) = write_error(s.write_err, s.shut) {
+    if let Some(e) = write_error(s.write_err, s.write_timed_out, s.shut) {
         return Some(Poll::Ready(Err(e)));
     }
     if s.out.len() >= limit {
@@ -321,9 +356,23 @@ fn write_ready(io: &mut Io, c: &Connection, cx: &Context<'_>) -> Option<Poll<io:
     None
 }
 
-fn write_error(err: i32, shut: OpState) -> Option<io::Error> {
+/// The error for errno `err` of a connection; `timed_out` marks one the
+/// write timeout closed, which gets a message saying so.
+fn os_error(err: i32, timed_out: bool) -> io::Error {
+    if timed_out && err == libc::ETIMEDOUT {
+        io::Error::new(
+            io::ErrorKind::TimedOut,
+            "write timeout: queued output made no progress (the peer stopped reading); \
+             connection closed",
+        )
+    } else {
+        io::Error::from_raw_os_error(err)
+    }
+}
+
+fn write_error(err: i32, timed_out: bool, shut: OpState) -> Option<io::Error> {
     if err != 0 {
-        return Some(io::Error::from_raw_os_error(err));
+        return Some(os_error(err, timed_out));
     }
     if shut != OpState::Idle {
         return Some(io::Error::new(
@@ -454,7 +503,7 @@ impl Future for Flush<'_> {
         c.with_io(|_, io| {
             let s = io.conns.get(c.idx, c.gen).expect("live connection slot");
             if s.write_err != 0 {
-                return Poll::Ready(Err(io::Error::from_raw_os_error(s.write_err)));
+                return Poll::Ready(Err(os_error(s.write_err, s.write_timed_out)));
             }
             if s.out.is_empty() {
                 return Poll::Ready(Ok(()));
@@ -479,7 +528,7 @@ impl Future for ShutdownWrite<'_> {
             let io = &mut *io;
             let s = io.conns.get(c.idx, c.gen).expect("live connection slot");
             if s.write_err != 0 {
-                return Poll::Ready(Err(io::Error::from_raw_os_error(s.write_err)));
+                return Poll::Ready(Err(os_error(s.write_err, s.write_timed_out)));
             }
             match s.shut {
                 OpState::Done(res) if res < 0 => {

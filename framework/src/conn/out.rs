@@ -138,6 +138,7 @@ impl OutPool {
                 iov: unsafe { std::mem::zeroed() },
                 zc: false,
                 result: 0,
+                notif_pending: false,
             })
         })
     }
@@ -159,6 +160,9 @@ pub(crate) struct SendState {
     pub zc: bool,
     /// Result of a zero-copy send, kept until its notification arrives.
     pub result: i32,
+    /// A zero-copy send has completed and only its notification (the
+    /// kernel letting go of the pages) is outstanding.
+    pub notif_pending: bool,
 }
 
 /// The queue of bytes waiting to be sent on one connection.

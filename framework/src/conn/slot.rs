@@ -30,10 +30,21 @@
 //! dirty slot covering everything queued (batching). A completion drops the
 //! sent bytes and submits the rest.
 //!
+//! Write timeout: queuing output onto an empty queue, and every send that
+//! moves bytes, stamps the slot with the worker's tick; the slot joins a
+//! list the worker sweeps (every quarter of the smallest timeout, between
+//! 10 ms and 1 s, and only while the list is not empty). A slot whose output made
+//! no progress for its timeout is shut down both ways and its handler's
+//! reads and writes fail with `TimedOut`.
+//!
 //! Close: when the handle is dropped the slot is *closing*: queued output is
 //! still sent, the receive is cancelled, and only when no operation is in
 //! flight is close(2) submitted. Its completion frees the slot and bumps the
-//! generation, so no completion can ever reach a reused slot.
+//! generation, so no completion can ever reach a reused slot. One exception:
+//! a failed or timed-out slot whose zero-copy send still waits for its
+//! notification is closed without waiting for it (the pages may sit in the
+//! send queue of a peer that never reads until the socket goes), and is
+//! freed, memory and all, only when the notification arrives.
 
 use std::collections::VecDeque;
 use std::os::fd::RawFd;
@@ -69,6 +80,10 @@ pub(crate) struct Slot {
     pub handle: bool,
     pub closing: bool,
     close_sent: bool,
+    /// The socket is closed but a zero-copy notification is outstanding:
+    /// the slot (and the memory the kernel still reads) is freed when it
+    /// arrives.
+    fd_closed: bool,
     connect_cancel_sent: bool,
     // receive
     recv_armed: bool,
@@ -89,6 +104,16 @@ pub(crate) struct Slot {
     dirty: bool,
     pub write_err: i32,
     pub writer: Option<Waker>,
+    // write timeout
+    /// Milliseconds queued output may go without progress (0 = no limit).
+    pub write_timeout_ms: u64,
+    /// Tick when output was last queued onto an empty queue or last sent.
+    progress_tick: u64,
+    /// The slot is in `Conns::pending_out` (stays there until a sweep finds
+    /// its queue empty, across reuse of the slot).
+    in_pending: bool,
+    /// The write timeout closed this connection.
+    pub write_timed_out: bool,
     // shutdown(SHUT_WR) and connect
     pub shut: OpState,
     pub connect: OpState,
@@ -106,6 +131,7 @@ impl Slot {
             handle: false,
             closing: false,
             close_sent: false,
+            fd_closed: false,
             connect_cancel_sent: false,
             recv_armed: false,
             recv_cancel_sent: false,
@@ -123,6 +149,10 @@ impl Slot {
             dirty: false,
             write_err: 0,
             writer: None,
+            write_timeout_ms: 0,
+            progress_tick: 0,
+            in_pending: false,
+            write_timed_out: false,
             shut: OpState::Idle,
             connect: OpState::Idle,
             connect_state: None,
@@ -139,6 +169,22 @@ impl Slot {
             && self.read_err == 0
             && !self.paused
             && !self.starved
+    }
+
+    /// True while the socket must stay open: some operation is in the
+    /// kernel, except a zero-copy notification of a connection whose output
+    /// failed or timed out. That one may wait for a peer that never reads
+    /// (the pages sit in the socket's send queue): closing the socket purges
+    /// the queue and brings the notification, and the slot keeps the memory
+    /// until then (see `on_close`).
+    fn blocks_close(&self) -> bool {
+        let zc_tail =
+            self.write_err != 0 && self.sending.as_ref().is_some_and(|st| st.notif_pending);
+        self.busy()
+            && !(zc_tail
+                && !self.recv_armed
+                && self.shut != OpState::InFlight
+                && self.connect != OpState::InFlight)
     }
 
     /// True while some operation of this slot is in the kernel.
@@ -188,6 +234,13 @@ pub(crate) struct IoParams {
     pub max_leases: u32,
     pub write_limit: usize,
     pub zc_threshold: Option<usize>,
+    /// Default write timeout of new connections (`None`: no limit).
+    pub write_timeout: Option<std::time::Duration>,
+}
+
+/// A timeout in whole milliseconds, at least 1; 0 means none.
+pub(crate) fn timeout_ms(t: Option<std::time::Duration>) -> u64 {
+    t.map_or(0, |d| (d.as_millis().min(u64::MAX as u128) as u64).max(1))
 }
 
 /// The worker's slots and everything needed to drive their operations.
@@ -203,6 +256,16 @@ pub(crate) struct Conns {
     send_zc: bool,
     /// This worker's counters.
     pub stats: crate::runtime::WorkerStats,
+    /// The worker's clock tick for this stretch of the loop (set by the
+    /// worker after each wait), for write-progress times without a clock
+    /// read per send.
+    pub now: u64,
+    /// Slots that have had output queued since the last write-timeout sweep
+    /// found them empty: the only ones a sweep needs to look at.
+    pending_out: Vec<u32>,
+    /// Smallest write timeout in force, in ms (0 = none), for the sweep
+    /// interval.
+    min_write_timeout_ms: u64,
 }
 
 /// What the slot machinery needs from the worker to submit operations.
@@ -227,6 +290,9 @@ impl Conns {
             params,
             send_zc,
             stats: Default::default(),
+            now: 0,
+            pending_out: Vec::new(),
+            min_write_timeout_ms: timeout_ms(params.write_timeout),
         }
     }
 
@@ -256,6 +322,7 @@ impl Conns {
         s.handle = true;
         s.closing = false;
         s.close_sent = false;
+        s.fd_closed = false;
         s.connect_cancel_sent = false;
         s.eof = false;
         s.read_err = 0;
@@ -267,6 +334,8 @@ impl Conns {
         s.starved = false;
         s.shut = OpState::Idle;
         s.connect = OpState::Idle;
+        s.write_timeout_ms = timeout_ms(self.params.write_timeout);
+        s.write_timed_out = false;
         self.live += 1;
         (idx, s.gen)
     }
@@ -433,6 +502,7 @@ impl Conns {
 
     /// Copies `data` into slot `idx`'s outgoing queue.
     pub fn queue_bytes(&mut self, idx: u32, data: &[u8]) {
+        self.output_starts(idx);
         let s = &mut self.slots[idx as usize];
         s.out.copy_in(data, &mut self.pool);
         if !s.dirty {
@@ -443,6 +513,7 @@ impl Conns {
 
     /// Queues `n` bytes on slot `idx`, written in place by `fill`.
     pub fn queue_fill(&mut self, idx: u32, n: usize, fill: impl FnOnce(&mut [u8])) {
+        self.output_starts(idx);
         let s = &mut self.slots[idx as usize];
         s.out.fill_in(n, &mut self.pool, fill);
         if !s.dirty {
@@ -453,11 +524,104 @@ impl Conns {
 
     /// Queues an owned buffer on slot `idx` without copying.
     pub fn queue_owned(&mut self, idx: u32, buf: super::OutBuf) {
+        self.output_starts(idx);
         let s = &mut self.slots[idx as usize];
         s.out.push_owned(buf);
         if !s.dirty {
             s.dirty = true;
             self.dirty.push(idx);
+        }
+    }
+
+    /// Called before bytes are queued on slot `idx`: output queued onto an
+    /// empty queue starts the write-progress clock, and the slot joins the
+    /// list the write-timeout sweep looks at.
+    fn output_starts(&mut self, idx: u32) {
+        let s = &mut self.slots[idx as usize];
+        if s.out.is_empty() {
+            s.progress_tick = self.now;
+            if !s.in_pending {
+                s.in_pending = true;
+                self.pending_out.push(idx);
+            }
+        }
+    }
+
+    /// True while some slot may have output queued (the worker then keeps
+    /// a write-timeout sweep scheduled; otherwise none is).
+    pub fn has_pending_out(&self) -> bool {
+        !self.pending_out.is_empty()
+    }
+
+    /// How often the write-timeout sweep should run: a quarter of the
+    /// smallest timeout in force, between 10 ms and 1 s.
+    pub fn sweep_interval_ms(&self) -> u64 {
+        (self.min_write_timeout_ms / 4).clamp(10, 1000)
+    }
+
+    /// Sets slot `idx`'s write timeout (`None`: no limit).
+    pub fn set_write_timeout(&mut self, idx: u32, t: Option<std::time::Duration>) {
+        let ms = timeout_ms(t);
+        self.slots[idx as usize].write_timeout_ms = ms;
+        if ms != 0 && (self.min_write_timeout_ms == 0 || ms < self.min_write_timeout_ms) {
+            self.min_write_timeout_ms = ms;
+        }
+    }
+
+    /// The write-timeout sweep: drops slots whose queue has emptied from the
+    /// list, and times out those whose queued output made no progress for
+    /// their write timeout as of tick `now`.
+    pub fn sweep_write_timeouts(&mut self, now: u64, ring: &mut impl Submit) {
+        let mut i = 0;
+        while i < self.pending_out.len() {
+            let idx = self.pending_out[i];
+            let s = &mut self.slots[idx as usize];
+            if !s.used || s.out.is_empty() {
+                s.in_pending = false;
+                self.pending_out.swap_remove(i);
+                continue;
+            }
+            if s.write_timeout_ms != 0
+                && !s.write_timed_out
+                && now.saturating_sub(s.progress_tick) >= s.write_timeout_ms
+            {
+                self.time_out_write(idx, ring);
+            }
+            i += 1;
+        }
+    }
+
+    /// Closes slot `idx` for a write timeout: both directions are shut down
+    /// (an in-flight send fails at once), reads and writes of the handler
+    /// fail with `TimedOut`, and queued output is freed (now, or when the
+    /// in-flight send returns).
+    fn time_out_write(&mut self, idx: u32, ring: &mut impl Submit) {
+        let s = &mut self.slots[idx as usize];
+        log::debug!(
+            "connection {idx}: write timeout: {} bytes queued made no progress for {} ms; closing",
+            s.out.len(),
+            s.write_timeout_ms
+        );
+        s.write_timed_out = true;
+        if s.write_err == 0 {
+            s.write_err = libc::ETIMEDOUT;
+        }
+        if s.read_err == 0 {
+            s.read_err = libc::ETIMEDOUT;
+        }
+        if !s.close_sent {
+            // SAFETY: shutdown on a descriptor this slot owns; no memory.
+            unsafe { libc::shutdown(s.fd, libc::SHUT_RDWR) };
+        }
+        if s.sending.is_none() {
+            s.out.clear(&mut self.pool, &mut self.lease_returns);
+        }
+        wake(&mut s.reader);
+        wake(&mut s.writer);
+        wake(&mut s.waiter);
+        self.stats.write_timeouts += 1;
+        if s.closing {
+            self.maybe_close(idx, ring);
         }
     }
 
@@ -490,6 +654,7 @@ impl Conns {
             && s.kind == SockKind::Tcp
             && self.params.zc_threshold.is_some_and(|t| total >= t);
         st.result = 0;
+        st.notif_pending = false;
         let ud = Token::new(Op::Send, idx, s.gen).encode();
         let fd = types::Fd(s.fd);
         let nosig = libc::MSG_NOSIGNAL;
@@ -527,6 +692,13 @@ impl Conns {
         } else if st.zc && cqueue::more(flags) {
             // Zero-copy: the pages stay in use until the notification.
             st.result = res;
+            st.notif_pending = true;
+            if res < 0 && res != -libc::EINTR && res != -libc::EAGAIN && s.write_err == 0 {
+                s.write_err = -res;
+            }
+            if s.closing && s.write_err != 0 {
+                self.maybe_close(t.index, ring);
+            }
             return;
         } else {
             res
@@ -534,6 +706,12 @@ impl Conns {
         let st = s.sending.take().expect("checked above");
         let was_zc = st.zc;
         self.pool.put_send(st);
+        if s.fd_closed {
+            // Closed while the kernel still held the pages: they are free
+            // now, and so is the slot.
+            self.release(t.index);
+            return;
+        }
         if was_zc && (res == -libc::EOPNOTSUPP || res == -libc::EINVAL) {
             // This kernel or socket cannot send zero-copy: stop trying and
             // resend the same bytes the ordinary way.
@@ -545,10 +723,17 @@ impl Conns {
         if res >= 0 {
             self.stats.bytes_out += res as u64;
             s.bytes_out += res as u64;
+            if res > 0 {
+                s.progress_tick = self.now;
+            }
             s.out
                 .advance(res as usize, &mut self.pool, &mut self.lease_returns);
-        } else if res != -libc::EINTR && res != -libc::EAGAIN {
+        } else if res != -libc::EINTR && res != -libc::EAGAIN && s.write_err == 0 {
             s.write_err = -res;
+        }
+        if s.write_err != 0 {
+            // Failed (or timed out while this send was in flight): nothing
+            // more will be sent, so the queue is freed now.
             s.out.clear(&mut self.pool, &mut self.lease_returns);
         }
         if s.out.len() < write_limit || s.write_err != 0 {
@@ -648,7 +833,7 @@ impl Conns {
             self.start_send(idx, ring);
             return;
         }
-        if s.busy() {
+        if s.blocks_close() {
             if s.connect == OpState::InFlight && !s.connect_cancel_sent {
                 cancel(ring, Op::Connect, idx, s.gen);
                 s.connect_cancel_sent = true;
@@ -667,7 +852,8 @@ impl Conns {
         s.close_sent = true;
     }
 
-    /// Handles a close completion: frees the slot.
+    /// Handles a close completion: frees the slot (or, if a zero-copy
+    /// notification is still outstanding, marks it to be freed then).
     pub fn on_close(&mut self, t: Token, bufs: &BufRing) {
         let Some(s) = self.slots.get_mut(t.index as usize) else {
             return;
@@ -678,26 +864,58 @@ impl Conns {
         while let Some((b, _)) = s.ready.pop_front() {
             bufs.recycle(b);
         }
+        if s.sending.is_some() {
+            s.fd_closed = true;
+            s.fd = -1;
+            return;
+        }
+        self.release(t.index);
+    }
+
+    /// Frees slot `idx` once its socket is closed and the kernel holds
+    /// nothing of it: queued output goes back to the pool, the generation
+    /// moves on.
+    fn release(&mut self, idx: u32) {
+        let s = &mut self.slots[idx as usize];
         s.out.clear(&mut self.pool, &mut self.lease_returns);
         s.used = false;
         s.fd = -1;
         s.connect_state = None;
         s.gen = s.gen.wrapping_add(1);
-        self.free.push(t.index);
+        s.fd_closed = false;
+        self.free.push(idx);
         self.live -= 1;
         self.stats.closed += 1;
     }
 
     /// Shuts down both directions of every open socket (forced shutdown):
     /// pending reads see end-of-stream, writes fail, handlers return.
-    pub fn abort_all(&mut self) {
-        for s in self.slots.iter_mut().filter(|s| s.used && !s.close_sent) {
+    ///
+    /// Nothing more is sent either (`ECONNABORTED`), so a closing slot whose
+    /// zero-copy send waits on a peer that never reads is closed now rather
+    /// than held until the peer reads (see `blocks_close`).
+    pub fn abort_all(&mut self, ring: &mut impl Submit) {
+        for idx in 0..self.slots.len() as u32 {
+            let s = &mut self.slots[idx as usize];
+            if !s.used || s.close_sent {
+                continue;
+            }
             // SAFETY: shutdown on a descriptor we own; no memory involved.
             unsafe { libc::shutdown(s.fd, libc::SHUT_RDWR) };
             // Never receive again: unread data must stay in the socket so
             // that close(2) resets the connection and a writing peer learns
             // at once that nobody reads.
             s.eof = true;
+            if s.write_err == 0 {
+                s.write_err = libc::ECONNABORTED;
+            }
+            if s.sending.is_none() {
+                s.out.clear(&mut self.pool, &mut self.lease_returns);
+            }
+            wake(&mut s.writer);
+            if s.closing {
+                self.maybe_close(idx, ring);
+            }
         }
     }
 

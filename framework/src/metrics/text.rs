@@ -106,12 +106,36 @@ const ENGINE: &[EngineMetric] = &[
         "Receives that found the provided-buffer ring empty (ENOBUFS).",
         |s| s.ring_exhausted,
     ),
-    // Rows for counters merged from elsewhere, e.g.:
-    // counter("corering_write_timeouts_total", "...", |s| s.write_timeouts),
-    // counter("corering_ring_enters_total", "...", |s| s.enters),
-    // counter("corering_ring_submitted_total", "...", |s| s.submitted),
-    // seconds("corering_worker_idle_seconds_total", "...", |s| s.idle_ns),
-    // seconds("corering_worker_busy_seconds_total", "...", |s| s.busy_ns),
+    counter(
+        "corering_write_timeouts_total",
+        "Connections closed because their queued output made no progress for the write timeout.",
+        |s| s.write_timeouts,
+    ),
+    counter(
+        "corering_accept_errors_total",
+        "Accepts that failed for lack of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM).",
+        |s| s.accept_errors,
+    ),
+    counter(
+        "corering_ring_enters_total",
+        "io_uring_enter system calls.",
+        |s| s.enters,
+    ),
+    counter(
+        "corering_ring_submitted_total",
+        "Submission queue entries handed to the kernel.",
+        |s| s.submitted,
+    ),
+    seconds(
+        "corering_worker_idle_seconds_total",
+        "Time the worker spent asleep waiting for completions.",
+        |s| s.idle_ns,
+    ),
+    seconds(
+        "corering_worker_busy_seconds_total",
+        "Time the worker spent running (not waiting for completions).",
+        |s| s.busy_ns,
+    ),
 ];
 
 const REQUESTS: &str = "corering_http_requests_total";

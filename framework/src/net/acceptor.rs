@@ -1,6 +1,11 @@
 //! The acceptor thread of `AcceptMode::Acceptor`: one ring with a multishot
 //! accept per listening socket, handing each accepted socket to the next
 //! worker in turn through the worker's remote queue.
+//!
+//! When accepting fails for lack of descriptors or memory (EMFILE and the
+//! like) the listener backs off for 100 ms (a timeout on the same ring)
+//! before accepting again, and says so once per episode; see
+//! [`AcceptBackoff`].
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -9,6 +14,7 @@ use std::thread::JoinHandle;
 
 use io_uring::{cqueue, opcode, types};
 
+use super::backoff::AcceptBackoff;
 use crate::conn::SockKind;
 use crate::runtime::{Msg, Remote};
 use crate::uring::{is_transient, Cqe, Op, Ring, Token};
@@ -69,6 +75,24 @@ struct Listener {
     fd: OwnedFd,
     kind: SockKind,
     armed: bool,
+    backoff: AcceptBackoff,
+    /// A back-off timeout is in flight.
+    waiting: bool,
+    /// Its duration; boxed so the address stays valid while it is queued.
+    wait_ts: Box<types::Timespec>,
+}
+
+/// Waits out listener `i`'s back-off with a timeout on the ring.
+fn arm_backoff(ring: &mut Ring, l: &mut Listener, i: usize, inflight: &mut usize) {
+    *l.wait_ts = types::Timespec::new().nsec(super::backoff::BACKOFF_MS as u32 * 1_000_000);
+    let e = opcode::Timeout::new(&*l.wait_ts)
+        .build()
+        .user_data(Token::new(Op::Timer, i as u32, 0).encode());
+    // SAFETY: the timespec is boxed in the listener, which outlives every
+    // operation on the ring (the loop exits with nothing in flight).
+    unsafe { ring.push(&e) };
+    *inflight += 1;
+    l.waiting = true;
 }
 
 fn arm(ring: &mut Ring, l: &mut Listener, i: usize, inflight: &mut usize) {
@@ -94,6 +118,9 @@ fn run(
             fd,
             kind,
             armed: false,
+            backoff: AcceptBackoff::default(),
+            waiting: false,
+            wait_ts: Box::new(types::Timespec::new()),
         })
         .collect();
     let mut inflight = 0usize;
@@ -143,6 +170,9 @@ fn run(
                         l.armed = false;
                     }
                     if c.result >= 0 {
+                        if l.backoff.on_success() {
+                            eprintln!("corering: accept: acceptor thread accepting again");
+                        }
                         if stopping {
                             // SAFETY: a socket we will not serve.
                             unsafe { libc::close(c.result) };
@@ -150,7 +180,28 @@ fn run(
                             workers[next % workers.len()].send(Msg::Conn(c.result, l.kind));
                             next = next.wrapping_add(1);
                         }
+                    } else {
+                        let log = |what: &str| {
+                            eprintln!("corering: accept: {what}; acceptor thread backing off")
+                        };
+                        if l.backoff
+                            .on_error(-c.result, crate::runtime::time::now_tick(), log)
+                            && !l.armed
+                            && !l.waiting
+                            && !stopping
+                        {
+                            // Re-arming now would fail again at once (a
+                            // spin): accept again after the back-off.
+                            arm_backoff(&mut ring, l, t.index as usize, &mut inflight);
+                        }
                     }
+                    if !l.armed && !l.waiting && !stopping {
+                        arm(&mut ring, l, t.index as usize, &mut inflight);
+                    }
+                }
+                Op::Timer => {
+                    let l = &mut ls[t.index as usize];
+                    l.waiting = false;
                     if !l.armed && !stopping {
                         arm(&mut ring, l, t.index as usize, &mut inflight);
                     }

@@ -42,6 +42,8 @@ pub(crate) struct ConnectState {
 #[derive(Debug)]
 pub struct Connector<M = ()> {
     timeout: Option<Duration>,
+    /// `None`: the worker's default; `Some(t)`: `t` for every connection.
+    write_timeout: Option<Option<Duration>>,
     nodelay: bool,
     keepalive: Option<Duration>,
     middleware: Arc<M>,
@@ -51,6 +53,7 @@ impl<M> Clone for Connector<M> {
     fn clone(&self) -> Self {
         Connector {
             timeout: self.timeout,
+            write_timeout: self.write_timeout,
             nodelay: self.nodelay,
             keepalive: self.keepalive,
             middleware: self.middleware.clone(),
@@ -69,6 +72,7 @@ impl Connector {
     pub fn new() -> Connector {
         Connector {
             timeout: Some(Duration::from_secs(10)),
+            write_timeout: None,
             nodelay: true,
             keepalive: None,
             middleware: Arc::new(()),
@@ -82,6 +86,7 @@ impl<M: Middleware> Connector<M> {
     pub fn middleware<N: Middleware>(self, layer: N) -> Connector<(Arc<M>, N)> {
         Connector {
             timeout: self.timeout,
+            write_timeout: self.write_timeout,
             nodelay: self.nodelay,
             keepalive: self.keepalive,
             middleware: Arc::new((self.middleware, layer)),
@@ -91,6 +96,15 @@ impl<M: Middleware> Connector<M> {
     /// Sets the connect timeout (`None` waits as long as the kernel does).
     pub fn timeout(mut self, t: impl Into<Option<Duration>>) -> Self {
         self.timeout = t.into();
+        self
+    }
+
+    /// Sets the write timeout of new connections (`None` disables it);
+    /// without this call they get the worker's setting (the server's or
+    /// runtime's, 60 s by default). See
+    /// [`Connection::set_write_timeout`].
+    pub fn write_timeout(mut self, t: impl Into<Option<Duration>>) -> Self {
+        self.write_timeout = Some(t.into());
         self
     }
 
@@ -160,6 +174,9 @@ impl<M: Middleware> Connector<M> {
             let mut io = w.io.borrow_mut();
             let io = &mut *io;
             let (idx, gen) = io.conns.open(fd, kind);
+            if let Some(t) = self.write_timeout {
+                io.conns.set_write_timeout(idx, t);
+            }
             let mut e = opcode::Connect::new(
                 types::Fd(fd),
                 (&st.addr as *const libc::sockaddr_storage).cast(),

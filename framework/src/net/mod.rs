@@ -2,11 +2,13 @@
 //! thread), the client `Connector`, and socket helpers.
 
 mod acceptor;
+mod backoff;
 mod connector;
 mod listener;
 mod socket;
 
 pub(crate) use acceptor::Acceptor;
+pub(crate) use backoff::AcceptBackoff;
 pub(crate) use connector::ConnectState;
 pub use connector::Connector;
 pub use listener::AcceptMode;

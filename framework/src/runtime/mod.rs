@@ -5,6 +5,7 @@
 //! while the worker runs; nothing here is shared between threads except the
 //! remote queues (`remote.rs`).
 
+pub(crate) mod cpus;
 mod executor;
 mod join;
 pub(crate) mod mesh;
@@ -66,6 +67,8 @@ pub(crate) struct Shared {
     pub stats: Vec<SharedStats>,
     /// HTTP counters, by worker index (written by that worker only).
     pub http: Vec<crate::metrics::LiveHttpStats>,
+    /// Worker threads that have finished (server workers only).
+    pub exited: std::sync::atomic::AtomicUsize,
 }
 
 impl Shared {
@@ -77,6 +80,7 @@ impl Shared {
             remotes,
             shutting_down: AtomicBool::new(false),
             acceptor: std::sync::OnceLock::new(),
+            exited: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 }
@@ -102,8 +106,8 @@ pub(crate) struct ListenerEntry {
     pub armed: bool,
     pub open: bool,
     pub cancel_sent: bool,
-    /// Tick before which a failed accept is not re-armed (EMFILE back-off).
-    pub retry_tick: u64,
+    /// Back-off after EMFILE and the like (ticks are milliseconds).
+    pub backoff: crate::net::AcceptBackoff,
 }
 
 /// The worker's I/O state, borrowed as one unit so that handling a
@@ -150,6 +154,11 @@ pub(crate) struct Worker {
     pub turn_tick: Cell<u64>,
     /// The monotonic clock (ns) read at the start of the current loop turn.
     pub turn_ns: Cell<u64>,
+    /// Clock (ns) when the worker started, for its busy time.
+    pub started_ns: u64,
+    /// When the next write-timeout sweep is due (only while some
+    /// connection has output queued).
+    pub sweep_at: Cell<Option<u64>>,
     /// (completions, microseconds): how long an idle loop waits for a batch.
     pub batch: Option<(u32, u32)>,
     /// Completions the next idle wait asks for (adapts to the load).

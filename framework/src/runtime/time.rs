@@ -37,7 +37,12 @@ pub(crate) fn now_ns() -> u64 {
 
 /// The current tick (whole milliseconds of the monotonic clock).
 pub(crate) fn now_tick() -> u64 {
-    now_ns() / NS_PER_TICK
+    ns_to_tick(now_ns())
+}
+
+/// The tick of a monotonic clock reading in nanoseconds.
+pub(crate) fn ns_to_tick(ns: u64) -> u64 {
+    ns / NS_PER_TICK
 }
 
 /// Milliseconds to ticks.

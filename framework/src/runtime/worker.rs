@@ -4,9 +4,10 @@
 //! ```text
 //!  ┌─► run queued tasks (bounded batch)
 //!  │   return leases dropped during the batch
-//!  │   fire due timers, check shutdown phase
+//!  │   fire due timers, sweep write timeouts if due, check shutdown phase
 //!  │   submit sends for dirty slots, re-arm starved receives, arm timeout
-//!  │   io_uring_enter (wait for ≥1 completion only if no task is ready)
+//!  │   io_uring_enter (wait for ≥1 completion only if no task is ready;
+//!  │   the time spent waiting is the worker's idle time)
 //!  │   reap completions in batches of 256 and dispatch by token
 //!  └── give accepted sockets their tasks
 //! ```
@@ -24,7 +25,7 @@ use io_uring::{cqueue, opcode, types};
 use super::executor::Executor;
 use super::remote::{self, Msg, Remote};
 use super::task_id::{TaskId, TaskKind};
-use super::time::{deadline_tick, ms_to_tick, now_ns, now_tick, NS_PER_TICK};
+use super::time::{deadline_tick, ms_to_tick, now_ns, now_tick, ns_to_tick};
 use super::timer::TimerWheel;
 use super::{Io, ListenerEntry, Phase, Shared, Sq, Worker, WorkerConfig};
 use crate::conn::{Connection, Conns, SockKind, Submit};
@@ -195,7 +196,7 @@ impl Worker {
                 armed: false,
                 open: true,
                 cancel_sent: false,
-                retry_tick: 0,
+                backoff: Default::default(),
             })
             .collect();
         // Batching needs the min-wait (6.12+) and DEFER_TASKRUN: only there
@@ -231,6 +232,8 @@ impl Worker {
             phase: std::cell::Cell::new(Phase::Running),
             turn_tick: std::cell::Cell::new(now_tick()),
             turn_ns: std::cell::Cell::new(now_ns()),
+            started_ns: now_ns(),
+            sweep_at: std::cell::Cell::new(None),
             shutdown_waiters: Default::default(),
             deferred_leases: std::cell::RefCell::new(Vec::new()),
         })
@@ -242,19 +245,26 @@ impl Worker {
             self.arm_listeners();
             let mut cqes = [Cqe::default(); CQE_BATCH];
             let mut msgs = Vec::new();
+            // The clock read that ended the last wait, if the turn waited:
+            // it serves as the next turn's tick (two clock reads per turn).
+            let mut woke: Option<u64> = None;
             loop {
-                let turn_ns = now_ns();
+                let turn_ns = woke.take().unwrap_or_else(now_ns);
                 self.turn_ns.set(turn_ns);
-                self.turn_tick.set(turn_ns / NS_PER_TICK);
+                self.turn_tick.set(ns_to_tick(turn_ns));
                 self.run_tasks(tasks);
-                let now = now_tick();
+                let ns = now_ns();
+                let now = ns_to_tick(ns);
                 self.timers.borrow_mut().advance(now);
+                if self.sweep_at.get().is_some_and(|t| now >= t) {
+                    self.sweep_write_timeouts(now);
+                }
                 match &until {
                     RunUntil::Done(done) if done() => break,
                     RunUntil::Shutdown if self.shutdown_step(tasks, now) => break,
                     _ => {}
                 }
-                self.turn(&mut cqes, &mut msgs, tasks);
+                woke = self.turn(&mut cqes, &mut msgs, tasks, ns);
             }
             self.teardown(tasks);
         });
@@ -293,8 +303,30 @@ impl Worker {
         io.conns.take_lease_returns(&mut list);
     }
 
-    /// One submit-and-reap round.
-    fn turn(&self, cqes: &mut [Cqe], msgs: &mut Vec<Msg>, tasks: &mut dyn ConnTasks) {
+    /// Runs the write-timeout sweep and schedules the next one while some
+    /// connection still has output queued (none otherwise, so an idle
+    /// worker is never woken for it).
+    fn sweep_write_timeouts(&self, now: u64) {
+        let mut io = self.io.borrow_mut();
+        let io = &mut *io;
+        io.conns.sweep_write_timeouts(now, &mut io.sq);
+        self.sweep_at.set(
+            io.conns
+                .has_pending_out()
+                .then(|| now + io.conns.sweep_interval_ms()),
+        );
+    }
+
+    /// One submit-and-reap round; `ns` is the clock read after this turn's
+    /// tasks ran. Returns the clock read that ended the wait, if it waited.
+    fn turn(
+        &self,
+        cqes: &mut [Cqe],
+        msgs: &mut Vec<Msg>,
+        tasks: &mut dyn ConnTasks,
+        ns: u64,
+    ) -> Option<u64> {
+        let woke;
         {
             let mut io = self.io.borrow_mut();
             let io = &mut *io;
@@ -315,11 +347,22 @@ impl Worker {
             if self.phase.get() == Phase::Running {
                 self.arm_listeners_io(io);
             }
-            if let Some(s) = self.shared.stats.get(self.index) {
-                s.publish(&io.conns.stats);
+            if self.sweep_at.get().is_none() && io.conns.has_pending_out() {
+                let now = ns_to_tick(ns);
+                self.sweep_at.set(Some(now + io.conns.sweep_interval_ms()));
             }
             self.arm_timer(io);
+            io.conns.now = ns_to_tick(ns);
+            let st = &mut io.conns.stats;
+            st.enters = io.sq.ring.enters;
+            st.submitted = io.sq.ring.submitted;
+            st.busy_ns = ns.saturating_sub(self.started_ns + st.idle_ns);
             let wait = self.exec.is_idle() && self.deferred_leases.borrow().is_empty();
+            if let Some(s) = self.shared.stats.get(self.index) {
+                // A waiting turn publishes when its wait starts, so readers
+                // can count a long sleep as idle while it lasts.
+                s.publish(st, if wait { ns } else { 0 });
+            }
             let res = match self.batch {
                 Some((_, us)) if wait => {
                     io.sq
@@ -332,6 +375,13 @@ impl Worker {
                 if !is_transient(&e) {
                     panic!("corering: io_uring_enter failed: {e}");
                 }
+            }
+            woke = wait.then(now_ns);
+            if let Some(t) = woke {
+                io.conns.stats.idle_ns += t.saturating_sub(ns);
+                // Completions of this turn (send progress) carry the time
+                // the wait ended, not the time it began.
+                io.conns.now = ns_to_tick(t);
             }
         }
         let mut reaped = 0;
@@ -365,16 +415,26 @@ impl Worker {
         if io.accepted.is_empty() {
             io.accepted = accepted;
         }
+        woke
     }
 
     fn arm_timer(&self, io: &mut Io) {
-        let next = {
-            let t = self.timers.borrow().next_tick();
-            match self.phase.get() {
-                Phase::Running => t,
-                Phase::Draining(d) | Phase::Forced(d) => Some(t.map_or(d, |t| t.min(d))),
-            }
+        let earliest = |a: Option<u64>, b: Option<u64>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         };
+        let mut next = self.timers.borrow().next_tick();
+        if let Phase::Draining(d) | Phase::Forced(d) = self.phase.get() {
+            next = earliest(next, Some(d));
+        }
+        next = earliest(next, self.sweep_at.get());
+        // A listener backing off after EMFILE is re-armed at its retry tick
+        // (listeners whose back-off is over were re-armed just before this).
+        if self.phase.get() == Phase::Running {
+            for l in io.listeners.iter().filter(|l| l.open && !l.armed) {
+                next = earliest(next, l.backoff.retry_at());
+            }
+        }
         let Some(next) = next else { return };
         if let Some(armed) = io.timer_armed {
             if armed <= next {
@@ -451,17 +511,19 @@ impl Worker {
         }
         if res >= 0 {
             io.accepted.push((res, l.kind));
-        } else if matches!(
-            -res,
-            libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM
-        ) {
-            // Out of descriptors or memory: back off 100 ms before retrying;
-            // a timer (with a waker that polls nothing) wakes the loop then.
-            l.retry_tick = now_tick() + ms_to_tick(100);
-            let nobody = TaskId::new(self.id, TaskKind::Conn, 0, super::task_id::MAX_INDEX);
-            self.timers
-                .borrow_mut()
-                .insert(l.retry_tick, nobody.waker());
+            if l.backoff.on_success() {
+                eprintln!("corering: accept: worker {} accepting again", self.index);
+            }
+        } else {
+            // Out of descriptors or memory: no accept for 100 ms (the loop's
+            // timeout includes the retry time, see `arm_timer`), said once
+            // per episode.
+            let index = self.index;
+            let log =
+                |what: &str| eprintln!("corering: accept: {what}; worker {index} backing off");
+            if l.backoff.on_error(-res, now_tick(), log) {
+                io.conns.stats.accept_errors += 1;
+            }
         }
         if !l.armed && self.phase.get() == Phase::Running {
             self.arm_listeners_io(io);
@@ -476,9 +538,15 @@ impl Worker {
     }
 
     fn arm_listeners_io(&self, io: &mut Io) {
-        let now = now_tick();
+        // Read the clock only when some listener needs arming (rarely: a
+        // multishot accept stays armed).
+        let mut now = None;
         for (i, l) in io.listeners.iter_mut().enumerate() {
-            if l.open && !l.armed && l.retry_tick <= now {
+            if !l.open || l.armed {
+                continue;
+            }
+            let now = *now.get_or_insert_with(now_tick);
+            if l.backoff.waiting_until(now).is_none() {
                 let e = opcode::AcceptMulti::new(types::Fd(l.fd))
                     .flags(libc::SOCK_CLOEXEC)
                     .build()
@@ -568,7 +636,11 @@ impl Worker {
                 if now >= deadline {
                     // Grace period over: make every socket return EOF/errors so
                     // handlers finish, and give them a moment to do so.
-                    self.io.borrow_mut().conns.abort_all();
+                    {
+                        let mut io = self.io.borrow_mut();
+                        let io = &mut *io;
+                        io.conns.abort_all(&mut io.sq);
+                    }
                     self.phase.set(Phase::Forced(now + ms_to_tick(1000)));
                 }
                 false
@@ -617,7 +689,7 @@ impl Worker {
                 let due = last_cancel.is_none_or(|t| now_tick() > t + ms_to_tick(100));
                 if (settled || late) && due {
                     if late {
-                        io.conns.abort_all();
+                        io.conns.abort_all(&mut io.sq);
                     }
                     let e = opcode::AsyncCancel2::new(types::CancelBuilder::any())
                         .build()

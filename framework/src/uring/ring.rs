@@ -37,6 +37,10 @@ impl fmt::Display for RingMode {
 pub(crate) struct Ring {
     uring: IoUring,
     mode: RingMode,
+    /// `io_uring_enter` calls made so far.
+    pub enters: u64,
+    /// Submission entries the kernel consumed in those calls.
+    pub submitted: u64,
 }
 
 impl Ring {
@@ -69,7 +73,14 @@ impl Ring {
                 RingMode::Plain => {}
             }
             match b.build(entries) {
-                Ok(uring) => return Ok(Ring { uring, mode }),
+                Ok(uring) => {
+                    return Ok(Ring {
+                        uring,
+                        mode,
+                        enters: 0,
+                        submitted: 0,
+                    })
+                }
                 // EINVAL means "flag unknown to this kernel": try the next mode.
                 Err(e) if e.raw_os_error() == Some(libc::EINVAL) => last_err = Some(e),
                 Err(e) => return Err(error::ring_setup(e)),
@@ -115,11 +126,21 @@ impl Ring {
         let flags = io_uring::EnterFlags::GETEVENTS.bits();
         // SAFETY: no extra argument is passed; queued entries were pushed with
         // the validity guarantees `push` requires.
-        unsafe {
+        let r = unsafe {
             self.uring
                 .submitter()
                 .enter::<libc::sigset_t>(to_submit, wait, flags, None)
+        };
+        self.count(r)
+    }
+
+    /// Counts one `io_uring_enter` and what it submitted.
+    fn count(&mut self, r: io::Result<usize>) -> io::Result<usize> {
+        self.enters += 1;
+        if let Ok(n) = r {
+            self.submitted += n as u64;
         }
+        r
     }
 
     /// True if the kernel supports a minimum wait (`min_wait_usec`, 6.12+).
@@ -147,17 +168,21 @@ impl Ring {
         let args = types::SubmitArgs::new()
             .min_wait_usec(min_wait_us)
             .timespec(timeout);
-        self.uring
+        let r = self
+            .uring
             .submitter()
-            .submit_with_args(want as usize, &args)
+            .submit_with_args(want as usize, &args);
+        self.count(r)
     }
 
     /// Like [`enter`](Self::enter), but waits at most `timeout`.
     pub fn enter_timeout(&mut self, wait: u32, timeout: &types::Timespec) -> io::Result<usize> {
         let args = types::SubmitArgs::new().timespec(timeout);
-        self.uring
+        let r = self
+            .uring
             .submitter()
-            .submit_with_args(wait as usize, &args)
+            .submit_with_args(wait as usize, &args);
+        self.count(r)
     }
 
     /// Moves up to `out.len()` completions into `out`; returns how many.
