@@ -44,6 +44,8 @@ mod error;
 mod head;
 mod itoa;
 mod method;
+mod pace;
+mod panic;
 mod request;
 mod response;
 pub mod route;
@@ -51,7 +53,7 @@ mod status;
 pub(crate) mod upgrade;
 
 pub use body::{BodyKind, ChunkStep, ChunkedDecoder};
-pub use config::{Http1Config, MAX_HEADERS_CAP};
+pub use config::{Http1Config, MinRate, MAX_HEADERS_CAP};
 pub use conn::{serve, Handler};
 pub use error::Error;
 pub use head::{parse_head, Head, HeaderSpan, TargetForm, Version};
