@@ -154,12 +154,18 @@ pub(crate) fn reset(conn: Connection) {
         l_onoff: 1,
         l_linger: 0,
     };
-    // SAFETY: setsockopt reads a live `linger` of the size passed; shutdown
-    // takes no memory. The descriptor is the connection's, still open (the
-    // engine closes it only after the handle is dropped, below). A pending
-    // send then fails, the engine stops sending and closes the socket, and
-    // the zero linger makes that close a reset that frees the kernel's
-    // queue too.
+    // SAFETY: `unspec` is a live, zeroed `sockaddr` of the size passed, and
+    // `linger` likewise; shutdown takes no memory. The descriptor is the
+    // connection's and still open (the engine closes it only after the
+    // handle is dropped, below).
+    //
+    // connect(AF_UNSPEC) disconnects a TCP socket at once: it sends a
+    // reset and frees the kernel's send queue, which also completes a
+    // zero-copy send still waiting for its data to be acknowledged (the
+    // engine may not close the socket before that). Other sockets refuse
+    // it; for them, and as a second means, shutdown makes a pending send
+    // fail and a receive end, so the engine closes the socket, and the
+    // zero linger makes that close a reset.
     unsafe {
         libc::setsockopt(
             fd,
@@ -167,6 +173,12 @@ pub(crate) fn reset(conn: Connection) {
             libc::SO_LINGER,
             (&linger as *const libc::linger).cast(),
             std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        );
+        let unspec: libc::sockaddr = std::mem::zeroed();
+        libc::connect(
+            fd,
+            &unspec,
+            std::mem::size_of::<libc::sockaddr>() as libc::socklen_t,
         );
         libc::shutdown(fd, libc::SHUT_RDWR);
     }
