@@ -35,11 +35,12 @@
 //!
 //! **Shutdown.** When the server begins shutting down, a connection waiting
 //! for a request with nothing of one received closes at once. A request
-//! under way (being handled, or whose head has begun to arrive) is
-//! finished and answered with `Connection: close`; requests pipelined
+//! under way (being handled, whose head has begun to arrive, or whose
+//! whole head was already buffered when the previous response went out)
+//! is finished and answered with `Connection: close`; requests pipelined
 //! behind it are not processed (RFC 9112 §9.6: the `close` tells the
-//! client that nothing after that response was), and the connection
-//! closes after the lingering close. A streamed response sees shutdown
+//! client that nothing after that response was, so it may send them
+//! again elsewhere), and the connection closes after the lingering close. A streamed response sees shutdown
 //! through [`crate::shutdown_requested`] (see
 //! [`ResponseStream`](super::ResponseStream)).
 //!

@@ -9,8 +9,8 @@
 //! an idle keep-alive client is never measured.
 //!
 //! Checks happen only where the server would wait on output anyway: a
-//! write that finds the write buffer full, the wait for the next request
-//! with a response still queued, and the flush before a close. A write
+//! write that finds the write buffer full, a flush, the wait for the next
+//! request with a response still queued, and the flush before a close. A write
 //! that goes straight into the buffer costs one look at the connection's
 //! counters and no clock read.
 
@@ -112,6 +112,26 @@ impl SendPace {
             };
             let left = deadline.saturating_duration_since(Instant::now());
             if let Ok(r) = timeout(left, conn.write_all(&[])).await {
+                return r;
+            }
+        }
+    }
+
+    /// Waits until everything queued on `conn` is sent (see
+    /// [`Connection::flush`]), holding the client to `rate`.
+    pub(crate) async fn flush(
+        &mut self,
+        conn: &mut Connection,
+        rate: Option<MinRate>,
+    ) -> std::io::Result<()> {
+        loop {
+            let deadline = match self.check(conn, rate) {
+                Ok(Some(d)) => d,
+                Ok(None) => return conn.flush().await,
+                Err(()) => return Err(too_slow()),
+            };
+            let left = deadline.saturating_duration_since(Instant::now());
+            if let Ok(r) = timeout(left, conn.flush()).await {
                 return r;
             }
         }

@@ -396,9 +396,15 @@ impl ResponseStream<'_> {
         r
     }
 
-    /// Waits until everything written so far has been handed to the kernel.
+    /// Waits until everything written so far has been handed to the kernel
+    /// (failing with `TimedOut` if the client takes it below the minimum
+    /// response rate).
     pub async fn flush(&mut self) -> std::io::Result<()> {
-        self.conn.flush().await
+        let r = self.pace.flush(self.conn, self.rate).await;
+        if r.is_err() {
+            *self.state = StreamState::Failed;
+        }
+        r
     }
 
     /// Abandons the body: the last chunk is not sent and the connection
