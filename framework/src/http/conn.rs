@@ -229,7 +229,6 @@ where
                     cur: &mut cur,
                     conn: &mut conn,
                     state: &mut state,
-                    pace: &mut pace,
                 },
                 collected: &mut collected,
                 scratch: &mut out,
@@ -316,22 +315,21 @@ where
             };
             let body = if bodiless { &[][..] } else { resp.body_bytes() };
             let rate = state.send_rate;
-            if let Err(e) = pace.writable(&mut conn, rate).await {
-                return write_failed(conn, &pace, e);
-            }
             let sent = if body.len() <= INLINE_BODY {
                 let heads = &mut heads;
-                conn.write_with(head_len + body.len(), |buf| {
-                    let (h, b) = buf.split_at_mut(head_len);
-                    if hit {
-                        h.copy_from_slice(&heads.bytes);
-                    } else {
-                        let secs = resp.encode_head(h, opts);
-                        heads.keep(resp.head_key(opts, secs), h);
+                let mut fill = |buf: &mut [u8]| fill_response(buf, &resp, opts, heads, hit, body);
+                loop {
+                    // Straight into the write buffer when it has room (the
+                    // usual case: no clock, no timer); else wait until it
+                    // has, holding the client to the response rate.
+                    let write = conn.write_with(head_len + body.len(), &mut fill);
+                    if let Some(r) = pace::now_or_never(write).await {
+                        break r;
                     }
-                    b.copy_from_slice(body);
-                })
-                .await
+                    if let Err(e) = pace.writable(&mut conn, rate).await {
+                        break Err(e);
+                    }
+                }
             } else {
                 send_large(&mut conn, resp, opts, head_len, &mut pace, rate).await
             };
@@ -342,7 +340,7 @@ where
         } else {
             // A streamed response: its head is out, so an error can only
             // cut the connection.
-            if pace.stalled() {
+            if state.stream == StreamState::TooSlow {
                 return too_slow(conn);
             }
             match end_stream(&mut conn, state.stream).await {
@@ -357,13 +355,34 @@ where
             collected = Vec::new();
         }
         // Drain the unread body so the next request starts where it should.
-        if drain(&input, &mut cur, &mut conn, &mut state, &mut pace)
+        if drain(&input, &mut cur, &mut conn, &mut state)
             .await
             .is_err()
         {
             return linger_close(conn, &mut pace, cfg.response_rate).await;
         }
     }
+}
+
+/// Writes a response's head (the cached bytes if `hit`, else encoded and
+/// cached) and its inline `body` into `buf`.
+#[inline]
+fn fill_response(
+    buf: &mut [u8],
+    resp: &Response,
+    opts: HeadOptions,
+    heads: &mut HeadCache,
+    hit: bool,
+    body: &[u8],
+) {
+    let (h, b) = buf.split_at_mut(buf.len() - body.len());
+    if hit {
+        h.copy_from_slice(&heads.bytes);
+    } else {
+        let secs = resp.encode_head(h, opts);
+        heads.keep(resp.head_key(opts, secs), h);
+    }
+    b.copy_from_slice(body);
 }
 
 /// Ends a connection whose response could not be queued: reset if the
@@ -389,7 +408,6 @@ async fn drain(
     cur: &mut Cursor,
     conn: &mut Connection,
     state: &mut BodyState,
-    pace: &mut SendPace,
 ) -> Result<(), Error> {
     if state.is_done() {
         return Ok(());
@@ -399,7 +417,6 @@ async fn drain(
         cur,
         conn,
         state,
-        pace,
     };
     while body.next().await?.is_some() {}
     Ok(())
@@ -439,7 +456,7 @@ async fn switch(
         );
         return fail(conn, out, e, cfg, pace).await;
     }
-    if let Err(e) = drain(input, cur, &mut conn, state, pace).await {
+    if let Err(e) = drain(input, cur, &mut conn, state).await {
         return fail(conn, out, e, cfg, pace).await;
     }
     out.clear();
@@ -472,6 +489,7 @@ async fn send_large(
     pace: &mut SendPace,
     rate: Option<MinRate>,
 ) -> std::io::Result<()> {
+    pace.writable(conn, rate).await?;
     conn.write_with(head_len, |buf| {
         resp.encode_head(buf, opts);
     })
@@ -574,6 +592,8 @@ async fn read_head(
     let mut deadline: Option<Instant> = None;
     // The end of the idle wait, once a paced wait has cut it short.
     let mut idle_end: Option<Instant> = None;
+    // Whether the response rate has been checked during this wait.
+    let mut looked = false;
     // Bytes of the pending head already searched for its end.
     let mut scanned = 0usize;
     loop {
@@ -614,22 +634,33 @@ async fn read_head(
             (None, None) => cfg.idle_timeout,
         };
         // Responses still queued: wake when the client would fall below
-        // the response rate, to check.
-        let mut paced = false;
-        match w.pace.check(conn, cfg.response_rate) {
-            Ok(None) => {}
-            Ok(Some(p)) => {
-                let now = Instant::now();
-                if deadline.is_none() {
-                    idle_end.get_or_insert(now + wait);
-                }
-                let left = p.saturating_duration_since(now);
-                if left < wait {
-                    wait = left;
-                    paced = true;
+        // the response rate, to check. The first look comes one grace
+        // period into the wait (a client that reads has taken its
+        // responses by then), so a keep-alive exchange pays no clock read
+        // or counter look for it; a run already under way is followed.
+        let mut paced = None;
+        match cfg.response_rate {
+            Some(rate) if !looked && !w.pace.running() => {
+                if rate.grace() < wait {
+                    paced = Some(wait - rate.grace());
+                    wait = rate.grace();
                 }
             }
-            Err(()) => return Ok(None),
+            rate => match w.pace.check(conn, rate) {
+                Ok(None) => {}
+                Ok(Some(p)) => {
+                    let now = Instant::now();
+                    if deadline.is_none() {
+                        idle_end.get_or_insert(now + wait);
+                    }
+                    let left = p.saturating_duration_since(now);
+                    if left < wait {
+                        wait = left;
+                        paced = Some(Duration::ZERO);
+                    }
+                }
+                Err(()) => return Ok(None),
+            },
         }
         let read = timeout(wait, conn.read());
         let got = if buffered {
@@ -652,7 +683,13 @@ async fn read_head(
                 }
             }
             Ok(Ok(None) | Err(_)) => return Ok(None),
-            Err(_) if paced => {}
+            Err(_) if paced.is_some() => {
+                looked = true;
+                if deadline.is_none() {
+                    // What is left of the idle (or first-byte) wait.
+                    idle_end.get_or_insert_with(|| Instant::now() + paced.unwrap_or_default());
+                }
+            }
             Err(_) if buffered => {
                 return Err(Error::new(
                     Status::REQUEST_TIMEOUT,

@@ -9,13 +9,15 @@
 //! an idle keep-alive client is never measured.
 //!
 //! Checks happen only where the server would wait on output anyway: a
-//! write that finds the write buffer full, a flush, the wait for the next
-//! request with a response still queued, and the flush before a close. A write
+//! write that finds the write buffer full, a flush, the flush before a
+//! close, and the wait for the next request, where the first look comes
+//! one grace period into the wait (so the run of a client that stops
+//! reading starts up to one grace period after its response was queued;
+//! a keep-alive exchange pays nothing for the watch). A write
 //! that goes straight into the buffer costs one look at the connection's
 //! counters and no clock read.
 
 use std::future::Future;
-use std::pin::Pin;
 use std::task::Poll;
 use std::time::Instant;
 
@@ -41,6 +43,11 @@ struct Run {
 }
 
 impl SendPace {
+    /// True while output found queued at a check is still being sent.
+    pub(crate) fn running(&self) -> bool {
+        self.run.is_some()
+    }
+
     /// True once a check found the client too slow.
     pub(crate) fn stalled(&self) -> bool {
         self.stalled
@@ -95,14 +102,11 @@ impl SendPace {
         rate: Option<MinRate>,
     ) -> std::io::Result<()> {
         if rate.is_none() {
-            // The write that follows waits by itself.
-            return Ok(());
+            return conn.write_all(&[]).await;
         }
         loop {
             // An empty write is ready exactly when a real one would be.
-            let mut probe = conn.write_all(&[]);
-            let now = std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut probe).poll(cx))).await;
-            if let Poll::Ready(r) = now {
+            if let Some(r) = now_or_never(conn.write_all(&[])).await {
                 return r;
             }
             let deadline = match self.check(conn, rate) {
@@ -156,6 +160,17 @@ impl SendPace {
             }
         }
     }
+}
+
+/// Polls `fut` once: its output if it is ready at once, else `None` (and
+/// `fut` is dropped).
+pub(crate) async fn now_or_never<F: Future>(fut: F) -> Option<F::Output> {
+    let mut fut = std::pin::pin!(fut);
+    std::future::poll_fn(|cx| match fut.as_mut().poll(cx) {
+        Poll::Ready(v) => Poll::Ready(Some(v)),
+        Poll::Pending => Poll::Ready(None),
+    })
+    .await
 }
 
 fn too_slow() -> std::io::Error {

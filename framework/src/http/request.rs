@@ -295,12 +295,15 @@ impl<'a> Request<'a> {
             },
         );
         let rate = self.body.state.send_rate;
-        let sent = match self.body.pace.writable(self.body.conn, rate).await {
+        // The stream keeps its own watch: a run of queued output starts
+        // when a write first finds the buffer full.
+        let mut pace = SendPace::default();
+        let sent = match pace.writable(self.body.conn, rate).await {
             Ok(()) => self.body.conn.write_all(self.scratch).await,
             Err(e) => Err(e),
         };
         if let Err(e) = sent {
-            self.body.state.stream = StreamState::Failed;
+            self.body.state.stream = StreamState::failed(&pace);
             return Err(e);
         }
         self.body.state.stream = StreamState::Open {
@@ -311,8 +314,8 @@ impl<'a> Request<'a> {
         Ok(ResponseStream {
             conn: self.body.conn,
             state: &mut self.body.state.stream,
-            pace: self.body.pace,
-            rate: self.body.state.send_rate,
+            pace,
+            rate,
             status: head.status(),
         })
     }
@@ -358,7 +361,7 @@ impl<'a> Request<'a> {
 pub struct ResponseStream<'r> {
     conn: &'r mut Connection,
     state: &'r mut StreamState,
-    pace: &'r mut SendPace,
+    pace: SendPace,
     rate: Option<MinRate>,
     status: Status,
 }
@@ -380,7 +383,7 @@ impl ResponseStream<'_> {
             return Ok(());
         }
         if let Err(e) = self.pace.writable(self.conn, self.rate).await {
-            *self.state = StreamState::Failed;
+            *self.state = StreamState::failed(&self.pace);
             return Err(e);
         }
         let r = if framing == Framing::Chunked {
@@ -402,7 +405,7 @@ impl ResponseStream<'_> {
     pub async fn flush(&mut self) -> std::io::Result<()> {
         let r = self.pace.flush(self.conn, self.rate).await;
         if r.is_err() {
-            *self.state = StreamState::Failed;
+            *self.state = StreamState::failed(&self.pace);
         }
         r
     }
@@ -428,7 +431,7 @@ impl ResponseStream<'_> {
         {
             let end = framing == Framing::Chunked && send_body;
             if end && self.last_chunk().await.is_err() {
-                *self.state = StreamState::Failed;
+                *self.state = StreamState::failed(&self.pace);
             } else {
                 *self.state = StreamState::Done { close };
             }
@@ -458,7 +461,7 @@ pub(crate) async fn end_stream(conn: &mut Connection, state: StreamState) -> Opt
             Some(close)
         }
         StreamState::Done { close } => Some(close),
-        StreamState::Failed => None,
+        StreamState::Failed | StreamState::TooSlow => None,
     }
 }
 
@@ -539,6 +542,20 @@ pub(crate) enum StreamState {
     Done { close: bool },
     /// Writing failed: the connection is finished.
     Failed,
+    /// The client took the response below the minimum rate: the
+    /// connection is to be reset.
+    TooSlow,
+}
+
+impl StreamState {
+    /// The state after a failed write.
+    fn failed(pace: &SendPace) -> StreamState {
+        if pace.stalled() {
+            StreamState::TooSlow
+        } else {
+            StreamState::Failed
+        }
+    }
 }
 
 /// Where unread received bytes are: `input[pos..]` (the buffer the head
@@ -557,7 +574,6 @@ pub(crate) struct BodyIo<'a> {
     pub(crate) cur: &'a mut Cursor,
     pub(crate) conn: &'a mut Connection,
     pub(crate) state: &'a mut BodyState,
-    pub(crate) pace: &'a mut SendPace,
 }
 
 enum Src {
