@@ -150,6 +150,32 @@ async fn big() -> Response {
         .body(vec![b'x'; BIG])
 }
 
+/// `/big` for a client allowed to read as slowly as it likes.
+#[corering::get("/big-unpaced")]
+async fn big_unpaced(req: &mut corering::http::Request<'_>) -> Response {
+    req.set_min_response_rate(None);
+    Response::new(Status::OK)
+        .content_type("application/octet-stream")
+        .body(vec![b'x'; BIG])
+}
+
+#[test]
+fn a_route_that_switched_the_response_rate_off_keeps_a_slow_reader() {
+    let rate = MinRate::new(4 << 20, Duration::from_millis(300));
+    let cfg = Http1Config::new().min_response_rate(Some(rate));
+    let (server, addr) = start_http(common::builder(), cfg, routes![big, big_unpaced]);
+    let mut s = connect(addr);
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.write_all(b"GET /big-unpaced HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    // Several times what `/big` would get before its reset (about 0.6 s).
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(server.total_stats().open(), 1, "the slow reader was cut");
+    let r = read_response(&mut s, &mut Vec::new(), false);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body.len(), BIG);
+}
+
 #[test]
 fn a_client_that_never_reads_its_response_is_reset_by_the_response_rate() {
     // Large sends are zero-copy by default: the kernel holds them until

@@ -191,6 +191,8 @@ where
     let mut collected: Vec<u8> = Vec::new();
     let mut heads = HeadCache::default();
     let mut pace = SendPace::default();
+    // The response rate for what is queued: the last request's.
+    let mut send_rate = cfg.response_rate;
     let mut shutdown = pin!(crate::shutdown_requested());
     let mut first = true;
     loop {
@@ -199,6 +201,7 @@ where
             cfg: &cfg,
             first,
             pace: &mut pace,
+            rate: send_rate,
             shutdown: shutdown.as_mut(),
         };
         let head = match read_head(&mut conn, &mut input, &mut cur, &mut spans, wait).await {
@@ -349,8 +352,9 @@ where
             }
         };
         if close {
-            return linger_close(conn, &mut pace, cfg.response_rate).await;
+            return linger_close(conn, &mut pace, state.send_rate).await;
         }
+        send_rate = state.send_rate;
         if collected.capacity() > KEEP_COLLECTED {
             collected = Vec::new();
         }
@@ -359,7 +363,7 @@ where
             .await
             .is_err()
         {
-            return linger_close(conn, &mut pace, cfg.response_rate).await;
+            return linger_close(conn, &mut pace, state.send_rate).await;
         }
     }
 }
@@ -571,8 +575,10 @@ struct Wait<'a> {
     /// The connection's first request (the head timeout, not the idle
     /// timeout, bounds the wait for its first byte).
     first: bool,
-    /// Responses still queued are held to the response rate meanwhile.
+    /// Responses still queued are held to the response rate meanwhile...
     pace: &'a mut SendPace,
+    /// ...this one (the last request's).
+    rate: Option<MinRate>,
     /// Shutdown closes a connection with no request under way.
     shutdown: Pin<&'a mut ShutdownRequested>,
 }
@@ -639,7 +645,7 @@ async fn read_head(
         // responses by then), so a keep-alive exchange pays no clock read
         // or counter look for it; a run already under way is followed.
         let mut paced = None;
-        match cfg.response_rate {
+        match w.rate {
             Some(rate) if !looked && !w.pace.running() => {
                 if rate.grace() < wait {
                     paced = Some(wait - rate.grace());

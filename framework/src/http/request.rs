@@ -209,8 +209,9 @@ impl<'a> Request<'a> {
     /// Sets the minimum rate at which the client must take this request's
     /// response (`None`: switched off), in place of
     /// [`Http1Config::min_response_rate`], for a long-poll or streamed
-    /// response that a client may read slowly. Between requests the
-    /// configured rate applies again.
+    /// response that a client may read slowly. It holds until the
+    /// response is sent, also while its bytes leave after the handler has
+    /// returned; the next request starts with the configured rate again.
     pub fn set_min_response_rate(&mut self, rate: Option<MinRate>) {
         self.body.state.send_rate = rate;
     }
