@@ -17,8 +17,6 @@
 //! `405` with an `Allow` field, `HEAD` is served by the `GET` route, and a
 //! user id that is not a number is `400`. Ctrl-C or SIGTERM stops it.
 
-use std::time::Duration;
-
 use corering::cli::{Cli, Flag};
 use corering::http::observe::{self, AccessLog};
 use corering::http::route::{Bytes, Path};
@@ -94,7 +92,6 @@ fn main() {
     let result = Server::builder()
         .bind(args.addr.as_str())
         .workers(args.workers)
-        .shutdown_timeout(Duration::from_secs(2))
         .build()
         .and_then(|server| {
             let router = routes![index, plaintext, json, echo, user, metrics, ready];

@@ -139,21 +139,44 @@ pub struct ChunkedDecoder {
     /// Bytes of chunk-size lines, extensions and trailers seen so far.
     framing: usize,
     max_framing: usize,
+    /// Sum of the sizes of the chunks begun so far.
+    declared: u64,
+    max_body: u64,
 }
 
-/// Most hex digits in a chunk size (16 fill a `u64`).
-const MAX_SIZE_DIGITS: u8 = 16;
+/// Most hex digits in a chunk size, leading zeros included (16 fill a
+/// `u64`; longer is only zeros in front, or a size too large anyway).
+const MAX_SIZE_DIGITS: u8 = 32;
 
 impl ChunkedDecoder {
     /// A decoder that allows at most `max_framing` bytes of chunk
-    /// extensions and trailer fields in total (beyond that: `431`).
+    /// extensions and trailer fields in total (beyond that: `431`), and
+    /// bodies of any size.
     pub fn new(max_framing: usize) -> ChunkedDecoder {
         ChunkedDecoder {
             state: State::Size { digits: 0 },
             remaining: 0,
             framing: 0,
             max_framing,
+            declared: 0,
+            max_body: u64::MAX,
         }
+    }
+
+    /// Limits the body to `bytes`: a chunk whose declared size alone takes
+    /// the body past it is refused with `413` as soon as its size line says
+    /// so, before any of its data (a size that does not fit a `u64` is
+    /// refused the same way, whatever the limit).
+    ///
+    /// ```
+    /// use corering::http::ChunkedDecoder;
+    /// let mut d = ChunkedDecoder::new(1024).max_body(1 << 20);
+    /// let e = d.decode(b"10000000000").unwrap_err(); // 1 TiB
+    /// assert_eq!(e.status().as_u16(), 413);
+    /// ```
+    pub fn max_body(mut self, bytes: u64) -> ChunkedDecoder {
+        self.max_body = bytes;
+        self
     }
 
     /// True once the final chunk and trailers have been decoded.
@@ -190,10 +213,10 @@ impl ChunkedDecoder {
             self.state = match self.state {
                 State::Size { digits } => match hex(b) {
                     Some(v) if digits < MAX_SIZE_DIGITS => {
-                        self.remaining = (self.remaining << 4) | u64::from(v);
+                        self.remaining = self.size_digit(v)?;
                         State::Size { digits: digits + 1 }
                     }
-                    Some(_) => return Err(Error::bad("chunk size too large")),
+                    Some(_) => return Err(Error::bad("chunk size line too long")),
                     None if digits == 0 => return Err(BAD_SIZE),
                     None => match b {
                         b'\r' => State::SizeLf,
@@ -217,7 +240,11 @@ impl ChunkedDecoder {
                 }
                 State::SizeLf => match b {
                     b'\n' if self.remaining == 0 => State::TrailerStart,
-                    b'\n' => State::Data,
+                    b'\n' => {
+                        // `size_digit` kept this within the limit.
+                        self.declared += self.remaining;
+                        State::Data
+                    }
                     _ => return Err(BAD_SIZE),
                 },
                 State::Data => unreachable!("handled above"),
@@ -275,6 +302,23 @@ impl ChunkedDecoder {
             return Ok((i, ChunkStep::Done));
         }
         Ok((i, ChunkStep::NeedMore))
+    }
+
+    /// The chunk size with hex digit `v` appended, if the body stays
+    /// within its limit.
+    fn size_digit(&self, v: u8) -> Result<u64, Error> {
+        const TOO_LARGE: Error = Error::new(
+            super::Status::PAYLOAD_TOO_LARGE,
+            "chunk size exceeds the body limit",
+        );
+        if self.remaining > u64::MAX >> 4 {
+            return Err(TOO_LARGE);
+        }
+        let size = (self.remaining << 4) | u64::from(v);
+        if size > self.max_body.saturating_sub(self.declared) {
+            return Err(TOO_LARGE);
+        }
+        Ok(size)
     }
 
     fn count_framing(&mut self) -> Result<(), Error> {
@@ -450,6 +494,42 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn chunk_size_over_the_limit_is_413_before_its_line_ends() {
+        for line in [&b"10000000000"[..], b"fffffffffffffffff", b"1000000"] {
+            let mut d = ChunkedDecoder::new(16).max_body(1 << 20);
+            let e = d.decode(line).unwrap_err();
+            assert_eq!(
+                e.status().as_u16(),
+                413,
+                "{:?}",
+                String::from_utf8_lossy(line)
+            );
+        }
+        // The limit counts all chunks: 0x80000 + 0x80000 fits, one more byte not.
+        let mut d = ChunkedDecoder::new(16).max_body(1 << 20);
+        let mut input = b"80000\r\n".to_vec();
+        input.extend(std::iter::repeat_n(b'a', 0x80000));
+        input.extend_from_slice(b"\r\n80000\r\n");
+        let mut pos = 0;
+        while pos < input.len() {
+            pos += d.decode(&input[pos..]).unwrap().0;
+        }
+        let mut d2 = ChunkedDecoder::new(16).max_body((1 << 20) - 1);
+        let mut pos = 0;
+        let err = loop {
+            match d2.decode(&input[pos..]) {
+                Ok((n, _)) => pos += n,
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(err.status().as_u16(), 413);
+        // Leading zeros are no size.
+        let mut d = ChunkedDecoder::new(16).max_body(8);
+        let (_, s) = d.decode(b"000000000000000000000005\r\nhello").unwrap();
+        assert_eq!(s, ChunkStep::Data { start: 26, end: 31 });
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! `Http1Config`: the limits and timeouts of the HTTP/1.1 server.
+//! `Http1Config`: the limits and timeouts of the HTTP/1.1 server, and
+//! [`MinRate`], the minimum data rates it holds slow peers to.
 
 use std::time::Duration;
 
@@ -26,6 +27,8 @@ pub struct Http1Config {
     pub(crate) head_timeout: Duration,
     pub(crate) idle_timeout: Duration,
     pub(crate) body_timeout: Duration,
+    pub(crate) body_rate: Option<MinRate>,
+    pub(crate) response_rate: Option<MinRate>,
     pub(crate) server: Option<&'static str>,
 }
 
@@ -38,7 +41,8 @@ impl Default for Http1Config {
 impl Http1Config {
     /// The defaults: 16 KiB head, 100 header fields, 8 KiB target, 1 MiB
     /// body, 10 s to receive a head, 60 s idle between requests, 30 s
-    /// between body reads, no `Server` header.
+    /// between body reads, request bodies and responses at 240 bytes/s or
+    /// more after 5 s ([`MinRate::DEFAULT`]), no `Server` header.
     pub const fn new() -> Http1Config {
         Http1Config {
             max_head: 16 << 10,
@@ -48,6 +52,8 @@ impl Http1Config {
             head_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
             body_timeout: Duration::from_secs(30),
+            body_rate: Some(MinRate::DEFAULT),
+            response_rate: Some(MinRate::DEFAULT),
             server: None,
         }
     }
@@ -112,6 +118,31 @@ impl Http1Config {
         self
     }
 
+    /// The slowest a request body may arrive (`None`: any speed, within
+    /// [`body_timeout`](Http1Config::body_timeout) per read). The time
+    /// counted is the time the server waits for body bytes, so a handler
+    /// that reads slowly is not held against the client; a body that falls
+    /// below the rate is answered with `408` and the connection closed. A
+    /// handler can switch it off for its request with
+    /// [`Request::set_min_body_rate`](super::Request::set_min_body_rate).
+    pub const fn min_request_body_rate(mut self, rate: Option<MinRate>) -> Self {
+        self.body_rate = rate;
+        self
+    }
+
+    /// The slowest a client may take response bytes (`None`: any speed).
+    /// Measured while response bytes are queued and not yet sent: from the
+    /// moment the server finds output waiting, the bytes sent must keep
+    /// up with the rate once the grace period is over. A client that falls
+    /// behind has its connection reset and its queued output dropped (the
+    /// response is already under way, so no status can be sent). A handler
+    /// can switch it off for its response with
+    /// [`Request::set_min_response_rate`](super::Request::set_min_response_rate).
+    pub const fn min_response_rate(mut self, rate: Option<MinRate>) -> Self {
+        self.response_rate = rate;
+        self
+    }
+
     /// The `Server` header value sent with every response (`None`: none).
     ///
     /// # Panics
@@ -130,5 +161,72 @@ impl Http1Config {
     /// The configured body limit.
     pub const fn max_body_bytes(&self) -> u64 {
         self.max_body
+    }
+}
+
+/// A minimum data rate: on average at least [`bytes_per_sec`](MinRate::bytes_per_sec)
+/// over the time measured, once the [`grace`](MinRate::grace) period is
+/// over (as Kestrel's `MinDataRate`). After `t` seconds of waiting, at
+/// least `bytes_per_sec * t` bytes must have moved, unless `t` is within
+/// the grace period.
+///
+/// ```
+/// use std::time::Duration;
+/// use corering::http::{Http1Config, MinRate};
+/// let cfg = Http1Config::new()
+///     .min_request_body_rate(Some(MinRate::new(1024, Duration::from_secs(2))))
+///     .min_response_rate(None);
+/// assert_eq!(MinRate::DEFAULT.bytes_per_sec(), 240);
+/// # let _ = cfg;
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MinRate {
+    bytes_per_sec: u32,
+    grace: Duration,
+}
+
+impl MinRate {
+    /// 240 bytes/s after a 5 s grace period (Kestrel's default).
+    pub const DEFAULT: MinRate = MinRate::new(240, Duration::from_secs(5));
+
+    /// At least `bytes_per_sec` (0 counts as 1) after `grace`.
+    pub const fn new(bytes_per_sec: u32, grace: Duration) -> MinRate {
+        MinRate {
+            bytes_per_sec: if bytes_per_sec == 0 { 1 } else { bytes_per_sec },
+            grace,
+        }
+    }
+
+    /// The rate, in bytes per second.
+    pub const fn bytes_per_sec(&self) -> u32 {
+        self.bytes_per_sec
+    }
+
+    /// How long the rate is not enforced at the start.
+    pub const fn grace(&self) -> Duration {
+        self.grace
+    }
+
+    /// How long moving `bytes` may take: the grace period, or longer if the
+    /// bytes at this rate take longer.
+    pub(crate) fn allowed(&self, bytes: u64) -> Duration {
+        let nanos = u128::from(bytes) * 1_000_000_000 / u128::from(self.bytes_per_sec);
+        let at_rate = Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX));
+        at_rate.max(self.grace)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allowed_time_is_the_grace_or_the_bytes_at_the_rate() {
+        let r = MinRate::new(100, Duration::from_secs(2));
+        assert_eq!(r.allowed(0), Duration::from_secs(2));
+        assert_eq!(r.allowed(150), Duration::from_secs(2));
+        assert_eq!(r.allowed(250), Duration::from_millis(2500));
+        assert!(r.allowed(u64::MAX) > Duration::from_secs(1 << 30));
+        assert_eq!(MinRate::new(0, Duration::ZERO).bytes_per_sec(), 1);
     }
 }

@@ -6,10 +6,17 @@
 //!            ▼                                                             │
 //!   ┌─► ReadHead ──complete──► Handle ──► Respond ──► FinishBody ──────────┤
 //!   │     │  nothing within idle/first timeout, EOF, I/O error: close      │
+//!   │     │  shutdown with no head bytes buffered: close at once           │
 //!   │     │  partial head past head timeout: 408, close                    │ drained
 //!   │     │  malformed / over a limit: 4xx/5xx, close                      │
+//!   │     │  queued responses not taken at the response rate: reset       │
 //!   │     ▼                                                                │
 //!   │   pipelined bytes already buffered: parse at once, no read ──────────┘
+//!   │
+//!   │   Handle: body below its minimum rate or past body timeout: 408;
+//!   │           chunk size or length over max_body: 413 (before its data);
+//!   │           handler panicked: 500 if nothing was sent, else cut; close
+//!   │   Respond: client takes output below the response rate: reset
 //!   │
 //!   └── Respond with close (Connection: close, HTTP/1.0, shutdown, body error,
 //!       unanswered 100-continue): lingering close (FIN, discard input briefly)
@@ -17,25 +24,54 @@
 //!
 //! | state      | buffers                                   | leaves when            |
 //! |------------|-------------------------------------------|------------------------|
-//! | ReadHead   | lease in place, or assembly buffer        | head complete / error  |
-//! | Handle     | head buffer borrowed by the `Request`     | handler's future ends  |
-//! | Respond    | head written to a reused `Vec`, then queued | queued               |
-//! | FinishBody | unread body read and discarded            | body end / over limit  |
+//! | ReadHead   | lease in place, or assembly buffer        | head complete / error / shutdown while idle |
+//! | Handle     | head buffer borrowed by the `Request`     | handler's future ends (or panics) |
+//! | Respond    | head written to a reused `Vec`, then queued | queued (waits on a full write buffer, paced) |
+//! | FinishBody | unread body read and discarded            | body end / over limit / below rate |
 //!
 //! Requests are handled one at a time, so pipelined requests are answered
 //! strictly in order; their responses are queued back to back and leave in
 //! as few sends as the engine can make.
+//!
+//! **Shutdown.** When the server begins shutting down, a connection waiting
+//! for a request with nothing of one received closes at once. A request
+//! under way (being handled, whose head has begun to arrive, or whose
+//! whole head was already buffered when the previous response went out)
+//! is finished and answered with `Connection: close`; requests pipelined
+//! behind it are not processed (RFC 9112 §9.6: the `close` tells the
+//! client that nothing after that response was, so it may send them
+//! again elsewhere), and the connection closes after the lingering close. A streamed response sees shutdown
+//! through [`crate::shutdown_requested`] (see
+//! [`ResponseStream`](super::ResponseStream)).
+//!
+//! **Slow peers.** Every wait has a bound: the head timeout, the idle
+//! timeout, the body timeout and minimum body rate
+//! ([`MinRate`](super::MinRate)), and the minimum response rate for output
+//! the client does not take (`pace.rs`). Each ends the connection with
+//! `408`, or (once a response is under way) a close or reset, logged at
+//! debug level.
+//!
+//! **Panics.** The handler's future runs inside `catch_unwind`
+//! ([`CatchUnwind`]): a panic is answered with `500` and a close (or, if
+//! the response had started, a cut), and logged once at error level with
+//! the method and path; the default panic hook has printed its own report
+//! where the panic happened, and nothing re-raises it, so it appears once.
+//! The worker and its other connections go on.
 
 use std::future::Future;
+use std::pin::{pin, Pin};
 use std::time::{Duration, Instant};
 
 use super::head::{self, HeaderSpan, Version};
+use super::pace::{self, SendPace};
+use super::panic::{self as handler_panic, CatchUnwind};
 use super::request::{end_stream, BodyIo, BodyState, Cursor, Request, StreamState};
 use super::response::{self, Body, Framing, HeadKey, HeadOptions};
 use super::upgrade::{self, OnUpgrade, Upgraded};
-use super::{date, Error, Http1Config, Method, Response, Status};
+use super::{date, Error, Http1Config, Method, MinRate, Response, Status};
+use crate::future::{race, Either};
 use crate::time::timeout;
-use crate::{Connection, Lease};
+use crate::{Connection, Lease, ShutdownRequested};
 
 /// Bodies up to this size are copied beside the head into one send; larger
 /// ones are queued as they are.
@@ -154,20 +190,32 @@ where
     let mut out: Vec<u8> = Vec::with_capacity(256);
     let mut collected: Vec<u8> = Vec::new();
     let mut heads = HeadCache::default();
+    let mut pace = SendPace::default();
+    // The response rate for what is queued: the last request's.
+    let mut send_rate = cfg.response_rate;
+    let mut shutdown = pin!(crate::shutdown_requested());
     let mut first = true;
     loop {
         settle(&mut input, &mut cur);
-        let head = match read_head(&mut conn, &mut input, &mut cur, &mut spans, &cfg, first).await {
+        let wait = Wait {
+            cfg: &cfg,
+            first,
+            pace: &mut pace,
+            rate: send_rate,
+            shutdown: shutdown.as_mut(),
+        };
+        let head = match read_head(&mut conn, &mut input, &mut cur, &mut spans, wait).await {
             Ok(Some(h)) => h,
+            Ok(None) if pace.stalled() => return too_slow(conn),
             Ok(None) => return,
-            Err(e) => return fail(conn, &mut out, e, &cfg).await,
+            Err(e) => return fail(conn, &mut out, e, &cfg, &mut pace).await,
         };
         first = false;
         let began = crate::metrics::request_clock();
         let start = cur.pos;
         cur.pos += head.len;
-        let mut state = BodyState::new(&head, cfg.max_body, cfg.max_head, cfg.body_timeout);
-        let mut resp = {
+        let mut state = BodyState::new(&head, &cfg);
+        let answer = {
             let bytes = input.bytes();
             let buf = &bytes[start..start + head.len];
             let (t0, t1) = head.target;
@@ -191,7 +239,30 @@ where
                 server: cfg.server,
             };
             let span = crate::trace::request_span(&req);
-            crate::trace::instrument(span, handler.call(req)).await
+            CatchUnwind(crate::trace::instrument(span, handler.call(req))).await
+        };
+        let mut resp = match answer {
+            Ok(r) => r,
+            Err(payload) => {
+                let head_bytes = &input.bytes()[start..start + head.len];
+                let path = match head.path {
+                    _ if head.path_root => &b"/"[..],
+                    (s, e) => head_bytes.get(s as usize..e as usize).unwrap_or_default(),
+                };
+                log::error!(
+                    "http: handler panicked on {} {}: {}; answering 500 and closing",
+                    head.method.as_str(),
+                    String::from_utf8_lossy(path),
+                    handler_panic::message(&*payload)
+                );
+                drop(payload);
+                if state.stream != StreamState::NotStarted {
+                    // Part of the response is out: only a cut can tell.
+                    return;
+                }
+                let e = Error::new(Status::INTERNAL_SERVER_ERROR, "handler panicked");
+                return fail(conn, &mut out, e, &cfg, &mut pace).await;
+            }
         };
         let status = resp.status().as_u16();
         if let Some(up) = resp.take_upgrade() {
@@ -210,7 +281,7 @@ where
         }
         let close = if state.stream == StreamState::NotStarted {
             if let Some(e) = state.error {
-                return fail(conn, &mut out, e, &cfg).await;
+                return fail(conn, &mut out, e, &cfg, &mut pace).await;
             }
             if resp.status().as_u16() < 200 {
                 // Interim responses (and a 101 without `Response::upgrade`)
@@ -219,7 +290,7 @@ where
                     Status::INTERNAL_SERVER_ERROR,
                     "handler returned a 1xx status",
                 );
-                return fail(conn, &mut out, e, &cfg).await;
+                return fail(conn, &mut out, e, &cfg, &mut pace).await;
             }
             let bodiless = head.method == Method::Head || resp.status().is_bodiless();
             if resp.is_omitted() && !bodiless {
@@ -229,7 +300,7 @@ where
                     Status::INTERNAL_SERVER_ERROR,
                     "handler returned an omitted body for a response that needs one",
                 );
-                return fail(conn, &mut out, e, &cfg).await;
+                return fail(conn, &mut out, e, &cfg, &mut pace).await;
             }
             let unanswered = !state.is_done() && state.expect_continue && !state.sent_continue;
             let close = !head.keep_alive || unanswered || crate::is_shutting_down();
@@ -249,29 +320,35 @@ where
                 resp.head_len(opts)
             };
             let body = if bodiless { &[][..] } else { resp.body_bytes() };
+            let rate = state.send_rate;
             let sent = if body.len() <= INLINE_BODY {
                 let heads = &mut heads;
-                conn.write_with(head_len + body.len(), |buf| {
-                    let (h, b) = buf.split_at_mut(head_len);
-                    if hit {
-                        h.copy_from_slice(&heads.bytes);
-                    } else {
-                        let secs = resp.encode_head(h, opts);
-                        heads.keep(resp.head_key(opts, secs), h);
+                let mut fill = |buf: &mut [u8]| fill_response(buf, &resp, opts, heads, hit, body);
+                loop {
+                    // Straight into the write buffer when it has room (the
+                    // usual case: no clock, no timer); else wait until it
+                    // has, holding the client to the response rate.
+                    let write = conn.write_with(head_len + body.len(), &mut fill);
+                    if let Some(r) = pace::now_or_never(write).await {
+                        break r;
                     }
-                    b.copy_from_slice(body);
-                })
-                .await
+                    if let Err(e) = pace.writable(&mut conn, rate).await {
+                        break Err(e);
+                    }
+                }
             } else {
-                send_large(&mut conn, resp, opts, head_len).await
+                send_large(&mut conn, resp, opts, head_len, &mut pace, rate).await
             };
-            if sent.is_err() {
-                return;
+            if let Err(e) = sent {
+                return write_failed(conn, &pace, e);
             }
             close
         } else {
             // A streamed response: its head is out, so an error can only
             // cut the connection.
+            if state.stream == StreamState::TooSlow {
+                return too_slow(conn);
+            }
             match end_stream(&mut conn, state.stream).await {
                 Some(close) if state.error.is_none() => close,
                 _ => return,
@@ -279,8 +356,9 @@ where
         };
         crate::metrics::record_response(status, began);
         if close {
-            return linger_close(conn).await;
+            return linger_close(conn, &mut pace, state.send_rate).await;
         }
+        send_rate = state.send_rate;
         if collected.capacity() > KEEP_COLLECTED {
             collected = Vec::new();
         }
@@ -289,9 +367,47 @@ where
             .await
             .is_err()
         {
-            return linger_close(conn).await;
+            return linger_close(conn, &mut pace, state.send_rate).await;
         }
     }
+}
+
+/// Writes a response's head (the cached bytes if `hit`, else encoded and
+/// cached) and its inline `body` into `buf`.
+#[inline]
+fn fill_response(
+    buf: &mut [u8],
+    resp: &Response,
+    opts: HeadOptions,
+    heads: &mut HeadCache,
+    hit: bool,
+    body: &[u8],
+) {
+    let (h, b) = buf.split_at_mut(buf.len() - body.len());
+    if hit {
+        h.copy_from_slice(&heads.bytes);
+    } else {
+        let secs = resp.encode_head(h, opts);
+        heads.keep(resp.head_key(opts, secs), h);
+    }
+    b.copy_from_slice(body);
+}
+
+/// Ends a connection whose response could not be queued: reset if the
+/// client was too slow to take it, else (a failed socket) just dropped.
+fn write_failed(conn: Connection, pace: &SendPace, e: std::io::Error) {
+    if pace.stalled() {
+        too_slow(conn);
+    } else {
+        log::debug!("http: write failed: {e}");
+    }
+}
+
+/// Resets a connection whose client takes responses below the minimum
+/// rate.
+fn too_slow(conn: Connection) {
+    log::debug!("http: client reads below the minimum response rate; resetting");
+    pace::reset(conn);
 }
 
 /// Reads the rest of the request body, if any, and discards it.
@@ -331,23 +447,25 @@ async fn switch(
 ) {
     let mut out = Vec::new();
     let out = &mut out;
+    let mut pace = SendPace::default();
+    let pace = &mut pace;
     if state.stream != StreamState::NotStarted {
         // A streamed response's head is out: nothing sane can follow.
         log::warn!("http: a handler streamed a response and then upgraded; closing");
         return;
     }
     if let Some(e) = state.error {
-        return fail(conn, out, e, cfg).await;
+        return fail(conn, out, e, cfg, pace).await;
     }
     if !offered {
         let e = Error::new(
             Status::INTERNAL_SERVER_ERROR,
             "handler switched to a protocol the request did not offer",
         );
-        return fail(conn, out, e, cfg).await;
+        return fail(conn, out, e, cfg, pace).await;
     }
     if let Err(e) = drain(input, cur, &mut conn, state).await {
-        return fail(conn, out, e, cfg).await;
+        return fail(conn, out, e, cfg, pace).await;
     }
     out.clear();
     resp.write_head(
@@ -376,11 +494,15 @@ async fn send_large(
     resp: Response,
     opts: HeadOptions,
     head_len: usize,
+    pace: &mut SendPace,
+    rate: Option<MinRate>,
 ) -> std::io::Result<()> {
+    pace.writable(conn, rate).await?;
     conn.write_with(head_len, |buf| {
         resp.encode_head(buf, opts);
     })
     .await?;
+    pace.writable(conn, rate).await?;
     match resp.into_body() {
         Body::Static(s) => conn.write_owned(s).await,
         Body::Bytes(v) => conn.write_owned(v).await,
@@ -389,21 +511,34 @@ async fn send_large(
 }
 
 /// Answers a request-level error and closes.
-async fn fail(mut conn: Connection, out: &mut Vec<u8>, e: Error, cfg: &Http1Config) {
+async fn fail(
+    mut conn: Connection,
+    out: &mut Vec<u8>,
+    e: Error,
+    cfg: &Http1Config,
+    pace: &mut SendPace,
+) {
     log::debug!("http: {e}");
     crate::metrics::record_error(e.status().as_u16());
     out.clear();
     response::write_error(out, e.status(), cfg.server);
-    if conn.write_all(out).await.is_ok() {
-        linger_close(conn).await;
+    let rate = cfg.response_rate;
+    let sent = match pace.writable(&mut conn, rate).await {
+        Ok(()) => conn.write_all(out).await,
+        Err(e) => Err(e),
+    };
+    match sent {
+        Ok(()) => linger_close(conn, pace, rate).await,
+        Err(e) => write_failed(conn, pace, e),
     }
 }
 
-/// Flushes, half-closes, and discards input for a moment so the last
-/// response is read before the socket closes.
-async fn linger_close(mut conn: Connection) {
-    if conn.shutdown_write().await.is_err() {
-        return;
+/// Flushes (holding the client to the response rate), half-closes, and
+/// discards input for a moment so the last response is read before the
+/// socket closes.
+async fn linger_close(mut conn: Connection, pace: &mut SendPace, rate: Option<MinRate>) {
+    if let Err(e) = pace.shutdown_write(&mut conn, rate).await {
+        return write_failed(conn, pace, e);
     }
     let end = Instant::now() + LINGER;
     let mut discarded = 0;
@@ -439,17 +574,37 @@ fn settle(input: &mut Input, cur: &mut Cursor) {
     }
 }
 
+/// What the wait for a head watches besides the bytes.
+struct Wait<'a> {
+    cfg: &'a Http1Config,
+    /// The connection's first request (the head timeout, not the idle
+    /// timeout, bounds the wait for its first byte).
+    first: bool,
+    /// Responses still queued are held to the response rate meanwhile...
+    pace: &'a mut SendPace,
+    /// ...this one (the last request's).
+    rate: Option<MinRate>,
+    /// Shutdown closes a connection with no request under way.
+    shutdown: Pin<&'a mut ShutdownRequested>,
+}
+
 /// Reads until a complete head is buffered at `input[cur.pos..]`.
-/// `Ok(None)`: close silently (EOF, I/O error, idle).
+/// `Ok(None)`: close silently (EOF, I/O error, idle, shutdown with no
+/// request under way, or a client too slow to take the last responses:
+/// see [`SendPace::stalled`]).
 async fn read_head(
     conn: &mut Connection,
     input: &mut Input,
     cur: &mut Cursor,
     spans: &mut Vec<HeaderSpan>,
-    cfg: &Http1Config,
-    first: bool,
+    mut w: Wait<'_>,
 ) -> Result<Option<head::Head>, Error> {
+    let cfg = w.cfg;
     let mut deadline: Option<Instant> = None;
+    // The end of the idle wait, once a paced wait has cut it short.
+    let mut idle_end: Option<Instant> = None;
+    // Whether the response rate has been checked during this wait.
+    let mut looked = false;
     // Bytes of the pending head already searched for its end.
     let mut scanned = 0usize;
     loop {
@@ -480,12 +635,56 @@ async fn read_head(
             }
         }
         let buffered = input.bytes().len() > cur.pos;
-        let wait = match deadline {
-            Some(d) => d.saturating_duration_since(Instant::now()),
-            None if first => cfg.head_timeout,
-            None => cfg.idle_timeout,
+        if !buffered && crate::is_shutting_down() {
+            // Between requests: nothing to finish.
+            return Ok(None);
+        }
+        let mut wait = match (deadline, idle_end) {
+            (Some(d), _) | (None, Some(d)) => d.saturating_duration_since(Instant::now()),
+            (None, None) if w.first => cfg.head_timeout,
+            (None, None) => cfg.idle_timeout,
         };
-        match timeout(wait, conn.read()).await {
+        // Responses still queued: wake when the client would fall below
+        // the response rate, to check. The first look comes one grace
+        // period into the wait (a client that reads has taken its
+        // responses by then), so a keep-alive exchange pays no clock read
+        // or counter look for it; a run already under way is followed.
+        let mut paced = None;
+        match w.rate {
+            Some(rate) if !looked && !w.pace.running() => {
+                if rate.grace() < wait {
+                    paced = Some(wait - rate.grace());
+                    wait = rate.grace();
+                }
+            }
+            rate => match w.pace.check(conn, rate) {
+                Ok(None) => {}
+                Ok(Some(p)) => {
+                    let now = Instant::now();
+                    if deadline.is_none() {
+                        idle_end.get_or_insert(now + wait);
+                    }
+                    let left = p.saturating_duration_since(now);
+                    if left < wait {
+                        wait = left;
+                        paced = Some(Duration::ZERO);
+                    }
+                }
+                Err(()) => return Ok(None),
+            },
+        }
+        let read = timeout(wait, conn.read());
+        let got = if buffered {
+            // A head under way is read to its end (and answered with
+            // `Connection: close` during shutdown).
+            read.await
+        } else {
+            match race(read, w.shutdown.as_mut()).await {
+                Either::Left(got) => got,
+                Either::Right(()) => return Ok(None),
+            }
+        };
+        match got {
             Ok(Ok(Some(l))) => {
                 if input.in_asm {
                     input.asm.extend_from_slice(&l);
@@ -495,6 +694,13 @@ async fn read_head(
                 }
             }
             Ok(Ok(None) | Err(_)) => return Ok(None),
+            Err(_) if paced.is_some() => {
+                looked = true;
+                if deadline.is_none() {
+                    // What is left of the idle (or first-byte) wait.
+                    idle_end.get_or_insert_with(|| Instant::now() + paced.unwrap_or_default());
+                }
+            }
             Err(_) if buffered => {
                 return Err(Error::new(
                     Status::REQUEST_TIMEOUT,

@@ -29,7 +29,21 @@
 //!   [`Response::omitted_body`].
 //! * Limits and timeouts are [`Http1Config`] settings; each violation has
 //!   one status: `414`, `431`, `413`, `408`, `501` (method or transfer
-//!   coding), `505` (version), `417` (expectation).
+//!   coding), `505` (version), `417` (expectation). A chunk whose declared
+//!   size alone passes the body limit is `413` before any of its data.
+//! * Slow peers: request bodies and responses must move at a minimum rate
+//!   ([`MinRate`], 240 bytes/s after 5 s by default, as Kestrel). A body
+//!   below it is `408`; a client that does not take its responses at the
+//!   rate is reset. Routes for long polls or slow streams switch either off
+//!   ([`Request::set_min_body_rate`], [`Request::set_min_response_rate`]).
+//! * Shutdown: connections waiting for a request close at once; a request
+//!   under way is finished and answered with `Connection: close`; streamed
+//!   responses end by watching [`shutdown_requested`](crate::shutdown_requested)
+//!   ([`ResponseStream`]).
+//! * A handler that panics is answered with `500` (if nothing of its
+//!   response was sent; otherwise the body is cut) and its connection
+//!   closed; the panic is logged once with the method and path, and the
+//!   worker goes on.
 //! * Once warm, a keep-alive request answered with a static body allocates
 //!   nothing: the head is parsed in place, header positions go into a
 //!   reused table, and the response head (with a per-thread cached `Date`)
@@ -45,6 +59,8 @@ mod head;
 mod itoa;
 mod method;
 pub mod observe;
+mod pace;
+mod panic;
 mod request;
 mod response;
 pub mod route;
@@ -52,7 +68,7 @@ mod status;
 pub(crate) mod upgrade;
 
 pub use body::{BodyKind, ChunkStep, ChunkedDecoder};
-pub use config::{Http1Config, MAX_HEADERS_CAP};
+pub use config::{Http1Config, MinRate, MAX_HEADERS_CAP};
 pub use conn::{serve, Handler};
 pub use error::Error;
 pub use head::{parse_head, Head, HeaderSpan, TargetForm, Version};

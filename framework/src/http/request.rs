@@ -6,12 +6,13 @@
 //! after the head and then from the connection.
 
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::body::{BodyKind, ChunkStep, ChunkedDecoder};
 use super::head::{Head, HeaderSpan, TargetForm, Version};
+use super::pace::SendPace;
 use super::response::{Framing, HeadOptions};
-use super::{Error, Method, Response, Status};
+use super::{Error, Http1Config, Method, MinRate, Response, Status};
 use crate::{Connection, Lease};
 
 /// One request, as handed to a handler. Borrows the connection's buffers,
@@ -183,6 +184,38 @@ impl<'a> Request<'a> {
         self.head.keep_alive
     }
 
+    /// Sets the minimum rate of this request's body (`None`: switched off),
+    /// in place of [`Http1Config::min_request_body_rate`], for a route
+    /// that expects its client to send slowly (a long-lived upload of
+    /// events). [`body_timeout`](Http1Config::body_timeout) still bounds
+    /// each wait.
+    ///
+    /// ```no_run
+    /// use corering::http::{Request, Response};
+    /// #[corering::post("/events")]
+    /// async fn events(req: &mut Request<'_>) -> Response {
+    ///     req.set_min_body_rate(None);
+    ///     let mut n = 0;
+    ///     while let Ok(Some(piece)) = req.chunk().await {
+    ///         n += piece.len();
+    ///     }
+    ///     Response::text(format!("{n} bytes"))
+    /// }
+    /// ```
+    pub fn set_min_body_rate(&mut self, rate: Option<MinRate>) {
+        self.body.state.body_rate = rate;
+    }
+
+    /// Sets the minimum rate at which the client must take this request's
+    /// response (`None`: switched off), in place of
+    /// [`Http1Config::min_response_rate`], for a long-poll or streamed
+    /// response that a client may read slowly. It holds until the
+    /// response is sent, also while its bytes leave after the handler has
+    /// returned; the next request starts with the configured rate again.
+    pub fn set_min_response_rate(&mut self, rate: Option<MinRate>) {
+        self.body.state.send_rate = rate;
+    }
+
     /// Reads the whole body (up to the configured limit) and returns it.
     ///
     /// A body that arrived with the head is returned in place; otherwise it
@@ -262,8 +295,16 @@ impl<'a> Request<'a> {
                 framing,
             },
         );
-        if let Err(e) = self.body.conn.write_all(self.scratch).await {
-            self.body.state.stream = StreamState::Failed;
+        let rate = self.body.state.send_rate;
+        // The stream keeps its own watch: a run of queued output starts
+        // when a write first finds the buffer full.
+        let mut pace = SendPace::default();
+        let sent = match pace.writable(self.body.conn, rate).await {
+            Ok(()) => self.body.conn.write_all(self.scratch).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = sent {
+            self.body.state.stream = StreamState::failed(&pace);
             return Err(e);
         }
         self.body.state.stream = StreamState::Open {
@@ -274,23 +315,64 @@ impl<'a> Request<'a> {
         Ok(ResponseStream {
             conn: self.body.conn,
             state: &mut self.body.state.stream,
+            pace,
+            rate,
             status: head.status(),
         })
     }
 }
 
 /// The body writer of a streamed response (see [`Request::stream`]).
+///
+/// # Shutdown
+///
+/// A stream that runs until its source ends (events, a long poll) should
+/// also end when the server shuts down, or it holds the shutdown for the
+/// whole grace period: race its source against
+/// [`corering::shutdown_requested`](crate::shutdown_requested) and
+/// [`finish`](ResponseStream::finish) when that wins. The response then
+/// ends cleanly, carries `Connection: close` if it started during
+/// shutdown, and the connection closes after it.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use corering::future::{race, Either};
+/// use corering::http::{Request, Response, Status};
+///
+/// async fn ticks(req: &mut Request<'_>) -> Response {
+///     let Ok(mut out) = req.stream(Response::text("")).await else {
+///         return Response::new(Status::INTERNAL_SERVER_ERROR);
+///     };
+///     let mut shutdown = std::pin::pin!(corering::shutdown_requested());
+///     loop {
+///         let tick = corering::time::sleep(Duration::from_secs(1));
+///         match race(shutdown.as_mut(), tick).await {
+///             Either::Left(()) => break,
+///             Either::Right(()) => {
+///                 if out.write(b"tick\n").await.is_err() {
+///                     break;
+///                 }
+///             }
+///         }
+///     }
+///     out.finish().await
+/// }
+/// ```
 #[derive(Debug)]
 pub struct ResponseStream<'r> {
     conn: &'r mut Connection,
     state: &'r mut StreamState,
+    pace: SendPace,
+    rate: Option<MinRate>,
     status: Status,
 }
 
 impl ResponseStream<'_> {
     /// Sends `data` as the next piece of the body (one chunk; nothing for an
     /// empty slice or a `HEAD` request). Waits only while the connection's
-    /// write buffer is over its limit.
+    /// write buffer is over its limit; a client that meanwhile takes the
+    /// response below the minimum rate fails it with `TimedOut` (see
+    /// [`Request::set_min_response_rate`]).
     pub async fn write(&mut self, data: &[u8]) -> std::io::Result<()> {
         let StreamState::Open {
             framing, send_body, ..
@@ -300,6 +382,10 @@ impl ResponseStream<'_> {
         };
         if !send_body || data.is_empty() {
             return Ok(());
+        }
+        if let Err(e) = self.pace.writable(self.conn, self.rate).await {
+            *self.state = StreamState::failed(&self.pace);
+            return Err(e);
         }
         let r = if framing == Framing::Chunked {
             let mut line = [0u8; 18];
@@ -314,9 +400,15 @@ impl ResponseStream<'_> {
         r
     }
 
-    /// Waits until everything written so far has been handed to the kernel.
+    /// Waits until everything written so far has been handed to the kernel
+    /// (failing with `TimedOut` if the client takes it below the minimum
+    /// response rate).
     pub async fn flush(&mut self) -> std::io::Result<()> {
-        self.conn.flush().await
+        let r = self.pace.flush(self.conn, self.rate).await;
+        if r.is_err() {
+            *self.state = StreamState::failed(&self.pace);
+        }
+        r
     }
 
     /// Abandons the body: the last chunk is not sent and the connection
@@ -331,7 +423,7 @@ impl ResponseStream<'_> {
     /// Ends the body (the last chunk) and returns the `Response` for the
     /// handler to return (its contents are not sent again). A stream that is
     /// dropped without `finish` is finished by the server.
-    pub async fn finish(self) -> Response {
+    pub async fn finish(mut self) -> Response {
         if let StreamState::Open {
             framing,
             send_body,
@@ -339,13 +431,18 @@ impl ResponseStream<'_> {
         } = *self.state
         {
             let end = framing == Framing::Chunked && send_body;
-            if end && self.conn.write_all(b"0\r\n\r\n").await.is_err() {
-                *self.state = StreamState::Failed;
+            if end && self.last_chunk().await.is_err() {
+                *self.state = StreamState::failed(&self.pace);
             } else {
                 *self.state = StreamState::Done { close };
             }
         }
         Response::new(self.status)
+    }
+
+    async fn last_chunk(&mut self) -> std::io::Result<()> {
+        self.pace.writable(self.conn, self.rate).await?;
+        self.conn.write_all(b"0\r\n\r\n").await
     }
 }
 
@@ -365,7 +462,7 @@ pub(crate) async fn end_stream(conn: &mut Connection, state: StreamState) -> Opt
             Some(close)
         }
         StreamState::Done { close } => Some(close),
-        StreamState::Failed => None,
+        StreamState::Failed | StreamState::TooSlow => None,
     }
 }
 
@@ -377,6 +474,11 @@ pub(crate) struct BodyState {
     received: u64,
     max: u64,
     timeout: Duration,
+    /// Minimum body rate, and the time spent waiting for body bytes.
+    body_rate: Option<MinRate>,
+    waited: Duration,
+    /// Minimum rate at which the client must take this response.
+    pub(crate) send_rate: Option<MinRate>,
     pub(crate) expect_continue: bool,
     pub(crate) sent_continue: bool,
     pub(crate) error: Option<Error>,
@@ -396,16 +498,21 @@ enum Progress {
 }
 
 impl BodyState {
-    pub(crate) fn new(head: &Head, max: u64, max_framing: usize, timeout: Duration) -> BodyState {
+    pub(crate) fn new(head: &Head, cfg: &Http1Config) -> BodyState {
         BodyState {
             kind: match head.body {
                 BodyKind::Empty => Progress::Done,
                 BodyKind::Length(n) => Progress::Remaining(n),
-                BodyKind::Chunked => Progress::Chunked(ChunkedDecoder::new(max_framing)),
+                BodyKind::Chunked => {
+                    Progress::Chunked(ChunkedDecoder::new(cfg.max_head).max_body(cfg.max_body))
+                }
             },
             received: 0,
-            max,
-            timeout,
+            max: cfg.max_body,
+            timeout: cfg.body_timeout,
+            body_rate: cfg.body_rate,
+            waited: Duration::ZERO,
+            send_rate: cfg.response_rate,
             expect_continue: head.expect_continue,
             sent_continue: false,
             error: None,
@@ -436,6 +543,20 @@ pub(crate) enum StreamState {
     Done { close: bool },
     /// Writing failed: the connection is finished.
     Failed,
+    /// The client took the response below the minimum rate: the
+    /// connection is to be reset.
+    TooSlow,
+}
+
+impl StreamState {
+    /// The state after a failed write.
+    fn failed(pace: &SendPace) -> StreamState {
+        if pace.stalled() {
+            StreamState::TooSlow
+        } else {
+            StreamState::Failed
+        }
+    }
 }
 
 /// Where unread received bytes are: `input[pos..]` (the buffer the head
@@ -571,13 +692,30 @@ impl BodyIo<'_> {
                 .map_err(|_| Error::bad("connection failed"))?;
         }
         const CUT: Error = Error::bad("body cut short");
-        match crate::time::timeout(self.state.timeout, self.conn.read()).await {
+        // The rate counts only the time spent waiting here: by then the
+        // body may take `allowed(received)` in all.
+        let st = &mut *self.state;
+        let budget = st
+            .body_rate
+            .map(|r| r.allowed(st.received).saturating_sub(st.waited));
+        let (wait, by_rate) = match budget {
+            Some(b) if b < st.timeout => (b, true),
+            _ => (st.timeout, false),
+        };
+        let since = Instant::now();
+        let got = crate::time::timeout(wait, self.conn.read()).await;
+        self.state.waited += since.elapsed();
+        match got {
             Ok(Ok(Some(lease))) => {
                 self.cur.extra = Some(lease);
                 self.cur.extra_pos = 0;
                 Ok(())
             }
             Ok(Ok(None) | Err(_)) => Err(CUT),
+            Err(_) if by_rate => Err(Error::new(
+                Status::REQUEST_TIMEOUT,
+                "body arrives below the minimum data rate",
+            )),
             Err(_) => Err(Error::new(
                 Status::REQUEST_TIMEOUT,
                 "body not received in time",

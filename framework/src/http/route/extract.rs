@@ -445,7 +445,7 @@ pub struct BodyStream<'r, 'a> {
     req: &'r mut Request<'a>,
 }
 
-impl BodyStream<'_, '_> {
+impl<'a> BodyStream<'_, 'a> {
     /// The next piece of the body; `Ok(None)` at its end. Errors (a body
     /// over the limit, cut short, or malformed) are answered by the
     /// server with their status, whatever the handler returns.
@@ -455,6 +455,27 @@ impl BodyStream<'_, '_> {
 
     /// The request the body belongs to.
     pub fn request(&self) -> &Request<'_> {
+        self.req
+    }
+
+    /// The request, mutably: for
+    /// [`set_min_body_rate`](Request::set_min_body_rate) on a route whose
+    /// client may send its body slowly.
+    ///
+    /// ```
+    /// use corering::http::route::BodyStream;
+    ///
+    /// #[corering::post("/feed")]
+    /// async fn feed(mut body: BodyStream<'_, '_>) -> String {
+    ///     body.request_mut().set_min_body_rate(None);
+    ///     let mut lines = 0;
+    ///     while let Ok(Some(piece)) = body.next().await {
+    ///         lines += piece.iter().filter(|&&b| b == b'\n').count();
+    ///     }
+    ///     format!("{lines} lines")
+    /// }
+    /// ```
+    pub fn request_mut<'s>(&'s mut self) -> &'s mut Request<'a> {
         self.req
     }
 }
