@@ -2,7 +2,10 @@
 //! every second position, and checks that:
 //! - data ranges lie inside the input and consumption never exceeds it;
 //! - the decoded body, the end and errors do not depend on how the input
-//!   was split.
+//!   was split;
+//! - with a body limit, no more than the limit is ever passed on, and the
+//!   outcome is the unlimited one or `413` (a chunk that declares more
+//!   than the limit is refused before its data).
 //!
 //! Run with `cargo fuzz run http_chunked` from the repository root.
 
@@ -20,8 +23,11 @@ enum Outcome {
     Failed(u16),
 }
 
-fn decode(data: &[u8], split: usize) -> Outcome {
-    let mut d = ChunkedDecoder::new(256);
+/// The body limit of the limited runs.
+const LIMIT: u64 = 100;
+
+fn decode(data: &[u8], split: usize, limit: u64) -> Outcome {
+    let mut d = ChunkedDecoder::new(256).max_body(limit);
     let mut body = Vec::new();
     let mut pos = 0;
     let mut limit = split.clamp(1, data.len().max(1)).min(data.len());
@@ -36,6 +42,7 @@ fn decode(data: &[u8], split: usize) -> Outcome {
             ChunkStep::Data { start, end } => {
                 assert!(start < end && end == used, "{start} {end} {used}");
                 body.extend_from_slice(&piece[start..end]);
+                assert!(body.len() as u64 <= limit, "{} > {limit}", body.len());
             }
             ChunkStep::Done => {
                 assert!(d.is_done());
@@ -54,8 +61,16 @@ fn decode(data: &[u8], split: usize) -> Outcome {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let whole = decode(data, data.len());
+    let whole = decode(data, data.len(), u64::MAX);
     for split in (1..data.len()).step_by(2).take(64) {
-        assert_eq!(decode(data, split), whole, "split at {split}");
+        assert_eq!(decode(data, split, u64::MAX), whole, "split at {split}");
+    }
+    let limited = decode(data, data.len(), LIMIT);
+    assert!(
+        limited == whole || limited == Outcome::Failed(413),
+        "limit {LIMIT}: {limited:?} vs {whole:?}"
+    );
+    for split in (1..data.len()).step_by(5).take(16) {
+        assert_eq!(decode(data, split, LIMIT), limited, "limited, split at {split}");
     }
 });
