@@ -26,8 +26,8 @@ enum Outcome {
 /// The body limit of the limited runs.
 const LIMIT: u64 = 100;
 
-fn decode(data: &[u8], split: usize, limit: u64) -> Outcome {
-    let mut d = ChunkedDecoder::new(256).max_body(limit);
+fn decode(data: &[u8], split: usize, max_body: u64) -> Outcome {
+    let mut d = ChunkedDecoder::new(256).max_body(max_body);
     let mut body = Vec::new();
     let mut pos = 0;
     let mut limit = split.clamp(1, data.len().max(1)).min(data.len());
@@ -42,7 +42,7 @@ fn decode(data: &[u8], split: usize, limit: u64) -> Outcome {
             ChunkStep::Data { start, end } => {
                 assert!(start < end && end == used, "{start} {end} {used}");
                 body.extend_from_slice(&piece[start..end]);
-                assert!(body.len() as u64 <= limit, "{} > {limit}", body.len());
+                assert!(body.len() as u64 <= max_body, "{} > {max_body}", body.len());
             }
             ChunkStep::Done => {
                 assert!(d.is_done());
