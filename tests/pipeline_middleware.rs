@@ -95,6 +95,16 @@ fn total_limit_spans_workers() {
     assert_eq!(kept.len(), 3);
     assert_eq!(refused, 3);
     assert_eq!(limit.refused(), 3);
+    // The engine counts them too (published once per loop turn).
+    let t0 = Instant::now();
+    while server.total_stats().refused != 3 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "engine counted {} refused",
+            server.total_stats().refused
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
     drop(kept);
     server.shutdown().unwrap();
 }

@@ -107,6 +107,11 @@ const ENGINE: &[EngineMetric] = &[
         |s| s.ring_exhausted,
     ),
     counter(
+        "corering_connections_refused_total",
+        "Accepted connections a middleware refused (e.g. a connection limit).",
+        |s| s.refused,
+    ),
+    counter(
         "corering_write_timeouts_total",
         "Connections closed because their queued output made no progress for the write timeout.",
         |s| s.write_timeouts,

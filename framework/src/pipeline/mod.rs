@@ -234,6 +234,7 @@ where
             },
             Err(_) => {
                 drop(conn);
+                crate::runtime::with(|w| w.io.borrow_mut().conns.stats.refused += 1);
                 Wrapped {
                     fut: None,
                     guard: None,

@@ -94,6 +94,9 @@ counters! {
     connected,
     /// Connections whose socket has been closed.
     closed,
+    /// Accepted connections a middleware refused in `on_open` (e.g.
+    /// `pipeline::ConnectionLimit`); they are closed at once.
+    refused,
     /// Bytes received.
     bytes_in,
     /// Bytes sent.
