@@ -187,6 +187,8 @@ impl Input {
 
     /// A head starts at `lease[pos..]` and goes on past the lease: copies
     /// its start and lets the lease go.
+    #[cold]
+    #[inline(never)]
     fn start_assembly(&mut self, pos: usize) {
         self.asm.clear();
         if let Some(l) = self.lease.take() {
@@ -230,6 +232,37 @@ impl Input {
         cur.extra_pos = self.taken - past.min(self.taken);
         self.taken = 0;
     }
+}
+
+/// A head spans leases: copies from the current lease only up to where
+/// it may end, and parses it there. `Ok(None)`: the lease is used up (and
+/// dropped) with the head still incomplete.
+///
+/// Kept out of line (and cold) so that the in-place parse stays the only
+/// `parse_head` on the hot path, where it is inlined.
+#[cold]
+#[inline(never)]
+fn assemble(
+    input: &mut Input,
+    cur: &mut Cursor,
+    cfg: &Http1Config,
+    spans: &mut Vec<HeaderSpan>,
+) -> Result<Option<head::Head>, Error> {
+    while input.fill(cfg.max_head) {
+        let data = &input.asm[cur.pos..];
+        if !data.ends_with(b"\n") {
+            head::check_partial(data, cfg)?;
+            continue;
+        }
+        if let Some(h) = head::parse_head(data, cfg, spans)? {
+            input.finish_assembly(cur.pos + h.len, cur);
+            return Ok(Some(h));
+        }
+        head::check_partial(data, cfg)?;
+    }
+    input.lease = None;
+    input.taken = 0;
+    Ok(None)
 }
 
 /// The number of bytes of `next` through the first empty line that ends a
@@ -697,22 +730,9 @@ async fn read_head(
     let mut looked = false;
     loop {
         if input.in_asm {
-            // A head spans leases: copy from the lease only up to where it
-            // may end, and parse it there.
-            while input.fill(cfg.max_head) {
-                let data = &input.asm[cur.pos..];
-                if !data.ends_with(b"\n") {
-                    head::check_partial(data, cfg)?;
-                    continue;
-                }
-                if let Some(h) = head::parse_head(data, cfg, spans)? {
-                    input.finish_assembly(cur.pos + h.len, cur);
-                    return Ok(Some(h));
-                }
-                head::check_partial(data, cfg)?;
+            if let Some(h) = assemble(input, cur, cfg, spans)? {
+                return Ok(Some(h));
             }
-            input.lease = None;
-            input.taken = 0;
         } else {
             let data = input.lease.as_deref().unwrap_or_default();
             let data = data.get(cur.pos..).unwrap_or_default();
