@@ -561,7 +561,9 @@ impl StreamState {
 
 /// Where unread received bytes are: `input[pos..]` (the buffer the head
 /// came from), then `extra[extra_pos..]` (a later lease). `extra` is only
-/// read into once `input` is used up.
+/// read into once `input` is used up; after a head assembled across
+/// leases it starts as the lease that completed the head, from just past
+/// its end (`input`, the assembly buffer, then holds the head alone).
 #[derive(Debug, Default)]
 pub(crate) struct Cursor {
     pub(crate) pos: usize,
