@@ -137,13 +137,36 @@ impl HeadCache {
     }
 }
 
-/// The bytes a head is parsed from: the lease it arrived in, or the
-/// assembly buffer once a head spans leases.
+/// The bytes a head is parsed from: the lease it arrived in, or, for a
+/// head that spans leases, the assembly buffer.
+///
+/// A head within one lease is parsed in place. Only a head cut by the end
+/// of a lease is assembled: the rest of that lease (the head's start) is
+/// copied into `asm`, then from each following lease only the bytes up to
+/// the head's end (found by scanning for the empty line, then confirmed by
+/// the parser). Once the head is complete, `asm` holds exactly it and the
+/// lease goes to the [`Cursor`] as its `extra`, so the body and the
+/// pipelined requests after it are read from that lease in place (`settle`
+/// makes it the input again). So `asm` never holds more than `max_head`
+/// bytes and is reused from head to head.
 #[derive(Default)]
 struct Input {
     lease: Option<Lease>,
     asm: Vec<u8>,
     in_asm: bool,
+    /// In assembly: bytes at the front of `lease` already copied to `asm`.
+    taken: usize,
+}
+
+/// Bytes copied into assembly buffers by every HTTP connection, for tests.
+static ASSEMBLED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Total bytes every HTTP server connection in this process has copied to
+/// assemble heads that spanned leases (the rest of the bytes received are
+/// parsed in place). For tests and benchmarks; not a stable API.
+#[doc(hidden)]
+pub fn bytes_assembled() -> u64 {
+    ASSEMBLED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 impl Input {
@@ -159,7 +182,110 @@ impl Input {
         self.lease = None;
         self.asm.clear();
         self.in_asm = false;
+        self.taken = 0;
     }
+
+    /// A head starts at `lease[pos..]` and goes on past the lease: copies
+    /// its start and lets the lease go.
+    #[cold]
+    #[inline(never)]
+    fn start_assembly(&mut self, pos: usize) {
+        self.asm.clear();
+        if let Some(l) = self.lease.take() {
+            let start = l.get(pos..).unwrap_or_default();
+            self.asm.extend_from_slice(start);
+            ASSEMBLED.fetch_add(start.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        }
+        self.in_asm = true;
+        self.taken = 0;
+    }
+
+    /// In assembly: copies from the lease the bytes through the next place
+    /// the head may end (or all it has, up to just past `limit` assembled
+    /// bytes). False if the lease has nothing left to copy.
+    fn fill(&mut self, limit: usize) -> bool {
+        let Some(l) = self.lease.as_deref() else {
+            return false;
+        };
+        let rest = l.get(self.taken..).unwrap_or_default();
+        if rest.is_empty() {
+            return false;
+        }
+        let n = head_end(&self.asm, rest).unwrap_or(rest.len()).min(
+            limit
+                .saturating_add(1)
+                .saturating_sub(self.asm.len())
+                .max(1),
+        );
+        self.asm.extend_from_slice(&rest[..n]);
+        ASSEMBLED.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        self.taken += n;
+        true
+    }
+
+    /// The assembled head is `len` bytes long: drops any bytes copied past
+    /// it and hands the lease (from just after the head) to `cur`.
+    fn finish_assembly(&mut self, len: usize, cur: &mut Cursor) {
+        let past = self.asm.len().saturating_sub(len);
+        self.asm.truncate(len);
+        cur.extra = self.lease.take();
+        cur.extra_pos = self.taken - past.min(self.taken);
+        self.taken = 0;
+    }
+}
+
+/// A head spans leases: copies from the current lease only up to where
+/// it may end, and parses it there. `Ok(None)`: the lease is used up (and
+/// dropped) with the head still incomplete.
+///
+/// Kept out of line (and cold) so that the in-place parse stays the only
+/// `parse_head` on the hot path, where it is inlined.
+#[cold]
+#[inline(never)]
+fn assemble(
+    input: &mut Input,
+    cur: &mut Cursor,
+    cfg: &Http1Config,
+    spans: &mut Vec<HeaderSpan>,
+) -> Result<Option<head::Head>, Error> {
+    while input.fill(cfg.max_head) {
+        let data = &input.asm[cur.pos..];
+        if !data.ends_with(b"\n") {
+            head::check_partial(data, cfg)?;
+            continue;
+        }
+        if let Some(h) = head::parse_head(data, cfg, spans)? {
+            input.finish_assembly(cur.pos + h.len, cur);
+            return Ok(Some(h));
+        }
+        head::check_partial(data, cfg)?;
+    }
+    input.lease = None;
+    input.taken = 0;
+    Ok(None)
+}
+
+/// The number of bytes of `next` through the first empty line that ends a
+/// head continuing from `prev` (`\n\n` or `\n\r\n`, possibly across the
+/// two).
+fn head_end(prev: &[u8], next: &[u8]) -> Option<usize> {
+    let back = |i: usize, k: usize| -> Option<u8> {
+        // The byte `k` places before `next[i]`.
+        if k <= i {
+            Some(next[i - k])
+        } else {
+            prev.len().checked_sub(k - i).map(|j| prev[j])
+        }
+    };
+    next.iter().enumerate().find_map(|(i, &b)| {
+        let end = b == b'\n'
+            && match back(i, 1) {
+                Some(b'\n') => true,
+                Some(b'\r') => back(i, 2) == Some(b'\n'),
+                _ => false,
+            };
+        end.then_some(i + 1)
+    })
 }
 
 /// Serves HTTP/1.1 on `conn` until the client closes, the connection is
@@ -565,11 +691,8 @@ fn settle(input: &mut Input, cur: &mut Cursor) {
         }
     }
     if cur.pos >= input.bytes().len() {
+        // Also ends an assembly: `asm` holds only its head, now used.
         input.reset();
-        cur.pos = 0;
-    } else if input.in_asm && cur.pos > 0 {
-        // Keep the assembly buffer from growing under steady pipelining.
-        input.asm.drain(..cur.pos);
         cur.pos = 0;
     }
 }
@@ -605,34 +728,29 @@ async fn read_head(
     let mut idle_end: Option<Instant> = None;
     // Whether the response rate has been checked during this wait.
     let mut looked = false;
-    // Bytes of the pending head already searched for its end.
-    let mut scanned = 0usize;
     loop {
-        let data = &input.bytes()[cur.pos..];
-        if !data.is_empty() {
-            let from = scanned.saturating_sub(2);
-            if scanned == 0 || has_head_end(&data[from..]) {
+        if input.in_asm {
+            if let Some(h) = assemble(input, cur, cfg, spans)? {
+                return Ok(Some(h));
+            }
+        } else {
+            let data = input.lease.as_deref().unwrap_or_default();
+            let data = data.get(cur.pos..).unwrap_or_default();
+            if !data.is_empty() {
                 if let Some(h) = head::parse_head(data, cfg, spans)? {
                     return Ok(Some(h));
                 }
-            } else {
                 head::check_partial(data, cfg)?;
+                // The head continues in the next lease: assemble.
+                input.start_assembly(cur.pos);
+                cur.pos = 0;
             }
+        }
+        if input.in_asm {
             // Incomplete: the head timeout runs from its first bytes (read
             // the clock only now, so heads that arrive whole, as pipelined
             // ones do, cost no clock read).
             deadline.get_or_insert_with(|| Instant::now() + cfg.head_timeout);
-            scanned = data.len();
-            if !input.in_asm {
-                // The head continues in the next lease: assemble.
-                let lease = input.lease.take();
-                input.asm.clear();
-                input
-                    .asm
-                    .extend_from_slice(lease.as_deref().map_or(&[][..], |l| &l[cur.pos..]));
-                input.in_asm = true;
-                cur.pos = 0;
-            }
         }
         let buffered = input.bytes().len() > cur.pos;
         if !buffered && crate::is_shutting_down() {
@@ -686,10 +804,9 @@ async fn read_head(
         };
         match got {
             Ok(Ok(Some(l))) => {
-                if input.in_asm {
-                    input.asm.extend_from_slice(&l);
-                } else {
-                    input.lease = Some(l);
+                input.lease = Some(l);
+                input.taken = 0;
+                if !input.in_asm {
                     cur.pos = 0;
                 }
             }
@@ -710,9 +827,4 @@ async fn read_head(
             Err(_) => return Ok(None),
         }
     }
-}
-
-/// True if `b` holds the end of a head (an empty line).
-fn has_head_end(b: &[u8]) -> bool {
-    b.windows(2).any(|w| w == b"\n\n") || b.windows(3).any(|w| w == b"\n\r\n")
 }

@@ -48,6 +48,10 @@
 //!   nothing: the head is parsed in place, header positions go into a
 //!   reused table, and the response head (with a per-thread cached `Date`)
 //!   is written into a reused buffer.
+//! * Heads are parsed in the receive buffer they arrived in; only a head
+//!   cut by the end of a buffer is copied (its start, then the next
+//!   buffer's bytes up to its end), and the body and pipelined requests
+//!   after it are read in place again.
 
 mod body;
 pub mod client;
@@ -69,6 +73,8 @@ pub(crate) mod upgrade;
 
 pub use body::{BodyKind, ChunkStep, ChunkedDecoder};
 pub use config::{Http1Config, MinRate, MAX_HEADERS_CAP};
+#[doc(hidden)]
+pub use conn::bytes_assembled;
 pub use conn::{serve, Handler};
 pub use error::Error;
 pub use head::{parse_head, Head, HeaderSpan, TargetForm, Version};

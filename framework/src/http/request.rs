@@ -228,12 +228,12 @@ impl<'a> Request<'a> {
     pub async fn body(&mut self) -> Result<&[u8], Error> {
         if self.body.state.collected {
             return Ok(match self.body.state.whole {
-                Some((s, e)) => &self.body.input[s..e],
+                Some((src, s, e)) => &self.body.source(src)[s..e],
                 None => self.collected,
             });
         }
-        if let Some((s, e)) = self.body.in_place() {
-            return Ok(&self.body.input[s..e]);
+        if let Some((src, s, e)) = self.body.in_place() {
+            return Ok(&self.body.source(src)[s..e]);
         }
         self.collected.clear();
         while let Some(piece) = self.body.next().await? {
@@ -486,8 +486,8 @@ pub(crate) struct BodyState {
     pub(crate) stream: StreamState,
     /// `body()` has returned the whole body...
     collected: bool,
-    /// ...in place, at `input[s..e]`.
-    whole: Option<(usize, usize)>,
+    /// ...in place, at `input[s..e]` or `extra[s..e]`.
+    whole: Option<(Src, usize, usize)>,
 }
 
 #[derive(Debug)]
@@ -561,7 +561,9 @@ impl StreamState {
 
 /// Where unread received bytes are: `input[pos..]` (the buffer the head
 /// came from), then `extra[extra_pos..]` (a later lease). `extra` is only
-/// read into once `input` is used up.
+/// read into once `input` is used up; after a head assembled across
+/// leases it starts as the lease that completed the head, from just past
+/// its end (`input`, the assembly buffer, then holds the head alone).
 #[derive(Debug, Default)]
 pub(crate) struct Cursor {
     pub(crate) pos: usize,
@@ -577,30 +579,51 @@ pub(crate) struct BodyIo<'a> {
     pub(crate) state: &'a mut BodyState,
 }
 
+/// Which buffer a piece of body is in.
+#[derive(Debug, Clone, Copy)]
 enum Src {
+    /// The one the head was parsed from.
     Input,
+    /// The cursor's `extra` lease (after an assembled head, the rest of
+    /// the lease that completed it).
     Extra,
 }
 
 impl BodyIo<'_> {
-    /// The whole `Content-Length` body, if it is already in the head's
-    /// buffer and nothing of it has been read.
-    fn in_place(&mut self) -> Option<(usize, usize)> {
+    /// The bytes of `src`.
+    fn source(&self, src: Src) -> &[u8] {
+        match src {
+            Src::Input => self.input,
+            Src::Extra => self.cur.extra.as_deref().unwrap_or_default(),
+        }
+    }
+
+    /// The whole `Content-Length` body, if it is already received in one
+    /// buffer (the head's, or the lease after an assembled head) and
+    /// nothing of it has been read.
+    fn in_place(&mut self) -> Option<(Src, usize, usize)> {
         let Progress::Remaining(n) = self.state.kind else {
             return None;
         };
-        let avail = &self.input[self.cur.pos..];
-        let n = usize::try_from(n).ok().filter(|&n| n <= avail.len())?;
         if self.state.received != 0 {
             return None;
         }
-        let start = self.cur.pos;
-        self.cur.pos += n;
+        let (src, start) = if self.cur.pos < self.input.len() {
+            (Src::Input, self.cur.pos)
+        } else {
+            (Src::Extra, self.cur.extra_pos)
+        };
+        let avail = self.source(src).get(start..).unwrap_or_default();
+        let n = usize::try_from(n).ok().filter(|&n| n <= avail.len())?;
+        match src {
+            Src::Input => self.cur.pos += n,
+            Src::Extra => self.cur.extra_pos += n,
+        }
         self.state.received = n as u64;
         self.state.kind = Progress::Done;
         self.state.collected = true;
-        self.state.whole = Some((start, start + n));
-        Some((start, start + n))
+        self.state.whole = Some((src, start, start + n));
+        Some((src, start, start + n))
     }
 
     /// The next piece of body; records any error in the state.
@@ -609,10 +632,7 @@ impl BodyIo<'_> {
             return Err(e);
         }
         match self.next_inner().await {
-            Ok(Some((src, s, e))) => Ok(Some(match src {
-                Src::Input => &self.input[s..e],
-                Src::Extra => &self.cur.extra.as_ref().map_or(&[][..], |l| l)[s..e],
-            })),
+            Ok(Some((src, s, e))) => Ok(Some(&self.source(src)[s..e])),
             Ok(None) => Ok(None),
             Err(e) => {
                 self.state.error = Some(e);
