@@ -59,7 +59,7 @@ usage: cargo bench --bench kv_load -- [options]
   --clients N           redis-benchmark connections (default 50)
   --keyspace N          redis-benchmark -r (default 100000)
   --only LIST           comma list of loads: get, set, get-p16, set-p16 (default: all)
-  --servers LIST        comma list of kv, kv-nobatch (batching off), redis, floor
+  --servers LIST        comma list of kv, kv-batch (completion batching on), redis, floor
                         (default: all four; without the floor if benches/peers fails
                         to build)
   --kv-bin PATH         use this kv binary instead of building examples/kv
@@ -135,8 +135,9 @@ impl Load {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum ServerKind {
     Kv,
-    /// kv with completion batching off (`CORERING_BATCH_WAIT=off`).
-    KvNoBatch,
+    /// kv with completion batching on (`CORERING_BATCH_WAIT=64:50`, the
+    /// engine's default; kv's own default is off).
+    KvBatch,
     Redis,
     Floor,
 }
@@ -144,7 +145,7 @@ enum ServerKind {
 impl ServerKind {
     const ALL: [ServerKind; 4] = [
         ServerKind::Kv,
-        ServerKind::KvNoBatch,
+        ServerKind::KvBatch,
         ServerKind::Redis,
         ServerKind::Floor,
     ];
@@ -152,7 +153,7 @@ impl ServerKind {
     fn name(self) -> &'static str {
         match self {
             ServerKind::Kv => "kv",
-            ServerKind::KvNoBatch => "kv-nobatch",
+            ServerKind::KvBatch => "kv-batch",
             ServerKind::Redis => "redis-server",
             ServerKind::Floor => "floor",
         }
@@ -161,11 +162,11 @@ impl ServerKind {
     fn parse(s: &str) -> Res<Self> {
         match s {
             "kv" => Ok(ServerKind::Kv),
-            "kv-nobatch" => Ok(ServerKind::KvNoBatch),
+            "kv-batch" => Ok(ServerKind::KvBatch),
             "redis" | "redis-server" => Ok(ServerKind::Redis),
             "floor" | "echo_floor" => Ok(ServerKind::Floor),
             _ => Err(format!(
-                "unknown server {s:?} (kv, kv-nobatch, redis, floor)"
+                "unknown server {s:?} (kv, kv-batch, redis, floor)"
             )),
         }
     }
@@ -373,7 +374,7 @@ fn resolve_bins(opts: &Options) -> Res<Vec<(ServerKind, PathBuf)>> {
     let mut bins = Vec::new();
     for &kind in &opts.servers {
         let bin = match kind {
-            ServerKind::Kv | ServerKind::KvNoBatch => match &opts.kv_bin {
+            ServerKind::Kv | ServerKind::KvBatch => match &opts.kv_bin {
                 Some(bin) => bin.clone(),
                 None => build_example("kv")?,
             },
@@ -412,10 +413,10 @@ impl RunningServer {
         let port = addr.port().to_string();
         let mut cmd = Command::new(bin);
         match kind {
-            ServerKind::Kv | ServerKind::KvNoBatch => {
+            ServerKind::Kv | ServerKind::KvBatch => {
                 cmd.args(["--addr", &addr.to_string(), "--workers", "1"]);
-                if kind == ServerKind::KvNoBatch {
-                    cmd.env("CORERING_BATCH_WAIT", "off");
+                if kind == ServerKind::KvBatch {
+                    cmd.env("CORERING_BATCH_WAIT", "64:50");
                 }
             }
             ServerKind::Redis => {
@@ -441,7 +442,7 @@ impl RunningServer {
         let deadline = Instant::now() + limit;
         let reply: &[u8] = match self.kind {
             ServerKind::Floor => PING,
-            ServerKind::Kv | ServerKind::KvNoBatch | ServerKind::Redis => b"+PONG\r\n",
+            ServerKind::Kv | ServerKind::KvBatch | ServerKind::Redis => b"+PONG\r\n",
         };
         loop {
             match ping(self.addr, reply) {
@@ -671,7 +672,7 @@ fn report(opts: &Options, cpus: Cpus, runs: &[Run]) -> String {
     }
 
     let pairs = [
-        (ServerKind::KvNoBatch, "kv, completion batching on / off"),
+        (ServerKind::KvBatch, "kv, completion batching off (kv's default) / on"),
         (ServerKind::Floor, "kv / floor"),
     ];
     for (other, title) in pairs {

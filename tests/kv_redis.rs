@@ -454,9 +454,10 @@ fn sigterm_exits_cleanly_with_idle_clients() {
     let started = Instant::now();
     let status = kv.stop(Duration::from_secs(10));
     assert!(status.success(), "exit status {status}");
-    // Idle connections are closed at the end of the 2 s grace period.
+    // Idle connections are closed as soon as shutdown starts (the grace
+    // period is 10 s): well under a second.
     assert!(
-        started.elapsed() < Duration::from_secs(5),
+        started.elapsed() < Duration::from_secs(1),
         "took {:?}",
         started.elapsed()
     );

@@ -25,10 +25,12 @@
 //! input gets `-ERR Protocol error: ...` and closes only that connection.
 //! `INFO` reports the readers' memory and copying (`reader_stats`).
 
+use std::pin::pin;
 use std::time::Duration;
 
 use corering::cli::{Cli, Flag, ServeArgs};
 use corering::frame::{FrameReader, ReadError};
+use corering::future::{race, Either};
 use corering::{Connection, Server};
 
 mod commands;
@@ -51,9 +53,6 @@ const MAX_REQUEST: usize = 1 << 30;
 const HAND_OVER: usize = 64 << 10;
 /// Initial capacity of a connection's reply buffer.
 const REPLY_CAPACITY: usize = 512;
-/// Grace period at shutdown. Requests take microseconds; what this bounds
-/// is how long idle client connections (pools) may hold the server up.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
 /// Serves one client connection until it closes, quits or misbehaves.
 async fn serve(mut conn: Connection) {
@@ -67,12 +66,26 @@ async fn serve(mut conn: Connection) {
 }
 
 /// Answers requests until the connection ends; true if it should then be
-/// closed (after a protocol error or QUIT) rather than just dropped.
+/// closed (after a protocol error or QUIT, or at shutdown between requests)
+/// rather than just dropped.
+///
+/// At shutdown a connection waiting for its next request (nothing of one
+/// received) is closed at once, so idle clients (pools) do not hold the
+/// server up for its grace period; a request under way is answered first.
 async fn session(conn: &mut Connection, reader: &mut FrameReader, tracker: &mut Tracker) -> bool {
     let mut out = Vec::with_capacity(REPLY_CAPACITY);
+    let mut shutdown = pin!(corering::shutdown_requested());
     loop {
         tracker.observe(reader);
-        let cmd = match reader.read::<Command>(conn).await {
+        let next = if reader.buffered() == 0 {
+            match race(reader.read::<Command>(conn), shutdown.as_mut()).await {
+                Either::Left(r) => r,
+                Either::Right(()) => return true,
+            }
+        } else {
+            reader.read::<Command>(conn).await
+        };
+        let cmd = match next {
             Ok(Some(cmd)) => cmd,
             // Closed between requests, or mid-request / reset: nobody to answer.
             Ok(None) | Err(ReadError::Io(_) | ReadError::Truncated { .. }) => return false,
@@ -121,12 +134,14 @@ const CLI: Cli = Cli::new(
 .flags(&[Flag::value(
     "--batch-wait",
     "EVENTS:MICROS|off",
-    "completion batching (ServerBuilder::batch_wait; default: the engine's)",
-)]);
+    "completion batching (ServerBuilder::batch_wait); kv measured faster without it",
+)
+.default("off")]);
 
 /// `--batch-wait EVENTS:MICROS` (or `off`): completion batching, see
-/// `ServerBuilder::batch_wait`. `None` if not given; exits on a malformed
-/// value.
+/// `ServerBuilder::batch_wait`; `off` unless given (see BENCHMARKS.md:
+/// with batching, kv served 20-25% fewer pipelined requests per second).
+/// `None` if not given; exits on a malformed value.
 fn batch_wait(args: &ServeArgs) -> Option<Option<(u32, Duration)>> {
     let v = args.value("--batch-wait")?;
     if v == "off" {
@@ -147,8 +162,7 @@ fn main() {
     let args = CLI.parse();
     let mut builder = Server::builder()
         .bind(args.addr.as_str())
-        .workers(args.workers)
-        .shutdown_timeout(SHUTDOWN_GRACE);
+        .workers(args.workers);
     if let Some(b) = batch_wait(&args) {
         builder = builder.batch_wait(b);
     }
