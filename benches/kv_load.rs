@@ -165,9 +165,7 @@ impl ServerKind {
             "kv-batch" => Ok(ServerKind::KvBatch),
             "redis" | "redis-server" => Ok(ServerKind::Redis),
             "floor" | "echo_floor" => Ok(ServerKind::Floor),
-            _ => Err(format!(
-                "unknown server {s:?} (kv, kv-batch, redis, floor)"
-            )),
+            _ => Err(format!("unknown server {s:?} (kv, kv-batch, redis, floor)")),
         }
     }
 
@@ -672,7 +670,10 @@ fn report(opts: &Options, cpus: Cpus, runs: &[Run]) -> String {
     }
 
     let pairs = [
-        (ServerKind::KvBatch, "kv, completion batching off (kv's default) / on"),
+        (
+            ServerKind::KvBatch,
+            "kv, completion batching off (kv's default) / on",
+        ),
         (ServerKind::Floor, "kv / floor"),
     ];
     for (other, title) in pairs {

@@ -55,11 +55,13 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::pin::pin;
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime};
 
 use corering::cli::{Cli, Flag, ServeArgs};
 use corering::frame::{Frame, FrameReader, FrameWriter, ReadError};
+use corering::future::{race, Either};
 use corering::{Connection, Connector, Runtime, Server};
 
 /// Default port of the server.
@@ -73,8 +75,6 @@ const MAX_MSG: usize = 1024;
 /// Largest frame the server reads; a valid request is at most 83 bytes, so
 /// this only matters if the limits above are raised.
 const MAX_FRAME: usize = 4096;
-/// How long shutdown waits for idle client connections to go away.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 /// Client: how long to wait for the connection and for the reply.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -251,10 +251,26 @@ async fn execute<'a>(op: &Op<'a>) -> Reply<'a> {
 // ---- server ----------------------------------------------------------------
 
 /// Serves one connection until the peer closes it or sends a bad frame.
+///
+/// At shutdown a connection waiting for its next request (nothing of one
+/// received) is closed at once, so idle clients do not hold the server up
+/// for its grace period; a request under way is answered first.
 async fn serve(mut conn: Connection) {
     let mut reader = FrameReader::new().max_frame(MAX_FRAME);
+    let mut shutdown = pin!(corering::shutdown_requested());
     loop {
-        let req = match reader.read::<Request>(&mut conn).await {
+        let next = if reader.buffered() == 0 {
+            match race(reader.read::<Request>(&mut conn), shutdown.as_mut()).await {
+                Either::Left(r) => r,
+                Either::Right(()) => {
+                    let _ = conn.close().await;
+                    return;
+                }
+            }
+        } else {
+            reader.read::<Request>(&mut conn).await
+        };
+        let req = match next {
             Ok(Some(req)) => req,
             // Closed between frames, mid-frame, or reset: nobody to answer.
             Ok(None) | Err(ReadError::Io(_) | ReadError::Truncated { .. }) => return,
@@ -299,7 +315,6 @@ fn server(args: &ServeArgs) -> ExitCode {
     let result = Server::builder()
         .bind(args.addr.as_str())
         .workers(args.workers)
-        .shutdown_timeout(SHUTDOWN_GRACE)
         .build()
         // Prints "corering: listening on ADDR with N workers ...".
         .and_then(|server| server.serve(serve));

@@ -406,7 +406,6 @@ fn main() {
     let result = Server::builder()
         .bind(args.addr.as_str())
         .workers(args.workers)
-        .shutdown_timeout(Duration::from_secs(2))
         .build()
         .and_then(|server| server.serve(move |conn| http::serve(conn, cfg, proxy.clone())));
     if let Err(e) = result {
