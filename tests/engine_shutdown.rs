@@ -376,6 +376,18 @@ impl EchoProc {
         assert_eq!(r, 0, "kill: {}", io::Error::last_os_error());
     }
 
+    /// Waits (at most `limit`) for the process to exit, asserts that it
+    /// exited with status 0, and returns its stderr.
+    fn exits_zero(self, limit: Duration) -> String {
+        let (status, stderr) = self.wait(limit);
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "exit status {status}; stderr {stderr:?}"
+        );
+        stderr
+    }
+
     /// Waits for the process to exit; returns its status and stderr.
     fn wait(mut self, limit: Duration) -> (std::process::ExitStatus, String) {
         let end = Instant::now() + limit;
@@ -421,12 +433,7 @@ fn echo_binary_exits_zero_on_sigterm_and_restarts_on_same_port() {
     open.write_all(b"draining").unwrap();
     assert_eq!(read_n(&mut open, 8).unwrap(), b"draining");
     a.signal(libc::SIGTERM);
-    let (status, stderr) = a.wait(Duration::from_secs(5));
-    assert_eq!(
-        status.code(),
-        Some(0),
-        "exit status {status}; stderr {stderr:?}"
-    );
+    a.exits_zero(Duration::from_secs(5));
     assert_eq!(read_all(&mut open).unwrap_or_default(), b"");
 
     // Restart immediately on the same port.
@@ -441,12 +448,7 @@ fn echo_binary_exits_zero_on_sigterm_and_restarts_on_same_port() {
     drop(open);
     b.signal(libc::SIGTERM);
     let t0 = Instant::now();
-    let (status, stderr) = b.wait(Duration::from_secs(5));
-    assert_eq!(
-        status.code(),
-        Some(0),
-        "exit status {status}; stderr {stderr:?}"
-    );
+    b.exits_zero(Duration::from_secs(5));
     assert!(
         t0.elapsed() < Duration::from_secs(3),
         "idle server took {:?} to exit",
@@ -460,12 +462,7 @@ fn echo_binary_exits_zero_on_sigint() {
     let addr = a.listening();
     check_echo_tcp(addr, b"hello");
     a.signal(libc::SIGINT);
-    let (status, stderr) = a.wait(Duration::from_secs(5));
-    assert_eq!(
-        status.code(),
-        Some(0),
-        "exit status {status}; stderr {stderr:?}"
-    );
+    a.exits_zero(Duration::from_secs(5));
     assert!(wait_refused(addr, Duration::from_secs(1)));
 }
 
@@ -562,12 +559,7 @@ fn echo_binary_logs_shutdown_and_a_second_signal_forces() {
     assert_eq!(read_n(&mut open, 1).unwrap(), b"y");
     a.signal(libc::SIGTERM);
     let t0 = Instant::now();
-    let (status, stderr) = a.wait(Duration::from_secs(5));
-    assert_eq!(
-        status.code(),
-        Some(0),
-        "exit status {status}; stderr {stderr:?}"
-    );
+    let stderr = a.exits_zero(Duration::from_secs(5));
     assert!(
         t0.elapsed() < Duration::from_secs(2),
         "forced shutdown took {:?}",
@@ -594,12 +586,7 @@ fn echo_binary_exits_as_soon_as_the_last_connection_closes() {
         .expect("no shutdown line on stderr");
     let t0 = Instant::now();
     drop(open);
-    let (status, stderr) = a.wait(Duration::from_secs(5));
-    assert_eq!(
-        status.code(),
-        Some(0),
-        "exit status {status}; stderr {stderr:?}"
-    );
+    a.exits_zero(Duration::from_secs(5));
     assert!(
         t0.elapsed() < Duration::from_secs(1),
         "exit took {:?} after the last connection closed",
