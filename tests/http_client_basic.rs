@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::http::{run_client as run, test_client};
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -49,30 +51,11 @@ fn start_server() -> (RunningServer, SocketAddr) {
     common::http::start_http(builder().workers(1), cfg, route)
 }
 
-/// Runs `f` on a fresh client runtime, closing idle pooled connections at
-/// the end so the runtime stops at once.
-fn run<T>(f: impl std::future::Future<Output = T>) -> T {
-    Runtime::new().expect("runtime").block_on(async {
-        let v = f.await;
-        client::close_idle();
-        v
-    })
-}
-
-fn fast() -> Client {
-    Client::with_config(
-        ClientConfig::new()
-            .connect_timeout(Duration::from_secs(5))
-            .head_timeout(Duration::from_secs(10))
-            .request_timeout(Duration::from_secs(20)),
-    )
-}
-
 #[test]
 fn corering_server_get_post_head_and_reuse() {
     let (_s, addr) = start_server();
     run(async {
-        let c = fast();
+        let c = test_client();
         let r = c.get(addr, "/plaintext").await.unwrap();
         assert_eq!(r.status(), Status::OK);
         assert_eq!(r.reason(), "OK");
@@ -160,7 +143,7 @@ fn client_inside_a_server_handler() {
             .build()
             .unwrap()
             .start(move |mut conn: corering::Connection| async move {
-                let c = fast();
+                let c = test_client();
                 let r = c.get(upstream, "/plaintext").await;
                 let text = match r {
                     Ok(r) => r.text().await.unwrap_or_default(),
@@ -182,7 +165,7 @@ fn client_inside_a_server_handler() {
 fn connect_refused_is_a_connect_error() {
     let addr = common::closed_port();
     run(async {
-        let e = fast().get(addr, "/").await.unwrap_err();
+        let e = test_client().get(addr, "/").await.unwrap_err();
         assert_eq!(e.kind(), ClientErrorKind::Connect, "{e}");
     });
 }
@@ -379,7 +362,7 @@ fn raw_framings() {
     let srv = raw(replies);
     let addr = srv.addr;
     run(async {
-        let c = fast();
+        let c = test_client();
         let r = get(&c, addr, "/length").await.unwrap();
         assert_eq!(r.content_length(), Some(5));
         assert_eq!(r.text().await.unwrap(), "hello");
@@ -438,7 +421,7 @@ fn raw_errors() {
     let srv = raw(replies);
     let addr = srv.addr;
     run(async {
-        let c = fast();
+        let c = test_client();
         let e = c.get(addr, "/malformed").await.unwrap_err();
         assert_eq!(e.kind(), ClientErrorKind::Malformed, "{e}");
         let e = c.get(addr, "/garbage").await.unwrap_err();
@@ -521,7 +504,7 @@ fn raw_keep_alive_reuse_and_close() {
     let srv = raw(replies);
     let addr = srv.addr;
     run(async {
-        let c = fast();
+        let c = test_client();
         for _ in 0..2 {
             let r = c.get(addr, "/length").await.unwrap();
             assert_eq!(r.text().await.unwrap(), "hello");
@@ -558,7 +541,7 @@ fn raw_idle_connection_closed_by_server_is_not_reused() {
     let srv = raw(replies);
     let addr = srv.addr;
     run(async {
-        let c = fast();
+        let c = test_client();
         let r = c.get(addr, "/once").await.unwrap();
         assert_eq!(r.text().await.unwrap(), "once");
         assert_eq!(client::idle_count(), 1);
@@ -577,13 +560,13 @@ fn pool_does_not_outlive_its_runtime() {
     let rt = Runtime::new().unwrap();
     // The first runtime leaves a connection in the pool on purpose.
     rt.block_on(async {
-        let r = fast().get(addr, "/length").await.unwrap();
+        let r = test_client().get(addr, "/length").await.unwrap();
         assert_eq!(r.text().await.unwrap(), "hello");
         assert_eq!(client::idle_count(), 1);
     });
     run(async {
         assert_eq!(client::idle_count(), 0);
-        let r = fast().get(addr, "/length").await.unwrap();
+        let r = test_client().get(addr, "/length").await.unwrap();
         assert_eq!(r.text().await.unwrap(), "hello");
     });
     assert_eq!(srv.accepted.load(Ordering::SeqCst), 2);
@@ -594,7 +577,7 @@ fn request_on_a_reused_connection_closed_meanwhile_is_retried() {
     let srv = raw(replies);
     let addr = srv.addr;
     run(async {
-        let c = fast();
+        let c = test_client();
         for _ in 0..3 {
             let r = c.get(addr, "/flaky").await.unwrap();
             assert_eq!(r.text().await.unwrap(), "flaky");

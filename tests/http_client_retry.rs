@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::http::{run_client as run, test_client};
+
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -14,9 +16,8 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use corering::http::client::{self, Client, ClientConfig, ClientErrorKind, ClientRequest};
+use corering::http::client::{self, Client, ClientErrorKind, ClientRequest};
 use corering::http::{Method, Status};
-use corering::Runtime;
 
 /// What the server does with a kept-alive connection.
 #[derive(Clone, Copy)]
@@ -138,25 +139,6 @@ fn read_request(s: &mut TcpStream, buf: &mut Vec<u8>) -> Option<String> {
     }
 }
 
-/// Runs `f` on a client runtime, closing idle pooled connections at the
-/// end so the runtime stops at once.
-fn run<T>(f: impl std::future::Future<Output = T>) -> T {
-    Runtime::new().expect("runtime").block_on(async {
-        let v = f.await;
-        client::close_idle();
-        v
-    })
-}
-
-fn client() -> Client {
-    Client::with_config(
-        ClientConfig::new()
-            .connect_timeout(Duration::from_secs(5))
-            .head_timeout(Duration::from_secs(10))
-            .request_timeout(Duration::from_secs(20)),
-    )
-}
-
 /// Sends `method target` with a small body; the status or the error kind.
 async fn send(
     c: &Client,
@@ -180,7 +162,7 @@ fn post_and_patch_that_reached_a_closing_connection_are_not_resent() {
     let srv = Counting::start(Mode::DropSecond);
     let addr = srv.addr;
     run(async {
-        let c = client();
+        let c = test_client();
         for (method, first, second) in [
             (Method::Post, "/post-1", "/post-2"),
             (Method::Patch, "/patch-1", "/patch-2"),
@@ -218,7 +200,7 @@ fn idempotent_requests_on_a_closing_connection_are_resent() {
         Method::Trace,
     ];
     run(async {
-        let c = client();
+        let c = test_client();
         for m in methods {
             // Each method starts on a new connection.
             client::close_idle();
@@ -245,7 +227,7 @@ fn a_post_whose_pooled_connection_is_found_closed_goes_on_a_new_one() {
     let srv = Counting::start(Mode::CloseAfterResponse);
     let addr = srv.addr;
     run(async {
-        let c = client();
+        let c = test_client();
         assert_eq!(send(&c, addr, Method::Post, "/a").await, Ok(Status::OK));
         // The server closed right after its response; once the client's
         // worker has seen the end of the stream, the pooled connection is
@@ -271,7 +253,7 @@ fn a_post_racing_a_close_after_response_arrives_at_most_once() {
     let addr = srv.addr;
     let rounds = 20;
     run(async {
-        let c = client();
+        let c = test_client();
         for i in 0..rounds {
             match send(&c, addr, Method::Post, &format!("/r{i}")).await {
                 Ok(s) => assert_eq!(s, Status::OK),

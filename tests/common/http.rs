@@ -139,3 +139,27 @@ pub async fn stream_lines(
     }
     out.finish().await
 }
+
+/// Runs `f` on a fresh client `Runtime`, closing idle pooled connections at
+/// the end so the runtime stops at once.
+#[allow(dead_code)]
+pub fn run_client<T>(f: impl std::future::Future<Output = T>) -> T {
+    corering::Runtime::new().expect("runtime").block_on(async {
+        let v = f.await;
+        corering::http::client::close_idle();
+        v
+    })
+}
+
+/// A corering HTTP client with generous test timeouts (connect 5 s, head
+/// 10 s, whole request 20 s).
+#[allow(dead_code)]
+pub fn test_client() -> corering::http::client::Client {
+    use corering::http::client::{Client, ClientConfig};
+    Client::with_config(
+        ClientConfig::new()
+            .connect_timeout(Duration::from_secs(5))
+            .head_timeout(Duration::from_secs(10))
+            .request_timeout(Duration::from_secs(20)),
+    )
+}
