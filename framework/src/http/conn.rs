@@ -70,6 +70,7 @@ use super::response::{self, Body, Framing, HeadKey, HeadOptions};
 use super::upgrade::{self, OnUpgrade, Upgraded};
 use super::{date, Error, Http1Config, Method, MinRate, Response, Status};
 use crate::future::{race, Either};
+use crate::metrics::WorkerHttp;
 use crate::time::timeout;
 use crate::{Connection, Lease, ShutdownRequested};
 
@@ -320,11 +321,14 @@ where
     // The response rate for what is queued: the last request's.
     let mut send_rate = cfg.response_rate;
     let mut shutdown = pin!(crate::shutdown_requested());
+    // This worker's counters and clock, looked up once for the connection.
+    let worker = WorkerHttp::current();
     let mut first = true;
     loop {
         settle(&mut input, &mut cur);
         let wait = Wait {
             cfg: &cfg,
+            worker: &worker,
             first,
             pace: &mut pace,
             rate: send_rate,
@@ -337,7 +341,7 @@ where
             Err(e) => return fail(conn, &mut out, e, &cfg, &mut pace).await,
         };
         first = false;
-        let began = crate::metrics::request_clock();
+        let began = worker.as_ref().map_or(0, |w| w.clock());
         let start = cur.pos;
         cur.pos += head.len;
         let mut state = BodyState::new(&head, &cfg);
@@ -429,7 +433,7 @@ where
                 return fail(conn, &mut out, e, &cfg, &mut pace).await;
             }
             let unanswered = !state.is_done() && state.expect_continue && !state.sent_continue;
-            let close = !head.keep_alive || unanswered || crate::is_shutting_down();
+            let close = !head.keep_alive || unanswered || shutting_down(&worker);
             let opts = HeadOptions {
                 close,
                 keep_alive_1_0: !close && head.version == Version::Http10,
@@ -480,7 +484,9 @@ where
                 _ => return,
             }
         };
-        crate::metrics::record_response(status, began);
+        if let Some(w) = &worker {
+            w.record_response(status, began);
+        }
         if close {
             return linger_close(conn, &mut pace, state.send_rate).await;
         }
@@ -677,6 +683,16 @@ async fn linger_close(mut conn: Connection, pace: &mut SendPace, rate: Option<Mi
     }
 }
 
+/// True once the server has begun shutting down: read through the
+/// connection's `worker` (no thread-local), else [`crate::is_shutting_down`].
+#[inline]
+fn shutting_down(worker: &Option<WorkerHttp>) -> bool {
+    match worker {
+        Some(w) => w.shutting_down(),
+        None => crate::is_shutting_down(),
+    }
+}
+
 /// Between requests: make the unread bytes the input again.
 #[inline]
 fn settle(input: &mut Input, cur: &mut Cursor) {
@@ -700,6 +716,8 @@ fn settle(input: &mut Input, cur: &mut Cursor) {
 /// What the wait for a head watches besides the bytes.
 struct Wait<'a> {
     cfg: &'a Http1Config,
+    /// The worker's shutdown flag.
+    worker: &'a Option<WorkerHttp>,
     /// The connection's first request (the head timeout, not the idle
     /// timeout, bounds the wait for its first byte).
     first: bool,
@@ -753,7 +771,7 @@ async fn read_head(
             deadline.get_or_insert_with(|| Instant::now() + cfg.head_timeout);
         }
         let buffered = input.bytes().len() > cur.pos;
-        if !buffered && crate::is_shutting_down() {
+        if !buffered && shutting_down(w.worker) {
             // Between requests: nothing to finish.
             return Ok(None);
         }
