@@ -345,7 +345,8 @@ where
         let start = cur.pos;
         cur.pos += head.len;
         let mut state = BodyState::new(&head, &cfg);
-        let answer = {
+        let mut panicked = None;
+        let mut resp = {
             let bytes = input.bytes();
             let buf = &bytes[start..start + head.len];
             let (t0, t1) = head.target;
@@ -369,31 +370,33 @@ where
                 server: cfg.server,
             };
             let span = crate::trace::request_span(&req);
-            CatchUnwind(crate::trace::instrument(span, handler.call(req))).await
-        };
-        let mut resp = match answer {
-            Ok(r) => r,
-            Err(payload) => {
-                let head_bytes = &input.bytes()[start..start + head.len];
-                let path = match head.path {
-                    _ if head.path_root => &b"/"[..],
-                    (s, e) => head_bytes.get(s as usize..e as usize).unwrap_or_default(),
-                };
-                log::error!(
-                    "http: handler panicked on {} {}: {}; answering 500 and closing",
-                    head.method.as_str(),
-                    String::from_utf8_lossy(path),
-                    handler_panic::message(&*payload)
-                );
-                drop(payload);
-                if state.stream != StreamState::NotStarted {
-                    // Part of the response is out: only a cut can tell.
-                    return;
-                }
-                let e = Error::new(Status::INTERNAL_SERVER_ERROR, "handler panicked");
-                return fail(conn, &mut out, e, &cfg, &mut pace).await;
+            let fut = crate::trace::instrument(span, handler.call(req));
+            CatchUnwind {
+                fut,
+                panicked: &mut panicked,
             }
+            .await
         };
+        if let Some(payload) = panicked {
+            let head_bytes = &input.bytes()[start..start + head.len];
+            let path = match head.path {
+                _ if head.path_root => &b"/"[..],
+                (s, e) => head_bytes.get(s as usize..e as usize).unwrap_or_default(),
+            };
+            log::error!(
+                "http: handler panicked on {} {}: {}; answering 500 and closing",
+                head.method.as_str(),
+                String::from_utf8_lossy(path),
+                handler_panic::message(&*payload)
+            );
+            drop(payload);
+            if state.stream != StreamState::NotStarted {
+                // Part of the response is out: only a cut can tell.
+                return;
+            }
+            let e = Error::new(Status::INTERNAL_SERVER_ERROR, "handler panicked");
+            return fail(conn, &mut out, e, &cfg, &mut pace).await;
+        }
         let status = resp.status().as_u16();
         if let Some(up) = resp.take_upgrade() {
             // Only to a protocol the client offered (RFC 9110 §7.8).
