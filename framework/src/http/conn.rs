@@ -326,19 +326,27 @@ where
     let mut first = true;
     loop {
         settle(&mut input, &mut cur);
-        let wait = Wait {
-            cfg: &cfg,
-            worker: &worker,
-            first,
-            pace: &mut pace,
-            rate: send_rate,
-            shutdown: shutdown.as_mut(),
-        };
-        let head = match read_head(&mut conn, &mut input, &mut cur, &mut spans, wait).await {
+        // A whole head already buffered (as pipelined ones are) is parsed
+        // here, without starting the wait for one.
+        let head = match buffered_head(&input, &cur, &cfg, &mut spans) {
             Ok(Some(h)) => h,
-            Ok(None) if pace.stalled() => return too_slow(conn),
-            Ok(None) => return,
             Err(e) => return fail(conn, &mut out, e, &cfg, &mut pace).await,
+            Ok(None) => {
+                let wait = Wait {
+                    cfg: &cfg,
+                    worker: &worker,
+                    first,
+                    pace: &mut pace,
+                    rate: send_rate,
+                    shutdown: shutdown.as_mut(),
+                };
+                match read_head(&mut conn, &mut input, &mut cur, &mut spans, wait).await {
+                    Ok(Some(h)) => h,
+                    Ok(None) if pace.stalled() => return too_slow(conn),
+                    Ok(None) => return,
+                    Err(e) => return fail(conn, &mut out, e, &cfg, &mut pace).await,
+                }
+            }
         };
         first = false;
         let began = worker.as_ref().map_or(0, |w| w.clock());
@@ -714,6 +722,27 @@ fn settle(input: &mut Input, cur: &mut Cursor) {
         input.reset();
         cur.pos = 0;
     }
+}
+
+/// The head at `input[cur.pos..]` if it is complete in the lease at hand
+/// (not in assembly). `Ok(None)`: nothing buffered, or only part of a
+/// head: [`read_head`] takes it from there (and parses that part again).
+#[inline]
+fn buffered_head(
+    input: &Input,
+    cur: &Cursor,
+    cfg: &Http1Config,
+    spans: &mut Vec<HeaderSpan>,
+) -> Result<Option<head::Head>, Error> {
+    if input.in_asm {
+        return Ok(None);
+    }
+    let data = input.lease.as_deref().unwrap_or_default();
+    let data = data.get(cur.pos..).unwrap_or_default();
+    if data.is_empty() {
+        return Ok(None);
+    }
+    head::parse_head(data, cfg, spans)
 }
 
 /// What the wait for a head watches besides the bytes.
