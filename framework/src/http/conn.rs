@@ -326,26 +326,30 @@ where
     let mut first = true;
     loop {
         settle(&mut input, &mut cur);
-        // A whole head already buffered (as pipelined ones are) is parsed
-        // here, without starting the wait for one.
-        let head = match buffered_head(&input, &cur, &cfg, &mut spans) {
-            Ok(Some(h)) => h,
-            Err(e) => return fail(conn, &mut out, e, &cfg, &mut pace).await,
-            Ok(None) => {
-                let wait = Wait {
-                    cfg: &cfg,
-                    worker: &worker,
-                    first,
-                    pace: &mut pace,
-                    rate: send_rate,
-                    shutdown: shutdown.as_mut(),
-                };
-                match read_head(&mut conn, &mut input, &mut cur, &mut spans, wait).await {
-                    Ok(Some(h)) => h,
-                    Ok(None) if pace.stalled() => return too_slow(conn),
-                    Ok(None) => return,
-                    Err(e) => return fail(conn, &mut out, e, &cfg, &mut pace).await,
-                }
+        // A head in place in a lease is parsed here, and only here (the
+        // one hot call of the parser, so it is inlined): a whole head
+        // already buffered, as pipelined ones are, without starting the
+        // wait for one; else each lease the wait brings.
+        let head = loop {
+            match buffered_head(&input, &cur, &cfg, &mut spans) {
+                Ok(Some(h)) => break h,
+                Err(e) => return fail(conn, &mut out, e, &cfg, &mut pace).await,
+                Ok(None) => {}
+            }
+            let wait = Wait {
+                cfg: &cfg,
+                worker: &worker,
+                first,
+                pace: &mut pace,
+                rate: send_rate,
+                shutdown: shutdown.as_mut(),
+            };
+            match read_head(&mut conn, &mut input, &mut cur, &mut spans, wait).await {
+                Ok(Some(Arrived::Head(h))) => break h,
+                Ok(Some(Arrived::Bytes)) => {}
+                Ok(None) if pace.stalled() => return too_slow(conn),
+                Ok(None) => return,
+                Err(e) => return fail(conn, &mut out, e, &cfg, &mut pace).await,
             }
         };
         first = false;
@@ -726,7 +730,8 @@ fn settle(input: &mut Input, cur: &mut Cursor) {
 
 /// The head at `input[cur.pos..]` if it is complete in the lease at hand
 /// (not in assembly). `Ok(None)`: nothing buffered, or only part of a
-/// head: [`read_head`] takes it from there (and parses that part again).
+/// head: [`read_head`] takes it from there (checks the part against the
+/// limits and starts assembling it, without parsing it again).
 #[inline]
 fn buffered_head(
     input: &Input,
@@ -761,17 +766,28 @@ struct Wait<'a> {
     shutdown: Pin<&'a mut ShutdownRequested>,
 }
 
-/// Reads until a complete head is buffered at `input[cur.pos..]`.
-/// `Ok(None)`: close silently (EOF, I/O error, idle, shutdown with no
-/// request under way, or a client too slow to take the last responses:
-/// see [`SendPace::stalled`]).
+/// What the wait for a head ended with.
+enum Arrived {
+    /// A head assembled across leases.
+    Head(head::Head),
+    /// A new lease, in place at `input[cur.pos..]`: the caller parses it
+    /// (and calls again if the head is not whole).
+    Bytes,
+}
+
+/// Waits for the bytes of a head; the caller has found what is buffered
+/// at `input[cur.pos..]` (if anything) not to be a whole head. A head
+/// that spans leases is assembled here; a new lease in place is handed
+/// back to the caller to parse. `Ok(None)`: close silently (EOF, I/O
+/// error, idle, shutdown with no request under way, or a client too slow
+/// to take the last responses: see [`SendPace::stalled`]).
 async fn read_head(
     conn: &mut Connection,
     input: &mut Input,
     cur: &mut Cursor,
     spans: &mut Vec<HeaderSpan>,
     mut w: Wait<'_>,
-) -> Result<Option<head::Head>, Error> {
+) -> Result<Option<Arrived>, Error> {
     let cfg = w.cfg;
     let mut deadline: Option<Instant> = None;
     // The end of the idle wait, once a paced wait has cut it short.
@@ -781,15 +797,13 @@ async fn read_head(
     loop {
         if input.in_asm {
             if let Some(h) = assemble(input, cur, cfg, spans)? {
-                return Ok(Some(h));
+                return Ok(Some(Arrived::Head(h)));
             }
         } else {
             let data = input.lease.as_deref().unwrap_or_default();
             let data = data.get(cur.pos..).unwrap_or_default();
             if !data.is_empty() {
-                if let Some(h) = head::parse_head(data, cfg, spans)? {
-                    return Ok(Some(h));
-                }
+                // The caller parsed it: the start of a head, not all of it.
                 head::check_partial(data, cfg)?;
                 // The head continues in the next lease: assemble.
                 input.start_assembly(cur.pos);
@@ -858,6 +872,7 @@ async fn read_head(
                 input.taken = 0;
                 if !input.in_asm {
                     cur.pos = 0;
+                    return Ok(Some(Arrived::Bytes));
                 }
             }
             Ok(Ok(None) | Err(_)) => return Ok(None),
