@@ -70,6 +70,7 @@ use super::response::{self, Body, Framing, HeadKey, HeadOptions};
 use super::upgrade::{self, OnUpgrade, Upgraded};
 use super::{date, Error, Http1Config, Method, MinRate, Response, Status};
 use crate::future::{race, Either};
+use crate::metrics::WorkerHttp;
 use crate::time::timeout;
 use crate::{Connection, Lease, ShutdownRequested};
 
@@ -320,28 +321,44 @@ where
     // The response rate for what is queued: the last request's.
     let mut send_rate = cfg.response_rate;
     let mut shutdown = pin!(crate::shutdown_requested());
+    // This worker's counters and clock, looked up once for the connection.
+    let worker = WorkerHttp::current();
     let mut first = true;
     loop {
         settle(&mut input, &mut cur);
-        let wait = Wait {
-            cfg: &cfg,
-            first,
-            pace: &mut pace,
-            rate: send_rate,
-            shutdown: shutdown.as_mut(),
-        };
-        let head = match read_head(&mut conn, &mut input, &mut cur, &mut spans, wait).await {
-            Ok(Some(h)) => h,
-            Ok(None) if pace.stalled() => return too_slow(conn),
-            Ok(None) => return,
-            Err(e) => return fail(conn, &mut out, e, &cfg, &mut pace).await,
+        // A head in place in a lease is parsed here, and only here (the
+        // one hot call of the parser, so it is inlined): a whole head
+        // already buffered, as pipelined ones are, without starting the
+        // wait for one; else each lease the wait brings.
+        let head = loop {
+            match buffered_head(&input, &cur, &cfg, &mut spans) {
+                Ok(Some(h)) => break h,
+                Err(e) => return fail(conn, &mut out, e, &cfg, &mut pace).await,
+                Ok(None) => {}
+            }
+            let wait = Wait {
+                cfg: &cfg,
+                worker: &worker,
+                first,
+                pace: &mut pace,
+                rate: send_rate,
+                shutdown: shutdown.as_mut(),
+            };
+            match read_head(&mut conn, &mut input, &mut cur, &mut spans, wait).await {
+                Ok(Some(Arrived::Head(h))) => break h,
+                Ok(Some(Arrived::Bytes)) => {}
+                Ok(None) if pace.stalled() => return too_slow(conn),
+                Ok(None) => return,
+                Err(e) => return fail(conn, &mut out, e, &cfg, &mut pace).await,
+            }
         };
         first = false;
-        let began = crate::metrics::request_clock();
+        let began = worker.as_ref().map_or(0, |w| w.clock());
         let start = cur.pos;
         cur.pos += head.len;
         let mut state = BodyState::new(&head, &cfg);
-        let answer = {
+        let mut panicked = None;
+        let mut resp = {
             let bytes = input.bytes();
             let buf = &bytes[start..start + head.len];
             let (t0, t1) = head.target;
@@ -365,31 +382,33 @@ where
                 server: cfg.server,
             };
             let span = crate::trace::request_span(&req);
-            CatchUnwind(crate::trace::instrument(span, handler.call(req))).await
-        };
-        let mut resp = match answer {
-            Ok(r) => r,
-            Err(payload) => {
-                let head_bytes = &input.bytes()[start..start + head.len];
-                let path = match head.path {
-                    _ if head.path_root => &b"/"[..],
-                    (s, e) => head_bytes.get(s as usize..e as usize).unwrap_or_default(),
-                };
-                log::error!(
-                    "http: handler panicked on {} {}: {}; answering 500 and closing",
-                    head.method.as_str(),
-                    String::from_utf8_lossy(path),
-                    handler_panic::message(&*payload)
-                );
-                drop(payload);
-                if state.stream != StreamState::NotStarted {
-                    // Part of the response is out: only a cut can tell.
-                    return;
-                }
-                let e = Error::new(Status::INTERNAL_SERVER_ERROR, "handler panicked");
-                return fail(conn, &mut out, e, &cfg, &mut pace).await;
+            let fut = crate::trace::instrument(span, handler.call(req));
+            CatchUnwind {
+                fut,
+                panicked: &mut panicked,
             }
+            .await
         };
+        if let Some(payload) = panicked {
+            let head_bytes = &input.bytes()[start..start + head.len];
+            let path = match head.path {
+                _ if head.path_root => &b"/"[..],
+                (s, e) => head_bytes.get(s as usize..e as usize).unwrap_or_default(),
+            };
+            log::error!(
+                "http: handler panicked on {} {}: {}; answering 500 and closing",
+                head.method.as_str(),
+                String::from_utf8_lossy(path),
+                handler_panic::message(&*payload)
+            );
+            drop(payload);
+            if state.stream != StreamState::NotStarted {
+                // Part of the response is out: only a cut can tell.
+                return;
+            }
+            let e = Error::new(Status::INTERNAL_SERVER_ERROR, "handler panicked");
+            return fail(conn, &mut out, e, &cfg, &mut pace).await;
+        }
         let status = resp.status().as_u16();
         if let Some(up) = resp.take_upgrade() {
             // Only to a protocol the client offered (RFC 9110 §7.8).
@@ -429,7 +448,7 @@ where
                 return fail(conn, &mut out, e, &cfg, &mut pace).await;
             }
             let unanswered = !state.is_done() && state.expect_continue && !state.sent_continue;
-            let close = !head.keep_alive || unanswered || crate::is_shutting_down();
+            let close = !head.keep_alive || unanswered || shutting_down(&worker);
             let opts = HeadOptions {
                 close,
                 keep_alive_1_0: !close && head.version == Version::Http10,
@@ -480,7 +499,9 @@ where
                 _ => return,
             }
         };
-        crate::metrics::record_response(status, began);
+        if let Some(w) = &worker {
+            w.record_response(status, began);
+        }
         if close {
             return linger_close(conn, &mut pace, state.send_rate).await;
         }
@@ -677,6 +698,16 @@ async fn linger_close(mut conn: Connection, pace: &mut SendPace, rate: Option<Mi
     }
 }
 
+/// True once the server has begun shutting down: read through the
+/// connection's `worker` (no thread-local), else [`crate::is_shutting_down`].
+#[inline]
+fn shutting_down(worker: &Option<WorkerHttp>) -> bool {
+    match worker {
+        Some(w) => w.shutting_down(),
+        None => crate::is_shutting_down(),
+    }
+}
+
 /// Between requests: make the unread bytes the input again.
 #[inline]
 fn settle(input: &mut Input, cur: &mut Cursor) {
@@ -697,9 +728,33 @@ fn settle(input: &mut Input, cur: &mut Cursor) {
     }
 }
 
+/// The head at `input[cur.pos..]` if it is complete in the lease at hand
+/// (not in assembly). `Ok(None)`: nothing buffered, or only part of a
+/// head: [`read_head`] takes it from there (checks the part against the
+/// limits and starts assembling it, without parsing it again).
+#[inline]
+fn buffered_head(
+    input: &Input,
+    cur: &Cursor,
+    cfg: &Http1Config,
+    spans: &mut Vec<HeaderSpan>,
+) -> Result<Option<head::Head>, Error> {
+    if input.in_asm {
+        return Ok(None);
+    }
+    let data = input.lease.as_deref().unwrap_or_default();
+    let data = data.get(cur.pos..).unwrap_or_default();
+    if data.is_empty() {
+        return Ok(None);
+    }
+    head::parse_head(data, cfg, spans)
+}
+
 /// What the wait for a head watches besides the bytes.
 struct Wait<'a> {
     cfg: &'a Http1Config,
+    /// The worker's shutdown flag.
+    worker: &'a Option<WorkerHttp>,
     /// The connection's first request (the head timeout, not the idle
     /// timeout, bounds the wait for its first byte).
     first: bool,
@@ -711,17 +766,28 @@ struct Wait<'a> {
     shutdown: Pin<&'a mut ShutdownRequested>,
 }
 
-/// Reads until a complete head is buffered at `input[cur.pos..]`.
-/// `Ok(None)`: close silently (EOF, I/O error, idle, shutdown with no
-/// request under way, or a client too slow to take the last responses:
-/// see [`SendPace::stalled`]).
+/// What the wait for a head ended with.
+enum Arrived {
+    /// A head assembled across leases.
+    Head(head::Head),
+    /// A new lease, in place at `input[cur.pos..]`: the caller parses it
+    /// (and calls again if the head is not whole).
+    Bytes,
+}
+
+/// Waits for the bytes of a head; the caller has found what is buffered
+/// at `input[cur.pos..]` (if anything) not to be a whole head. A head
+/// that spans leases is assembled here; a new lease in place is handed
+/// back to the caller to parse. `Ok(None)`: close silently (EOF, I/O
+/// error, idle, shutdown with no request under way, or a client too slow
+/// to take the last responses: see [`SendPace::stalled`]).
 async fn read_head(
     conn: &mut Connection,
     input: &mut Input,
     cur: &mut Cursor,
     spans: &mut Vec<HeaderSpan>,
     mut w: Wait<'_>,
-) -> Result<Option<head::Head>, Error> {
+) -> Result<Option<Arrived>, Error> {
     let cfg = w.cfg;
     let mut deadline: Option<Instant> = None;
     // The end of the idle wait, once a paced wait has cut it short.
@@ -731,15 +797,13 @@ async fn read_head(
     loop {
         if input.in_asm {
             if let Some(h) = assemble(input, cur, cfg, spans)? {
-                return Ok(Some(h));
+                return Ok(Some(Arrived::Head(h)));
             }
         } else {
             let data = input.lease.as_deref().unwrap_or_default();
             let data = data.get(cur.pos..).unwrap_or_default();
             if !data.is_empty() {
-                if let Some(h) = head::parse_head(data, cfg, spans)? {
-                    return Ok(Some(h));
-                }
+                // The caller parsed it: the start of a head, not all of it.
                 head::check_partial(data, cfg)?;
                 // The head continues in the next lease: assemble.
                 input.start_assembly(cur.pos);
@@ -753,7 +817,7 @@ async fn read_head(
             deadline.get_or_insert_with(|| Instant::now() + cfg.head_timeout);
         }
         let buffered = input.bytes().len() > cur.pos;
-        if !buffered && crate::is_shutting_down() {
+        if !buffered && shutting_down(w.worker) {
             // Between requests: nothing to finish.
             return Ok(None);
         }
@@ -808,6 +872,7 @@ async fn read_head(
                 input.taken = 0;
                 if !input.in_asm {
                     cur.pos = 0;
+                    return Ok(Some(Arrived::Bytes));
                 }
             }
             Ok(Ok(None) | Err(_)) => return Ok(None),

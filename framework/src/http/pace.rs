@@ -164,13 +164,27 @@ impl SendPace {
 
 /// Polls `fut` once: its output if it is ready at once, else `None` (and
 /// `fut` is dropped).
-pub(crate) async fn now_or_never<F: Future>(fut: F) -> Option<F::Output> {
-    let mut fut = std::pin::pin!(fut);
-    std::future::poll_fn(|cx| match fut.as_mut().poll(cx) {
-        Poll::Ready(v) => Poll::Ready(Some(v)),
-        Poll::Pending => Poll::Ready(None),
-    })
-    .await
+pub(crate) fn now_or_never<F: Future + Unpin>(fut: F) -> NowOrNever<F> {
+    NowOrNever(fut)
+}
+
+/// The future of [`now_or_never`]: a plain wrapper rather than an `async
+/// fn`, so awaiting it adds no state machine of its own to the caller's.
+pub(crate) struct NowOrNever<F>(F);
+
+impl<F: Future + Unpin> Future for NowOrNever<F> {
+    type Output = Option<F::Output>;
+
+    #[inline]
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> Poll<Self::Output> {
+        match std::pin::Pin::new(&mut self.0).poll(cx) {
+            Poll::Ready(v) => Poll::Ready(Some(v)),
+            Poll::Pending => Poll::Ready(None),
+        }
+    }
 }
 
 fn too_slow() -> std::io::Error {

@@ -1,5 +1,6 @@
-//! `CatchUnwind`: a handler's future whose panics become a value, so the
-//! connection loop can answer `500` instead of losing the connection.
+//! `CatchUnwind`: a handler's future whose panics are caught and kept
+//! aside, so the connection loop can answer `500` instead of losing the
+//! connection.
 
 use std::any::Any;
 use std::future::Future;
@@ -7,24 +8,43 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-/// Polls the inner future; a panic in a poll resolves to `Err(payload)`
-/// (the panic hook has already reported it, once, where it happened).
-pub(crate) struct CatchUnwind<F>(pub(crate) F);
+use super::{Response, Status};
 
-impl<F: Future> Future for CatchUnwind<F> {
-    type Output = Result<F::Output, Box<dyn Any + Send>>;
+/// A panic payload, as `catch_unwind` gives it.
+pub(crate) type Payload = Box<dyn Any + Send>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+/// Polls the inner future; a panic in a poll is stored in `panicked` (the
+/// panic hook has already reported it, once, where it happened) and the
+/// future resolves to a bare `500` that the caller must not send as it is:
+/// it checks `panicked` first.
+///
+/// The output is the inner future's own (not wrapped in a `Result`), and
+/// the inner poll writes it in place, so a response is not moved once
+/// more per request for the catch.
+pub(crate) struct CatchUnwind<'p, F> {
+    pub(crate) fut: F,
+    pub(crate) panicked: &'p mut Option<Payload>,
+}
+
+impl<F: Future<Output = Response>> Future for CatchUnwind<'_, F> {
+    type Output = Response;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
         // SAFETY: the inner future is structurally pinned: it is never
-        // moved out of `self`.
-        let fut = unsafe { self.map_unchecked_mut(|s| &mut s.0) };
+        // moved out of `self`; `panicked` is not pinned.
+        let this = unsafe { self.get_unchecked_mut() };
+        // SAFETY: see above; `this` stays pinned where it is.
+        let fut = unsafe { Pin::new_unchecked(&mut this.fut) };
         // Unwind safety: after a panic the future is never polled again
         // (the caller drops it), and what it borrowed is only used to send
         // a `500` and close.
         match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
-            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
-            Ok(Poll::Pending) => Poll::Pending,
-            Err(payload) => Poll::Ready(Err(payload)),
+            Ok(polled) => polled,
+            Err(payload) => {
+                *this.panicked = Some(payload);
+                Poll::Ready(Response::new(Status::INTERNAL_SERVER_ERROR))
+            }
         }
     }
 }

@@ -3,6 +3,9 @@
 //! [`bump`](super::histogram::bump)) and read by whoever renders them.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::runtime::Shared;
 
 use super::histogram::{bump, AtomicHistogram, Histogram};
 
@@ -56,9 +59,14 @@ impl HttpStats {
 }
 
 /// Index into [`CLASSES`]; codes outside 100..=599 count as `5xx`.
+#[inline]
 fn class_index(status: u16) -> usize {
-    match status / 100 {
-        1..=5 => (status / 100 - 1) as usize,
+    // Ranges, not a division: `2xx` (the usual answer) is two compares.
+    match status {
+        200..=299 => 1,
+        100..=199 => 0,
+        300..=399 => 2,
+        400..=499 => 3,
         _ => 4,
     }
 }
@@ -70,6 +78,9 @@ fn class_index(status: u16) -> usize {
 pub(crate) struct LiveHttpStats {
     by_class: [AtomicU64; 5],
     duration: AtomicHistogram,
+    /// The worker's loop-turn clock (ns), stored by the worker once per
+    /// turn: what request durations are measured with.
+    clock: AtomicU64,
 }
 
 impl LiveHttpStats {
@@ -80,6 +91,13 @@ impl LiveHttpStats {
         if let Some(ns) = ns {
             self.duration.observe(ns);
         }
+    }
+
+    /// Publishes the worker's loop-turn clock (called by the owning
+    /// worker once per turn: one relaxed store).
+    #[inline]
+    pub fn set_clock(&self, ns: u64) {
+        self.clock.store(ns, Ordering::Relaxed);
     }
 
     /// The current values.
@@ -95,24 +113,57 @@ impl LiveHttpStats {
     }
 }
 
-/// The clock request durations are measured with: the current worker's
-/// loop-turn clock in nanoseconds (0 off a worker). Reading it costs no
-/// system call; see [`HttpStats::duration`] for its resolution.
-#[inline]
-pub(crate) fn request_clock() -> u64 {
-    crate::runtime::turn_ns().unwrap_or(0)
+/// The HTTP counters and clock of the worker a connection runs on, looked
+/// up once per connection, so that counting a request reaches no
+/// thread-local: a request reads the clock once when its head is complete
+/// and counts its response with a few relaxed loads and stores.
+pub(crate) struct WorkerHttp {
+    shared: Arc<Shared>,
+    index: usize,
 }
 
-/// Counts a response to a request whose head was complete at `began`
-/// (from [`request_clock`]), on the current worker's counters (nothing
-/// off a worker).
-#[inline]
-pub(crate) fn record_response(status: u16, began: u64) {
-    crate::runtime::try_with(|w| {
-        if let Some(s) = w.shared.http.get(w.index) {
-            s.record(status, Some(w.turn_ns.get().saturating_sub(began)));
-        }
-    });
+impl WorkerHttp {
+    /// The current worker's; `None` off a worker.
+    pub fn current() -> Option<WorkerHttp> {
+        crate::runtime::try_with(|w| WorkerHttp {
+            shared: w.shared.clone(),
+            index: w.index,
+        })
+        .filter(|h| h.shared.http.get(h.index).is_some())
+    }
+
+    #[inline]
+    fn stats(&self) -> &LiveHttpStats {
+        &self.shared.http[self.index]
+    }
+
+    /// The clock request durations are measured with: the worker's
+    /// loop-turn clock in nanoseconds. Reading it costs no system call;
+    /// see [`HttpStats::duration`] for its resolution.
+    #[inline]
+    pub fn clock(&self) -> u64 {
+        self.stats().clock.load(Ordering::Relaxed)
+    }
+
+    /// Counts a response to a request whose head was complete at `began`
+    /// (from [`clock`](Self::clock)).
+    #[inline]
+    pub fn record_response(&self, status: u16, began: u64) {
+        let s = self.stats();
+        s.record(
+            status,
+            Some(s.clock.load(Ordering::Relaxed).saturating_sub(began)),
+        );
+    }
+
+    /// True once the server has begun shutting down (from the moment
+    /// shutdown is requested: the same flag
+    /// [`Metrics::is_shutting_down`](super::Metrics::is_shutting_down)
+    /// reads, set before any worker begins draining).
+    #[inline]
+    pub fn shutting_down(&self) -> bool {
+        self.shared.shutting_down.load(Ordering::Relaxed)
+    }
 }
 
 /// Counts a response that did not come from a handler (a request-level

@@ -42,7 +42,7 @@ mod text;
 use std::sync::Arc;
 
 pub use histogram::{Histogram, BOUNDS_LABELS, BOUNDS_NS, BUCKETS};
-pub(crate) use http::{record_error, record_response, request_clock, LiveHttpStats};
+pub(crate) use http::{record_error, LiveHttpStats, WorkerHttp};
 pub use http::{HttpStats, CLASSES};
 pub use text::CONTENT_TYPE;
 

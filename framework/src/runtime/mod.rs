@@ -152,8 +152,6 @@ pub(crate) struct Worker {
     pub phase: Cell<Phase>,
     /// The clock tick read at the start of the current loop turn.
     pub turn_tick: Cell<u64>,
-    /// The monotonic clock (ns) read at the start of the current loop turn.
-    pub turn_ns: Cell<u64>,
     /// Clock (ns) when the worker started, for its busy time.
     pub started_ns: u64,
     /// When the next write-timeout sweep is due (only while some
@@ -296,13 +294,6 @@ pub fn worker_count() -> usize {
 /// for deadlines: they would come early.
 pub(crate) fn turn_tick() -> Option<u64> {
     try_with(|w| w.turn_tick.get())
-}
-
-/// The monotonic clock in nanoseconds as of the start of this worker's
-/// current loop turn (`None` off a worker): free to read, for durations
-/// measured at loop-turn resolution (request metrics).
-pub(crate) fn turn_ns() -> Option<u64> {
-    try_with(|w| w.turn_ns.get())
 }
 
 /// True once the server has begun shutting down; long-lived handlers (such

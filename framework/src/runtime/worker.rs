@@ -231,7 +231,6 @@ impl Worker {
             mode,
             phase: std::cell::Cell::new(Phase::Running),
             turn_tick: std::cell::Cell::new(now_tick()),
-            turn_ns: std::cell::Cell::new(now_ns()),
             started_ns: now_ns(),
             sweep_at: std::cell::Cell::new(None),
             shutdown_waiters: Default::default(),
@@ -250,7 +249,10 @@ impl Worker {
             let mut woke: Option<u64> = None;
             loop {
                 let turn_ns = woke.take().unwrap_or_else(now_ns);
-                self.turn_ns.set(turn_ns);
+                // The clock HTTP request durations are measured with.
+                if let Some(h) = self.shared.http.get(self.index) {
+                    h.set_clock(turn_ns);
+                }
                 self.turn_tick.set(ns_to_tick(turn_ns));
                 self.run_tasks(tasks);
                 let ns = now_ns();

@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use super::log_writer;
@@ -125,11 +125,13 @@ impl<F: Future<Output = Response>> Future for Logged<'_, F> {
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: see above; `this` stays pinned where it is.
         let fut = unsafe { Pin::new_unchecked(&mut this.fut) };
-        let resp = ready!(fut.poll(cx));
-        if let Some(e) = &this.entry {
-            log_entry(e, &resp);
+        // The inner poll's result is handed on as it is (not taken apart
+        // and rebuilt), so a disabled log does not move the response.
+        let polled = fut.poll(cx);
+        if let (Poll::Ready(resp), Some(e)) = (&polled, &this.entry) {
+            log_entry(e, resp);
         }
-        Poll::Ready(resp)
+        polled
     }
 }
 
