@@ -53,7 +53,6 @@ const fn counter(
 }
 
 /// A counter of nanoseconds, exported in seconds (for busy/idle time).
-#[allow(dead_code)]
 const fn seconds(
     name: &'static str,
     help: &'static str,
