@@ -53,9 +53,9 @@
 //!
 //! **Panics.** The handler's future runs inside `catch_unwind`
 //! ([`CatchUnwind`]): a panic is answered with `500` and a close (or, if
-//! the response had started, a cut), and logged once at error level with
-//! the method and path; the default panic hook has printed its own report
-//! where the panic happened, and nothing re-raises it, so it appears once.
+//! the response had started, a cut), and reported with one line on stderr
+//! naming the method and path; the default panic hook has printed its own
+//! report where the panic happened, and nothing re-raises it.
 //! The worker and its other connections go on.
 
 use std::future::Future;
@@ -395,8 +395,11 @@ where
                 _ if head.path_root => &b"/"[..],
                 (s, e) => head_bytes.get(s as usize..e as usize).unwrap_or_default(),
             };
-            log::error!(
-                "http: handler panicked on {} {}: {}; answering 500 and closing",
+            // On stderr like the server's other operational lines (no
+            // logger needs installing to see it); a handler panic is an
+            // application bug, so it is reported every time.
+            eprintln!(
+                "corering: http: handler panicked on {} {}: {}; answering 500 and closing",
                 head.method.as_str(),
                 String::from_utf8_lossy(path),
                 handler_panic::message(&*payload)

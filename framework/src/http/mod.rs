@@ -42,7 +42,7 @@
 //!   ([`ResponseStream`]).
 //! * A handler that panics is answered with `500` (if nothing of its
 //!   response was sent; otherwise the body is cut) and its connection
-//!   closed; the panic is logged once with the method and path, and the
+//!   closed; one line on stderr names the method and path, and the
 //!   worker goes on.
 //! * Once warm, a keep-alive request answered with a static body allocates
 //!   nothing: the head is parsed in place, header positions go into a
