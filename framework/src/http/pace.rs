@@ -128,17 +128,7 @@ impl SendPace {
         conn: &mut Connection,
         rate: Option<MinRate>,
     ) -> std::io::Result<()> {
-        loop {
-            let deadline = match self.check(conn, rate) {
-                Ok(Some(d)) => d,
-                Ok(None) => return conn.flush().await,
-                Err(()) => return Err(too_slow()),
-            };
-            let left = deadline.saturating_duration_since(Instant::now());
-            if let Ok(r) = timeout(left, conn.flush()).await {
-                return r;
-            }
-        }
+        self.drain(conn, rate, Drain::Flush).await
     }
 
     /// Flushes and half-closes `conn` (see
@@ -148,16 +138,44 @@ impl SendPace {
         conn: &mut Connection,
         rate: Option<MinRate>,
     ) -> std::io::Result<()> {
+        self.drain(conn, rate, Drain::ShutdownWrite).await
+    }
+
+    /// Runs `what` on `conn`, checking `rate` at each deadline meanwhile.
+    async fn drain(
+        &mut self,
+        conn: &mut Connection,
+        rate: Option<MinRate>,
+        what: Drain,
+    ) -> std::io::Result<()> {
         loop {
             let deadline = match self.check(conn, rate) {
                 Ok(Some(d)) => d,
-                Ok(None) => return conn.shutdown_write().await,
+                Ok(None) => return what.run(conn).await,
                 Err(()) => return Err(too_slow()),
             };
             let left = deadline.saturating_duration_since(Instant::now());
-            if let Ok(r) = timeout(left, conn.shutdown_write()).await {
+            if let Ok(r) = timeout(left, what.run(conn)).await {
                 return r;
             }
+        }
+    }
+}
+
+/// What [`SendPace::drain`] waits for.
+#[derive(Clone, Copy)]
+enum Drain {
+    /// Everything queued sent.
+    Flush,
+    /// Everything queued sent, then the write side shut down.
+    ShutdownWrite,
+}
+
+impl Drain {
+    async fn run(self, conn: &mut Connection) -> std::io::Result<()> {
+        match self {
+            Drain::Flush => conn.flush().await,
+            Drain::ShutdownWrite => conn.shutdown_write().await,
         }
     }
 }
