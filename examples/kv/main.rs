@@ -31,7 +31,7 @@ use std::time::Duration;
 use corering::cli::{Cli, Flag, ServeArgs};
 use corering::frame::{FrameReader, ReadError};
 use corering::future::{race, Either};
-use corering::{Connection, Server};
+use corering::{Connection, Server, ServerBuilder};
 
 mod commands;
 mod glob;
@@ -144,14 +144,8 @@ const CLI: Cli = Cli::new(
 /// `None` if not given; exits on a malformed value.
 fn batch_wait(args: &ServeArgs) -> Option<Option<(u32, Duration)>> {
     let v = args.value("--batch-wait")?;
-    if v == "off" {
-        return Some(None);
-    }
-    let parsed = v
-        .split_once(':')
-        .and_then(|(n, us)| Some((n.parse().ok()?, Duration::from_micros(us.parse().ok()?))));
-    match parsed {
-        Some(b) => Some(Some(b)),
+    match ServerBuilder::parse_batch_wait(v) {
+        Some(b) => Some(b),
         None => CLI.fail(format_args!(
             "--batch-wait: expected EVENTS:MICROS or off, got {v:?}"
         )),

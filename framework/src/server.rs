@@ -271,7 +271,7 @@ impl<M: Middleware> ServerBuilder<M> {
     /// (`off`, or `EVENTS:MICROS`) overrides this setting, so an operator
     /// can compare both without a rebuild.
     pub fn batch_wait(mut self, batch: Option<(u32, Duration)>) -> Self {
-        self.s.batch = batch.map(|(n, d)| (n.max(1), d.as_micros().min(u32::MAX as u128) as u32));
+        self.s.batch = batch_micros(batch);
         self
     }
 
@@ -320,7 +320,7 @@ impl<M: Middleware> ServerBuilder<M> {
         self.validate()?;
         let support = probe_kernel()?;
         if let Ok(v) = std::env::var("CORERING_BATCH_WAIT") {
-            self.s.batch = parse_batch_wait(&v).ok_or_else(|| {
+            let batch = ServerBuilder::parse_batch_wait(&v).ok_or_else(|| {
                 io::Error::new(
                     io::ErrorKind::InvalidInput,
                     format!(
@@ -328,6 +328,7 @@ impl<M: Middleware> ServerBuilder<M> {
                     ),
                 )
             })?;
+            self.s.batch = batch_micros(batch);
         }
         let cpus = crate::runtime::cpus::allowed_cpus();
         let workers = if self.s.workers == 0 {
@@ -577,14 +578,12 @@ impl RunningServer {
     /// Counters of each worker, by worker index (published once per loop
     /// turn of each worker).
     pub fn stats(&self) -> Vec<WorkerStats> {
-        self.shared.stats.iter().map(|s| s.snapshot()).collect()
+        self.metrics().engine()
     }
 
     /// Counters summed over all workers.
     pub fn total_stats(&self) -> WorkerStats {
-        self.stats()
-            .iter()
-            .fold(WorkerStats::default(), |a, s| a.add(s))
+        self.metrics().engine_total()
     }
 
     /// All counters (engine and HTTP) as a handle that outlives this
@@ -745,28 +744,52 @@ impl Drop for RunningServer {
     }
 }
 
-/// Parses a batching setting: `off`, or `EVENTS:MICROS` (e.g. `64:50`).
-pub(crate) fn parse_batch_wait(v: &str) -> Option<Option<(u32, u32)>> {
-    if v.eq_ignore_ascii_case("off") {
-        return Some(None);
+impl ServerBuilder {
+    /// Parses a [`batch_wait`](ServerBuilder::batch_wait) setting as written on a
+    /// command line or in `CORERING_BATCH_WAIT`: `off`, or `EVENTS:MICROS`
+    /// (e.g. `64:50`). `None` if it is neither.
+    ///
+    /// ```
+    /// use corering::ServerBuilder;
+    /// use std::time::Duration;
+    /// assert_eq!(ServerBuilder::parse_batch_wait("off"), Some(None));
+    /// assert_eq!(
+    ///     ServerBuilder::parse_batch_wait("64:50"),
+    ///     Some(Some((64, Duration::from_micros(50))))
+    /// );
+    /// assert_eq!(ServerBuilder::parse_batch_wait("64"), None);
+    /// ```
+    pub fn parse_batch_wait(spec: &str) -> Option<Option<(u32, Duration)>> {
+        if spec == "off" {
+            return Some(None);
+        }
+        let (n, us) = spec.split_once(':')?;
+        Some(Some((
+            n.parse().ok()?,
+            Duration::from_micros(us.parse().ok()?),
+        )))
     }
-    let (n, us) = v.split_once(':')?;
-    Some(Some((
-        n.trim().parse::<u32>().ok()?.max(1),
-        us.trim().parse().ok()?,
-    )))
+}
+
+/// Completion batching in the form `batch_wait` keeps: (events, µs).
+fn batch_micros(batch: Option<(u32, Duration)>) -> Option<(u32, u32)> {
+    batch.map(|(n, d)| (n.max(1), d.as_micros().min(u32::MAX as u128) as u32))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::parse_batch_wait;
+    use super::{batch_micros, ServerBuilder};
+    use std::time::Duration;
 
     #[test]
     fn batch_wait_settings() {
-        assert_eq!(parse_batch_wait("off"), Some(None));
-        assert_eq!(parse_batch_wait("64:50"), Some(Some((64, 50))));
-        assert_eq!(parse_batch_wait("0:10"), Some(Some((1, 10))));
-        assert_eq!(parse_batch_wait("64"), None);
-        assert_eq!(parse_batch_wait("a:b"), None);
+        let parse = <ServerBuilder>::parse_batch_wait;
+        assert_eq!(parse("off"), Some(None));
+        assert_eq!(parse("64:50"), Some(Some((64, Duration::from_micros(50)))));
+        assert_eq!(parse("0:10"), Some(Some((0, Duration::from_micros(10)))));
+        // At least one event, whatever was asked for.
+        assert_eq!(batch_micros(parse("0:10").unwrap()), Some((1, 10)));
+        assert_eq!(parse("64"), None);
+        assert_eq!(parse("a:b"), None);
     }
 }
