@@ -264,6 +264,18 @@ fn decode_summary(buf: &[u8]) -> Summary<'_> {
     }
 }
 
+/// The reader's memory stayed within the frame limit besides the one lease
+/// and was used at all (frames did span buffers), and once warm the
+/// assembly buffer was reused, never regrown.
+fn assert_bounded_and_reused(sum: &Summary<'_>) {
+    assert!(
+        sum.peak_capacity > 0 && sum.peak_capacity <= MAX_FRAME as u64,
+        "assembly buffer capacity {} (frame limit {MAX_FRAME})",
+        sum.peak_capacity
+    );
+    assert_eq!(sum.regrown, 0, "capacity changes once warm");
+}
+
 fn stream_client(f: &corering::RunningServer) -> TcpStream {
     let s = connect(tcp_addr(f));
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
@@ -295,15 +307,7 @@ fn a_210_mb_stream_of_binary_frames_stays_within_the_frame_limit() {
     });
     let buf = summary(&mut s, &sent);
     let sum = decode_summary(&buf);
-    // Memory: never more than the frame limit besides the one lease, and
-    // used at all (frames did span buffers).
-    assert!(
-        sum.peak_capacity > 0 && sum.peak_capacity <= MAX_FRAME as u64,
-        "assembly buffer capacity {} (frame limit {MAX_FRAME})",
-        sum.peak_capacity
-    );
-    // Once warm, assembling reuses the buffer.
-    assert_eq!(sum.regrown, 0, "capacity changes once warm");
+    assert_bounded_and_reused(&sum);
     // With full buffers, the frames spanning one are about one 500-byte
     // frame per 4 KiB buffer plus every 10,000-byte frame: a fifth of the
     // stream (more if the server keeps up and buffers are partly filled).
@@ -330,12 +334,7 @@ fn a_50_mb_stream_of_text_lines_stays_within_the_frame_limit() {
     });
     let buf = summary(&mut s, &sent);
     let sum = decode_summary(&buf);
-    assert!(
-        sum.peak_capacity > 0 && sum.peak_capacity <= MAX_FRAME as u64,
-        "assembly buffer capacity {} (frame limit {MAX_FRAME})",
-        sum.peak_capacity
-    );
-    assert_eq!(sum.regrown, 0, "capacity changes once warm");
+    assert_bounded_and_reused(&sum);
     // A third of the stream is long lines, which span buffers and are all
     // copied. A line decoder asks for one more byte at a time; the reader
     // gives it geometrically more, so a little past each is copied too.
