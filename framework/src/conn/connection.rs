@@ -12,7 +12,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::slot::{set_waker, OpState, SockKind};
-use super::{Features, Lease, OutBuf};
+use super::{Features, Layer, LayerKind, Layers, Lease, OutBuf};
 use crate::runtime::{self, Io, Worker};
 
 /// The address of one end of a connection.
@@ -66,6 +66,9 @@ pub struct Connection {
     kind: SockKind,
     features: Features,
     idle_timeout: Option<std::time::Duration>,
+    /// Byte-stream layers between the socket and the protocol (TLS...);
+    /// `None` for a plain connection.
+    layers: Option<Box<Layers>>,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -88,8 +91,31 @@ impl Connection {
             kind,
             features: Features::new(),
             idle_timeout: None,
+            layers: None,
             _not_send: PhantomData,
         }
+    }
+
+    /// Puts `layer` on top of this connection's byte stream: from now on
+    /// every read returns what the layer delivers, and every write goes
+    /// through it (see [`Layer`]). Layers stack: the last one pushed is
+    /// next to the protocol.
+    ///
+    /// Bytes already returned by earlier reads are not seen by the layer.
+    pub fn push_layer(&mut self, layer: impl Layer) {
+        self.push_layer_kind(LayerKind::Dyn(Box::new(layer)));
+    }
+
+    pub(crate) fn push_layer_kind(&mut self, kind: LayerKind) {
+        self.layers.get_or_insert_with(Default::default).push(kind);
+    }
+
+    /// The names of the layers on this connection, bottom (next to the
+    /// socket) first; empty for a plain connection.
+    pub fn layer_names(&self) -> Vec<&'static str> {
+        self.layers
+            .as_ref()
+            .map_or_else(Vec::new, |l| l.names().collect())
     }
 
     /// Slot index and generation.
@@ -321,31 +347,68 @@ impl Future for Read<'_> {
     }
 }
 
-fn poll_read(c: &Connection, cx: &mut Context<'_>) -> Poll<io::Result<Option<Lease>>> {
-    c.with_io(|w, io| {
-        if let Some((bid, len)) = io.conns.pop_ready(c.idx) {
-            let lease = Lease::new(w.bufs.mem().clone(), bid, len, c.idx, c.gen);
-            return Poll::Ready(Ok(Some(lease)));
+fn poll_read(c: &mut Connection, cx: &mut Context<'_>) -> Poll<io::Result<Option<Lease>>> {
+    let (idx, gen) = (c.idx, c.gen);
+    let layers = &mut c.layers;
+    runtime::with(|w| {
+        assert_eq!(
+            w.id, c.worker,
+            "corering: a Connection was used on a worker other than its own"
+        );
+        let mut io = w.io.borrow_mut();
+        let io = &mut *io;
+        match layers {
+            None => poll_raw(w, io, idx, gen, cx),
+            Some(layers) => {
+                let sq = &mut io.sq;
+                let mut raw = |conns: &mut super::Conns| poll_slot(w, conns, sq, idx, gen, cx);
+                layers.poll_read(&mut io.conns, idx, &mut raw)
+            }
         }
-        let s = io.conns.get(c.idx, c.gen).expect("live connection slot");
-        if s.read_err != 0 {
-            return Poll::Ready(Err(os_error(s.read_err, s.write_timed_out)));
-        }
-        if s.eof {
-            return Poll::Ready(Ok(None));
-        }
-        set_waker(&mut s.reader, cx.waker());
-        io.conns.reader_waiting(c.idx, &mut io.sq, w.bufs.bgid());
-        Poll::Pending
     })
+}
+
+fn poll_raw(
+    w: &Worker,
+    io: &mut Io,
+    idx: u32,
+    gen: u32,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<Option<Lease>>> {
+    poll_slot(w, &mut io.conns, &mut io.sq, idx, gen, cx)
+}
+
+/// The next kernel-filled buffer of slot `idx`.
+fn poll_slot(
+    w: &Worker,
+    conns: &mut super::Conns,
+    sq: &mut impl super::Submit,
+    idx: u32,
+    gen: u32,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<Option<Lease>>> {
+    if let Some((bid, len)) = conns.pop_ready(idx) {
+        let lease = Lease::new(w.bufs.mem().clone(), bid, len, idx, gen);
+        return Poll::Ready(Ok(Some(lease)));
+    }
+    let s = conns.get(idx, gen).expect("live connection slot");
+    if s.read_err != 0 {
+        return Poll::Ready(Err(os_error(s.read_err, s.write_timed_out)));
+    }
+    if s.eof {
+        return Poll::Ready(Ok(None));
+    }
+    set_waker(&mut s.reader, cx.waker());
+    conns.reader_waiting(idx, sq, w.bufs.bgid());
+    Poll::Pending
 }
 
 /// Checks whether a write may queue more bytes now: `None` if it may,
 /// otherwise the poll result to return (an error, or pending until the
 /// queue drains below the write-buffer limit).
-fn write_ready(io: &mut Io, c: &Connection, cx: &Context<'_>) -> Option<Poll<io::Result<()>>> {
+fn write_ready(io: &mut Io, c: (u32, u32), cx: &Context<'_>) -> Option<Poll<io::Result<()>>> {
     let limit = io.conns.params.write_limit;
-    let s = io.conns.get(c.idx, c.gen).expect("live connection slot");
+    let s = io.conns.get(c.0, c.1).expect("live connection slot");
     if let Some(e) = write_error(s.write_err, s.write_timed_out, s.shut) {
         return Some(Poll::Ready(Err(e)));
     }
@@ -395,20 +458,13 @@ impl Future for WriteAll<'_> {
     type Output = io::Result<()>;
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        let c = &*this.conn;
-        let single = this.single;
-        let parts = this.parts;
-        c.with_io(|_, io| {
-            if let Some(p) = write_ready(io, c, cx) {
-                return p;
+        let (single, parts) = (this.single, this.parts);
+        this.conn.with_output(cx, |out| {
+            out.bytes(single)?;
+            for p in parts {
+                out.bytes(p)?;
             }
-            if !single.is_empty() {
-                io.conns.queue_bytes(c.idx, single);
-            }
-            for p in parts.iter().filter(|p| !p.is_empty()) {
-                io.conns.queue_bytes(c.idx, p);
-            }
-            Poll::Ready(Ok(()))
+            Ok(())
         })
     }
 }
@@ -424,16 +480,10 @@ impl Future for WriteOwned<'_> {
     type Output = io::Result<()>;
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        let c = &*this.conn;
         let buf = &mut this.buf;
-        c.with_io(|_, io| {
-            if let Some(p) = write_ready(io, c, cx) {
-                return p;
-            }
-            if let Some(b) = buf.take() {
-                io.conns.queue_owned(c.idx, b);
-            }
-            Poll::Ready(Ok(()))
+        this.conn.with_output(cx, |out| match buf.take() {
+            Some(b) => out.owned(b),
+            None => Ok(()),
         })
     }
 }
@@ -448,16 +498,10 @@ pub struct WriteFrame<'f, F> {
 impl<'a, F: crate::frame::Frame<'a>> Future for WriteFrame<'_, F> {
     type Output = io::Result<()>;
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let c = &*self.conn;
-        let frame = self.frame;
-        c.with_io(|_, io| {
-            if let Some(p) = write_ready(io, c, cx) {
-                return p;
-            }
-            let n = frame.encoded_len();
-            io.conns.queue_fill(c.idx, n, |out| frame.encode(out));
-            Poll::Ready(Ok(()))
-        })
+        let this = self.get_mut();
+        let frame = this.frame;
+        this.conn
+            .with_output(cx, |out| out.fill(frame.encoded_len(), |b| frame.encode(b)))
     }
 }
 
@@ -476,16 +520,89 @@ impl<F: FnOnce(&mut [u8])> Future for WriteWith<'_, F> {
     type Output = io::Result<()>;
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        let c = &*this.conn;
         let (n, fill) = (this.n, &mut this.fill);
-        c.with_io(|_, io| {
-            if let Some(p) = write_ready(io, c, cx) {
+        this.conn.with_output(cx, |out| match fill.take() {
+            Some(f) => out.fill(n, f),
+            None => Ok(()),
+        })
+    }
+}
+
+/// Where a write's bytes go: the slot's send queue, or the top of the
+/// connection's layer stack.
+struct Output<'a> {
+    conns: &'a mut super::Conns,
+    idx: u32,
+    layers: Option<&'a mut Layers>,
+}
+
+impl Output<'_> {
+    fn bytes(&mut self, data: &[u8]) -> io::Result<()> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        match &mut self.layers {
+            None => {
+                self.conns.queue_bytes(self.idx, data);
+                Ok(())
+            }
+            Some(l) => l.send(self.conns, self.idx, data),
+        }
+    }
+
+    fn owned(&mut self, buf: OutBuf) -> io::Result<()> {
+        match &mut self.layers {
+            None => {
+                self.conns.queue_owned(self.idx, buf);
+                Ok(())
+            }
+            Some(l) => l.send_owned(self.conns, self.idx, buf),
+        }
+    }
+
+    fn fill(&mut self, n: usize, fill: impl FnOnce(&mut [u8])) -> io::Result<()> {
+        match &mut self.layers {
+            None => {
+                self.conns.queue_fill(self.idx, n, fill);
+                Ok(())
+            }
+            Some(l) => {
+                let mut tmp = Lease::heap_buffer(n);
+                tmp.resize(n, 0);
+                fill(&mut tmp);
+                let r = l.send(self.conns, self.idx, &tmp);
+                super::lease::recycle_heap(tmp);
+                r
+            }
+        }
+    }
+}
+
+impl Connection {
+    /// Runs `f` with this connection's output once the write buffer has
+    /// room (else pending, or the connection's write error).
+    fn with_output(
+        &mut self,
+        cx: &Context<'_>,
+        f: impl FnOnce(&mut Output<'_>) -> io::Result<()>,
+    ) -> Poll<io::Result<()>> {
+        let (idx, gen) = (self.idx, self.gen);
+        let layers = self.layers.as_deref_mut();
+        runtime::with(|w| {
+            assert_eq!(
+                w.id, self.worker,
+                "corering: a Connection was used on a worker other than its own"
+            );
+            let mut io = w.io.borrow_mut();
+            let io = &mut *io;
+            if let Some(p) = write_ready(io, (idx, gen), cx) {
                 return p;
             }
-            if let Some(f) = fill.take() {
-                io.conns.queue_fill(c.idx, n, f);
-            }
-            Poll::Ready(Ok(()))
+            Poll::Ready(f(&mut Output {
+                conns: &mut io.conns,
+                idx,
+                layers,
+            }))
         })
     }
 }
@@ -523,7 +640,24 @@ pub struct ShutdownWrite<'a> {
 impl Future for ShutdownWrite<'_> {
     type Output = io::Result<()>;
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let c = &*self.conn;
+        let c = &mut *self.get_mut().conn;
+        if let Some(layers) = c.layers.as_deref_mut() {
+            // The layers' end markers (TLS close_notify) go out first.
+            let (idx, gen) = (c.idx, c.gen);
+            let r = runtime::with(|w| {
+                let mut io = w.io.borrow_mut();
+                if io
+                    .conns
+                    .get(idx, gen)
+                    .is_none_or(|s| s.shut != OpState::Idle)
+                {
+                    return Ok(());
+                }
+                layers.shutdown(&mut io.conns, idx)
+            });
+            r?;
+        }
+        let c = &*c;
         c.with_io(|_, io| {
             let io = &mut *io;
             let s = io.conns.get(c.idx, c.gen).expect("live connection slot");

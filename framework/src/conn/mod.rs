@@ -3,6 +3,7 @@
 
 mod connection;
 mod features;
+mod layer;
 mod lease;
 mod out;
 mod slot;
@@ -11,6 +12,8 @@ pub use connection::{
     Address, Connection, Flush, Read, ShutdownWrite, WriteAll, WriteFrame, WriteOwned,
 };
 pub use features::Features;
+pub(crate) use layer::{Kind as LayerKind, Layers};
+pub use layer::{Layer, LayerIo};
 pub use lease::Lease;
 pub use out::OutBuf;
 pub(crate) use out::RawLease;

@@ -41,6 +41,17 @@ pub enum OutBuf {
     Lease(crate::Lease),
 }
 
+impl OutBuf {
+    /// The bytes to send.
+    pub fn as_slice(&self) -> &[u8] {
+        match self {
+            OutBuf::Vec(v) => v,
+            OutBuf::Static(s) => s,
+            OutBuf::Lease(l) => l,
+        }
+    }
+}
+
 impl From<Vec<u8>> for OutBuf {
     fn from(v: Vec<u8>) -> OutBuf {
         OutBuf::Vec(v)
@@ -273,29 +284,25 @@ impl OutQueue {
 
     /// Queues an owned buffer without copying it.
     pub fn push_owned(&mut self, buf: OutBuf) {
-        let (data, end) = match buf {
+        let (data, start, end) = match buf {
             OutBuf::Vec(v) => {
                 let n = v.len();
-                (Data::Vec(v), n)
+                (Data::Vec(v), 0, n)
             }
-            OutBuf::Static(s) => (Data::Static(s), s.len()),
-            OutBuf::Lease(l) => {
-                let (raw, len) = l.into_raw();
-                (Data::Lease(raw), len as usize)
-            }
+            OutBuf::Static(s) => (Data::Static(s), 0, s.len()),
+            OutBuf::Lease(l) => match l.into_raw() {
+                Ok((raw, len)) => (Data::Lease(raw), 0, len as usize),
+                Err((v, start, end)) => (Data::Vec(v), start, end),
+            },
         };
-        if end == 0 {
+        if end == start {
             if let Data::Lease(raw) = data {
                 crate::runtime::release_lease_later(raw);
             }
             return;
         }
-        self.len += end;
-        self.segs.push_back(Seg {
-            data,
-            start: 0,
-            end,
-        });
+        self.len += end - start;
+        self.segs.push_back(Seg { data, start, end });
     }
 
     /// Fills `iov` with the queued bytes from the front; returns the count.

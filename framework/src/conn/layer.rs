@@ -1,0 +1,361 @@
+//! Byte-stream layers: transforms between a connection's socket and the
+//! protocol reading and writing it (TLS is one; a tap or a byte counter is
+//! another).
+//!
+//! ```text
+//!  protocol   conn.read() ─► Lease          conn.write_all(bytes)
+//!                 ▲  top layer's `up` queue        │
+//!  layer n    received(lease) ─ deliver ─┘    send(bytes) ─► io.send(...)
+//!  ...            ▲                                │
+//!  layer 0    received(lease)                 send(bytes) ─► queued on the slot
+//!                 ▲                                ▼
+//!  socket     kernel-filled lease            one sendmsg per turn
+//! ```
+//!
+//! Layers are pushed onto a [`Connection`](crate::Connection) with
+//! [`push_layer`](crate::Connection::push_layer), usually from a
+//! [`Middleware`](crate::pipeline::Middleware)'s `on_open` (servers) or
+//! right after connecting (clients); a protocol above never knows they are
+//! there. They are push-style: each received buffer is handed to the
+//! bottom layer, whose output (zero or more leases) feeds the next one up;
+//! each write enters the top layer and leaves the bottom one as bytes
+//! queued for the socket. A plain connection has no layer stack at all and
+//! pays one predictable branch per operation for the possibility.
+//!
+//! Built-in layers (TLS) are dispatched statically through an enum; a
+//! user's layer is a `Box<dyn Layer>`.
+
+use std::collections::VecDeque;
+use std::io;
+
+use super::slot::Conns;
+use super::{Lease, OutBuf};
+
+/// A transform on a connection's byte stream.
+///
+/// `received` gets each buffer arriving from below (the socket, or the
+/// layer under this one) and hands what the protocol should see to
+/// [`LayerIo::deliver`]; `send` gets the bytes the protocol writes and
+/// passes what should go out to [`LayerIo::send`]. A layer may deliver a
+/// lease it was given (changed in place, or [`consume`](Lease::consume)d
+/// and [`truncate`](Lease::truncate)d), a heap lease of its own
+/// ([`Lease::from_vec`]), or nothing yet.
+///
+/// An error from any method fails the read or write that caused it; the
+/// connection should then be dropped.
+///
+/// ```
+/// use corering::{Layer, LayerIo, Lease};
+///
+/// /// Counts the bytes each way and passes them through unchanged.
+/// #[derive(Default)]
+/// struct Count { read: u64, written: u64 }
+///
+/// impl Layer for Count {
+///     fn name(&self) -> &'static str { "count" }
+///     fn received(&mut self, data: Lease, io: &mut LayerIo<'_>) -> std::io::Result<()> {
+///         self.read += data.len() as u64;
+///         io.deliver(data);
+///         Ok(())
+///     }
+///     fn send(&mut self, data: &[u8], io: &mut LayerIo<'_>) -> std::io::Result<()> {
+///         self.written += data.len() as u64;
+///         io.send(data)
+///     }
+/// }
+/// ```
+pub trait Layer: 'static {
+    /// A short name for logs (`"tls"`).
+    fn name(&self) -> &'static str;
+
+    /// Takes one buffer received from below.
+    fn received(&mut self, data: Lease, io: &mut LayerIo<'_>) -> io::Result<()>;
+
+    /// Takes bytes the layer above (or the protocol) writes.
+    fn send(&mut self, data: &[u8], io: &mut LayerIo<'_>) -> io::Result<()>;
+
+    /// The stream below ended. May deliver what the layer still held; an
+    /// error reports a truncated stream. The default does nothing.
+    fn end_of_stream(&mut self, io: &mut LayerIo<'_>) -> io::Result<()> {
+        let _ = io;
+        Ok(())
+    }
+
+    /// The protocol shuts down its sending side: send whatever marks the
+    /// end (TLS sends `close_notify`). The default does nothing.
+    fn shutdown(&mut self, io: &mut LayerIo<'_>) -> io::Result<()> {
+        let _ = io;
+        Ok(())
+    }
+
+    /// Takes an owned buffer the protocol writes; the default sends its
+    /// bytes through [`send`](Layer::send).
+    fn send_owned(&mut self, data: OutBuf, io: &mut LayerIo<'_>) -> io::Result<()> {
+        self.send(data.as_slice(), io)
+    }
+}
+
+/// What a [`Layer`] reaches: the queue of bytes for the layer above, and
+/// the way down to the socket.
+pub struct LayerIo<'a> {
+    up: &'a mut VecDeque<Lease>,
+    below: &'a mut [Entry],
+    conns: &'a mut Conns,
+    idx: u32,
+}
+
+impl LayerIo<'_> {
+    /// Hands `data` to the layer above (or to the protocol's next read).
+    /// Empty leases are dropped.
+    pub fn deliver(&mut self, data: Lease) {
+        if !data.is_empty() {
+            self.up.push_back(data);
+        }
+    }
+
+    /// Sends `data` down (through the layers below, then to the socket's
+    /// send queue, copied).
+    pub fn send(&mut self, data: &[u8]) -> io::Result<()> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        match self.below.split_last_mut() {
+            None => {
+                self.conns.queue_bytes(self.idx, data);
+                Ok(())
+            }
+            Some((next, rest)) => next.kind.send(
+                data,
+                &mut LayerIo {
+                    up: &mut next.up,
+                    below: rest,
+                    conns: self.conns,
+                    idx: self.idx,
+                },
+            ),
+        }
+    }
+
+    /// Sends `n` bytes that `fill` writes in place: straight into the
+    /// socket's send buffers when no layer is below, else through a copy.
+    pub fn send_with(&mut self, n: usize, fill: impl FnOnce(&mut [u8])) -> io::Result<()> {
+        if self.below.is_empty() {
+            self.conns.queue_fill(self.idx, n, fill);
+            return Ok(());
+        }
+        let mut tmp = Lease::heap_buffer(n);
+        tmp.resize(n, 0);
+        fill(&mut tmp);
+        let r = self.send(&tmp);
+        super::lease::recycle_heap(tmp);
+        r
+    }
+
+    /// Sends an owned buffer down without copying when no layer is below.
+    pub fn send_owned(&mut self, buf: OutBuf) -> io::Result<()> {
+        match self.below.split_last_mut() {
+            None => {
+                self.conns.queue_owned(self.idx, buf);
+                Ok(())
+            }
+            Some((next, rest)) => next.kind.send_owned(
+                buf,
+                &mut LayerIo {
+                    up: &mut next.up,
+                    below: rest,
+                    conns: self.conns,
+                    idx: self.idx,
+                },
+            ),
+        }
+    }
+}
+
+/// A layer in a connection's stack: built-in ones by value (static
+/// dispatch), a user's boxed.
+pub(crate) enum Kind {
+    /// A user's layer.
+    Dyn(Box<dyn Layer>),
+}
+
+impl Kind {
+    fn name(&self) -> &'static str {
+        match self {
+            Kind::Dyn(l) => l.name(),
+        }
+    }
+
+    fn received(&mut self, data: Lease, io: &mut LayerIo<'_>) -> io::Result<()> {
+        match self {
+            Kind::Dyn(l) => l.received(data, io),
+        }
+    }
+
+    fn send(&mut self, data: &[u8], io: &mut LayerIo<'_>) -> io::Result<()> {
+        match self {
+            Kind::Dyn(l) => l.send(data, io),
+        }
+    }
+
+    fn send_owned(&mut self, data: OutBuf, io: &mut LayerIo<'_>) -> io::Result<()> {
+        match self {
+            Kind::Dyn(l) => l.send_owned(data, io),
+        }
+    }
+
+    fn end_of_stream(&mut self, io: &mut LayerIo<'_>) -> io::Result<()> {
+        match self {
+            Kind::Dyn(l) => l.end_of_stream(io),
+        }
+    }
+
+    fn shutdown(&mut self, io: &mut LayerIo<'_>) -> io::Result<()> {
+        match self {
+            Kind::Dyn(l) => l.shutdown(io),
+        }
+    }
+}
+
+/// One level of the stack: the layer and what it has delivered upward and
+/// the level above has not taken yet.
+pub(crate) struct Entry {
+    kind: Kind,
+    up: VecDeque<Lease>,
+    /// `end_of_stream` was called on this level.
+    ended: bool,
+}
+
+/// A connection's layer stack, bottom (next to the socket) first.
+#[derive(Default)]
+pub(crate) struct Layers {
+    entries: Vec<Entry>,
+    /// The layers' `shutdown` ran.
+    shut: bool,
+}
+
+impl Layers {
+    pub(crate) fn push(&mut self, kind: Kind) {
+        self.entries.push(Entry {
+            kind,
+            up: VecDeque::new(),
+            ended: false,
+        });
+    }
+
+    /// The layers' names, bottom first.
+    pub(crate) fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.entries.iter().map(|e| e.kind.name())
+    }
+
+    /// The next buffer for the protocol: from the top layer's queue, or by
+    /// pulling input up through the stack from `raw`.
+    pub(crate) fn poll_read<R: RawRead>(
+        &mut self,
+        conns: &mut Conns,
+        idx: u32,
+        raw: &mut R,
+    ) -> std::task::Poll<io::Result<Option<Lease>>> {
+        pull(&mut self.entries, conns, idx, raw)
+    }
+
+    /// Sends the protocol's bytes down through every layer.
+    pub(crate) fn send(&mut self, conns: &mut Conns, idx: u32, data: &[u8]) -> io::Result<()> {
+        self.with_top(conns, idx, |kind, io| kind.send(data, io))
+    }
+
+    /// Sends an owned buffer down through every layer.
+    pub(crate) fn send_owned(
+        &mut self,
+        conns: &mut Conns,
+        idx: u32,
+        buf: OutBuf,
+    ) -> io::Result<()> {
+        self.with_top(conns, idx, |kind, io| kind.send_owned(buf, io))
+    }
+
+    /// Runs every layer's `shutdown`, top first, once.
+    pub(crate) fn shutdown(&mut self, conns: &mut Conns, idx: u32) -> io::Result<()> {
+        if std::mem::replace(&mut self.shut, true) {
+            return Ok(());
+        }
+        for level in (0..self.entries.len()).rev() {
+            let (below, rest) = self.entries.split_at_mut(level);
+            let e = &mut rest[0];
+            e.kind.shutdown(&mut LayerIo {
+                up: &mut e.up,
+                below,
+                conns,
+                idx,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn with_top<R>(
+        &mut self,
+        conns: &mut Conns,
+        idx: u32,
+        f: impl FnOnce(&mut Kind, &mut LayerIo<'_>) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let (top, below) = self
+            .entries
+            .split_last_mut()
+            .expect("a layer stack is never empty");
+        f(
+            &mut top.kind,
+            &mut LayerIo {
+                up: &mut top.up,
+                below,
+                conns,
+                idx,
+            },
+        )
+    }
+}
+
+/// Where the bottom layer's input comes from: the connection's own read.
+pub(crate) trait RawRead:
+    FnMut(&mut Conns) -> std::task::Poll<io::Result<Option<Lease>>>
+{
+}
+impl<F: FnMut(&mut Conns) -> std::task::Poll<io::Result<Option<Lease>>>> RawRead for F {}
+
+/// Pulls the next buffer out of the top of `entries`, feeding each level
+/// from the one below it (and the bottom from `raw`) until the top has
+/// something to hand out or the stream ends.
+fn pull<R: RawRead>(
+    entries: &mut [Entry],
+    conns: &mut Conns,
+    idx: u32,
+    raw: &mut R,
+) -> std::task::Poll<io::Result<Option<Lease>>> {
+    use std::task::Poll;
+    let Some((top, below)) = entries.split_last_mut() else {
+        return raw(conns);
+    };
+    loop {
+        if let Some(l) = top.up.pop_front() {
+            return Poll::Ready(Ok(Some(l)));
+        }
+        if top.ended {
+            return Poll::Ready(Ok(None));
+        }
+        let input = match pull(below, conns, idx, raw) {
+            Poll::Ready(r) => r?,
+            Poll::Pending => return Poll::Pending,
+        };
+        let mut io = LayerIo {
+            up: &mut top.up,
+            below,
+            conns,
+            idx,
+        };
+        match input {
+            Some(data) => top.kind.received(data, &mut io)?,
+            None => {
+                top.ended = true;
+                top.kind.end_of_stream(&mut io)?;
+            }
+        }
+    }
+}
