@@ -1,0 +1,532 @@
+//! `Inbound`: the one receive buffer every protocol reader sits on.
+//!
+//! [`FrameReader`](crate::frame::FrameReader), the HTTP server's head and
+//! body readers and the HTTP client's response reader all read through an
+//! `Inbound`. It sits above [`Connection::read`] (so above any byte
+//! [`Layer`](crate::Layer) such as TLS) and does not care where a lease
+//! came from.
+//!
+//! A unit (a frame, a head) inside one lease is read in place. Only a unit
+//! cut by the end of a lease is assembled: the rest of that lease is copied
+//! into the assembly buffer and the lease let go, then from each following
+//! lease just the bytes the reader asks for. Once the unit is consumed,
+//! reading goes back to the rest of the current lease, in place.
+//!
+//! ```text
+//!  lease mode:     front = [ lease: unit | unit | un ]   read in place
+//!                                              └─ cut: begin_assembly
+//!  assembly mode:  front = asm [ un ] ◄── back = [ it | unit | u ]
+//!                  asm [ un+it ]    assemble(n)  └─ back_pos
+//!  unit consumed:  asm released;  front = [ unit | u ]  lease mode again
+//! ```
+//!
+//! The last `back_pos` bytes of the assembly buffer are always the first
+//! `back_pos` bytes of the back lease, so bytes copied past a unit's end are
+//! never read twice: consuming up to them moves the view back to the lease.
+
+use std::io;
+use std::time::Instant;
+
+use crate::{Connection, Lease};
+
+/// Smallest assembly buffer allocated, so that units of similar sizes
+/// reuse it instead of growing it a few bytes at a time.
+const MIN_ASSEMBLY: usize = 512;
+/// An assembly buffer larger than this is freed once its unit is consumed
+/// (a rare large unit does not pin its memory to the connection).
+const RETAIN: usize = 32 << 10;
+
+/// Where reading stands past the front view (the lease or the assembly
+/// buffer bytes are read from).
+#[derive(Debug, Default)]
+struct Cursor {
+    /// Bytes of the front view consumed.
+    pos: usize,
+    /// The lease after the front: in assembly, the one being copied from;
+    /// once the front is used up, read in place from `back_pos`.
+    back: Option<Lease>,
+    back_pos: usize,
+    received: u64,
+}
+
+/// Received bytes of one connection, read in place where possible: the
+/// current lease, an assembly buffer for a unit that spans leases, and the
+/// consumed position.
+///
+/// The usual loop: look at [`bytes`](Inbound::bytes), parse what is
+/// there, [`consume`](Inbound::consume) what was used, and when a unit is
+/// not complete ask for more with [`need`](Inbound::need) (copying only
+/// that unit's bytes) or [`fill`](Inbound::fill).
+///
+/// ```no_run
+/// use corering::{Connection, Inbound};
+/// /// Reads length-prefixed messages (one length byte, then the bytes).
+/// async fn messages(mut conn: Connection) -> std::io::Result<()> {
+///     let mut inbound = Inbound::new();
+///     loop {
+///         if !inbound.need(&mut conn, 1).await? {
+///             return Ok(()); // the peer closed
+///         }
+///         let len = 1 + inbound.bytes()[0] as usize;
+///         if !inbound.need(&mut conn, len).await? {
+///             return Err(std::io::ErrorKind::UnexpectedEof.into());
+///         }
+///         let message = &inbound.bytes()[1..len]; // in place, or assembled
+///         println!("{} bytes", message.len());
+///         inbound.consume(len);
+///     }
+/// }
+/// ```
+#[derive(Debug, Default)]
+pub struct Inbound {
+    /// The front view in lease mode.
+    lease: Option<Lease>,
+    /// The front view in assembly mode.
+    asm: Vec<u8>,
+    in_asm: bool,
+    cur: Cursor,
+    /// Most bytes the assembly buffer grows to ahead of need.
+    limit: Option<usize>,
+    copied: u64,
+}
+
+/// The bytes of `front` and `cur` not yet consumed, contiguous.
+#[inline]
+fn view<'a>(front: &'a [u8], cur: &'a Cursor) -> &'a [u8] {
+    match front.get(cur.pos..) {
+        Some(rest) if !rest.is_empty() => rest,
+        _ => match &cur.back {
+            Some(b) => b.get(cur.back_pos..).unwrap_or_default(),
+            None => &[],
+        },
+    }
+}
+
+/// Marks `n` bytes consumed. In assembly, once only bytes copied from the
+/// back lease are left in the front, reading moves to that lease.
+#[inline]
+fn advance(front_len: usize, in_asm: bool, cur: &mut Cursor, n: usize) {
+    let rest = front_len.saturating_sub(cur.pos);
+    if rest > 0 {
+        assert!(n <= rest, "consume past the buffered bytes");
+        cur.pos += n;
+        let left = rest - n;
+        if in_asm && left > 0 && left <= cur.back_pos && cur.back.is_some() {
+            cur.pos = front_len;
+            cur.back_pos -= left;
+        }
+    } else if n > 0 {
+        let back = cur.back.as_ref().map_or(0, |b| b.len());
+        assert!(
+            n <= back.saturating_sub(cur.back_pos),
+            "consume past the buffered bytes"
+        );
+        cur.back_pos += n;
+    }
+}
+
+/// Reads one lease, by `deadline` if there is one.
+async fn read_lease(conn: &mut Connection, deadline: Option<Instant>) -> io::Result<Option<Lease>> {
+    match deadline {
+        None => conn.read().await,
+        Some(t) => {
+            let left = t.saturating_duration_since(Instant::now());
+            match crate::time::timeout(left, conn.read()).await {
+                Ok(r) => r,
+                Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "no data in time")),
+            }
+        }
+    }
+}
+
+impl Inbound {
+    /// An empty buffer.
+    pub fn new() -> Inbound {
+        Inbound::default()
+    }
+
+    /// An empty buffer whose assembly buffer grows ahead of need to at
+    /// most `bytes` (it still holds a longer unit when asked to).
+    pub fn max_assembly(mut self, bytes: usize) -> Inbound {
+        self.limit = Some(bytes);
+        self
+    }
+
+    #[inline]
+    fn front(&self) -> &[u8] {
+        if self.in_asm {
+            &self.asm
+        } else {
+            self.lease.as_deref().unwrap_or_default()
+        }
+    }
+
+    /// The bytes received and not consumed that can be read as one slice:
+    /// the rest of the current lease, or in assembly the bytes assembled so
+    /// far. More may be buffered beyond them ([`len`](Inbound::len)).
+    #[inline]
+    pub fn bytes(&self) -> &[u8] {
+        view(self.front(), &self.cur)
+    }
+
+    /// All bytes received and not consumed, whether in the contiguous
+    /// [`bytes`](Inbound::bytes) or still in a lease waiting to be
+    /// assembled.
+    pub fn len(&self) -> usize {
+        let front = self.front().len().saturating_sub(self.cur.pos);
+        let back = self
+            .cur
+            .back
+            .as_ref()
+            .map_or(0, |b| b.len())
+            .saturating_sub(self.cur.back_pos);
+        front + back
+    }
+
+    /// True if nothing is buffered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Marks the first `n` bytes of [`bytes`](Inbound::bytes) as used;
+    /// a lease used up is released.
+    ///
+    /// # Panics
+    /// If `n` exceeds `bytes().len()`.
+    #[inline]
+    pub fn consume(&mut self, n: usize) {
+        let len = self.front().len();
+        advance(len, self.in_asm, &mut self.cur, n);
+        self.settle();
+    }
+
+    /// True while a unit that spans leases is being assembled (the
+    /// contiguous bytes are a copy).
+    pub fn is_assembling(&self) -> bool {
+        self.in_asm && self.cur.pos < self.asm.len()
+    }
+
+    /// True if, once `n` more bytes are consumed, the next ones are read
+    /// from the assembly buffer (a unit spans leases).
+    pub(crate) fn assembling_after(&self, n: usize) -> bool {
+        if !self.in_asm {
+            return false;
+        }
+        let left = self.asm.len().saturating_sub(self.cur.pos + n);
+        left > 0 && !(self.cur.back.is_some() && left <= self.cur.back_pos)
+    }
+
+    /// Bytes received but not yet in the contiguous view: in assembly, the
+    /// rest of the lease being copied from (see
+    /// [`assemble`](Inbound::assemble)).
+    pub fn unassembled(&self) -> &[u8] {
+        if !self.is_assembling() {
+            return &[];
+        }
+        match &self.cur.back {
+            Some(b) => b.get(self.cur.back_pos..).unwrap_or_default(),
+            None => &[],
+        }
+    }
+
+    /// Capacity of the assembly buffer: the memory held besides leases.
+    /// Zero until a unit spans leases, and back to at most 32 KiB after an
+    /// unusually large one.
+    ///
+    /// ```
+    /// assert_eq!(corering::Inbound::new().capacity(), 0);
+    /// ```
+    pub fn capacity(&self) -> usize {
+        self.asm.capacity()
+    }
+
+    /// Total bytes received so far.
+    pub fn bytes_received(&self) -> u64 {
+        self.cur.received
+    }
+
+    /// Total bytes copied into the assembly buffer so far (units within
+    /// one lease add nothing).
+    ///
+    /// ```
+    /// let i = corering::Inbound::new();
+    /// assert_eq!((i.bytes_received(), i.bytes_copied()), (0, 0));
+    /// ```
+    pub fn bytes_copied(&self) -> u64 {
+        self.copied
+    }
+
+    /// Adds a lease the caller read from the connection itself (for
+    /// example inside a race with a timer). If unconsumed bytes are
+    /// buffered they are assembled first, and the lease's bytes wait in
+    /// [`unassembled`](Inbound::unassembled) until asked for.
+    pub fn push(&mut self, lease: Lease) {
+        self.cur.received += lease.len() as u64;
+        if lease.is_empty() {
+            return;
+        }
+        self.settle();
+        if self.front().len() <= self.cur.pos {
+            self.lease = Some(lease);
+            self.cur.pos = 0;
+            return;
+        }
+        if self.in_asm {
+            let rest = self.unassembled().len();
+            self.assemble(rest);
+            self.compact();
+        } else {
+            self.begin_assembly();
+        }
+        self.cur.back = Some(lease);
+        self.cur.back_pos = 0;
+    }
+
+    /// Copies the unconsumed bytes of the current lease into the assembly
+    /// buffer and releases the lease, before waiting for the rest of a unit
+    /// (so a slow peer does not hold a ring buffer). Nothing if assembling
+    /// already or nothing is buffered.
+    pub fn begin_assembly(&mut self) {
+        self.settle();
+        if self.in_asm {
+            return;
+        }
+        let Some(l) = self.lease.take() else {
+            return;
+        };
+        let rest = l.get(self.cur.pos..).unwrap_or_default();
+        if rest.is_empty() {
+            self.cur.pos = 0;
+            return;
+        }
+        self.asm.clear();
+        self.reserve(rest.len());
+        self.asm.extend_from_slice(rest);
+        self.copied += rest.len() as u64;
+        self.in_asm = true;
+        self.cur.pos = 0;
+    }
+
+    /// In assembly: copies up to `n` more bytes from the lease after the
+    /// assembled ones; returns how many. A lease copied to its end is
+    /// released.
+    pub fn assemble(&mut self, n: usize) -> usize {
+        if !self.is_assembling() {
+            return 0;
+        }
+        let avail = self.unassembled().len();
+        let n = n.min(avail);
+        if n == 0 {
+            return 0;
+        }
+        self.reserve(self.asm.len() - self.cur.pos + n);
+        if let Some(b) = &self.cur.back {
+            self.asm
+                .extend_from_slice(&b[self.cur.back_pos..self.cur.back_pos + n]);
+        }
+        self.cur.back_pos += n;
+        self.copied += n as u64;
+        if n == avail {
+            self.cur.back = None;
+            self.cur.back_pos = 0;
+        }
+        n
+    }
+
+    /// Makes room for `total` contiguous bytes in the assembly buffer,
+    /// doubling so that a buffer in use stops growing after a few units
+    /// (up to the [`max_assembly`](Inbound::max_assembly) limit).
+    pub(crate) fn reserve(&mut self, total: usize) {
+        self.compact();
+        let cap = self.asm.capacity();
+        if total > cap {
+            let limit = self.limit.unwrap_or(usize::MAX);
+            let want = total
+                .max(cap.saturating_mul(2))
+                .max(MIN_ASSEMBLY)
+                .min(limit.max(total));
+            self.asm.reserve_exact(want - self.asm.len());
+        }
+    }
+
+    /// Drops consumed bytes from the front of the assembly buffer.
+    fn compact(&mut self) {
+        if self.in_asm && self.cur.pos > 0 && self.cur.pos < self.asm.len() {
+            self.asm.drain(..self.cur.pos);
+            self.cur.pos = 0;
+        }
+    }
+
+    /// Once the front view is used up: releases it (the lease, or the
+    /// assembly buffer's contents) and reads on from the back lease.
+    #[inline]
+    pub(crate) fn settle(&mut self) {
+        if self.cur.pos < self.front().len() {
+            return;
+        }
+        self.settle_slow();
+    }
+
+    fn settle_slow(&mut self) {
+        if self.in_asm {
+            self.in_asm = false;
+            self.asm.clear();
+            if self.asm.capacity() > RETAIN {
+                self.asm = Vec::new();
+            }
+        }
+        self.lease = self.cur.back.take();
+        self.cur.pos = std::mem::take(&mut self.cur.back_pos);
+        if self.lease.as_ref().is_some_and(|l| self.cur.pos >= l.len()) {
+            self.lease = None;
+            self.cur.pos = 0;
+        }
+    }
+
+    /// Reads the next lease into the buffer; `Ok(false)` if the peer has
+    /// closed. [`bytes`](Inbound::bytes) grows by what arrived (in
+    /// assembly, by copying all of it: use [`need`](Inbound::need) to copy
+    /// only a unit's bytes).
+    pub async fn fill(&mut self, conn: &mut Connection) -> io::Result<bool> {
+        self.fill_inner(conn, None).await
+    }
+
+    /// [`fill`](Inbound::fill), failing with [`io::ErrorKind::TimedOut`]
+    /// once `deadline` passes.
+    pub async fn fill_by(&mut self, conn: &mut Connection, deadline: Instant) -> io::Result<bool> {
+        self.fill_inner(conn, Some(deadline)).await
+    }
+
+    async fn fill_inner(&mut self, conn: &mut Connection, by: Option<Instant>) -> io::Result<bool> {
+        if !self.unassembled().is_empty() {
+            let n = self.unassembled().len();
+            self.assemble(n);
+            return Ok(true);
+        }
+        if !self.is_empty() {
+            self.begin_assembly();
+        }
+        match read_lease(conn, by).await? {
+            Some(l) => {
+                self.push(l);
+                let n = self.unassembled().len();
+                self.assemble(n);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Waits until at least `n` bytes are contiguous in
+    /// [`bytes`](Inbound::bytes), copying (if the bytes span leases) only
+    /// up to the `n`th. `Ok(false)` if the peer closed first.
+    pub async fn need(&mut self, conn: &mut Connection, n: usize) -> io::Result<bool> {
+        self.need_inner(conn, n, None).await
+    }
+
+    /// [`need`](Inbound::need), failing with [`io::ErrorKind::TimedOut`]
+    /// once `deadline` passes.
+    pub async fn need_by(
+        &mut self,
+        conn: &mut Connection,
+        n: usize,
+        deadline: Instant,
+    ) -> io::Result<bool> {
+        self.need_inner(conn, n, Some(deadline)).await
+    }
+
+    async fn need_inner(
+        &mut self,
+        conn: &mut Connection,
+        n: usize,
+        by: Option<Instant>,
+    ) -> io::Result<bool> {
+        loop {
+            let have = self.bytes().len();
+            if have >= n {
+                return Ok(true);
+            }
+            if !self.unassembled().is_empty() {
+                self.assemble(n - have);
+                continue;
+            }
+            if have > 0 {
+                self.reserve(n);
+                self.begin_assembly();
+            }
+            match read_lease(conn, by).await? {
+                Some(l) => self.push(l),
+                None => return Ok(false),
+            }
+        }
+    }
+
+    /// The front view whole (consumed bytes included) and a [`Tail`]
+    /// reading on after it, for a reader that keeps borrowing a unit (an
+    /// HTTP head) while it reads what follows (the body). The front is not
+    /// released while split; [`Inbound::consume`] (or the next unit)
+    /// releases it.
+    pub(crate) fn split(&mut self) -> (&[u8], Tail<'_>) {
+        let front: &[u8] = if self.in_asm {
+            &self.asm
+        } else {
+            self.lease.as_deref().unwrap_or_default()
+        };
+        let tail = Tail {
+            front,
+            in_asm: self.in_asm,
+            cur: &mut self.cur,
+        };
+        (front, tail)
+    }
+}
+
+/// The reading half of a split [`Inbound`]: reads on past the front view
+/// without releasing it. New leases go behind it.
+pub(crate) struct Tail<'a> {
+    front: &'a [u8],
+    in_asm: bool,
+    cur: &'a mut Cursor,
+}
+
+impl Tail<'_> {
+    /// Where the unconsumed bytes start in the front view (its length once
+    /// the front is used up).
+    pub(crate) fn position(&self) -> usize {
+        self.cur.pos.min(self.front.len())
+    }
+
+    /// The unconsumed bytes that can be read as one slice.
+    #[inline]
+    pub(crate) fn bytes(&self) -> &[u8] {
+        view(self.front, self.cur)
+    }
+
+    /// All unconsumed bytes.
+    pub(crate) fn len(&self) -> usize {
+        let front = self.front.len().saturating_sub(self.cur.pos);
+        let back = self
+            .cur
+            .back
+            .as_ref()
+            .map_or(0, |b| b.len())
+            .saturating_sub(self.cur.back_pos);
+        front + back
+    }
+
+    /// Marks `n` bytes of [`bytes`](Tail::bytes) as used.
+    #[inline]
+    pub(crate) fn consume(&mut self, n: usize) {
+        advance(self.front.len(), self.in_asm, self.cur, n);
+    }
+
+    /// Adds a lease behind the front. Only once everything buffered is
+    /// consumed (nothing is assembled here).
+    pub(crate) fn push(&mut self, lease: Lease) {
+        debug_assert!(self.bytes().is_empty(), "push onto unread bytes");
+        self.cur.received += lease.len() as u64;
+        self.cur.pos = self.cur.pos.max(self.front.len());
+        self.cur.back = Some(lease);
+        self.cur.back_pos = 0;
+    }
+}
