@@ -152,8 +152,10 @@ impl Inbound {
         self
     }
 
+    /// The front view whole, consumed bytes included (a head split off
+    /// with [`split`](Inbound::split) stays there until released).
     #[inline]
-    fn front(&self) -> &[u8] {
+    pub(crate) fn front(&self) -> &[u8] {
         if self.in_asm {
             &self.asm
         } else {
@@ -227,6 +229,11 @@ impl Inbound {
             Some(b) => b.get(self.cur.back_pos..).unwrap_or_default(),
             None => &[],
         }
+    }
+
+    /// Where the unconsumed bytes start in [`front`](Inbound::front).
+    pub(crate) fn position(&self) -> usize {
+        self.cur.pos.min(self.front().len())
     }
 
     /// Capacity of the assembly buffer: the memory held besides leases.
@@ -500,18 +507,6 @@ impl Tail<'_> {
     #[inline]
     pub(crate) fn bytes(&self) -> &[u8] {
         view(self.front, self.cur)
-    }
-
-    /// All unconsumed bytes.
-    pub(crate) fn len(&self) -> usize {
-        let front = self.front.len().saturating_sub(self.cur.pos);
-        let back = self
-            .cur
-            .back
-            .as_ref()
-            .map_or(0, |b| b.len())
-            .saturating_sub(self.cur.back_pos);
-        front + back
     }
 
     /// Marks `n` bytes of [`bytes`](Tail::bytes) as used.
