@@ -42,6 +42,8 @@ const RETAIN: usize = 32 << 10;
 struct Cursor {
     /// Bytes of the front view consumed.
     pos: usize,
+    /// The front view is the assembly buffer (else the lease).
+    in_asm: bool,
     /// The lease after the front: in assembly, the one being copied from;
     /// once the front is used up, read in place from `back_pos`.
     back: Option<Lease>,
@@ -83,7 +85,6 @@ pub struct Inbound {
     lease: Option<Lease>,
     /// The front view in assembly mode.
     asm: Vec<u8>,
-    in_asm: bool,
     cur: Cursor,
     /// Most bytes the assembly buffer grows to ahead of need.
     limit: Option<usize>,
@@ -93,25 +94,33 @@ pub struct Inbound {
 /// The bytes of `front` and `cur` not yet consumed, contiguous.
 #[inline]
 fn view<'a>(front: &'a [u8], cur: &'a Cursor) -> &'a [u8] {
-    match front.get(cur.pos..) {
-        Some(rest) if !rest.is_empty() => rest,
-        _ => match &cur.back {
-            Some(b) => b.get(cur.back_pos..).unwrap_or_default(),
-            None => &[],
-        },
+    if cur.pos < front.len() {
+        // SAFETY: just checked `pos < front.len()`.
+        unsafe { front.get_unchecked(cur.pos..) }
+    } else {
+        back_view(cur)
+    }
+}
+
+/// The unconsumed bytes of the back lease.
+#[inline]
+fn back_view(cur: &Cursor) -> &[u8] {
+    match &cur.back {
+        Some(b) => b.get(cur.back_pos..).unwrap_or_default(),
+        None => &[],
     }
 }
 
 /// Marks `n` bytes consumed. In assembly, once only bytes copied from the
 /// back lease are left in the front, reading moves to that lease.
 #[inline]
-fn advance(front_len: usize, in_asm: bool, cur: &mut Cursor, n: usize) {
+fn advance(front_len: usize, cur: &mut Cursor, n: usize) {
     let rest = front_len.saturating_sub(cur.pos);
     if rest > 0 {
         assert!(n <= rest, "consume past the buffered bytes");
         cur.pos += n;
         let left = rest - n;
-        if in_asm && left > 0 && left <= cur.back_pos && cur.back.is_some() {
+        if cur.in_asm && left > 0 && left <= cur.back_pos && cur.back.is_some() {
             cur.pos = front_len;
             cur.back_pos -= left;
         }
@@ -156,7 +165,7 @@ impl Inbound {
     /// with [`split`](Inbound::split) stays there until released).
     #[inline]
     pub(crate) fn front(&self) -> &[u8] {
-        if self.in_asm {
+        if self.cur.in_asm {
             &self.asm
         } else {
             self.lease.as_deref().unwrap_or_default()
@@ -198,20 +207,21 @@ impl Inbound {
     #[inline]
     pub fn consume(&mut self, n: usize) {
         let len = self.front().len();
-        advance(len, self.in_asm, &mut self.cur, n);
+        advance(len, &mut self.cur, n);
         self.settle();
     }
 
     /// True while a unit that spans leases is being assembled (the
     /// contiguous bytes are a copy).
+    #[inline]
     pub fn is_assembling(&self) -> bool {
-        self.in_asm && self.cur.pos < self.asm.len()
+        self.cur.in_asm && self.cur.pos < self.asm.len()
     }
 
     /// True if, once `n` more bytes are consumed, the next ones are read
     /// from the assembly buffer (a unit spans leases).
     pub(crate) fn assembling_after(&self, n: usize) -> bool {
-        if !self.in_asm {
+        if !self.cur.in_asm {
             return false;
         }
         let left = self.asm.len().saturating_sub(self.cur.pos + n);
@@ -278,7 +288,7 @@ impl Inbound {
             self.cur.pos = 0;
             return;
         }
-        if self.in_asm {
+        if self.cur.in_asm {
             let rest = self.unassembled().len();
             self.assemble(rest);
             self.compact();
@@ -295,7 +305,7 @@ impl Inbound {
     /// already or nothing is buffered.
     pub fn begin_assembly(&mut self) {
         self.settle();
-        if self.in_asm {
+        if self.cur.in_asm {
             return;
         }
         let Some(l) = self.lease.take() else {
@@ -310,7 +320,7 @@ impl Inbound {
         self.reserve(rest.len());
         self.asm.extend_from_slice(rest);
         self.copied += rest.len() as u64;
-        self.in_asm = true;
+        self.cur.in_asm = true;
         self.cur.pos = 0;
     }
 
@@ -358,7 +368,7 @@ impl Inbound {
 
     /// Drops consumed bytes from the front of the assembly buffer.
     fn compact(&mut self) {
-        if self.in_asm && self.cur.pos > 0 && self.cur.pos < self.asm.len() {
+        if self.cur.in_asm && self.cur.pos > 0 && self.cur.pos < self.asm.len() {
             self.asm.drain(..self.cur.pos);
             self.cur.pos = 0;
         }
@@ -375,8 +385,8 @@ impl Inbound {
     }
 
     fn settle_slow(&mut self) {
-        if self.in_asm {
-            self.in_asm = false;
+        if self.cur.in_asm {
+            self.cur.in_asm = false;
             self.asm.clear();
             if self.asm.capacity() > RETAIN {
                 self.asm = Vec::new();
@@ -473,15 +483,15 @@ impl Inbound {
     /// HTTP head) while it reads what follows (the body). The front is not
     /// released while split; [`Inbound::consume`] (or the next unit)
     /// releases it.
+    #[inline]
     pub(crate) fn split(&mut self) -> (&[u8], Tail<'_>) {
-        let front: &[u8] = if self.in_asm {
+        let front: &[u8] = if self.cur.in_asm {
             &self.asm
         } else {
             self.lease.as_deref().unwrap_or_default()
         };
         let tail = Tail {
             front,
-            in_asm: self.in_asm,
             cur: &mut self.cur,
         };
         (front, tail)
@@ -492,13 +502,13 @@ impl Inbound {
 /// without releasing it. New leases go behind it.
 pub(crate) struct Tail<'a> {
     front: &'a [u8],
-    in_asm: bool,
     cur: &'a mut Cursor,
 }
 
 impl Tail<'_> {
     /// Where the unconsumed bytes start in the front view (its length once
     /// the front is used up).
+    #[inline]
     pub(crate) fn position(&self) -> usize {
         self.cur.pos.min(self.front.len())
     }
@@ -512,11 +522,12 @@ impl Tail<'_> {
     /// Marks `n` bytes of [`bytes`](Tail::bytes) as used.
     #[inline]
     pub(crate) fn consume(&mut self, n: usize) {
-        advance(self.front.len(), self.in_asm, self.cur, n);
+        advance(self.front.len(), self.cur, n);
     }
 
     /// Adds a lease behind the front. Only once everything buffered is
     /// consumed (nothing is assembled here).
+    #[inline]
     pub(crate) fn push(&mut self, lease: Lease) {
         debug_assert!(self.bytes().is_empty(), "push onto unread bytes");
         self.cur.received += lease.len() as u64;

@@ -393,6 +393,7 @@ pub(crate) struct BodyReader {
 
 impl BodyReader {
     /// A reader of a body framed as `rem`, failing past `max` bytes.
+    #[inline]
     pub(crate) fn new(rem: Remaining, max: u64) -> BodyReader {
         BodyReader {
             rem,
