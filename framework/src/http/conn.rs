@@ -29,6 +29,13 @@
 //! | Respond    | head written to a reused `Vec`, then queued | queued (waits on a full write buffer, paced) |
 //! | FinishBody | unread body read and discarded            | body end / over limit / below rate |
 //!
+//! All of these read through the connection's one [`Inbound`]: the head
+//! is parsed at its front (in place, or assembled from its own bytes
+//! only), then split off so the `Request` borrows it while the body
+//! reader ([`BodyReader`](super::body::BodyReader), shared with the
+//! client) reads on past it; the next request starts where the body
+//! ended, and a protocol switch hands the `Inbound` itself over.
+//!
 //! Requests are handled one at a time, so pipelined requests are answered
 //! strictly in order; their responses are queued back to back and leave in
 //! as few sends as the engine can make.
