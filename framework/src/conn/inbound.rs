@@ -25,6 +25,7 @@
 //! never read twice: consuming up to them moves the view back to the lease.
 
 use std::io;
+use std::ptr::NonNull;
 use std::time::Instant;
 
 use crate::{Connection, Lease};
@@ -79,12 +80,17 @@ struct Cursor {
 ///     }
 /// }
 /// ```
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Inbound {
     /// The front view in lease mode.
     lease: Option<Lease>,
     /// The front view in assembly mode.
     asm: Vec<u8>,
+    /// The front view's bytes (the lease's or `asm`'s), kept by
+    /// [`refresh`](Inbound::refresh) after every change to either, so the
+    /// hot path reads them without a branch.
+    front_ptr: NonNull<u8>,
+    front_len: usize,
     cur: Cursor,
     /// Most bytes the assembly buffer grows to ahead of need.
     limit: Option<usize>,
@@ -148,10 +154,37 @@ async fn read_lease(conn: &mut Connection, deadline: Option<Instant>) -> io::Res
     }
 }
 
+impl Default for Inbound {
+    fn default() -> Inbound {
+        Inbound {
+            lease: None,
+            asm: Vec::new(),
+            front_ptr: NonNull::dangling(),
+            front_len: 0,
+            cur: Cursor::default(),
+            limit: None,
+            copied: 0,
+        }
+    }
+}
+
 impl Inbound {
     /// An empty buffer.
     pub fn new() -> Inbound {
         Inbound::default()
+    }
+
+    /// Records where the front view's bytes are, after a change to the
+    /// lease, the assembly buffer or the mode.
+    fn refresh(&mut self) {
+        let front: &[u8] = if self.cur.in_asm {
+            &self.asm
+        } else {
+            self.lease.as_deref().unwrap_or_default()
+        };
+        // A slice's pointer is never null (dangling when empty).
+        self.front_ptr = NonNull::new(front.as_ptr() as *mut u8).unwrap_or(NonNull::dangling());
+        self.front_len = front.len();
     }
 
     /// An empty buffer whose assembly buffer grows ahead of need to at
@@ -165,11 +198,11 @@ impl Inbound {
     /// with [`split`](Inbound::split) stays there until released).
     #[inline]
     pub(crate) fn front(&self) -> &[u8] {
-        if self.cur.in_asm {
-            &self.asm
-        } else {
-            self.lease.as_deref().unwrap_or_default()
-        }
+        // SAFETY: `refresh` runs after every change to `lease`, `asm` and
+        // `in_asm`, so these describe the live bytes of the lease or the
+        // assembly buffer, which `self` owns; `&self` keeps both unchanged
+        // while the slice lives.
+        unsafe { std::slice::from_raw_parts(self.front_ptr.as_ptr(), self.front_len) }
     }
 
     /// The bytes received and not consumed that can be read as one slice:
@@ -215,7 +248,7 @@ impl Inbound {
     /// contiguous bytes are a copy).
     #[inline]
     pub fn is_assembling(&self) -> bool {
-        self.cur.in_asm && self.cur.pos < self.asm.len()
+        self.cur.in_asm && self.cur.pos < self.front_len
     }
 
     /// True if, once `n` more bytes are consumed, the next ones are read
@@ -286,6 +319,7 @@ impl Inbound {
         if self.front().len() <= self.cur.pos {
             self.lease = Some(lease);
             self.cur.pos = 0;
+            self.refresh();
             return;
         }
         if self.cur.in_asm {
@@ -314,6 +348,7 @@ impl Inbound {
         let rest = l.get(self.cur.pos..).unwrap_or_default();
         if rest.is_empty() {
             self.cur.pos = 0;
+            self.refresh();
             return;
         }
         self.asm.clear();
@@ -322,6 +357,7 @@ impl Inbound {
         self.copied += rest.len() as u64;
         self.cur.in_asm = true;
         self.cur.pos = 0;
+        self.refresh();
     }
 
     /// In assembly: copies up to `n` more bytes from the lease after the
@@ -347,6 +383,7 @@ impl Inbound {
             self.cur.back = None;
             self.cur.back_pos = 0;
         }
+        self.refresh();
         n
     }
 
@@ -363,6 +400,7 @@ impl Inbound {
                 .max(MIN_ASSEMBLY)
                 .min(limit.max(total));
             self.asm.reserve_exact(want - self.asm.len());
+            self.refresh();
         }
     }
 
@@ -371,6 +409,7 @@ impl Inbound {
         if self.cur.in_asm && self.cur.pos > 0 && self.cur.pos < self.asm.len() {
             self.asm.drain(..self.cur.pos);
             self.cur.pos = 0;
+            self.refresh();
         }
     }
 
@@ -398,6 +437,7 @@ impl Inbound {
             self.lease = None;
             self.cur.pos = 0;
         }
+        self.refresh();
     }
 
     /// Reads the next lease into the buffer; `Ok(false)` if the peer has
@@ -458,10 +498,23 @@ impl Inbound {
         n: usize,
         by: Option<Instant>,
     ) -> io::Result<bool> {
+        while !self.gather(n) {
+            match read_lease(conn, by).await? {
+                Some(l) => self.push(l),
+                None => return Ok(false),
+            }
+        }
+        Ok(true)
+    }
+
+    /// Makes `n` bytes contiguous from what is buffered, copying only up
+    /// to the `n`th; false if a lease more is needed (anything buffered is
+    /// then assembled already, so no lease is held while waiting).
+    fn gather(&mut self, n: usize) -> bool {
         loop {
             let have = self.bytes().len();
             if have >= n {
-                return Ok(true);
+                return true;
             }
             if !self.unassembled().is_empty() {
                 self.assemble(n - have);
@@ -471,10 +524,7 @@ impl Inbound {
                 self.reserve(n);
                 self.begin_assembly();
             }
-            match read_lease(conn, by).await? {
-                Some(l) => self.push(l),
-                None => return Ok(false),
-            }
+            return false;
         }
     }
 
@@ -485,11 +535,11 @@ impl Inbound {
     /// releases it.
     #[inline]
     pub(crate) fn split(&mut self) -> (&[u8], Tail<'_>) {
-        let front: &[u8] = if self.cur.in_asm {
-            &self.asm
-        } else {
-            self.lease.as_deref().unwrap_or_default()
-        };
+        // SAFETY: as in `front`; the `Tail` borrows only `cur`, never the
+        // lease or the assembly buffer, so the bytes stay as they are
+        // while both live.
+        let front: &[u8] =
+            unsafe { std::slice::from_raw_parts(self.front_ptr.as_ptr(), self.front_len) };
         let tail = Tail {
             front,
             cur: &mut self.cur,
@@ -534,5 +584,128 @@ impl Tail<'_> {
         self.cur.pos = self.cur.pos.max(self.front.len());
         self.cur.back = Some(lease);
         self.cur.back_pos = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lease(bytes: &[u8]) -> Lease {
+        let mut v = Lease::heap_buffer(bytes.len());
+        v.extend_from_slice(bytes);
+        Lease::from_vec(v)
+    }
+
+    /// A small xorshift generator.
+    fn rng(seed: &mut u64) -> u64 {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        *seed
+    }
+
+    /// `[len][len bytes]` units of random sizes.
+    fn units(seed: &mut u64, count: usize) -> Vec<Vec<u8>> {
+        (0..count)
+            .map(|i| {
+                let len = (rng(seed) % 40) as usize;
+                (0..len).map(|j| (i * 7 + j) as u8).collect()
+            })
+            .collect()
+    }
+
+    /// Reads the units back from `wire` cut at `cuts`, as `need` does; with
+    /// `over`, assembles that many bytes past each unit first (as a
+    /// reader that copies ahead does), which must not change what is read.
+    fn read_back(wire: &[u8], cuts: &[usize], over: usize) -> (Vec<Vec<u8>>, u64) {
+        let mut leases = std::collections::VecDeque::new();
+        let mut at = 0;
+        for &c in cuts.iter().chain(std::iter::once(&wire.len())) {
+            if c > at {
+                leases.push_back(lease(&wire[at..c]));
+                at = c;
+            }
+        }
+        let mut input = Inbound::new();
+        let mut need = |input: &mut Inbound, n: usize| loop {
+            if input.gather(n) {
+                return true;
+            }
+            match leases.pop_front() {
+                Some(l) => input.push(l),
+                None => return false,
+            }
+        };
+        let mut out = Vec::new();
+        while need(&mut input, 1) {
+            let n = 1 + input.bytes()[0] as usize;
+            assert!(need(&mut input, n), "unit cut short");
+            input.assemble(over);
+            out.push(input.bytes()[1..n].to_vec());
+            input.consume(n);
+        }
+        assert!(input.is_empty());
+        (out, input.bytes_copied())
+    }
+
+    #[test]
+    fn any_cuts_read_the_same_units_copying_only_those_that_span() {
+        let mut seed = 0x2545_f491_4f6c_dd1d;
+        for round in 0..300 {
+            let units = units(&mut seed, 30);
+            let mut wire = Vec::new();
+            let mut bounds = vec![0];
+            for u in &units {
+                wire.push(u.len() as u8);
+                wire.extend_from_slice(u);
+                bounds.push(wire.len());
+            }
+            let mut cuts: Vec<usize> = (0..(rng(&mut seed) % 20))
+                .map(|_| (rng(&mut seed) as usize) % wire.len().max(1))
+                .collect();
+            cuts.sort_unstable();
+            cuts.dedup();
+            // Bytes of units a cut falls inside of: the most copied.
+            let spanning: usize = bounds
+                .windows(2)
+                .filter(|w| cuts.iter().any(|&c| w[0] < c && c < w[1]))
+                .map(|w| w[1] - w[0])
+                .sum();
+            for over in [0, 1, 5] {
+                let (got, copied) = read_back(&wire, &cuts, over);
+                assert_eq!(got, units, "round {round}, cuts {cuts:?}, over {over}");
+                if over == 0 {
+                    assert!(
+                        copied <= spanning as u64,
+                        "round {round}: copied {copied} > {spanning}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_split_unit_stays_while_the_tail_reads_on() {
+        let mut input = Inbound::new();
+        input.push(lease(b"HEAD"));
+        assert!(!input.gather(6));
+        input.push(lease(b"ERbody"));
+        assert!(input.gather(6));
+        assert_eq!(input.bytes(), b"HEADER");
+        let (front, mut tail) = input.split();
+        let start = tail.position();
+        tail.consume(6);
+        // Past the assembled unit: read on in place in the lease.
+        assert_eq!(tail.bytes(), b"body");
+        tail.consume(4);
+        assert!(tail.bytes().is_empty());
+        tail.push(lease(b"next"));
+        assert_eq!(tail.bytes(), b"next");
+        assert_eq!(&front[start..start + 6], b"HEADER");
+        input.consume(0);
+        assert_eq!(input.bytes(), b"next");
+        assert!(!input.is_assembling());
+        assert_eq!(input.bytes_copied(), 6);
     }
 }
