@@ -23,6 +23,12 @@
 //! The last `back_pos` bytes of the assembly buffer are always the first
 //! `back_pos` bytes of the back lease, so bytes copied past a unit's end are
 //! never read twice: consuming up to them moves the view back to the lease.
+//!
+//! A reader that keeps a unit borrowed while it reads what follows (the
+//! HTTP server's `Request` borrows its head while the body is read)
+//! splits the buffer (`split`, crate-internal): the front view stays as it
+//! is, and a [`Tail`] reads on past it, taking new leases behind it, until
+//! the next unit releases the front.
 
 use std::io;
 use std::ptr::NonNull;
