@@ -305,8 +305,8 @@ fn switch(req: &Request<'_>, up: ClientResponse) -> Response {
 async fn tunnel(down: Upgraded, up: Upgraded) {
     let (mut client, client_early) = down.into_parts();
     let (mut upstream, upstream_early) = up.into_parts();
-    if upstream.write_all(&client_early).await.is_err()
-        || client.write_all(&upstream_early).await.is_err()
+    if upstream.write_all(client_early.bytes()).await.is_err()
+        || client.write_all(upstream_early.bytes()).await.is_err()
     {
         return;
     }

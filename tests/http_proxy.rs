@@ -30,7 +30,9 @@ async fn upstream(mut req: Request<'_>) -> Response {
         "/tunnel" if req.upgrade().is_some_and(|o| o.contains("echo")) => {
             Response::upgrade("echo", |up: Upgraded| async move {
                 let (mut conn, early) = up.into_parts();
-                if conn.write_all(b"up:").await.is_err() || conn.write_all(&early).await.is_err() {
+                if conn.write_all(b"up:").await.is_err()
+                    || conn.write_all(early.bytes()).await.is_err()
+                {
                     return;
                 }
                 while let Ok(Some(data)) = conn.read().await {

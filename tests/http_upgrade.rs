@@ -17,7 +17,7 @@ use corering::{get, post, routes, RunningServer};
 /// with the bytes that arrived with the request.
 async fn echo(up: Upgraded) {
     let (mut conn, early) = up.into_parts();
-    if conn.write_all(b"echo:").await.is_err() || conn.write_all(&early).await.is_err() {
+    if conn.write_all(b"echo:").await.is_err() || conn.write_all(early.bytes()).await.is_err() {
         return;
     }
     while let Ok(Some(lease)) = conn.read().await {
@@ -219,7 +219,7 @@ fn client_takes_over_a_switched_connection() {
             assert_eq!(resp.header_str("upgrade"), Some("echo"));
             let up = resp.into_upgraded().expect("a switch");
             let (mut conn, early) = up.into_parts();
-            let mut got = early;
+            let mut got = early.bytes().to_vec();
             conn.write_all(b"ping").await.expect("write");
             while got.len() < 9 {
                 let lease = conn.read().await.expect("read").expect("not closed");

@@ -1,8 +1,10 @@
 //! Connections: the application's handle, received-buffer leases, the
+//! inbound byte seam the protocol readers share (`Inbound`), the
 //! outgoing queue and the slot state machine behind them.
 
 mod connection;
 mod features;
+mod inbound;
 mod layer;
 mod lease;
 mod out;
@@ -12,6 +14,8 @@ pub use connection::{
     Address, Connection, Flush, Read, ShutdownWrite, WriteAll, WriteFrame, WriteOwned,
 };
 pub use features::Features;
+pub use inbound::Inbound;
+pub(crate) use inbound::Tail;
 pub(crate) use layer::{Kind as LayerKind, Layers};
 pub use layer::{Layer, LayerIo};
 pub use lease::Lease;

@@ -1,4 +1,5 @@
-//! `FrameReader`: decodes frames from a connection's received leases.
+//! `FrameReader`: decodes frames from a connection's received leases,
+//! through the connection's byte seam, [`Inbound`].
 //!
 //! Frames are decoded in place from the lease they arrived in (lease mode).
 //! Only a frame that is incomplete at the end of a lease is assembled: its
@@ -30,26 +31,10 @@
 //! its bytes.
 
 use super::{Decoded, Frame, ReadError};
-use crate::{Connection, Lease};
+use crate::{Connection, Inbound};
 
 /// Default largest frame: 1 MiB.
 const DEFAULT_MAX: usize = 1 << 20;
-/// Smallest assembly buffer allocated, so that frames of similar sizes
-/// reuse it instead of growing it a few bytes at a time.
-const MIN_ASSEMBLY: usize = 512;
-/// An assembly buffer larger than this is freed once its frame is done
-/// (a rare large frame does not pin its memory to the connection).
-const RETAIN: usize = 32 << 10;
-
-/// What the frame last returned consumed, released at the next read.
-#[derive(Debug, Clone, Copy)]
-enum Pending {
-    None,
-    /// Bytes at the front of the lease (lease mode).
-    Lease(usize),
-    /// Bytes at the front of the assembly buffer.
-    Assembled(usize),
-}
 
 /// Reads frames of any [`Frame`] type from a connection.
 ///
@@ -70,20 +55,15 @@ enum Pending {
 /// ```
 #[derive(Debug)]
 pub struct FrameReader {
-    lease: Option<Lease>,
-    /// Non-empty: the start of a frame that spans leases (assembly mode).
-    asm: Vec<u8>,
-    /// Bytes at the front of `lease` that are also the last bytes of `asm`.
-    taken: usize,
+    input: Inbound,
     /// Least bytes to copy at the next fill: grows while the decoder keeps
     /// asking for a single byte (it cannot tell how far its frame goes).
     step: usize,
-    pending: Pending,
+    /// What the frame last returned consumed, released at the next read.
+    pending: usize,
     /// Do not decode again until this many bytes are in view.
     need: usize,
     max: usize,
-    received: u64,
-    copied: u64,
 }
 
 impl Default for FrameReader {
@@ -95,17 +75,27 @@ impl Default for FrameReader {
 impl FrameReader {
     /// A reader with a 1 MiB frame limit.
     pub fn new() -> FrameReader {
+        FrameReader::from_inbound(Inbound::new())
+    }
+
+    /// A reader that starts with the bytes already in `input` (for
+    /// example those an [`Upgraded`](crate::http::Upgraded) connection
+    /// hands over), with a 1 MiB frame limit.
+    pub fn from_inbound(input: Inbound) -> FrameReader {
         FrameReader {
-            lease: None,
-            asm: Vec::new(),
-            taken: 0,
+            input: input.max_assembly(DEFAULT_MAX),
             step: 0,
-            pending: Pending::None,
+            pending: 0,
             need: 0,
             max: DEFAULT_MAX,
-            received: 0,
-            copied: 0,
         }
+    }
+
+    /// The received bytes not yet consumed by a frame, to read on with
+    /// another reader.
+    pub fn into_inbound(mut self) -> Inbound {
+        self.input.consume(self.pending);
+        self.input
     }
 
     /// Sets the largest frame accepted; a frame that needs more is a
@@ -113,26 +103,19 @@ impl FrameReader {
     /// It also bounds the assembly buffer.
     pub fn max_frame(mut self, bytes: usize) -> FrameReader {
         self.max = bytes.max(1);
+        self.input = self.input.max_assembly(self.max);
         self
     }
 
     /// Bytes received and not yet consumed by a frame.
     pub fn buffered(&self) -> usize {
-        let lease = self.lease.as_ref().map_or(0, |l| l.len()) - self.taken;
-        match self.pending {
-            Pending::None => self.asm.len() + lease,
-            Pending::Lease(n) => lease - n,
-            Pending::Assembled(n) => self.asm.len() - n + lease,
-        }
+        self.input.len() - self.pending
     }
 
     /// True if the bytes after the last frame start in the assembly buffer
     /// (a frame spans leases).
     pub fn is_assembling(&self) -> bool {
-        match self.pending {
-            Pending::Assembled(n) => self.asm.len() - n > self.taken,
-            _ => !self.asm.is_empty(),
-        }
+        self.input.assembling_after(self.pending)
     }
 
     /// Bytes of memory the reader holds besides its one lease: the
@@ -147,12 +130,12 @@ impl FrameReader {
     /// assert_eq!(reader.capacity(), 0);
     /// ```
     pub fn capacity(&self) -> usize {
-        self.asm.capacity()
+        self.input.capacity()
     }
 
     /// Total bytes received from the connection so far.
     pub fn bytes_received(&self) -> u64 {
-        self.received
+        self.input.bytes_received()
     }
 
     /// Total bytes copied into the assembly buffer so far: the parts of
@@ -165,92 +148,7 @@ impl FrameReader {
     /// assert_eq!((reader.bytes_received(), reader.bytes_copied()), (0, 0));
     /// ```
     pub fn bytes_copied(&self) -> u64 {
-        self.copied
-    }
-
-    /// Consumes `n` bytes of the lease; drops it once empty.
-    fn consume_lease(&mut self, n: usize) {
-        if let Some(l) = self.lease.as_mut() {
-            l.consume(n);
-            if l.is_empty() {
-                self.lease = None;
-            }
-        }
-    }
-
-    fn release_pending(&mut self) {
-        match std::mem::replace(&mut self.pending, Pending::None) {
-            Pending::None => {}
-            Pending::Lease(n) => self.consume_lease(n),
-            Pending::Assembled(n) => {
-                self.step = 0;
-                let leftover = self.asm.len() - n;
-                if leftover <= self.taken {
-                    // The frame ended in the current lease: what follows it
-                    // is decoded there, in place.
-                    self.asm.clear();
-                    if self.asm.capacity() > RETAIN {
-                        self.asm = Vec::new();
-                    }
-                    let used = self.taken - leftover;
-                    self.taken = 0;
-                    self.consume_lease(used);
-                } else {
-                    // Only for a decoder that completes a frame shorter than
-                    // a prefix it called incomplete: keep what follows.
-                    self.asm.drain(..n);
-                }
-            }
-        }
-    }
-
-    /// Makes room for `total` assembled bytes (at most `max`), doubling so
-    /// that a buffer in use stops growing after a few frames.
-    fn reserve(&mut self, total: usize) {
-        let cap = self.asm.capacity();
-        if total > cap {
-            let want = total
-                .max(cap.saturating_mul(2))
-                .max(MIN_ASSEMBLY)
-                .min(self.max.max(total));
-            self.asm.reserve_exact(want - self.asm.len());
-        }
-    }
-
-    /// The lease ends inside a frame: copies its bytes to the assembly
-    /// buffer and lets it go.
-    fn start_assembly(&mut self) {
-        if let Some(l) = self.lease.take() {
-            self.reserve(self.need.max(l.len()));
-            self.asm.extend_from_slice(&l);
-            self.copied += l.len() as u64;
-        }
-        self.taken = 0;
-        self.step = 0;
-    }
-
-    /// Copies from the current lease what the frame being assembled still
-    /// needs. False if the lease has nothing left (it is then dropped).
-    fn fill(&mut self) -> bool {
-        let avail = self.lease.as_ref().map_or(0, |l| l.len()) - self.taken;
-        if avail == 0 {
-            self.lease = None;
-            self.taken = 0;
-            return false;
-        }
-        let len = self.asm.len();
-        let must = self.need.saturating_sub(len).max(1);
-        let n = must
-            .max(self.step.min(self.max.saturating_sub(len)))
-            .min(avail);
-        // Room for the whole frame as far as the decoder can tell.
-        self.reserve((len + n).max(self.need));
-        if let Some(l) = &self.lease {
-            self.asm.extend_from_slice(&l[self.taken..self.taken + n]);
-        }
-        self.taken += n;
-        self.copied += n as u64;
-        true
+        self.input.bytes_copied()
     }
 
     /// The total a frame needs after `len` bytes and `needed` more, checked
@@ -272,40 +170,37 @@ impl FrameReader {
         &'s mut self,
         conn: &mut Connection,
     ) -> Result<Option<F>, ReadError> {
-        self.release_pending();
+        if self.pending > 0 {
+            if self.input.is_assembling() {
+                self.step = 0;
+            }
+            self.input.consume(std::mem::take(&mut self.pending));
+        }
         loop {
-            let assembling = !self.asm.is_empty();
-            let (ptr, len) = if assembling {
-                (self.asm.as_ptr(), self.asm.len())
-            } else {
-                match &self.lease {
-                    Some(l) => (l.as_ptr(), l.len()),
-                    None => (std::ptr::null(), 0),
-                }
-            };
+            let assembling = self.input.is_assembling();
+            let view = self.input.bytes();
+            let len = view.len();
             if len > 0 && len >= self.need {
-                // SAFETY: `ptr..ptr+len` is the live buffered region (the
-                // lease or the assembly buffer), and it is not modified
-                // while the decoded frame can exist: on `Complete` we return
-                // at once and the frame keeps `self` borrowed for 's; on the
-                // other outcomes nothing borrowing the view survives.
-                let view: &'s [u8] = unsafe { std::slice::from_raw_parts(ptr, len) };
+                // SAFETY: `view` is the input's contiguous buffered bytes
+                // (a lease or the assembly buffer), and they are not
+                // modified while the decoded frame can exist: on `Complete`
+                // we return at once and the frame keeps `self` borrowed for
+                // 's; on the other outcomes nothing borrowing the view
+                // survives.
+                let view: &'s [u8] = unsafe { std::slice::from_raw_parts(view.as_ptr(), len) };
                 match F::decode(view)? {
                     Decoded::Complete { frame, consumed } => {
                         debug_assert!(consumed > 0 && consumed <= len);
-                        let consumed = consumed.min(len);
-                        self.pending = if assembling {
-                            Pending::Assembled(consumed)
-                        } else {
-                            Pending::Lease(consumed)
-                        };
+                        self.pending = consumed.min(len);
                         self.need = 0;
                         return Ok(Some(frame));
                     }
                     Decoded::Incomplete { needed } => {
                         self.need = self.needs(len, needed)?;
                         if !assembling {
-                            self.start_assembly();
+                            self.input.reserve(self.need.max(len));
+                            self.input.begin_assembly();
+                            self.step = 0;
                         } else if needed <= 1 {
                             // Searching for a delimiter: offer 2, 4, 8...
                             // bytes rather than re-parse for every one.
@@ -316,19 +211,19 @@ impl FrameReader {
                     }
                 }
             }
-            if assembling && self.fill() {
+            if assembling && !self.input.unassembled().is_empty() {
+                // Copy what the frame still needs (room for all of it, as
+                // far as the decoder can tell).
+                let must = self.need.saturating_sub(len).max(1);
+                let n = must.max(self.step.min(self.max.saturating_sub(len)));
+                self.input.reserve((len + n).max(self.need));
+                self.input.assemble(n);
                 continue;
             }
             match conn.read().await? {
-                Some(l) => {
-                    debug_assert!(self.lease.is_none());
-                    self.received += l.len() as u64;
-                    if !l.is_empty() {
-                        self.lease = Some(l);
-                    }
-                }
+                Some(l) => self.input.push(l),
                 None => {
-                    let buffered = self.buffered();
+                    let buffered = self.input.len();
                     return if buffered == 0 {
                         Ok(None)
                     } else {

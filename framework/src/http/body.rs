@@ -1,5 +1,12 @@
-//! Request body framing: `Content-Length` values and the chunked transfer
-//! coding decoder (RFC 9112 §6, §7.1).
+//! Message body framing, shared by the server (request bodies) and the
+//! client (response bodies): `Content-Length` values, the chunked transfer
+//! coding decoder (RFC 9112 §6, §7.1), and the one body reader both sides
+//! read bodies with, [`BodyReader`], over the connection's
+//! [`Inbound`](crate::Inbound).
+//!
+//! The server- and client-specific parts of reading a body (limits, the
+//! minimum rate, `100 Continue`, error types) come in through
+//! [`BodySource`]; the framing rules do not differ.
 //!
 //! The chunked decoder is a byte-at-a-time state machine over whatever
 //! slice it is given, so a chunk-size line, a CRLF or a trailer can be split
@@ -14,6 +21,7 @@
 //! ```
 
 use super::Error;
+use crate::conn::Tail;
 
 /// How a request body is delimited.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -330,6 +338,183 @@ impl ChunkedDecoder {
             ));
         }
         Ok(())
+    }
+}
+
+/// How much of a message body is still to come.
+#[derive(Debug)]
+pub(crate) enum Remaining {
+    /// `Content-Length`: this many bytes.
+    Length(u64),
+    /// The chunked coding.
+    Chunked(ChunkedDecoder),
+    /// Everything up to the end of the connection (responses only).
+    UntilClose,
+    /// The body has ended (or failed).
+    Done,
+}
+
+/// What a [`BodyReader`] does when the buffered bytes run out, and how its
+/// errors look: the server's (limits, minimum rate, `100 Continue`) or the
+/// client's (deadline, pool).
+pub(crate) trait BodySource {
+    /// The error the reader fails with.
+    type Error;
+    /// Reads more bytes into `tail` ([`Tail::push`]), the body being at
+    /// `rem` after `received` bytes; `Ok(false)` if the peer closed.
+    async fn refill(
+        &mut self,
+        tail: &mut Tail<'_>,
+        rem: &Remaining,
+        received: u64,
+    ) -> Result<bool, Self::Error>;
+    /// Invalid framing.
+    fn invalid(&self, e: Error) -> Self::Error;
+    /// The peer closed with `rem` still to come.
+    fn cut_short(&self, rem: &Remaining) -> Self::Error;
+    /// The body went past the reader's limit.
+    fn too_large(&self) -> Self::Error;
+}
+
+/// Reads one message body from the bytes after its head: in place, piece
+/// by piece, by the framing rules of [`Remaining`].
+///
+/// A piece is left at the front of the input until the next call (so the
+/// caller can keep borrowing it, and a whole body found in place stays
+/// there); [`release`](BodyReader::release) consumes it.
+#[derive(Debug)]
+pub(crate) struct BodyReader {
+    rem: Remaining,
+    /// Bytes of the last piece, still at the front of the input.
+    pending: usize,
+    received: u64,
+    max: u64,
+}
+
+impl BodyReader {
+    /// A reader of a body framed as `rem`, failing past `max` bytes.
+    #[inline]
+    pub(crate) fn new(rem: Remaining, max: u64) -> BodyReader {
+        BodyReader {
+            rem,
+            pending: 0,
+            received: 0,
+            max,
+        }
+    }
+
+    /// True once the body has ended.
+    #[inline]
+    pub(crate) fn is_done(&self) -> bool {
+        matches!(self.rem, Remaining::Done)
+    }
+
+    /// What is still to come.
+    pub(crate) fn remaining(&self) -> &Remaining {
+        &self.rem
+    }
+
+    /// Bytes of the last piece, still at the front of the input.
+    pub(crate) fn pending(&self) -> usize {
+        self.pending
+    }
+
+    /// Ends the body early (after an error: the framing is in doubt).
+    pub(crate) fn abandon(&mut self) {
+        self.rem = Remaining::Done;
+    }
+
+    /// Consumes the last piece returned from the input.
+    #[inline]
+    pub(crate) fn release(&mut self, tail: &mut Tail<'_>) {
+        if self.pending > 0 {
+            tail.consume(std::mem::take(&mut self.pending));
+        }
+    }
+
+    /// The whole `Content-Length` body, if all of it is already at the
+    /// front of the input and none of it has been read: its length (the
+    /// body is then `tail.bytes()[..n]` until released).
+    pub(crate) fn whole_in_place(&mut self, tail: &Tail<'_>) -> Option<usize> {
+        let Remaining::Length(n) = self.rem else {
+            return None;
+        };
+        if self.received != 0 || self.pending != 0 {
+            return None;
+        }
+        let n = usize::try_from(n)
+            .ok()
+            .filter(|&n| n <= tail.bytes().len())?;
+        self.received = n as u64;
+        self.pending = n;
+        self.rem = Remaining::Done;
+        Some(n)
+    }
+
+    /// Reads the next piece of the body: `Ok(Some(n))` when it is
+    /// `tail.bytes()[..n]`, `Ok(None)` at the end of the body. The previous
+    /// piece is released first (not at the end: a body's last piece stays
+    /// until [`release`](BodyReader::release)).
+    pub(crate) async fn next<S: BodySource>(
+        &mut self,
+        tail: &mut Tail<'_>,
+        src: &mut S,
+    ) -> Result<Option<usize>, S::Error> {
+        if self.is_done() {
+            return Ok(None);
+        }
+        self.release(tail);
+        loop {
+            let avail = tail.bytes();
+            let (used, piece) = match &mut self.rem {
+                Remaining::Done => return Ok(None),
+                _ if avail.is_empty() => (0, None),
+                Remaining::Length(n) => {
+                    let take = avail.len().min(usize::try_from(*n).unwrap_or(usize::MAX));
+                    *n -= take as u64;
+                    if *n == 0 {
+                        self.rem = Remaining::Done;
+                    }
+                    (take, Some((0, take)))
+                }
+                Remaining::UntilClose => (avail.len(), Some((0, avail.len()))),
+                Remaining::Chunked(d) => {
+                    let (used, step) = d.decode(avail).map_err(|e| src.invalid(e))?;
+                    match step {
+                        ChunkStep::Data { start, end } => (used, Some((start, end))),
+                        ChunkStep::Done => {
+                            self.rem = Remaining::Done;
+                            (used, None)
+                        }
+                        ChunkStep::NeedMore => (used, None),
+                    }
+                }
+            };
+            if let Some((s, e)) = piece {
+                if e > s {
+                    // Framing before the data is consumed; the data stays
+                    // at the front until the next call.
+                    tail.consume(s);
+                    self.pending = e - s;
+                    self.received += (e - s) as u64;
+                    if self.received > self.max {
+                        return Err(src.too_large());
+                    }
+                    return Ok(Some(e - s));
+                }
+            }
+            tail.consume(used);
+            if used > 0 || self.is_done() {
+                continue;
+            }
+            if !src.refill(tail, &self.rem, self.received).await? {
+                if matches!(self.rem, Remaining::UntilClose) {
+                    self.rem = Remaining::Done;
+                    return Ok(None);
+                }
+                return Err(src.cut_short(&self.rem));
+            }
+        }
     }
 }
 

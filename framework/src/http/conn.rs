@@ -29,6 +29,13 @@
 //! | Respond    | head written to a reused `Vec`, then queued | queued (waits on a full write buffer, paced) |
 //! | FinishBody | unread body read and discarded            | body end / over limit / below rate |
 //!
+//! All of these read through the connection's one [`Inbound`]: the head
+//! is parsed at its front (in place, or assembled from its own bytes
+//! only), then split off so the `Request` borrows it while the body
+//! reader ([`BodyReader`](super::body::BodyReader), shared with the
+//! client) reads on past it; the next request starts where the body
+//! ended, and a protocol switch hands the `Inbound` itself over.
+//!
 //! Requests are handled one at a time, so pipelined requests are answered
 //! strictly in order; their responses are queued back to back and leave in
 //! as few sends as the engine can make.
@@ -65,14 +72,14 @@ use std::time::{Duration, Instant};
 use super::head::{self, HeaderSpan, Version};
 use super::pace::{self, SendPace};
 use super::panic::{self as handler_panic, CatchUnwind};
-use super::request::{end_stream, BodyIo, BodyState, Cursor, Request, StreamState};
+use super::request::{end_stream, BodyIo, BodyState, Request, StreamState};
 use super::response::{self, Body, Framing, HeadKey, HeadOptions};
 use super::upgrade::{self, OnUpgrade, Upgraded};
 use super::{date, Error, Http1Config, Method, MinRate, Response, Status};
 use crate::future::{race, Either};
 use crate::metrics::WorkerHttp;
 use crate::time::timeout;
-use crate::{Connection, Lease, ShutdownRequested};
+use crate::{Connection, Inbound, ShutdownRequested};
 
 /// Bodies up to this size are copied beside the head into one send; larger
 /// ones are queued as they are.
@@ -138,27 +145,6 @@ impl HeadCache {
     }
 }
 
-/// The bytes a head is parsed from: the lease it arrived in, or, for a
-/// head that spans leases, the assembly buffer.
-///
-/// A head within one lease is parsed in place. Only a head cut by the end
-/// of a lease is assembled: the rest of that lease (the head's start) is
-/// copied into `asm`, then from each following lease only the bytes up to
-/// the head's end (found by scanning for the empty line, then confirmed by
-/// the parser). Once the head is complete, `asm` holds exactly it and the
-/// lease goes to the [`Cursor`] as its `extra`, so the body and the
-/// pipelined requests after it are read from that lease in place (`settle`
-/// makes it the input again). So `asm` never holds more than `max_head`
-/// bytes and is reused from head to head.
-#[derive(Default)]
-struct Input {
-    lease: Option<Lease>,
-    asm: Vec<u8>,
-    in_asm: bool,
-    /// In assembly: bytes at the front of `lease` already copied to `asm`.
-    taken: usize,
-}
-
 /// Bytes copied into assembly buffers by every HTTP connection, for tests.
 static ASSEMBLED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
@@ -170,69 +156,10 @@ pub fn bytes_assembled() -> u64 {
     ASSEMBLED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
-impl Input {
-    fn bytes(&self) -> &[u8] {
-        if self.in_asm {
-            &self.asm
-        } else {
-            self.lease.as_deref().unwrap_or(&[])
-        }
-    }
-
-    fn reset(&mut self) {
-        self.lease = None;
-        self.asm.clear();
-        self.in_asm = false;
-        self.taken = 0;
-    }
-
-    /// A head starts at `lease[pos..]` and goes on past the lease: copies
-    /// its start and lets the lease go.
-    #[cold]
-    #[inline(never)]
-    fn start_assembly(&mut self, pos: usize) {
-        self.asm.clear();
-        if let Some(l) = self.lease.take() {
-            let start = l.get(pos..).unwrap_or_default();
-            self.asm.extend_from_slice(start);
-            ASSEMBLED.fetch_add(start.len() as u64, std::sync::atomic::Ordering::Relaxed);
-        }
-        self.in_asm = true;
-        self.taken = 0;
-    }
-
-    /// In assembly: copies from the lease the bytes through the next place
-    /// the head may end (or all it has, up to just past `limit` assembled
-    /// bytes). False if the lease has nothing left to copy.
-    fn fill(&mut self, limit: usize) -> bool {
-        let Some(l) = self.lease.as_deref() else {
-            return false;
-        };
-        let rest = l.get(self.taken..).unwrap_or_default();
-        if rest.is_empty() {
-            return false;
-        }
-        let n = head_end(&self.asm, rest).unwrap_or(rest.len()).min(
-            limit
-                .saturating_add(1)
-                .saturating_sub(self.asm.len())
-                .max(1),
-        );
-        self.asm.extend_from_slice(&rest[..n]);
-        ASSEMBLED.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
-        self.taken += n;
-        true
-    }
-
-    /// The assembled head is `len` bytes long: drops any bytes copied past
-    /// it and hands the lease (from just after the head) to `cur`.
-    fn finish_assembly(&mut self, len: usize, cur: &mut Cursor) {
-        let past = self.asm.len().saturating_sub(len);
-        self.asm.truncate(len);
-        cur.extra = self.lease.take();
-        cur.extra_pos = self.taken - past.min(self.taken);
-        self.taken = 0;
-    }
+/// Counts bytes the head reader copied into the assembly buffer.
+#[inline]
+fn count_assembled(n: u64) {
+    ASSEMBLED.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// A head spans leases: copies from the current lease only up to where
@@ -244,32 +171,41 @@ impl Input {
 #[cold]
 #[inline(never)]
 fn assemble(
-    input: &mut Input,
-    cur: &mut Cursor,
+    input: &mut Inbound,
     cfg: &Http1Config,
     spans: &mut Vec<HeaderSpan>,
 ) -> Result<Option<head::Head>, Error> {
-    while input.fill(cfg.max_head) {
-        let data = &input.asm[cur.pos..];
+    loop {
+        let rest = input.unassembled();
+        if rest.is_empty() {
+            return Ok(None);
+        }
+        let have = input.bytes();
+        // Through the next place the head may end, or all the lease has,
+        // up to just past `max_head` assembled bytes.
+        let n = head_end(have, rest).unwrap_or(rest.len()).min(
+            cfg.max_head
+                .saturating_add(1)
+                .saturating_sub(have.len())
+                .max(1),
+        );
+        count_assembled(input.assemble(n) as u64);
+        let data = input.bytes();
         if !data.ends_with(b"\n") {
             head::check_partial(data, cfg)?;
             continue;
         }
         if let Some(h) = head::parse_head(data, cfg, spans)? {
-            input.finish_assembly(cur.pos + h.len, cur);
             return Ok(Some(h));
         }
         head::check_partial(data, cfg)?;
     }
-    input.lease = None;
-    input.taken = 0;
-    Ok(None)
 }
 
 /// The number of bytes of `next` through the first empty line that ends a
 /// head continuing from `prev` (`\n\n` or `\n\r\n`, possibly across the
 /// two).
-fn head_end(prev: &[u8], next: &[u8]) -> Option<usize> {
+pub(crate) fn head_end(prev: &[u8], next: &[u8]) -> Option<usize> {
     let back = |i: usize, k: usize| -> Option<u8> {
         // The byte `k` places before `next[i]`.
         if k <= i {
@@ -311,8 +247,7 @@ pub async fn serve<H>(mut conn: Connection, cfg: Http1Config, handler: H)
 where
     H: for<'a> Handler<'a>,
 {
-    let mut input = Input::default();
-    let mut cur = Cursor::default();
+    let mut input = Inbound::new();
     let mut spans: Vec<HeaderSpan> = Vec::with_capacity(16);
     let mut out: Vec<u8> = Vec::with_capacity(256);
     let mut collected: Vec<u8> = Vec::new();
@@ -325,13 +260,15 @@ where
     let worker = WorkerHttp::current();
     let mut first = true;
     loop {
-        settle(&mut input, &mut cur);
+        // The bytes of the last request (its head, its body) are used:
+        // release them.
+        input.settle();
         // A head in place in a lease is parsed here, and only here (the
         // one hot call of the parser, so it is inlined): a whole head
         // already buffered, as pipelined ones are, without starting the
         // wait for one; else each lease the wait brings.
         let head = loop {
-            match buffered_head(&input, &cur, &cfg, &mut spans) {
+            match buffered_head(&input, &cfg, &mut spans) {
                 Ok(Some(h)) => break h,
                 Err(e) => return fail(conn, &mut out, e, &cfg, &mut pace).await,
                 Ok(None) => {}
@@ -344,7 +281,7 @@ where
                 rate: send_rate,
                 shutdown: shutdown.as_mut(),
             };
-            match read_head(&mut conn, &mut input, &mut cur, &mut spans, wait).await {
+            match read_head(&mut conn, &mut input, &mut spans, wait).await {
                 Ok(Some(Arrived::Head(h))) => break h,
                 Ok(Some(Arrived::Bytes)) => {}
                 Ok(None) if pace.stalled() => return too_slow(conn),
@@ -354,13 +291,15 @@ where
         };
         first = false;
         let began = worker.as_ref().map_or(0, |w| w.clock());
-        let start = cur.pos;
-        cur.pos += head.len;
         let mut state = BodyState::new(&head, &cfg);
         let mut panicked = None;
+        // The head is at the front of the input; the body and what follows
+        // are read on past it while the request borrows it.
+        let (front, mut tail) = input.split();
+        let start = tail.position();
+        tail.consume(head.len);
         let mut resp = {
-            let bytes = input.bytes();
-            let buf = &bytes[start..start + head.len];
+            let buf = &front[start..start + head.len];
             let (t0, t1) = head.target;
             let req = Request {
                 head: &head,
@@ -372,8 +311,7 @@ where
                 target: unsafe { std::str::from_utf8_unchecked(&buf[t0 as usize..t1 as usize]) },
                 spans: &spans,
                 body: BodyIo {
-                    input: bytes,
-                    cur: &mut cur,
+                    tail,
                     conn: &mut conn,
                     state: &mut state,
                 },
@@ -389,8 +327,11 @@ where
             }
             .await
         };
+        // The same front again (nothing released it), and the reading
+        // position the request left.
+        let (front, tail) = input.split();
+        let head_bytes = &front[start..start + head.len];
         if let Some(payload) = panicked {
-            let head_bytes = &input.bytes()[start..start + head.len];
             let path = match head.path {
                 _ if head.path_root => &b"/"[..],
                 (s, e) => head_bytes.get(s as usize..e as usize).unwrap_or_default(),
@@ -415,7 +356,6 @@ where
         let status = resp.status().as_u16();
         if let Some(up) = resp.take_upgrade() {
             // Only to a protocol the client offered (RFC 9110 §7.8).
-            let head_bytes = &input.bytes()[start..start + head.len];
             let offered = match (
                 head.upgrade_offer(head_bytes, &spans),
                 resp.header_value("upgrade"),
@@ -424,7 +364,7 @@ where
                 _ => false,
             };
             // Boxed: a rare path, kept out of every connection's future.
-            let switching = switch(conn, &input, &mut cur, &mut state, offered, resp, up, &cfg);
+            let switching = switch(conn, input, state, offered, resp, up, &cfg);
             return Box::pin(switching).await;
         }
         let close = if state.stream == StreamState::NotStarted {
@@ -513,10 +453,12 @@ where
             collected = Vec::new();
         }
         // Drain the unread body so the next request starts where it should.
-        if drain(&input, &mut cur, &mut conn, &mut state)
-            .await
-            .is_err()
-        {
+        let mut body = BodyIo {
+            tail,
+            conn: &mut conn,
+            state: &mut state,
+        };
+        if body.drain().await.is_err() {
             return linger_close(conn, &mut pace, state.send_rate).await;
         }
     }
@@ -560,36 +502,14 @@ fn too_slow(conn: Connection) {
     pace::reset(conn);
 }
 
-/// Reads the rest of the request body, if any, and discards it.
-async fn drain(
-    input: &Input,
-    cur: &mut Cursor,
-    conn: &mut Connection,
-    state: &mut BodyState,
-) -> Result<(), Error> {
-    if state.is_done() {
-        return Ok(());
-    }
-    let mut body = BodyIo {
-        input: input.bytes(),
-        cur,
-        conn,
-        state,
-    };
-    while body.next().await?.is_some() {}
-    Ok(())
-}
-
 /// Switches protocols (the handler answered with [`Response::upgrade`]):
 /// reads the request body to its end (it belongs to HTTP), sends the
 /// `101` head, and runs the upgrade with the connection and the bytes
 /// received after the request.
-#[allow(clippy::too_many_arguments)]
 async fn switch(
     mut conn: Connection,
-    input: &Input,
-    cur: &mut Cursor,
-    state: &mut BodyState,
+    mut input: Inbound,
+    mut state: BodyState,
     offered: bool,
     resp: Response,
     up: OnUpgrade,
@@ -614,7 +534,13 @@ async fn switch(
         );
         return fail(conn, out, e, cfg, pace).await;
     }
-    if let Err(e) = drain(input, cur, &mut conn, state).await {
+    let (_, tail) = input.split();
+    let mut body = BodyIo {
+        tail,
+        conn: &mut conn,
+        state: &mut state,
+    };
+    if let Err(e) = body.drain().await {
         return fail(conn, out, e, cfg, pace).await;
     }
     out.clear();
@@ -630,11 +556,7 @@ async fn switch(
     if conn.write_all(out).await.is_err() {
         return;
     }
-    let mut buffered = input.bytes().get(cur.pos..).unwrap_or_default().to_vec();
-    if let Some(l) = cur.extra.take() {
-        buffered.extend_from_slice(l.get(cur.extra_pos..).unwrap_or_default());
-    }
-    up.run(Upgraded::new(conn, buffered)).await;
+    up.run(Upgraded::new(conn, input)).await;
 }
 
 /// Queues the head of a response whose body is too large to copy, then the
@@ -711,42 +633,20 @@ fn shutting_down(worker: &Option<WorkerHttp>) -> bool {
     }
 }
 
-/// Between requests: make the unread bytes the input again.
-#[inline]
-fn settle(input: &mut Input, cur: &mut Cursor) {
-    if let Some(l) = cur.extra.take() {
-        // `extra` is only filled once `input` is used up.
-        if cur.extra_pos < l.len() {
-            input.reset();
-            input.lease = Some(l);
-            cur.pos = cur.extra_pos;
-            cur.extra_pos = 0;
-            return;
-        }
-    }
-    if cur.pos >= input.bytes().len() {
-        // Also ends an assembly: `asm` holds only its head, now used.
-        input.reset();
-        cur.pos = 0;
-    }
-}
-
-/// The head at `input[cur.pos..]` if it is complete in the lease at hand
-/// (not in assembly). `Ok(None)`: nothing buffered, or only part of a
+/// The head at the front of `input` if it is complete in the lease at
+/// hand (not in assembly). `Ok(None)`: nothing buffered, or only part of a
 /// head: [`read_head`] takes it from there (checks the part against the
 /// limits and starts assembling it, without parsing it again).
 #[inline]
 fn buffered_head(
-    input: &Input,
-    cur: &Cursor,
+    input: &Inbound,
     cfg: &Http1Config,
     spans: &mut Vec<HeaderSpan>,
 ) -> Result<Option<head::Head>, Error> {
-    if input.in_asm {
+    if input.is_assembling() {
         return Ok(None);
     }
-    let data = input.lease.as_deref().unwrap_or_default();
-    let data = data.get(cur.pos..).unwrap_or_default();
+    let data = input.bytes();
     if data.is_empty() {
         return Ok(None);
     }
@@ -773,21 +673,20 @@ struct Wait<'a> {
 enum Arrived {
     /// A head assembled across leases.
     Head(head::Head),
-    /// A new lease, in place at `input[cur.pos..]`: the caller parses it
+    /// A new lease, in place at the front of `input`: the caller parses it
     /// (and calls again if the head is not whole).
     Bytes,
 }
 
 /// Waits for the bytes of a head; the caller has found what is buffered
-/// at `input[cur.pos..]` (if anything) not to be a whole head. A head
+/// in `input` (if anything) not to be a whole head. A head
 /// that spans leases is assembled here; a new lease in place is handed
 /// back to the caller to parse. `Ok(None)`: close silently (EOF, I/O
 /// error, idle, shutdown with no request under way, or a client too slow
 /// to take the last responses: see [`SendPace::stalled`]).
 async fn read_head(
     conn: &mut Connection,
-    input: &mut Input,
-    cur: &mut Cursor,
+    input: &mut Inbound,
     spans: &mut Vec<HeaderSpan>,
     mut w: Wait<'_>,
 ) -> Result<Option<Arrived>, Error> {
@@ -798,28 +697,29 @@ async fn read_head(
     // Whether the response rate has been checked during this wait.
     let mut looked = false;
     loop {
-        if input.in_asm {
-            if let Some(h) = assemble(input, cur, cfg, spans)? {
+        if input.is_assembling() {
+            if let Some(h) = assemble(input, cfg, spans)? {
                 return Ok(Some(Arrived::Head(h)));
             }
         } else {
-            let data = input.lease.as_deref().unwrap_or_default();
-            let data = data.get(cur.pos..).unwrap_or_default();
+            let data = input.bytes();
             if !data.is_empty() {
                 // The caller parsed it: the start of a head, not all of it.
                 head::check_partial(data, cfg)?;
-                // The head continues in the next lease: assemble.
-                input.start_assembly(cur.pos);
-                cur.pos = 0;
+                // The head continues in the next lease: assemble (copy
+                // its start, let the lease go while waiting).
+                let before = input.bytes_copied();
+                input.begin_assembly();
+                count_assembled(input.bytes_copied() - before);
             }
         }
-        if input.in_asm {
+        if input.is_assembling() {
             // Incomplete: the head timeout runs from its first bytes (read
             // the clock only now, so heads that arrive whole, as pipelined
             // ones do, cost no clock read).
             deadline.get_or_insert_with(|| Instant::now() + cfg.head_timeout);
         }
-        let buffered = input.bytes().len() > cur.pos;
+        let buffered = !input.is_empty();
         if !buffered && shutting_down(w.worker) {
             // Between requests: nothing to finish.
             return Ok(None);
@@ -871,10 +771,9 @@ async fn read_head(
         };
         match got {
             Ok(Ok(Some(l))) => {
-                input.lease = Some(l);
-                input.taken = 0;
-                if !input.in_asm {
-                    cur.pos = 0;
+                let assembling = input.is_assembling();
+                input.push(l);
+                if !assembling {
                     return Ok(Some(Arrived::Bytes));
                 }
             }

@@ -3,17 +3,20 @@
 //! The method, target and header fields borrow the receive buffer the head
 //! was parsed from (a lease, or the assembly buffer when the head spanned
 //! leases); nothing is copied. The body is read on demand from the bytes
-//! after the head and then from the connection.
+//! after the head and then from the connection, by the body reader the
+//! client shares ([`BodyReader`](super::body::BodyReader)), through the
+//! connection's [`Inbound`](crate::Inbound).
 
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use super::body::{BodyKind, ChunkStep, ChunkedDecoder};
+use super::body::{BodyKind, BodyReader, BodySource, ChunkedDecoder, Remaining};
 use super::head::{Head, HeaderSpan, TargetForm, Version};
 use super::pace::SendPace;
 use super::response::{Framing, HeadOptions};
 use super::{Error, Http1Config, Method, MinRate, Response, Status};
-use crate::{Connection, Lease};
+use crate::conn::Tail;
+use crate::Connection;
 
 /// One request, as handed to a handler. Borrows the connection's buffers,
 /// so it lives only while the handler runs.
@@ -228,12 +231,14 @@ impl<'a> Request<'a> {
     pub async fn body(&mut self) -> Result<&[u8], Error> {
         if self.body.state.collected {
             return Ok(match self.body.state.whole {
-                Some((src, s, e)) => &self.body.source(src)[s..e],
+                Some(n) => &self.body.tail.bytes()[..n],
                 None => self.collected,
             });
         }
-        if let Some((src, s, e)) = self.body.in_place() {
-            return Ok(&self.body.source(src)[s..e]);
+        if let Some(n) = self.body.state.reader.whole_in_place(&self.body.tail) {
+            self.body.state.collected = true;
+            self.body.state.whole = Some(n);
+            return Ok(&self.body.tail.bytes()[..n]);
         }
         self.collected.clear();
         while let Some(piece) = self.body.next().await? {
@@ -470,9 +475,7 @@ pub(crate) async fn end_stream(conn: &mut Connection, state: StreamState) -> Opt
 /// survives the handler.
 #[derive(Debug)]
 pub(crate) struct BodyState {
-    kind: Progress,
-    received: u64,
-    max: u64,
+    pub(crate) reader: BodyReader,
     timeout: Duration,
     /// Minimum body rate, and the time spent waiting for body bytes.
     body_rate: Option<MinRate>,
@@ -486,29 +489,22 @@ pub(crate) struct BodyState {
     pub(crate) stream: StreamState,
     /// `body()` has returned the whole body...
     collected: bool,
-    /// ...in place, at `input[s..e]` or `extra[s..e]`.
-    whole: Option<(Src, usize, usize)>,
-}
-
-#[derive(Debug)]
-enum Progress {
-    Remaining(u64),
-    Chunked(ChunkedDecoder),
-    Done,
+    /// ...in place: the first `n` bytes after the head (until the body
+    /// reader releases them).
+    whole: Option<usize>,
 }
 
 impl BodyState {
     pub(crate) fn new(head: &Head, cfg: &Http1Config) -> BodyState {
+        let rem = match head.body {
+            BodyKind::Empty => Remaining::Done,
+            BodyKind::Length(n) => Remaining::Length(n),
+            BodyKind::Chunked => {
+                Remaining::Chunked(ChunkedDecoder::new(cfg.max_head).max_body(cfg.max_body))
+            }
+        };
         BodyState {
-            kind: match head.body {
-                BodyKind::Empty => Progress::Done,
-                BodyKind::Length(n) => Progress::Remaining(n),
-                BodyKind::Chunked => {
-                    Progress::Chunked(ChunkedDecoder::new(cfg.max_head).max_body(cfg.max_body))
-                }
-            },
-            received: 0,
-            max: cfg.max_body,
+            reader: BodyReader::new(rem, cfg.max_body),
             timeout: cfg.body_timeout,
             body_rate: cfg.body_rate,
             waited: Duration::ZERO,
@@ -523,8 +519,9 @@ impl BodyState {
     }
 
     /// True once the whole body has been read.
+    #[inline]
     pub(crate) fn is_done(&self) -> bool {
-        matches!(self.kind, Progress::Done)
+        self.reader.is_done()
     }
 }
 
@@ -559,179 +556,61 @@ impl StreamState {
     }
 }
 
-/// Where unread received bytes are: `input[pos..]` (the buffer the head
-/// came from), then `extra[extra_pos..]` (a later lease). `extra` is only
-/// read into once `input` is used up; after a head assembled across
-/// leases it starts as the lease that completed the head, from just past
-/// its end (`input`, the assembly buffer, then holds the head alone).
-#[derive(Debug, Default)]
-pub(crate) struct Cursor {
-    pub(crate) pos: usize,
-    pub(crate) extra: Option<Lease>,
-    pub(crate) extra_pos: usize,
-}
-
 /// The body half of a request: what is needed to read on.
 pub(crate) struct BodyIo<'a> {
-    pub(crate) input: &'a [u8],
-    pub(crate) cur: &'a mut Cursor,
+    /// The bytes after the head (the head itself stays borrowed).
+    pub(crate) tail: Tail<'a>,
     pub(crate) conn: &'a mut Connection,
     pub(crate) state: &'a mut BodyState,
 }
 
-/// Which buffer a piece of body is in.
-#[derive(Debug, Clone, Copy)]
-enum Src {
-    /// The one the head was parsed from.
-    Input,
-    /// The cursor's `extra` lease (after an assembled head, the rest of
-    /// the lease that completed it).
-    Extra,
+/// The server's side of reading a body: `100 Continue`, the body timeout
+/// and minimum rate, and its errors.
+struct ServerSource<'s> {
+    conn: &'s mut Connection,
+    timeout: Duration,
+    body_rate: Option<MinRate>,
+    waited: &'s mut Duration,
+    expect_continue: bool,
+    sent_continue: &'s mut bool,
 }
 
-impl BodyIo<'_> {
-    /// The bytes of `src`.
-    fn source(&self, src: Src) -> &[u8] {
-        match src {
-            Src::Input => self.input,
-            Src::Extra => self.cur.extra.as_deref().unwrap_or_default(),
-        }
-    }
-
-    /// The whole `Content-Length` body, if it is already received in one
-    /// buffer (the head's, or the lease after an assembled head) and
-    /// nothing of it has been read.
-    fn in_place(&mut self) -> Option<(Src, usize, usize)> {
-        let Progress::Remaining(n) = self.state.kind else {
-            return None;
-        };
-        if self.state.received != 0 {
-            return None;
-        }
-        let (src, start) = if self.cur.pos < self.input.len() {
-            (Src::Input, self.cur.pos)
-        } else {
-            (Src::Extra, self.cur.extra_pos)
-        };
-        let avail = self.source(src).get(start..).unwrap_or_default();
-        let n = usize::try_from(n).ok().filter(|&n| n <= avail.len())?;
-        match src {
-            Src::Input => self.cur.pos += n,
-            Src::Extra => self.cur.extra_pos += n,
-        }
-        self.state.received = n as u64;
-        self.state.kind = Progress::Done;
-        self.state.collected = true;
-        self.state.whole = Some((src, start, start + n));
-        Some((src, start, start + n))
-    }
-
-    /// The next piece of body; records any error in the state.
-    pub(crate) async fn next(&mut self) -> Result<Option<&[u8]>, Error> {
-        if let Some(e) = self.state.error {
-            return Err(e);
-        }
-        match self.next_inner().await {
-            Ok(Some((src, s, e))) => Ok(Some(&self.source(src)[s..e])),
-            Ok(None) => Ok(None),
-            Err(e) => {
-                self.state.error = Some(e);
-                self.state.kind = Progress::Done;
-                Err(e)
-            }
-        }
-    }
-
-    async fn next_inner(&mut self) -> Result<Option<(Src, usize, usize)>, Error> {
-        loop {
-            let (src, base, avail): (Src, usize, &[u8]) = if self.cur.pos < self.input.len() {
-                (Src::Input, self.cur.pos, &self.input[self.cur.pos..])
-            } else {
-                match &self.cur.extra {
-                    Some(l) if self.cur.extra_pos < l.len() => {
-                        (Src::Extra, self.cur.extra_pos, &l[self.cur.extra_pos..])
-                    }
-                    _ => (Src::Input, 0, &[]),
-                }
-            };
-            let (used, piece) = match &mut self.state.kind {
-                Progress::Done => return Ok(None),
-                _ if avail.is_empty() => (0, None),
-                Progress::Remaining(n) => {
-                    let take = avail.len().min(usize::try_from(*n).unwrap_or(usize::MAX));
-                    *n -= take as u64;
-                    if *n == 0 {
-                        self.state.kind = Progress::Done;
-                    }
-                    (take, Some((0, take)))
-                }
-                Progress::Chunked(d) => {
-                    let (used, step) = d.decode(avail)?;
-                    match step {
-                        ChunkStep::Data { start, end } => (used, Some((start, end))),
-                        ChunkStep::Done => {
-                            self.state.kind = Progress::Done;
-                            (used, None)
-                        }
-                        ChunkStep::NeedMore => (used, None),
-                    }
-                }
-            };
-            match src {
-                Src::Input => self.cur.pos += used,
-                Src::Extra => self.cur.extra_pos += used,
-            }
-            if let Some((s, e)) = piece {
-                self.state.received += (e - s) as u64;
-                if self.state.received > self.state.max {
-                    return Err(Error::new(
-                        Status::PAYLOAD_TOO_LARGE,
-                        "request body too large",
-                    ));
-                }
-                if e > s {
-                    return Ok(Some((src, base + s, base + e)));
-                }
-                continue;
-            }
-            if used > 0 || self.state.is_done() {
-                continue;
-            }
-            self.fill().await?;
-        }
-    }
+impl BodySource for ServerSource<'_> {
+    type Error = Error;
 
     /// Reads the next lease from the connection (answering `100 Continue`
     /// first if the client waits for it).
-    async fn fill(&mut self) -> Result<(), Error> {
-        if self.state.expect_continue && !self.state.sent_continue {
-            self.state.sent_continue = true;
+    async fn refill(
+        &mut self,
+        tail: &mut Tail<'_>,
+        _rem: &Remaining,
+        received: u64,
+    ) -> Result<bool, Error> {
+        if self.expect_continue && !*self.sent_continue {
+            *self.sent_continue = true;
             self.conn
                 .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
                 .await
                 .map_err(|_| Error::bad("connection failed"))?;
         }
-        const CUT: Error = Error::bad("body cut short");
         // The rate counts only the time spent waiting here: by then the
         // body may take `allowed(received)` in all.
-        let st = &mut *self.state;
-        let budget = st
+        let budget = self
             .body_rate
-            .map(|r| r.allowed(st.received).saturating_sub(st.waited));
+            .map(|r| r.allowed(received).saturating_sub(*self.waited));
         let (wait, by_rate) = match budget {
-            Some(b) if b < st.timeout => (b, true),
-            _ => (st.timeout, false),
+            Some(b) if b < self.timeout => (b, true),
+            _ => (self.timeout, false),
         };
         let since = Instant::now();
         let got = crate::time::timeout(wait, self.conn.read()).await;
-        self.state.waited += since.elapsed();
+        *self.waited += since.elapsed();
         match got {
             Ok(Ok(Some(lease))) => {
-                self.cur.extra = Some(lease);
-                self.cur.extra_pos = 0;
-                Ok(())
+                tail.push(lease);
+                Ok(true)
             }
-            Ok(Ok(None) | Err(_)) => Err(CUT),
+            Ok(Ok(None) | Err(_)) => Ok(false),
             Err(_) if by_rate => Err(Error::new(
                 Status::REQUEST_TIMEOUT,
                 "body arrives below the minimum data rate",
@@ -741,5 +620,54 @@ impl BodyIo<'_> {
                 "body not received in time",
             )),
         }
+    }
+
+    fn invalid(&self, e: Error) -> Error {
+        e
+    }
+
+    fn cut_short(&self, _rem: &Remaining) -> Error {
+        Error::bad("body cut short")
+    }
+
+    fn too_large(&self) -> Error {
+        Error::new(Status::PAYLOAD_TOO_LARGE, "request body too large")
+    }
+}
+
+impl BodyIo<'_> {
+    /// The next piece of body; records any error in the state.
+    pub(crate) async fn next(&mut self) -> Result<Option<&[u8]>, Error> {
+        let st = &mut *self.state;
+        if let Some(e) = st.error {
+            return Err(e);
+        }
+        let mut src = ServerSource {
+            conn: &mut *self.conn,
+            timeout: st.timeout,
+            body_rate: st.body_rate,
+            waited: &mut st.waited,
+            expect_continue: st.expect_continue,
+            sent_continue: &mut st.sent_continue,
+        };
+        match st.reader.next(&mut self.tail, &mut src).await {
+            Ok(Some(n)) => Ok(Some(&self.tail.bytes()[..n])),
+            Ok(None) => Ok(None),
+            Err(e) => {
+                st.error = Some(e);
+                st.reader.abandon();
+                Err(e)
+            }
+        }
+    }
+
+    /// Reads the rest of the body, if any, and discards it; leaves the
+    /// input just past the body.
+    pub(crate) async fn drain(&mut self) -> Result<(), Error> {
+        if !self.state.is_done() {
+            while self.next().await?.is_some() {}
+        }
+        self.state.reader.release(&mut self.tail);
+        Ok(())
     }
 }

@@ -7,8 +7,13 @@
 //!  GET /chat HTTP/1.1                      HTTP/1.1 101 Switching Protocols
 //!  Connection: upgrade          ──►        Connection: upgrade
 //!  Upgrade: example/1                      Upgrade: example/1
-//!                                          ──► on_upgrade(Upgraded { conn, buffered })
+//!                                          ──► on_upgrade(Upgraded { conn, inbound })
 //! ```
+//!
+//! The bytes already received after the request (the start of the new
+//! protocol) are handed over as they are, in the connection's
+//! [`Inbound`]: nothing is copied, and a reader built on it (a
+//! [`FrameReader`](crate::frame::FrameReader)) reads on from there.
 
 use std::fmt;
 use std::future::Future;
@@ -16,11 +21,12 @@ use std::pin::Pin;
 
 use super::body::is_tchar;
 use super::{Response, Status};
-use crate::Connection;
+use crate::{Connection, Inbound};
 
 /// A connection handed over after `101 Switching Protocols`: the socket
-/// and any bytes the client sent after the request (already read from the
-/// socket, so they come before anything [`Connection::read`] returns).
+/// and its [`Inbound`], which holds any bytes the peer sent after the
+/// request or response (already read from the socket, so they come before
+/// anything [`Connection::read`] returns).
 ///
 /// ```no_run
 /// use corering::http::{Request, Response, Status, Upgraded};
@@ -31,7 +37,7 @@ use crate::Connection;
 ///     }
 ///     Response::upgrade("echo", |up: Upgraded| async move {
 ///         let (mut conn, early) = up.into_parts();
-///         if conn.write_all(&early).await.is_err() {
+///         if conn.write_all(early.bytes()).await.is_err() {
 ///             return;
 ///         }
 ///         while let Ok(Some(lease)) = conn.read().await {
@@ -44,12 +50,16 @@ use crate::Connection;
 /// ```
 pub struct Upgraded {
     conn: Connection,
-    buffered: Vec<u8>,
+    inbound: Inbound,
 }
 
 impl Upgraded {
-    pub(crate) fn new(conn: Connection, buffered: Vec<u8>) -> Upgraded {
-        Upgraded { conn, buffered }
+    /// The connection and what was received on it past the HTTP message
+    /// (`inbound` is read on from its current position).
+    pub(crate) fn new(conn: Connection, mut inbound: Inbound) -> Upgraded {
+        // Release the HTTP message's bytes: only what follows stays.
+        inbound.consume(0);
+        Upgraded { conn, inbound }
     }
 
     /// The connection.
@@ -60,19 +70,37 @@ impl Upgraded {
     /// Bytes the client sent after the request's end, before the new
     /// protocol's first read: the start of its data in the new protocol.
     pub fn buffered(&self) -> &[u8] {
-        &self.buffered
+        self.inbound.bytes()
     }
 
-    /// The connection and the bytes already received.
-    pub fn into_parts(self) -> (Connection, Vec<u8>) {
-        (self.conn, self.buffered)
+    /// The connection and its received bytes, as an [`Inbound`] to read
+    /// on from (its [`bytes`](Inbound::bytes) are the
+    /// [`buffered`](Upgraded::buffered) ones; nothing was copied).
+    ///
+    /// ```no_run
+    /// use corering::frame::{Frame, FrameReader, ReadError};
+    /// use corering::http::Upgraded;
+    ///
+    /// /// Echoes the new protocol's frames back, starting with those that
+    /// /// arrived with the request.
+    /// async fn frames<F: for<'a> Frame<'a>>(up: Upgraded) -> Result<(), ReadError> {
+    ///     let (mut conn, inbound) = up.into_parts();
+    ///     let mut reader = FrameReader::from_inbound(inbound);
+    ///     while let Some(frame) = reader.read::<F>(&mut conn).await? {
+    ///         conn.write_frame(&frame).await?;
+    ///     }
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn into_parts(self) -> (Connection, Inbound) {
+        (self.conn, self.inbound)
     }
 }
 
 impl fmt::Debug for Upgraded {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Upgraded")
-            .field("buffered", &self.buffered.len())
+            .field("buffered", &self.inbound.len())
             .finish_non_exhaustive()
     }
 }

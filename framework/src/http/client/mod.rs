@@ -11,7 +11,7 @@
 //!
 //! * Responses: interim `1xx` responses are skipped (but `101 Switching
 //!   Protocols` is final: [`ClientResponse::into_upgraded`] takes the
-//!   connection over); `HEAD`, `204` and
+//!   connection over, with its `Inbound`); `HEAD`, `204` and
 //!   `304` have no body; a body is framed by `Transfer-Encoding: chunked`
 //!   (extensions and trailers are read and dropped), `Content-Length`, or
 //!   the end of the connection.

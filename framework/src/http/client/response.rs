@@ -3,23 +3,27 @@
 //! chunked coding, or the end of the connection.
 //!
 //! ```text
-//!  read ──► Lease ──► httparse::Response (in place) ──► 1xx? skip, parse on
-//!             └─ head spans leases: assembly buffer      │
-//!                (skipped 1xx heads dropped from it)     │
-//!                                                        ▼
-//!  body: bytes after the head, then further leases ─► Length / Chunked / UntilClose
+//!  Inbound ──► httparse::Response (in place) ──► 1xx? consume, parse on
+//!    └─ head spans leases: assembly buffer        │
+//!       (copied only up to the head's end)        ▼
+//!  body: BodyReader over the same Inbound ─► Length / Chunked / UntilClose
 //!  body done + keep-alive + nothing extra ─► connection back to the pool
 //! ```
+//!
+//! The body reader and its framing rules are the server's
+//! ([`BodyReader`](super::super::body::BodyReader)); only the deadline,
+//! the pool and the error type are the client's ([`ClientSource`]).
 
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use super::super::body::{self, ChunkStep, ChunkedDecoder};
+use super::super::body::{self, BodyReader, BodySource, ChunkedDecoder, Remaining};
 use super::super::{Status, Upgraded, Version};
 use super::error::{ClientError, ClientErrorKind};
 use super::{pool, ClientConfig};
+use crate::conn::Tail;
 use crate::time::timeout;
-use crate::{Connection, Lease};
+use crate::{Connection, Inbound, Lease};
 
 /// Most header fields in a response head this client parses.
 pub(crate) const MAX_RESPONSE_HEADERS: usize = 128;
@@ -29,31 +33,6 @@ pub(crate) const MAX_RESPONSE_HEADERS: usize = 128;
 struct Span {
     name: (u32, u32),
     value: (u32, u32),
-}
-
-/// Bytes received: one lease, or an assembly buffer once a head spans
-/// leases.
-enum Buf {
-    Lease(Lease),
-    Vec(Vec<u8>),
-}
-
-impl Buf {
-    fn bytes(&self) -> &[u8] {
-        match self {
-            Buf::Lease(l) => l,
-            Buf::Vec(v) => v,
-        }
-    }
-}
-
-/// How much of the body is still to come.
-#[derive(Debug)]
-enum Progress {
-    Length(u64),
-    Chunked(ChunkedDecoder),
-    UntilClose,
-    Done,
 }
 
 /// The parts of an exchange that outlive the request: where to read, and
@@ -96,6 +75,9 @@ pub struct ClientResponse {
     spans: Vec<Span>,
     content_length: Option<u64>,
     chunked: bool,
+    /// Where the head starts in the input's front view (its spans are
+    /// relative to it).
+    head_at: usize,
     reader: Reader,
     collected: Vec<u8>,
     collected_done: bool,
@@ -108,12 +90,9 @@ struct Reader {
     peer: SocketAddr,
     cfg: ClientConfig,
     deadline: Option<Instant>,
-    head: Buf,
-    /// Unread bytes are `head[pos..]`, then `extra[extra_pos..]`.
-    pos: usize,
-    extra: Option<Lease>,
-    extra_pos: usize,
-    progress: Progress,
+    /// The head (kept at the front), then the body and anything after.
+    input: Inbound,
+    body: BodyReader,
     keep_alive: bool,
 }
 
@@ -122,7 +101,7 @@ impl std::fmt::Debug for ClientResponse {
         f.debug_struct("ClientResponse")
             .field("status", &self.status)
             .field("version", &self.version)
-            .field("progress", &self.reader.progress)
+            .field("progress", self.reader.body.remaining())
             .finish()
     }
 }
@@ -329,27 +308,31 @@ impl ClientResponse {
             }
             _ => request_expired(&cfg, peer),
         };
-        let mut buf = Buf::Vec(Vec::new());
-        let mut start = 0usize;
+        let mut input = Inbound::new();
         let mut spans = Vec::with_capacity(16);
         let mut received = false;
         let parsed = loop {
-            let data = &buf.bytes()[start..];
+            let data = input.bytes();
             if !data.is_empty() {
-                if let Some(p) = parse(data, start, &cfg, &mut spans)? {
+                if let Some(p) = parse(data, 0, &cfg, &mut spans)? {
                     if (100..200).contains(&p.code) && p.code != 101 {
                         // An interim response (100 Continue, 103 Early
                         // Hints): skip it, the final one follows.
-                        start += p.len;
+                        input.consume(p.len);
                         continue;
                     }
                     break p;
                 }
-                if let Buf::Lease(l) = &buf {
-                    // The head continues in the next lease: assemble.
-                    buf = Buf::Vec(l[start..].to_vec());
-                    start = 0;
+                let rest = input.unassembled();
+                if !rest.is_empty() {
+                    // Assembling: copy through the next place the head
+                    // may end (the body stays in the lease).
+                    let n = super::super::conn::head_end(data, rest).unwrap_or(rest.len());
+                    input.assemble(n);
+                    continue;
                 }
+                // The head continues in the next lease: assemble.
+                input.begin_assembly();
             }
             let what = "waiting for the response head";
             let lease = match read_within(&mut conn, head_by, what, expired).await {
@@ -374,19 +357,7 @@ impl ClientResponse {
                 return Err(if reused && !received { e.stale() } else { e });
             };
             received = true;
-            match &mut buf {
-                Buf::Vec(v) if start < v.len() => {
-                    // Interim responses already skipped are dropped first,
-                    // so a stream of them cannot grow the buffer.
-                    v.drain(..start);
-                    start = 0;
-                    v.extend_from_slice(&l);
-                }
-                _ => {
-                    buf = Buf::Lease(l);
-                    start = 0;
-                }
-            }
+            input.push(l);
         };
         let status = Status::from_u16(parsed.code)
             .ok_or_else(|| malformed("response status out of range"))?;
@@ -398,28 +369,31 @@ impl ClientResponse {
             if parsed.code == 101 {
                 keep_alive = false;
             }
-            Progress::Done
+            Remaining::Done
         } else if parsed.te {
             if parsed.content_length.is_some() {
                 // Both framings: a message smuggling risk; do not reuse.
                 keep_alive = false;
             }
             if parsed.chunked_last {
-                Progress::Chunked(ChunkedDecoder::new(cfg.max_head))
+                Remaining::Chunked(ChunkedDecoder::new(cfg.max_head))
             } else {
                 keep_alive = false;
-                Progress::UntilClose
+                Remaining::UntilClose
             }
         } else {
             match parsed.content_length {
-                Some(0) => Progress::Done,
-                Some(n) => Progress::Length(n),
+                Some(0) => Remaining::Done,
+                Some(n) => Remaining::Length(n),
                 None => {
                     keep_alive = false;
-                    Progress::UntilClose
+                    Remaining::UntilClose
                 }
             }
         };
+        // The head stays at the front; the body is read on past it.
+        let head_at = input.position();
+        input.split().1.consume(parsed.len);
         let mut resp = ClientResponse {
             status,
             version: parsed.version,
@@ -431,23 +405,21 @@ impl ClientResponse {
                 parsed.content_length
             },
             chunked: parsed.te && parsed.chunked_last,
+            head_at,
             reader: Reader {
                 conn: Some(conn),
                 peer,
                 cfg,
                 deadline,
-                pos: start + parsed.len,
-                head: buf,
-                extra: None,
-                extra_pos: 0,
-                progress,
+                input,
+                body: BodyReader::new(progress, u64::MAX),
                 keep_alive,
             },
             collected: Vec::new(),
             collected_done: false,
         };
         // A `101` keeps its connection for `into_upgraded`.
-        if matches!(resp.reader.progress, Progress::Done) && parsed.code != 101 {
+        if resp.reader.body.is_done() && parsed.code != 101 {
             resp.reader.release();
         }
         Ok(resp)
@@ -456,7 +428,8 @@ impl ClientResponse {
     /// For `101 Switching Protocols` (the answer to a request with
     /// `Connection: upgrade` and an `Upgrade` field): the connection, now
     /// speaking the new protocol, with any bytes of it that arrived with
-    /// the response head. Any other response is handed back as it is.
+    /// the response head (in its [`Inbound`], not copied). Any other
+    /// response is handed back as it is.
     ///
     /// ```no_run
     /// use corering::http::client::{Client, ClientRequest};
@@ -469,7 +442,7 @@ impl ClientResponse {
     ///     Ok(up) => {
     ///         let (mut conn, early) = up.into_parts();
     ///         conn.write_all(b"hello").await?;
-    ///         let _ = (early, conn.read().await?);
+    ///         let _ = (early.bytes(), conn.read().await?);
     ///     }
     ///     Err(resp) => println!("no switch: {}", resp.status()),
     /// }
@@ -485,9 +458,17 @@ impl ClientResponse {
         let Some(conn) = self.reader.conn.take() else {
             return Err(self);
         };
-        let r = &self.reader;
-        let buffered = r.head.bytes().get(r.pos..).unwrap_or_default().to_vec();
-        Ok(Upgraded::new(conn, buffered))
+        let input = std::mem::take(&mut self.reader.input);
+        Ok(Upgraded::new(conn, input))
+    }
+
+    /// The head's bytes (and what follows them in the same buffer).
+    fn head(&self) -> &[u8] {
+        self.reader
+            .input
+            .front()
+            .get(self.head_at..)
+            .unwrap_or_default()
     }
 
     /// The status.
@@ -503,7 +484,7 @@ impl ClientResponse {
     /// The reason phrase as sent (may be empty).
     pub fn reason(&self) -> &str {
         let (s, e) = self.reason;
-        std::str::from_utf8(&self.reader.head.bytes()[s as usize..e as usize]).unwrap_or("")
+        std::str::from_utf8(&self.head()[s as usize..e as usize]).unwrap_or("")
     }
 
     /// The first header field named `name` (ASCII case-insensitive),
@@ -528,7 +509,7 @@ impl ClientResponse {
 
     /// Every header field, in order: name and value.
     pub fn headers(&self) -> impl Iterator<Item = (&str, &[u8])> + '_ {
-        let buf = self.reader.head.bytes();
+        let buf = self.head();
         self.spans.iter().map(move |s| {
             let name = &buf[s.name.0 as usize..s.name.1 as usize];
             // Names are tokens (ASCII), checked by the parser.
@@ -559,7 +540,7 @@ impl ClientResponse {
     /// True once the body has been read to its end (at once for `HEAD`,
     /// `204`, `304` and empty bodies).
     pub fn is_done(&self) -> bool {
-        matches!(self.reader.progress, Progress::Done)
+        self.reader.body.is_done()
     }
 
     /// Reads the next piece of the body; `Ok(None)` at its end. Pieces
@@ -584,7 +565,7 @@ impl ClientResponse {
                 format!("response body over {max} bytes"),
             )
         };
-        if let Progress::Length(n) = self.reader.progress {
+        if let Remaining::Length(n) = *self.reader.body.remaining() {
             if n > max {
                 return Err(too_large());
             }
@@ -617,9 +598,71 @@ impl ClientResponse {
     }
 }
 
-enum Src {
-    Head,
-    Extra,
+/// The client's side of reading a response body: the request deadline,
+/// a close that ends a close-delimited body, and its errors.
+struct ClientSource<'s> {
+    conn: Option<&'s mut Connection>,
+    deadline: Option<Instant>,
+    cfg: &'s ClientConfig,
+    peer: SocketAddr,
+}
+
+impl BodySource for ClientSource<'_> {
+    type Error = ClientError;
+
+    async fn refill(
+        &mut self,
+        tail: &mut Tail<'_>,
+        rem: &Remaining,
+        _received: u64,
+    ) -> Result<bool, ClientError> {
+        let Some(conn) = self.conn.as_deref_mut() else {
+            return Err(ClientError::new(
+                ClientErrorKind::ClosedEarly,
+                "the connection is gone",
+            ));
+        };
+        let what = "reading the response body";
+        let (cfg, peer) = (self.cfg, self.peer);
+        let r = read_within(conn, self.deadline, what, || request_expired(cfg, peer)).await;
+        let r = match r {
+            // A reset after a close-delimited body: some servers do that.
+            Err(e)
+                if e.kind() == ClientErrorKind::ClosedEarly
+                    && matches!(rem, Remaining::UntilClose) =>
+            {
+                None
+            }
+            r => r?,
+        };
+        match r {
+            Some(l) => {
+                tail.push(l);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    fn invalid(&self, e: super::super::Error) -> ClientError {
+        malformed(&format!("invalid chunked body: {}", e.reason()))
+    }
+
+    fn cut_short(&self, rem: &Remaining) -> ClientError {
+        ClientError::new(
+            ClientErrorKind::ClosedEarly,
+            match rem {
+                Remaining::Length(n) => {
+                    format!("connection closed with {n} bytes of the body still to come")
+                }
+                _ => "connection closed before the end of the chunked body".to_owned(),
+            },
+        )
+    }
+
+    fn too_large(&self) -> ClientError {
+        ClientError::new(ClientErrorKind::BodyTooLarge, "response body too large")
+    }
 }
 
 impl Reader {
@@ -630,12 +673,8 @@ impl Reader {
         let Some(conn) = self.conn.take() else {
             return;
         };
-        let leftover = self.pos < self.head.bytes().len()
-            || self
-                .extra
-                .as_ref()
-                .is_some_and(|l| self.extra_pos < l.len());
-        if self.keep_alive && !leftover && matches!(self.progress, Progress::Done) {
+        let leftover = self.input.len() > self.body.pending();
+        if self.keep_alive && !leftover && self.body.is_done() {
             pool::put(
                 self.peer,
                 conn,
@@ -646,124 +685,30 @@ impl Reader {
     }
 
     async fn next(&mut self) -> Result<Option<&[u8]>, ClientError> {
-        match self.next_inner().await {
-            Ok(Some((src, s, e))) => Ok(Some(match src {
-                Src::Head => &self.head.bytes()[s..e],
-                Src::Extra => &self.extra.as_deref().unwrap_or(&[])[s..e],
-            })),
-            Ok(None) => Ok(None),
+        let got = {
+            let (_, mut tail) = self.input.split();
+            let mut src = ClientSource {
+                conn: self.conn.as_mut(),
+                deadline: self.deadline,
+                cfg: &self.cfg,
+                peer: self.peer,
+            };
+            self.body.next(&mut tail, &mut src).await
+        };
+        match got {
+            Ok(piece) => {
+                if self.body.is_done() {
+                    self.release();
+                }
+                Ok(piece.map(|n| &self.input.bytes()[..n]))
+            }
             Err(e) => {
                 // The framing is in doubt: the connection is not reusable.
-                self.progress = Progress::Done;
+                self.body.abandon();
                 self.keep_alive = false;
                 self.conn = None;
                 Err(e)
             }
-        }
-    }
-
-    async fn next_inner(&mut self) -> Result<Option<(Src, usize, usize)>, ClientError> {
-        loop {
-            let head = self.head.bytes();
-            let (src, base, avail): (Src, usize, &[u8]) = if self.pos < head.len() {
-                (Src::Head, self.pos, &head[self.pos..])
-            } else {
-                match &self.extra {
-                    Some(l) if self.extra_pos < l.len() => {
-                        (Src::Extra, self.extra_pos, &l[self.extra_pos..])
-                    }
-                    _ => (Src::Head, 0, &[]),
-                }
-            };
-            let (used, piece) = match &mut self.progress {
-                Progress::Done => return Ok(None),
-                _ if avail.is_empty() => (0, None),
-                Progress::Length(n) => {
-                    let take = avail.len().min(usize::try_from(*n).unwrap_or(usize::MAX));
-                    *n -= take as u64;
-                    if *n == 0 {
-                        self.progress = Progress::Done;
-                    }
-                    (take, Some((0, take)))
-                }
-                Progress::UntilClose => (avail.len(), Some((0, avail.len()))),
-                Progress::Chunked(d) => {
-                    let (used, step) = d
-                        .decode(avail)
-                        .map_err(|e| malformed(&format!("invalid chunked body: {}", e.reason())))?;
-                    match step {
-                        ChunkStep::Data { start, end } => (used, Some((start, end))),
-                        ChunkStep::Done => {
-                            self.progress = Progress::Done;
-                            (used, None)
-                        }
-                        ChunkStep::NeedMore => (used, None),
-                    }
-                }
-            };
-            match src {
-                Src::Head => self.pos += used,
-                Src::Extra => self.extra_pos += used,
-            }
-            let done = matches!(self.progress, Progress::Done);
-            if done {
-                self.release();
-            }
-            if let Some((s, e)) = piece {
-                if e > s {
-                    return Ok(Some((src, base + s, base + e)));
-                }
-            }
-            if used > 0 || done {
-                continue;
-            }
-            self.fill().await?;
-        }
-    }
-
-    /// Reads the next lease; at end of stream ends a close-delimited body
-    /// or fails.
-    async fn fill(&mut self) -> Result<(), ClientError> {
-        let Some(conn) = self.conn.as_mut() else {
-            return Err(ClientError::new(
-                ClientErrorKind::ClosedEarly,
-                "the connection is gone",
-            ));
-        };
-        let what = "reading the response body";
-        let (cfg, peer) = (&self.cfg, self.peer);
-        let r = read_within(conn, self.deadline, what, || request_expired(cfg, peer)).await;
-        let r = match r {
-            // A reset after a close-delimited body: some servers do that.
-            Err(e)
-                if e.kind() == ClientErrorKind::ClosedEarly
-                    && matches!(self.progress, Progress::UntilClose) =>
-            {
-                None
-            }
-            r => r?,
-        };
-        match r {
-            Some(l) => {
-                self.extra = Some(l);
-                self.extra_pos = 0;
-                Ok(())
-            }
-            None if matches!(self.progress, Progress::UntilClose) => {
-                self.progress = Progress::Done;
-                self.keep_alive = false;
-                self.conn = None;
-                Ok(())
-            }
-            None => Err(ClientError::new(
-                ClientErrorKind::ClosedEarly,
-                match self.progress {
-                    Progress::Length(n) => {
-                        format!("connection closed with {n} bytes of the body still to come")
-                    }
-                    _ => "connection closed before the end of the chunked body".to_owned(),
-                },
-            )),
         }
     }
 }

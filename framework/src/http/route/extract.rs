@@ -509,7 +509,7 @@ impl<'r, 'a> FromRequestRef<'r, 'a> for BodyStream<'r, 'a> {
 ///     }
 ///     up.accept("echo", |up| async move {
 ///         let (mut conn, early) = up.into_parts();
-///         let _ = conn.write_all(&early).await;
+///         let _ = conn.write_all(early.bytes()).await;
 ///         while let Ok(Some(lease)) = conn.read().await {
 ///             if conn.write_all(&lease).await.is_err() {
 ///                 break;
