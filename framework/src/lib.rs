@@ -58,8 +58,8 @@ mod trace;
 mod uring;
 
 pub use conn::{
-    Address, Connection, Features, Flush, Layer, LayerIo, Lease, OutBuf, Read, ShutdownWrite,
-    WriteAll, WriteFrame, WriteOwned,
+    Address, Connection, Features, Flush, IoStream, Layer, LayerIo, Lease, OutBuf, Read,
+    ShutdownWrite, WriteAll, WriteFrame, WriteOwned,
 };
 pub use net::{AcceptMode, Connector};
 pub use rt::Runtime;

@@ -3,6 +3,7 @@
 
 mod connection;
 mod features;
+mod io_stream;
 mod layer;
 mod lease;
 mod out;
@@ -12,6 +13,7 @@ pub use connection::{
     Address, Connection, Flush, Read, ShutdownWrite, WriteAll, WriteFrame, WriteOwned,
 };
 pub use features::Features;
+pub use io_stream::IoStream;
 pub(crate) use layer::{Kind as LayerKind, Layers};
 pub use layer::{Layer, LayerIo};
 pub use lease::Lease;
