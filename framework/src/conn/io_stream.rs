@@ -31,7 +31,9 @@ use crate::time::Sleep;
 /// the caller's buffer (`AsyncRead`) or in place (`AsyncBufRead`); writes
 /// queue bytes on the connection; `poll_flush` waits until they are sent;
 /// `poll_close` (tokio: `poll_shutdown`) flushes and shuts down the sending
-/// side.
+/// side. With an idle timeout set on the connection, a read fails with
+/// `ErrorKind::TimedOut` once no bytes arrived for that long after it first
+/// waited, as [`Connection::read`] does.
 ///
 /// # Cost against the native API
 ///
