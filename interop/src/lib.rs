@@ -1,5 +1,5 @@
 //! Helpers for the interop tests in `interop/tests/`: crates nobody here
-//! wrote (hyper's HTTP/1 server, futures-util's io helpers) run over
+//! wrote (hyper's HTTP/1 server, futures-util's and tokio's io helpers) run over
 //! corering connections through [`corering::IoStream`], answered by real
 //! clients on loopback sockets.
 //!
