@@ -58,7 +58,7 @@ mod trace;
 mod uring;
 
 pub use conn::{
-    Address, Connection, Features, Flush, Inbound, Layer, LayerIo, Lease, OutBuf, Read,
+    Address, Connection, Features, Flush, Inbound, IoStream, Layer, LayerIo, Lease, OutBuf, Read,
     ShutdownWrite, WriteAll, WriteFrame, WriteOwned,
 };
 pub use net::{AcceptMode, Connector};

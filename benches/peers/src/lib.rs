@@ -1,10 +1,11 @@
-//! Bits shared by the peer servers of corering's load benches (`http_load`, `echo_load`):
-//! the command line (`--addr HOST:PORT`, plus any flags of a server's own), a SIGTERM
-//! handler that exits with status 0, and in [`uring`] the io_uring plumbing of the two
-//! floors (`uring_floor`, `echo_floor`).
+//! Bits shared by the peer servers of corering's load benches (`http_load`, `echo_load`,
+//! `tls_load`): the command line (`--addr HOST:PORT`, plus any flags of a server's own), a
+//! SIGTERM handler that exits with status 0, in [`uring`] the io_uring plumbing of the two
+//! floors (`uring_floor`, `echo_floor`), and in [`tls`] the rustls setup of the TLS peers.
 
 use std::net::SocketAddr;
 
+pub mod tls;
 pub mod uring;
 
 /// The body every peer answers `GET /plaintext` with.

@@ -148,6 +148,15 @@ impl Connection {
         }
     }
 
+    /// Polls for the next buffer as [`read`](Connection::read) does, without
+    /// its idle timeout (the caller keeps its own deadline).
+    pub(crate) fn poll_read_lease(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<Option<Lease>>> {
+        poll_read(self, cx)
+    }
+
     /// Makes every `read` fail with `ErrorKind::TimedOut` after `timeout`
     /// without data (`None`, the default, waits forever).
     pub fn set_idle_timeout(&mut self, timeout: Option<std::time::Duration>) {

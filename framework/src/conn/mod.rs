@@ -5,6 +5,7 @@
 mod connection;
 mod features;
 mod inbound;
+mod io_stream;
 mod layer;
 mod lease;
 mod out;
@@ -16,6 +17,7 @@ pub use connection::{
 pub use features::Features;
 pub use inbound::Inbound;
 pub(crate) use inbound::Tail;
+pub use io_stream::IoStream;
 pub(crate) use layer::{Kind as LayerKind, Layers};
 pub use layer::{Layer, LayerIo};
 pub use lease::Lease;
