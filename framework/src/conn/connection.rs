@@ -356,6 +356,7 @@ impl Future for Read<'_> {
     }
 }
 
+#[inline]
 fn poll_read(c: &mut Connection, cx: &mut Context<'_>) -> Poll<io::Result<Option<Lease>>> {
     let (idx, gen) = (c.idx, c.gen);
     let layers = &mut c.layers;
@@ -377,6 +378,7 @@ fn poll_read(c: &mut Connection, cx: &mut Context<'_>) -> Poll<io::Result<Option
     })
 }
 
+#[inline]
 fn poll_raw(
     w: &Worker,
     io: &mut Io,
@@ -388,6 +390,7 @@ fn poll_raw(
 }
 
 /// The next kernel-filled buffer of slot `idx`.
+#[inline]
 fn poll_slot(
     w: &Worker,
     conns: &mut super::Conns,
@@ -546,6 +549,7 @@ struct Output<'a> {
 }
 
 impl Output<'_> {
+    #[inline]
     fn bytes(&mut self, data: &[u8]) -> io::Result<()> {
         if data.is_empty() {
             return Ok(());
@@ -559,6 +563,7 @@ impl Output<'_> {
         }
     }
 
+    #[inline]
     fn owned(&mut self, buf: OutBuf) -> io::Result<()> {
         match &mut self.layers {
             None => {
@@ -569,6 +574,7 @@ impl Output<'_> {
         }
     }
 
+    #[inline]
     fn fill(&mut self, n: usize, fill: impl FnOnce(&mut [u8])) -> io::Result<()> {
         match &mut self.layers {
             None => {
@@ -590,6 +596,7 @@ impl Output<'_> {
 impl Connection {
     /// Runs `f` with this connection's output once the write buffer has
     /// room (else pending, or the connection's write error).
+    #[inline]
     fn with_output(
         &mut self,
         cx: &Context<'_>,

@@ -501,6 +501,7 @@ impl Conns {
     // ---- send ---------------------------------------------------------------
 
     /// Copies `data` into slot `idx`'s outgoing queue.
+    #[inline]
     pub fn queue_bytes(&mut self, idx: u32, data: &[u8]) {
         self.output_starts(idx);
         let s = &mut self.slots[idx as usize];
@@ -512,6 +513,7 @@ impl Conns {
     }
 
     /// Queues `n` bytes on slot `idx`, written in place by `fill`.
+    #[inline]
     pub fn queue_fill(&mut self, idx: u32, n: usize, fill: impl FnOnce(&mut [u8])) {
         self.output_starts(idx);
         let s = &mut self.slots[idx as usize];

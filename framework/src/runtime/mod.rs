@@ -174,6 +174,7 @@ thread_local! {
 ///
 /// # Panics
 /// When called outside a corering worker.
+#[inline]
 pub(crate) fn with<R>(f: impl FnOnce(&Worker) -> R) -> R {
     try_with(f).expect(
         "corering: this must be called on a corering worker thread (inside a server \
@@ -182,6 +183,7 @@ pub(crate) fn with<R>(f: impl FnOnce(&Worker) -> R) -> R {
 }
 
 /// Runs `f` with the worker of this thread, if there is one.
+#[inline]
 pub(crate) fn try_with<R>(f: impl FnOnce(&Worker) -> R) -> Option<R> {
     let p = CURRENT.with(|c| c.get());
     if p.is_null() {
