@@ -14,6 +14,8 @@ pub use connection::{
 pub use features::Features;
 pub(crate) use layer::{Kind as LayerKind, Layers};
 pub use layer::{Layer, LayerIo};
+#[cfg(feature = "tls")]
+pub(crate) use lease::recycle_heap;
 pub use lease::Lease;
 pub use out::OutBuf;
 pub(crate) use out::RawLease;
