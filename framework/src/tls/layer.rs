@@ -126,13 +126,13 @@ impl TlsLayer {
 
     pub(crate) fn send(&mut self, data: &[u8], io: &mut LayerIo<'_>) -> io::Result<()> {
         for chunk in data.chunks(MAX_PLAINTEXT) {
-            self.sess.encrypt(chunk, &mut Down(io))?;
+            self.sess.encrypt(chunk, &mut self.pending, &mut Down(io))?;
         }
         Ok(())
     }
 
     pub(crate) fn shutdown(&mut self, io: &mut LayerIo<'_>) -> io::Result<()> {
-        self.sess.close_notify(&mut Down(io))
+        self.sess.close_notify(&mut self.pending, &mut Down(io))
     }
 
     pub(crate) fn end_of_stream(&mut self, _io: &mut LayerIo<'_>) -> io::Result<()> {

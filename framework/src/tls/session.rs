@@ -96,34 +96,37 @@ impl Session {
     /// On an error, the alert rustls queued for the peer is encoded into
     /// `out` too.
     pub(crate) fn process(&mut self, buf: &mut [u8], out: &mut dyn Sink) -> io::Result<Processed> {
-        let r = match self {
+        match self {
             Session::Server(s) => process(&mut ***s, buf, out),
             Session::Client(c) => process(&mut ***c, buf, out),
-        };
-        if r.is_err() {
-            // rustls hands out its queued alert before repeating the error.
-            let _ = match self {
-                Session::Server(s) => process(&mut ***s, &mut [], out),
-                Session::Client(c) => process(&mut ***c, &mut [], out),
-            };
         }
-        r
     }
 
     /// Encrypts `data` (at most [`MAX_PLAINTEXT`] bytes: one record) into
     /// `out`, after any handshake message rustls has queued (a key update).
-    pub(crate) fn encrypt(&mut self, data: &[u8], out: &mut dyn Sink) -> io::Result<()> {
+    /// `pending` is the received input rustls has not consumed yet (it
+    /// must see the same bytes on every call).
+    pub(crate) fn encrypt(
+        &mut self,
+        data: &[u8],
+        pending: &mut Vec<u8>,
+        out: &mut dyn Sink,
+    ) -> io::Result<()> {
         match self {
-            Session::Server(s) => write(&mut ***s, Write::Data(data), out),
-            Session::Client(c) => write(&mut ***c, Write::Data(data), out),
+            Session::Server(s) => write(&mut ***s, Write::Data(data), pending, out),
+            Session::Client(c) => write(&mut ***c, Write::Data(data), pending, out),
         }
     }
 
-    /// Queues a close_notify alert into `out`.
-    pub(crate) fn close_notify(&mut self, out: &mut dyn Sink) -> io::Result<()> {
+    /// Queues a close_notify alert into `out` (`pending` as in `encrypt`).
+    pub(crate) fn close_notify(
+        &mut self,
+        pending: &mut Vec<u8>,
+        out: &mut dyn Sink,
+    ) -> io::Result<()> {
         match self {
-            Session::Server(s) => write(&mut ***s, Write::CloseNotify, out),
-            Session::Client(c) => write(&mut ***c, Write::CloseNotify, out),
+            Session::Server(s) => write(&mut ***s, Write::CloseNotify, pending, out),
+            Session::Client(c) => write(&mut ***c, Write::CloseNotify, pending, out),
         }
     }
 }
@@ -138,7 +141,14 @@ fn process<C: Records>(conn: &mut C, buf: &mut [u8], out: &mut dyn Sink) -> io::
             // rustls is done with these bytes once the state is handled, and
             // nothing below touches `buf` before then.
             p.consumed += discard;
-            match state.map_err(tls_error)? {
+            let state = match state {
+                Ok(s) => s,
+                Err(e) => {
+                    flush_alert(conn, &mut buf[p.consumed..], out);
+                    return Err(tls_error(e));
+                }
+            };
+            match state {
                 ConnectionState::ReadTraffic(_) => true,
                 ConnectionState::EncodeTlsData(mut enc) => {
                     encode(&mut enc, out)?;
@@ -172,6 +182,24 @@ fn process<C: Records>(conn: &mut C, buf: &mut [u8], out: &mut dyn Sink) -> io::
         };
         if plaintext_ready {
             drain_plaintext(conn, buf, &mut p)?;
+        }
+    }
+}
+
+/// After an error: encodes the alert rustls queued for the peer, if any.
+/// `buf` must be the input as rustls last saw it (its handshake deframer
+/// keeps positions into it).
+fn flush_alert<C: Records>(conn: &mut C, buf: &mut [u8], out: &mut dyn Sink) {
+    loop {
+        let UnbufferedStatus { state, .. } = conn.records(buf);
+        match state {
+            Ok(ConnectionState::EncodeTlsData(mut enc)) => {
+                if encode(&mut enc, out).is_err() {
+                    return;
+                }
+            }
+            Ok(ConnectionState::TransmitTlsData(t)) => t.done(),
+            _ => return,
         }
     }
 }
@@ -220,48 +248,82 @@ enum Write<'a> {
     CloseNotify,
 }
 
-fn write<C: Records>(conn: &mut C, what: Write<'_>, out: &mut dyn Sink) -> io::Result<()> {
+fn write<C: Records>(
+    conn: &mut C,
+    what: Write<'_>,
+    pending: &mut Vec<u8>,
+    out: &mut dyn Sink,
+) -> io::Result<()> {
     loop {
-        let UnbufferedStatus { state, .. } = conn.records(&mut []);
-        match state.map_err(tls_error)? {
-            ConnectionState::EncodeTlsData(mut enc) => encode(&mut enc, out)?,
-            ConnectionState::TransmitTlsData(t) => t.done(),
-            ConnectionState::WriteTraffic(mut wt) => {
-                let need = match &what {
-                    Write::Data(d) => wt.encrypt(d, &mut []),
-                    Write::CloseNotify => wt.queue_close_notify(&mut []),
-                };
-                let need = match need {
-                    Ok(_) => return Ok(()),
-                    Err(EncryptError::InsufficientSize(s)) => s.required_size,
-                    Err(e) => return Err(io::Error::other(format!("tls: {e}"))),
-                };
-                let mut r = Ok(0);
-                out.put(need, &mut |b| {
-                    r = match &what {
-                        Write::Data(d) => wt.encrypt(d, b),
-                        Write::CloseNotify => wt.queue_close_notify(b),
-                    }
-                })?;
-                return r
-                    .map(|_| ())
-                    .map_err(|e| io::Error::other(format!("tls: {e}")));
-            }
-            // Edge-triggered, once: sending after the peer's close_notify is
-            // still allowed.
-            ConnectionState::PeerClosed => {}
-            ConnectionState::Closed => {
-                return Err(io::Error::new(
-                    io::ErrorKind::BrokenPipe,
-                    "tls: session closed (close_notify sent and received)",
-                ))
-            }
-            _ => {
-                return Err(io::Error::new(
-                    io::ErrorKind::NotConnected,
-                    "tls: cannot send: the session is not established",
-                ))
-            }
+        // rustls may look at its unconsumed input again (never empty it
+        // under a handshake message it is joining), so it gets `pending`.
+        let (discard, done) = {
+            let UnbufferedStatus { discard, state } = conn.records(pending);
+            let done = match state.map_err(tls_error)? {
+                ConnectionState::EncodeTlsData(mut enc) => {
+                    encode(&mut enc, out)?;
+                    false
+                }
+                ConnectionState::TransmitTlsData(t) => {
+                    t.done();
+                    false
+                }
+                ConnectionState::WriteTraffic(mut wt) => {
+                    encrypt(&mut wt, &what, out)?;
+                    true
+                }
+                // Edge-triggered, once: sending after the peer's
+                // close_notify is still allowed.
+                ConnectionState::PeerClosed => false,
+                ConnectionState::Closed => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::BrokenPipe,
+                        "tls: session closed (close_notify sent and received)",
+                    ))
+                }
+                ConnectionState::ReadTraffic(_) => {
+                    return Err(io::Error::other(
+                        "tls: plaintext appeared while sending (unconsumed records)",
+                    ))
+                }
+                _ => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::NotConnected,
+                        "tls: cannot send: the session is not established",
+                    ))
+                }
+            };
+            (discard, done)
+        };
+        pending.drain(..discard);
+        if done {
+            return Ok(());
         }
     }
+}
+
+/// Encrypts `what` into `out` through an established session.
+fn encrypt<D>(
+    wt: &mut rustls::unbuffered::WriteTraffic<'_, D>,
+    what: &Write<'_>,
+    out: &mut dyn Sink,
+) -> io::Result<()> {
+    let need = match what {
+        Write::Data(d) => wt.encrypt(d, &mut []),
+        Write::CloseNotify => wt.queue_close_notify(&mut []),
+    };
+    let need = match need {
+        Ok(_) => return Ok(()),
+        Err(EncryptError::InsufficientSize(s)) => s.required_size,
+        Err(e) => return Err(io::Error::other(format!("tls: {e}"))),
+    };
+    let mut r = Ok(0);
+    out.put(need, &mut |b| {
+        r = match what {
+            Write::Data(d) => wt.encrypt(d, b),
+            Write::CloseNotify => wt.queue_close_notify(b),
+        }
+    })?;
+    r.map(|_| ())
+        .map_err(|e| io::Error::other(format!("tls: {e}")))
 }
