@@ -264,3 +264,27 @@ fn close_notify_ends_the_connection_cleanly() {
     assert!(rest.is_empty());
     server.shutdown().unwrap();
 }
+
+/// A request written before the handshake finishes leaves with the
+/// client's Finished (one TLS write): the server hands it to HTTP first.
+#[test]
+fn request_sent_with_the_client_finished_is_served() {
+    let p = pki("corering test CA");
+    let server = start(Some(server_config(&p)));
+    let sock = TcpStream::connect(server.tcp_addr().unwrap()).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let conn =
+        rustls::ClientConnection::new(client_config(&p), "localhost".try_into().unwrap()).unwrap();
+    let mut s = rustls::StreamOwned::new(conn, sock);
+    // Buffered by rustls until the handshake completes, then sent with the
+    // Finished message.
+    s.conn
+        .writer()
+        .write_all(b"GET /plaintext HTTP/1.1\r\nHost: h\r\n\r\n")
+        .unwrap();
+    let r = read_response(&mut s, &mut Vec::new());
+    assert_eq!((r.status, &r.body[..]), (200, &b"Hello, World!"[..]));
+    drop(s);
+    server.shutdown().unwrap();
+}

@@ -31,6 +31,8 @@ pub(crate) struct TlsLayer {
     pending: Vec<u8>,
     /// The peer sent close_notify: what follows is ignored.
     peer_closed: bool,
+    /// rustls reported an error (and sent its alert): the session is over.
+    failed: bool,
 }
 
 /// Encoded records go to the layer below (the socket's send buffers).
@@ -50,12 +52,31 @@ impl TlsLayer {
             sess,
             pending: Vec::new(),
             peer_closed,
+            failed: false,
         };
         l.keep(pending);
         l
     }
 
-    pub(crate) fn received(&mut self, mut data: Lease, io: &mut LayerIo<'_>) -> io::Result<()> {
+    pub(crate) fn received(&mut self, data: Lease, io: &mut LayerIo<'_>) -> io::Result<()> {
+        self.check()?;
+        let r = self.receive(data, io);
+        self.failed = r.is_err();
+        r
+    }
+
+    /// An error once the session has failed.
+    fn check(&self) -> io::Result<()> {
+        if self.failed {
+            return Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "tls: the session failed earlier",
+            ));
+        }
+        Ok(())
+    }
+
+    fn receive(&mut self, mut data: Lease, io: &mut LayerIo<'_>) -> io::Result<()> {
         if self.peer_closed {
             return Ok(());
         }
@@ -125,13 +146,21 @@ impl TlsLayer {
     }
 
     pub(crate) fn send(&mut self, data: &[u8], io: &mut LayerIo<'_>) -> io::Result<()> {
+        self.check()?;
         for chunk in data.chunks(MAX_PLAINTEXT) {
-            self.sess.encrypt(chunk, &mut self.pending, &mut Down(io))?;
+            if let Err(e) = self.sess.encrypt(chunk, &mut self.pending, &mut Down(io)) {
+                self.failed = true;
+                return Err(e);
+            }
         }
         Ok(())
     }
 
+    /// Sends close_notify (nothing after a failure: rustls sent its alert).
     pub(crate) fn shutdown(&mut self, io: &mut LayerIo<'_>) -> io::Result<()> {
+        if self.failed {
+            return Ok(());
+        }
         self.sess.close_notify(&mut self.pending, &mut Down(io))
     }
 

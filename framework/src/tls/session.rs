@@ -187,20 +187,14 @@ fn process<C: Records>(conn: &mut C, buf: &mut [u8], out: &mut dyn Sink) -> io::
 }
 
 /// After an error: encodes the alert rustls queued for the peer, if any.
-/// `buf` must be the input as rustls last saw it (its handshake deframer
-/// keeps positions into it).
+/// Called once: rustls hands its queued alert out before looking at the
+/// input again, and looking again would re-run the failing record. `buf`
+/// is the input as rustls last saw it (its handshake deframer keeps
+/// positions into it).
 fn flush_alert<C: Records>(conn: &mut C, buf: &mut [u8], out: &mut dyn Sink) {
-    loop {
-        let UnbufferedStatus { state, .. } = conn.records(buf);
-        match state {
-            Ok(ConnectionState::EncodeTlsData(mut enc)) => {
-                if encode(&mut enc, out).is_err() {
-                    return;
-                }
-            }
-            Ok(ConnectionState::TransmitTlsData(t)) => t.done(),
-            _ => return,
-        }
+    let UnbufferedStatus { state, .. } = conn.records(buf);
+    if let Ok(ConnectionState::EncodeTlsData(mut enc)) = state {
+        let _ = encode(&mut enc, out);
     }
 }
 
