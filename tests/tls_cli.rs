@@ -284,6 +284,7 @@ fn start_hello(args: &[&str]) -> (std::process::Child, SocketAddr, String) {
     loop {
         let Ok(line) = rx.recv_timeout(std::time::Duration::from_secs(60)) else {
             let _ = child.kill();
+            let _ = child.wait();
             panic!("hello did not say where it listens");
         };
         if let Some(rest) = line.split("listening on ").nth(1) {

@@ -288,3 +288,28 @@ fn request_sent_with_the_client_finished_is_served() {
     drop(s);
     server.shutdown().unwrap();
 }
+
+/// A TLS 1.3 KeyUpdate from the client mid-connection (post-handshake
+/// message): the server answers with its own and goes on serving.
+#[test]
+fn key_update_mid_connection() {
+    let p = pki("corering test CA");
+    let server = start(Some(server_config(&p)));
+    let mut s = tls_connect(server.tcp_addr().unwrap(), &client_config(&p), "localhost");
+    let mut buf = Vec::new();
+    for round in 0..3 {
+        s.conn.refresh_traffic_keys().expect("TLS 1.3 key update");
+        let r = roundtrip(
+            &mut s,
+            b"GET /plaintext HTTP/1.1\r\nHost: h\r\n\r\n",
+            &mut buf,
+        );
+        assert_eq!(
+            (r.status, &r.body[..]),
+            (200, &b"Hello, World!"[..]),
+            "round {round}"
+        );
+    }
+    drop(s);
+    server.shutdown().unwrap();
+}

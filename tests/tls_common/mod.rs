@@ -201,7 +201,8 @@ pub fn roundtrip<S: Read + Write>(s: &mut S, req: &[u8], buf: &mut Vec<u8>) -> R
 }
 
 /// True if the command runs (`curl --version`); otherwise prints a
-/// `skip:` line naming it.
+/// `skip:` line naming it, or fails the test under CI (`CI` set), where
+/// `.ci/run` installs the tools.
 pub fn have_command(cmd: &str) -> bool {
     let ok = std::process::Command::new(cmd)
         .arg("version")
@@ -209,6 +210,10 @@ pub fn have_command(cmd: &str) -> bool {
         .or_else(|_| std::process::Command::new(cmd).arg("--version").output())
         .is_ok();
     if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{cmd} is not installed (CI must run the TLS tests with it)"
+        );
         println!("skip: {cmd} is not installed");
     }
     ok

@@ -113,7 +113,6 @@ impl Connection {
     /// Pushes a built-in layer whose first delivery (`first`: bytes its
     /// setup already decoded, e.g. a request that came with the TLS
     /// handshake's last flight) is ready before anything more arrives.
-    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     pub(crate) fn push_layer_first(&mut self, kind: LayerKind, first: Option<Lease>) {
         self.layers
             .get_or_insert_with(Default::default)

@@ -4,9 +4,10 @@
 //! steps at once.
 //!
 //! Roots: the Mozilla set compiled in (`webpki-roots`: no files or system
-//! calls at run time, the same everywhere, and a small crate of constants,
-//! where `rustls-native-certs` would read the system store at startup and
-//! differ between machines), plus any CA file added.
+//! calls at run time and the same on every machine, where
+//! `rustls-native-certs` reads the system store at startup and differs
+//! between machines; both build in about a second or two), plus any CA
+//! file added.
 
 use std::io;
 use std::net::SocketAddr;

@@ -18,7 +18,11 @@
 //! The crypto provider is *ring*: on the 2-core machines this project
 //! builds on, ring compiles in seconds from C and assembly it ships,
 //! while aws-lc-rs (rustls' default) needs cmake (and nasm on some
-//! targets) and takes minutes; both are maintained and fast.
+//! targets) and takes minutes; both are maintained and fast. Measured
+//! (clean `cargo build -p corering`, one job): 24.9 s without the feature,
+//! 33.1 s with it (rustls 5.6 s, ring 3.3 s with its C build, webpki
+//! 0.9 s). Without the feature (`default-features = false`) none of it is
+//! built.
 //!
 //! Records use rustls' unbuffered API: a record inside one received
 //! buffer is decrypted where it lies and its plaintext handed up in that
