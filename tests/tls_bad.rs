@@ -184,3 +184,24 @@ fn client_hello(cc: &Arc<rustls::ClientConfig>) -> Vec<u8> {
     assert!(out.len() > 100);
     out
 }
+
+/// Shutdown does not wait for a handshake that stalls: it is dropped at
+/// once (the handshake timeout here is far longer than the test allows).
+#[test]
+fn shutdown_drops_a_stalled_handshake() {
+    let p = pki("bad CA");
+    let (server, addr) = start(&p, Duration::from_secs(120));
+    let hello = client_hello(&client_config(&p));
+    let mut s = raw(addr);
+    s.write_all(&hello[..20]).unwrap();
+    // Let the worker take the bytes in.
+    std::thread::sleep(Duration::from_millis(100));
+    let t0 = Instant::now();
+    server.shutdown().unwrap();
+    assert!(
+        t0.elapsed() < Duration::from_secs(5),
+        "shutdown took {:?}",
+        t0.elapsed()
+    );
+    read_until_closed(&mut s);
+}

@@ -137,14 +137,24 @@ pub(crate) async fn serve<H, F>(
     H: Fn(Connection) -> F,
     F: Future<Output = ()>,
 {
+    use crate::future::{race, Either};
     if let Some(acceptor) = acceptor {
-        if let Err(e) = accept(&mut conn, &acceptor).await {
-            let peer = conn
-                .peer_addr()
-                .map_or_else(|_| "?".to_string(), |a| a.to_string());
-            log::debug!("tls handshake with {peer} failed: {e}");
-            crate::runtime::with(|w| w.io.borrow_mut().conns.stats.tls_handshake_failures += 1);
-            return;
+        // A handshake still under way when the server begins shutting down
+        // is dropped: no request has started on it.
+        match race(accept(&mut conn, &acceptor), crate::shutdown_requested()).await {
+            Either::Left(Ok(())) => {}
+            Either::Left(Err(e)) => {
+                let peer = conn
+                    .peer_addr()
+                    .map_or_else(|_| "?".to_string(), |a| a.to_string());
+                log::debug!("tls handshake with {peer} failed: {e}");
+                crate::runtime::with(|w| w.io.borrow_mut().conns.stats.tls_handshake_failures += 1);
+                return;
+            }
+            Either::Right(()) => {
+                log::debug!("tls handshake dropped: the server is shutting down");
+                return;
+            }
         }
     }
     handler(conn).await
