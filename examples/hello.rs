@@ -9,6 +9,8 @@
 //! curl http://127.0.0.1:8080/metrics      # Prometheus text exposition
 //! curl -i http://127.0.0.1:8080/ready     # 200, or 503 once shutting down
 //! cargo run --release --example hello -- --access-log   # a line per request on stderr
+//! cargo run --release --example hello -- --tls-cert cert.pem --tls-key key.pem
+//! curl --cacert cert.pem https://localhost:8080/plaintext   # same routes over HTTPS
 //! ```
 //!
 //! Each route is an annotated async fn; `routes!` builds the router at
@@ -17,7 +19,7 @@
 //! `405` with an `Allow` field, `HEAD` is served by the `GET` route, and a
 //! user id that is not a number is `400`. Ctrl-C or SIGTERM stops it.
 
-use corering::cli::{Cli, Flag};
+use corering::cli::{Cli, Flag, TLS_CERT, TLS_KEY};
 use corering::http::observe::{self, AccessLog};
 use corering::http::route::{Bytes, Path};
 use corering::http::{self, Http1Config, Response};
@@ -79,26 +81,38 @@ async fn ready() -> Response {
     observe::ready()
 }
 
-/// The command line: `--addr`, `--workers` and `--access-log`.
-const CLI: Cli = Cli::new("hello", "HTTP/1.1 example server", 8080).flags(&[Flag::switch(
-    "--access-log",
-    "write one line per request to stderr",
-)]);
+/// The command line: `--addr`, `--workers`, `--access-log`, and
+/// `--tls-cert`/`--tls-key` for HTTPS.
+const CLI: Cli = Cli::new("hello", "HTTP/1.1 example server", 8080).flags(&[
+    Flag::switch("--access-log", "write one line per request to stderr"),
+    TLS_CERT,
+    TLS_KEY,
+]);
 
 fn main() {
     let args = CLI.parse();
     let access_log = args.flag("--access-log");
     let cfg = Http1Config::new().server_name(Some("corering"));
-    let result = Server::builder()
+    let tls = args.tls_files().unwrap_or_else(|e| CLI.fail(e));
+    let mut builder = Server::builder()
         .bind(args.addr.as_str())
-        .workers(args.workers)
-        .build()
-        .and_then(|server| {
-            let router = routes![index, plaintext, json, echo, user, metrics, ready];
-            // One line per request on stderr with `--access-log`.
-            let app = AccessLog::new(router).enabled(access_log);
-            server.serve(move |conn| http::serve(conn, cfg, app.clone()))
-        });
+        .workers(args.workers);
+    if let Some((cert, key)) = tls {
+        // HTTPS: the same routes, behind a TLS handshake.
+        match corering::tls::server_config_from_pem(cert, key) {
+            Ok(config) => builder = builder.tls(config),
+            Err(e) => {
+                eprintln!("hello: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
+    let result = builder.build().and_then(|server| {
+        let router = routes![index, plaintext, json, echo, user, metrics, ready];
+        // One line per request on stderr with `--access-log`.
+        let app = AccessLog::new(router).enabled(access_log);
+        server.serve(move |conn| http::serve(conn, cfg, app.clone()))
+    });
     if let Err(e) = result {
         eprintln!("hello: {e}");
         std::process::exit(1);

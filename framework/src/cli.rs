@@ -70,6 +70,16 @@ impl Flag {
     }
 }
 
+/// `--tls-cert PATH`: the PEM certificate chain a server presents (with
+/// [`TLS_KEY`]; see [`ServeArgs::tls_files`]).
+pub const TLS_CERT: Flag = Flag::value(
+    "--tls-cert",
+    "PATH",
+    "serve TLS with this PEM certificate chain (with --tls-key)",
+);
+/// `--tls-key PATH`: the PEM private key of [`TLS_CERT`].
+pub const TLS_KEY: Flag = Flag::value("--tls-key", "PATH", "the PEM private key of --tls-cert");
+
 /// `--addr`, as shown in the help.
 const ADDR_HELP: &str = "address to listen on";
 /// `--workers`, as shown in the help.
@@ -394,6 +404,26 @@ impl ServeArgs {
         match self.given.iter().find(|(n, _)| *n == name) {
             Some((_, v)) => v.as_deref(),
             None => f.default,
+        }
+    }
+
+    /// `--tls-cert` and `--tls-key` (declared with [`TLS_CERT`] and
+    /// [`TLS_KEY`]): both paths, `None` if neither was given, or an error
+    /// message if only one was.
+    ///
+    /// ```
+    /// use corering::cli::{Cli, TLS_CERT, TLS_KEY};
+    /// const CLI: Cli = Cli::new("web", "a server", 8443).flags(&[TLS_CERT, TLS_KEY]);
+    /// let a = CLI.parse_from(["--tls-cert", "c.pem", "--tls-key", "k.pem"]).unwrap();
+    /// assert_eq!(a.tls_files(), Ok(Some(("c.pem", "k.pem"))));
+    /// assert_eq!(CLI.parse_from(["--addr", "x:1"]).unwrap().tls_files(), Ok(None));
+    /// assert!(CLI.parse_from(["--tls-key", "k.pem"]).unwrap().tls_files().is_err());
+    /// ```
+    pub fn tls_files(&self) -> Result<Option<(&str, &str)>, String> {
+        match (self.value(TLS_CERT.name), self.value(TLS_KEY.name)) {
+            (Some(c), Some(k)) => Ok(Some((c, k))),
+            (None, None) => Ok(None),
+            _ => Err("--tls-cert and --tls-key go together: give both (HTTPS) or neither".into()),
         }
     }
 

@@ -54,6 +54,8 @@ mod rt;
 mod runtime;
 mod server;
 mod signal;
+#[cfg(feature = "tls")]
+pub mod tls;
 mod trace;
 mod uring;
 

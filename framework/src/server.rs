@@ -42,6 +42,9 @@ pub struct Server<M = ()> {
     pin: bool,
     mode: AcceptMode,
     bound: Vec<Bound>,
+    /// TLS on every connection, with the line that reports its mode.
+    #[cfg(feature = "tls")]
+    tls: Option<(Arc<crate::tls::TlsAcceptor>, String)>,
 }
 
 /// Builder for [`Server`]; every setting has a sane default.
@@ -67,6 +70,12 @@ struct Settings {
     pool_bytes: usize,
     shutdown_timeout: Duration,
     batch: Option<(u32, u32)>,
+    #[cfg(feature = "tls")]
+    tls: Option<crate::tls::TlsAcceptor>,
+    #[cfg(feature = "tls")]
+    tls_timeout: Duration,
+    #[cfg(feature = "tls")]
+    ktls: crate::tls::Ktls,
 }
 
 impl Server {
@@ -103,6 +112,12 @@ impl Server {
                 pool_bytes: 16 << 20,
                 shutdown_timeout: Duration::from_secs(10),
                 batch: Some((64, 50)),
+                #[cfg(feature = "tls")]
+                tls: None,
+                #[cfg(feature = "tls")]
+                tls_timeout: Duration::from_secs(10),
+                #[cfg(feature = "tls")]
+                ktls: crate::tls::Ktls::Auto,
             },
         }
     }
@@ -282,6 +297,35 @@ impl<M: Middleware> ServerBuilder<M> {
         self
     }
 
+    /// Serves TLS on every connection (feature `tls`): each completes a
+    /// rustls handshake before the handler runs, which then reads and
+    /// writes plaintext as on a plain connection (the same handler serves
+    /// HTTP and HTTPS). See [`tls::server_config_from_pem`](crate::tls::server_config_from_pem)
+    /// and [`TlsInfo`](crate::tls::TlsInfo). A failed, garbage, stalled or
+    /// abandoned handshake closes that connection only, is logged at debug
+    /// level and counted in [`WorkerStats::tls_handshake_failures`].
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, config: impl Into<Arc<rustls::ServerConfig>>) -> Self {
+        self.s.tls = Some(crate::tls::TlsAcceptor::new(config));
+        self
+    }
+
+    /// How long a TLS handshake may take before the connection is closed
+    /// (default 10 s).
+    #[cfg(feature = "tls")]
+    pub fn tls_handshake_timeout(mut self, d: Duration) -> Self {
+        self.s.tls_timeout = d;
+        self
+    }
+
+    /// Kernel TLS after the handshake (default [`Ktls::Auto`](crate::tls::Ktls::Auto));
+    /// `Require` where it cannot be used makes [`build`](Self::build) fail.
+    #[cfg(feature = "tls")]
+    pub fn ktls(mut self, k: crate::tls::Ktls) -> Self {
+        self.s.ktls = k;
+        self
+    }
+
     fn validate(&self) -> io::Result<()> {
         let bad = |m: String| Err(io::Error::new(io::ErrorKind::InvalidInput, m));
         if !self.s.buf_count.is_power_of_two() || self.s.buf_count > 32768 {
@@ -336,6 +380,15 @@ impl<M: Middleware> ServerBuilder<M> {
         } else {
             self.s.workers
         };
+        #[cfg(feature = "tls")]
+        let tls = match self.s.tls.take() {
+            Some(a) => {
+                let line = crate::tls::mode_line(self.s.ktls)?;
+                let a = a.handshake_timeout(self.s.tls_timeout).ktls(self.s.ktls);
+                Some((Arc::new(a), line))
+            }
+            None => None,
+        };
         let mut bound = Vec::new();
         for b in &self.s.binds {
             bound.push(net::bind(b, self.s.mode, workers, &self.s.opts)?);
@@ -360,6 +413,8 @@ impl<M: Middleware> ServerBuilder<M> {
             pin: self.s.pin,
             mode: self.s.mode,
             bound,
+            #[cfg(feature = "tls")]
+            tls,
         })
     }
 }
@@ -379,6 +434,17 @@ impl<M: Middleware> Server<M> {
     {
         let addrs = self.local_addrs();
         let handler = crate::trace::connections(handler);
+        #[cfg(feature = "tls")]
+        let (handler, tls_line) = {
+            let acceptor = self.tls.as_ref().map(|t| t.0.clone());
+            let handler = Arc::new(handler);
+            (
+                move |conn| crate::tls::serve(conn, acceptor.clone(), handler.clone()),
+                self.tls.as_ref().map(|t| t.1.clone()),
+            )
+        };
+        #[cfg(not(feature = "tls"))]
+        let tls_line = None;
         let handler = Arc::new(pipeline::compose(self.middleware, handler));
         let n = self.workers;
         let remotes: Vec<Arc<Remote>> = (0..n).map(|_| Remote::new()).collect::<io::Result<_>>()?;
@@ -484,6 +550,7 @@ impl<M: Middleware> Server<M> {
             accept_mode: self.mode,
             pinned: self.pin,
             grace: self.cfg.shutdown_timeout,
+            tls_line,
         };
         if let Some(e) = first_err {
             drop(running);
@@ -524,6 +591,8 @@ pub struct RunningServer {
     pinned: bool,
     /// The shutdown grace period, for the shutdown line.
     grace: Duration,
+    /// With TLS on: the line saying which TLS mode is in use.
+    tls_line: Option<String>,
 }
 
 /// Stops a running server from anywhere (any thread, any worker).
@@ -603,11 +672,17 @@ impl RunningServer {
         self.workers
     }
 
-    /// One line for logs: addresses, workers, accept mode, ring flags.
+    /// One line for logs: addresses, workers, accept mode, ring flags and,
+    /// with TLS on, the `https://` address and the TLS mode in use.
     pub fn summary(&self) -> String {
         let addrs: Vec<String> = self.addrs.iter().map(|a| a.to_string()).collect();
+        let tls = match (&self.tls_line, self.tcp_addr()) {
+            (Some(line), Some(a)) => format!("; https://{a}/, {line}"),
+            (Some(line), None) => format!("; {line}"),
+            (None, _) => String::new(),
+        };
         format!(
-            "listening on {} with {} worker{}{} ({} accept), io_uring {}",
+            "listening on {} with {} worker{}{} ({} accept), io_uring {}{tls}",
             addrs.join(", "),
             self.workers,
             if self.workers == 1 { "" } else { "s" },

@@ -107,7 +107,16 @@ impl Connection {
     }
 
     pub(crate) fn push_layer_kind(&mut self, kind: LayerKind) {
-        self.layers.get_or_insert_with(Default::default).push(kind);
+        self.push_layer_first(kind, None);
+    }
+
+    /// Pushes a built-in layer whose first delivery (`first`: bytes its
+    /// setup already decoded, e.g. a request that came with the TLS
+    /// handshake's last flight) is ready before anything more arrives.
+    pub(crate) fn push_layer_first(&mut self, kind: LayerKind, first: Option<Lease>) {
+        self.layers
+            .get_or_insert_with(Default::default)
+            .push(kind, first);
     }
 
     /// The names of the layers on this connection, bottom (next to the
@@ -322,6 +331,17 @@ impl Drop for Connection {
             // until teardown instead of panicking in drop.
             if let Ok(mut io) = w.io.try_borrow_mut() {
                 let io = &mut *io;
+                // The layers' end markers (TLS close_notify) go out with what
+                // is still queued, unless the socket's sending side is done.
+                if let Some(layers) = self.layers.as_deref_mut() {
+                    let open = io
+                        .conns
+                        .get(self.idx, self.gen)
+                        .is_some_and(|s| s.shut == OpState::Idle && s.write_err == 0);
+                    if open {
+                        let _ = layers.shutdown(&mut io.conns, self.idx);
+                    }
+                }
                 io.conns
                     .handle_dropped(self.idx, self.gen, &mut io.sq, &w.bufs);
             }

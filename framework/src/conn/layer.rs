@@ -99,6 +99,7 @@ pub trait Layer: 'static {
 /// the way down to the socket.
 pub struct LayerIo<'a> {
     up: &'a mut VecDeque<Lease>,
+    ended: &'a mut bool,
     below: &'a mut [Entry],
     conns: &'a mut Conns,
     idx: u32,
@@ -111,6 +112,13 @@ impl LayerIo<'_> {
         if !data.is_empty() {
             self.up.push_back(data);
         }
+    }
+
+    /// Ends the stream this layer hands up (TLS after a close_notify): once
+    /// what it delivered has been read, reads return `Ok(None)`, and no
+    /// more input is pulled through it.
+    pub fn end(&mut self) {
+        *self.ended = true;
     }
 
     /// Sends `data` down (through the layers below, then to the socket's
@@ -128,6 +136,7 @@ impl LayerIo<'_> {
                 data,
                 &mut LayerIo {
                     up: &mut next.up,
+                    ended: &mut next.ended,
                     below: rest,
                     conns: self.conns,
                     idx: self.idx,
@@ -162,6 +171,7 @@ impl LayerIo<'_> {
                 buf,
                 &mut LayerIo {
                     up: &mut next.up,
+                    ended: &mut next.ended,
                     below: rest,
                     conns: self.conns,
                     idx: self.idx,
@@ -176,42 +186,57 @@ impl LayerIo<'_> {
 pub(crate) enum Kind {
     /// A user's layer.
     Dyn(Box<dyn Layer>),
+    /// TLS (rustls) after its handshake.
+    #[cfg(feature = "tls")]
+    Tls(crate::tls::TlsLayer),
 }
 
 impl Kind {
     fn name(&self) -> &'static str {
         match self {
             Kind::Dyn(l) => l.name(),
+            #[cfg(feature = "tls")]
+            Kind::Tls(_) => "tls",
         }
     }
 
     fn received(&mut self, data: Lease, io: &mut LayerIo<'_>) -> io::Result<()> {
         match self {
             Kind::Dyn(l) => l.received(data, io),
+            #[cfg(feature = "tls")]
+            Kind::Tls(l) => l.received(data, io),
         }
     }
 
     fn send(&mut self, data: &[u8], io: &mut LayerIo<'_>) -> io::Result<()> {
         match self {
             Kind::Dyn(l) => l.send(data, io),
+            #[cfg(feature = "tls")]
+            Kind::Tls(l) => l.send(data, io),
         }
     }
 
     fn send_owned(&mut self, data: OutBuf, io: &mut LayerIo<'_>) -> io::Result<()> {
         match self {
             Kind::Dyn(l) => l.send_owned(data, io),
+            #[cfg(feature = "tls")]
+            Kind::Tls(l) => l.send(data.as_slice(), io),
         }
     }
 
     fn end_of_stream(&mut self, io: &mut LayerIo<'_>) -> io::Result<()> {
         match self {
             Kind::Dyn(l) => l.end_of_stream(io),
+            #[cfg(feature = "tls")]
+            Kind::Tls(l) => l.end_of_stream(io),
         }
     }
 
     fn shutdown(&mut self, io: &mut LayerIo<'_>) -> io::Result<()> {
         match self {
             Kind::Dyn(l) => l.shutdown(io),
+            #[cfg(feature = "tls")]
+            Kind::Tls(l) => l.shutdown(io),
         }
     }
 }
@@ -234,10 +259,14 @@ pub(crate) struct Layers {
 }
 
 impl Layers {
-    pub(crate) fn push(&mut self, kind: Kind) {
+    /// Puts `kind` on top; `first`, if any, is what it hands up before
+    /// anything more arrives (bytes its setup already decoded).
+    pub(crate) fn push(&mut self, kind: Kind, first: Option<Lease>) {
+        let mut up = VecDeque::new();
+        up.extend(first.filter(|l| !l.is_empty()));
         self.entries.push(Entry {
             kind,
-            up: VecDeque::new(),
+            up,
             ended: false,
         });
     }
@@ -283,6 +312,7 @@ impl Layers {
             let e = &mut rest[0];
             e.kind.shutdown(&mut LayerIo {
                 up: &mut e.up,
+                ended: &mut e.ended,
                 below,
                 conns,
                 idx,
@@ -305,6 +335,7 @@ impl Layers {
             &mut top.kind,
             &mut LayerIo {
                 up: &mut top.up,
+                ended: &mut top.ended,
                 below,
                 conns,
                 idx,
@@ -346,6 +377,7 @@ fn pull<R: RawRead>(
         };
         let mut io = LayerIo {
             up: &mut top.up,
+            ended: &mut top.ended,
             below,
             conns,
             idx,
@@ -353,7 +385,7 @@ fn pull<R: RawRead>(
         match input {
             Some(data) => top.kind.received(data, &mut io)?,
             None => {
-                top.ended = true;
+                *io.ended = true;
                 top.kind.end_of_stream(&mut io)?;
             }
         }

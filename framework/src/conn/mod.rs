@@ -20,6 +20,8 @@ pub(crate) use inbound::Tail;
 pub use io_stream::IoStream;
 pub(crate) use layer::{Kind as LayerKind, Layers};
 pub use layer::{Layer, LayerIo};
+#[cfg(feature = "tls")]
+pub(crate) use lease::recycle_heap;
 pub use lease::Lease;
 pub use out::OutBuf;
 pub(crate) use out::RawLease;

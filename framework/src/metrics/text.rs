@@ -116,6 +116,11 @@ const ENGINE: &[EngineMetric] = &[
         |s| s.write_timeouts,
     ),
     counter(
+        "corering_tls_handshake_failures_total",
+        "TLS handshakes that failed, timed out or were abandoned; each closed its connection.",
+        |s| s.tls_handshake_failures,
+    ),
+    counter(
         "corering_accept_errors_total",
         "Accepts that failed for lack of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM).",
         |s| s.accept_errors,

@@ -109,6 +109,9 @@ counters! {
     /// Connections closed because their queued output made no progress for
     /// the write timeout (a peer that stopped reading).
     write_timeouts,
+    /// TLS handshakes that failed, timed out or were abandoned by the
+    /// peer; each closed its connection.
+    tls_handshake_failures,
     /// Accepts that failed for lack of descriptors or memory (EMFILE,
     /// ENFILE, ENOBUFS, ENOMEM); each is followed by a short back-off.
     /// Counted by the worker's own listeners only (not the acceptor thread).

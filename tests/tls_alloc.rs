@@ -1,0 +1,92 @@
+//! Allocations per request on a warm TLS keep-alive connection, counted on
+//! the server's worker thread (handshake excluded): corering's TLS layer
+//! adds none; what is counted is rustls' own (0.23: one vector per
+//! decrypted record, one per encrypted record). Prints the figures.
+
+mod counting_alloc;
+mod tls_common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use corering::http::{self, Http1Config, Request, Response};
+use tls_common::{client_config, pki, roundtrip, server_config, tls_connect};
+
+const WARMUP: usize = 300;
+const MEASURED: usize = 1_000;
+
+static SEEN: AtomicUsize = AtomicUsize::new(0);
+static RESULT: AtomicUsize = AtomicUsize::new(usize::MAX);
+
+async fn handler(mut req: Request<'_>) -> Response {
+    let n = SEEN.fetch_add(1, Ordering::SeqCst) + 1;
+    if n == WARMUP {
+        counting_alloc::reset();
+        counting_alloc::set_counting(true);
+    }
+    if req.path() == "/echo" {
+        let len = req.body().await.map_or(0, |b| b.len());
+        assert_eq!(len, 32);
+    }
+    if n == WARMUP + MEASURED {
+        counting_alloc::set_counting(false);
+        RESULT.store(counting_alloc::count(), Ordering::SeqCst);
+    }
+    Response::text("Hello, World!")
+}
+
+fn measure(req: &[u8]) -> usize {
+    SEEN.store(0, Ordering::SeqCst);
+    RESULT.store(usize::MAX, Ordering::SeqCst);
+    let p = pki("alloc CA");
+    let cfg = Http1Config::new().server_name(Some("corering"));
+    let server = corering::Server::builder()
+        .bind("127.0.0.1:0")
+        .workers(1)
+        .pin_workers(false)
+        .tls(server_config(&p))
+        .build()
+        .expect("build")
+        .start(move |conn| http::serve(conn, cfg, handler))
+        .expect("start");
+    let mut s = tls_connect(server.tcp_addr().unwrap(), &client_config(&p), "localhost");
+    let mut buf = Vec::new();
+    for _ in 0..WARMUP + MEASURED {
+        let r = roundtrip(&mut s, req, &mut buf);
+        assert_eq!(r.status, 200);
+    }
+    let t0 = Instant::now();
+    while RESULT.load(Ordering::SeqCst) == usize::MAX {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "handler did not finish"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    drop(s);
+    server.shutdown().unwrap();
+    RESULT.load(Ordering::SeqCst)
+}
+
+#[test]
+fn tls_keep_alive_allocations_per_request() {
+    let get = measure(b"GET /plaintext HTTP/1.1\r\nHost: localhost\r\nUser-Agent: test\r\n\r\n");
+    let post = measure(
+        b"POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 32\r\n\r\n0123456789abcdef0123456789abcdef",
+    );
+    let per = |n: usize| n as f64 / MEASURED as f64;
+    println!(
+        "allocations per TLS request (one record each way): GET {:.2}, POST with body {:.2}",
+        per(get),
+        per(post)
+    );
+    // rustls' two per request (a record in, a record out), and no more.
+    assert!(
+        get <= 2 * MEASURED,
+        "{get} allocations in {MEASURED} GET requests"
+    );
+    assert!(
+        post <= 2 * MEASURED,
+        "{post} allocations in {MEASURED} POST requests"
+    );
+}
