@@ -15,8 +15,15 @@
 //!   `304` have no body; a body is framed by `Transfer-Encoding: chunked`
 //!   (extensions and trailers are read and dropped), `Content-Length`, or
 //!   the end of the connection.
+//! * Peers ([`Peer`]): a `SocketAddr` is plain HTTP; `Peer::https(addr,
+//!   name)` or an `https://` URL ([`Client::get_url`], [`split_url`])
+//!   runs a TLS handshake (feature `tls`) that verifies the certificate for
+//!   the name (sent as SNI) against the client's roots ([`Client::tls`];
+//!   the webpki roots by default).
 //! * Keep-alive: each worker keeps a small pool of idle connections per
-//!   peer address (tasks never migrate, so it is a thread-local). A
+//!   peer (address, host name, TLS configuration: a connection verified
+//!   under one client's roots is never handed to a client with others;
+//!   tasks never migrate, so the pool is a thread-local). A
 //!   connection goes back only when its response was read to the end and
 //!   neither side said `Connection: close`; an idle one the peer closed is
 //!   noticed before reuse, and a request that finds its reused connection
@@ -55,16 +62,17 @@
 //! [`Runtime::block_on`]: crate::Runtime::block_on
 
 mod error;
+mod peer;
 mod pool;
 mod request;
 mod response;
 
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 pub use error::{ClientError, ClientErrorKind};
+pub use peer::{split_url, Peer};
 pub use pool::{close_idle, idle_count};
 pub use request::ClientRequest;
 #[doc(hidden)]
@@ -73,6 +81,7 @@ pub use response::ClientResponse;
 
 use super::Method;
 use crate::{Connection, Connector};
+use pool::PoolKey;
 use request::ReqFraming;
 use response::Exchange;
 
@@ -217,6 +226,10 @@ impl ClientConfig {
 pub struct Client {
     cfg: ClientConfig,
     connector: Connector,
+    /// TLS settings for `https://` peers; `None`: the default (webpki
+    /// roots), made on first use.
+    #[cfg(feature = "tls")]
+    tls: Option<crate::tls::TlsConnector>,
 }
 
 impl Client {
@@ -230,7 +243,60 @@ impl Client {
         Client {
             cfg,
             connector: Connector::new(),
+            #[cfg(feature = "tls")]
+            tls: None,
         }
+    }
+
+    /// Uses `tls` for `https://` peers (root store, CA files, ALPN,
+    /// handshake timeout). Without it the client trusts the webpki roots.
+    ///
+    /// ```no_run
+    /// # fn f() -> std::io::Result<()> {
+    /// use corering::http::client::Client;
+    /// use corering::tls::TlsConnector;
+    /// let tls = TlsConnector::builder().ca_file("dev-ca.pem")?.build();
+    /// let client = Client::new().tls(tls);
+    /// # let _ = client; Ok(()) }
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, tls: crate::tls::TlsConnector) -> Client {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// The TLS settings `https://` peers are reached with.
+    #[cfg(feature = "tls")]
+    fn tls_connector(&self) -> &crate::tls::TlsConnector {
+        static DEFAULT: std::sync::OnceLock<crate::tls::TlsConnector> = std::sync::OnceLock::new();
+        self.tls
+            .as_ref()
+            .unwrap_or_else(|| DEFAULT.get_or_init(crate::tls::TlsConnector::new))
+    }
+
+    /// The pool key of `peer` for this client.
+    fn key(&self, peer: Peer) -> PoolKey {
+        #[cfg(feature = "tls")]
+        let tls = peer.is_tls().then(|| self.tls_connector().config().clone());
+        PoolKey {
+            peer,
+            #[cfg(feature = "tls")]
+            tls,
+        }
+    }
+
+    /// `GET url` (`http://` or `https://`, see [`split_url`]); the body is
+    /// left to read.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), corering::http::client::ClientError> {
+    /// let client = corering::http::client::Client::new();
+    /// let text = client.get_url("https://localhost:8443/").await?.text().await?;
+    /// # let _ = text; Ok(()) }
+    /// ```
+    pub async fn get_url(&self, url: &str) -> Result<ClientResponse, ClientError> {
+        let (peer, target) = split_url(url)?;
+        self.send(peer, &ClientRequest::get(target)).await
     }
 
     /// The configuration.
@@ -238,13 +304,19 @@ impl Client {
         &self.cfg
     }
 
-    /// `GET target` from `addr`; the body is left to read.
-    pub async fn get(&self, addr: SocketAddr, target: &str) -> Result<ClientResponse, ClientError> {
-        self.send(addr, &ClientRequest::get(target)).await
+    /// `GET target` from `peer` (a `SocketAddr` for plain HTTP, or a
+    /// [`Peer`]); the body is left to read.
+    pub async fn get(
+        &self,
+        peer: impl Into<Peer>,
+        target: &str,
+    ) -> Result<ClientResponse, ClientError> {
+        self.send(peer, &ClientRequest::get(target)).await
     }
 
-    /// Sends `req` (with its body) to `addr` and reads the response head;
-    /// the body is left to read from the [`ClientResponse`].
+    /// Sends `req` (with its body) to `peer` (a `SocketAddr` for plain
+    /// HTTP, or a [`Peer`], which may be HTTPS) and reads the response
+    /// head; the body is left to read from the [`ClientResponse`].
     ///
     /// On a reused keep-alive connection that turns out to be closed (no
     /// response byte came back), the request is sent again on a new
@@ -255,18 +327,19 @@ impl Client {
     /// [`ClientErrorKind::MaybeProcessed`].
     pub async fn send(
         &self,
-        addr: SocketAddr,
+        peer: impl Into<Peer>,
         req: &ClientRequest,
     ) -> Result<ClientResponse, ClientError> {
         req.check()?;
+        let key = self.key(peer.into());
         let deadline = self.cfg.request_timeout.map(|t| Instant::now() + t);
         let mut head = Vec::with_capacity(128 + req.target().len());
-        req.write_head(&mut head, &addr.to_string(), req.framing());
+        req.write_head(&mut head, &key.peer.host_field(), req.framing());
         let body = req.body_bytes();
         let idempotent = req.method().is_idempotent();
         let mut reuse = true;
         loop {
-            let (mut conn, reused) = self.connection(addr, deadline, reuse).await?;
+            let (mut conn, reused) = self.connection(&key, deadline, reuse).await?;
             // A request that is not idempotent waits until its bytes are
             // with the kernel: a failure until then proves they never left.
             let settle = reused && !idempotent;
@@ -281,7 +354,7 @@ impl Client {
             .await;
             let r = match sent {
                 Ok(()) => {
-                    let x = self.exchange(conn, addr, deadline, reused, req);
+                    let x = self.exchange(conn, key.clone(), deadline, reused, req);
                     match ClientResponse::read(x).await {
                         // The request left; whether the server acted on
                         // it cannot be known.
@@ -320,21 +393,22 @@ impl Client {
     /// length.
     pub async fn start(
         &self,
-        addr: SocketAddr,
+        peer: impl Into<Peer>,
         req: &ClientRequest,
     ) -> Result<RequestWriter, ClientError> {
         req.check()?;
+        let key = self.key(peer.into());
         let deadline = self.cfg.request_timeout.map(|t| Instant::now() + t);
         let framing = match req.declared_length() {
             Some(n) => ReqFraming::Length(n),
             None => ReqFraming::Chunked,
         };
         let mut head = Vec::with_capacity(128 + req.target().len());
-        req.write_head(&mut head, &addr.to_string(), framing);
-        let (mut conn, reused) = self.connection(addr, deadline, true).await?;
+        req.write_head(&mut head, &key.peer.host_field(), framing);
+        let (mut conn, reused) = self.connection(&key, deadline, true).await?;
         within(deadline, "sending the request head", conn.write_all(&head)).await?;
         Ok(RequestWriter {
-            x: Some(self.exchange(conn, addr, deadline, reused, req)),
+            x: Some(self.exchange(conn, key, deadline, reused, req)),
             remaining: match framing {
                 ReqFraming::Length(n) => Some(n),
                 _ => None,
@@ -345,7 +419,7 @@ impl Client {
     fn exchange(
         &self,
         conn: Connection,
-        peer: SocketAddr,
+        peer: PoolKey,
         deadline: Option<Instant>,
         reused: bool,
         req: &ClientRequest,
@@ -361,15 +435,17 @@ impl Client {
         }
     }
 
-    /// An idle pooled connection to `addr` (if `reuse`), or a new one.
+    /// An idle pooled connection for `key` (if `reuse`), or a new one
+    /// (with its TLS handshake done, for an HTTPS peer).
     async fn connection(
         &self,
-        addr: SocketAddr,
+        key: &PoolKey,
         deadline: Option<Instant>,
         reuse: bool,
     ) -> Result<(Connection, bool), ClientError> {
+        let addr = key.peer.addr();
         if reuse && self.cfg.max_idle_per_peer > 0 {
-            if let Some(c) = pool::take(addr, self.cfg.idle_timeout) {
+            if let Some(c) = pool::take(key, self.cfg.idle_timeout) {
                 return Ok((c, true));
             }
         }
@@ -384,13 +460,60 @@ impl Client {
                 format!("no time left to connect to {addr}"),
             ));
         }
-        match self.connector.clone().timeout(t).connect(addr).await {
+        let connector = self.connector.clone().timeout(t);
+        let conn = if key.peer.is_tls() {
+            self.connect_tls(&connector, key, deadline).await
+        } else {
+            connector.connect(addr).await
+        };
+        match conn {
             Ok(c) => Ok((c, false)),
             Err(e) if e.kind() == io::ErrorKind::TimedOut => {
                 Err(ClientError::io(ClientErrorKind::Timeout, e.to_string(), e))
             }
             Err(e) => Err(ClientError::io(ClientErrorKind::Connect, e.to_string(), e)),
         }
+    }
+}
+
+impl Client {
+    /// Connects and runs the TLS handshake for `key`'s peer, within the
+    /// request deadline as well as the handshake timeout.
+    #[cfg(feature = "tls")]
+    async fn connect_tls(
+        &self,
+        connector: &Connector,
+        key: &PoolKey,
+        deadline: Option<Instant>,
+    ) -> io::Result<Connection> {
+        let tls = self.tls_connector();
+        let name = key.peer.server_name();
+        let fut = connector.connect_tls(key.peer.addr(), tls, &name);
+        match deadline {
+            None => fut.await,
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                crate::time::timeout(left, fut).await.unwrap_or_else(|_| {
+                    Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        format!("tls handshake with {name} not done by the request deadline"),
+                    ))
+                })
+            }
+        }
+    }
+
+    #[cfg(not(feature = "tls"))]
+    async fn connect_tls(
+        &self,
+        _: &Connector,
+        key: &PoolKey,
+        _: Option<Instant>,
+    ) -> io::Result<Connection> {
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            format!("{}: corering was built without its `tls` feature", key.peer),
+        ))
     }
 }
 

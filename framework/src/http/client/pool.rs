@@ -1,5 +1,6 @@
 //! The per-worker pool of idle keep-alive connections, keyed by peer
-//! address.
+//! (address, host name, TLS or not) and TLS identity (the client
+//! configuration that verified the server).
 //!
 //! Tasks never leave their worker, so the pool is a thread-local with no
 //! locking. Each pool remembers which worker it belongs to (by the
@@ -13,13 +14,53 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::rc::{Rc, Weak};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
+use super::Peer;
 use crate::uring::BufMem;
 use crate::Connection;
+
+/// What a pooled connection is good for: the same peer, reached with the
+/// same TLS settings (a connection verified under one root store is not
+/// handed to a client configured with another).
+#[derive(Clone, Debug)]
+pub(crate) struct PoolKey {
+    pub(crate) peer: Peer,
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<std::sync::Arc<rustls::ClientConfig>>,
+}
+
+impl PoolKey {
+    #[cfg(feature = "tls")]
+    fn tls_id(&self) -> usize {
+        self.tls
+            .as_ref()
+            .map_or(0, |c| std::sync::Arc::as_ptr(c) as usize)
+    }
+    #[cfg(not(feature = "tls"))]
+    fn tls_id(&self) -> usize {
+        0
+    }
+}
+
+impl PartialEq for PoolKey {
+    fn eq(&self, other: &PoolKey) -> bool {
+        // The key holds its configuration, so the address cannot be reused
+        // by another one while a connection made with it is pooled.
+        self.peer == other.peer && self.tls_id() == other.tls_id()
+    }
+}
+
+impl Eq for PoolKey {}
+
+impl std::hash::Hash for PoolKey {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.peer.hash(h);
+        self.tls_id().hash(h);
+    }
+}
 
 struct Idle {
     conn: Connection,
@@ -30,7 +71,7 @@ struct Idle {
 struct Pool {
     /// The worker this pool's connections belong to.
     owner: Option<Weak<BufMem>>,
-    idle: HashMap<SocketAddr, Vec<Idle>>,
+    idle: HashMap<PoolKey, Vec<Idle>>,
     total: usize,
     /// A task that empties the pool when the server shuts down is running.
     watching: bool,
@@ -73,19 +114,19 @@ impl Pool {
     }
 }
 
-/// Takes an idle connection to `addr` that is still usable: not idle for
+/// Takes an idle connection for `key` that is still usable: not idle for
 /// longer than `max_idle`, not closed by the peer, with no unsolicited
 /// bytes waiting.
-pub(crate) fn take(addr: SocketAddr, max_idle: Duration) -> Option<Connection> {
+pub(crate) fn take(key: &PoolKey, max_idle: Duration) -> Option<Connection> {
     let worker = current_worker()?;
     loop {
         let idle = POOL.with(|p| {
             let mut p = p.borrow_mut();
             p.adopt(&worker);
-            let list = p.idle.get_mut(&addr)?;
+            let list = p.idle.get_mut(key)?;
             let idle = list.pop();
             if list.is_empty() {
-                p.idle.remove(&addr);
+                p.idle.remove(key);
             }
             if idle.is_some() {
                 p.total -= 1;
@@ -111,10 +152,10 @@ fn is_quiet(conn: &mut Connection) -> bool {
     matches!(read.as_mut().poll(&mut cx), Poll::Pending)
 }
 
-/// Returns `conn` to the pool, unless the pool for `addr` holds
+/// Returns `conn` to the pool, unless the pool for `key` holds
 /// `per_peer` connections already, or the pool `total`, or the worker is
 /// shutting down (then `conn` is dropped, which closes it).
-pub(crate) fn put(addr: SocketAddr, conn: Connection, per_peer: usize, total: usize) {
+pub(crate) fn put(key: PoolKey, conn: Connection, per_peer: usize, total: usize) {
     let Some(worker) = current_worker() else {
         return;
     };
@@ -127,7 +168,7 @@ pub(crate) fn put(addr: SocketAddr, conn: Connection, per_peer: usize, total: us
         let start_watch = !p.watching;
         p.watching = true;
         let p = &mut *p;
-        let list = p.idle.entry(addr).or_default();
+        let list = p.idle.entry(key).or_default();
         let mut rejected = None;
         if list.len() >= per_peer || p.total >= total {
             // Keep the newest: the oldest is the likeliest to be closed by

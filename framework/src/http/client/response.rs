@@ -14,13 +14,13 @@
 //! ([`BodyReader`](super::super::body::BodyReader)); only the deadline,
 //! the pool and the error type are the client's ([`ClientSource`]).
 
-use std::net::SocketAddr;
 use std::time::Instant;
 
 use super::super::body::{self, BodyReader, BodySource, ChunkedDecoder, Remaining};
 use super::super::{Status, Upgraded, Version};
 use super::error::{ClientError, ClientErrorKind};
-use super::{pool, ClientConfig};
+use super::pool::{self, PoolKey};
+use super::{ClientConfig, Peer};
 use crate::conn::Tail;
 use crate::time::timeout;
 use crate::{Connection, Inbound, Lease};
@@ -39,7 +39,7 @@ struct Span {
 /// what the connection's future is.
 pub(crate) struct Exchange {
     pub(crate) conn: Connection,
-    pub(crate) peer: SocketAddr,
+    pub(crate) peer: PoolKey,
     pub(crate) cfg: ClientConfig,
     pub(crate) deadline: Option<Instant>,
     /// The connection came from the pool (a failure before any response
@@ -87,7 +87,7 @@ pub struct ClientResponse {
 struct Reader {
     /// `None` once released to the pool or closed.
     conn: Option<Connection>,
-    peer: SocketAddr,
+    peer: PoolKey,
     cfg: ClientConfig,
     deadline: Option<Instant>,
     /// The head (kept at the front), then the body and anything after.
@@ -273,7 +273,7 @@ async fn read_within(
     r.map_err(|e| ClientError::from_io(what, e))
 }
 
-fn request_expired(cfg: &ClientConfig, peer: SocketAddr) -> String {
+fn request_expired(cfg: &ClientConfig, peer: &Peer) -> String {
     match cfg.request_timeout {
         Some(t) => format!("request to {peer} not complete within {t:?}"),
         None => format!("request to {peer} timed out"),
@@ -304,9 +304,9 @@ impl ClientResponse {
         let head_by = earliest(head_deadline, deadline);
         let expired = || match cfg.head_timeout {
             Some(t) if head_by == head_deadline => {
-                format!("no response head from {peer} within {t:?}")
+                format!("no response head from {} within {t:?}", peer.peer)
             }
-            _ => request_expired(&cfg, peer),
+            _ => request_expired(&cfg, &peer.peer),
         };
         let mut input = Inbound::new();
         let mut spans = Vec::with_capacity(16);
@@ -604,7 +604,7 @@ struct ClientSource<'s> {
     conn: Option<&'s mut Connection>,
     deadline: Option<Instant>,
     cfg: &'s ClientConfig,
-    peer: SocketAddr,
+    peer: &'s Peer,
 }
 
 impl BodySource for ClientSource<'_> {
@@ -676,7 +676,7 @@ impl Reader {
         let leftover = self.input.len() > self.body.pending();
         if self.keep_alive && !leftover && self.body.is_done() {
             pool::put(
-                self.peer,
+                self.peer.clone(),
                 conn,
                 self.cfg.max_idle_per_peer,
                 self.cfg.max_idle_total,
@@ -691,7 +691,7 @@ impl Reader {
                 conn: self.conn.as_mut(),
                 deadline: self.deadline,
                 cfg: &self.cfg,
-                peer: self.peer,
+                peer: &self.peer.peer,
             };
             self.body.next(&mut tail, &mut src).await
         };
