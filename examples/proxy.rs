@@ -5,6 +5,12 @@
 //! cargo run --release --example hello -- --addr 127.0.0.1:8080 --workers 1
 //! cargo run --release --example proxy -- --addr 127.0.0.1:8081 --upstream 127.0.0.1:8080 --workers 1
 //! curl -i http://127.0.0.1:8081/plaintext
+//!
+//! # TLS on both sides: HTTPS in front, an https:// upstream behind it
+//! cargo run --release --example hello -- --addr 127.0.0.1:8443 --tls-cert cert.pem --tls-key key.pem
+//! cargo run --release --example proxy -- --addr 127.0.0.1:9443 --tls-cert cert.pem --tls-key key.pem \
+//!     --upstream https://localhost:8443 --upstream-ca cert.pem
+//! curl --cacert cert.pem https://localhost:9443/plaintext
 //! curl -i -d 'some bytes' http://127.0.0.1:8081/echo
 //! curl -i -H 'Transfer-Encoding: chunked' -d 'streamed' http://127.0.0.1:8081/echo
 //! ```
@@ -13,7 +19,8 @@
 //! minus the hop-by-hop ones (`Connection` and the fields it names,
 //! `Keep-Alive`, `Proxy-*`, `TE`, `Trailer`, `Transfer-Encoding`,
 //! `Upgrade`), plus `Forwarded: for=...;proto=http;host=...` and
-//! `X-Forwarded-For` (appended to any the client sent). The request body
+//! `X-Forwarded-For` (appended to any the client sent; `proto=https` when
+//! the proxy terminates TLS). The request body
 //! is streamed upstream as it arrives, with its `Content-Length` or
 //! chunked. A response body of known length up to 1 MiB is buffered and
 //! sent with a `Content-Length`; others are streamed back chunked (if the
@@ -29,19 +36,26 @@
 //! tunnels bytes both ways (one task, two connections, `future::race`)
 //! until both sides have closed.
 //!
+//! With `--tls-cert`/`--tls-key` the proxy serves HTTPS. An upstream given
+//! as `https://HOST:PORT` is reached over TLS, its certificate verified for
+//! HOST against `--upstream-ca PATH` (only that CA), or else the public
+//! webpki roots; `HOST:PORT` or `http://HOST:PORT` is plain HTTP.
+//!
 //! An unreachable or misbehaving upstream is answered with `502 Bad
 //! Gateway`, one that is too slow with `504 Gateway Timeout`. Ctrl-C or
 //! SIGTERM stops the proxy.
 
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::time::Duration;
 
-use corering::cli::{Cli, Flag};
+use corering::cli::{Cli, Flag, TLS_CERT, TLS_KEY};
 use corering::future::{race, Either};
 use corering::http::client::ClientResponse;
-use corering::http::client::{Client, ClientConfig, ClientError, ClientErrorKind, ClientRequest};
+use corering::http::client::{
+    split_url, Client, ClientConfig, ClientError, ClientErrorKind, ClientRequest, Peer,
+};
 use corering::http::{
     self, Handler, Http1Config, Method, Request, Response, Status, TargetForm, Upgraded,
 };
@@ -53,8 +67,10 @@ const BUFFER_LIMIT: u64 = 1 << 20;
 /// The proxy's request handler: forwards every request to `upstream`.
 #[derive(Clone, Debug)]
 pub struct Proxy {
-    upstream: SocketAddr,
+    upstream: Peer,
     client: Client,
+    /// Clients reach the proxy over TLS (`proto=https` in `Forwarded`).
+    https: bool,
 }
 
 /// Why a request could not be forwarded.
@@ -68,17 +84,24 @@ enum Fail {
 impl Proxy {
     /// A proxy to `upstream` with a client that waits 5 s to connect and
     /// 30 s for a response head.
-    pub fn new(upstream: SocketAddr) -> Proxy {
-        let cfg = ClientConfig::new()
-            .connect_timeout(Duration::from_secs(5))
-            .head_timeout(Duration::from_secs(30))
-            .request_timeout(Duration::from_secs(120));
-        Proxy::with_client(upstream, Client::with_config(cfg))
+    pub fn new(upstream: impl Into<Peer>) -> Proxy {
+        Proxy::with_client(upstream, Client::with_config(client_config()))
     }
 
-    /// A proxy to `upstream` using `client`.
-    pub fn with_client(upstream: SocketAddr, client: Client) -> Proxy {
-        Proxy { upstream, client }
+    /// A proxy to `upstream` using `client` (which holds the TLS settings
+    /// for an `https` upstream).
+    pub fn with_client(upstream: impl Into<Peer>, client: Client) -> Proxy {
+        Proxy {
+            upstream: upstream.into(),
+            client,
+            https: false,
+        }
+    }
+
+    /// Marks the proxy as reached over HTTPS (for `Forwarded`).
+    pub fn https(mut self, on: bool) -> Proxy {
+        self.https = on;
+        self
     }
 
     /// Forwards `req` and returns the upstream's response (or a `502` /
@@ -88,7 +111,7 @@ impl Proxy {
         let sent = match req.content_length() {
             Some(0) => self
                 .client
-                .send(self.upstream, &head)
+                .send(&self.upstream, &head)
                 .await
                 .map_err(Fail::Upstream),
             Some(n) => self.stream_body(&mut req, head.content_length(n)).await,
@@ -161,7 +184,8 @@ impl Proxy {
             None => "unknown".to_owned(),
         };
         let host = req.host().replace(['"', '\\'], "");
-        let mut element = format!("for={node};proto=http");
+        let proto = if self.https { "https" } else { "http" };
+        let mut element = format!("for={node};proto={proto}");
         if !host.is_empty() {
             element.push_str(&format!(";host=\"{host}\""));
         }
@@ -185,7 +209,7 @@ impl Proxy {
     ) -> Result<ClientResponse, Fail> {
         let mut w = self
             .client
-            .start(self.upstream, &head)
+            .start(&self.upstream, &head)
             .await
             .map_err(Fail::Upstream)?;
         loop {
@@ -384,28 +408,86 @@ fn append_list(list: &mut String, value: &[u8]) {
     list.push_str(&String::from_utf8_lossy(value));
 }
 
-/// The command line: `--addr`, `--workers` and the upstream.
-const CLI: Cli =
-    Cli::new("proxy", "HTTP reverse proxy in front of one server", 8081).flags(&[Flag::value(
+/// The upstream client's limits: 5 s to connect, 30 s for a response
+/// head, 120 s for a whole exchange.
+fn client_config() -> ClientConfig {
+    ClientConfig::new()
+        .connect_timeout(Duration::from_secs(5))
+        .head_timeout(Duration::from_secs(30))
+        .request_timeout(Duration::from_secs(120))
+}
+
+/// The command line: `--addr`, `--workers`, the upstream and its CA, and
+/// `--tls-cert`/`--tls-key` to serve HTTPS.
+const CLI: Cli = Cli::new("proxy", "HTTP reverse proxy in front of one server", 8081).flags(&[
+    Flag::value(
         "--upstream",
-        "HOST:PORT",
-        "the server requests are forwarded to",
+        "URL",
+        "the server requests are forwarded to: HOST:PORT, http://HOST:PORT or https://HOST:PORT",
     )
-    .default("127.0.0.1:8080")]);
+    .default("127.0.0.1:8080"),
+    Flag::value(
+        "--upstream-ca",
+        "PATH",
+        "trust only this PEM CA for an https:// upstream (default: the webpki roots)",
+    ),
+    TLS_CERT,
+    TLS_KEY,
+]);
+
+/// The upstream peer from `--upstream` (a bare `HOST:PORT` is plain HTTP).
+fn upstream_peer(arg: &str) -> Peer {
+    let url = if arg.contains("://") {
+        arg.to_string()
+    } else {
+        format!("http://{arg}")
+    };
+    match split_url(&url) {
+        Ok((peer, target)) if target == "/" => peer,
+        Ok(_) => CLI.fail(format_args!("--upstream: {arg}: give no path")),
+        Err(e) => CLI.fail(format_args!("--upstream: {e}")),
+    }
+}
+
+/// The upstream client, with `--upstream-ca` as its only root if given.
+fn upstream_client(ca: Option<&str>) -> Client {
+    let client = Client::with_config(client_config());
+    let Some(ca) = ca else {
+        return client;
+    };
+    match corering::tls::TlsConnector::builder()
+        .no_default_roots()
+        .ca_file(ca)
+    {
+        Ok(b) => client.tls(b.build()),
+        Err(e) => CLI.fail(format_args!("--upstream-ca: {e}")),
+    }
+}
 
 fn main() {
     let args = CLI.parse();
-    let upstream = args.value("--upstream").unwrap_or_default();
-    let upstream = match upstream.to_socket_addrs().map(|mut a| a.next()) {
-        Ok(Some(a)) => a,
-        _ => CLI.fail(format_args!("--upstream: cannot resolve {upstream}")),
-    };
-    let proxy = Proxy::new(upstream);
+    let upstream = upstream_peer(args.value("--upstream").unwrap_or_default());
+    let ca = args.value("--upstream-ca");
+    if ca.is_some() && !upstream.is_tls() {
+        CLI.fail("--upstream-ca needs an https:// upstream");
+    }
+    let tls = args.tls_files().unwrap_or_else(|e| CLI.fail(e));
+    let proxy = Proxy::with_client(upstream.clone(), upstream_client(ca)).https(tls.is_some());
     let cfg = config();
     eprintln!("proxy: forwarding to {upstream}");
-    let result = Server::builder()
+    let mut builder = Server::builder()
         .bind(args.addr.as_str())
-        .workers(args.workers)
+        .workers(args.workers);
+    if let Some((cert, key)) = tls {
+        match corering::tls::server_config_from_pem(cert, key) {
+            Ok(config) => builder = builder.tls(config),
+            Err(e) => {
+                eprintln!("proxy: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
+    let result = builder
         .build()
         .and_then(|server| server.serve(move |conn| http::serve(conn, cfg, proxy.clone())));
     if let Err(e) = result {

@@ -10,11 +10,14 @@ use common::{example_binary, start_example};
 
 /// Each example and the flags of its own that `--help` must list.
 const EXAMPLES: &[(&str, &[&str])] = &[
-    ("hello", &[]),
+    ("hello", &["--tls-cert PATH", "--tls-key PATH"]),
     ("echo", &["--unix PATH", "--acceptor", "--copy"]),
     ("kv", &["--batch-wait EVENTS:MICROS|off"]),
     ("frames", &["--client"]),
-    ("proxy", &["--upstream HOST:PORT"]),
+    (
+        "proxy",
+        &["--upstream URL", "--upstream-ca PATH", "--tls-cert PATH"],
+    ),
 ];
 
 /// Runs example `name` with `args` to completion (it must exit by itself).

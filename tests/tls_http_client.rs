@@ -184,6 +184,7 @@ fn openssl_server(p: &Pki) -> Option<(Child, u16)> {
             std::thread::sleep(Duration::from_millis(20));
         }
         let _ = child.kill();
+        let _ = child.wait();
         if let Some(err) = child.stderr.take() {
             for l in BufReader::new(err).lines().map_while(Result::ok).take(5) {
                 eprintln!("openssl s_server: {l}");
