@@ -111,7 +111,7 @@ impl Proxy {
         let sent = match req.content_length() {
             Some(0) => self
                 .client
-                .send(&self.upstream, &head)
+                .send_to(&self.upstream, &head)
                 .await
                 .map_err(Fail::Upstream),
             Some(n) => self.stream_body(&mut req, head.content_length(n)).await,
@@ -209,7 +209,7 @@ impl Proxy {
     ) -> Result<ClientResponse, Fail> {
         let mut w = self
             .client
-            .start(&self.upstream, &head)
+            .start_to(&self.upstream, &head)
             .await
             .map_err(Fail::Upstream)?;
         loop {

@@ -74,7 +74,7 @@ fn https_urls_verify_send_sni_and_reuse_connections() {
         let peer = Peer::https(server.tcp_addr().unwrap(), "localhost");
         let big = vec![b'x'; 300_000];
         let r = client
-            .send(&peer, &ClientRequest::post("/up", big))
+            .send_to(&peer, &ClientRequest::post("/up", big))
             .await
             .expect("https POST");
         out.push(r.text().await.unwrap());
@@ -138,7 +138,13 @@ fn pooled_connections_are_kept_apart_by_tls_configuration() {
         b.get_url(&url).await.unwrap().text().await.unwrap();
         // The same host reached by another name is another peer as well.
         let peer = Peer::https(server.tcp_addr().unwrap(), "example.test");
-        let t = b.get(&peer, "/").await.unwrap().text().await.unwrap();
+        let t = b
+            .send_to(&peer, &ClientRequest::get("/"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         assert_eq!(
             t,
             format!("host=example.test:{port} sni=example.test body=0")

@@ -69,6 +69,7 @@ mod response;
 
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 pub use error::{ClientError, ClientErrorKind};
@@ -296,7 +297,7 @@ impl Client {
     /// ```
     pub async fn get_url(&self, url: &str) -> Result<ClientResponse, ClientError> {
         let (peer, target) = split_url(url)?;
-        self.send(peer, &ClientRequest::get(target)).await
+        self.send_to(&peer, &ClientRequest::get(target)).await
     }
 
     /// The configuration.
@@ -304,19 +305,24 @@ impl Client {
         &self.cfg
     }
 
-    /// `GET target` from `peer` (a `SocketAddr` for plain HTTP, or a
-    /// [`Peer`]); the body is left to read.
-    pub async fn get(
-        &self,
-        peer: impl Into<Peer>,
-        target: &str,
-    ) -> Result<ClientResponse, ClientError> {
-        self.send(peer, &ClientRequest::get(target)).await
+    /// `GET target` from `addr` (plain HTTP); the body is left to read.
+    pub async fn get(&self, addr: SocketAddr, target: &str) -> Result<ClientResponse, ClientError> {
+        self.send(addr, &ClientRequest::get(target)).await
     }
 
-    /// Sends `req` (with its body) to `peer` (a `SocketAddr` for plain
-    /// HTTP, or a [`Peer`], which may be HTTPS) and reads the response
-    /// head; the body is left to read from the [`ClientResponse`].
+    /// Sends `req` (with its body) to `addr` over plain HTTP; see
+    /// [`send_to`](Client::send_to), which also takes HTTPS peers.
+    pub async fn send(
+        &self,
+        addr: SocketAddr,
+        req: &ClientRequest,
+    ) -> Result<ClientResponse, ClientError> {
+        self.send_to(&Peer::http(addr), req).await
+    }
+
+    /// Sends `req` (with its body) to `peer` (plain HTTP or HTTPS) and
+    /// reads the response head; the body is left to read from the
+    /// [`ClientResponse`].
     ///
     /// On a reused keep-alive connection that turns out to be closed (no
     /// response byte came back), the request is sent again on a new
@@ -325,13 +331,13 @@ impl Client {
     /// connection failed before the kernel accepted any. Otherwise (a
     /// `POST` or `PATCH` that may have reached the server) it fails with
     /// [`ClientErrorKind::MaybeProcessed`].
-    pub async fn send(
+    pub async fn send_to(
         &self,
-        peer: impl Into<Peer>,
+        peer: &Peer,
         req: &ClientRequest,
     ) -> Result<ClientResponse, ClientError> {
         req.check()?;
-        let key = self.key(peer.into());
+        let key = self.key(peer.clone());
         let deadline = self.cfg.request_timeout.map(|t| Instant::now() + t);
         let mut head = Vec::with_capacity(128 + req.target().len());
         req.write_head(&mut head, &key.peer.host_field(), req.framing());
@@ -393,11 +399,20 @@ impl Client {
     /// length.
     pub async fn start(
         &self,
-        peer: impl Into<Peer>,
+        addr: SocketAddr,
+        req: &ClientRequest,
+    ) -> Result<RequestWriter, ClientError> {
+        self.start_to(&Peer::http(addr), req).await
+    }
+
+    /// [`start`](Client::start) for any peer, plain HTTP or HTTPS.
+    pub async fn start_to(
+        &self,
+        peer: &Peer,
         req: &ClientRequest,
     ) -> Result<RequestWriter, ClientError> {
         req.check()?;
-        let key = self.key(peer.into());
+        let key = self.key(peer.clone());
         let deadline = self.cfg.request_timeout.map(|t| Instant::now() + t);
         let framing = match req.declared_length() {
             Some(n) => ReqFraming::Length(n),

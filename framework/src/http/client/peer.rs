@@ -12,9 +12,9 @@ use super::{ClientError, ClientErrorKind};
 /// server name its certificate must be valid for (also sent as SNI), and
 /// for the `Host` field the name the server is known by.
 ///
-/// A `SocketAddr` converts into a plain-HTTP peer, so
-/// `client.send(addr, &req)` keeps working; [`Peer::https`] and
-/// [`Peer::from_url`] make the others.
+/// [`Client::send`](super::Client::send) takes a `SocketAddr` for plain
+/// HTTP; [`Client::send_to`](super::Client::send_to) takes a `Peer`, made
+/// with [`Peer::http`], [`Peer::https`] or [`Peer::from_url`].
 ///
 /// ```
 /// use corering::http::client::Peer;
