@@ -45,6 +45,10 @@ impl TlsAcceptor {
         // Records the client's SNI for `TlsInfo` (rustls' unbuffered server
         // connection does not expose it).
         config.cert_resolver = Arc::new(RecordSni(config.cert_resolver.clone()));
+        // After the handshake, rustls hands the session's secrets to our
+        // own record layer (zero-copy, allocation-free) and keeps only key
+        // updates; the secrets stay inside this process.
+        config.enable_secret_extraction = true;
         TlsAcceptor {
             config: Arc::new(config),
             timeout: DEFAULT_HANDSHAKE_TIMEOUT,
@@ -120,6 +124,7 @@ pub async fn accept(conn: &mut Connection, acceptor: &TlsAcceptor) -> io::Result
         acceptor.timeout,
         None,
         || SNI.with(|s| s.borrow_mut().take()),
+        acceptor.config.enable_secret_extraction,
     )
     .await
 }
