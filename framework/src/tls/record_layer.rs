@@ -138,7 +138,7 @@ impl RecordLayer {
         if !self.cut.is_empty() {
             // Complete the record the previous lease cut, from this one.
             loop {
-                let need = self.missing()?;
+                let need = self.missing(io)?;
                 if need == 0 {
                     break;
                 }
@@ -170,13 +170,7 @@ impl RecordLayer {
         while buf.len() - pos >= HEADER {
             let len = HEADER + u16::from_be_bytes([buf[pos + 3], buf[pos + 4]]) as usize;
             if len - HEADER > record::max_payload(self.proto) {
-                return Err(self.fatal(
-                    Bad {
-                        alert: AlertDescription::RecordOverflow,
-                        msg: "tls: record larger than the protocol allows",
-                    },
-                    io,
-                ));
+                return Err(self.fatal(overflow(), io));
             }
             if buf.len() - pos < len {
                 break;
@@ -212,7 +206,7 @@ impl RecordLayer {
 
     /// Bytes still missing from the record in `cut`: the rest of its
     /// header, or of its payload.
-    fn missing(&mut self) -> io::Result<usize> {
+    fn missing(&mut self, io: &mut LayerIo<'_>) -> io::Result<usize> {
         let have = self.cut.len();
         if have < HEADER {
             return Ok(HEADER - have);
@@ -220,10 +214,7 @@ impl RecordLayer {
         let len = u16::from_be_bytes([self.cut[3], self.cut[4]]) as usize;
         if len > record::max_payload(self.proto) {
             self.cut.clear();
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "tls: record larger than the protocol allows",
-            ));
+            return Err(self.fatal(overflow(), io));
         }
         Ok(HEADER + len - have)
     }
@@ -528,6 +519,13 @@ impl RecordLayer {
             );
         }
         Ok(())
+    }
+}
+
+fn overflow() -> Bad {
+    Bad {
+        alert: AlertDescription::RecordOverflow,
+        msg: "tls: record larger than the protocol allows",
     }
 }
 
