@@ -40,6 +40,11 @@ pub struct TlsAcceptor {
 
 impl TlsAcceptor {
     /// An acceptor for `config` with a 10 s handshake timeout.
+    ///
+    /// It turns on the configuration's `enable_secret_extraction`: after
+    /// each handshake rustls hands the session's traffic secrets to
+    /// corering's own record layer (records opened and sealed in place, no
+    /// allocation per record), inside this process.
     pub fn new(config: impl Into<Arc<rustls::ServerConfig>>) -> TlsAcceptor {
         let mut config: rustls::ServerConfig = Arc::unwrap_or_clone(config.into());
         // Records the client's SNI for `TlsInfo` (rustls' unbuffered server
