@@ -23,7 +23,11 @@
 //! pays one predictable branch per operation for the possibility.
 //!
 //! Built-in layers (TLS) are dispatched statically through an enum; a
-//! user's layer is a `Box<dyn Layer>`.
+//! user's layer is a `Box<dyn Layer>`. Writes made in place
+//! ([`write_frame`](crate::Connection::write_frame), the HTTP response
+//! head) are filled straight into the TLS record being built when TLS is
+//! the top layer; a user's layer gets them staged in a pooled buffer and
+//! passed to its [`send`](Layer::send).
 
 use std::collections::VecDeque;
 use std::io;

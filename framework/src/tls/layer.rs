@@ -2,7 +2,7 @@
 //! protocol's reads and encrypts its writes, under an unchanged protocol.
 //!
 //! [`TlsLayer`] is one of two: our own record layer
-//! ([`RecordLayer`](super::record_layer::RecordLayer), zero-copy and
+//! (`record_layer::RecordLayer`, zero-copy and
 //! allocation-free; used whenever the configuration allows rustls to hand
 //! over the session's secrets), or rustls' unbuffered API
 //! ([`RustlsLayer`], below; the fallback for a configuration without

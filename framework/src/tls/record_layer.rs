@@ -1,7 +1,7 @@
 //! The established session on our own record layer: after the handshake,
 //! rustls hands over the traffic secrets and a `KernelConnection`
 //! (`dangerous_into_kernel_connection`), and records are opened and sealed
-//! here ([`record`](super::record), ring's AEAD), in place:
+//! here (`tls::record`, ring's AEAD), in place:
 //!
 //! - Receiving: each record inside a received lease is decrypted where it
 //!   lies, and the lease itself is handed up, narrowed to the plaintext (no
