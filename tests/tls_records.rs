@@ -4,7 +4,8 @@
 //! bytes at a time, corering's client with a configuration without secret
 //! extraction (rustls' own path) and with it, and a rustls server that
 //! updates its keys before every reply and issues session tickets that
-//! corering's client stores and resumes with.
+//! corering's client stores and resumes with, and frames encoded with
+//! `write_frame` straight into the records being built.
 
 mod common;
 mod tls_common;
@@ -335,5 +336,70 @@ fn a_tampered_record_ends_only_its_connection() {
     s2.write_all(b"GET /d HTTP/1.1\r\nHost: h\r\n\r\n").unwrap();
     let r = read_response(&mut s2, &mut Vec::new());
     assert_eq!(r.status, 200);
+    server.shutdown().unwrap();
+}
+
+/// A frame written with `write_frame`: its bytes are encoded straight into
+/// the TLS record being built (one record up to 16 KiB of plaintext,
+/// staged and cut into records beyond).
+#[derive(corering::frame::Frame, Debug)]
+struct Data<'a> {
+    seq: u64,
+    #[frame(prefix = u32)]
+    payload: &'a [u8],
+}
+
+/// Frame payload sizes: small, exactly one full record (8 + 4 + 16372),
+/// and one that needs three records.
+const FRAME_SIZES: [usize; 3] = [10, (16 << 10) - 12, 40_000];
+
+fn payload(seq: u64, n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i as u64 * 7 + seq) as u8).collect()
+}
+
+async fn send_frames(mut conn: Connection) {
+    for (seq, n) in FRAME_SIZES.iter().enumerate() {
+        let p = payload(seq as u64, *n);
+        let f = Data {
+            seq: seq as u64,
+            payload: &p,
+        };
+        if conn.write_frame(&f).await.is_err() {
+            return;
+        }
+    }
+    let _ = conn.shutdown_write().await;
+}
+
+#[test]
+fn frames_encoded_in_place_into_records() {
+    use corering::frame::{Decoded, Frame};
+    let p = pki("records CA");
+    let server = Server::builder()
+        .bind("127.0.0.1:0")
+        .workers(1)
+        .pin_workers(false)
+        .tls(server_config(&p))
+        .build()
+        .expect("build")
+        .start(send_frames)
+        .expect("start");
+    let mut s = tls_connect(server.tcp_addr().unwrap(), &client_config(&p), "localhost");
+    let mut got = Vec::new();
+    // Ends cleanly at the server's close_notify.
+    s.read_to_end(&mut got).expect("read to close_notify");
+    let mut at = 0;
+    for (seq, n) in FRAME_SIZES.iter().enumerate() {
+        let Ok(Decoded::Complete { frame, consumed }) = Data::decode(&got[at..]) else {
+            panic!("frame {seq} incomplete or bad");
+        };
+        assert_eq!(frame.seq, seq as u64);
+        assert!(
+            frame.payload == payload(seq as u64, *n),
+            "frame {seq} differs"
+        );
+        at += consumed;
+    }
+    assert_eq!(at, got.len(), "bytes after the frames");
     server.shutdown().unwrap();
 }
