@@ -119,6 +119,16 @@ impl Connection {
             .push(kind, first);
     }
 
+    /// Hands `data` to the top layer as received input (bytes read before
+    /// the layer was pushed, e.g. records that came with the TLS
+    /// handshake's last flight); what it delivers is read next.
+    #[cfg(feature = "tls")]
+    pub(crate) fn layer_received(&mut self, data: Lease) -> io::Result<()> {
+        let idx = self.idx;
+        let layers = self.layers.as_deref_mut().expect("a layer was pushed");
+        runtime::with(|w| layers.received_top(&mut w.io.borrow_mut().conns, idx, data))
+    }
+
     /// The names of the layers on this connection, bottom (next to the
     /// socket) first; empty for a plain connection.
     pub fn layer_names(&self) -> Vec<&'static str> {
@@ -601,14 +611,9 @@ impl Output<'_> {
                 self.conns.queue_fill(self.idx, n, fill);
                 Ok(())
             }
-            Some(l) => {
-                let mut tmp = Lease::heap_buffer(n);
-                tmp.resize(n, 0);
-                fill(&mut tmp);
-                let r = l.send(self.conns, self.idx, &tmp);
-                super::lease::recycle_heap(tmp);
-                r
-            }
+            // Into the top layer: in place into the record being built
+            // for TLS, staged for others.
+            Some(l) => l.send_with(self.conns, self.idx, n, fill),
         }
     }
 }

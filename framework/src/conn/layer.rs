@@ -23,7 +23,11 @@
 //! pays one predictable branch per operation for the possibility.
 //!
 //! Built-in layers (TLS) are dispatched statically through an enum; a
-//! user's layer is a `Box<dyn Layer>`.
+//! user's layer is a `Box<dyn Layer>`. Writes made in place
+//! ([`write_frame`](crate::Connection::write_frame), the HTTP response
+//! head) are filled straight into the TLS record being built when TLS is
+//! the top layer; a user's layer gets them staged in a pooled buffer and
+//! passed to its [`send`](Layer::send).
 
 use std::collections::VecDeque;
 use std::io;
@@ -216,6 +220,28 @@ impl Kind {
         }
     }
 
+    /// Sends `n` bytes `fill` writes in place: TLS seals them where they
+    /// are written; other layers get them staged in a pooled buffer.
+    fn send_with(
+        &mut self,
+        n: usize,
+        fill: impl FnOnce(&mut [u8]),
+        io: &mut LayerIo<'_>,
+    ) -> io::Result<()> {
+        match self {
+            #[cfg(feature = "tls")]
+            Kind::Tls(l) => l.send_with(n, fill, io),
+            _ => {
+                let mut tmp = Lease::heap_buffer(n);
+                tmp.resize(n, 0);
+                fill(&mut tmp);
+                let r = self.send(&tmp, io);
+                super::lease::recycle_heap(tmp);
+                r
+            }
+        }
+    }
+
     fn send_owned(&mut self, data: OutBuf, io: &mut LayerIo<'_>) -> io::Result<()> {
         match self {
             Kind::Dyn(l) => l.send_owned(data, io),
@@ -290,6 +316,30 @@ impl Layers {
     /// Sends the protocol's bytes down through every layer.
     pub(crate) fn send(&mut self, conns: &mut Conns, idx: u32, data: &[u8]) -> io::Result<()> {
         self.with_top(conns, idx, |kind, io| kind.send(data, io))
+    }
+
+    /// Hands `data` to the top layer as if it had come from below (bytes a
+    /// layer's setup read before the layer was there).
+    #[cfg(feature = "tls")]
+    pub(crate) fn received_top(
+        &mut self,
+        conns: &mut Conns,
+        idx: u32,
+        data: Lease,
+    ) -> io::Result<()> {
+        self.with_top(conns, idx, |kind, io| kind.received(data, io))
+    }
+
+    /// Sends `n` bytes that `fill` writes in place down through every
+    /// layer (in place into a TLS record when TLS is on top).
+    pub(crate) fn send_with(
+        &mut self,
+        conns: &mut Conns,
+        idx: u32,
+        n: usize,
+        fill: impl FnOnce(&mut [u8]),
+    ) -> io::Result<()> {
+        self.with_top(conns, idx, |kind, io| kind.send_with(n, fill, io))
     }
 
     /// Sends an owned buffer down through every layer.

@@ -236,6 +236,7 @@ impl OutQueue {
 
     /// Appends `n` bytes written in place by `fill` (which gets a slice of
     /// exactly `n` bytes inside a slot-owned chunk).
+    #[inline]
     pub fn fill_in(&mut self, n: usize, pool: &mut OutPool, fill: impl FnOnce(&mut [u8])) {
         if n == 0 {
             return;

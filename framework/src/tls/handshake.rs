@@ -1,13 +1,19 @@
 //! The handshake driver: runs rustls over a connection's plain reads and
 //! writes until the session is established, then puts the TLS layer on the
 //! connection and its [`TlsInfo`] in the connection's features.
+//!
+//! The layer is our own record layer when the configuration has
+//! `enable_secret_extraction` (rustls hands the traffic secrets over with
+//! `dangerous_into_kernel_connection`), else rustls' unbuffered API goes
+//! on carrying the session.
 
 use std::io;
 use std::time::Duration;
 
 use super::info::{TlsInfo, TlsMode};
-use super::layer::TlsLayer;
-use super::session::{Session, Sink};
+use super::layer::{RustlsLayer, TlsLayer};
+use super::record_layer::{Kernel, RecordLayer};
+use super::session::{tls_error, Session, Sink};
 use crate::conn::LayerKind;
 use crate::{Connection, Lease};
 
@@ -26,15 +32,17 @@ impl Sink for Flight<'_> {
 /// Runs the handshake of `sess` on `conn` within `timeout`; on success the
 /// connection reads and writes plaintext from then on. `server_name` is
 /// what a client verified (a server learns the client's SNI through
-/// `sni`, which is called after each step).
+/// `sni`, which is called after each step). `extract`: the session's
+/// configuration allows secret extraction (our record layer takes over).
 pub(crate) async fn run(
     conn: &mut Connection,
     sess: Session,
     timeout: Duration,
     server_name: Option<String>,
     sni: impl FnMut() -> Option<String>,
+    extract: bool,
 ) -> io::Result<()> {
-    match crate::time::timeout(timeout, drive(conn, sess, server_name, sni)).await {
+    match crate::time::timeout(timeout, drive(conn, sess, server_name, sni, extract)).await {
         Ok(r) => r,
         Err(_) => Err(io::Error::new(
             io::ErrorKind::TimedOut,
@@ -48,11 +56,23 @@ async fn drive(
     mut sess: Session,
     mut server_name: Option<String>,
     mut sni: impl FnMut() -> Option<String>,
+    extract: bool,
 ) -> io::Result<()> {
     let mut input: Vec<u8> = Vec::new();
     let mut out: Vec<u8> = Vec::new();
+    // How much of `input` rustls sees. For our record layer it is shown
+    // one whole record more at a time, so it stops where the handshake
+    // ends: what follows (application data, a KeyUpdate) is left for the
+    // record layer, not half-handled by rustls (a KeyUpdate answer rustls
+    // queues would be lost when it hands the session over).
+    let mut shown = 0;
     loop {
-        let step = sess.process(&mut input, &mut Flight(&mut out));
+        shown = if extract {
+            next_record_end(&input, shown)
+        } else {
+            input.len()
+        };
+        let step = sess.process(&mut input[..shown], &mut Flight(&mut out));
         if server_name.is_none() {
             server_name = sni();
         }
@@ -69,22 +89,50 @@ async fn drive(
         let p = step?;
         if !sess.is_handshaking() {
             let info = info(&sess, server_name);
-            // kTLS install: with Ktls::Auto/Require and a kernel that has
-            // the tls ULP, this is where the session's keys would go to the
-            // kernel (rustls' dangerous_into_kernel_connection, then
-            // setsockopt(SOL_TLS, TLS_TX/TLS_RX)) instead of pushing the
-            // userspace layer.
             let first = (p.plain > 0).then(|| {
                 let mut v = Lease::heap_buffer(p.plain);
                 v.extend_from_slice(&input[..p.plain]);
                 Lease::from_vec(v)
             });
-            let layer = TlsLayer::new(sess, &input[p.consumed..], p.peer_closed);
+            let rest = &input[p.consumed..];
+            if !extract {
+                let layer = RustlsLayer::new(sess, rest, p.peer_closed);
+                conn.features_mut().insert(info);
+                conn.push_layer_first(LayerKind::Tls(TlsLayer::Rustls(layer)), first);
+                return Ok(());
+            }
+            let (secrets, kernel) = match sess {
+                Session::Server(s) => s
+                    .dangerous_into_kernel_connection()
+                    .map(|(x, k)| (x, Kernel::Server(k))),
+                Session::Client(c) => c
+                    .dangerous_into_kernel_connection()
+                    .map(|(x, k)| (x, Kernel::Client(k))),
+            }
+            .map_err(tls_error)?;
+            // kTLS install: with Ktls::Auto/Require and a kernel that has the
+            // tls ULP, this is where `secrets` would go to the kernel
+            // (setsockopt TCP_ULP "tls", then SOL_TLS TLS_TX / TLS_RX with
+            // tls12_crypto_info_* filled from the same key, IV (salt) and
+            // sequence numbers `RecordLayer::new` takes), keeping `kernel`
+            // for key updates and session tickets; `rest` (records already
+            // read from the socket) would still be opened here first.
+            let layer = RecordLayer::new(secrets, kernel, p.peer_closed)?;
             conn.features_mut().insert(info);
-            conn.push_layer_first(LayerKind::Tls(layer), first);
+            conn.push_layer_first(LayerKind::Tls(TlsLayer::Records(Box::new(layer))), first);
+            if !rest.is_empty() {
+                // Records that came with the handshake's last flight.
+                let mut v = Lease::heap_buffer(rest.len());
+                v.extend_from_slice(rest);
+                conn.layer_received(Lease::from_vec(v))?;
+            }
             return Ok(());
         }
         input.drain(..p.consumed);
+        shown -= p.consumed;
+        if extract && next_record_end(&input, shown) > shown {
+            continue;
+        }
         match conn.read().await? {
             Some(lease) => input.extend_from_slice(&lease),
             None => {
@@ -94,6 +142,21 @@ async fn drive(
                 ))
             }
         }
+    }
+}
+
+/// The end of the whole record starting at `from` in `buf`, or `from` if
+/// no whole record starts there.
+fn next_record_end(buf: &[u8], from: usize) -> usize {
+    let r = &buf[from..];
+    if r.len() < 5 {
+        return from;
+    }
+    let end = 5 + u16::from_be_bytes([r[3], r[4]]) as usize;
+    if end <= r.len() {
+        from + end
+    } else {
+        from
     }
 }
 

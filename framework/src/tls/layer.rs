@@ -1,7 +1,14 @@
 //! The established-session layer: decrypts received records into the
 //! protocol's reads and encrypts its writes, under an unchanged protocol.
 //!
-//! Receiving: records that lie whole inside one received lease are
+//! [`TlsLayer`] is one of two: our own record layer
+//! (`record_layer::RecordLayer`, zero-copy and
+//! allocation-free; used whenever the configuration allows rustls to hand
+//! over the session's secrets), or rustls' unbuffered API
+//! ([`RustlsLayer`], below; the fallback for a configuration without
+//! `enable_secret_extraction`).
+//!
+//! The fallback path. Receiving: records that lie whole inside one received lease are
 //! decrypted in that lease and their plaintexts packed at its front (each
 //! written over bytes already consumed), so the protocol reads the same
 //! lease, narrowed: one lease of records in, one lease of plaintext out,
@@ -19,11 +26,71 @@
 
 use std::io;
 
+use super::record_layer::RecordLayer;
 use super::session::{Processed, Session, Sink, MAX_PLAINTEXT};
 use crate::conn::{LayerIo, Lease};
 
 /// TLS on a connection, after its handshake.
-pub(crate) struct TlsLayer {
+pub(crate) enum TlsLayer {
+    /// Our record layer on the secrets rustls handed over.
+    Records(Box<RecordLayer>),
+    /// rustls' unbuffered API (secret extraction off).
+    Rustls(RustlsLayer),
+}
+
+impl TlsLayer {
+    pub(crate) fn received(&mut self, data: Lease, io: &mut LayerIo<'_>) -> io::Result<()> {
+        match self {
+            TlsLayer::Records(l) => l.received(data, io),
+            TlsLayer::Rustls(l) => l.received(data, io),
+        }
+    }
+
+    pub(crate) fn send(&mut self, data: &[u8], io: &mut LayerIo<'_>) -> io::Result<()> {
+        match self {
+            TlsLayer::Records(l) => l.send(data, io),
+            TlsLayer::Rustls(l) => l.send(data, io),
+        }
+    }
+
+    /// Sends `n` plaintext bytes `fill` writes in place (into the record
+    /// being built, on our record layer).
+    pub(crate) fn send_with(
+        &mut self,
+        n: usize,
+        fill: impl FnOnce(&mut [u8]),
+        io: &mut LayerIo<'_>,
+    ) -> io::Result<()> {
+        match self {
+            TlsLayer::Records(l) => l.send_with(n, fill, io),
+            TlsLayer::Rustls(l) => {
+                let mut tmp = Lease::heap_buffer(n);
+                tmp.resize(n, 0);
+                fill(&mut tmp);
+                let r = l.send(&tmp, io);
+                crate::conn::recycle_heap(tmp);
+                r
+            }
+        }
+    }
+
+    pub(crate) fn shutdown(&mut self, io: &mut LayerIo<'_>) -> io::Result<()> {
+        match self {
+            TlsLayer::Records(l) => l.shutdown(io),
+            TlsLayer::Rustls(l) => l.shutdown(io),
+        }
+    }
+
+    pub(crate) fn end_of_stream(&mut self, io: &mut LayerIo<'_>) -> io::Result<()> {
+        match self {
+            TlsLayer::Records(l) => l.end_of_stream(io),
+            TlsLayer::Rustls(l) => l.end_of_stream(io),
+        }
+    }
+}
+
+/// TLS through rustls' unbuffered API, after the handshake.
+pub(crate) struct RustlsLayer {
     sess: Session,
     /// Received bytes rustls has not consumed yet: the start of a record
     /// cut by the end of a lease (or a handshake message spread over
@@ -44,11 +111,11 @@ impl Sink for Down<'_, '_> {
     }
 }
 
-impl TlsLayer {
+impl RustlsLayer {
     /// The layer for an established session; `pending` holds received
     /// bytes the handshake left unconsumed.
-    pub(crate) fn new(sess: Session, pending: &[u8], peer_closed: bool) -> TlsLayer {
-        let mut l = TlsLayer {
+    pub(crate) fn new(sess: Session, pending: &[u8], peer_closed: bool) -> RustlsLayer {
+        let mut l = RustlsLayer {
             sess,
             pending: Vec::new(),
             peer_closed,
@@ -179,7 +246,7 @@ impl TlsLayer {
     }
 }
 
-impl Drop for TlsLayer {
+impl Drop for RustlsLayer {
     fn drop(&mut self) {
         crate::conn::recycle_heap(std::mem::take(&mut self.pending));
     }

@@ -24,19 +24,28 @@
 //! 0.9 s). Without the feature (`default-features = false`) none of it is
 //! built.
 //!
-//! Records use rustls' unbuffered API: a record inside one received
-//! buffer is decrypted where it lies and its plaintext handed up in that
-//! buffer; only records cut by a buffer's end are assembled in a pooled
-//! heap buffer. rustls 0.23 itself still copies each decrypted record into
-//! a vector of its own and builds each outgoing record in one (two
-//! allocations per record, made inside rustls).
+//! After the handshake, rustls hands the session's traffic secrets over
+//! (`dangerous_into_kernel_connection`) and corering's own record layer
+//! carries it: a record inside one received buffer is decrypted where it
+//! lies and that buffer handed up narrowed to the plaintext; each record
+//! sent is sealed in place in the socket's send buffers; no allocation
+//! per record. rustls keeps deriving the secrets of TLS 1.3 key updates
+//! and storing session tickets. This needs `enable_secret_extraction` in
+//! the configuration: [`TlsAcceptor`] turns it on, and so does
+//! [`TlsConnectorBuilder`]; a client configuration of your own without it
+//! ([`TlsConnector::from_config`]) stays on rustls' unbuffered API, which
+//! copies each decrypted record into a vector of its own and builds each
+//! outgoing record in one (two allocations per record).
 
 mod client;
 mod handshake;
 mod info;
+mod keys;
 mod ktls;
 mod layer;
 mod pem;
+mod record;
+mod record_layer;
 mod server;
 mod session;
 

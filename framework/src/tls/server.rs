@@ -40,11 +40,20 @@ pub struct TlsAcceptor {
 
 impl TlsAcceptor {
     /// An acceptor for `config` with a 10 s handshake timeout.
+    ///
+    /// It turns on the configuration's `enable_secret_extraction`: after
+    /// each handshake rustls hands the session's traffic secrets to
+    /// corering's own record layer (records opened and sealed in place, no
+    /// allocation per record), inside this process.
     pub fn new(config: impl Into<Arc<rustls::ServerConfig>>) -> TlsAcceptor {
         let mut config: rustls::ServerConfig = Arc::unwrap_or_clone(config.into());
         // Records the client's SNI for `TlsInfo` (rustls' unbuffered server
         // connection does not expose it).
         config.cert_resolver = Arc::new(RecordSni(config.cert_resolver.clone()));
+        // After the handshake, rustls hands the session's secrets to our
+        // own record layer (zero-copy, allocation-free) and keeps only key
+        // updates; the secrets stay inside this process.
+        config.enable_secret_extraction = true;
         TlsAcceptor {
             config: Arc::new(config),
             timeout: DEFAULT_HANDSHAKE_TIMEOUT,
@@ -120,6 +129,7 @@ pub async fn accept(conn: &mut Connection, acceptor: &TlsAcceptor) -> io::Result
         acceptor.timeout,
         None,
         || SNI.with(|s| s.borrow_mut().take()),
+        acceptor.config.enable_secret_extraction,
     )
     .await
 }
