@@ -657,7 +657,20 @@ pub struct Flush<'a> {
 impl Future for Flush<'_> {
     type Output = io::Result<()>;
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let c = &*self.conn;
+        let c = &mut *self.get_mut().conn;
+        if let Some(layers) = c.layers.as_deref_mut() {
+            // What layers hold back (a TLS record being gathered) goes down
+            // to the send queue first.
+            let (idx, gen) = (c.idx, c.gen);
+            runtime::with(|w| {
+                let mut io = w.io.borrow_mut();
+                match io.conns.get(idx, gen) {
+                    Some(s) if s.write_err == 0 => layers.flush(&mut io.conns, idx),
+                    _ => Ok(()),
+                }
+            })?;
+        }
+        let c = &*c;
         c.with_io(|_, io| {
             let s = io.conns.get(c.idx, c.gen).expect("live connection slot");
             if s.write_err != 0 {

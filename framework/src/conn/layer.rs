@@ -97,6 +97,22 @@ pub trait Layer: 'static {
     fn send_owned(&mut self, data: OutBuf, io: &mut LayerIo<'_>) -> io::Result<()> {
         self.send(data.as_slice(), io)
     }
+
+    /// Sends down whatever the layer holds back (a layer that gathers
+    /// writes into bigger units); called by
+    /// [`Connection::flush`](crate::Connection::flush) before it waits.
+    /// The default does nothing.
+    fn flush(&mut self, io: &mut LayerIo<'_>) -> io::Result<()> {
+        let _ = io;
+        Ok(())
+    }
+}
+
+/// Work a layer leaves for the end of the worker's round: run once, just
+/// before the round's sends (TLS seals the record it gathered this round).
+/// Registered with `runtime::before_send`.
+pub(crate) trait BeforeSend {
+    fn before_send(&self, conns: &mut Conns);
 }
 
 /// What a [`Layer`] reaches: the queue of bytes for the layer above, and
@@ -110,6 +126,12 @@ pub struct LayerIo<'a> {
 }
 
 impl LayerIo<'_> {
+    /// True when nothing is below this layer but the socket.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    pub(crate) fn at_bottom(&self) -> bool {
+        self.below.is_empty()
+    }
+
     /// Hands `data` to the layer above (or to the protocol's next read).
     /// Empty leases are dropped.
     pub fn deliver(&mut self, data: Lease) {
@@ -265,6 +287,14 @@ impl Kind {
             Kind::Tls(l) => l.shutdown(io),
         }
     }
+
+    fn flush(&mut self, io: &mut LayerIo<'_>) -> io::Result<()> {
+        match self {
+            Kind::Dyn(l) => l.flush(io),
+            #[cfg(feature = "tls")]
+            Kind::Tls(l) => l.flush(io),
+        }
+    }
 }
 
 /// One level of the stack: the layer and what it has delivered upward and
@@ -357,16 +387,33 @@ impl Layers {
         if std::mem::replace(&mut self.shut, true) {
             return Ok(());
         }
+        self.each_top_down(conns, idx, |kind, io| kind.shutdown(io))
+    }
+
+    /// Runs every layer's `flush`, top first.
+    pub(crate) fn flush(&mut self, conns: &mut Conns, idx: u32) -> io::Result<()> {
+        self.each_top_down(conns, idx, |kind, io| kind.flush(io))
+    }
+
+    fn each_top_down(
+        &mut self,
+        conns: &mut Conns,
+        idx: u32,
+        mut f: impl FnMut(&mut Kind, &mut LayerIo<'_>) -> io::Result<()>,
+    ) -> io::Result<()> {
         for level in (0..self.entries.len()).rev() {
             let (below, rest) = self.entries.split_at_mut(level);
             let e = &mut rest[0];
-            e.kind.shutdown(&mut LayerIo {
-                up: &mut e.up,
-                ended: &mut e.ended,
-                below,
-                conns,
-                idx,
-            })?;
+            f(
+                &mut e.kind,
+                &mut LayerIo {
+                    up: &mut e.up,
+                    ended: &mut e.ended,
+                    below,
+                    conns,
+                    idx,
+                },
+            )?;
         }
         Ok(())
     }

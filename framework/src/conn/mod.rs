@@ -18,7 +18,7 @@ pub use features::Features;
 pub use inbound::Inbound;
 pub(crate) use inbound::Tail;
 pub use io_stream::IoStream;
-pub(crate) use layer::{Kind as LayerKind, Layers};
+pub(crate) use layer::{BeforeSend, Kind as LayerKind, Layers};
 pub use layer::{Layer, LayerIo};
 #[cfg(feature = "tls")]
 pub(crate) use lease::recycle_heap;

@@ -362,7 +362,10 @@ fn release(seg: Seg, pool: &mut OutPool, leases: &mut Vec<RawLease>) {
     match seg.data {
         Data::Chunk(c) => pool.put_chunk(c),
         Data::Lease(raw) => leases.push(raw),
-        Data::Vec(_) | Data::Static(_) => {}
+        // Heap buffers (a layer's sealed records, heap leases sent back)
+        // go back to the per-thread pool they most likely came from.
+        Data::Vec(v) => super::lease::recycle_heap(v),
+        Data::Static(_) => {}
     }
 }
 

@@ -164,6 +164,8 @@ pub(crate) struct Worker {
     pub shutdown_waiters: RefCell<ShutdownWaiters>,
     /// Leases dropped while `io` was borrowed; returned at the next turn.
     pub deferred_leases: RefCell<Vec<RawLease>>,
+    /// Layer work to run just before this round's sends ([`before_send`]).
+    pub before_send: RefCell<Vec<Rc<dyn crate::conn::BeforeSend>>>,
 }
 
 thread_local! {
@@ -241,6 +243,13 @@ pub(crate) fn release_lease(mem: &Rc<BufMem>, raw: RawLease) {
             Err(_) => w.deferred_leases.borrow_mut().push(raw),
         }
     });
+}
+
+/// Runs `work` once, on this worker, just before the sends of the current
+/// round are submitted (a layer finishing what it gathered this round).
+#[cfg_attr(not(feature = "tls"), allow(dead_code))]
+pub(crate) fn before_send(work: Rc<dyn crate::conn::BeforeSend>) {
+    with(|w| w.before_send.borrow_mut().push(work));
 }
 
 /// Returns a lease that was taken apart for the send queue but not queued.

@@ -235,6 +235,7 @@ impl Worker {
             sweep_at: std::cell::Cell::new(None),
             shutdown_waiters: Default::default(),
             deferred_leases: std::cell::RefCell::new(Vec::new()),
+            before_send: std::cell::RefCell::new(Vec::new()),
         })
     }
 
@@ -281,6 +282,23 @@ impl Worker {
             }
         }
         self.return_deferred_leases();
+    }
+
+    /// Runs the layer work registered for the end of this round (TLS
+    /// seals the records it gathered), so it leaves with this round's
+    /// sends. The list keeps its capacity: nothing is allocated per round.
+    fn run_before_send(&self, conns: &mut crate::conn::Conns) {
+        if self.before_send.borrow().is_empty() {
+            return;
+        }
+        let mut list = std::mem::take(&mut *self.before_send.borrow_mut());
+        for work in list.drain(..) {
+            work.before_send(conns);
+        }
+        let mut slot = self.before_send.borrow_mut();
+        if slot.is_empty() {
+            *slot = list;
+        }
     }
 
     fn return_deferred_leases(&self) {
@@ -332,6 +350,7 @@ impl Worker {
         {
             let mut io = self.io.borrow_mut();
             let io = &mut *io;
+            self.run_before_send(&mut io.conns);
             io.conns.flush_dirty(&mut io.sq);
             io.conns.rearm_starved(&mut io.sq, &self.bufs);
             if !io.efd_armed {
@@ -681,6 +700,7 @@ impl Worker {
             {
                 let mut io = self.io.borrow_mut();
                 let io = &mut *io;
+                self.run_before_send(&mut io.conns);
                 io.conns.flush_dirty(&mut io.sq);
                 if io.sq.inflight == 0 {
                     break;

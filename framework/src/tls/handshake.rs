@@ -117,7 +117,7 @@ async fn drive(
             // sequence numbers `RecordLayer::new` takes), keeping `kernel`
             // for key updates and session tickets; `rest` (records already
             // read from the socket) would still be opened here first.
-            let layer = RecordLayer::new(secrets, kernel, p.peer_closed)?;
+            let layer = RecordLayer::new(secrets, kernel, p.peer_closed, conn.slot())?;
             conn.features_mut().insert(info);
             conn.push_layer_first(LayerKind::Tls(TlsLayer::Records(Box::new(layer))), first);
             if !rest.is_empty() {

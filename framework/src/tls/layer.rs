@@ -81,6 +81,13 @@ impl TlsLayer {
         }
     }
 
+    pub(crate) fn flush(&mut self, io: &mut LayerIo<'_>) -> io::Result<()> {
+        match self {
+            TlsLayer::Records(l) => l.flush(io),
+            TlsLayer::Rustls(_) => Ok(()),
+        }
+    }
+
     pub(crate) fn end_of_stream(&mut self, io: &mut LayerIo<'_>) -> io::Result<()> {
         match self {
             TlsLayer::Records(l) => l.end_of_stream(io),

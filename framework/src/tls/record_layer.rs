@@ -9,10 +9,16 @@
 //!   the first's, in the same lease). A record cut by the end of a lease
 //!   is assembled in a pooled heap buffer (its bytes only) and opened
 //!   there.
-//! - Sending: each record's header, plaintext and tag are written straight
-//!   into the socket's send buffers and sealed there;
-//!   [`send_with`](RecordLayer::send_with) lets the protocol write its
-//!   plaintext into the record being built (no staging copy).
+//! - Sending: what the protocol writes during one round of the worker is
+//!   gathered into one open record (a pooled heap buffer: header room,
+//!   then the plaintext; [`send_with`](RecordLayer::send_with) lets the
+//!   protocol write into it in place). The record is sealed in place just
+//!   before the round's sends (`BeforeSend`, registered with the worker
+//!   on the first write of the round), when it reaches 16 KiB, or when the
+//!   protocol flushes or shuts down, and queued as it is: sixteen
+//!   pipelined responses leave as one record, not sixteen, which costs
+//!   both ends one seal/open instead of sixteen. Control records (alerts,
+//!   KeyUpdate) seal the open record first, so order is kept.
 //! - After the handshake, TLS 1.3 KeyUpdate (answered when the peer asks,
 //!   and sent on our own before AES-GCM's record limit), NewSessionTicket
 //!   (clients, kept by rustls for resumption), and alerts: close_notify
@@ -21,7 +27,9 @@
 //!
 //! Nothing here allocates once warm: the only buffers are pooled.
 
+use std::cell::RefCell;
 use std::io;
+use std::rc::Rc;
 
 use rustls::client::ClientConnectionData;
 use rustls::kernel::KernelConnection;
@@ -30,7 +38,7 @@ use rustls::{AlertDescription, ConnectionTrafficSecrets, ExtractedSecrets, Proto
 
 use super::keys::{Keys, Proto};
 use super::record::{self, Bad, ALERT, DATA, HANDSHAKE, HEADER, MAX_PLAINTEXT};
-use crate::conn::{LayerIo, Lease};
+use crate::conn::{BeforeSend, Conns, LayerIo, Lease, OutBuf};
 
 /// rustls' side of an established session: new traffic secrets on key
 /// updates, session tickets on clients.
@@ -67,11 +75,80 @@ const HELLO_REQUEST: u8 = 0;
 const NEW_SESSION_TICKET: u8 = 4;
 const KEY_UPDATE: u8 = 24;
 
+/// The sending side, shared with the worker so that the record gathered
+/// in a round is sealed just before the round's sends.
+pub(crate) struct Tx {
+    proto: Proto,
+    keys: Keys,
+    /// The open record: room for the header (and TLS 1.2's explicit
+    /// nonce), then the plaintext written this round. Empty when none is
+    /// open.
+    open: Vec<u8>,
+    /// Registered with the worker for this round.
+    queued: bool,
+    /// The connection's slot (index, generation).
+    slot: (u32, u32),
+}
+
+impl Tx {
+    /// Seals the open record in place and returns it, if one is open.
+    fn seal_open(&mut self) -> Result<Option<Vec<u8>>, Bad> {
+        if self.open.is_empty() {
+            return Ok(None);
+        }
+        let mut rec = std::mem::take(&mut self.open);
+        let n = rec.len() - record::plain_at(self.proto);
+        rec.resize(record::sealed_len(self.proto, n), 0);
+        record::seal(&mut self.keys, self.proto, DATA, &mut rec)?;
+        Ok(Some(rec))
+    }
+
+    /// Opens a record if none is open and appends `n` bytes that `fill`
+    /// writes; `false` (nothing written) if they do not fit.
+    fn append(&mut self, n: usize, fill: impl FnOnce(&mut [u8])) -> bool {
+        let at = record::plain_at(self.proto);
+        if self.open.is_empty() {
+            self.open = Lease::heap_buffer(record::sealed_len(self.proto, MAX_PLAINTEXT));
+            self.open.resize(at, 0);
+        } else if self.open.len() - at + n > MAX_PLAINTEXT {
+            return false;
+        }
+        let len = self.open.len();
+        self.open.resize(len + n, 0);
+        fill(&mut self.open[len..]);
+        true
+    }
+}
+
+impl BeforeSend for RefCell<Tx> {
+    fn before_send(&self, conns: &mut Conns) {
+        let mut tx = self.borrow_mut();
+        tx.queued = false;
+        let (idx, gen) = tx.slot;
+        if conns.get(idx, gen).is_none_or(|s| s.write_err != 0) {
+            // The connection is gone or failed: nothing can be sent.
+            crate::conn::recycle_heap(std::mem::take(&mut tx.open));
+            return;
+        }
+        match tx.seal_open() {
+            Ok(Some(rec)) => conns.queue_owned(idx, OutBuf::Lease(Lease::from_vec(rec))),
+            Ok(None) => {}
+            Err(b) => log::debug!("{}", b.msg),
+        }
+    }
+}
+
+impl Drop for Tx {
+    fn drop(&mut self) {
+        crate::conn::recycle_heap(std::mem::take(&mut self.open));
+    }
+}
+
 /// TLS on a connection after its handshake, on our record layer.
 pub(crate) struct RecordLayer {
     proto: Proto,
     rx: Keys,
-    tx: Keys,
+    tx: Rc<RefCell<Tx>>,
     kernel: Kernel,
     /// The bytes so far of a record cut by the end of a lease (a pooled
     /// heap buffer, empty when none).
@@ -90,14 +167,23 @@ pub(crate) struct RecordLayer {
 impl RecordLayer {
     /// The layer for the secrets and rustls state taken from an
     /// established session.
+    /// `slot` is the connection's (index, generation).
     pub(crate) fn new(
         secrets: ExtractedSecrets,
         kernel: Kernel,
         peer_closed: bool,
+        slot: (u32, u32),
     ) -> io::Result<RecordLayer> {
         let tls13 = kernel.version() == ProtocolVersion::TLSv1_3;
         let (rx, proto) = Keys::new(secrets.rx.0, secrets.rx.1, tls13)?;
-        let (tx, _) = Keys::new(secrets.tx.0, secrets.tx.1, tls13)?;
+        let (keys, _) = Keys::new(secrets.tx.0, secrets.tx.1, tls13)?;
+        let tx = Rc::new(RefCell::new(Tx {
+            proto,
+            keys,
+            open: Vec::new(),
+            queued: false,
+            slot,
+        }));
         Ok(RecordLayer {
             proto,
             rx,
@@ -390,7 +476,7 @@ impl RecordLayer {
             io,
         )?;
         let (seq, s) = self.kernel.update_tx().map_err(super::session::tls_error)?;
-        self.tx = Keys::new(seq, s, true)?.0;
+        self.tx.borrow_mut().keys = Keys::new(seq, s, true)?.0;
         Ok(())
     }
 
@@ -424,8 +510,10 @@ impl RecordLayer {
         io: &mut LayerIo<'_>,
     ) -> io::Result<()> {
         debug_assert!(n <= MAX_PLAINTEXT);
+        // What was gathered this round goes first.
+        self.flush(io)?;
         let proto = self.proto;
-        let tx = &mut self.tx;
+        let tx = &mut self.tx.borrow_mut().keys;
         let mut r = Ok(());
         io.send_with(record::sealed_len(proto, n), |rec| {
             let at = record::plain_at(proto);
@@ -433,6 +521,46 @@ impl RecordLayer {
             r = record::seal(tx, proto, typ, rec);
         })?;
         r.map_err(|b| io::Error::other(b.msg))
+    }
+
+    /// Seals the record gathered so far (if any) and sends it down now.
+    pub(crate) fn flush(&mut self, io: &mut LayerIo<'_>) -> io::Result<()> {
+        let sealed = self.tx.borrow_mut().seal_open();
+        match sealed {
+            Ok(Some(rec)) => io.send_owned(OutBuf::Lease(Lease::from_vec(rec))),
+            Ok(None) => Ok(()),
+            Err(b) => {
+                self.failed = true;
+                Err(io::Error::other(b.msg))
+            }
+        }
+    }
+
+    /// Appends application data to the round's open record (opening one,
+    /// and registering it to be sealed before the round's sends); a record
+    /// that would pass 16 KiB is sealed and sent first.
+    fn gather(
+        &mut self,
+        n: usize,
+        fill: impl FnOnce(&mut [u8]),
+        io: &mut LayerIo<'_>,
+    ) -> io::Result<()> {
+        let fits = self.tx.borrow().open.is_empty() || {
+            let t = self.tx.borrow();
+            t.open.len() - record::plain_at(self.proto) + n <= MAX_PLAINTEXT
+        };
+        if !fits {
+            self.flush(io)?;
+        }
+        let mut tx = self.tx.borrow_mut();
+        let appended = tx.append(n, fill);
+        debug_assert!(appended, "a record with room for {n} bytes");
+        if !tx.queued {
+            tx.queued = true;
+            drop(tx);
+            crate::runtime::before_send(self.tx.clone());
+        }
+        Ok(())
     }
 
     /// Seals application data: checks the session may send and renews
@@ -450,7 +578,11 @@ impl RecordLayer {
                 "tls: cannot send after close_notify",
             ));
         }
-        if self.tx.seq >= self.tx.limit {
+        let at_limit = {
+            let t = self.tx.borrow();
+            t.keys.seq >= t.keys.limit
+        };
+        if at_limit {
             if self.proto != Proto::Tls13 {
                 self.failed = true;
                 return Err(io::Error::other(
@@ -459,7 +591,13 @@ impl RecordLayer {
             }
             self.send_key_update(io)?;
         }
-        let r = self.seal_record(DATA, n, fill, io);
+        // Gathered into the round's record, unless a layer sits below
+        // (then its own buffering decides: seal each write at once).
+        let r = if io.at_bottom() {
+            self.gather(n, fill, io)
+        } else {
+            self.seal_record(DATA, n, fill, io)
+        };
         if r.is_err() {
             self.failed = true;
         }
@@ -467,7 +605,21 @@ impl RecordLayer {
     }
 
     /// Sends `data` as records of at most 16 KiB.
-    pub(crate) fn send(&mut self, data: &[u8], io: &mut LayerIo<'_>) -> io::Result<()> {
+    pub(crate) fn send(&mut self, mut data: &[u8], io: &mut LayerIo<'_>) -> io::Result<()> {
+        // First top up the record open this round (a response head before
+        // its body), then full records.
+        let room = {
+            let t = self.tx.borrow();
+            match t.open.len() {
+                0 => MAX_PLAINTEXT,
+                len => MAX_PLAINTEXT - (len - record::plain_at(self.proto)),
+            }
+        };
+        if room > 0 && room < data.len() {
+            let (first, rest) = data.split_at(room);
+            self.seal_data(first.len(), |b| b.copy_from_slice(first), io)?;
+            data = rest;
+        }
         for chunk in data.chunks(MAX_PLAINTEXT) {
             self.seal_data(chunk.len(), |b| b.copy_from_slice(chunk), io)?;
         }
@@ -502,6 +654,7 @@ impl RecordLayer {
         if self.failed || self.closed_sent {
             return Ok(());
         }
+        // (send_alert seals the open record first.)
         self.send_alert(1, AlertDescription::CloseNotify, io)?;
         self.closed_sent = true;
         Ok(())
