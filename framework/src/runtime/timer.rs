@@ -180,14 +180,22 @@ impl TimerWheel {
             return None;
         }
         let start = ((self.cur + 1) & MASK) as usize;
-        for step in 0..SLOTS {
-            let slot = (start + step) % SLOTS;
-            let word = self.occupied[slot / 64];
-            if word == 0 {
-                // Skip to the next word boundary (minus one for the loop).
-                continue;
+        let words = SLOTS / 64;
+        let first = start / 64;
+        // The start's word from the start on, then whole words, then the
+        // start's word again below the start: a word's lowest set bit is
+        // its earliest slot, so this reads at most 17 words.
+        for i in 0..=words {
+            let w = (first + i) % words;
+            let mut bits = self.occupied[w];
+            if i == 0 {
+                bits &= !0u64 << (start % 64);
+            } else if i == words {
+                bits &= (1u64 << (start % 64)).wrapping_sub(1);
             }
-            if word & (1 << (slot % 64)) != 0 {
+            if bits != 0 {
+                let slot = w * 64 + bits.trailing_zeros() as usize;
+                let step = (slot + SLOTS - start) % SLOTS;
                 return Some(self.cur + 1 + step as u64);
             }
         }
@@ -264,6 +272,50 @@ mod tests {
         assert_eq!(c.0.load(Ordering::SeqCst), 2);
         assert_eq!(wheel.len(), 0);
         assert_eq!(wheel.next_tick(), None);
+    }
+
+    /// The slot-by-slot answer `next_tick` must agree with.
+    fn next_tick_slowly(wheel: &TimerWheel) -> Option<u64> {
+        (0..SLOTS as u64)
+            .map(|step| wheel.cur + 1 + step)
+            .find(|t| {
+                let slot = (t & MASK) as usize;
+                wheel.occupied[slot / 64] & (1 << (slot % 64)) != 0
+            })
+    }
+
+    #[test]
+    fn next_tick_finds_the_earliest_slot_from_any_position() {
+        let w = Waker::noop().clone();
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut rand = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..400u64 {
+            let now = rand() % 100_000;
+            let mut wheel = TimerWheel::new(now);
+            let mut keys = Vec::new();
+            for _ in 0..(round % 5) {
+                keys.push(wheel.insert(now + 1 + rand() % 5000, w.clone()));
+            }
+            assert_eq!(wheel.next_tick(), next_tick_slowly(&wheel), "round {round}");
+            for k in keys {
+                wheel.remove(k);
+                assert_eq!(wheel.next_tick(), next_tick_slowly(&wheel), "round {round}");
+            }
+        }
+        // The slot just before the start (a full turn ahead) and the start itself.
+        for now in [63u64, 64, 65, 1023, 1024] {
+            let mut wheel = TimerWheel::new(now);
+            let k = wheel.insert(now + SLOTS as u64, w.clone());
+            assert_eq!(wheel.next_tick(), next_tick_slowly(&wheel), "now {now}");
+            wheel.remove(k);
+            wheel.insert(now + 1, w.clone());
+            assert_eq!(wheel.next_tick(), Some(now + 1));
+        }
     }
 
     #[test]
