@@ -47,8 +47,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::{
-    build_example, free_loopback_addr, median, on_path, paired_ratio, parse_flags, parse_number,
-    pick_cpus, schedstat_ns, verdict, ChildProc, Context, Cpus, Res,
+    build_example, free_loopback_addr, median_and_spread, median_of, on_path, paired_ratio,
+    parse_flags, parse_number, pick_cpus, schedstat_ns, verdict, ChildProc, Context, Cpus, Res,
 };
 
 const USAGE: &str = "\
@@ -73,11 +73,7 @@ const CPU_RATIO_TARGET: f64 = 0.7;
 const RPS_RATIO_TARGET: f64 = 1.0;
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if let Err(e) = run(&args) {
-        eprintln!("kv_load: error: {e}");
-        std::process::exit(1);
-    }
+    support::main_with(run);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -318,38 +314,21 @@ fn run(args: &[String]) -> Res<()> {
         fill_keyspace(s, &opts, cpus)?;
     }
 
-    let mut runs = Vec::new();
-    for round in 1..=opts.rounds {
-        for &load in &opts.loads {
-            // Rotate who goes first so slow drifts of the machine hit all alike.
-            let mut order: Vec<&RunningServer> = servers.iter().collect();
-            let len = order.len().max(1);
-            order.rotate_left((round - 1) % len);
-            for server in order {
-                let what = format!(
-                    "{} against {} (round {round})",
-                    load.name(),
-                    server.kind.name()
-                );
-                eprintln!("kv_load: {what}...");
-                let outcome = measure(server, load, &opts, cpus);
-                match &outcome {
-                    Ok(s) => eprintln!(
-                        "kv_load:   {:.0} requests/s, {:.0} ns CPU/request",
-                        s.rps,
-                        s.cpu_ns_per_request()
-                    ),
-                    Err(e) => eprintln!("kv_load: {what} failed: {e}"),
-                }
-                runs.push(Run {
-                    load,
-                    round,
-                    server: server.kind,
-                    outcome,
-                });
-            }
-        }
-    }
+    let runs = support::interleaved_runs(
+        opts.rounds,
+        &opts.loads,
+        &servers,
+        Load::name,
+        |s| (s.kind, s.kind.name()),
+        |server, load| measure(server, load, &opts, cpus),
+        |s| {
+            format!(
+                "{:.0} requests/s, {:.0} ns CPU/request",
+                s.rps,
+                s.cpu_ns_per_request()
+            )
+        },
+    );
     for server in servers {
         server.stop()?;
     }
@@ -573,18 +552,12 @@ struct Medians {
 
 impl Medians {
     fn of(samples: &[Sample]) -> Option<Medians> {
-        let sorted = |f: fn(&Sample) -> f64| {
-            let mut v: Vec<f64> = samples.iter().map(f).collect();
-            v.sort_by(f64::total_cmp);
-            v
-        };
-        let cpu = sorted(Sample::cpu_ns_per_request);
-        let cpu_ns = median(&cpu)?;
+        let (cpu_ns, cpu_spread) = median_and_spread(samples, Sample::cpu_ns_per_request)?;
         Some(Medians {
-            rps: median(&sorted(|s| s.rps))?,
+            rps: median_of(samples, |s| s.rps)?,
             cpu_ns,
-            cpu_spread: (cpu[cpu.len() - 1] - cpu[0]) / 2.0 / cpu_ns,
-            util: median(&sorted(Sample::server_util))?,
+            cpu_spread,
+            util: median_of(samples, Sample::server_util)?,
         })
     }
 }

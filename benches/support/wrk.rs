@@ -1,0 +1,410 @@
+//! `wrk` as the HTTP load benches (`http_load`, `tls_load`) drive it: the Lua scripts in
+//! temporary files, one measured run with the server's CPU time sampled around it, what a
+//! run measured, and the tables of medians and corering/peer ratios over the rounds.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use super::{
+    median_and_spread, median_of, paired_ratio, schedstat_ns, verdict, ChildProc, Context, Res,
+    Run, BENCH,
+};
+
+/// A load or a server of a bench: what the report tables call it.
+pub trait Named: Copy + PartialEq {
+    /// The name in the tables and messages.
+    fn name(self) -> &'static str;
+}
+
+/// Lua `done`: prints `BENCH: p99_us N samples M`, the p99 of the latencies wrk recorded
+/// with wrk's coordinated-omission correction undone. wrk 4.1 (`stats_correct`) adds, for
+/// every recorded latency n ≥ 2e, synthetic samples at n - e, n - 2e, ... (> e), where
+/// e = runtime / (responses / connections); with pipelining e is 1/depth of a batch's
+/// interval, and the synthetic samples below the real minimum make its own percentiles
+/// come out as 0. Since it reads each bucket before adding to lower ones, the real count
+/// of bucket m > e is data[m] - data[m + e] (data after the correction).
+const WRK_DONE: &str = r#"
+done = function(summary, latency, requests)
+  local data, values = {}, {}
+  for i = 1, #latency do
+    local v, c = latency(i)
+    data[v] = c
+    values[i] = v
+  end
+  local per_conn = math.floor(summary.requests / CONNS)
+  local e = 0
+  if per_conn > 0 then e = math.floor(summary.duration / per_conn) end
+  local real, total = {}, 0
+  for i, v in ipairs(values) do
+    local r = data[v]
+    if e > 0 and v > e then r = r - (data[v + e] or 0) end
+    real[i] = r
+    total = total + r
+  end
+  local rank = math.floor(0.99 * total + 1)
+  local acc, p99 = 0, 0
+  for i, v in ipairs(values) do
+    acc = acc + real[i]
+    if acc >= rank then p99 = v; break end
+  end
+  io.write(string.format("BENCH: p99_us %d samples %d\n", p99, total))
+end
+"#;
+
+/// As TechEmpower's pipeline.lua: `DEPTH` requests, built once, sent in one write.
+const WRK_PIPELINE: &str = r#"
+init = function(args)
+  local r = {}
+  for i = 1, DEPTH do
+    r[i] = wrk.format()
+  end
+  req = table.concat(r)
+end
+
+request = function()
+  return req
+end
+"#;
+
+/// One wrk script to write: for which load, how many connections it runs with (the p99
+/// correction needs it), and the requests per write if it pipelines.
+pub struct Script {
+    /// The load's name; also [`WrkScripts::path`]'s key.
+    pub load: &'static str,
+    /// wrk's `-c`.
+    pub conns: usize,
+    /// `Some(depth)`: `depth` requests per write; `None`: one request per write.
+    pub depth: Option<usize>,
+}
+
+impl Script {
+    /// One request per write.
+    pub fn plain(load: &'static str, conns: usize) -> Self {
+        Script {
+            load,
+            conns,
+            depth: None,
+        }
+    }
+
+    /// `depth` requests per write.
+    pub fn pipelined(load: &'static str, conns: usize, depth: usize) -> Self {
+        Script {
+            load,
+            conns,
+            depth: Some(depth),
+        }
+    }
+}
+
+/// The wrk Lua scripts of a bench's loads, in temporary files removed on drop.
+pub struct WrkScripts {
+    paths: Vec<(&'static str, PathBuf)>,
+}
+
+impl WrkScripts {
+    /// Writes one script per entry to the temporary directory.
+    pub fn write(scripts: &[Script]) -> Res<Self> {
+        let dir = std::env::temp_dir();
+        let pid = std::process::id();
+        let header = format!("-- written by corering's {BENCH} bench; removed when it ends\n");
+        let mut written = WrkScripts { paths: Vec::new() };
+        for script in scripts {
+            let path = dir.join(format!("{BENCH}-{}-{pid}.lua", script.load));
+            let pipeline = script
+                .depth
+                .map(|d| WRK_PIPELINE.replace("DEPTH", &d.to_string()))
+                .unwrap_or_default();
+            let done = WRK_DONE
+                .replace("CONNS", &script.conns.to_string())
+                .replace("BENCH", BENCH);
+            std::fs::write(&path, format!("{header}{pipeline}{done}"))
+                .context(|| format!("writing {}", path.display()))?;
+            written.paths.push((script.load, path));
+        }
+        Ok(written)
+    }
+
+    /// The script of `load`; panics for a load that [`WrkScripts::write`] was not given.
+    pub fn path(&self, load: &str) -> &Path {
+        self.paths
+            .iter()
+            .find(|(name, _)| *name == load)
+            .map(|(_, path)| path.as_path())
+            .unwrap_or_else(|| panic!("no wrk script for load {load:?}"))
+    }
+}
+
+impl Drop for WrkScripts {
+    fn drop(&mut self) {
+        for (_, path) in &self.paths {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// What one wrk run measured.
+#[derive(Clone, Copy, Debug)]
+pub struct Sample {
+    /// Requests/s as wrk reports it.
+    pub rps: f64,
+    /// Responses wrk counted.
+    pub requests: u64,
+    /// p99 latency from the script's `done()`, in µs.
+    pub p99_us: f64,
+    /// The server's on-CPU time during the run.
+    pub server_cpu_ns: u64,
+    /// Wall time of the run.
+    pub wall_ns: u64,
+}
+
+impl Sample {
+    /// The server's CPU time per response.
+    pub fn cpu_ns_per_request(&self) -> f64 {
+        self.server_cpu_ns as f64 / self.requests as f64
+    }
+
+    /// The server's CPU time over the run's wall time.
+    pub fn server_util(&self) -> f64 {
+        self.server_cpu_ns as f64 / self.wall_ns.max(1) as f64
+    }
+}
+
+/// One wrk run: `wrk -t 1 -c CONNS -d SECS -s SCRIPT [-H HEADER]... URL`, pinned to `cpu`.
+pub struct WrkRun<'a> {
+    /// The wrk binary.
+    pub wrk: &'a Path,
+    /// The Lua script (from [`WrkScripts::path`]).
+    pub script: &'a Path,
+    /// wrk's `-c`.
+    pub conns: usize,
+    /// Extra request header fields, each passed as `-H`.
+    pub headers: &'a [&'a str],
+    /// What wrk loads, e.g. `http://127.0.0.1:8080/plaintext`.
+    pub url: String,
+    /// The server process whose CPU time is sampled around the run.
+    pub server_pid: u32,
+    /// The CPU wrk is pinned to.
+    pub cpu: usize,
+}
+
+impl WrkRun<'_> {
+    /// Runs wrk for `secs`; an error if wrk fails, reports socket errors or non-2xx/3xx
+    /// answers, or completes no request.
+    pub fn run(&self, secs: u64) -> Res<Sample> {
+        let mut cmd = Command::new(self.wrk);
+        cmd.args(["-t", "1", "-c", &self.conns.to_string()])
+            .args(["-d", &format!("{secs}s"), "-s"])
+            .arg(self.script);
+        for header in self.headers {
+            cmd.args(["-H", header]);
+        }
+        cmd.arg(&self.url);
+        let cpu_before = schedstat_ns(self.server_pid)?;
+        let start = Instant::now();
+        let mut proc = ChildProc::spawn("wrk", cmd, self.cpu)?;
+        let deadline = start + Duration::from_secs(secs + 30);
+        let mut lines = Vec::new();
+        while let Some(line) = proc.next_line(deadline)? {
+            lines.push(line);
+        }
+        let status = proc.wait_exit(deadline)?;
+        let wall_ns = start.elapsed().as_nanos() as u64;
+        let server_cpu_ns = schedstat_ns(self.server_pid)?.saturating_sub(cpu_before);
+        let output = lines.join("\n");
+        let fail = |what: String| format!("{what}; wrk said:\n{output}");
+        if !status.success() {
+            return Err(fail(format!("wrk exited with {status}")));
+        }
+        let (requests, rps, p99_us) = parse_wrk(&lines).map_err(fail)?;
+        Ok(Sample {
+            rps,
+            requests,
+            p99_us,
+            server_cpu_ns,
+            wall_ns,
+        })
+    }
+
+    /// A `warmup` s run (unless 0), not measured, then the measured `secs` s run.
+    pub fn measure(&self, warmup: u64, secs: u64) -> Res<Sample> {
+        if warmup > 0 {
+            self.run(warmup).context(|| "warm-up".into())?;
+        }
+        self.run(secs)
+    }
+}
+
+/// Requests, requests/s and p99 latency (µs) from wrk's output; an error for socket
+/// errors, non-2xx/3xx answers or no completed request.
+fn parse_wrk(lines: &[String]) -> Res<(u64, f64, f64)> {
+    let p99_prefix = format!("{BENCH}: p99_us ");
+    let (mut requests, mut rps, mut p99) = (None, None, None);
+    for line in lines.iter().map(|l| l.trim()) {
+        if let Some(rest) = line.strip_prefix("Socket errors:") {
+            // "connect 0, read 0, write 0, timeout 0"
+            let any = rest
+                .split(',')
+                .any(|kv| kv.split_whitespace().nth(1).is_some_and(|n| n != "0"));
+            if any {
+                return Err(format!("socket errors ({})", rest.trim()));
+            }
+        } else if let Some(rest) = line.strip_prefix("Non-2xx or 3xx responses:") {
+            return Err(format!("{} non-2xx/3xx responses", rest.trim()));
+        } else if let Some(rest) = line.strip_prefix("Requests/sec:") {
+            rps = rest.trim().parse::<f64>().ok();
+        } else if let Some(rest) = line.strip_prefix(p99_prefix.as_str()) {
+            p99 = rest
+                .split_whitespace()
+                .next()
+                .and_then(|v| v.parse::<f64>().ok());
+        } else if line.contains(" requests in ") {
+            requests = line.split_whitespace().next().and_then(|n| n.parse().ok());
+        }
+    }
+    let requests: u64 = requests.ok_or("no \"N requests in\" line")?;
+    let rps = rps.ok_or("no Requests/sec line")?;
+    let p99 = p99.ok_or("no p99 line from the done() of the script")?;
+    if requests == 0 {
+        return Err("no request completed".into());
+    }
+    Ok((requests, rps, p99))
+}
+
+/// A latency in µs as `850 µs` or `1.25 ms`.
+pub fn format_us(us: f64) -> String {
+    if us >= 1000.0 {
+        format!("{:.2} ms", us / 1000.0)
+    } else {
+        format!("{us:.0} µs")
+    }
+}
+
+/// Medians over the rounds of one load and server.
+struct Medians {
+    rps: f64,
+    p99_us: f64,
+    cpu_ns: f64,
+    cpu_spread: f64,
+    util: f64,
+}
+
+impl Medians {
+    fn of(samples: &[Sample]) -> Option<Medians> {
+        let (cpu_ns, cpu_spread) = median_and_spread(samples, Sample::cpu_ns_per_request)?;
+        Some(Medians {
+            rps: median_of(samples, |s| s.rps)?,
+            p99_us: median_of(samples, |s| s.p99_us)?,
+            cpu_ns,
+            cpu_spread,
+            util: median_of(samples, Sample::server_util)?,
+        })
+    }
+}
+
+/// Appends the table of medians, one row per load and server (`failed` where no run of
+/// it succeeded).
+pub fn medians_table<L: Named, S: Named>(
+    out: &mut String,
+    loads: &[L],
+    servers: &[S],
+    runs: &[Run<L, S, Sample>],
+) {
+    out.push_str(
+        "| load | server | requests/s | p99 latency | server CPU ns/request | CPU/req spread \
+         | server CPU |\n",
+    );
+    out.push_str("|---|---|---:|---:|---:|---:|---:|\n");
+    for &load in loads {
+        for &server in servers {
+            let samples: Vec<Sample> = runs
+                .iter()
+                .filter(|r| r.load == load && r.server == server)
+                .filter_map(|r| r.outcome.as_ref().ok().copied())
+                .collect();
+            let _ = match Medians::of(&samples) {
+                Some(m) => writeln!(
+                    out,
+                    "| {} | {} | {:.0} | {} | {:.0} | ±{:.0}% | {:.0}% |",
+                    load.name(),
+                    server.name(),
+                    m.rps,
+                    format_us(m.p99_us),
+                    m.cpu_ns,
+                    m.cpu_spread * 100.0,
+                    m.util * 100.0
+                ),
+                None => writeln!(
+                    out,
+                    "| {} | {} | failed | failed | failed | - | - |",
+                    load.name(),
+                    server.name()
+                ),
+            };
+        }
+    }
+}
+
+/// Appends the corering/peer section: for every load and every one of `peers` that ran,
+/// the paired requests/s and CPU/request ratios of `ours` against it, with the `targets`
+/// (least requests/s ratio, most CPU/request ratio) and PASS/MISS where there is one.
+/// Appends nothing when `ours` did not run.
+pub fn ratios_table<L: Named, S: Named>(
+    out: &mut String,
+    loads: &[L],
+    servers: &[S],
+    ours: S,
+    peers: &[S],
+    runs: &[Run<L, S, Sample>],
+    targets: fn(L, S) -> (Option<f64>, Option<f64>),
+) {
+    if !servers.contains(&ours) {
+        return;
+    }
+    let mut rows = String::new();
+    for &load in loads {
+        for &peer in peers.iter().filter(|p| servers.contains(p)) {
+            let rps = paired_ratio(runs, load, ours, peer, |s| s.rps);
+            let cpu = paired_ratio(runs, load, ours, peer, Sample::cpu_ns_per_request);
+            let (Some(rps), Some(cpu)) = (rps, cpu) else {
+                let _ = writeln!(
+                    rows,
+                    "| {} | {} | failed | | | failed | | |",
+                    load.name(),
+                    peer.name()
+                );
+                continue;
+            };
+            let (rps_target, cpu_target) = targets(load, peer);
+            let (rps_t, rps_v) = match rps_target {
+                Some(t) => (format!("≥ {t:.2}"), verdict(rps >= t)),
+                None => ("-".to_string(), ""),
+            };
+            let (cpu_t, cpu_v) = match cpu_target {
+                Some(t) => (format!("≤ {t:.2}"), verdict(cpu <= t)),
+                None => ("-".to_string(), ""),
+            };
+            let _ = writeln!(
+                rows,
+                "| {} | {} | {rps:.2} | {rps_t} | {rps_v} | {cpu:.2} | {cpu_t} | {cpu_v} |",
+                load.name(),
+                peer.name()
+            );
+        }
+    }
+    if rows.is_empty() {
+        return;
+    }
+    let _ = write!(out, "\n#### {} / peer\n\n", ours.name());
+    out.push_str("| load | peer | requests/s ratio | target | | CPU/request ratio | target | |\n");
+    out.push_str("|---|---|---:|---|---|---:|---|---|\n");
+    out.push_str(&rows);
+    let _ = writeln!(
+        out,
+        "\nRatios are medians of per-round ratios ({} against the peer's run of the same \
+         round), which cancels the machine's slow drifts better than a ratio of medians.",
+        ours.name()
+    );
+}
