@@ -76,12 +76,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use support::hello::parse_hello_response;
-use support::wrk::{
-    format_us, medians_table, ratios_table, Named, Sample, Script, WrkRun, WrkScripts,
-};
+use support::wrk::{medians_table, ratios_table, Named, Sample, Script, WrkRun, WrkScripts};
 use support::{
-    free_loopback_addr, hello_and_peer_binaries, on_path, parse_flags, parse_list, parse_number,
-    pick_cpus, wait_connectable, wait_for_listen_line, ChildProc, Context, Cpus, Res,
+    free_loopback_addr, hello_and_peer_binaries, none_failed, on_path, parse_flags, parse_list,
+    parse_number, pick_cpus, wait_connectable, wait_for_listen_line, ChildProc, Context, Cpus, Res,
 };
 
 const USAGE: &str = "\
@@ -299,14 +297,7 @@ fn run(args: &[String]) -> Res<()> {
         |l| l.name().to_string(),
         |s| (s.kind, s.kind.name()),
         |server, load| measure(server, load, &opts, cpus, &scripts),
-        |s| {
-            format!(
-                "{:.0} requests/s, p99 {}, {:.0} ns CPU/request",
-                s.rps,
-                format_us(s.p99_us),
-                s.cpu_ns_per_request()
-            )
-        },
+        Sample::summary,
     );
     for server in servers {
         server.stop()?;
@@ -314,11 +305,7 @@ fn run(args: &[String]) -> Res<()> {
     drop(scripts);
 
     print!("{}", report(&opts, cpus, &runs));
-    let failures = runs.iter().filter(|r| r.outcome.is_err()).count();
-    if failures > 0 {
-        return Err(format!("{failures} run(s) failed (see above)"));
-    }
-    Ok(())
+    none_failed(&runs)
 }
 
 /// The binary of every selected server, building corering's hello and the peers if needed.

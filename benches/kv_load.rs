@@ -47,8 +47,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::{
-    build_example, free_loopback_addr, median_and_spread, median_of, on_path, paired_ratio,
-    parse_flags, parse_number, pick_cpus, schedstat_ns, verdict, ChildProc, Context, Cpus, Res,
+    build_example, free_loopback_addr, median_and_spread, median_of, none_failed, on_path,
+    paired_ratio, parse_flags, parse_number, pick_cpus, schedstat_ns, succeeded, verdict,
+    ChildProc, Context, Cpus, Res,
 };
 
 const USAGE: &str = "\
@@ -334,11 +335,7 @@ fn run(args: &[String]) -> Res<()> {
     }
 
     print!("{}", report(&opts, cpus, &runs));
-    let failures = runs.iter().filter(|r| r.outcome.is_err()).count();
-    if failures > 0 {
-        return Err(format!("{failures} run(s) failed (see above)"));
-    }
-    Ok(())
+    none_failed(&runs)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -584,12 +581,7 @@ fn report(opts: &Options, cpus: Cpus, runs: &[Run]) -> String {
     out.push_str("|---|---|---:|---:|---:|---:|\n");
     for &load in &opts.loads {
         for &server in &opts.servers {
-            let samples: Vec<Sample> = runs
-                .iter()
-                .filter(|r| r.load == load && r.server == server)
-                .filter_map(|r| r.outcome.as_ref().ok().copied())
-                .collect();
-            let _ = match Medians::of(&samples) {
+            let _ = match Medians::of(&succeeded(runs, load, server)) {
                 Some(m) => writeln!(
                     out,
                     "| {} | {} | {:.0} | {:.0} | ±{:.0}% | {:.0}% |",

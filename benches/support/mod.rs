@@ -574,6 +574,29 @@ pub fn main_with(run: fn(&[String]) -> Res<()>) {
     }
 }
 
+/// What the successful runs of `load` against `server` measured.
+#[allow(dead_code)] // echo_load gathers its samples its own way
+pub fn succeeded<L: PartialEq, S: PartialEq, T: Copy>(
+    runs: &[Run<L, S, T>],
+    load: L,
+    server: S,
+) -> Vec<T> {
+    runs.iter()
+        .filter(|r| r.load == load && r.server == server)
+        .filter_map(|r| r.outcome.as_ref().ok().copied())
+        .collect()
+}
+
+/// An error that says how many runs failed, if any did (they were reported as they
+/// failed).
+#[allow(dead_code)] // echo_load counts its memory runs too
+pub fn none_failed<L, S, T>(runs: &[Run<L, S, T>]) -> Res<()> {
+    match runs.iter().filter(|r| r.outcome.is_err()).count() {
+        0 => Ok(()),
+        failures => Err(format!("{failures} run(s) failed (see above)")),
+    }
+}
+
 /// Median over rounds of `ours`'s `f` divided by `peer`'s `f` in the same round, over the
 /// rounds of `load` in which both succeeded. The two runs of a round are back to back, so
 /// they saw the same machine: this cancels its slow drifts better than a ratio of medians.

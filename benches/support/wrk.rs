@@ -8,8 +8,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use super::{
-    median_and_spread, median_of, paired_ratio, schedstat_ns, verdict, ChildProc, Context, Res,
-    Run, BENCH,
+    median_and_spread, median_of, paired_ratio, schedstat_ns, succeeded, verdict, ChildProc,
+    Context, Res, Run, BENCH,
 };
 
 /// A load or a server of a bench: what the report tables call it.
@@ -166,6 +166,16 @@ impl Sample {
         self.server_cpu_ns as f64 / self.requests as f64
     }
 
+    /// One line on what the run measured: requests/s, p99 latency, CPU time per request.
+    pub fn summary(&self) -> String {
+        format!(
+            "{:.0} requests/s, p99 {}, {:.0} ns CPU/request",
+            self.rps,
+            format_us(self.p99_us),
+            self.cpu_ns_per_request()
+        )
+    }
+
     /// The server's CPU time over the run's wall time.
     pub fn server_util(&self) -> f64 {
         self.server_cpu_ns as f64 / self.wall_ns.max(1) as f64
@@ -274,7 +284,7 @@ fn parse_wrk(lines: &[String]) -> Res<(u64, f64, f64)> {
 }
 
 /// A latency in µs as `850 µs` or `1.25 ms`.
-pub fn format_us(us: f64) -> String {
+fn format_us(us: f64) -> String {
     if us >= 1000.0 {
         format!("{:.2} ms", us / 1000.0)
     } else {
@@ -319,12 +329,7 @@ pub fn medians_table<L: Named, S: Named>(
     out.push_str("|---|---|---:|---:|---:|---:|---:|\n");
     for &load in loads {
         for &server in servers {
-            let samples: Vec<Sample> = runs
-                .iter()
-                .filter(|r| r.load == load && r.server == server)
-                .filter_map(|r| r.outcome.as_ref().ok().copied())
-                .collect();
-            let _ = match Medians::of(&samples) {
+            let _ = match Medians::of(&succeeded(runs, load, server)) {
                 Some(m) => writeln!(
                     out,
                     "| {} | {} | {:.0} | {} | {:.0} | ±{:.0}% | {:.0}% |",
