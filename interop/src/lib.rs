@@ -5,14 +5,14 @@
 //!
 //! This crate only holds what the tests share: a server builder, a toy
 //! cipher layer to show that layers under the connection apply under the
-//! adapter too, and deterministic test data.
+//! adapter too, deterministic test data and the blocking clients' ways of
+//! talking to a server.
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::net::{Shutdown, TcpStream};
 use std::time::Duration;
 
-use corering::pipeline::{Middleware, Refused, Side};
-use corering::{Connection, Layer, LayerIo, Lease, Server, ServerBuilder};
+use corering::{Server, ServerBuilder};
 
 /// Socket timeout for blocking test clients: a hang fails the test, a slow
 /// machine does not.
@@ -39,71 +39,10 @@ pub fn random_bytes(seed: u64, len: usize) -> Vec<u8> {
         .collect()
 }
 
-/// The toy cipher's key.
-pub const KEY: u8 = 0xa5;
-
-/// XORs every byte with [`KEY`].
-pub fn xor(data: &mut [u8]) {
-    data.iter_mut().for_each(|b| *b ^= KEY);
-}
-
-/// A toy cipher layer: decodes in place in the received lease and encodes
-/// into the socket's send buffers.
-pub struct Xor;
-
-impl Layer for Xor {
-    fn name(&self) -> &'static str {
-        "xor"
-    }
-
-    fn received(&mut self, mut data: Lease, io: &mut LayerIo<'_>) -> std::io::Result<()> {
-        xor(data.as_mut_slice());
-        io.deliver(data);
-        Ok(())
-    }
-
-    fn send(&mut self, data: &[u8], io: &mut LayerIo<'_>) -> std::io::Result<()> {
-        io.send_with(data.len(), |out| {
-            out.copy_from_slice(data);
-            xor(out);
-        })
-    }
-}
-
-/// Pushes [`Xor`] on every connection it opens.
-pub struct XorStack;
-
-impl Middleware for XorStack {
-    fn on_open(&self, conn: &mut Connection, _: Side) -> Result<(), Refused> {
-        conn.push_layer(Xor);
-        Ok(())
-    }
-}
-
-/// A blocking TCP stream that applies [`xor`] both ways: the peer of a
-/// server with [`XorStack`].
-pub struct XorStream(pub TcpStream);
-
-impl Read for XorStream {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.0.read(buf)?;
-        xor(&mut buf[..n]);
-        Ok(n)
-    }
-}
-
-impl Write for XorStream {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let mut v = buf.to_vec();
-        xor(&mut v);
-        self.0.write_all(&v)?;
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.0.flush()
-    }
-}
+// The toy cipher is the root package's tests' own (tests/common/xor.rs): one copy.
+#[path = "../../tests/common/xor.rs"]
+mod xor_cipher;
+pub use xor_cipher::{xor, Xor, XorStack, XorStream, KEY};
 
 /// Connects to `addr` with [`IO_TIMEOUT`] both ways.
 pub fn connect(addr: std::net::SocketAddr) -> TcpStream {
@@ -112,4 +51,41 @@ pub fn connect(addr: std::net::SocketAddr) -> TcpStream {
     s.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
     s.set_nodelay(true).unwrap();
     s
+}
+
+/// Sends `data` through `w` in 10,000-byte pieces from a writer thread, then
+/// calls `shut` (a half-close), while reading everything `s` gets until the
+/// server closes; returns what was read. `s` and `w` are two handles on one
+/// connection.
+pub fn echo_through<S: Read + Write + Send + 'static>(
+    mut s: S,
+    mut w: impl Write + Send + 'static,
+    shut: impl FnOnce() + Send + 'static,
+    data: &[u8],
+) -> Vec<u8> {
+    let sent = data.to_vec();
+    let writer = std::thread::spawn(move || {
+        for c in sent.chunks(10_000) {
+            w.write_all(c).unwrap();
+        }
+        shut();
+    });
+    let mut got = Vec::new();
+    s.read_to_end(&mut got).unwrap();
+    writer.join().unwrap();
+    got
+}
+
+/// Writes `first`, waits 20 ms so that it most likely arrives alone, writes
+/// `second`, half-closes, and returns everything the server sends until it
+/// closes, as text.
+pub fn send_in_two(mut s: TcpStream, first: &[u8], second: &[u8]) -> String {
+    s.write_all(first).unwrap();
+    s.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(20));
+    s.write_all(second).unwrap();
+    s.shutdown(Shutdown::Write).unwrap();
+    let mut got = String::new();
+    s.read_to_string(&mut got).unwrap();
+    got
 }

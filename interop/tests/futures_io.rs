@@ -8,7 +8,9 @@ use std::io::{Read, Write};
 use std::net::Shutdown;
 
 use corering::{Connection, IoStream};
-use corering_interop::{builder, connect, random_bytes, XorStack, XorStream, IO_TIMEOUT};
+use corering_interop::{
+    builder, connect, echo_through, random_bytes, send_in_two, XorStack, XorStream, IO_TIMEOUT,
+};
 use futures_util::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 
 /// Echo with `futures_util::io::copy` between the two halves of the
@@ -18,26 +20,6 @@ async fn copy_echo(conn: Connection) {
     if futures_util::io::copy(&mut rd, &mut wr).await.is_ok() {
         let _ = wr.close().await;
     }
-}
-
-/// Sends `data` from a writer thread while reading everything back.
-fn echo_through<S: Read + Write + Send + 'static>(
-    mut s: S,
-    mut w: impl Write + Send + 'static,
-    shut: impl FnOnce() + Send + 'static,
-    data: &[u8],
-) -> Vec<u8> {
-    let sent = data.to_vec();
-    let writer = std::thread::spawn(move || {
-        for c in sent.chunks(10_000) {
-            w.write_all(c).unwrap();
-        }
-        shut();
-    });
-    let mut got = Vec::new();
-    s.read_to_end(&mut got).unwrap();
-    writer.join().unwrap();
-    got
 }
 
 #[test]
@@ -101,14 +83,8 @@ fn lines_are_read_in_place_through_async_buf_read() {
             let _ = io.close().await;
         })
         .unwrap();
-    let mut s = connect(server.tcp_addr().unwrap());
-    s.write_all(b"alpha\nbe").unwrap();
-    s.flush().unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(20));
-    s.write_all(b"ta\ngamma\nno newline at the end").unwrap();
-    s.shutdown(Shutdown::Write).unwrap();
-    let mut got = String::new();
-    s.read_to_string(&mut got).unwrap();
+    let s = connect(server.tcp_addr().unwrap());
+    let got = send_in_two(s, b"alpha\nbe", b"ta\ngamma\nno newline at the end");
     assert_eq!(
         got,
         "1: ALPHA\n2: BETA\n3: GAMMA\n4: NO NEWLINE AT THE END\n"

@@ -77,6 +77,15 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
+/// The whole body of `r`, up to 1 MiB.
+fn body_bytes(r: &mut ureq::http::Response<ureq::Body>) -> Vec<u8> {
+    r.body_mut()
+        .with_config()
+        .limit(1 << 20)
+        .read_to_vec()
+        .unwrap()
+}
+
 #[test]
 fn hyper_serves_ureq_over_keep_alive_with_300_kb_bodies_both_ways() {
     let (server, addr) = start(builder());
@@ -93,12 +102,7 @@ fn hyper_serves_ureq_over_keep_alive_with_300_kb_bodies_both_ways() {
         .send(&data[..])
         .unwrap();
     assert_eq!(r.status(), 200);
-    let got = r
-        .body_mut()
-        .with_config()
-        .limit(1 << 20)
-        .read_to_vec()
-        .unwrap();
+    let got = body_bytes(&mut r);
     assert!(
         got == data,
         "Content-Length echo differs ({} bytes)",
@@ -110,22 +114,12 @@ fn hyper_serves_ureq_over_keep_alive_with_300_kb_bodies_both_ways() {
         .post(format!("http://{addr}/echo"))
         .send(ureq::SendBody::from_reader(&mut &data[..]))
         .unwrap();
-    let got = r
-        .body_mut()
-        .with_config()
-        .limit(1 << 20)
-        .read_to_vec()
-        .unwrap();
+    let got = body_bytes(&mut r);
     assert!(got == data, "chunked echo differs ({} bytes)", got.len());
 
     // A large response body.
     let mut r = a.get(format!("http://{addr}/big")).call().unwrap();
-    let got = r
-        .body_mut()
-        .with_config()
-        .limit(1 << 20)
-        .read_to_vec()
-        .unwrap();
+    let got = body_bytes(&mut r);
     assert!(got == random_bytes(9, BIG), "big response differs");
 
     // All four requests went over one kept-alive connection.

@@ -4,11 +4,12 @@
 //! connection, `read_line` (in place, through `AsyncBufRead`), and
 //! `shutdown` as a half-close.
 
-use std::io::{Read, Write};
 use std::net::Shutdown;
 
 use corering::{Connection, IoStream};
-use corering_interop::{builder, connect, random_bytes, XorStack, XorStream};
+use corering_interop::{
+    builder, connect, echo_through, random_bytes, send_in_two, XorStack, XorStream,
+};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 
 #[test]
@@ -26,19 +27,14 @@ fn tokio_copy_echoes_a_mebibyte_over_a_layered_connection() {
         })
         .unwrap();
     let s = connect(server.tcp_addr().unwrap());
-    let mut w = XorStream(s.try_clone().unwrap());
-    let sh = s.try_clone().unwrap();
+    let (w, sh) = (s.try_clone().unwrap(), s.try_clone().unwrap());
     let data = random_bytes(5, 1 << 20);
-    let sent = data.clone();
-    let writer = std::thread::spawn(move || {
-        for c in sent.chunks(10_000) {
-            w.write_all(c).unwrap();
-        }
-        sh.shutdown(Shutdown::Write).unwrap();
-    });
-    let mut got = Vec::new();
-    XorStream(s).read_to_end(&mut got).unwrap();
-    writer.join().unwrap();
+    let got = echo_through(
+        XorStream(s),
+        XorStream(w),
+        move || sh.shutdown(Shutdown::Write).unwrap(),
+        &data,
+    );
     assert_eq!(got.len(), data.len());
     assert!(got == data, "echo differs");
     server.shutdown().unwrap();
@@ -64,13 +60,8 @@ fn tokio_read_line_reads_in_place_and_shutdown_half_closes() {
             let _ = io.shutdown().await;
         })
         .unwrap();
-    let mut s = connect(server.tcp_addr().unwrap());
-    s.write_all(b"one\ntw").unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(20));
-    s.write_all(b"o\nthree").unwrap();
-    s.shutdown(Shutdown::Write).unwrap();
-    let mut got = String::new();
-    s.read_to_string(&mut got).unwrap();
+    let s = connect(server.tcp_addr().unwrap());
+    let got = send_in_two(s, b"one\ntw", b"o\nthree");
     assert_eq!(got, "[one][two][three]");
     server.shutdown().unwrap();
 }
