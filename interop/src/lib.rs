@@ -12,7 +12,10 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::Duration;
 
-use corering::{Server, ServerBuilder};
+use std::future::Future;
+
+use corering::pipeline::Middleware;
+use corering::{Connection, RunningServer, Server, ServerBuilder};
 
 /// Socket timeout for blocking test clients: a hang fails the test, a slow
 /// machine does not.
@@ -24,6 +27,19 @@ pub fn builder() -> ServerBuilder {
         .bind("127.0.0.1:0")
         .workers(1)
         .pin_workers(false)
+}
+
+/// Builds `b` and starts it with `handler`; panics if either fails.
+pub fn start<M, H, F>(b: ServerBuilder<M>, handler: H) -> RunningServer
+where
+    M: Middleware,
+    H: Fn(Connection) -> F + Send + Sync + 'static,
+    F: Future<Output = ()> + 'static,
+{
+    b.build()
+        .expect("build the server")
+        .start(handler)
+        .expect("start the server")
 }
 
 /// `len` pseudo-random bytes from `seed` (xorshift64*).
@@ -53,11 +69,29 @@ pub fn connect(addr: std::net::SocketAddr) -> TcpStream {
     s
 }
 
-/// Sends `data` through `w` in 10,000-byte pieces from a writer thread, then
-/// calls `shut` (a half-close), while reading everything `s` gets until the
-/// server closes; returns what was read. `s` and `w` are two handles on one
-/// connection.
-pub fn echo_through<S: Read + Write + Send + 'static>(
+/// Sends `data` on `s` in 10,000-byte pieces from a writer thread, then
+/// half-closes, while reading everything until the server closes; returns
+/// what was read.
+pub fn echo_plain(s: TcpStream, data: &[u8]) -> Vec<u8> {
+    let (w, sh) = (s.try_clone().unwrap(), s.try_clone().unwrap());
+    echo_through(s, w, move || sh.shutdown(Shutdown::Write).unwrap(), data)
+}
+
+/// [`echo_plain`] with [`XorStream`] both ways: the peer of a server with
+/// [`XorStack`]; returns what was read, decoded.
+pub fn echo_xor(s: TcpStream, data: &[u8]) -> Vec<u8> {
+    let (w, sh) = (s.try_clone().unwrap(), s.try_clone().unwrap());
+    echo_through(
+        XorStream(s),
+        XorStream(w),
+        move || sh.shutdown(Shutdown::Write).unwrap(),
+        data,
+    )
+}
+
+/// Writes `data` through `w` from a writer thread, then calls `shut`, while
+/// reading `s` to its end.
+fn echo_through<S: Read + Write + Send + 'static>(
     mut s: S,
     mut w: impl Write + Send + 'static,
     shut: impl FnOnce() + Send + 'static,
