@@ -76,10 +76,12 @@ use std::process::Command;
 use std::time::Duration;
 
 use support::hello::parse_hello_response;
-use support::wrk::{medians_table, ratios_table, Named, Sample, Script, WrkRun, WrkScripts};
+use support::wrk::{
+    medians_table, ratios_table, Named, Sample, Script, WrkOptions, WrkRun, WrkScripts,
+};
 use support::{
-    free_loopback_addr, hello_and_peer_binaries, none_failed, on_path, parse_flags, parse_list,
-    parse_number, pick_cpus, wait_connectable, wait_for_listen_line, ChildProc, Context, Cpus, Res,
+    free_loopback_addr, hello_and_peer_binaries, none_failed, on_path, parse_flags, pick_cpus,
+    wait_connectable, wait_for_listen_line, ChildProc, Context, Cpus, Res,
 };
 
 const USAGE: &str = "\
@@ -207,60 +209,14 @@ fn targets(load: Load, peer: ServerKind) -> (Option<f64>, Option<f64>) {
     }
 }
 
-struct Options {
-    rounds: usize,
-    duration: u64,
-    warmup: u64,
-    conns: usize,
-    depth: usize,
-    loads: Vec<Load>,
-    servers: Vec<ServerKind>,
-    hello_bin: Option<PathBuf>,
-    peers_dir: Option<PathBuf>,
-    wrk: PathBuf,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            rounds: 3,
-            duration: 5,
-            warmup: 1,
-            conns: 64,
-            depth: 16,
-            loads: Load::ALL.to_vec(),
-            servers: ServerKind::ALL.to_vec(),
-            hello_bin: None,
-            peers_dir: None,
-            wrk: "wrk".into(),
-        }
-    }
-}
+type Options = WrkOptions<Load, ServerKind>;
 
 fn parse_options(args: &[String]) -> Res<Options> {
-    let mut opts = Options::default();
+    let mut opts = Options::new(5, Load::ALL.to_vec(), ServerKind::ALL.to_vec());
     parse_flags(args, USAGE, |flag, value| {
-        match flag {
-            "--rounds" => opts.rounds = parse_number(flag, value()?)?,
-            "--duration" => opts.duration = parse_number(flag, value()?)?,
-            "--warmup" => opts.warmup = parse_number(flag, value()?)?,
-            "--conns" => opts.conns = parse_number(flag, value()?)?,
-            "--depth" => opts.depth = parse_number(flag, value()?)?,
-            "--only" => opts.loads = parse_list(value()?, Load::parse)?,
-            "--servers" => opts.servers = parse_list(value()?, ServerKind::parse)?,
-            "--hello-bin" => opts.hello_bin = Some(value()?.into()),
-            "--peers-dir" => opts.peers_dir = Some(value()?.into()),
-            "--wrk" => opts.wrk = value()?.into(),
-            _ => return Ok(false),
-        }
-        Ok(true)
+        opts.flag(flag, value, Load::parse, ServerKind::parse)
     })?;
-    if opts.rounds == 0 || opts.duration == 0 || opts.conns == 0 || opts.depth == 0 {
-        return Err("--rounds, --duration, --conns and --depth must be positive".into());
-    }
-    if opts.loads.is_empty() || opts.servers.is_empty() {
-        return Err("--only and --servers need at least one entry".into());
-    }
+    opts.check()?;
     Ok(opts)
 }
 

@@ -47,9 +47,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::{
-    build_example, free_loopback_addr, median_and_spread, median_of, none_failed, on_path,
-    paired_ratio, parse_flags, parse_number, pick_cpus, schedstat_ns, succeeded, verdict,
-    ChildProc, Context, Cpus, Res,
+    build_example, free_loopback_addr, none_failed, on_path, paired_ratio, parse_flags,
+    parse_number, pick_cpus, schedstat_ns, succeeded, verdict, ChildProc, Context, CostMedians,
+    Cpus, Res, ServerCost,
 };
 
 const USAGE: &str = "\
@@ -265,24 +265,8 @@ fn parse_options(args: &[String]) -> Res<Options> {
 // Orchestration
 // ---------------------------------------------------------------------------------------------
 
-/// One measured run.
-#[derive(Clone, Copy, Debug)]
-struct Sample {
-    rps: f64,
-    requests: u64,
-    server_cpu_ns: u64,
-    wall_ns: u64,
-}
-
-impl Sample {
-    fn cpu_ns_per_request(&self) -> f64 {
-        self.server_cpu_ns as f64 / self.requests as f64
-    }
-
-    fn server_util(&self) -> f64 {
-        self.server_cpu_ns as f64 / self.wall_ns.max(1) as f64
-    }
-}
+/// One measured run (redis-benchmark gives no latency percentile here).
+type Sample = ServerCost;
 
 type Run = support::Run<Load, ServerKind, Sample>;
 
@@ -539,26 +523,6 @@ fn measure(server: &RunningServer, load: Load, opts: &Options, cpus: Cpus) -> Re
 // Report
 // ---------------------------------------------------------------------------------------------
 
-/// Medians over the rounds of one load and server.
-struct Medians {
-    rps: f64,
-    cpu_ns: f64,
-    cpu_spread: f64,
-    util: f64,
-}
-
-impl Medians {
-    fn of(samples: &[Sample]) -> Option<Medians> {
-        let (cpu_ns, cpu_spread) = median_and_spread(samples, Sample::cpu_ns_per_request)?;
-        Some(Medians {
-            rps: median_of(samples, |s| s.rps)?,
-            cpu_ns,
-            cpu_spread,
-            util: median_of(samples, Sample::server_util)?,
-        })
-    }
-}
-
 fn report(opts: &Options, cpus: Cpus, runs: &[Run]) -> String {
     let has = |server| opts.servers.contains(&server);
     let names: Vec<&str> = opts.servers.iter().map(|s| s.name()).collect();
@@ -581,7 +545,7 @@ fn report(opts: &Options, cpus: Cpus, runs: &[Run]) -> String {
     out.push_str("|---|---|---:|---:|---:|---:|\n");
     for &load in &opts.loads {
         for &server in &opts.servers {
-            let _ = match Medians::of(&succeeded(runs, load, server)) {
+            let _ = match CostMedians::of(&succeeded(runs, load, server)) {
                 Some(m) => writeln!(
                     out,
                     "| {} | {} | {:.0} | {:.0} | ±{:.0}% | {:.0}% |",

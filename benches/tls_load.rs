@@ -71,10 +71,12 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use support::hello::parse_hello_response;
-use support::wrk::{medians_table, ratios_table, Named, Sample, Script, WrkRun, WrkScripts};
+use support::wrk::{
+    medians_table, ratios_table, Named, Sample, Script, WrkOptions, WrkRun, WrkScripts,
+};
 use support::{
-    free_loopback_addr, hello_and_peer_binaries, none_failed, on_path, parse_flags, parse_list,
-    parse_number, pick_cpus, wait_connectable, wait_for_listen_line, ChildProc, Context, Cpus, Res,
+    free_loopback_addr, hello_and_peer_binaries, none_failed, on_path, parse_flags, parse_number,
+    pick_cpus, wait_connectable, wait_for_listen_line, ChildProc, Context, Cpus, Res,
 };
 
 const USAGE: &str = "\
@@ -197,42 +199,13 @@ fn targets(load: Load, peer: ServerKind) -> (Option<f64>, Option<f64>) {
     }
 }
 
+/// The shared options and tls_load's own.
 struct Options {
-    rounds: usize,
-    duration: u64,
-    warmup: u64,
-    conns: usize,
+    base: WrkOptions<Load, ServerKind>,
     handshake_conns: usize,
-    depth: usize,
-    loads: Vec<Load>,
-    servers: Vec<ServerKind>,
     cert: Option<(PathBuf, PathBuf)>,
-    hello_bin: Option<PathBuf>,
     hello_args: Vec<String>,
     ktls_args: Option<Vec<String>>,
-    peers_dir: Option<PathBuf>,
-    wrk: PathBuf,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            rounds: 3,
-            duration: 4,
-            warmup: 1,
-            conns: 64,
-            handshake_conns: 16,
-            depth: 16,
-            loads: Load::ALL.to_vec(),
-            servers: ServerKind::DEFAULT.to_vec(),
-            cert: None,
-            hello_bin: None,
-            hello_args: Vec::new(),
-            ktls_args: None,
-            peers_dir: None,
-            wrk: "wrk".into(),
-        }
-    }
 }
 
 fn split_args(s: &str) -> Vec<String> {
@@ -240,26 +213,22 @@ fn split_args(s: &str) -> Vec<String> {
 }
 
 fn parse_options(args: &[String]) -> Res<Options> {
-    let mut opts = Options::default();
+    let mut opts = Options {
+        base: WrkOptions::new(4, Load::ALL.to_vec(), ServerKind::DEFAULT.to_vec()),
+        handshake_conns: 16,
+        cert: None,
+        hello_args: Vec::new(),
+        ktls_args: None,
+    };
     let (mut cert, mut key) = (None, None);
     parse_flags(args, USAGE, |flag, value| {
         match flag {
-            "--rounds" => opts.rounds = parse_number(flag, value()?)?,
-            "--duration" => opts.duration = parse_number(flag, value()?)?,
-            "--warmup" => opts.warmup = parse_number(flag, value()?)?,
-            "--conns" => opts.conns = parse_number(flag, value()?)?,
             "--handshake-conns" => opts.handshake_conns = parse_number(flag, value()?)?,
-            "--depth" => opts.depth = parse_number(flag, value()?)?,
-            "--only" => opts.loads = parse_list(value()?, Load::parse)?,
-            "--servers" => opts.servers = parse_list(value()?, ServerKind::parse)?,
             "--cert" => cert = Some(PathBuf::from(value()?)),
             "--key" => key = Some(PathBuf::from(value()?)),
-            "--hello-bin" => opts.hello_bin = Some(value()?.into()),
             "--hello-args" => opts.hello_args = split_args(value()?),
             "--ktls-args" => opts.ktls_args = Some(split_args(value()?)),
-            "--peers-dir" => opts.peers_dir = Some(value()?.into()),
-            "--wrk" => opts.wrk = value()?.into(),
-            _ => return Ok(false),
+            _ => return opts.base.flag(flag, value, Load::parse, ServerKind::parse),
         }
         Ok(true)
     })?;
@@ -268,20 +237,11 @@ fn parse_options(args: &[String]) -> Res<Options> {
         (None, None) => None,
         _ => return Err("--cert and --key go together".into()),
     };
-    if opts.rounds == 0
-        || opts.duration == 0
-        || opts.conns == 0
-        || opts.handshake_conns == 0
-        || opts.depth == 0
-    {
-        return Err(
-            "--rounds, --duration, --conns, --handshake-conns and --depth must be positive".into(),
-        );
+    opts.base.check()?;
+    if opts.handshake_conns == 0 {
+        return Err("--handshake-conns must be positive".into());
     }
-    if opts.loads.is_empty() || opts.servers.is_empty() {
-        return Err("--only and --servers need at least one entry".into());
-    }
-    if opts.servers.contains(&ServerKind::CoreringKtls) && opts.ktls_args.is_none() {
+    if opts.base.servers.contains(&ServerKind::CoreringKtls) && opts.ktls_args.is_none() {
         return Err("corering-ktls needs --ktls-args: the hello flags that switch kTLS on".into());
     }
     Ok(opts)
@@ -297,7 +257,7 @@ fn run(args: &[String]) -> Res<()> {
     let opts = parse_options(args)?;
     for (tool, what) in [
         (
-            &opts.wrk,
+            &opts.base.wrk,
             "install Debian's wrk (apt-get install wrk; it speaks TLS) or pass --wrk PATH",
         ),
         (
@@ -320,14 +280,14 @@ fn run(args: &[String]) -> Res<()> {
     let mut servers = Vec::new();
     for (kind, bin) in &bins {
         let server = RunningServer::start(*kind, bin, &opts, &pair, cpus.server)?;
-        check_responses(server.addr, &pair.cert, opts.depth)
+        check_responses(server.addr, &pair.cert, opts.base.depth)
             .context(|| format!("checking the answers of {}", kind.name()))?;
         servers.push(server);
     }
 
     let runs = support::interleaved_runs(
-        opts.rounds,
-        &opts.loads,
+        opts.base.rounds,
+        &opts.base.loads,
         &servers,
         |l| l.name().to_string(),
         |s| (s.kind, s.kind.name()),
@@ -351,10 +311,10 @@ fn run(args: &[String]) -> Res<()> {
 /// The binary of every selected server, building corering's hello and the peers if needed.
 fn resolve_binaries(opts: &Options) -> Res<Vec<(ServerKind, PathBuf)>> {
     hello_and_peer_binaries(
-        &opts.servers,
+        &opts.base.servers,
         ServerKind::peer_bin,
-        opts.peers_dir.as_deref(),
-        opts.hello_bin.as_deref(),
+        opts.base.peers_dir.as_deref(),
+        opts.base.hello_bin.as_deref(),
     )
 }
 
@@ -572,8 +532,8 @@ fn check_responses(addr: SocketAddr, cert: &Path, depth: usize) -> Res<()> {
 /// own connection count, run with `-H "Connection: close"`).
 fn write_scripts(opts: &Options) -> Res<WrkScripts> {
     WrkScripts::write(&[
-        Script::plain(Load::Plaintext.name(), opts.conns),
-        Script::pipelined(Load::Pipelined.name(), opts.conns, opts.depth),
+        Script::plain(Load::Plaintext.name(), opts.base.conns),
+        Script::pipelined(Load::Pipelined.name(), opts.base.conns, opts.base.depth),
         Script::plain(Load::Handshake.name(), opts.handshake_conns),
     ])
 }
@@ -588,10 +548,10 @@ fn measure(
 ) -> Res<Sample> {
     let (conns, headers): (usize, &[&str]) = match load {
         Load::Handshake => (opts.handshake_conns, &["Connection: close"]),
-        _ => (opts.conns, &[]),
+        _ => (opts.base.conns, &[]),
     };
     WrkRun {
-        wrk: &opts.wrk,
+        wrk: &opts.base.wrk,
         script: scripts.path(load.name()),
         conns,
         headers,
@@ -599,7 +559,7 @@ fn measure(
         server_pid: server.pid(),
         cpu: cpus.client,
     }
-    .measure(opts.warmup, opts.duration)
+    .measure(opts.base.warmup, opts.base.duration)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -614,15 +574,15 @@ fn report(opts: &Options, cpus: Cpus, runs: &[Run], startup: &str) -> String {
          pipelined = {} requests per write; handshake = -c {} with Connection: close, one \
          full handshake per request; servers on CPU {}, wrk on CPU {}, {} s warm-up + {} s \
          measured per run, server CPU from schedstat)\n",
-        opts.conns,
-        opts.depth,
+        opts.base.conns,
+        opts.base.depth,
         opts.handshake_conns,
         cpus.server,
         cpus.client,
-        opts.warmup,
-        opts.duration
+        opts.base.warmup,
+        opts.base.duration
     );
-    medians_table(&mut out, &opts.loads, &opts.servers, runs);
+    medians_table(&mut out, &opts.base.loads, &opts.base.servers, runs);
     let _ = writeln!(
         out,
         "\nMedians over {} interleaved round(s); p99 latency of wrk's recorded latencies \
@@ -631,13 +591,13 @@ fn report(opts: &Options, cpus: Cpus, runs: &[Run], startup: &str) -> String {
          time / wall time of the wrk run. handshake: requests/s = handshakes/s (wrk's own \
          half of each handshake runs on its CPU and may be what limits the rate; the \
          server's CPU per handshake is the figure to compare).",
-        opts.rounds, opts.depth
+        opts.base.rounds, opts.base.depth
     );
 
     ratios_table(
         &mut out,
-        &opts.loads,
-        &opts.servers,
+        &opts.base.loads,
+        &opts.base.servers,
         ServerKind::Corering,
         &ServerKind::PEERS,
         runs,

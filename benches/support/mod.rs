@@ -483,6 +483,60 @@ pub fn schedstat_ns(pid: u32) -> Res<u64> {
     total.ok_or_else(|| format!("no readable schedstat of {pid}"))
 }
 
+/// What a load run measured of a server: throughput and the server's CPU time.
+#[derive(Clone, Copy, Debug)]
+#[allow(dead_code)] // echo_load measures messages, not requests
+pub struct ServerCost {
+    /// Requests/s as the load client reports it.
+    pub rps: f64,
+    /// Responses the load client counted.
+    pub requests: u64,
+    /// The server's on-CPU time during the run.
+    pub server_cpu_ns: u64,
+    /// Wall time of the run.
+    pub wall_ns: u64,
+}
+
+#[allow(dead_code)] // echo_load measures messages, not requests
+impl ServerCost {
+    /// The server's CPU time per response.
+    pub fn cpu_ns_per_request(&self) -> f64 {
+        self.server_cpu_ns as f64 / self.requests as f64
+    }
+
+    /// The server's CPU time over the run's wall time.
+    pub fn server_util(&self) -> f64 {
+        self.server_cpu_ns as f64 / self.wall_ns.max(1) as f64
+    }
+}
+
+/// Medians of [`ServerCost`]s over the rounds of one load and server.
+#[allow(dead_code)] // echo_load measures messages, not requests
+pub struct CostMedians {
+    /// Requests/s.
+    pub rps: f64,
+    /// Server CPU time per request.
+    pub cpu_ns: f64,
+    /// Half the min-max range of the CPU time per request, relative to its median.
+    pub cpu_spread: f64,
+    /// Server CPU time over wall time.
+    pub util: f64,
+}
+
+#[allow(dead_code)] // echo_load measures messages, not requests
+impl CostMedians {
+    /// The medians of `costs`; `None` if there are none.
+    pub fn of(costs: &[ServerCost]) -> Option<CostMedians> {
+        let (cpu_ns, cpu_spread) = median_and_spread(costs, ServerCost::cpu_ns_per_request)?;
+        Some(CostMedians {
+            rps: median_of(costs, |c| c.rps)?,
+            cpu_ns,
+            cpu_spread,
+            util: median_of(costs, ServerCost::server_util)?,
+        })
+    }
+}
+
 /// Median of `f` over `samples`.
 #[allow(dead_code)] // echo_load has medians of its own shape
 pub fn median_of<T>(samples: &[T], f: impl Fn(&T) -> f64) -> Option<f64> {

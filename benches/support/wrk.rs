@@ -8,14 +8,94 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use super::{
-    median_and_spread, median_of, paired_ratio, schedstat_ns, succeeded, verdict, ChildProc,
-    Context, Res, Run, BENCH,
+    median_of, paired_ratio, parse_list, parse_number, schedstat_ns, succeeded, verdict, ChildProc,
+    Context, CostMedians, Res, Run, ServerCost, BENCH,
 };
 
 /// A load or a server of a bench: what the report tables call it.
 pub trait Named: Copy + PartialEq {
     /// The name in the tables and messages.
     fn name(self) -> &'static str;
+}
+
+/// The options both HTTP benches take, with their defaults where they share them.
+pub struct WrkOptions<L, S> {
+    /// `--rounds`: runs per load and server, interleaved.
+    pub rounds: usize,
+    /// `--duration`: measured seconds per run.
+    pub duration: u64,
+    /// `--warmup`: unmeasured seconds before each run (0: none).
+    pub warmup: u64,
+    /// `--conns`: wrk's connections.
+    pub conns: usize,
+    /// `--depth`: requests per write in the pipelined load.
+    pub depth: usize,
+    /// `--only`: the loads.
+    pub loads: Vec<L>,
+    /// `--servers`: the servers.
+    pub servers: Vec<S>,
+    /// `--hello-bin`: corering's hello instead of a fresh build.
+    pub hello_bin: Option<PathBuf>,
+    /// `--peers-dir`: the peers' binaries instead of a fresh build.
+    pub peers_dir: Option<PathBuf>,
+    /// `--wrk`: the wrk binary.
+    pub wrk: PathBuf,
+}
+
+impl<L: PartialEq, S: PartialEq> WrkOptions<L, S> {
+    /// The defaults: 3 rounds of `duration` s after 1 s of warm-up, 64 connections,
+    /// 16 requests per write, `loads` against `servers`, everything built here, `wrk`
+    /// from `PATH`.
+    pub fn new(duration: u64, loads: Vec<L>, servers: Vec<S>) -> Self {
+        WrkOptions {
+            rounds: 3,
+            duration,
+            warmup: 1,
+            conns: 64,
+            depth: 16,
+            loads,
+            servers,
+            hello_bin: None,
+            peers_dir: None,
+            wrk: "wrk".into(),
+        }
+    }
+
+    /// Takes `flag` (its value from `value`) if it is one of these options, parsing
+    /// `--only` and `--servers` lists with `load` and `server`; false for another flag.
+    pub fn flag<'a>(
+        &mut self,
+        flag: &str,
+        value: &mut dyn FnMut() -> Res<&'a str>,
+        load: fn(&str) -> Res<L>,
+        server: fn(&str) -> Res<S>,
+    ) -> Res<bool> {
+        match flag {
+            "--rounds" => self.rounds = parse_number(flag, value()?)?,
+            "--duration" => self.duration = parse_number(flag, value()?)?,
+            "--warmup" => self.warmup = parse_number(flag, value()?)?,
+            "--conns" => self.conns = parse_number(flag, value()?)?,
+            "--depth" => self.depth = parse_number(flag, value()?)?,
+            "--only" => self.loads = parse_list(value()?, load)?,
+            "--servers" => self.servers = parse_list(value()?, server)?,
+            "--hello-bin" => self.hello_bin = Some(value()?.into()),
+            "--peers-dir" => self.peers_dir = Some(value()?.into()),
+            "--wrk" => self.wrk = value()?.into(),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// An error for a zero count or an empty list.
+    pub fn check(&self) -> Res<()> {
+        if self.rounds == 0 || self.duration == 0 || self.conns == 0 || self.depth == 0 {
+            return Err("--rounds, --duration, --conns and --depth must be positive".into());
+        }
+        if self.loads.is_empty() || self.servers.is_empty() {
+            return Err("--only and --servers need at least one entry".into());
+        }
+        Ok(())
+    }
 }
 
 /// Lua `done`: prints `BENCH: p99_us N samples M`, the p99 of the latencies wrk recorded
@@ -148,37 +228,26 @@ impl Drop for WrkScripts {
 /// What one wrk run measured.
 #[derive(Clone, Copy, Debug)]
 pub struct Sample {
-    /// Requests/s as wrk reports it.
-    pub rps: f64,
-    /// Responses wrk counted.
-    pub requests: u64,
+    /// Throughput and the server's CPU time.
+    pub cost: ServerCost,
     /// p99 latency from the script's `done()`, in µs.
     pub p99_us: f64,
-    /// The server's on-CPU time during the run.
-    pub server_cpu_ns: u64,
-    /// Wall time of the run.
-    pub wall_ns: u64,
 }
 
 impl Sample {
     /// The server's CPU time per response.
     pub fn cpu_ns_per_request(&self) -> f64 {
-        self.server_cpu_ns as f64 / self.requests as f64
+        self.cost.cpu_ns_per_request()
     }
 
     /// One line on what the run measured: requests/s, p99 latency, CPU time per request.
     pub fn summary(&self) -> String {
         format!(
             "{:.0} requests/s, p99 {}, {:.0} ns CPU/request",
-            self.rps,
+            self.cost.rps,
             format_us(self.p99_us),
             self.cpu_ns_per_request()
         )
-    }
-
-    /// The server's CPU time over the run's wall time.
-    pub fn server_util(&self) -> f64 {
-        self.server_cpu_ns as f64 / self.wall_ns.max(1) as f64
     }
 }
 
@@ -230,11 +299,13 @@ impl WrkRun<'_> {
         }
         let (requests, rps, p99_us) = parse_wrk(&lines).map_err(fail)?;
         Ok(Sample {
-            rps,
-            requests,
+            cost: ServerCost {
+                rps,
+                requests,
+                server_cpu_ns,
+                wall_ns,
+            },
             p99_us,
-            server_cpu_ns,
-            wall_ns,
         })
     }
 
@@ -294,22 +365,16 @@ fn format_us(us: f64) -> String {
 
 /// Medians over the rounds of one load and server.
 struct Medians {
-    rps: f64,
+    cost: CostMedians,
     p99_us: f64,
-    cpu_ns: f64,
-    cpu_spread: f64,
-    util: f64,
 }
 
 impl Medians {
     fn of(samples: &[Sample]) -> Option<Medians> {
-        let (cpu_ns, cpu_spread) = median_and_spread(samples, Sample::cpu_ns_per_request)?;
+        let costs: Vec<ServerCost> = samples.iter().map(|s| s.cost).collect();
         Some(Medians {
-            rps: median_of(samples, |s| s.rps)?,
+            cost: CostMedians::of(&costs)?,
             p99_us: median_of(samples, |s| s.p99_us)?,
-            cpu_ns,
-            cpu_spread,
-            util: median_of(samples, Sample::server_util)?,
         })
     }
 }
@@ -335,11 +400,11 @@ pub fn medians_table<L: Named, S: Named>(
                     "| {} | {} | {:.0} | {} | {:.0} | ±{:.0}% | {:.0}% |",
                     load.name(),
                     server.name(),
-                    m.rps,
+                    m.cost.rps,
                     format_us(m.p99_us),
-                    m.cpu_ns,
-                    m.cpu_spread * 100.0,
-                    m.util * 100.0
+                    m.cost.cpu_ns,
+                    m.cost.cpu_spread * 100.0,
+                    m.cost.util * 100.0
                 ),
                 None => writeln!(
                     out,
@@ -371,7 +436,7 @@ pub fn ratios_table<L: Named, S: Named>(
     let mut rows = String::new();
     for &load in loads {
         for &peer in peers.iter().filter(|p| servers.contains(p)) {
-            let rps = paired_ratio(runs, load, ours, peer, |s| s.rps);
+            let rps = paired_ratio(runs, load, ours, peer, |s| s.cost.rps);
             let cpu = paired_ratio(runs, load, ours, peer, Sample::cpu_ns_per_request);
             let (Some(rps), Some(cpu)) = (rps, cpu) else {
                 let _ = writeln!(
