@@ -53,7 +53,7 @@ use std::time::{Duration, Instant};
 
 use support::{
     build_example, free_loopback_addr, median, paired_ratio, parse_flags, parse_number, pick_cpus,
-    schedstat_ns, verdict, ChildProc, Context, Cpus, Res,
+    schedstat_ns, socket_addr_in, verdict, wait_connectable, ChildProc, Context, Cpus, Res,
 };
 
 /// Environment variable selecting the role of a re-executed copy of this binary.
@@ -525,24 +525,6 @@ fn wait_for_listen_line(proc: &mut ChildProc, requested: SocketAddr) -> Res<Sock
         }
         if line.contains(&port) {
             return Ok(requested);
-        }
-    }
-}
-
-fn socket_addr_in(line: &str) -> Option<SocketAddr> {
-    line.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '[' | ']')))
-        .find_map(|token| token.parse().ok())
-}
-
-fn wait_connectable(addr: SocketAddr, limit: Duration) -> Res<()> {
-    let deadline = Instant::now() + limit;
-    loop {
-        match TcpStream::connect_timeout(&addr, Duration::from_secs(1)) {
-            Ok(_) => return Ok(()),
-            Err(e) if Instant::now() >= deadline => {
-                return Err(format!("server at {addr} does not accept connections: {e}"))
-            }
-            Err(_) => std::thread::sleep(Duration::from_millis(20)),
         }
     }
 }

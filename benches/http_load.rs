@@ -73,11 +73,15 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use support::hello::parse_hello_response;
+use support::wrk::{
+    medians_table, ratios_table, Named, Sample, Script, WrkOptions, WrkRun, WrkScripts,
+};
 use support::{
-    build_example, build_peers, free_loopback_addr, median, on_path, paired_ratio, parse_flags,
-    parse_number, pick_cpus, schedstat_ns, verdict, ChildProc, Context, Cpus, Res,
+    free_loopback_addr, hello_and_peer_binaries, none_failed, on_path, parse_flags, pick_cpus,
+    wait_connectable, wait_for_listen_line, ChildProc, Context, Cpus, Res,
 };
 
 const USAGE: &str = "\
@@ -97,11 +101,7 @@ usage: cargo bench --bench http_load -- [options]
 ";
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if let Err(e) = run(&args) {
-        eprintln!("http_load: error: {e}");
-        std::process::exit(1);
-    }
+    support::main_with(run);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -114,15 +114,17 @@ enum Load {
     Pipelined,
 }
 
-impl Load {
-    const ALL: [Load; 2] = [Load::Plaintext, Load::Pipelined];
-
+impl Named for Load {
     fn name(self) -> &'static str {
         match self {
             Load::Plaintext => "plaintext",
             Load::Pipelined => "pipelined",
         }
     }
+}
+
+impl Load {
+    const ALL: [Load; 2] = [Load::Plaintext, Load::Pipelined];
 
     fn parse(s: &str) -> Res<Load> {
         match s {
@@ -143,6 +145,18 @@ enum ServerKind {
     Floor,
 }
 
+impl Named for ServerKind {
+    fn name(self) -> &'static str {
+        match self {
+            ServerKind::Corering => "corering",
+            ServerKind::CoreringNoBatch => "corering-nobatch",
+            ServerKind::Hyper => "hyper",
+            ServerKind::May => "may_minihttp",
+            ServerKind::Floor => "floor",
+        }
+    }
+}
+
 impl ServerKind {
     const ALL: [ServerKind; 5] = [
         ServerKind::Corering,
@@ -157,16 +171,6 @@ impl ServerKind {
         ServerKind::May,
         ServerKind::Floor,
     ];
-
-    fn name(self) -> &'static str {
-        match self {
-            ServerKind::Corering => "corering",
-            ServerKind::CoreringNoBatch => "corering-nobatch",
-            ServerKind::Hyper => "hyper",
-            ServerKind::May => "may_minihttp",
-            ServerKind::Floor => "floor",
-        }
-    }
 
     fn parse(s: &str) -> Res<ServerKind> {
         match s {
@@ -205,98 +209,20 @@ fn targets(load: Load, peer: ServerKind) -> (Option<f64>, Option<f64>) {
     }
 }
 
-struct Options {
-    rounds: usize,
-    duration: u64,
-    warmup: u64,
-    conns: usize,
-    depth: usize,
-    loads: Vec<Load>,
-    servers: Vec<ServerKind>,
-    hello_bin: Option<PathBuf>,
-    peers_dir: Option<PathBuf>,
-    wrk: PathBuf,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            rounds: 3,
-            duration: 5,
-            warmup: 1,
-            conns: 64,
-            depth: 16,
-            loads: Load::ALL.to_vec(),
-            servers: ServerKind::ALL.to_vec(),
-            hello_bin: None,
-            peers_dir: None,
-            wrk: "wrk".into(),
-        }
-    }
-}
-
-/// Parses a comma list, dropping repeats.
-fn parse_list<T: PartialEq>(list: &str, parse: fn(&str) -> Res<T>) -> Res<Vec<T>> {
-    let mut out = Vec::new();
-    for item in list.split(',').filter(|s| !s.is_empty()) {
-        let v = parse(item)?;
-        if !out.contains(&v) {
-            out.push(v);
-        }
-    }
-    Ok(out)
-}
+type Options = WrkOptions<Load, ServerKind>;
 
 fn parse_options(args: &[String]) -> Res<Options> {
-    let mut opts = Options::default();
+    let mut opts = Options::new(5, Load::ALL.to_vec(), ServerKind::ALL.to_vec());
     parse_flags(args, USAGE, |flag, value| {
-        match flag {
-            "--rounds" => opts.rounds = parse_number(flag, value()?)?,
-            "--duration" => opts.duration = parse_number(flag, value()?)?,
-            "--warmup" => opts.warmup = parse_number(flag, value()?)?,
-            "--conns" => opts.conns = parse_number(flag, value()?)?,
-            "--depth" => opts.depth = parse_number(flag, value()?)?,
-            "--only" => opts.loads = parse_list(value()?, Load::parse)?,
-            "--servers" => opts.servers = parse_list(value()?, ServerKind::parse)?,
-            "--hello-bin" => opts.hello_bin = Some(value()?.into()),
-            "--peers-dir" => opts.peers_dir = Some(value()?.into()),
-            "--wrk" => opts.wrk = value()?.into(),
-            _ => return Ok(false),
-        }
-        Ok(true)
+        opts.flag(flag, value, Load::parse, ServerKind::parse)
     })?;
-    if opts.rounds == 0 || opts.duration == 0 || opts.conns == 0 || opts.depth == 0 {
-        return Err("--rounds, --duration, --conns and --depth must be positive".into());
-    }
-    if opts.loads.is_empty() || opts.servers.is_empty() {
-        return Err("--only and --servers need at least one entry".into());
-    }
+    opts.check()?;
     Ok(opts)
 }
 
 // ---------------------------------------------------------------------------------------------
 // Orchestration
 // ---------------------------------------------------------------------------------------------
-
-/// One measured run.
-#[derive(Clone, Copy, Debug)]
-struct Sample {
-    rps: f64,
-    requests: u64,
-    p99_us: f64,
-    server_cpu_ns: u64,
-    wall_ns: u64,
-}
-
-impl Sample {
-    fn cpu_ns_per_request(&self) -> f64 {
-        self.server_cpu_ns as f64 / self.requests as f64
-    }
-
-    fn server_util(&self) -> f64 {
-        self.server_cpu_ns as f64 / self.wall_ns.max(1) as f64
-    }
-}
 
 type Run = support::Run<Load, ServerKind, Sample>;
 
@@ -310,7 +236,7 @@ fn run(args: &[String]) -> Res<()> {
     }
     let cpus = pick_cpus("servers and wrk");
     let bins = resolve_binaries(&opts)?;
-    let scripts = WrkScripts::write(&opts)?;
+    let scripts = write_scripts(&opts)?;
 
     let mut servers = Vec::new();
     for (kind, bin) in &bins {
@@ -320,163 +246,40 @@ fn run(args: &[String]) -> Res<()> {
         servers.push(server);
     }
 
-    let mut runs = Vec::new();
-    for round in 1..=opts.rounds {
-        for &load in &opts.loads {
-            // Rotate who goes first so slow drifts of the machine hit all alike.
-            let mut order: Vec<&RunningServer> = servers.iter().collect();
-            let len = order.len();
-            order.rotate_left((round - 1) % len);
-            for server in order {
-                let what = format!(
-                    "{} against {} (round {round})",
-                    load.name(),
-                    server.kind.name()
-                );
-                eprintln!("http_load: {what}...");
-                let outcome = measure(server, load, &opts, cpus, &scripts);
-                match &outcome {
-                    Ok(s) => eprintln!(
-                        "http_load:   {:.0} requests/s, p99 {}, {:.0} ns CPU/request",
-                        s.rps,
-                        format_us(s.p99_us),
-                        s.cpu_ns_per_request()
-                    ),
-                    Err(e) => eprintln!("http_load: {what} failed: {e}"),
-                }
-                runs.push(Run {
-                    load,
-                    round,
-                    server: server.kind,
-                    outcome,
-                });
-            }
-        }
-    }
+    let runs = support::interleaved_runs(
+        opts.rounds,
+        &opts.loads,
+        &servers,
+        |l| l.name().to_string(),
+        |s| (s.kind, s.kind.name()),
+        |server, load| measure(server, load, &opts, cpus, &scripts),
+        Sample::summary,
+    );
     for server in servers {
         server.stop()?;
     }
     drop(scripts);
 
     print!("{}", report(&opts, cpus, &runs));
-    let failures = runs.iter().filter(|r| r.outcome.is_err()).count();
-    if failures > 0 {
-        return Err(format!("{failures} run(s) failed (see above)"));
-    }
-    Ok(())
+    none_failed(&runs)
 }
 
 /// The binary of every selected server, building corering's hello and the peers if needed.
 fn resolve_binaries(opts: &Options) -> Res<Vec<(ServerKind, PathBuf)>> {
-    let needs_peers = opts.servers.iter().any(|s| s.peer_bin().is_some());
-    let peers_dir = match (&opts.peers_dir, needs_peers) {
-        (_, false) => None,
-        (Some(dir), true) => Some(dir.clone()),
-        (None, true) => Some(build_peers()?),
-    };
-    let mut bins = Vec::new();
-    for &kind in &opts.servers {
-        let bin = match (kind.peer_bin(), &peers_dir) {
-            (Some(name), Some(dir)) => support::peer_bin(Some(dir), name)?,
-            _ => match &opts.hello_bin {
-                Some(bin) => bin.clone(),
-                None => build_example("hello")?,
-            },
-        };
-        bins.push((kind, bin));
-    }
-    Ok(bins)
+    hello_and_peer_binaries(
+        &opts.servers,
+        ServerKind::peer_bin,
+        opts.peers_dir.as_deref(),
+        opts.hello_bin.as_deref(),
+    )
 }
 
-/// The wrk Lua scripts of the two loads, in temporary files removed on drop.
-struct WrkScripts {
-    plaintext: PathBuf,
-    pipelined: PathBuf,
-}
-
-/// Lua `done` for both loads: prints the p99 of the latencies wrk recorded, with wrk's
-/// coordinated-omission correction undone. wrk 4.1 (`stats_correct`) adds, for every
-/// recorded latency n ≥ 2e, synthetic samples at n - e, n - 2e, ... (> e), where
-/// e = runtime / (responses / connections); with pipelining e is 1/depth of a batch's
-/// interval, and the synthetic samples below the real minimum make its own percentiles
-/// come out as 0. Since it reads each bucket before adding to lower ones, the real count
-/// of bucket m > e is data[m] - data[m + e] (data after the correction).
-const WRK_DONE: &str = r#"
-done = function(summary, latency, requests)
-  local data, values = {}, {}
-  for i = 1, #latency do
-    local v, c = latency(i)
-    data[v] = c
-    values[i] = v
-  end
-  local per_conn = math.floor(summary.requests / CONNS)
-  local e = 0
-  if per_conn > 0 then e = math.floor(summary.duration / per_conn) end
-  local real, total = {}, 0
-  for i, v in ipairs(values) do
-    local r = data[v]
-    if e > 0 and v > e then r = r - (data[v + e] or 0) end
-    real[i] = r
-    total = total + r
-  end
-  local rank = math.floor(0.99 * total + 1)
-  local acc, p99 = 0, 0
-  for i, v in ipairs(values) do
-    acc = acc + real[i]
-    if acc >= rank then p99 = v; break end
-  end
-  io.write(string.format("http_load: p99_us %d samples %d\n", p99, total))
-end
-"#;
-
-/// As TechEmpower's pipeline.lua: `DEPTH` requests, built once, sent in one write.
-const WRK_PIPELINE: &str = r#"
-init = function(args)
-  local r = {}
-  for i = 1, DEPTH do
-    r[i] = wrk.format()
-  end
-  req = table.concat(r)
-end
-
-request = function()
-  return req
-end
-"#;
-
-impl WrkScripts {
-    fn write(opts: &Options) -> Res<Self> {
-        let dir = std::env::temp_dir();
-        let pid = std::process::id();
-        let done = WRK_DONE.replace("CONNS", &opts.conns.to_string());
-        let pipeline = WRK_PIPELINE.replace("DEPTH", &opts.depth.to_string());
-        let scripts = WrkScripts {
-            plaintext: dir.join(format!("http_load-plaintext-{pid}.lua")),
-            pipelined: dir.join(format!("http_load-pipelined-{pid}.lua")),
-        };
-        let header = "-- written by corering's http_load bench; removed when it ends\n";
-        for (path, text) in [
-            (&scripts.plaintext, format!("{header}{done}")),
-            (&scripts.pipelined, format!("{header}{pipeline}{done}")),
-        ] {
-            std::fs::write(path, text).context(|| format!("writing {}", path.display()))?;
-        }
-        Ok(scripts)
-    }
-
-    fn path(&self, load: Load) -> &Path {
-        match load {
-            Load::Plaintext => &self.plaintext,
-            Load::Pipelined => &self.pipelined,
-        }
-    }
-}
-
-impl Drop for WrkScripts {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.plaintext);
-        let _ = std::fs::remove_file(&self.pipelined);
-    }
+/// The wrk Lua scripts of the two loads.
+fn write_scripts(opts: &Options) -> Res<WrkScripts> {
+    WrkScripts::write(&[
+        Script::plain(Load::Plaintext.name(), opts.conns),
+        Script::pipelined(Load::Pipelined.name(), opts.conns, opts.depth),
+    ])
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -503,7 +306,7 @@ impl RunningServer {
             cmd.env("CORERING_BATCH_WAIT", "off");
         }
         let mut proc = ChildProc::spawn(kind.name(), cmd, cpu)?;
-        let addr = wait_for_listen_line(&mut proc, requested)?;
+        let (addr, _) = wait_for_listen_line(&mut proc, requested)?;
         wait_connectable(addr, Duration::from_secs(5))?;
         Ok(RunningServer { kind, proc, addr })
     }
@@ -515,47 +318,6 @@ impl RunningServer {
     /// Stops the server with SIGTERM, warning if it does not exit with status 0.
     fn stop(self) -> Res<()> {
         self.proc.stop()
-    }
-}
-
-/// Waits for the stdout line that says where the server listens; returns that address
-/// (or `requested` when the line names the port but no parseable address).
-fn wait_for_listen_line(proc: &mut ChildProc, requested: SocketAddr) -> Res<SocketAddr> {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let port = requested.port().to_string();
-    loop {
-        let Some(line) = proc.next_line(deadline)? else {
-            let exit = match proc.wait_exit(Instant::now() + Duration::from_secs(2)) {
-                Ok(status) => status.to_string(),
-                Err(e) => e,
-            };
-            return Err(format!(
-                "{} exited before saying where it listens ({exit})",
-                proc.name
-            ));
-        };
-        let addr = line
-            .split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '[' | ']')))
-            .find_map(|token| token.parse::<SocketAddr>().ok());
-        if let Some(addr) = addr {
-            return Ok(addr);
-        }
-        if line.contains(&port) {
-            return Ok(requested);
-        }
-    }
-}
-
-fn wait_connectable(addr: SocketAddr, limit: Duration) -> Res<()> {
-    let deadline = Instant::now() + limit;
-    loop {
-        match TcpStream::connect_timeout(&addr, Duration::from_secs(1)) {
-            Ok(_) => return Ok(()),
-            Err(e) if Instant::now() >= deadline => {
-                return Err(format!("server at {addr} does not accept connections: {e}"))
-            }
-            Err(_) => std::thread::sleep(Duration::from_millis(20)),
-        }
     }
 }
 
@@ -573,7 +335,7 @@ fn check_responses(addr: SocketAddr, depth: usize) -> Res<()> {
     let mut chunk = [0u8; 4096];
     for i in 1..=depth {
         loop {
-            match parse_response(&buf) {
+            match parse_hello_response(&buf) {
                 Ok(Some(len)) => {
                     buf.drain(..len);
                     break;
@@ -595,133 +357,11 @@ fn check_responses(addr: SocketAddr, depth: usize) -> Res<()> {
     Ok(())
 }
 
-/// Checks the response at the start of `buf`; its length once complete.
-fn parse_response(buf: &[u8]) -> Res<Option<usize>> {
-    let Some(head_end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-        return Ok(None);
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]);
-    let mut lines = head.split("\r\n");
-    let status = lines.next().unwrap_or_default();
-    if !status.starts_with("HTTP/1.1 200 ") {
-        return Err(format!("status line {status:?}, not 200"));
-    }
-    let (mut length, mut content_type, mut date) = (None, None, false);
-    for line in lines {
-        let (name, value) = line.split_once(':').unwrap_or((line, ""));
-        let value = value.trim();
-        match name.to_ascii_lowercase().as_str() {
-            "content-length" => length = value.parse::<usize>().ok(),
-            "content-type" => content_type = Some(value.to_string()),
-            "date" => date = !value.is_empty(),
-            _ => {}
-        }
-    }
-    let length = length.ok_or("no Content-Length")?;
-    if !content_type.is_some_and(|t| t.starts_with("text/plain")) {
-        return Err("no Content-Type: text/plain".into());
-    }
-    if !date {
-        return Err("no Date".into());
-    }
-    let total = head_end + 4 + length;
-    if buf.len() < total {
-        return Ok(None);
-    }
-    let body = &buf[head_end + 4..total];
-    if body != b"Hello, World!" {
-        return Err(format!("body {:?}", String::from_utf8_lossy(body)));
-    }
-    Ok(Some(total))
-}
-
 // ---------------------------------------------------------------------------------------------
 // wrk runs
 // ---------------------------------------------------------------------------------------------
 
-/// Runs wrk for `secs` against `server`, sampling the server's CPU time around it.
-fn wrk(
-    server: &RunningServer,
-    load: Load,
-    secs: u64,
-    opts: &Options,
-    cpus: Cpus,
-    scripts: &WrkScripts,
-) -> Res<Sample> {
-    let mut cmd = Command::new(&opts.wrk);
-    cmd.args(["-t", "1", "-c", &opts.conns.to_string()])
-        .args(["-d", &format!("{secs}s"), "-s"])
-        .arg(scripts.path(load))
-        .arg(format!("http://{}/plaintext", server.addr));
-    let cpu_before = schedstat_ns(server.pid())?;
-    let start = Instant::now();
-    let mut proc = ChildProc::spawn("wrk", cmd, cpus.client)?;
-    let deadline = start + Duration::from_secs(secs + 30);
-    let mut lines = Vec::new();
-    while let Some(line) = proc.next_line(deadline)? {
-        lines.push(line);
-    }
-    let status = proc.wait_exit(deadline)?;
-    let wall_ns = start.elapsed().as_nanos() as u64;
-    let server_cpu_ns = schedstat_ns(server.pid())?.saturating_sub(cpu_before);
-    let output = lines.join("\n");
-    let fail = |what: String| format!("{what}; wrk said:\n{output}");
-    if !status.success() {
-        return Err(fail(format!("wrk exited with {status}")));
-    }
-    let (requests, rps, p99_us) = parse_wrk(&lines).map_err(fail)?;
-    Ok(Sample {
-        rps,
-        requests,
-        p99_us,
-        server_cpu_ns,
-        wall_ns,
-    })
-}
-
-/// Requests, requests/s and p99 latency (µs) from wrk's output; an error for socket
-/// errors, non-2xx/3xx answers or no completed request.
-fn parse_wrk(lines: &[String]) -> Res<(u64, f64, f64)> {
-    let (mut requests, mut rps, mut p99) = (None, None, None);
-    for line in lines.iter().map(|l| l.trim()) {
-        if let Some(rest) = line.strip_prefix("Socket errors:") {
-            // "connect 0, read 0, write 0, timeout 0"
-            let any = rest
-                .split(',')
-                .any(|kv| kv.split_whitespace().nth(1).is_some_and(|n| n != "0"));
-            if any {
-                return Err(format!("socket errors ({})", rest.trim()));
-            }
-        } else if let Some(rest) = line.strip_prefix("Non-2xx or 3xx responses:") {
-            return Err(format!("{} non-2xx/3xx responses", rest.trim()));
-        } else if let Some(rest) = line.strip_prefix("Requests/sec:") {
-            rps = rest.trim().parse::<f64>().ok();
-        } else if let Some(rest) = line.strip_prefix("http_load: p99_us ") {
-            p99 = rest
-                .split_whitespace()
-                .next()
-                .and_then(|v| v.parse::<f64>().ok());
-        } else if line.contains(" requests in ") {
-            requests = line.split_whitespace().next().and_then(|n| n.parse().ok());
-        }
-    }
-    let requests: u64 = requests.ok_or("no \"N requests in\" line")?;
-    let rps = rps.ok_or("no Requests/sec line")?;
-    let p99 = p99.ok_or("no p99 line from the done() of the script")?;
-    if requests == 0 {
-        return Err("no request completed".into());
-    }
-    Ok((requests, rps, p99))
-}
-
-fn format_us(us: f64) -> String {
-    if us >= 1000.0 {
-        format!("{:.2} ms", us / 1000.0)
-    } else {
-        format!("{us:.0} µs")
-    }
-}
-
+/// A warm-up and a measured wrk run of `load` against `server`.
 fn measure(
     server: &RunningServer,
     load: Load,
@@ -729,43 +369,21 @@ fn measure(
     cpus: Cpus,
     scripts: &WrkScripts,
 ) -> Res<Sample> {
-    if opts.warmup > 0 {
-        wrk(server, load, opts.warmup, opts, cpus, scripts).context(|| "warm-up".into())?;
+    WrkRun {
+        wrk: &opts.wrk,
+        script: scripts.path(load.name()),
+        conns: opts.conns,
+        headers: &[],
+        url: format!("http://{}/plaintext", server.addr),
+        server_pid: server.pid(),
+        cpu: cpus.client,
     }
-    wrk(server, load, opts.duration, opts, cpus, scripts)
+    .measure(opts.warmup, opts.duration)
 }
 
 // ---------------------------------------------------------------------------------------------
 // Report
 // ---------------------------------------------------------------------------------------------
-
-/// Medians over the rounds of one load and server.
-struct Medians {
-    rps: f64,
-    p99_us: f64,
-    cpu_ns: f64,
-    cpu_spread: f64,
-    util: f64,
-}
-
-impl Medians {
-    fn of(samples: &[Sample]) -> Option<Medians> {
-        let sorted = |f: fn(&Sample) -> f64| {
-            let mut v: Vec<f64> = samples.iter().map(f).collect();
-            v.sort_by(f64::total_cmp);
-            v
-        };
-        let cpu = sorted(Sample::cpu_ns_per_request);
-        let cpu_ns = median(&cpu)?;
-        Some(Medians {
-            rps: median(&sorted(|s| s.rps))?,
-            p99_us: median(&sorted(|s| s.p99_us))?,
-            cpu_ns,
-            cpu_spread: (cpu[cpu.len() - 1] - cpu[0]) / 2.0 / cpu_ns,
-            util: median(&sorted(Sample::server_util))?,
-        })
-    }
-}
 
 fn report(opts: &Options, cpus: Cpus, runs: &[Run]) -> String {
     let mut out = String::new();
@@ -776,43 +394,7 @@ fn report(opts: &Options, cpus: Cpus, runs: &[Run]) -> String {
          schedstat)\n",
         opts.conns, opts.depth, cpus.server, cpus.client, opts.warmup, opts.duration
     );
-    out.push_str(
-        "| load | server | requests/s | p99 latency | server CPU ns/request | CPU/req spread \
-         | server CPU |\n",
-    );
-    out.push_str("|---|---|---:|---:|---:|---:|---:|\n");
-    for &load in &opts.loads {
-        for &server in &opts.servers {
-            let samples: Vec<Sample> = runs
-                .iter()
-                .filter(|r| r.load == load && r.server == server)
-                .filter_map(|r| r.outcome.as_ref().ok().copied())
-                .collect();
-            match Medians::of(&samples) {
-                Some(m) => {
-                    let _ = writeln!(
-                        out,
-                        "| {} | {} | {:.0} | {} | {:.0} | ±{:.0}% | {:.0}% |",
-                        load.name(),
-                        server.name(),
-                        m.rps,
-                        format_us(m.p99_us),
-                        m.cpu_ns,
-                        m.cpu_spread * 100.0,
-                        m.util * 100.0
-                    );
-                }
-                None => {
-                    let _ = writeln!(
-                        out,
-                        "| {} | {} | failed | failed | failed | - | - |",
-                        load.name(),
-                        server.name()
-                    );
-                }
-            }
-        }
-    }
+    medians_table(&mut out, &opts.loads, &opts.servers, runs);
     let _ = writeln!(
         out,
         "\nMedians over {} interleaved round(s); p99 latency of wrk's recorded latencies \
@@ -821,60 +403,14 @@ fn report(opts: &Options, cpus: Cpus, runs: &[Run]) -> String {
         opts.rounds, opts.depth
     );
 
-    let mut ratios = String::new();
-    if opts.servers.contains(&ServerKind::Corering) {
-        for &load in &opts.loads {
-            for peer in ServerKind::PEERS {
-                if !opts.servers.contains(&peer) {
-                    continue;
-                }
-                let rps = paired_ratio(runs, load, ServerKind::Corering, peer, |s| s.rps);
-                let cpu = paired_ratio(
-                    runs,
-                    load,
-                    ServerKind::Corering,
-                    peer,
-                    Sample::cpu_ns_per_request,
-                );
-                let (Some(rps), Some(cpu)) = (rps, cpu) else {
-                    let _ = writeln!(
-                        ratios,
-                        "| {} | {} | failed | | | failed | | |",
-                        load.name(),
-                        peer.name()
-                    );
-                    continue;
-                };
-                let (rps_target, cpu_target) = targets(load, peer);
-                let (rps_t, rps_v) = match rps_target {
-                    Some(t) => (format!("≥ {t:.2}"), verdict(rps >= t)),
-                    None => ("-".to_string(), ""),
-                };
-                let (cpu_t, cpu_v) = match cpu_target {
-                    Some(t) => (format!("≤ {t:.2}"), verdict(cpu <= t)),
-                    None => ("-".to_string(), ""),
-                };
-                let _ = writeln!(
-                    ratios,
-                    "| {} | {} | {rps:.2} | {rps_t} | {rps_v} | {cpu:.2} | {cpu_t} | {cpu_v} |",
-                    load.name(),
-                    peer.name()
-                );
-            }
-        }
-    }
-    if !ratios.is_empty() {
-        out.push_str("\n#### corering / peer\n\n");
-        out.push_str(
-            "| load | peer | requests/s ratio | target | | CPU/request ratio | target | |\n",
-        );
-        out.push_str("|---|---|---:|---|---|---:|---|---|\n");
-        out.push_str(&ratios);
-        out.push_str(
-            "\nRatios are medians of per-round ratios (corering against the peer's run of the \
-             same round), which cancels the machine's slow drifts better than a ratio of \
-             medians.\n",
-        );
-    }
+    ratios_table(
+        &mut out,
+        &opts.loads,
+        &opts.servers,
+        ServerKind::Corering,
+        &ServerKind::PEERS,
+        runs,
+        targets,
+    );
     out
 }

@@ -47,8 +47,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::{
-    build_example, free_loopback_addr, median, on_path, paired_ratio, parse_flags, parse_number,
-    pick_cpus, schedstat_ns, verdict, ChildProc, Context, Cpus, Res,
+    build_example, free_loopback_addr, none_failed, on_path, paired_ratio, parse_flags,
+    parse_number, pick_cpus, schedstat_ns, succeeded, verdict, ChildProc, Context, CostMedians,
+    Cpus, Res, ServerCost,
 };
 
 const USAGE: &str = "\
@@ -73,11 +74,7 @@ const CPU_RATIO_TARGET: f64 = 0.7;
 const RPS_RATIO_TARGET: f64 = 1.0;
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if let Err(e) = run(&args) {
-        eprintln!("kv_load: error: {e}");
-        std::process::exit(1);
-    }
+    support::main_with(run);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -268,24 +265,8 @@ fn parse_options(args: &[String]) -> Res<Options> {
 // Orchestration
 // ---------------------------------------------------------------------------------------------
 
-/// One measured run.
-#[derive(Clone, Copy, Debug)]
-struct Sample {
-    rps: f64,
-    requests: u64,
-    server_cpu_ns: u64,
-    wall_ns: u64,
-}
-
-impl Sample {
-    fn cpu_ns_per_request(&self) -> f64 {
-        self.server_cpu_ns as f64 / self.requests as f64
-    }
-
-    fn server_util(&self) -> f64 {
-        self.server_cpu_ns as f64 / self.wall_ns.max(1) as f64
-    }
-}
+/// One measured run (redis-benchmark gives no latency percentile here).
+type Sample = ServerCost;
 
 type Run = support::Run<Load, ServerKind, Sample>;
 
@@ -318,48 +299,27 @@ fn run(args: &[String]) -> Res<()> {
         fill_keyspace(s, &opts, cpus)?;
     }
 
-    let mut runs = Vec::new();
-    for round in 1..=opts.rounds {
-        for &load in &opts.loads {
-            // Rotate who goes first so slow drifts of the machine hit all alike.
-            let mut order: Vec<&RunningServer> = servers.iter().collect();
-            let len = order.len().max(1);
-            order.rotate_left((round - 1) % len);
-            for server in order {
-                let what = format!(
-                    "{} against {} (round {round})",
-                    load.name(),
-                    server.kind.name()
-                );
-                eprintln!("kv_load: {what}...");
-                let outcome = measure(server, load, &opts, cpus);
-                match &outcome {
-                    Ok(s) => eprintln!(
-                        "kv_load:   {:.0} requests/s, {:.0} ns CPU/request",
-                        s.rps,
-                        s.cpu_ns_per_request()
-                    ),
-                    Err(e) => eprintln!("kv_load: {what} failed: {e}"),
-                }
-                runs.push(Run {
-                    load,
-                    round,
-                    server: server.kind,
-                    outcome,
-                });
-            }
-        }
-    }
+    let runs = support::interleaved_runs(
+        opts.rounds,
+        &opts.loads,
+        &servers,
+        Load::name,
+        |s| (s.kind, s.kind.name()),
+        |server, load| measure(server, load, &opts, cpus),
+        |s| {
+            format!(
+                "{:.0} requests/s, {:.0} ns CPU/request",
+                s.rps,
+                s.cpu_ns_per_request()
+            )
+        },
+    );
     for server in servers {
         server.stop()?;
     }
 
     print!("{}", report(&opts, cpus, &runs));
-    let failures = runs.iter().filter(|r| r.outcome.is_err()).count();
-    if failures > 0 {
-        return Err(format!("{failures} run(s) failed (see above)"));
-    }
-    Ok(())
+    none_failed(&runs)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -563,32 +523,6 @@ fn measure(server: &RunningServer, load: Load, opts: &Options, cpus: Cpus) -> Re
 // Report
 // ---------------------------------------------------------------------------------------------
 
-/// Medians over the rounds of one load and server.
-struct Medians {
-    rps: f64,
-    cpu_ns: f64,
-    cpu_spread: f64,
-    util: f64,
-}
-
-impl Medians {
-    fn of(samples: &[Sample]) -> Option<Medians> {
-        let sorted = |f: fn(&Sample) -> f64| {
-            let mut v: Vec<f64> = samples.iter().map(f).collect();
-            v.sort_by(f64::total_cmp);
-            v
-        };
-        let cpu = sorted(Sample::cpu_ns_per_request);
-        let cpu_ns = median(&cpu)?;
-        Some(Medians {
-            rps: median(&sorted(|s| s.rps))?,
-            cpu_ns,
-            cpu_spread: (cpu[cpu.len() - 1] - cpu[0]) / 2.0 / cpu_ns,
-            util: median(&sorted(Sample::server_util))?,
-        })
-    }
-}
-
 fn report(opts: &Options, cpus: Cpus, runs: &[Run]) -> String {
     let has = |server| opts.servers.contains(&server);
     let names: Vec<&str> = opts.servers.iter().map(|s| s.name()).collect();
@@ -611,12 +545,7 @@ fn report(opts: &Options, cpus: Cpus, runs: &[Run]) -> String {
     out.push_str("|---|---|---:|---:|---:|---:|\n");
     for &load in &opts.loads {
         for &server in &opts.servers {
-            let samples: Vec<Sample> = runs
-                .iter()
-                .filter(|r| r.load == load && r.server == server)
-                .filter_map(|r| r.outcome.as_ref().ok().copied())
-                .collect();
-            let _ = match Medians::of(&samples) {
+            let _ = match CostMedians::of(&succeeded(runs, load, server)) {
                 Some(m) => writeln!(
                     out,
                     "| {} | {} | {:.0} | {:.0} | ±{:.0}% | {:.0}% |",

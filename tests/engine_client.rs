@@ -25,23 +25,6 @@ fn block_on<T: Send + 'static, F: std::future::Future<Output = T> + 'static>(
     })
 }
 
-/// Sends `data` in `chunk`-sized pieces, reading each piece's echo before
-/// sending the next; returns everything read.
-async fn ping_pong(conn: &mut Connection, data: &[u8], chunk: usize) -> io::Result<Vec<u8>> {
-    let mut got = Vec::with_capacity(data.len());
-    for c in data.chunks(chunk) {
-        conn.write_all(c).await?;
-        let want = got.len() + c.len();
-        while got.len() < want {
-            match conn.read().await? {
-                Some(b) => got.extend_from_slice(&b),
-                None => return Err(io::ErrorKind::UnexpectedEof.into()),
-            }
-        }
-    }
-    Ok(got)
-}
-
 /// A std echo server on a thread; serves connections one after another.
 fn std_echo_server() -> SocketAddr {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{assert_bytes_eq, builder, echo, random_bytes, within};
+use common::{assert_bytes_eq, builder, echo, ping_pong, random_bytes, within};
 use corering::pipeline::{Middleware, Refused, Side};
 use corering::{Connection, Connector, Layer, LayerIo, Lease, Runtime};
 
@@ -144,23 +144,6 @@ impl Middleware for Stack {
 }
 
 const LEN: usize = 1 << 20;
-
-/// Sends `data` in `chunk`-sized pieces, reading each piece's echo before
-/// the next; returns everything read.
-async fn ping_pong(conn: &mut Connection, data: &[u8], chunk: usize) -> io::Result<Vec<u8>> {
-    let mut got = Vec::with_capacity(data.len());
-    for c in data.chunks(chunk) {
-        conn.write_all(c).await?;
-        let want = got.len() + c.len();
-        while got.len() < want {
-            match conn.read().await? {
-                Some(b) => got.extend_from_slice(&b),
-                None => return Err(io::ErrorKind::UnexpectedEof.into()),
-            }
-        }
-    }
-    Ok(got)
-}
 
 #[test]
 fn one_layer_middleware_serves_both_ends_and_a_mebibyte_echoes_exactly() {

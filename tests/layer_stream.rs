@@ -11,43 +11,11 @@ use std::net::TcpStream;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use common::xor::{xor, Xor};
 use common::{builder, connect, random_bytes, IO_TIMEOUT};
 use corering::http::{Http1Config, Request, Response};
 use corering::pipeline::{Middleware, Refused, Side};
-use corering::{Connection, Layer, LayerIo, Lease};
-
-const KEY: u8 = 0x5a;
-
-fn xor(data: &mut [u8]) {
-    data.iter_mut().for_each(|b| *b ^= KEY);
-}
-
-/// A toy cipher: decodes in place in the received lease (no copy) and
-/// encodes straight into the socket's send buffers.
-struct Xor;
-
-impl Layer for Xor {
-    fn name(&self) -> &'static str {
-        "xor"
-    }
-    fn received(&mut self, mut data: Lease, io: &mut LayerIo<'_>) -> std::io::Result<()> {
-        xor(data.as_mut_slice());
-        io.deliver(data);
-        Ok(())
-    }
-    fn send(&mut self, data: &[u8], io: &mut LayerIo<'_>) -> std::io::Result<()> {
-        io.send_with(data.len(), |out| {
-            out.copy_from_slice(data);
-            xor(out);
-        })
-    }
-    fn shutdown(&mut self, io: &mut LayerIo<'_>) -> std::io::Result<()> {
-        // An end marker, as TLS sends close_notify.
-        let mut bye = *b"<bye>";
-        xor(&mut bye);
-        io.send(&bye)
-    }
-}
+use corering::{Connection, Layer, LayerIo, Lease, ServerBuilder};
 
 /// Counts plaintext bytes each way.
 struct Count(Arc<Counts>);
@@ -118,13 +86,18 @@ struct Stack {
 
 impl Middleware for Stack {
     fn on_open(&self, conn: &mut Connection, _: Side) -> Result<(), Refused> {
-        conn.push_layer(Xor);
+        conn.push_layer(Xor::with_end_marker(b"<bye>"));
         conn.push_layer(Count(self.counts.clone()));
         if self.lines {
             conn.push_layer(Lines::default());
         }
         Ok(())
     }
+}
+
+/// A server builder whose connections get [`Stack`].
+fn layered(counts: Arc<Counts>, lines: bool) -> ServerBuilder<((), Stack)> {
+    builder().middleware(Stack { counts, lines })
 }
 
 fn send_xor(s: &mut TcpStream, data: &[u8]) {
@@ -154,11 +127,7 @@ async fn echo_then_shutdown(mut conn: Connection) {
 #[test]
 fn echo_through_xor_and_counter_is_byte_exact() {
     let counts = Arc::new(Counts::default());
-    let server = builder()
-        .middleware(Stack {
-            counts: counts.clone(),
-            lines: false,
-        })
+    let server = layered(counts.clone(), false)
         .build()
         .unwrap()
         .start(echo_then_shutdown)
@@ -192,11 +161,7 @@ fn echo_through_xor_and_counter_is_byte_exact() {
 #[test]
 fn heap_leases_from_a_regrouping_layer_reach_the_protocol_and_go_back_out() {
     let counts = Arc::new(Counts::default());
-    let server = builder()
-        .middleware(Stack {
-            counts,
-            lines: true,
-        })
+    let server = layered(counts, true)
         .build()
         .unwrap()
         .start(|mut conn: Connection| async move {
@@ -232,11 +197,7 @@ async fn hello(req: Request<'_>) -> Response {
 #[test]
 fn the_http_server_runs_unchanged_over_a_layer() {
     let counts = Arc::new(Counts::default());
-    let server = builder()
-        .middleware(Stack {
-            counts: counts.clone(),
-            lines: false,
-        })
+    let server = layered(counts.clone(), false)
         .build()
         .unwrap()
         .start(|conn| corering::http::serve(conn, Http1Config::default(), hello))

@@ -1,19 +1,26 @@
-//! Pieces shared by the load benchmarks (`echo_load`, `kv_load`, `http_load`), included by
-//! each with `mod support;`: errors with context, child processes pinned to a CPU, CPU
-//! selection, building an example or the peer servers (`benches/peers`), process CPU
-//! time, medians and per-round paired ratios.
+//! Pieces shared by the load benchmarks (`echo_load`, `kv_load`, `http_load`, `tls_load`),
+//! included by each with `mod support;`: errors with context, child processes pinned to a
+//! CPU, CPU selection, waiting for a server to listen, building an example or the peer
+//! servers (`benches/peers`), process CPU time, medians and per-round paired ratios; `wrk`
+//! runs and their report tables in [`wrk`], the check of a hello server's answer in
+//! [`hello`].
 //!
 //! Messages printed from here start with the name of the bench that includes this module
 //! (`CARGO_CRATE_NAME`), like the bench's own messages.
 
 use std::io::{self, BufRead, BufReader};
 use std::mem::{size_of, zeroed};
-use std::net::{SocketAddr, TcpListener};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
+
+#[allow(dead_code)] // only the HTTP benches (http_load, tls_load) check hello's answers
+pub mod hello;
+#[allow(dead_code)] // only the HTTP benches (http_load, tls_load) run wrk
+pub mod wrk;
 
 /// Name of the bench this module is compiled into: the prefix of its messages.
 const BENCH: &str = env!("CARGO_CRATE_NAME");
@@ -262,6 +269,73 @@ pub fn free_loopback_addr() -> Res<SocketAddr> {
         .context(|| "reading the probe port".into())
 }
 
+/// The first socket address in `line` (a token of it that parses as one), as in a server's
+/// `listening on 127.0.0.1:8080`.
+pub fn socket_addr_in(line: &str) -> Option<SocketAddr> {
+    line.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '[' | ']')))
+        .find_map(|token| token.parse().ok())
+}
+
+/// Waits up to 15 s for the stdout line that says where the server `proc` listens; returns
+/// that address (or `requested` when the line names the port but no parseable address) and
+/// the lines it printed up to it. An error, with its exit status, if it exits first.
+#[allow(dead_code)] // echo_load reads its servers' lines itself; kv_load pings instead
+pub fn wait_for_listen_line(
+    proc: &mut ChildProc,
+    requested: SocketAddr,
+) -> Res<(SocketAddr, Vec<String>)> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let port = requested.port().to_string();
+    let mut seen = Vec::new();
+    loop {
+        let Some(line) = proc.next_line(deadline)? else {
+            let exit = match proc.wait_exit(Instant::now() + Duration::from_secs(2)) {
+                Ok(status) => status.to_string(),
+                Err(e) => e,
+            };
+            return Err(format!(
+                "{} exited before saying where it listens ({exit})",
+                proc.name
+            ));
+        };
+        seen.push(line.clone());
+        if let Some(addr) = socket_addr_in(&line) {
+            return Ok((addr, seen));
+        }
+        if line.contains(&port) {
+            return Ok((requested, seen));
+        }
+    }
+}
+
+/// Waits until `limit` for `addr` to accept a TCP connection.
+#[allow(dead_code)] // kv_load waits for an answer to PING instead
+pub fn wait_connectable(addr: SocketAddr, limit: Duration) -> Res<()> {
+    let deadline = Instant::now() + limit;
+    loop {
+        match TcpStream::connect_timeout(&addr, Duration::from_secs(1)) {
+            Ok(_) => return Ok(()),
+            Err(e) if Instant::now() >= deadline => {
+                return Err(format!("server at {addr} does not accept connections: {e}"))
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(20)),
+        }
+    }
+}
+
+/// Parses a comma list for a flag such as `--only` or `--servers`, dropping repeats.
+#[allow(dead_code)] // echo_load and kv_load parse their lists their own way
+pub fn parse_list<T: PartialEq>(list: &str, parse: fn(&str) -> Res<T>) -> Res<Vec<T>> {
+    let mut out = Vec::new();
+    for item in list.split(',').filter(|s| !s.is_empty()) {
+        let v = parse(item)?;
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    Ok(out)
+}
+
 /// Runs `cargo build --release --example NAME` and returns the path of the binary.
 pub fn build_example(name: &str) -> Res<PathBuf> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
@@ -352,6 +426,38 @@ pub fn peer_bin(peers_dir: Option<&Path>, name: &str) -> Res<PathBuf> {
     Ok(bin)
 }
 
+/// The binary of every server of an HTTP bench, in the order of `servers`: a peer's (the
+/// one `peer_bin` names) from `peers_dir`, else from one fresh build of benches/peers made
+/// only if a peer is selected; corering's (where `peer_bin` gives `None`) from `hello_bin`,
+/// else from one build of `examples/hello`.
+#[allow(dead_code)] // echo_load and kv_load run other servers
+pub fn hello_and_peer_binaries<S: Copy>(
+    servers: &[S],
+    peer_bin: fn(S) -> Option<&'static str>,
+    peers_dir: Option<&Path>,
+    hello_bin: Option<&Path>,
+) -> Res<Vec<(S, PathBuf)>> {
+    let needs_peers = servers.iter().any(|&s| peer_bin(s).is_some());
+    let peers_dir = match (peers_dir, needs_peers) {
+        (_, false) => None,
+        (Some(dir), true) => Some(dir.to_path_buf()),
+        (None, true) => Some(build_peers()?),
+    };
+    let mut hello = hello_bin.map(Path::to_path_buf);
+    let mut bins = Vec::new();
+    for &kind in servers {
+        let bin = match (peer_bin(kind), &peers_dir) {
+            (Some(name), Some(dir)) => self::peer_bin(Some(dir), name)?,
+            _ => match &hello {
+                Some(bin) => bin.clone(),
+                None => hello.insert(build_example("hello")?).clone(),
+            },
+        };
+        bins.push((kind, bin));
+    }
+    Ok(bins)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Measuring
 // ---------------------------------------------------------------------------------------------
@@ -377,6 +483,78 @@ pub fn schedstat_ns(pid: u32) -> Res<u64> {
     total.ok_or_else(|| format!("no readable schedstat of {pid}"))
 }
 
+/// What a load run measured of a server: throughput and the server's CPU time.
+#[derive(Clone, Copy, Debug)]
+#[allow(dead_code)] // echo_load measures messages, not requests
+pub struct ServerCost {
+    /// Requests/s as the load client reports it.
+    pub rps: f64,
+    /// Responses the load client counted.
+    pub requests: u64,
+    /// The server's on-CPU time during the run.
+    pub server_cpu_ns: u64,
+    /// Wall time of the run.
+    pub wall_ns: u64,
+}
+
+#[allow(dead_code)] // echo_load measures messages, not requests
+impl ServerCost {
+    /// The server's CPU time per response.
+    pub fn cpu_ns_per_request(&self) -> f64 {
+        self.server_cpu_ns as f64 / self.requests as f64
+    }
+
+    /// The server's CPU time over the run's wall time.
+    pub fn server_util(&self) -> f64 {
+        self.server_cpu_ns as f64 / self.wall_ns.max(1) as f64
+    }
+}
+
+/// Medians of [`ServerCost`]s over the rounds of one load and server.
+#[allow(dead_code)] // echo_load measures messages, not requests
+pub struct CostMedians {
+    /// Requests/s.
+    pub rps: f64,
+    /// Server CPU time per request.
+    pub cpu_ns: f64,
+    /// Half the min-max range of the CPU time per request, relative to its median.
+    pub cpu_spread: f64,
+    /// Server CPU time over wall time.
+    pub util: f64,
+}
+
+#[allow(dead_code)] // echo_load measures messages, not requests
+impl CostMedians {
+    /// The medians of `costs`; `None` if there are none.
+    pub fn of(costs: &[ServerCost]) -> Option<CostMedians> {
+        let (cpu_ns, cpu_spread) = median_and_spread(costs, ServerCost::cpu_ns_per_request)?;
+        Some(CostMedians {
+            rps: median_of(costs, |c| c.rps)?,
+            cpu_ns,
+            cpu_spread,
+            util: median_of(costs, ServerCost::server_util)?,
+        })
+    }
+}
+
+/// Median of `f` over `samples`.
+#[allow(dead_code)] // echo_load has medians of its own shape
+pub fn median_of<T>(samples: &[T], f: impl Fn(&T) -> f64) -> Option<f64> {
+    let mut v: Vec<f64> = samples.iter().map(f).collect();
+    v.sort_by(f64::total_cmp);
+    median(&v)
+}
+
+/// Median of `f` over `samples` and its spread: half the min-max range relative to the
+/// median.
+#[allow(dead_code)] // echo_load has medians of its own shape
+pub fn median_and_spread<T>(samples: &[T], f: impl Fn(&T) -> f64) -> Option<(f64, f64)> {
+    let mut v: Vec<f64> = samples.iter().map(f).collect();
+    v.sort_by(f64::total_cmp);
+    let m = median(&v)?;
+    Some((m, (v[v.len() - 1] - v[0]) / 2.0 / m))
+}
+
 /// Median of sorted values.
 pub fn median(sorted: &[f64]) -> Option<f64> {
     let n = sorted.len();
@@ -394,6 +572,83 @@ pub struct Run<L, S, T> {
     pub round: usize,
     pub server: S,
     pub outcome: Res<T>,
+}
+
+/// Measures every load against every server, `rounds` times, and returns all runs, the
+/// failed ones too. Within a round and load the servers take turns in an order that
+/// rotates from round to round, so that slow drifts of the machine hit all alike (the
+/// report then pairs the runs of a round). `who` gives a server's kind and name, `measure`
+/// does one run, and `summary` says what a successful run measured; progress and
+/// failures go to stderr as it goes.
+#[allow(dead_code)] // echo_load runs its rounds per load, memory runs apart
+pub fn interleaved_runs<L: Copy, S: Copy, Server, T>(
+    rounds: usize,
+    loads: &[L],
+    servers: &[Server],
+    load_name: impl Fn(L) -> String,
+    who: impl Fn(&Server) -> (S, &'static str),
+    mut measure: impl FnMut(&Server, L) -> Res<T>,
+    summary: impl Fn(&T) -> String,
+) -> Vec<Run<L, S, T>> {
+    let mut runs = Vec::new();
+    for round in 1..=rounds {
+        for &load in loads {
+            let mut order: Vec<&Server> = servers.iter().collect();
+            let len = order.len().max(1);
+            order.rotate_left((round - 1) % len);
+            for server in order {
+                let (kind, name) = who(server);
+                let what = format!("{} against {name} (round {round})", load_name(load));
+                eprintln!("{BENCH}: {what}...");
+                let outcome = measure(server, load);
+                match &outcome {
+                    Ok(t) => eprintln!("{BENCH}:   {}", summary(t)),
+                    Err(e) => eprintln!("{BENCH}: {what} failed: {e}"),
+                }
+                runs.push(Run {
+                    load,
+                    round,
+                    server: kind,
+                    outcome,
+                });
+            }
+        }
+    }
+    runs
+}
+
+/// Runs the bench's `run` on the command line's arguments; on an error prints it and exits
+/// with status 1.
+#[allow(dead_code)] // echo_load picks a role first
+pub fn main_with(run: fn(&[String]) -> Res<()>) {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Err(e) = run(&args) {
+        eprintln!("{BENCH}: error: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// What the successful runs of `load` against `server` measured.
+#[allow(dead_code)] // echo_load gathers its samples its own way
+pub fn succeeded<L: PartialEq, S: PartialEq, T: Copy>(
+    runs: &[Run<L, S, T>],
+    load: L,
+    server: S,
+) -> Vec<T> {
+    runs.iter()
+        .filter(|r| r.load == load && r.server == server)
+        .filter_map(|r| r.outcome.as_ref().ok().copied())
+        .collect()
+}
+
+/// An error that says how many runs failed, if any did (they were reported as they
+/// failed).
+#[allow(dead_code)] // echo_load counts its memory runs too
+pub fn none_failed<L, S, T>(runs: &[Run<L, S, T>]) -> Res<()> {
+    match runs.iter().filter(|r| r.outcome.is_err()).count() {
+        0 => Ok(()),
+        failures => Err(format!("{failures} run(s) failed (see above)")),
+    }
 }
 
 /// Median over rounds of `ours`'s `f` divided by `peer`'s `f` in the same round, over the

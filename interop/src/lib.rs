@@ -5,14 +5,17 @@
 //!
 //! This crate only holds what the tests share: a server builder, a toy
 //! cipher layer to show that layers under the connection apply under the
-//! adapter too, and deterministic test data.
+//! adapter too, deterministic test data and the blocking clients' ways of
+//! talking to a server.
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::net::{Shutdown, TcpStream};
 use std::time::Duration;
 
-use corering::pipeline::{Middleware, Refused, Side};
-use corering::{Connection, Layer, LayerIo, Lease, Server, ServerBuilder};
+use std::future::Future;
+
+use corering::pipeline::Middleware;
+use corering::{Connection, RunningServer, Server, ServerBuilder};
 
 /// Socket timeout for blocking test clients: a hang fails the test, a slow
 /// machine does not.
@@ -24,6 +27,19 @@ pub fn builder() -> ServerBuilder {
         .bind("127.0.0.1:0")
         .workers(1)
         .pin_workers(false)
+}
+
+/// Builds `b` and starts it with `handler`; panics if either fails.
+pub fn start<M, H, F>(b: ServerBuilder<M>, handler: H) -> RunningServer
+where
+    M: Middleware,
+    H: Fn(Connection) -> F + Send + Sync + 'static,
+    F: Future<Output = ()> + 'static,
+{
+    b.build()
+        .expect("build the server")
+        .start(handler)
+        .expect("start the server")
 }
 
 /// `len` pseudo-random bytes from `seed` (xorshift64*).
@@ -39,71 +55,10 @@ pub fn random_bytes(seed: u64, len: usize) -> Vec<u8> {
         .collect()
 }
 
-/// The toy cipher's key.
-pub const KEY: u8 = 0xa5;
-
-/// XORs every byte with [`KEY`].
-pub fn xor(data: &mut [u8]) {
-    data.iter_mut().for_each(|b| *b ^= KEY);
-}
-
-/// A toy cipher layer: decodes in place in the received lease and encodes
-/// into the socket's send buffers.
-pub struct Xor;
-
-impl Layer for Xor {
-    fn name(&self) -> &'static str {
-        "xor"
-    }
-
-    fn received(&mut self, mut data: Lease, io: &mut LayerIo<'_>) -> std::io::Result<()> {
-        xor(data.as_mut_slice());
-        io.deliver(data);
-        Ok(())
-    }
-
-    fn send(&mut self, data: &[u8], io: &mut LayerIo<'_>) -> std::io::Result<()> {
-        io.send_with(data.len(), |out| {
-            out.copy_from_slice(data);
-            xor(out);
-        })
-    }
-}
-
-/// Pushes [`Xor`] on every connection it opens.
-pub struct XorStack;
-
-impl Middleware for XorStack {
-    fn on_open(&self, conn: &mut Connection, _: Side) -> Result<(), Refused> {
-        conn.push_layer(Xor);
-        Ok(())
-    }
-}
-
-/// A blocking TCP stream that applies [`xor`] both ways: the peer of a
-/// server with [`XorStack`].
-pub struct XorStream(pub TcpStream);
-
-impl Read for XorStream {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.0.read(buf)?;
-        xor(&mut buf[..n]);
-        Ok(n)
-    }
-}
-
-impl Write for XorStream {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let mut v = buf.to_vec();
-        xor(&mut v);
-        self.0.write_all(&v)?;
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.0.flush()
-    }
-}
+// The toy cipher is the root package's tests' own (tests/common/xor.rs): one copy.
+#[path = "../../tests/common/xor.rs"]
+mod xor_cipher;
+pub use xor_cipher::{xor, Xor, XorStack, XorStream, KEY};
 
 /// Connects to `addr` with [`IO_TIMEOUT`] both ways.
 pub fn connect(addr: std::net::SocketAddr) -> TcpStream {
@@ -112,4 +67,59 @@ pub fn connect(addr: std::net::SocketAddr) -> TcpStream {
     s.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
     s.set_nodelay(true).unwrap();
     s
+}
+
+/// Sends `data` on `s` in 10,000-byte pieces from a writer thread, then
+/// half-closes, while reading everything until the server closes; returns
+/// what was read.
+pub fn echo_plain(s: TcpStream, data: &[u8]) -> Vec<u8> {
+    let (w, sh) = (s.try_clone().unwrap(), s.try_clone().unwrap());
+    echo_through(s, w, move || sh.shutdown(Shutdown::Write).unwrap(), data)
+}
+
+/// [`echo_plain`] with [`XorStream`] both ways: the peer of a server with
+/// [`XorStack`]; returns what was read, decoded.
+pub fn echo_xor(s: TcpStream, data: &[u8]) -> Vec<u8> {
+    let (w, sh) = (s.try_clone().unwrap(), s.try_clone().unwrap());
+    echo_through(
+        XorStream(s),
+        XorStream(w),
+        move || sh.shutdown(Shutdown::Write).unwrap(),
+        data,
+    )
+}
+
+/// Writes `data` through `w` from a writer thread, then calls `shut`, while
+/// reading `s` to its end.
+fn echo_through<S: Read + Write + Send + 'static>(
+    mut s: S,
+    mut w: impl Write + Send + 'static,
+    shut: impl FnOnce() + Send + 'static,
+    data: &[u8],
+) -> Vec<u8> {
+    let sent = data.to_vec();
+    let writer = std::thread::spawn(move || {
+        for c in sent.chunks(10_000) {
+            w.write_all(c).unwrap();
+        }
+        shut();
+    });
+    let mut got = Vec::new();
+    s.read_to_end(&mut got).unwrap();
+    writer.join().unwrap();
+    got
+}
+
+/// Writes `first`, waits 20 ms so that it most likely arrives alone, writes
+/// `second`, half-closes, and returns everything the server sends until it
+/// closes, as text.
+pub fn send_in_two(mut s: TcpStream, first: &[u8], second: &[u8]) -> String {
+    s.write_all(first).unwrap();
+    s.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(20));
+    s.write_all(second).unwrap();
+    s.shutdown(Shutdown::Write).unwrap();
+    let mut got = String::new();
+    s.read_to_string(&mut got).unwrap();
+    got
 }

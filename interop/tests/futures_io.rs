@@ -8,7 +8,10 @@ use std::io::{Read, Write};
 use std::net::Shutdown;
 
 use corering::{Connection, IoStream};
-use corering_interop::{builder, connect, random_bytes, XorStack, XorStream, IO_TIMEOUT};
+use corering_interop::{
+    builder, connect, echo_plain, echo_xor, random_bytes, send_in_two, start, XorStack, XorStream,
+    IO_TIMEOUT,
+};
 use futures_util::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 
 /// Echo with `futures_util::io::copy` between the two halves of the
@@ -20,33 +23,12 @@ async fn copy_echo(conn: Connection) {
     }
 }
 
-/// Sends `data` from a writer thread while reading everything back.
-fn echo_through<S: Read + Write + Send + 'static>(
-    mut s: S,
-    mut w: impl Write + Send + 'static,
-    shut: impl FnOnce() + Send + 'static,
-    data: &[u8],
-) -> Vec<u8> {
-    let sent = data.to_vec();
-    let writer = std::thread::spawn(move || {
-        for c in sent.chunks(10_000) {
-            w.write_all(c).unwrap();
-        }
-        shut();
-    });
-    let mut got = Vec::new();
-    s.read_to_end(&mut got).unwrap();
-    writer.join().unwrap();
-    got
-}
-
 #[test]
 fn futures_io_copy_echoes_one_mebibyte_exactly() {
-    let server = builder().build().unwrap().start(copy_echo).unwrap();
+    let server = start(builder(), copy_echo);
     let s = connect(server.tcp_addr().unwrap());
-    let (w, sh) = (s.try_clone().unwrap(), s.try_clone().unwrap());
     let data = random_bytes(1, 1 << 20);
-    let got = echo_through(s, w, move || sh.shutdown(Shutdown::Write).unwrap(), &data);
+    let got = echo_plain(s, &data);
     assert_eq!(got.len(), data.len());
     assert!(got == data, "echo differs");
     server.shutdown().unwrap();
@@ -54,23 +36,12 @@ fn futures_io_copy_echoes_one_mebibyte_exactly() {
 
 #[test]
 fn futures_io_copy_runs_over_a_layered_connection() {
-    let server = builder()
-        .middleware(XorStack)
-        .build()
-        .unwrap()
-        .start(copy_echo)
-        .unwrap();
+    let server = start(builder().middleware(XorStack), copy_echo);
     let s = connect(server.tcp_addr().unwrap());
-    let (w, sh) = (s.try_clone().unwrap(), s.try_clone().unwrap());
     let data = random_bytes(2, 1 << 20);
     // The client speaks XOR on the wire; the server's copy loop must have
     // seen plaintext (it echoes what it read, encoded again on the way out).
-    let got = echo_through(
-        XorStream(s),
-        XorStream(w),
-        move || sh.shutdown(Shutdown::Write).unwrap(),
-        &data,
-    );
+    let got = echo_xor(s, &data);
     assert!(got == data, "echo through the layer differs");
     server.shutdown().unwrap();
 }
@@ -79,36 +50,26 @@ fn futures_io_copy_runs_over_a_layered_connection() {
 fn lines_are_read_in_place_through_async_buf_read() {
     // `read_line` uses `poll_fill_buf`/`consume`: the lease's bytes are
     // searched in place.
-    let server = builder()
-        .build()
-        .unwrap()
-        .start(|conn: Connection| async move {
-            let mut io = IoStream::new(conn);
-            let mut line = String::new();
-            let mut n = 0;
-            loop {
-                line.clear();
-                match io.read_line(&mut line).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => {}
-                }
-                n += 1;
-                let reply = format!("{n}: {}\n", line.trim_end().to_uppercase());
-                if io.write_all(reply.as_bytes()).await.is_err() {
-                    return;
-                }
+    let server = start(builder(), |conn: Connection| async move {
+        let mut io = IoStream::new(conn);
+        let mut line = String::new();
+        let mut n = 0;
+        loop {
+            line.clear();
+            match io.read_line(&mut line).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
             }
-            let _ = io.close().await;
-        })
-        .unwrap();
-    let mut s = connect(server.tcp_addr().unwrap());
-    s.write_all(b"alpha\nbe").unwrap();
-    s.flush().unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(20));
-    s.write_all(b"ta\ngamma\nno newline at the end").unwrap();
-    s.shutdown(Shutdown::Write).unwrap();
-    let mut got = String::new();
-    s.read_to_string(&mut got).unwrap();
+            n += 1;
+            let reply = format!("{n}: {}\n", line.trim_end().to_uppercase());
+            if io.write_all(reply.as_bytes()).await.is_err() {
+                return;
+            }
+        }
+        let _ = io.close().await;
+    });
+    let s = connect(server.tcp_addr().unwrap());
+    let got = send_in_two(s, b"alpha\nbe", b"ta\ngamma\nno newline at the end");
     assert_eq!(
         got,
         "1: ALPHA\n2: BETA\n3: GAMMA\n4: NO NEWLINE AT THE END\n"
@@ -121,11 +82,9 @@ fn into_inner_gives_back_the_connection_and_its_unread_bytes() {
     // One line through the adapter, then back to the native API: the bytes
     // after the line that were already received are handed back as a
     // lease, and the rest of the stream follows on the connection.
-    let server = builder()
-        .middleware(XorStack)
-        .build()
-        .unwrap()
-        .start(|conn: Connection| async move {
+    let server = start(
+        builder().middleware(XorStack),
+        |conn: Connection| async move {
             let mut io = IoStream::new(conn);
             let mut first = String::new();
             if io.read_line(&mut first).await.is_err() {
@@ -144,8 +103,8 @@ fn into_inner_gives_back_the_connection_and_its_unread_bytes() {
             }
             let _ = conn.write_all(out.as_bytes()).await;
             let _ = conn.shutdown_write().await;
-        })
-        .unwrap();
+        },
+    );
     let s = connect(server.tcp_addr().unwrap());
     let mut x = XorStream(s.try_clone().unwrap());
     // One write: the line and what follows it arrive in the same buffer.
@@ -169,23 +128,19 @@ fn into_inner_gives_back_the_connection_and_its_unread_bytes() {
 #[test]
 fn close_half_closes_and_reading_goes_on() {
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
-    let server = builder()
-        .build()
-        .unwrap()
-        .start(move |conn: Connection| {
-            let tx = tx.clone();
-            async move {
-                let mut io = IoStream::new(conn);
-                let wrote = io.write_all(b"bye").await.is_ok();
-                let closed = io.close().await.is_ok();
-                let write_after_close = io.write_all(b"more").await.map_err(|e| e.kind());
-                // Our side is closed; the peer's is not.
-                let mut heard = Vec::new();
-                let read = io.read_to_end(&mut heard).await.is_ok();
-                let _ = tx.send((wrote, closed, write_after_close, read, heard));
-            }
-        })
-        .unwrap();
+    let server = start(builder(), move |conn: Connection| {
+        let tx = tx.clone();
+        async move {
+            let mut io = IoStream::new(conn);
+            let wrote = io.write_all(b"bye").await.is_ok();
+            let closed = io.close().await.is_ok();
+            let write_after_close = io.write_all(b"more").await.map_err(|e| e.kind());
+            // Our side is closed; the peer's is not.
+            let mut heard = Vec::new();
+            let read = io.read_to_end(&mut heard).await.is_ok();
+            let _ = tx.send((wrote, closed, write_after_close, read, heard));
+        }
+    });
     let mut s = connect(server.tcp_addr().unwrap());
     let mut got = Vec::new();
     s.read_to_end(&mut got).unwrap();

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use corering::{Connection, IoStream, RunningServer};
-use corering_interop::{builder, connect, random_bytes, XorStack, XorStream, IO_TIMEOUT};
+use corering_interop::{builder, connect, random_bytes, start, XorStack, XorStream, IO_TIMEOUT};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
@@ -61,10 +61,10 @@ async fn serve_hyper(conn: Connection) {
     }
 }
 
-fn start<M: corering::pipeline::Middleware>(
+fn start_hyper<M: corering::pipeline::Middleware>(
     b: corering::ServerBuilder<M>,
 ) -> (RunningServer, std::net::SocketAddr) {
-    let server = b.build().unwrap().start(serve_hyper).unwrap();
+    let server = start(b, serve_hyper);
     let addr = server.tcp_addr().unwrap();
     (server, addr)
 }
@@ -77,9 +77,18 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
+/// The whole body of `r`, up to 1 MiB.
+fn body_bytes(r: &mut ureq::http::Response<ureq::Body>) -> Vec<u8> {
+    r.body_mut()
+        .with_config()
+        .limit(1 << 20)
+        .read_to_vec()
+        .unwrap()
+}
+
 #[test]
 fn hyper_serves_ureq_over_keep_alive_with_300_kb_bodies_both_ways() {
-    let (server, addr) = start(builder());
+    let (server, addr) = start_hyper(builder());
     let a = agent();
     let data = random_bytes(3, BIG);
 
@@ -93,12 +102,7 @@ fn hyper_serves_ureq_over_keep_alive_with_300_kb_bodies_both_ways() {
         .send(&data[..])
         .unwrap();
     assert_eq!(r.status(), 200);
-    let got = r
-        .body_mut()
-        .with_config()
-        .limit(1 << 20)
-        .read_to_vec()
-        .unwrap();
+    let got = body_bytes(&mut r);
     assert!(
         got == data,
         "Content-Length echo differs ({} bytes)",
@@ -110,22 +114,12 @@ fn hyper_serves_ureq_over_keep_alive_with_300_kb_bodies_both_ways() {
         .post(format!("http://{addr}/echo"))
         .send(ureq::SendBody::from_reader(&mut &data[..]))
         .unwrap();
-    let got = r
-        .body_mut()
-        .with_config()
-        .limit(1 << 20)
-        .read_to_vec()
-        .unwrap();
+    let got = body_bytes(&mut r);
     assert!(got == data, "chunked echo differs ({} bytes)", got.len());
 
     // A large response body.
     let mut r = a.get(format!("http://{addr}/big")).call().unwrap();
-    let got = r
-        .body_mut()
-        .with_config()
-        .limit(1 << 20)
-        .read_to_vec()
-        .unwrap();
+    let got = body_bytes(&mut r);
     assert!(got == random_bytes(9, BIG), "big response differs");
 
     // All four requests went over one kept-alive connection.
@@ -136,7 +130,7 @@ fn hyper_serves_ureq_over_keep_alive_with_300_kb_bodies_both_ways() {
 
 #[test]
 fn hyper_answers_pipelined_requests_in_order() {
-    let (server, addr) = start(builder());
+    let (server, addr) = start_hyper(builder());
     let mut s = connect(addr);
     s.write_all(
         b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n\
@@ -158,7 +152,7 @@ fn hyper_answers_pipelined_requests_in_order() {
 fn hyper_runs_over_a_layered_connection() {
     // Every connection gets the XOR layer: hyper only ever sees plaintext,
     // the socket only ciphertext.
-    let (server, addr) = start(builder().middleware(XorStack));
+    let (server, addr) = start_hyper(builder().middleware(XorStack));
     let mut s = XorStream(connect(addr));
     let body = random_bytes(4, 70_000);
     write!(
@@ -185,14 +179,10 @@ fn hyper_runs_over_a_layered_connection() {
 #[test]
 fn idle_timeout_of_the_connection_bounds_a_silent_peer() {
     // hyper has no timer here; the connection's idle timeout fails its read.
-    let server = builder()
-        .build()
-        .unwrap()
-        .start(|mut conn: Connection| {
-            conn.set_idle_timeout(Some(Duration::from_millis(200)));
-            serve_hyper(conn)
-        })
-        .unwrap();
+    let server = start(builder(), |mut conn: Connection| {
+        conn.set_idle_timeout(Some(Duration::from_millis(200)));
+        serve_hyper(conn)
+    });
     let addr = server.tcp_addr().unwrap();
     let mut s = connect(addr);
     // Half a request head, then silence.

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use corering::pipeline::Middleware;
 use corering::{Connection, IoStream};
-use corering_interop::{builder, connect, xor, XorStack};
+use corering_interop::{builder, connect, start, xor, XorStack};
 use futures_util::io::{AsyncReadExt, AsyncWriteExt};
 
 const WARMUP: usize = 2_000;
@@ -24,40 +24,35 @@ const MSG: usize = 64;
 fn measure<M: Middleware>(mw: M, layered: bool, extra: bool) -> usize {
     let result = Arc::new(AtomicUsize::new(usize::MAX));
     let r2 = result.clone();
-    let server = builder()
-        .middleware(mw)
-        .build()
-        .unwrap()
-        .start(move |conn: Connection| {
-            let r2 = r2.clone();
-            async move {
-                let mut io = IoStream::new(conn);
-                let mut buf = [0u8; 4096];
-                let (warm, total) = (WARMUP * MSG, (WARMUP + MEASURED) * MSG);
-                let mut seen = 0;
-                while seen < total {
-                    let n = match io.read(&mut buf).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => n,
-                    };
-                    if io.write_all(&buf[..n]).await.is_err() || io.flush().await.is_err() {
-                        break;
-                    }
-                    if extra {
-                        std::hint::black_box(Box::new(seen));
-                    }
-                    let before = seen;
-                    seen += n;
-                    if before < warm && seen >= warm {
-                        counting_alloc::reset();
-                        counting_alloc::set_counting(true);
-                    }
+    let server = start(builder().middleware(mw), move |conn: Connection| {
+        let r2 = r2.clone();
+        async move {
+            let mut io = IoStream::new(conn);
+            let mut buf = [0u8; 4096];
+            let (warm, total) = (WARMUP * MSG, (WARMUP + MEASURED) * MSG);
+            let mut seen = 0;
+            while seen < total {
+                let n = match io.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => n,
+                };
+                if io.write_all(&buf[..n]).await.is_err() || io.flush().await.is_err() {
+                    break;
                 }
-                counting_alloc::set_counting(false);
-                r2.store(counting_alloc::count(), Ordering::SeqCst);
+                if extra {
+                    std::hint::black_box(Box::new(seen));
+                }
+                let before = seen;
+                seen += n;
+                if before < warm && seen >= warm {
+                    counting_alloc::reset();
+                    counting_alloc::set_counting(true);
+                }
             }
-        })
-        .unwrap();
+            counting_alloc::set_counting(false);
+            r2.store(counting_alloc::count(), Ordering::SeqCst);
+        }
+    });
     let mut s = connect(server.tcp_addr().unwrap());
     let req: Vec<u8> = (0..MSG).map(|i| i as u8).collect();
     let mut wire = req.clone();

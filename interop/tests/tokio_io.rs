@@ -4,41 +4,25 @@
 //! connection, `read_line` (in place, through `AsyncBufRead`), and
 //! `shutdown` as a half-close.
 
-use std::io::{Read, Write};
-use std::net::Shutdown;
-
 use corering::{Connection, IoStream};
-use corering_interop::{builder, connect, random_bytes, XorStack, XorStream};
+use corering_interop::{builder, connect, echo_xor, random_bytes, send_in_two, start, XorStack};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 
 #[test]
 fn tokio_copy_echoes_a_mebibyte_over_a_layered_connection() {
-    let server = builder()
-        .middleware(XorStack)
-        .build()
-        .unwrap()
-        .start(|conn: Connection| async move {
+    let server = start(
+        builder().middleware(XorStack),
+        |conn: Connection| async move {
             let io = IoStream::new(conn);
             let (mut rd, mut wr) = tokio::io::split(io);
             if tokio::io::copy(&mut rd, &mut wr).await.is_ok() {
                 let _ = wr.shutdown().await;
             }
-        })
-        .unwrap();
+        },
+    );
     let s = connect(server.tcp_addr().unwrap());
-    let mut w = XorStream(s.try_clone().unwrap());
-    let sh = s.try_clone().unwrap();
     let data = random_bytes(5, 1 << 20);
-    let sent = data.clone();
-    let writer = std::thread::spawn(move || {
-        for c in sent.chunks(10_000) {
-            w.write_all(c).unwrap();
-        }
-        sh.shutdown(Shutdown::Write).unwrap();
-    });
-    let mut got = Vec::new();
-    XorStream(s).read_to_end(&mut got).unwrap();
-    writer.join().unwrap();
+    let got = echo_xor(s, &data);
     assert_eq!(got.len(), data.len());
     assert!(got == data, "echo differs");
     server.shutdown().unwrap();
@@ -46,31 +30,22 @@ fn tokio_copy_echoes_a_mebibyte_over_a_layered_connection() {
 
 #[test]
 fn tokio_read_line_reads_in_place_and_shutdown_half_closes() {
-    let server = builder()
-        .build()
-        .unwrap()
-        .start(|conn: Connection| async move {
-            let mut io = IoStream::new(conn);
-            let mut line = String::new();
-            let mut out = String::new();
-            while let Ok(n) = io.read_line(&mut line).await {
-                if n == 0 {
-                    break;
-                }
-                out.push_str(&format!("[{}]", line.trim_end()));
-                line.clear();
+    let server = start(builder(), |conn: Connection| async move {
+        let mut io = IoStream::new(conn);
+        let mut line = String::new();
+        let mut out = String::new();
+        while let Ok(n) = io.read_line(&mut line).await {
+            if n == 0 {
+                break;
             }
-            let _ = io.write_all(out.as_bytes()).await;
-            let _ = io.shutdown().await;
-        })
-        .unwrap();
-    let mut s = connect(server.tcp_addr().unwrap());
-    s.write_all(b"one\ntw").unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(20));
-    s.write_all(b"o\nthree").unwrap();
-    s.shutdown(Shutdown::Write).unwrap();
-    let mut got = String::new();
-    s.read_to_string(&mut got).unwrap();
+            out.push_str(&format!("[{}]", line.trim_end()));
+            line.clear();
+        }
+        let _ = io.write_all(out.as_bytes()).await;
+        let _ = io.shutdown().await;
+    });
+    let s = connect(server.tcp_addr().unwrap());
+    let got = send_in_two(s, b"one\ntw", b"o\nthree");
     assert_eq!(got, "[one][two][three]");
     server.shutdown().unwrap();
 }

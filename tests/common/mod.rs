@@ -18,6 +18,7 @@ use corering::{Connection, RunningServer, Server, ServerBuilder};
 
 mod example;
 pub mod http;
+pub mod xor;
 // Each test uses what it needs (the `dead_code` allow above does not cover imports).
 #[allow(unused_imports)]
 pub use example::{example_binary, start_example};
@@ -59,6 +60,23 @@ pub async fn echo_copy(mut conn: Connection) {
             return;
         }
     }
+}
+
+/// Sends `data` through `conn` in `chunk`-sized pieces, reading each piece's echo
+/// before sending the next; returns everything read (an echo server gives `data` back).
+pub async fn ping_pong(conn: &mut Connection, data: &[u8], chunk: usize) -> io::Result<Vec<u8>> {
+    let mut got = Vec::with_capacity(data.len());
+    for c in data.chunks(chunk) {
+        conn.write_all(c).await?;
+        let want = got.len() + c.len();
+        while got.len() < want {
+            match conn.read().await? {
+                Some(b) => got.extend_from_slice(&b),
+                None => return Err(io::ErrorKind::UnexpectedEof.into()),
+            }
+        }
+    }
+    Ok(got)
 }
 
 /// Starts an echo server (zero-copy echo) from `b`.

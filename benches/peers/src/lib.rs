@@ -1,11 +1,15 @@
 //! Bits shared by the peer servers of corering's load benches (`http_load`, `echo_load`,
 //! `tls_load`): the command line (`--addr HOST:PORT`, plus any flags of a server's own), a
 //! SIGTERM handler that exits with status 0, in [`uring`] the io_uring plumbing of the two
-//! floors (`uring_floor`, `echo_floor`), and in [`tls`] the rustls setup of the TLS peers.
+//! floors (`uring_floor`, `echo_floor`), in [`tls`] the rustls setup of the TLS peers, in
+//! [`tokio_serve`] the accept loop of the tokio peers and in [`hyper_hello`] the service of
+//! the hyper ones.
 
 use std::net::SocketAddr;
 
+pub mod hyper_hello;
 pub mod tls;
+pub mod tokio_serve;
 pub mod uring;
 
 /// The body every peer answers `GET /plaintext` with.

@@ -28,6 +28,21 @@ pub fn parse_tls_args(name: &str) -> (std::net::SocketAddr, String, String) {
     }
 }
 
+/// `--addr`, `--cert` and `--key` from the command line, and a TLS acceptor with
+/// [`server_config`] for that certificate and key; exits with status 2 on a bad command
+/// line and with status 1 (after printing why, prefixed with `name`) if the files do not
+/// make a configuration.
+pub fn tls_args_and_acceptor(name: &str) -> (std::net::SocketAddr, tokio_rustls::TlsAcceptor) {
+    let (addr, cert, key) = parse_tls_args(name);
+    match server_config(Path::new(&cert), Path::new(&key)) {
+        Ok(config) => (addr, tokio_rustls::TlsAcceptor::from(config)),
+        Err(e) => {
+            eprintln!("{name}: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
 /// A rustls server configuration for the certificate chain and key in the PEM files.
 pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, String> {
     let certs = CertificateDer::pem_file_iter(cert)

@@ -8,73 +8,23 @@
 //! `hyper_tls_hello --addr 127.0.0.1:8443 --cert CERT.pem --key KEY.pem` prints
 //! `listening on ADDR` once bound.
 
-use std::convert::Infallible;
-use std::path::Path;
-
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper::header::{HeaderValue, CONTENT_TYPE};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use tokio::net::TcpListener;
-use tokio_rustls::TlsAcceptor;
 
-use corering_http_peers::tls::{parse_tls_args, server_config};
-use corering_http_peers::{exit_on_sigterm, BODY};
-
-async fn hello(_req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
-    let mut rsp = Response::new(Full::new(Bytes::from_static(BODY)));
-    rsp.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
-    Ok(rsp)
-}
+use corering_http_peers::exit_on_sigterm;
+use corering_http_peers::hyper_hello::serve_hello;
+use corering_http_peers::tls::tls_args_and_acceptor;
+use corering_http_peers::tokio_serve::serve_tcp;
 
 fn main() {
-    let (addr, cert, key) = parse_tls_args("hyper_tls_hello");
+    let (addr, acceptor) = tls_args_and_acceptor("hyper_tls_hello");
     exit_on_sigterm();
-    let config = match server_config(Path::new(&cert), Path::new(&key)) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("hyper_tls_hello: {e}");
-            std::process::exit(1);
-        }
-    };
-    let acceptor = TlsAcceptor::from(config);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_io()
-        .build()
-        .expect("building the tokio runtime");
-    let result: std::io::Result<()> = rt.block_on(async move {
-        let listener = TcpListener::bind(addr).await?;
-        println!("listening on {}", listener.local_addr()?);
-        let mut builder = http1::Builder::new();
-        builder.keep_alive(true).pipeline_flush(true);
-        loop {
-            let (stream, _) = match listener.accept().await {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("hyper_tls_hello: accept: {e}");
-                    continue;
-                }
-            };
-            let _ = stream.set_nodelay(true);
-            let acceptor = acceptor.clone();
-            let builder = builder.clone();
-            tokio::spawn(async move {
-                // A failed handshake closes that connection only.
-                let Ok(tls) = acceptor.accept(stream).await else {
-                    return;
-                };
-                let conn = builder.serve_connection(TokioIo::new(tls), service_fn(hello));
-                let _ = conn.await;
-            });
-        }
+    serve_tcp("hyper_tls_hello", addr, |stream| {
+        let acceptor = acceptor.clone();
+        tokio::spawn(async move {
+            // A failed handshake closes that connection only.
+            if let Ok(tls) = acceptor.accept(stream).await {
+                serve_hello(TokioIo::new(tls)).await;
+            }
+        });
     });
-    if let Err(e) = result {
-        eprintln!("hyper_tls_hello: {e}");
-        std::process::exit(1);
-    }
 }

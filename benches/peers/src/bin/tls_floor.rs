@@ -14,14 +14,13 @@
 //! `tls_floor --addr 127.0.0.1:8443 --cert CERT.pem --key KEY.pem` prints
 //! `listening on ADDR` once bound.
 
-use std::path::Path;
 use std::rc::Rc;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
-use corering_http_peers::tls::{parse_tls_args, server_config};
+use corering_http_peers::tls::tls_args_and_acceptor;
+use corering_http_peers::tokio_serve::serve_tcp;
 use corering_http_peers::{exit_on_sigterm, BODY};
 
 /// Most responses one write carries.
@@ -113,42 +112,13 @@ async fn serve(
 }
 
 fn main() {
-    let (addr, cert, key) = parse_tls_args("tls_floor");
+    let (addr, acceptor) = tls_args_and_acceptor("tls_floor");
     exit_on_sigterm();
-    let config = match server_config(Path::new(&cert), Path::new(&key)) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("tls_floor: {e}");
-            std::process::exit(1);
-        }
-    };
-    let acceptor = TlsAcceptor::from(config);
     let answers = Rc::new(Answers::new());
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_io()
-        .build()
-        .expect("building the tokio runtime");
-    let local = tokio::task::LocalSet::new();
-    let result: std::io::Result<()> = local.block_on(&rt, async move {
-        let listener = TcpListener::bind(addr).await?;
-        println!("listening on {}", listener.local_addr()?);
-        loop {
-            let (stream, _) = match listener.accept().await {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("tls_floor: accept: {e}");
-                    continue;
-                }
-            };
-            let _ = stream.set_nodelay(true);
-            let (acceptor, answers) = (acceptor.clone(), answers.clone());
-            tokio::task::spawn_local(async move {
-                let _ = serve(acceptor, stream, answers).await;
-            });
-        }
+    serve_tcp("tls_floor", addr, |stream| {
+        let (acceptor, answers) = (acceptor.clone(), answers.clone());
+        tokio::task::spawn_local(async move {
+            let _ = serve(acceptor, stream, answers).await;
+        });
     });
-    if let Err(e) = result {
-        eprintln!("tls_floor: {e}");
-        std::process::exit(1);
-    }
 }
