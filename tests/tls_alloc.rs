@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use corering::http::{self, Http1Config, Request, Response};
-use tls_common::{client_config, pki, roundtrip, server_config, tls_connect};
+use tls_common::{client_config, pki, roundtrip, server_config, tls_builder, tls_connect};
 
 const WARMUP: usize = 300;
 const MEASURED: usize = 1_000;
@@ -41,11 +41,7 @@ fn measure(req: &[u8]) -> usize {
     RESULT.store(usize::MAX, Ordering::SeqCst);
     let p = pki("alloc CA");
     let cfg = Http1Config::new().server_name(Some("corering"));
-    let server = corering::Server::builder()
-        .bind("127.0.0.1:0")
-        .workers(1)
-        .pin_workers(false)
-        .tls(server_config(&p))
+    let server = tls_builder(server_config(&p))
         .build()
         .expect("build")
         .start(move |conn| http::serve(conn, cfg, handler))

@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 
 use corering::http::{self, Http1Config, Request, Response};
 use corering::RunningServer;
-use tls_common::{client_config, pki, roundtrip, server_config, tls_connect, Pki, Tls};
+use tls_common::{
+    client_config, pki, roundtrip, server_config, tls_builder, tls_connect, Pki, Tls,
+};
 
 async fn app(_req: Request<'_>) -> Response {
     Response::text("Hello, World!")
@@ -22,11 +24,7 @@ async fn app(_req: Request<'_>) -> Response {
 
 fn start(p: &Pki, handshake_timeout: Duration) -> (RunningServer, SocketAddr) {
     let cfg = Http1Config::new();
-    let server = corering::Server::builder()
-        .bind("127.0.0.1:0")
-        .workers(1)
-        .pin_workers(false)
-        .tls(server_config(p))
+    let server = tls_builder(server_config(p))
         .tls_handshake_timeout(handshake_timeout)
         .build()
         .expect("build")

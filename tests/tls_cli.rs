@@ -13,7 +13,7 @@ use std::process::{Command, Output, Stdio};
 use common::random_bytes;
 use corering::http::{self, Http1Config, Request, Response, Status};
 use corering::RunningServer;
-use tls_common::{have_command, pki, s, server_config, Pki};
+use tls_common::{have_command, pki, s, server_config, tls_builder, Pki};
 
 const BIG: usize = 300 * 1024;
 
@@ -41,11 +41,7 @@ async fn app(mut req: Request<'_>) -> Response {
 
 fn start(p: &Pki) -> (RunningServer, SocketAddr) {
     let cfg = Http1Config::new();
-    let server = corering::Server::builder()
-        .bind("127.0.0.1:0")
-        .workers(1)
-        .pin_workers(false)
-        .tls(server_config(p))
+    let server = tls_builder(server_config(p))
         .build()
         .expect("build")
         .start(move |conn| http::serve(conn, cfg, app))

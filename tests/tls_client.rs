@@ -12,8 +12,8 @@ use std::time::Duration;
 use common::http::run_client;
 use common::random_bytes;
 use corering::tls::{TlsConnector, TlsInfo};
-use corering::{Connection, Connector, RunningServer, Server};
-use tls_common::{pki, server_config, Pki};
+use corering::{Connection, Connector, RunningServer};
+use tls_common::{pki, server_config, tls_builder, Pki};
 
 async fn echo(mut conn: Connection) {
     while let Ok(Some(buf)) = conn.read().await {
@@ -25,11 +25,7 @@ async fn echo(mut conn: Connection) {
 }
 
 fn start(p: &Pki) -> RunningServer {
-    Server::builder()
-        .bind("127.0.0.1:0")
-        .workers(1)
-        .pin_workers(false)
-        .tls(server_config(p))
+    tls_builder(server_config(p))
         .build()
         .expect("build")
         .start(echo)

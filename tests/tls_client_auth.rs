@@ -7,6 +7,8 @@
 mod common;
 mod tls_common;
 
+use tls_common::tls_builder;
+
 use std::io::Write;
 use std::net::TcpStream;
 use std::sync::Arc;
@@ -14,7 +16,6 @@ use std::time::Duration;
 
 use corering::http::{self, Http1Config, Request, Response};
 use corering::tls::TlsInfo;
-use corering::Server;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
 use tls_common::read_response;
@@ -126,11 +127,7 @@ fn get(addr: std::net::SocketAddr, config: Arc<rustls::ClientConfig>) -> Result<
 #[test]
 fn handlers_see_the_verified_client_certificate() {
     let p = pki();
-    let server = Server::builder()
-        .bind("127.0.0.1:0")
-        .workers(1)
-        .pin_workers(false)
-        .tls(server_config(&p))
+    let server = tls_builder(server_config(&p))
         .build()
         .unwrap()
         .start(|conn| http::serve(conn, Http1Config::new(), whoami))

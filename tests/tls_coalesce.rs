@@ -16,8 +16,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use corering::http::{self, Http1Config, Request, Response, Status};
-use corering::{RunningServer, Server};
-use tls_common::{client_config, pki, read_response, server_config, Pki};
+use corering::RunningServer;
+use tls_common::{client_config, pki, read_response, server_config, tls_builder, Pki};
 
 const BIG: usize = 100_000;
 
@@ -49,11 +49,7 @@ async fn app(mut req: Request<'_>) -> Response {
 }
 
 fn start(p: &Pki) -> RunningServer {
-    Server::builder()
-        .bind("127.0.0.1:0")
-        .workers(1)
-        .pin_workers(false)
-        .tls(server_config(p))
+    tls_builder(server_config(p))
         .build()
         .expect("build")
         .start(|conn| http::serve(conn, Http1Config::new(), app))

@@ -17,8 +17,8 @@ use corering::http::client::{
 };
 use corering::http::{self, Http1Config, Request, Response};
 use corering::tls::TlsConnector;
-use corering::{RunningServer, Server};
-use tls_common::{have_command, pki, s, server_config, Pki};
+use corering::RunningServer;
+use tls_common::{have_command, pki, s, server_config, tls_builder, Pki};
 
 async fn handle(mut req: Request<'_>) -> Response {
     let host = req.host().to_string();
@@ -33,11 +33,7 @@ async fn handle(mut req: Request<'_>) -> Response {
 }
 
 fn start(p: &Pki) -> RunningServer {
-    Server::builder()
-        .bind("127.0.0.1:0")
-        .workers(1)
-        .pin_workers(false)
-        .tls(server_config(p))
+    tls_builder(server_config(p))
         .build()
         .expect("build")
         .start(|conn| http::serve(conn, Http1Config::default(), handle))

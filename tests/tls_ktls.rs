@@ -6,15 +6,10 @@
 mod tls_common;
 
 use corering::tls::{ktls_supported, Ktls, TlsInfo, TlsMode};
-use tls_common::{pki, server_config};
+use tls_common::{pki, server_config, tls_builder};
 
 fn builder(p: &tls_common::Pki, k: Ktls) -> corering::ServerBuilder {
-    corering::Server::builder()
-        .bind("127.0.0.1:0")
-        .workers(1)
-        .pin_workers(false)
-        .tls(server_config(p))
-        .ktls(k)
+    tls_builder(server_config(p)).ktls(k)
 }
 
 #[test]

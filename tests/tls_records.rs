@@ -20,8 +20,8 @@ use common::random_bytes;
 use corering::http::{self, Http1Config, Request, Response};
 use corering::tls::rustls as crustls;
 use corering::tls::TlsConnector;
-use corering::{Connection, Connector, RunningServer, Server};
-use tls_common::{client_config, pki, read_response, server_config, tls_connect, Pki};
+use corering::{Connection, Connector, RunningServer};
+use tls_common::{client_config, pki, read_response, server_config, tls_builder, tls_connect, Pki};
 
 async fn echo(mut conn: Connection) {
     while let Ok(Some(buf)) = conn.read().await {
@@ -33,11 +33,7 @@ async fn echo(mut conn: Connection) {
 }
 
 fn start_echo(p: &Pki) -> RunningServer {
-    Server::builder()
-        .bind("127.0.0.1:0")
-        .workers(1)
-        .pin_workers(false)
-        .tls(server_config(p))
+    tls_builder(server_config(p))
         .build()
         .expect("build")
         .start(echo)
@@ -50,11 +46,7 @@ async fn hello(_req: Request<'_>) -> Response {
 
 fn start_http(p: &Pki) -> RunningServer {
     let cfg = Http1Config::new();
-    Server::builder()
-        .bind("127.0.0.1:0")
-        .workers(1)
-        .pin_workers(false)
-        .tls(server_config(p))
+    tls_builder(server_config(p))
         .build()
         .expect("build")
         .start(move |conn| http::serve(conn, cfg, hello))
@@ -375,11 +367,7 @@ async fn send_frames(mut conn: Connection) {
 fn frames_encoded_in_place_into_records() {
     use corering::frame::{Decoded, Frame};
     let p = pki("records CA");
-    let server = Server::builder()
-        .bind("127.0.0.1:0")
-        .workers(1)
-        .pin_workers(false)
-        .tls(server_config(&p))
+    let server = tls_builder(server_config(&p))
         .build()
         .expect("build")
         .start(send_frames)

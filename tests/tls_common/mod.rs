@@ -68,6 +68,16 @@ pub fn pki(ca_name: &str) -> Pki {
     p
 }
 
+/// A server builder for the TLS tests: 127.0.0.1, an ephemeral port, one
+/// unpinned worker, serving TLS with `config`.
+pub fn tls_builder(config: corering::tls::rustls::ServerConfig) -> corering::ServerBuilder {
+    corering::Server::builder()
+        .bind("127.0.0.1:0")
+        .workers(1)
+        .pin_workers(false)
+        .tls(config)
+}
+
 /// The server configuration corering makes from the PKI's PEM files.
 pub fn server_config(p: &Pki) -> corering::tls::rustls::ServerConfig {
     corering::tls::server_config_from_pem(&p.cert, &p.key).expect("server config from PEM")

@@ -153,13 +153,29 @@ impl LayerIo<'_> {
         if data.is_empty() {
             return Ok(());
         }
+        self.down(
+            data,
+            |conns, idx, data| conns.queue_bytes(idx, data),
+            |kind, data, io| kind.send(data, io),
+        )
+    }
+
+    /// Hands `what` to the next layer down (`layer`), or to the slot's
+    /// send queue (`socket`) when this layer is the bottom one.
+    fn down<T>(
+        &mut self,
+        what: T,
+        socket: impl FnOnce(&mut Conns, u32, T),
+        layer: impl FnOnce(&mut Kind, T, &mut LayerIo<'_>) -> io::Result<()>,
+    ) -> io::Result<()> {
         match self.below.split_last_mut() {
             None => {
-                self.conns.queue_bytes(self.idx, data);
+                socket(self.conns, self.idx, what);
                 Ok(())
             }
-            Some((next, rest)) => next.kind.send(
-                data,
+            Some((next, rest)) => layer(
+                &mut next.kind,
+                what,
                 &mut LayerIo {
                     up: &mut next.up,
                     ended: &mut next.ended,
@@ -188,22 +204,11 @@ impl LayerIo<'_> {
 
     /// Sends an owned buffer down without copying when no layer is below.
     pub fn send_owned(&mut self, buf: OutBuf) -> io::Result<()> {
-        match self.below.split_last_mut() {
-            None => {
-                self.conns.queue_owned(self.idx, buf);
-                Ok(())
-            }
-            Some((next, rest)) => next.kind.send_owned(
-                buf,
-                &mut LayerIo {
-                    up: &mut next.up,
-                    ended: &mut next.ended,
-                    below: rest,
-                    conns: self.conns,
-                    idx: self.idx,
-                },
-            ),
-        }
+        self.down(
+            buf,
+            |conns, idx, buf| conns.queue_owned(idx, buf),
+            |kind, buf, io| kind.send_owned(buf, io),
+        )
     }
 }
 

@@ -239,17 +239,22 @@ impl RustlsLayer {
     }
 
     pub(crate) fn end_of_stream(&mut self, _io: &mut LayerIo<'_>) -> io::Result<()> {
-        if !self.peer_closed {
-            log::debug!(
-                "tls: peer closed the connection without close_notify{}",
-                if self.pending.is_empty() {
-                    ""
-                } else {
-                    " (in the middle of a record)"
-                }
-            );
-        }
+        log_end(self.peer_closed, !self.pending.is_empty());
         Ok(())
+    }
+}
+
+/// The stream below ended: fine after the peer's close_notify, else
+/// logged (at debug level: for HTTP an unclean end is common and harmless;
+/// a protocol that needs to know sees its own framing cut short).
+pub(crate) fn log_end(peer_closed: bool, mid_record: bool) {
+    if !peer_closed {
+        let mid = if mid_record {
+            " (in the middle of a record)"
+        } else {
+            ""
+        };
+        log::debug!("tls: peer closed the connection without close_notify{mid}");
     }
 }
 

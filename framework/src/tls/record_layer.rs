@@ -661,16 +661,7 @@ impl RecordLayer {
     }
 
     pub(crate) fn end_of_stream(&mut self, _io: &mut LayerIo<'_>) -> io::Result<()> {
-        if !self.peer_closed {
-            log::debug!(
-                "tls: peer closed the connection without close_notify{}",
-                if self.cut.is_empty() {
-                    ""
-                } else {
-                    " (in the middle of a record)"
-                }
-            );
-        }
+        super::layer::log_end(self.peer_closed, !self.cut.is_empty());
         Ok(())
     }
 }
