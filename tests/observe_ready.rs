@@ -75,9 +75,16 @@ fn hello_ready_after_sigterm() {
     assert_eq!(r.status(), 200);
     drop(agent);
 
-    // An in-flight request keeps the server up through the shutdown.
+    // An in-flight request keeps the server up through the shutdown. A
+    // whole request first, so that the connection is surely accepted (one
+    // still in the listen backlog when shutdown closes the listener is
+    // never served).
     let mut s = connect(addr);
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut buf = Vec::new();
+    s.write_all(b"GET /ready HTTP/1.1\r\nHost: test\r\n\r\n")
+        .unwrap();
+    assert_eq!(read_response(&mut s, &mut buf, false).status, 200);
     s.write_all(PARTIAL).unwrap();
     // SAFETY: signalling our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
@@ -91,7 +98,6 @@ fn hello_ready_after_sigterm() {
         std::thread::sleep(Duration::from_millis(10));
     }
     s.write_all(b"\r\n").unwrap();
-    let mut buf = Vec::new();
     let r = read_response(&mut s, &mut buf, false);
     assert_eq!(r.status, 503, "{}", r.head);
     assert_eq!(r.header("connection"), Some("close"));

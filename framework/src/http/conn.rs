@@ -721,8 +721,16 @@ async fn read_head(
         }
         let buffered = !input.is_empty();
         if !buffered && shutting_down(w.worker) {
-            // Between requests: nothing to finish.
-            return Ok(None);
+            // Between requests, unless the start of one has been received
+            // but not yet read (it came in the same round as the
+            // shutdown): that request is under way and is answered.
+            return match pace::now_or_never(conn.read()).await {
+                Some(Ok(Some(l))) => {
+                    input.push(l);
+                    Ok(Some(Arrived::Bytes))
+                }
+                _ => Ok(None),
+            };
         }
         let mut wait = match (deadline, idle_end) {
             (Some(d), _) | (None, Some(d)) => d.saturating_duration_since(Instant::now()),
