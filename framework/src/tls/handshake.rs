@@ -146,13 +146,21 @@ async fn drive(
 }
 
 /// The end of the whole record starting at `from` in `buf`, or `from` if
-/// no whole record starts there.
+/// no whole record starts there (yet); the end of `buf` if what starts
+/// there is no TLS record at all.
 fn next_record_end(buf: &[u8], from: usize) -> usize {
     let r = &buf[from..];
     if r.len() < 5 {
         return from;
     }
-    let end = 5 + u16::from_be_bytes([r[3], r[4]]) as usize;
+    let len = u16::from_be_bytes([r[3], r[4]]) as usize;
+    if !(20..=24).contains(&r[0]) || r[1] != 3 || len > (16 << 10) + 2048 {
+        // Not a TLS record (plain HTTP on a TLS port, garbage): show
+        // rustls everything now, for its alert and error, rather than wait
+        // for a "record" the bytes only seem to announce.
+        return buf.len();
+    }
+    let end = 5 + len;
     if end <= r.len() {
         from + end
     } else {
