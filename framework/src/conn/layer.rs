@@ -194,12 +194,7 @@ impl LayerIo<'_> {
             self.conns.queue_fill(self.idx, n, fill);
             return Ok(());
         }
-        let mut tmp = Lease::heap_buffer(n);
-        tmp.resize(n, 0);
-        fill(&mut tmp);
-        let r = self.send(&tmp);
-        super::lease::recycle_heap(tmp);
-        r
+        super::lease::staged(n, fill, |b| self.send(b))
     }
 
     /// Sends an owned buffer down without copying when no layer is below.
@@ -258,14 +253,7 @@ impl Kind {
         match self {
             #[cfg(feature = "tls")]
             Kind::Tls(l) => l.send_with(n, fill, io),
-            _ => {
-                let mut tmp = Lease::heap_buffer(n);
-                tmp.resize(n, 0);
-                fill(&mut tmp);
-                let r = self.send(&tmp, io);
-                super::lease::recycle_heap(tmp);
-                r
-            }
+            _ => super::lease::staged(n, fill, |b| self.send(b, io)),
         }
     }
 

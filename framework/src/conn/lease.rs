@@ -239,6 +239,22 @@ impl Drop for Lease {
     }
 }
 
+/// Has `fill` write `n` bytes into a pooled heap buffer, hands them to
+/// `use_bytes`, and returns the buffer to the pool: for a write that
+/// cannot be filled in place (a layer in the way).
+pub(crate) fn staged<R>(
+    n: usize,
+    fill: impl FnOnce(&mut [u8]),
+    use_bytes: impl FnOnce(&[u8]) -> R,
+) -> R {
+    let mut tmp = Lease::heap_buffer(n);
+    tmp.resize(n, 0);
+    fill(&mut tmp);
+    let r = use_bytes(&tmp);
+    recycle_heap(tmp);
+    r
+}
+
 /// Returns a heap buffer to this thread's pool (or frees it).
 pub(crate) fn recycle_heap(mut v: Vec<u8>) {
     if v.capacity() == 0 || v.capacity() > POOL_MAX_CAP {

@@ -20,9 +20,9 @@ pub(crate) use inbound::Tail;
 pub use io_stream::IoStream;
 pub(crate) use layer::{BeforeSend, Kind as LayerKind, Layers};
 pub use layer::{Layer, LayerIo};
-#[cfg(feature = "tls")]
-pub(crate) use lease::recycle_heap;
 pub use lease::Lease;
+#[cfg(feature = "tls")]
+pub(crate) use lease::{recycle_heap, staged};
 pub use out::OutBuf;
 pub(crate) use out::RawLease;
 pub(crate) use slot::set_waker;

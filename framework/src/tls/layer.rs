@@ -63,14 +63,7 @@ impl TlsLayer {
     ) -> io::Result<()> {
         match self {
             TlsLayer::Records(l) => l.send_with(n, fill, io),
-            TlsLayer::Rustls(l) => {
-                let mut tmp = Lease::heap_buffer(n);
-                tmp.resize(n, 0);
-                fill(&mut tmp);
-                let r = l.send(&tmp, io);
-                crate::conn::recycle_heap(tmp);
-                r
-            }
+            TlsLayer::Rustls(l) => crate::conn::staged(n, fill, |b| l.send(b, io)),
         }
     }
 

@@ -641,12 +641,7 @@ impl RecordLayer {
         if n <= MAX_PLAINTEXT {
             return self.seal_data(n, fill, io);
         }
-        let mut tmp = Lease::heap_buffer(n);
-        tmp.resize(n, 0);
-        fill(&mut tmp);
-        let r = self.send(&tmp, io);
-        crate::conn::recycle_heap(tmp);
-        r
+        crate::conn::staged(n, fill, |b| self.send(b, io))
     }
 
     /// Sends close_notify (once; nothing after a failure).
