@@ -93,15 +93,10 @@ fn measure(zero_copy: bool, msg: usize, extra: bool, race_shutdown: bool) -> usi
         s.read_exact(&mut resp).unwrap();
         assert_eq!(resp, req);
     }
-    // Wait for the handler to publish its count.
-    let t0 = std::time::Instant::now();
-    while result.load(Ordering::SeqCst) == usize::MAX {
-        assert!(t0.elapsed().as_secs() < 10, "handler did not finish");
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    let published = counting_alloc::wait_published(&result, std::time::Duration::from_secs(10));
     drop(s);
     server.shutdown().unwrap();
-    result.load(Ordering::SeqCst)
+    published
 }
 
 #[test]

@@ -10,7 +10,7 @@
 use std::io::Write;
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use corering::http::{self, Http1Config, Request, Response};
 
@@ -73,17 +73,10 @@ fn measure(req: &[u8], extra: bool) -> usize {
         s.write_all(req).unwrap();
         read_hello(&mut s, &mut buf, &mut have);
     }
-    let t0 = Instant::now();
-    while RESULT.load(Ordering::SeqCst) == usize::MAX {
-        assert!(
-            t0.elapsed() < Duration::from_secs(10),
-            "handler did not finish"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let published = counting_alloc::wait_published(&RESULT, std::time::Duration::from_secs(10));
     drop(s);
     server.shutdown().unwrap();
-    RESULT.load(Ordering::SeqCst)
+    published
 }
 
 /// One test, so the measurements (which share the statics) run in turn.

@@ -430,16 +430,9 @@ fn routed_requests_allocate_nothing_when_warm() {
             .unwrap();
         common::read_hello(&mut s, &mut buf, &mut have);
     }
-    let t0 = std::time::Instant::now();
-    while RESULT.load(Ordering::SeqCst) == usize::MAX {
-        assert!(
-            t0.elapsed() < Duration::from_secs(10),
-            "handler did not finish"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let published = counting_alloc::wait_published(&RESULT, std::time::Duration::from_secs(10));
     drop(s);
     server.shutdown().expect("shutdown");
-    let n = RESULT.load(Ordering::SeqCst);
+    let n = published;
     assert_eq!(n, 0, "{n} allocations in {MEASURED} routed requests");
 }

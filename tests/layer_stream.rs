@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use common::xor::{xor, Xor};
-use common::{builder, connect, random_bytes, IO_TIMEOUT};
+use common::{builder, connect, echo_then_shutdown, random_bytes, IO_TIMEOUT};
 use corering::http::{Http1Config, Request, Response};
 use corering::pipeline::{Middleware, Refused, Side};
 use corering::{Connection, Layer, LayerIo, Lease, ServerBuilder};
@@ -111,17 +111,6 @@ fn read_xor_to_end(s: &mut TcpStream) -> Vec<u8> {
     s.read_to_end(&mut v).unwrap();
     xor(&mut v);
     v
-}
-
-/// Echo that sends each lease back as is: ring leases and heap leases both
-/// go through `write_owned`.
-async fn echo_then_shutdown(mut conn: Connection) {
-    while let Ok(Some(buf)) = conn.read().await {
-        if conn.write_owned(buf).await.is_err() {
-            return;
-        }
-    }
-    let _ = conn.shutdown_write().await;
 }
 
 #[test]

@@ -8,7 +8,6 @@ mod counting_alloc;
 mod tls_common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
 
 use corering::http::{self, Http1Config, Request, Response};
 use tls_common::{client_config, pki, roundtrip, server_config, tls_builder, tls_connect};
@@ -52,17 +51,10 @@ fn measure(req: &[u8]) -> usize {
         let r = roundtrip(&mut s, req, &mut buf);
         assert_eq!(r.status, 200);
     }
-    let t0 = Instant::now();
-    while RESULT.load(Ordering::SeqCst) == usize::MAX {
-        assert!(
-            t0.elapsed() < Duration::from_secs(10),
-            "handler did not finish"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let published = counting_alloc::wait_published(&RESULT, std::time::Duration::from_secs(10));
     drop(s);
     server.shutdown().unwrap();
-    RESULT.load(Ordering::SeqCst)
+    published
 }
 
 #[test]

@@ -7,38 +7,22 @@
 mod common;
 mod tls_common;
 
+use common::echo_then_shutdown;
+
 use std::time::Duration;
 
 use common::http::run_client;
 use common::random_bytes;
 use corering::tls::{TlsConnector, TlsInfo};
-use corering::{Connection, Connector, RunningServer};
-use tls_common::{pki, server_config, tls_builder, Pki};
-
-async fn echo(mut conn: Connection) {
-    while let Ok(Some(buf)) = conn.read().await {
-        if conn.write_owned(buf).await.is_err() {
-            return;
-        }
-    }
-    let _ = conn.shutdown_write().await;
-}
+use corering::{Connector, RunningServer};
+use tls_common::{pki, server_config, tls_builder, trusting, Pki};
 
 fn start(p: &Pki) -> RunningServer {
     tls_builder(server_config(p))
         .build()
         .expect("build")
-        .start(echo)
+        .start(echo_then_shutdown)
         .expect("start")
-}
-
-fn trusting(p: &Pki) -> TlsConnector {
-    TlsConnector::builder()
-        .no_default_roots()
-        .ca_file(&p.ca)
-        .expect("CA file")
-        .handshake_timeout(Duration::from_secs(10))
-        .build()
 }
 
 #[test]

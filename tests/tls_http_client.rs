@@ -16,9 +16,8 @@ use corering::http::client::{
     close_idle, idle_count, Client, ClientErrorKind, ClientRequest, Peer,
 };
 use corering::http::{self, Http1Config, Request, Response};
-use corering::tls::TlsConnector;
 use corering::RunningServer;
-use tls_common::{have_command, pki, s, server_config, tls_builder, Pki};
+use tls_common::{have_command, pki, s, server_config, tls_builder, trusting, Pki};
 
 async fn handle(mut req: Request<'_>) -> Response {
     let host = req.host().to_string();
@@ -38,14 +37,6 @@ fn start(p: &Pki) -> RunningServer {
         .expect("build")
         .start(|conn| http::serve(conn, Http1Config::default(), handle))
         .expect("start")
-}
-
-fn trusting(p: &Pki) -> TlsConnector {
-    TlsConnector::builder()
-        .no_default_roots()
-        .ca_file(&p.ca)
-        .expect("CA file")
-        .build()
 }
 
 fn accepted(server: &RunningServer) -> u64 {

@@ -10,6 +10,8 @@
 mod common;
 mod tls_common;
 
+use common::echo_then_shutdown;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -23,20 +25,11 @@ use corering::tls::TlsConnector;
 use corering::{Connection, Connector, RunningServer};
 use tls_common::{client_config, pki, read_response, server_config, tls_builder, tls_connect, Pki};
 
-async fn echo(mut conn: Connection) {
-    while let Ok(Some(buf)) = conn.read().await {
-        if conn.write_owned(buf).await.is_err() {
-            return;
-        }
-    }
-    let _ = conn.shutdown_write().await;
-}
-
 fn start_echo(p: &Pki) -> RunningServer {
     tls_builder(server_config(p))
         .build()
         .expect("build")
-        .start(echo)
+        .start(echo_then_shutdown)
         .expect("start")
 }
 

@@ -65,14 +65,10 @@ fn measure<M: Middleware>(mw: M, layered: bool, extra: bool) -> usize {
         s.read_exact(&mut resp).unwrap();
         assert_eq!(resp, wire);
     }
-    let t0 = std::time::Instant::now();
-    while result.load(Ordering::SeqCst) == usize::MAX {
-        assert!(t0.elapsed().as_secs() < 20, "handler did not finish");
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    let published = counting_alloc::wait_published(&result, std::time::Duration::from_secs(20));
     drop(s);
     server.shutdown().unwrap();
-    result.load(Ordering::SeqCst)
+    published
 }
 
 #[test]

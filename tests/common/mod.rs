@@ -49,6 +49,17 @@ pub async fn echo(mut conn: Connection) {
     }
 }
 
+/// [`echo`], then a clean end of the sending side once the peer's ends
+/// (through any layer: TLS sends close_notify).
+pub async fn echo_then_shutdown(mut conn: Connection) {
+    while let Ok(Some(buf)) = conn.read().await {
+        if conn.write_owned(buf).await.is_err() {
+            return;
+        }
+    }
+    let _ = conn.shutdown_write().await;
+}
+
 /// Echo handler that copies each received buffer into the write buffer.
 pub async fn echo_copy(mut conn: Connection) {
     loop {

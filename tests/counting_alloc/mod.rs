@@ -9,6 +9,8 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 /// The allocator: the system allocator plus a per-thread counter.
 pub struct Counting;
@@ -68,4 +70,18 @@ pub fn allocations(f: impl FnOnce()) -> usize {
     f();
     set_counting(false);
     count()
+}
+
+/// Waits until a handler has published its count in `slot` (which starts
+/// at `usize::MAX`) and returns it; panics after `limit`.
+pub fn wait_published(slot: &AtomicUsize, limit: Duration) -> usize {
+    let t0 = Instant::now();
+    loop {
+        let n = slot.load(Ordering::SeqCst);
+        if n != usize::MAX {
+            return n;
+        }
+        assert!(t0.elapsed() < limit, "handler did not finish");
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }

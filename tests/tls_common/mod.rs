@@ -78,6 +78,15 @@ pub fn tls_builder(config: corering::tls::rustls::ServerConfig) -> corering::Ser
         .tls(config)
 }
 
+/// corering's TLS client settings trusting only the PKI's CA.
+pub fn trusting(p: &Pki) -> corering::tls::TlsConnector {
+    corering::tls::TlsConnector::builder()
+        .no_default_roots()
+        .ca_file(&p.ca)
+        .expect("CA file")
+        .build()
+}
+
 /// The server configuration corering makes from the PKI's PEM files.
 pub fn server_config(p: &Pki) -> corering::tls::rustls::ServerConfig {
     corering::tls::server_config_from_pem(&p.cert, &p.key).expect("server config from PEM")
