@@ -126,7 +126,9 @@ impl Connection {
     pub(crate) fn layer_received(&mut self, data: Lease) -> io::Result<()> {
         let idx = self.idx;
         let layers = self.layers.as_deref_mut().expect("a layer was pushed");
-        runtime::with(|w| layers.received_top(&mut w.io.borrow_mut().conns, idx, data))
+        on_worker(self.worker, |_, io| {
+            layers.received_top(&mut io.conns, idx, data)
+        })
     }
 
     /// The names of the layers on this connection, bottom (next to the
@@ -143,14 +145,7 @@ impl Connection {
     }
 
     fn with_io<R>(&self, f: impl FnOnce(&Worker, &mut Io) -> R) -> R {
-        runtime::with(|w| {
-            assert_eq!(
-                w.id, self.worker,
-                "corering: a Connection was used on a worker other than its own"
-            );
-            let mut io = w.io.borrow_mut();
-            f(w, &mut io)
-        })
+        on_worker(self.worker, f)
     }
 
     /// Waits for the next buffer of received bytes.
@@ -386,37 +381,32 @@ impl Future for Read<'_> {
     }
 }
 
+/// Runs `f` with the I/O state of `worker`, which must be the calling
+/// thread's: a connection never leaves the worker it was opened on.
 #[inline]
-fn poll_read(c: &mut Connection, cx: &mut Context<'_>) -> Poll<io::Result<Option<Lease>>> {
-    let (idx, gen) = (c.idx, c.gen);
-    let layers = &mut c.layers;
+fn on_worker<R>(worker: u16, f: impl FnOnce(&Worker, &mut Io) -> R) -> R {
     runtime::with(|w| {
         assert_eq!(
-            w.id, c.worker,
+            w.id, worker,
             "corering: a Connection was used on a worker other than its own"
         );
         let mut io = w.io.borrow_mut();
-        let io = &mut *io;
-        match layers {
-            None => poll_raw(w, io, idx, gen, cx),
-            Some(layers) => {
-                let sq = &mut io.sq;
-                let mut raw = |conns: &mut super::Conns| poll_slot(w, conns, sq, idx, gen, cx);
-                layers.poll_read(&mut io.conns, idx, &mut raw)
-            }
-        }
+        f(w, &mut io)
     })
 }
 
 #[inline]
-fn poll_raw(
-    w: &Worker,
-    io: &mut Io,
-    idx: u32,
-    gen: u32,
-    cx: &mut Context<'_>,
-) -> Poll<io::Result<Option<Lease>>> {
-    poll_slot(w, &mut io.conns, &mut io.sq, idx, gen, cx)
+fn poll_read(c: &mut Connection, cx: &mut Context<'_>) -> Poll<io::Result<Option<Lease>>> {
+    let (idx, gen) = (c.idx, c.gen);
+    let layers = &mut c.layers;
+    on_worker(c.worker, |w, io| match layers {
+        None => poll_slot(w, &mut io.conns, &mut io.sq, idx, gen, cx),
+        Some(layers) => {
+            let sq = &mut io.sq;
+            let mut raw = |conns: &mut super::Conns| poll_slot(w, conns, sq, idx, gen, cx);
+            layers.poll_read(&mut io.conns, idx, &mut raw)
+        }
+    })
 }
 
 /// The next kernel-filled buffer of slot `idx`.
@@ -629,13 +619,7 @@ impl Connection {
     ) -> Poll<io::Result<()>> {
         let (idx, gen) = (self.idx, self.gen);
         let layers = self.layers.as_deref_mut();
-        runtime::with(|w| {
-            assert_eq!(
-                w.id, self.worker,
-                "corering: a Connection was used on a worker other than its own"
-            );
-            let mut io = w.io.borrow_mut();
-            let io = &mut *io;
+        on_worker(self.worker, |_, io| {
             if let Some(p) = write_ready(io, (idx, gen), cx) {
                 return p;
             }
@@ -658,24 +642,21 @@ impl Future for Flush<'_> {
     type Output = io::Result<()>;
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let c = &mut *self.get_mut().conn;
-        if let Some(layers) = c.layers.as_deref_mut() {
-            // What layers hold back (a TLS record being gathered) goes down
-            // to the send queue first.
-            let (idx, gen) = (c.idx, c.gen);
-            runtime::with(|w| {
-                let mut io = w.io.borrow_mut();
-                match io.conns.get(idx, gen) {
-                    Some(s) if s.write_err == 0 => layers.flush(&mut io.conns, idx),
-                    _ => Ok(()),
-                }
-            })?;
-        }
-        let c = &*c;
-        c.with_io(|_, io| {
-            let s = io.conns.get(c.idx, c.gen).expect("live connection slot");
+        let (idx, gen) = (c.idx, c.gen);
+        let layers = c.layers.as_deref_mut();
+        on_worker(c.worker, |_, io| {
+            let s = io.conns.get(idx, gen).expect("live connection slot");
             if s.write_err != 0 {
                 return Poll::Ready(Err(os_error(s.write_err, s.write_timed_out)));
             }
+            if let Some(layers) = layers {
+                // What layers hold back (a TLS record being gathered) goes
+                // down to the send queue first.
+                if let Err(e) = layers.flush(&mut io.conns, idx) {
+                    return Poll::Ready(Err(e));
+                }
+            }
+            let s = io.conns.get(idx, gen).expect("live connection slot");
             if s.out.is_empty() {
                 return Poll::Ready(Ok(()));
             }
@@ -695,26 +676,18 @@ impl Future for ShutdownWrite<'_> {
     type Output = io::Result<()>;
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let c = &mut *self.get_mut().conn;
-        if let Some(layers) = c.layers.as_deref_mut() {
-            // The layers' end markers (TLS close_notify) go out first.
-            let (idx, gen) = (c.idx, c.gen);
-            let r = runtime::with(|w| {
-                let mut io = w.io.borrow_mut();
-                if io
-                    .conns
-                    .get(idx, gen)
-                    .is_none_or(|s| s.shut != OpState::Idle)
-                {
-                    return Ok(());
+        let (idx, gen) = (c.idx, c.gen);
+        let layers = c.layers.as_deref_mut();
+        on_worker(c.worker, |_, io| {
+            let s = io.conns.get(idx, gen).expect("live connection slot");
+            if let (Some(layers), OpState::Idle) = (layers, s.shut) {
+                // The layers' end markers (TLS close_notify) go out first
+                // (once: `Layers::shutdown` runs only the first time).
+                if let Err(e) = layers.shutdown(&mut io.conns, idx) {
+                    return Poll::Ready(Err(e));
                 }
-                layers.shutdown(&mut io.conns, idx)
-            });
-            r?;
-        }
-        let c = &*c;
-        c.with_io(|_, io| {
-            let io = &mut *io;
-            let s = io.conns.get(c.idx, c.gen).expect("live connection slot");
+            }
+            let s = io.conns.get(idx, gen).expect("live connection slot");
             if s.write_err != 0 {
                 return Poll::Ready(Err(os_error(s.write_err, s.write_timed_out)));
             }
@@ -733,7 +706,7 @@ impl Future for ShutdownWrite<'_> {
                 }
                 OpState::Idle => {
                     set_waker(&mut s.waiter, cx.waker());
-                    io.conns.start_shutdown(c.idx, &mut io.sq);
+                    io.conns.start_shutdown(idx, &mut io.sq);
                     Poll::Pending
                 }
             }
