@@ -103,15 +103,23 @@ impl Tx {
         Ok(Some(rec))
     }
 
+    /// Plaintext bytes the open record (or a new one) can still take.
+    fn room(&self) -> usize {
+        match self.open.len() {
+            0 => MAX_PLAINTEXT,
+            len => MAX_PLAINTEXT - (len - record::plain_at(self.proto)),
+        }
+    }
+
     /// Opens a record if none is open and appends `n` bytes that `fill`
     /// writes; `false` (nothing written) if they do not fit.
     fn append(&mut self, n: usize, fill: impl FnOnce(&mut [u8])) -> bool {
-        let at = record::plain_at(self.proto);
+        if n > self.room() {
+            return false;
+        }
         if self.open.is_empty() {
             self.open = Lease::heap_buffer(record::sealed_len(self.proto, MAX_PLAINTEXT));
-            self.open.resize(at, 0);
-        } else if self.open.len() - at + n > MAX_PLAINTEXT {
-            return false;
+            self.open.resize(record::plain_at(self.proto), 0);
         }
         let len = self.open.len();
         self.open.resize(len + n, 0);
@@ -545,11 +553,7 @@ impl RecordLayer {
         fill: impl FnOnce(&mut [u8]),
         io: &mut LayerIo<'_>,
     ) -> io::Result<()> {
-        let fits = self.tx.borrow().open.is_empty() || {
-            let t = self.tx.borrow();
-            t.open.len() - record::plain_at(self.proto) + n <= MAX_PLAINTEXT
-        };
-        if !fits {
+        if n > self.tx.borrow().room() {
             self.flush(io)?;
         }
         let mut tx = self.tx.borrow_mut();
@@ -608,13 +612,7 @@ impl RecordLayer {
     pub(crate) fn send(&mut self, mut data: &[u8], io: &mut LayerIo<'_>) -> io::Result<()> {
         // First top up the record open this round (a response head before
         // its body), then full records.
-        let room = {
-            let t = self.tx.borrow();
-            match t.open.len() {
-                0 => MAX_PLAINTEXT,
-                len => MAX_PLAINTEXT - (len - record::plain_at(self.proto)),
-            }
-        };
+        let room = self.tx.borrow().room();
         if room > 0 && room < data.len() {
             let (first, rest) = data.split_at(room);
             self.seal_data(first.len(), |b| b.copy_from_slice(first), io)?;
