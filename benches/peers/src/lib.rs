@@ -2,8 +2,8 @@
 //! `tls_load`): the command line (`--addr HOST:PORT`, plus any flags of a server's own), a
 //! SIGTERM handler that exits with status 0, in [`uring`] the io_uring plumbing of the two
 //! floors (`uring_floor`, `echo_floor`), in [`tls`] the rustls setup of the TLS peers, in
-//! [`tokio_serve`] the accept loop of the tokio peers and in [`hyper_hello`] the service of
-//! the hyper ones.
+//! [`tokio_serve`] the accept loop of the tokio peers (`tokio_floor`, the hand-written tokio
+//! responder, among them) and in [`hyper_hello`] the service of the hyper ones.
 
 use std::net::SocketAddr;
 

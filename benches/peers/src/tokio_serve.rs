@@ -1,6 +1,6 @@
-//! The accept loop of the tokio peers (`hyper_hello`, `hyper_tls_hello`, `tls_floor`): one
-//! thread (tokio's current-thread runtime, inside a `LocalSet` so that connection tasks
-//! may be `!Send`), `TCP_NODELAY` on every connection.
+//! The accept loop of the tokio peers (`hyper_hello`, `hyper_tls_hello`, `tls_floor`,
+//! `tokio_floor`): one thread (tokio's current-thread runtime, inside a `LocalSet` so that
+//! connection tasks may be `!Send`), `TCP_NODELAY` on every connection.
 
 use std::net::SocketAddr;
 
