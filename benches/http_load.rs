@@ -1,5 +1,5 @@
-//! HTTP load benchmark: corering's `examples/hello` against three peers serving the same
-//! `GET /plaintext` → `Hello, World!`, all driven by `wrk`.
+//! HTTP load benchmark: corering's `examples/hello`, on io_uring and on epoll, against four
+//! peers serving the same `GET /plaintext` → `Hello, World!`, all driven by `wrk`.
 //!
 //! ```text
 //! apt-get install wrk                              # once; this bench installs nothing
@@ -10,7 +10,11 @@
 //! Servers (each one thread, pinned to the same CPU; they take turns, only the one under
 //! load does anything; all run for the whole benchmark):
 //! * `corering`: `examples/hello --workers 1`, built with `cargo build --release --example
-//!   hello` (or `--hello-bin PATH`).
+//!   hello` (or `--hello-bin PATH`), on io_uring (`CORERING_BACKEND=uring`).
+//! * `corering-nobatch`: the same with completion batching off (`CORERING_BATCH_WAIT=off`).
+//! * `corering-epoll`: the same hello on the epoll backend (`CORERING_BACKEND=epoll`).
+//!   Every corering server's startup line must name its backend; one that does not is
+//!   warned about and noted in the report.
 //! * `hyper`: hyper 1.x on tokio's current-thread runtime, HTTP/1.1 keep-alive,
 //!   `http1::Builder::pipeline_flush(true)`, `Content-Type: text/plain`, hyper's `Date`.
 //! * `may_minihttp`: its hello-world service on one may worker (`set_workers(1)`).
@@ -18,14 +22,18 @@
 //!   accept, multishot recv from a provided buffer ring): it counts `\r\n\r\n` and answers
 //!   each with one pre-built response (fixed `Date`), all responses due on a connection in
 //!   one send. What a server cannot do with less.
+//! * `tokio-floor`: its epoll counterpart, a hand-written HTTP/1.1 responder on tokio's
+//!   current-thread runtime with no framework: `httparse`, one read buffer per connection,
+//!   every complete request of a read answered (hello's answer, `Date` refreshed each
+//!   second) and all answers of the read in one write, nothing allocated per request.
 //!
-//! The answers differ only in small ways: corering adds `Server: corering` and may_minihttp
-//! `Server: M`; hyper sends lowercase field names and has no header-read timeout (no timer
+//! The answers differ only in small ways: corering adds `Server: corering`, tokio-floor
+//! `Server: tokio-floor` and may_minihttp `Server: M`; hyper sends lowercase field names and has no header-read timeout (no timer
 //! is set); may_minihttp leaves Nagle on (as it ships). "One thread" means one serving
 //! thread: any helper threads a server starts (may's, for one) are counted in its CPU
 //! time too.
 //!
-//! The three peers live in a separate cargo package, `benches/peers/` (its own workspace,
+//! The four peers live in a separate cargo package, `benches/peers/` (its own workspace,
 //! excluded from corering's, so building or testing corering never compiles hyper or may).
 //! This bench builds it with `cargo build --release --manifest-path benches/peers/Cargo.toml
 //! --target-dir benches/peers/target` (or takes the binaries from `--peers-dir DIR`); each
@@ -54,15 +62,19 @@
 //! writing it to reading its last answer. And the server's CPU time per request: the
 //! on-CPU time of all its threads (`/proc/PID/task/*/schedstat`, first field) sampled
 //! right before wrk starts and right after it exits, divided by the responses wrk counted.
-//! Reported: medians over the rounds, and the ratios corering/peer as medians of per-round
-//! paired ratios (corering against the peer's run of the same round, which cancels the
-//! machine's slow drifts better than a ratio of medians).
+//! Reported: medians over the rounds, and the ratios corering/peer, corering-epoll/peer and
+//! floor/tokio-floor (the two floors side by side) as medians of per-round paired ratios
+//! (one server against the other's run of the same round, which cancels the machine's slow
+//! drifts better than a ratio of medians).
 //!
 //! Targets (PASS/MISS is informational: the exit status only reflects errors):
-//! * `pipelined`, CPU/request: ≤ 0.5x hyper, ≤ 0.8x may_minihttp, ≤ 1.25x floor.
-//! * `plaintext`, CPU/request: ≤ 1.0x hyper and ≤ 1.0x may_minihttp (≤ the lower of the
-//!   two), ≤ 1.1x floor.
-//! * requests/s, both loads: ≥ 1.0x hyper and ≥ 1.0x may_minihttp.
+//! * corering (io_uring), `pipelined`, CPU/request: ≤ 0.5x hyper, ≤ 0.8x may_minihttp,
+//!   ≤ 1.25x floor.
+//! * corering, `plaintext`, CPU/request: ≤ 1.0x hyper and ≤ 1.0x may_minihttp (≤ the lower
+//!   of the two), ≤ 1.1x floor.
+//! * corering, requests/s, both loads: ≥ 1.0x hyper and ≥ 1.0x may_minihttp.
+//! * corering-epoll, CPU/request: `plaintext` ≤ 1.05x tokio-floor; `pipelined` ≤ 1.15x
+//!   tokio-floor and ≤ 0.7x hyper.
 //!
 //! All traffic stays on 127.0.0.1 and every child process is terminated on exit.
 
@@ -75,6 +87,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use support::backend::{Backend, BackendNotes};
 use support::hello::parse_hello_response;
 use support::wrk::{
     medians_table, ratios_table, Named, Sample, Script, WrkOptions, WrkRun, WrkScripts,
@@ -90,13 +103,14 @@ usage: cargo bench --bench http_load -- [options]
   --duration N      measured seconds per run (default 5)
   --warmup N        warm-up seconds before each measured run, 0 for none (default 1)
   --only LIST       comma list of loads: plaintext, pipelined (default: both)
-  --servers LIST    comma list of corering, corering-nobatch (batching off), hyper,
-                    may_minihttp, floor (default: all)
+  --servers LIST    comma list of corering, corering-nobatch (batching off),
+                    corering-epoll (epoll backend), hyper, may_minihttp, floor,
+                    tokio-floor (default: all)
   --conns N         wrk connections (default 64)
   --depth N         requests per write in the pipelined load (default 16)
   --hello-bin PATH  use this corering hello binary instead of building examples/hello
-  --peers-dir DIR   take hyper_hello, may_hello, uring_floor from DIR instead of building
-                    benches/peers
+  --peers-dir DIR   take hyper_hello, may_hello, uring_floor, tokio_floor from DIR instead
+                    of building benches/peers
   --wrk PATH        (default: wrk from PATH)
 ";
 
@@ -140,9 +154,13 @@ enum ServerKind {
     Corering,
     /// corering with completion batching off (`CORERING_BATCH_WAIT=off`).
     CoreringNoBatch,
+    /// corering on the epoll backend (`CORERING_BACKEND=epoll`).
+    CoreringEpoll,
     Hyper,
     May,
     Floor,
+    /// The hand-written responder on tokio: the floor's epoll counterpart.
+    TokioFloor,
 }
 
 impl Named for ServerKind {
@@ -150,48 +168,73 @@ impl Named for ServerKind {
         match self {
             ServerKind::Corering => "corering",
             ServerKind::CoreringNoBatch => "corering-nobatch",
+            ServerKind::CoreringEpoll => "corering-epoll",
             ServerKind::Hyper => "hyper",
             ServerKind::May => "may_minihttp",
             ServerKind::Floor => "floor",
+            ServerKind::TokioFloor => "tokio-floor",
         }
     }
 }
 
 impl ServerKind {
-    const ALL: [ServerKind; 5] = [
+    const ALL: [ServerKind; 7] = [
         ServerKind::Corering,
         ServerKind::CoreringNoBatch,
+        ServerKind::CoreringEpoll,
         ServerKind::Hyper,
         ServerKind::May,
         ServerKind::Floor,
+        ServerKind::TokioFloor,
     ];
-    const PEERS: [ServerKind; 4] = [
+    /// What corering (on io_uring) is compared with.
+    const PEERS: [ServerKind; 6] = [
         ServerKind::CoreringNoBatch,
+        ServerKind::CoreringEpoll,
         ServerKind::Hyper,
         ServerKind::May,
         ServerKind::Floor,
+        ServerKind::TokioFloor,
     ];
+    /// What corering on epoll is compared with.
+    const EPOLL_PEERS: [ServerKind; 3] =
+        [ServerKind::TokioFloor, ServerKind::Hyper, ServerKind::May];
 
     fn parse(s: &str) -> Res<ServerKind> {
         match s {
             "corering" | "hello" => Ok(ServerKind::Corering),
             "corering-nobatch" => Ok(ServerKind::CoreringNoBatch),
+            "corering-epoll" | "epoll" => Ok(ServerKind::CoreringEpoll),
             "hyper" => Ok(ServerKind::Hyper),
             "may_minihttp" | "may" => Ok(ServerKind::May),
             "floor" | "uring_floor" => Ok(ServerKind::Floor),
+            "tokio-floor" | "tokio_floor" => Ok(ServerKind::TokioFloor),
             _ => Err(format!(
-                "unknown server {s:?} (corering, corering-nobatch, hyper, may_minihttp, floor)"
+                "unknown server {s:?} (corering, corering-nobatch, corering-epoll, hyper, \
+                 may_minihttp, floor, tokio-floor)"
             )),
+        }
+    }
+
+    /// The backend a corering server is forced onto; `None` for a peer.
+    fn backend(self) -> Option<Backend> {
+        match self {
+            ServerKind::Corering | ServerKind::CoreringNoBatch => Some(Backend::Uring),
+            ServerKind::CoreringEpoll => Some(Backend::Epoll),
+            ServerKind::Hyper | ServerKind::May | ServerKind::Floor | ServerKind::TokioFloor => {
+                None
+            }
         }
     }
 
     /// The binary of a peer in benches/peers.
     fn peer_bin(self) -> Option<&'static str> {
         match self {
-            ServerKind::Corering | ServerKind::CoreringNoBatch => None,
+            ServerKind::Corering | ServerKind::CoreringNoBatch | ServerKind::CoreringEpoll => None,
             ServerKind::Hyper => Some("hyper_hello"),
             ServerKind::May => Some("may_hello"),
             ServerKind::Floor => Some("uring_floor"),
+            ServerKind::TokioFloor => Some("tokio_floor"),
         }
     }
 }
@@ -205,8 +248,23 @@ fn targets(load: Load, peer: ServerKind) -> (Option<f64>, Option<f64>) {
         (Load::Pipelined, ServerKind::Floor) => (None, Some(1.25)),
         (Load::Plaintext, ServerKind::Hyper | ServerKind::May) => (Some(1.0), Some(1.0)),
         (Load::Plaintext, ServerKind::Floor) => (None, Some(1.1)),
-        (_, ServerKind::Corering | ServerKind::CoreringNoBatch) => (None, None),
+        _ => (None, None),
     }
+}
+
+/// Targets for corering-epoll/`peer` under `load`, as [`targets`] gives them for corering.
+fn epoll_targets(load: Load, peer: ServerKind) -> (Option<f64>, Option<f64>) {
+    match (load, peer) {
+        (Load::Plaintext, ServerKind::TokioFloor) => (None, Some(1.05)),
+        (Load::Pipelined, ServerKind::TokioFloor) => (None, Some(1.15)),
+        (Load::Pipelined, ServerKind::Hyper) => (None, Some(0.7)),
+        _ => (None, None),
+    }
+}
+
+/// No targets: floor/tokio-floor is there to be read, not to pass.
+fn no_targets(_: Load, _: ServerKind) -> (Option<f64>, Option<f64>) {
+    (None, None)
 }
 
 type Options = WrkOptions<Load, ServerKind>;
@@ -239,8 +297,9 @@ fn run(args: &[String]) -> Res<()> {
     let scripts = write_scripts(&opts)?;
 
     let mut servers = Vec::new();
+    let mut notes = BackendNotes::default();
     for (kind, bin) in &bins {
-        let server = RunningServer::start(*kind, bin, cpus.server)?;
+        let server = RunningServer::start(*kind, bin, cpus.server, &mut notes)?;
         check_responses(server.addr, opts.depth)
             .context(|| format!("checking the answers of {}", kind.name()))?;
         servers.push(server);
@@ -260,7 +319,7 @@ fn run(args: &[String]) -> Res<()> {
     }
     drop(scripts);
 
-    print!("{}", report(&opts, cpus, &runs));
+    print!("{}", report(&opts, cpus, &runs, &notes));
     none_failed(&runs)
 }
 
@@ -294,19 +353,24 @@ struct RunningServer {
 }
 
 impl RunningServer {
-    /// Starts the server pinned to `cpu` and waits until it accepts connections.
-    fn start(kind: ServerKind, bin: &Path, cpu: usize) -> Res<Self> {
+    /// Starts the server pinned to `cpu` and waits until it accepts connections; a
+    /// corering server whose startup line does not name its backend goes into `notes`.
+    fn start(kind: ServerKind, bin: &Path, cpu: usize, notes: &mut BackendNotes) -> Res<Self> {
         let requested = free_loopback_addr()?;
         let mut cmd = Command::new(bin);
         cmd.args(["--addr", &requested.to_string()]);
-        if matches!(kind, ServerKind::Corering | ServerKind::CoreringNoBatch) {
+        if let Some(backend) = kind.backend() {
             cmd.args(["--workers", "1"]);
+            backend.force(&mut cmd);
         }
         if kind == ServerKind::CoreringNoBatch {
             cmd.env("CORERING_BATCH_WAIT", "off");
         }
         let mut proc = ChildProc::spawn(kind.name(), cmd, cpu)?;
-        let (addr, _) = wait_for_listen_line(&mut proc, requested)?;
+        let (addr, lines) = wait_for_listen_line(&mut proc, requested)?;
+        if let Some(backend) = kind.backend() {
+            notes.check(kind.name(), backend, &lines);
+        }
         wait_connectable(addr, Duration::from_secs(5))?;
         Ok(RunningServer { kind, proc, addr })
     }
@@ -385,8 +449,9 @@ fn measure(
 // Report
 // ---------------------------------------------------------------------------------------------
 
-fn report(opts: &Options, cpus: Cpus, runs: &[Run]) -> String {
+fn report(opts: &Options, cpus: Cpus, runs: &[Run], notes: &BackendNotes) -> String {
     let mut out = String::new();
+    notes.write(&mut out);
     let _ = writeln!(
         out,
         "\n### HTTP GET /plaintext (wrk -t 1 -c {}, pipelined = {} requests per write, servers \
@@ -411,6 +476,25 @@ fn report(opts: &Options, cpus: Cpus, runs: &[Run]) -> String {
         &ServerKind::PEERS,
         runs,
         targets,
+    );
+    ratios_table(
+        &mut out,
+        &opts.loads,
+        &opts.servers,
+        ServerKind::CoreringEpoll,
+        &ServerKind::EPOLL_PEERS,
+        runs,
+        epoll_targets,
+    );
+    // The two floors side by side: what io_uring saves against epoll with no framework.
+    ratios_table(
+        &mut out,
+        &opts.loads,
+        &opts.servers,
+        ServerKind::Floor,
+        &[ServerKind::TokioFloor],
+        runs,
+        no_targets,
     );
     out
 }

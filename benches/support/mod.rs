@@ -3,7 +3,7 @@
 //! CPU, CPU selection, waiting for a server to listen, building an example or the peer
 //! servers (`benches/peers`), process CPU time, medians and per-round paired ratios; `wrk`
 //! runs and their report tables in [`wrk`], the check of a hello server's answer in
-//! [`hello`].
+//! [`hello`], corering's backend forced and checked per server in [`backend`].
 //!
 //! Messages printed from here start with the name of the bench that includes this module
 //! (`CARGO_CRATE_NAME`), like the bench's own messages.
@@ -17,6 +17,8 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
+#[allow(dead_code)] // kv_load and tls_load run corering on its default backend
+pub mod backend;
 #[allow(dead_code)] // only the HTTP benches (http_load, tls_load) check hello's answers
 pub mod hello;
 #[allow(dead_code)] // only the HTTP benches (http_load, tls_load) run wrk
