@@ -1,5 +1,6 @@
-//! Echo load benchmark: corering's `examples/echo` against an idiomatic tokio echo server
-//! and against `floor`, the least an io_uring echo server can do.
+//! Echo load benchmark: corering's `examples/echo`, on io_uring and on epoll, against an
+//! idiomatic tokio echo server and against `floor`, the least an io_uring echo server can
+//! do.
 //!
 //! Run with `cargo bench --bench echo_load`; options go after `--`, for example
 //! `cargo bench --bench echo_load -- --secs 5 --only memory` (`-- --help` lists them all).
@@ -20,8 +21,10 @@
 //! measured window. Then the corering/tokio ratios against the targets
 //! (rr64 CPU ratio ≤ 0.9, stream4k CPU ratio ≤ 0.7, msgs/s ratio ≥ 1.0), as medians of
 //! per-round paired ratios (corering against tokio's run of the same round, which cancels
-//! the machine's slow drifts better than a ratio of medians); the corering/floor ratios
-//! (no targets); and floor/tokio, the best ratio any io_uring server could reach.
+//! the machine's slow drifts better than a ratio of medians); the corering-epoll/tokio
+//! ratios (target: rr64 CPU ratio ≤ 1.0); corering on io_uring against the same with
+//! batching off and against itself on epoll, and against the floor (no targets); and
+//! floor/tokio, the best ratio any io_uring server could reach.
 //!
 //! Memory (`memory`). Growth of the server's VmRSS per idle TCP connection, after opening
 //! 10,000 connections that never send anything (target for corering: ≤ 2048 bytes), plus
@@ -30,7 +33,10 @@
 //! The tokio server and the load client are roles of this same binary: it re-executes itself
 //! with `ECHO_LOAD_ROLE=tokio-server` or `ECHO_LOAD_ROLE=client`. The corering server is built
 //! with `cargo build --release --example echo` and run as
-//! `echo --addr 127.0.0.1:PORT --workers 1`. The floor is `echo_floor` of the peer servers'
+//! `echo --addr 127.0.0.1:PORT --workers 1` with `CORERING_BACKEND=uring` (`corering`,
+//! and `corering-nobatch` with `CORERING_BATCH_WAIT=off` too) or `CORERING_BACKEND=epoll`
+//! (`corering-epoll`); a corering server whose startup line does not name its backend is
+//! warned about and noted in the report. The floor is `echo_floor` of the peer servers'
 //! package, `benches/peers` (its own workspace; see `benches/peers/src/bin/echo_floor.rs`):
 //! one thread, one io_uring, multishot accept and recv from a provided buffer ring, at
 //! most one send per connection in flight, completions batched like corering's. The bench
@@ -51,9 +57,10 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use support::backend::{Backend, BackendNotes};
 use support::{
     build_example, free_loopback_addr, median, paired_ratio, parse_flags, parse_number, pick_cpus,
-    schedstat_ns, socket_addr_in, verdict, wait_connectable, ChildProc, Context, Cpus, Res,
+    schedstat_ns, verdict, wait_connectable, wait_for_listen_line, ChildProc, Context, Cpus, Res,
 };
 
 /// Environment variable selecting the role of a re-executed copy of this binary.
@@ -66,8 +73,8 @@ usage: cargo bench --bench echo_load -- [options]
   --rounds N         throughput runs per load and server, interleaved; medians reported (default 3)
   --only LIST        comma list of rr64, stream4k, throughput (= both), memory (default: all)
   --servers LIST     comma list of corering, corering-nobatch (completion batching off),
-                     tokio, floor (default: all four; without the floor if
-                     benches/peers fails to build)
+                     corering-epoll (epoll backend), tokio, floor (default: all five;
+                     without the floor if benches/peers fails to build)
   --conns N          load connections (default 64)
   --idle-conns N     idle connections for the memory measurement (default 10000)
   --echo-bin PATH    use this corering echo binary instead of building examples/echo
@@ -131,6 +138,14 @@ impl Load {
             Load::Stream4k => 0.7,
         }
     }
+
+    /// Target ratio of server CPU per message, corering-epoll/tokio, where there is one.
+    fn epoll_cpu_ratio_target(self) -> Option<f64> {
+        match self {
+            Load::Rr64 => Some(1.0),
+            Load::Stream4k => None,
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -138,14 +153,17 @@ enum Server {
     Corering,
     /// corering with completion batching off (`CORERING_BATCH_WAIT=off`).
     CoreringNoBatch,
+    /// corering on the epoll backend (`CORERING_BACKEND=epoll`).
+    CoreringEpoll,
     Tokio,
     Floor,
 }
 
 impl Server {
-    const ALL: [Server; 4] = [
+    const ALL: [Server; 5] = [
         Server::Corering,
         Server::CoreringNoBatch,
+        Server::CoreringEpoll,
         Server::Tokio,
         Server::Floor,
     ];
@@ -154,6 +172,7 @@ impl Server {
         match self {
             Server::Corering => "corering",
             Server::CoreringNoBatch => "corering-nobatch",
+            Server::CoreringEpoll => "corering-epoll",
             Server::Tokio => "tokio",
             Server::Floor => "floor",
         }
@@ -163,11 +182,21 @@ impl Server {
         match s {
             "corering" => Ok(Server::Corering),
             "corering-nobatch" => Ok(Server::CoreringNoBatch),
+            "corering-epoll" | "epoll" => Ok(Server::CoreringEpoll),
             "tokio" => Ok(Server::Tokio),
             "floor" | "echo_floor" => Ok(Server::Floor),
             _ => Err(format!(
-                "unknown server {s:?} (corering, corering-nobatch, tokio, floor)"
+                "unknown server {s:?} (corering, corering-nobatch, corering-epoll, tokio, floor)"
             )),
+        }
+    }
+
+    /// The backend a corering server is forced onto; `None` for the others.
+    fn backend(self) -> Option<Backend> {
+        match self {
+            Server::Corering | Server::CoreringNoBatch => Some(Backend::Uring),
+            Server::CoreringEpoll => Some(Backend::Epoll),
+            Server::Tokio | Server::Floor => None,
         }
     }
 }
@@ -178,7 +207,7 @@ const FLOOR_BIN: &str = "echo_floor";
 /// How to start a server process.
 #[derive(Clone, Debug)]
 enum Launch {
-    /// The corering echo example binary, run with `--workers 1`.
+    /// The corering echo example binary, run with `--workers 1` on the server's backend.
     Corering(PathBuf),
     /// This binary in the `tokio-server` role.
     TokioRole,
@@ -322,6 +351,7 @@ fn run_parent(args: &[String]) -> Res<()> {
     // Rounds interleave the servers, rotating who goes first, so that slow drifts of the
     // machine hit both alike; the report pairs the runs of each round.
     let mut load_runs = Vec::new();
+    let mut notes = BackendNotes::default();
     for &load in &opts.loads {
         for round in 1..=opts.rounds {
             let mut order: Vec<&(Server, Launch)> = launches.iter().collect();
@@ -330,7 +360,7 @@ fn run_parent(args: &[String]) -> Res<()> {
             for entry @ (server, _) in order {
                 let what = format!("{} against {} (round {round})", load.name(), server.name());
                 eprintln!("echo_load: {what}...");
-                let outcome = run_load(entry, load, &opts, cpus);
+                let outcome = run_load(entry, load, &opts, cpus, &mut notes);
                 match &outcome {
                     Ok(s) => eprintln!(
                         "echo_load:   {:.0} msgs/s, {:.0} ns server CPU/msg, server CPU {:.0}%",
@@ -352,13 +382,13 @@ fn run_parent(args: &[String]) -> Res<()> {
 
     let mut memory_runs = Vec::new();
     if opts.memory {
-        // Batching changes nothing at rest: one corering memory run is enough.
+        // Batching changes nothing at rest: one corering memory run per backend is enough.
         let at_rest = launches
             .iter()
             .filter(|(server, _)| *server != Server::CoreringNoBatch);
         for entry @ (server, _) in at_rest {
             eprintln!("echo_load: idle memory of {}...", server.name());
-            let outcome = run_memory(entry, &opts, cpus);
+            let outcome = run_memory(entry, &opts, cpus, &mut notes);
             if let Err(e) = &outcome {
                 eprintln!("echo_load: memory of {} failed: {e}", server.name());
             }
@@ -369,7 +399,7 @@ fn run_parent(args: &[String]) -> Res<()> {
         }
     }
 
-    print!("{}", report(&opts, cpus, &load_runs, &memory_runs));
+    print!("{}", report(&opts, cpus, &load_runs, &memory_runs, &notes));
     let failures = load_runs.iter().filter(|r| r.outcome.is_err()).count()
         + memory_runs.iter().filter(|r| r.outcome.is_err()).count();
     if failures > 0 {
@@ -385,11 +415,17 @@ fn resolve_launches(opts: &Options) -> Res<Vec<(Server, Launch)>> {
     for &server in &opts.servers {
         let launch = match server {
             Server::Tokio => Launch::TokioRole,
-            Server::Corering | Server::CoreringNoBatch if opts.stand_in_tokio => Launch::TokioRole,
-            Server::Corering | Server::CoreringNoBatch => match &opts.echo_bin {
-                Some(bin) => Launch::Corering(bin.clone()),
-                None => Launch::Corering(build_example("echo")?),
-            },
+            Server::Corering | Server::CoreringNoBatch | Server::CoreringEpoll
+                if opts.stand_in_tokio =>
+            {
+                Launch::TokioRole
+            }
+            Server::Corering | Server::CoreringNoBatch | Server::CoreringEpoll => {
+                match (&opts.echo_bin, launches.iter().find_map(corering_bin)) {
+                    (Some(bin), _) | (None, Some(bin)) => Launch::Corering(bin.clone()),
+                    (None, None) => Launch::Corering(build_example("echo")?),
+                }
+            }
             Server::Floor => match floor_bin(opts) {
                 Ok(bin) => Launch::Floor(bin),
                 Err(e) if !opts.servers_given => {
@@ -402,6 +438,14 @@ fn resolve_launches(opts: &Options) -> Res<Vec<(Server, Launch)>> {
         launches.push((server, launch));
     }
     Ok(launches)
+}
+
+/// The corering echo binary of a launch, if it runs one.
+fn corering_bin((_, launch): &(Server, Launch)) -> Option<&PathBuf> {
+    match launch {
+        Launch::Corering(bin) => Some(bin),
+        Launch::TokioRole | Launch::Floor(_) => None,
+    }
 }
 
 /// The floor's binary: from `--peers-dir`, or built in benches/peers.
@@ -472,14 +516,20 @@ struct RunningServer {
 }
 
 impl RunningServer {
-    /// Starts the server pinned to `cpu` and waits until it accepts connections.
-    fn start(server: Server, launch: &Launch, cpu: usize) -> Res<Self> {
+    /// Starts the server pinned to `cpu` and waits until it accepts connections; a
+    /// corering server whose startup line does not name its backend goes into `notes`.
+    fn start(server: Server, launch: &Launch, cpu: usize, notes: &mut BackendNotes) -> Res<Self> {
         let addr = free_loopback_addr()?;
         let addr_arg = addr.to_string();
+        let mut backend = None;
         let cmd = match launch {
             Launch::Corering(bin) => {
                 let mut cmd = Command::new(bin);
                 cmd.args(["--addr", &addr_arg, "--workers", "1"]);
+                backend = server.backend();
+                if let Some(backend) = backend {
+                    backend.force(&mut cmd);
+                }
                 if server == Server::CoreringNoBatch {
                     cmd.env("CORERING_BATCH_WAIT", "off");
                 }
@@ -497,7 +547,10 @@ impl RunningServer {
             }
         };
         let mut proc = ChildProc::spawn(&format!("{} server", server.name()), cmd, cpu)?;
-        let addr = wait_for_listen_line(&mut proc, addr)?;
+        let (addr, lines) = wait_for_listen_line(&mut proc, addr)?;
+        if let Some(backend) = backend {
+            notes.check(server.name(), backend, &lines);
+        }
         wait_connectable(addr, Duration::from_secs(5))?;
         Ok(RunningServer { proc, addr })
     }
@@ -509,23 +562,6 @@ impl RunningServer {
     /// Stops the server with SIGTERM, warning if it does not exit with status 0.
     fn stop(self) -> Res<()> {
         self.proc.stop()
-    }
-}
-
-/// Waits for the stdout line that says where the server listens; returns that address
-/// (or `requested` when the line names the port but no parseable address).
-fn wait_for_listen_line(proc: &mut ChildProc, requested: SocketAddr) -> Res<SocketAddr> {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let port = requested.port().to_string();
-    loop {
-        let line = expect_line(proc, deadline)
-            .context(|| "waiting for the line saying where it listens".into())?;
-        if let Some(addr) = socket_addr_in(&line) {
-            return Ok(addr);
-        }
-        if line.contains(&port) {
-            return Ok(requested);
-        }
     }
 }
 
@@ -593,8 +629,9 @@ fn run_load(
     load: Load,
     opts: &Options,
     cpus: Cpus,
+    notes: &mut BackendNotes,
 ) -> Res<LoadStats> {
-    let server = RunningServer::start(*server, launch, cpus.server)?;
+    let server = RunningServer::start(*server, launch, cpus.server, notes)?;
     let mut cmd = self_command("client")?;
     cmd.args(["--addr", &server.addr.to_string()])
         .args(["--load", load.name()])
@@ -641,8 +678,13 @@ impl MemoryStats {
     }
 }
 
-fn run_memory((server, launch): &(Server, Launch), opts: &Options, cpus: Cpus) -> Res<MemoryStats> {
-    let server = RunningServer::start(*server, launch, cpus.server)?;
+fn run_memory(
+    (server, launch): &(Server, Launch),
+    opts: &Options,
+    cpus: Cpus,
+    notes: &mut BackendNotes,
+) -> Res<MemoryStats> {
+    let server = RunningServer::start(*server, launch, cpus.server, notes)?;
     let pid = server.pid();
     let rss_before = settled_rss(pid, Duration::from_millis(500))?;
     let conns = open_idle_connections(server.addr, opts.idle_conns)?;
@@ -735,11 +777,18 @@ fn echo_once_each(conns: &[TcpStream]) -> Res<()> {
 // Parent: report
 // ---------------------------------------------------------------------------------------------
 
-fn report(opts: &Options, cpus: Cpus, loads: &[LoadRun], memory: &[MemoryRun]) -> String {
+fn report(
+    opts: &Options,
+    cpus: Cpus,
+    loads: &[LoadRun],
+    memory: &[MemoryRun],
+    notes: &BackendNotes,
+) -> String {
     let mut out = String::new();
     if opts.stand_in_tokio {
         out.push_str("\n> NOTE: --stand-in-tokio: the `corering` rows run the tokio server.\n");
     }
+    notes.write(&mut out);
     if !loads.is_empty() {
         throughput_tables(&mut out, opts, cpus, loads);
     }
@@ -838,11 +887,34 @@ fn ratio_tables(out: &mut String, opts: &Options, runs: &[LoadRun]) {
         }
     }
 
+    if has(Server::CoreringEpoll) && has(Server::Tokio) {
+        out.push_str("\n### corering-epoll / tokio\n\n");
+        out.push_str("| load | msgs/s ratio | CPU/msg ratio | target | |\n");
+        out.push_str("|---|---:|---:|---|---|\n");
+        for load in loads() {
+            let ratios = ratios(runs, load, Server::CoreringEpoll, Server::Tokio);
+            let Some((rate, cpu)) = ratios else {
+                let _ = writeln!(out, "| {} | failed | failed | | |", load.name());
+                continue;
+            };
+            let (target, pass) = match load.epoll_cpu_ratio_target() {
+                Some(t) => (format!("≤ {t:.2}"), verdict(cpu <= t)),
+                None => ("-".to_string(), ""),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {rate:.2} | {cpu:.2} | {target} | {pass} |",
+                load.name()
+            );
+        }
+    }
+
     let pairs = [
         (
             Server::CoreringNoBatch,
             "corering, completion batching on / off",
         ),
+        (Server::CoreringEpoll, "corering, io_uring / epoll"),
         (Server::Floor, "corering / floor"),
     ];
     for (other, title) in pairs {
@@ -877,7 +949,8 @@ fn ratio_tables(out: &mut String, opts: &Options, runs: &[LoadRun]) {
         }
     }
 
-    if (has(Server::Corering) || has(Server::Floor)) && opts.servers.len() > 1 {
+    let compared = [Server::Corering, Server::CoreringEpoll, Server::Floor];
+    if compared.into_iter().any(has) && opts.servers.len() > 1 {
         out.push_str(PAIRED_NOTE);
     }
 }

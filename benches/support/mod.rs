@@ -281,7 +281,7 @@ pub fn socket_addr_in(line: &str) -> Option<SocketAddr> {
 /// Waits up to 15 s for the stdout line that says where the server `proc` listens; returns
 /// that address (or `requested` when the line names the port but no parseable address) and
 /// the lines it printed up to it. An error, with its exit status, if it exits first.
-#[allow(dead_code)] // echo_load reads its servers' lines itself; kv_load pings instead
+#[allow(dead_code)] // kv_load pings instead
 pub fn wait_for_listen_line(
     proc: &mut ChildProc,
     requested: SocketAddr,
