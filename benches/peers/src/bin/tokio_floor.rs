@@ -86,7 +86,7 @@ impl Clock {
 }
 
 /// The answers this responder gives.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 enum Answer {
     Hello,
     NotFound,
@@ -95,12 +95,13 @@ enum Answer {
 }
 
 impl Answer {
+    /// The status line and the name of the first field, `Date`.
     fn status_line(self) -> &'static [u8] {
         match self {
-            Answer::Hello => b"HTTP/1.1 200 OK\r\n",
-            Answer::NotFound => b"HTTP/1.1 404 Not Found\r\n",
-            Answer::BadRequest => b"HTTP/1.1 400 Bad Request\r\n",
-            Answer::TooLarge => b"HTTP/1.1 431 Request Header Fields Too Large\r\n",
+            Answer::Hello => b"HTTP/1.1 200 OK\r\nDate: ",
+            Answer::NotFound => b"HTTP/1.1 404 Not Found\r\nDate: ",
+            Answer::BadRequest => b"HTTP/1.1 400 Bad Request\r\nDate: ",
+            Answer::TooLarge => b"HTTP/1.1 431 Request Header Fields Too Large\r\nDate: ",
         }
     }
 
@@ -129,7 +130,6 @@ impl Answer {
     fn push(self, out: &mut Vec<u8>, date: &[u8; DATE_LEN], close: bool, head: bool) {
         let (fields, body) = self.fields_and_body();
         out.extend_from_slice(self.status_line());
-        out.extend_from_slice(b"Date: ");
         out.extend_from_slice(date);
         out.extend_from_slice(fields);
         if close {
