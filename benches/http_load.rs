@@ -28,10 +28,10 @@
 //!   second) and all answers of the read in one write, nothing allocated per request.
 //!
 //! The answers differ only in small ways: corering adds `Server: corering`, tokio-floor
-//! `Server: tokio-floor` and may_minihttp `Server: M`; hyper sends lowercase field names and has no header-read timeout (no timer
-//! is set); may_minihttp leaves Nagle on (as it ships). "One thread" means one serving
-//! thread: any helper threads a server starts (may's, for one) are counted in its CPU
-//! time too.
+//! `Server: tokio-floor` and may_minihttp `Server: M`; hyper sends lowercase field names
+//! and has no header-read timeout (no timer is set); may_minihttp leaves Nagle on (as it
+//! ships). "One thread" means one serving thread: any helper threads a server starts
+//! (may's, for one) are counted in its CPU time too.
 //!
 //! The four peers live in a separate cargo package, `benches/peers/` (its own workspace,
 //! excluded from corering's, so building or testing corering never compiles hyper or may).
