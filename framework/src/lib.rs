@@ -43,6 +43,7 @@
 
 pub mod cli;
 mod conn;
+mod driver;
 mod error;
 pub mod frame;
 pub mod future;
@@ -57,12 +58,12 @@ mod signal;
 #[cfg(feature = "tls")]
 pub mod tls;
 mod trace;
-mod uring;
 
 pub use conn::{
     Address, Connection, Features, Flush, Inbound, IoStream, Layer, LayerIo, Lease, OutBuf, Read,
     ShutdownWrite, WriteAll, WriteFrame, WriteOwned,
 };
+pub use driver::{Backend, BackendChoice, RingMode};
 pub use net::{AcceptMode, Connector};
 pub use rt::Runtime;
 pub use runtime::mesh::{call_on, Call, CallError};
@@ -72,7 +73,6 @@ pub use runtime::{
     ShutdownRequested, WorkerStats,
 };
 pub use server::{RunningServer, Server, ServerBuilder, ShutdownHandle};
-pub use uring::RingMode;
 
 /// Route attributes and the router macro; see [`http::route`].
 pub use corering_macros::{delete, get, head, options, patch, post, put, route, routes};

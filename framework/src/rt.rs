@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::conn::IoParams;
+use crate::driver::{Backend, BackendChoice};
 use crate::runtime::{NoConns, Remote, RunUntil, Shared, Worker, WorkerConfig};
-use crate::uring::probe_kernel;
 
 /// A single-worker runtime on the calling thread.
 ///
@@ -26,10 +26,23 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// Checks io_uring support and returns a runtime with default settings
-    /// (256 receive buffers of 16 KiB, 60 s write timeout).
+    /// Chooses the backend (io_uring where it works with everything
+    /// corering needs, else epoll; `CORERING_BACKEND` may say otherwise)
+    /// and returns a runtime with default settings (256 receive buffers of
+    /// 16 KiB, 60 s write timeout).
     pub fn new() -> io::Result<Runtime> {
-        let support = probe_kernel()?;
+        Runtime::with_backend(None)
+    }
+
+    /// Like [`Runtime::new`] on the backend `choice` asks for (it wins over
+    /// `CORERING_BACKEND`): [`BackendChoice::IoUring`] fails with a clear
+    /// error where io_uring cannot run.
+    pub fn backend(choice: BackendChoice) -> io::Result<Runtime> {
+        Runtime::with_backend(Some(choice))
+    }
+
+    fn with_backend(choice: Option<BackendChoice>) -> io::Result<Runtime> {
+        let selected = crate::driver::select(choice)?;
         Ok(Runtime {
             cfg: WorkerConfig {
                 ring_entries: 256,
@@ -44,12 +57,18 @@ impl Runtime {
                 pool_bytes: 4 << 20,
                 shutdown_timeout: Duration::from_secs(1),
                 cpu: None,
-                support,
+                support: selected.support,
+                backend: selected.backend,
                 nodelay: true,
                 keepalive: None,
                 batch: Some((64, 50)),
             },
         })
+    }
+
+    /// The kernel interface this runtime's worker runs on.
+    pub fn kernel_backend(&self) -> Backend {
+        self.cfg.backend
     }
 
     /// The write timeout of connections opened on this runtime (default

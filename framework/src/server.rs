@@ -11,10 +11,10 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::conn::{Address, Connection, IoParams};
+use crate::driver::{Backend, BackendChoice, RingMode};
 use crate::net::{self, AcceptMode, Acceptor, BindAddr, Bound, ListenOpts};
 use crate::pipeline::{self, Middleware};
 use crate::runtime::{Msg, Remote, Shared, TypedTasks, Worker, WorkerConfig, WorkerStats};
-use crate::uring::{probe_kernel, RingMode};
 
 /// Configures and starts a server.
 ///
@@ -42,6 +42,8 @@ pub struct Server<M = ()> {
     pin: bool,
     mode: AcceptMode,
     bound: Vec<Bound>,
+    /// Why the backend is not io_uring, if it is not.
+    backend_reason: Option<String>,
     /// TLS on every connection, with the line that reports its mode.
     #[cfg(feature = "tls")]
     tls: Option<(Arc<crate::tls::TlsAcceptor>, String)>,
@@ -70,6 +72,7 @@ struct Settings {
     pool_bytes: usize,
     shutdown_timeout: Duration,
     batch: Option<(u32, u32)>,
+    backend: Option<BackendChoice>,
     #[cfg(feature = "tls")]
     tls: Option<crate::tls::TlsAcceptor>,
     #[cfg(feature = "tls")]
@@ -112,6 +115,7 @@ impl Server {
                 pool_bytes: 16 << 20,
                 shutdown_timeout: Duration::from_secs(10),
                 batch: Some((64, 50)),
+                backend: None,
                 #[cfg(feature = "tls")]
                 tls: None,
                 #[cfg(feature = "tls")]
@@ -290,6 +294,16 @@ impl<M: Middleware> ServerBuilder<M> {
         self
     }
 
+    /// The kernel interface the workers run on (default
+    /// [`BackendChoice::Auto`]: io_uring where it works with everything
+    /// corering needs, else epoll, with the reason on the startup line).
+    /// Set here, it wins over the `CORERING_BACKEND` environment variable
+    /// (`uring`, `epoll` or `auto`), which otherwise sets the default.
+    pub fn backend(mut self, choice: BackendChoice) -> Self {
+        self.s.backend = Some(choice);
+        self
+    }
+
     /// How long shutdown waits for connections to finish before closing
     /// them (default 10 s).
     pub fn shutdown_timeout(mut self, d: Duration) -> Self {
@@ -362,7 +376,7 @@ impl<M: Middleware> ServerBuilder<M> {
             return Err(e);
         }
         self.validate()?;
-        let support = probe_kernel()?;
+        let selected = crate::driver::select(self.s.backend)?;
         if let Ok(v) = std::env::var("CORERING_BATCH_WAIT") {
             let batch = ServerBuilder::parse_batch_wait(&v).ok_or_else(|| {
                 io::Error::new(
@@ -403,7 +417,8 @@ impl<M: Middleware> ServerBuilder<M> {
                 pool_bytes: self.s.pool_bytes,
                 shutdown_timeout: self.s.shutdown_timeout,
                 cpu: None,
-                support,
+                support: selected.support,
+                backend: selected.backend,
                 nodelay: self.s.opts.nodelay,
                 keepalive: self.s.keepalive,
                 batch: self.s.batch,
@@ -413,6 +428,7 @@ impl<M: Middleware> ServerBuilder<M> {
             pin: self.s.pin,
             mode: self.s.mode,
             bound,
+            backend_reason: selected.reason,
             #[cfg(feature = "tls")]
             tls,
         })
@@ -474,7 +490,7 @@ impl<M: Middleware> Server<M> {
             }
         }
 
-        let (tx, rx) = std::sync::mpsc::channel::<io::Result<RingMode>>();
+        let (tx, rx) = std::sync::mpsc::channel::<io::Result<Option<RingMode>>>();
         let mut threads = Vec::with_capacity(n);
         for (i, listeners) in per_worker.into_iter().enumerate() {
             let mut cfg = self.cfg.clone();
@@ -504,7 +520,7 @@ impl<M: Middleware> Server<M> {
                             return;
                         }
                     };
-                    let _ = tx.send(Ok(w.mode));
+                    let _ = tx.send(Ok(w.io.borrow().drv.ring_mode()));
                     drop(tx);
                     let mut tasks = TypedTasks::new(handler);
                     w.run(&mut tasks, crate::runtime::RunUntil::Shutdown);
@@ -512,7 +528,7 @@ impl<M: Middleware> Server<M> {
             threads.push(t);
         }
         drop(tx);
-        let mut mode = RingMode::Plain;
+        let mut mode = None;
         let mut first_err = None;
         for _ in 0..n {
             match rx.recv() {
@@ -526,7 +542,7 @@ impl<M: Middleware> Server<M> {
             }
         }
         let acceptor = if first_err.is_none() && !for_acceptor.is_empty() {
-            match Acceptor::spawn(for_acceptor, remotes.clone()) {
+            match Acceptor::spawn(for_acceptor, remotes.clone(), self.cfg.backend) {
                 Ok(a) => {
                     let _ = shared.acceptor.set(a.remote());
                     Some(a)
@@ -546,6 +562,8 @@ impl<M: Middleware> Server<M> {
             addrs,
             unix_paths,
             mode,
+            backend: self.cfg.backend,
+            backend_reason: self.backend_reason,
             workers: n,
             accept_mode: self.mode,
             pinned: self.pin,
@@ -585,7 +603,9 @@ pub struct RunningServer {
     acceptor: Option<Acceptor>,
     addrs: Vec<Address>,
     unix_paths: Vec<PathBuf>,
-    mode: RingMode,
+    mode: Option<RingMode>,
+    backend: Backend,
+    backend_reason: Option<String>,
     workers: usize,
     accept_mode: AcceptMode,
     pinned: bool,
@@ -662,9 +682,14 @@ impl RunningServer {
         crate::metrics::Metrics::new(self.shared.clone())
     }
 
-    /// Which io_uring task-run mode the workers use.
-    pub fn ring_mode(&self) -> RingMode {
+    /// Which io_uring task-run mode the workers use (`None` on epoll).
+    pub fn ring_mode(&self) -> Option<RingMode> {
         self.mode
+    }
+
+    /// The kernel interface the workers run on.
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// Number of workers.
@@ -672,8 +697,9 @@ impl RunningServer {
         self.workers
     }
 
-    /// One line for logs: addresses, workers, accept mode, ring flags and,
-    /// with TLS on, the `https://` address and the TLS mode in use.
+    /// One line for logs: addresses, workers, accept mode, the backend
+    /// (io_uring and its ring flags, or epoll and why) and, with TLS on,
+    /// the `https://` address and the TLS mode in use.
     pub fn summary(&self) -> String {
         let addrs: Vec<String> = self.addrs.iter().map(|a| a.to_string()).collect();
         let tls = match (&self.tls_line, self.tcp_addr()) {
@@ -682,7 +708,7 @@ impl RunningServer {
             (None, _) => String::new(),
         };
         format!(
-            "listening on {} with {} worker{}{} ({} accept), io_uring {}{tls}",
+            "listening on {} with {} worker{}{} ({} accept), {}{tls}",
             addrs.join(", "),
             self.workers,
             if self.workers == 1 { "" } else { "s" },
@@ -691,8 +717,18 @@ impl RunningServer {
                 AcceptMode::ReusePort => "SO_REUSEPORT",
                 AcceptMode::Acceptor => "acceptor-thread",
             },
-            self.mode
+            self.backend_line()
         )
+    }
+
+    /// The backend part of the startup line: `io_uring FLAGS`, or
+    /// `epoll: REASON`.
+    fn backend_line(&self) -> String {
+        match (self.backend, self.mode, &self.backend_reason) {
+            (Backend::IoUring, Some(m), _) => format!("io_uring {m}"),
+            (b, _, Some(why)) => format!("{b}: {why}"),
+            (b, _, None) => b.to_string(),
+        }
     }
 
     /// A handle that stops the server.

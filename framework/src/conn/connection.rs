@@ -348,7 +348,7 @@ impl Drop for Connection {
                     }
                 }
                 io.conns
-                    .handle_dropped(self.idx, self.gen, &mut io.sq, &w.bufs);
+                    .handle_dropped(self.idx, self.gen, &mut io.drv, &w.bufs);
             }
         });
     }
@@ -400,10 +400,10 @@ fn poll_read(c: &mut Connection, cx: &mut Context<'_>) -> Poll<io::Result<Option
     let (idx, gen) = (c.idx, c.gen);
     let layers = &mut c.layers;
     on_worker(c.worker, |w, io| match layers {
-        None => poll_slot(w, &mut io.conns, &mut io.sq, idx, gen, cx),
+        None => poll_slot(w, &mut io.conns, &mut io.drv, idx, gen, cx),
         Some(layers) => {
-            let sq = &mut io.sq;
-            let mut raw = |conns: &mut super::Conns| poll_slot(w, conns, sq, idx, gen, cx);
+            let drv = &mut io.drv;
+            let mut raw = |conns: &mut super::Conns| poll_slot(w, conns, drv, idx, gen, cx);
             layers.poll_read(&mut io.conns, idx, &mut raw)
         }
     })
@@ -414,7 +414,7 @@ fn poll_read(c: &mut Connection, cx: &mut Context<'_>) -> Poll<io::Result<Option
 fn poll_slot(
     w: &Worker,
     conns: &mut super::Conns,
-    sq: &mut impl super::Submit,
+    drv: &mut impl crate::driver::Submit,
     idx: u32,
     gen: u32,
     cx: &mut Context<'_>,
@@ -431,7 +431,7 @@ fn poll_slot(
         return Poll::Ready(Ok(None));
     }
     set_waker(&mut s.reader, cx.waker());
-    conns.reader_waiting(idx, sq, w.bufs.bgid());
+    conns.reader_waiting(idx, drv);
     Poll::Pending
 }
 
@@ -706,7 +706,7 @@ impl Future for ShutdownWrite<'_> {
                 }
                 OpState::Idle => {
                     set_waker(&mut s.waiter, cx.waker());
-                    io.conns.start_shutdown(idx, &mut io.sq);
+                    io.conns.start_shutdown(idx, &mut io.drv);
                     Poll::Pending
                 }
             }

@@ -9,7 +9,7 @@ use std::ops::Deref;
 use std::rc::Rc;
 
 use super::out::RawLease;
-use crate::uring::BufMem;
+use crate::driver::BufMem;
 
 /// Heap buffers kept per thread for [`Lease::from_vec`] leases, so a layer
 /// that decodes into its own memory allocates nothing once warm.

@@ -50,10 +50,9 @@ use std::collections::VecDeque;
 use std::os::fd::RawFd;
 use std::task::Waker;
 
-use io_uring::{cqueue, opcode, types};
-
 use super::out::{OutPool, OutQueue, RawLease};
-use crate::uring::{BufRing, Op, Token};
+use crate::driver::op::{buffer, more, notif};
+use crate::driver::{Buffers, Op, Request, Submit, Token};
 
 /// Socket family of a connection, for address queries.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -117,7 +116,7 @@ pub(crate) struct Slot {
     // shutdown(SHUT_WR) and connect
     pub shut: OpState,
     pub connect: OpState,
-    pub connect_state: Option<Box<crate::net::ConnectState>>,
+    pub connect_state: Option<Box<crate::driver::ConnectState>>,
     pub waiter: Option<Waker>,
 }
 
@@ -196,13 +195,16 @@ impl Slot {
     }
 }
 
-/// Asks the kernel to cancel the operation `op` of slot `idx`.
-fn cancel(ring: &mut impl Submit, op: Op, idx: u32, gen: u32) {
-    let e = opcode::AsyncCancel::new(Token::new(op, idx, gen).encode())
-        .build()
-        .user_data(Token::new(Op::Ignore, idx, gen).encode());
+/// Asks the driver to cancel the operation `op` of slot `idx` on `fd`.
+fn cancel(ring: &mut impl Submit, fd: RawFd, op: Op, idx: u32, gen: u32) {
+    let target = Token::new(op, idx, gen);
     // SAFETY: a cancel request references no memory.
-    unsafe { ring.submit(e) };
+    unsafe {
+        ring.submit(
+            Token::new(Op::Ignore, idx, gen),
+            Request::Cancel { fd, target },
+        )
+    };
 }
 
 /// Wakes and clears a stored waker.
@@ -223,7 +225,7 @@ pub(crate) fn set_waker(slot: &mut Option<Waker>, w: &Waker) {
 /// Slot `idx` of `slots` if it is in use with generation `gen`.
 fn live_slot(slots: &mut [Slot], idx: u32, gen: u32) -> Option<&mut Slot> {
     match slots.get_mut(idx as usize) {
-        Some(s) if s.used && crate::uring::same_gen(s.gen, gen) => Some(s),
+        Some(s) if s.used && crate::driver::same_gen(s.gen, gen) => Some(s),
         _ => None,
     }
 }
@@ -266,15 +268,6 @@ pub(crate) struct Conns {
     /// Smallest write timeout in force, in ms (0 = none), for the sweep
     /// interval.
     min_write_timeout_ms: u64,
-}
-
-/// What the slot machinery needs from the worker to submit operations.
-pub(crate) trait Submit {
-    /// Queues one submission.
-    ///
-    /// # Safety
-    /// Pointers in `e` must stay valid until the operation completes.
-    unsafe fn submit(&mut self, e: io_uring::squeue::Entry);
 }
 
 impl Conns {
@@ -343,20 +336,18 @@ impl Conns {
     // ---- receive ------------------------------------------------------------
 
     /// Arms or cancels the slot's multishot receive to match `want_recv`.
-    pub fn sync_recv(&mut self, idx: u32, ring: &mut impl Submit, bgid: u16) {
+    pub fn sync_recv(&mut self, idx: u32, ring: &mut impl Submit) {
         let s = &mut self.slots[idx as usize];
         let want = s.want_recv();
         if want && !s.recv_armed {
-            let e = opcode::RecvMulti::new(types::Fd(s.fd), bgid)
-                .build()
-                .user_data(Token::new(Op::Recv, idx, s.gen).encode());
-            // SAFETY: a multishot recv with buffer selection references no
-            // memory of ours; buffers come from the registered ring.
-            unsafe { ring.submit(e) };
+            let t = Token::new(Op::Recv, idx, s.gen);
+            // SAFETY: a multishot recv references no memory of ours;
+            // buffers come from the worker's pool.
+            unsafe { ring.submit(t, Request::Recv { fd: s.fd }) };
             s.recv_armed = true;
             s.recv_cancel_sent = false;
         } else if !want && s.recv_armed && !s.recv_cancel_sent {
-            cancel(ring, Op::Recv, idx, s.gen);
+            cancel(ring, s.fd, Op::Recv, idx, s.gen);
             s.recv_cancel_sent = true;
         }
     }
@@ -368,9 +359,9 @@ impl Conns {
         res: i32,
         flags: u32,
         ring: &mut impl Submit,
-        bufs: &BufRing,
+        bufs: &Buffers,
     ) {
-        let bid = cqueue::buffer_select(flags);
+        let bid = buffer(flags);
         if let Some(b) = bid {
             bufs.take(b);
         }
@@ -381,8 +372,7 @@ impl Conns {
             }
             return;
         };
-        let more = cqueue::more(flags);
-        if !more {
+        if !more(flags) {
             s.recv_armed = false;
             s.recv_cancel_sent = false;
         }
@@ -421,7 +411,7 @@ impl Conns {
         if s.closing {
             self.maybe_close(t.index, ring);
         } else {
-            self.sync_recv(t.index, ring, bufs.bgid());
+            self.sync_recv(t.index, ring);
         }
     }
 
@@ -429,8 +419,8 @@ impl Conns {
     /// was freed (zero once the slot is reused).
     pub fn final_counts(&self, idx: u32, gen: u32) -> (u64, u64) {
         match self.slots.get(idx as usize) {
-            Some(s) if crate::uring::same_gen(s.gen, gen) => (s.bytes_in, s.bytes_out),
-            Some(s) if !s.used && crate::uring::same_gen(s.gen, gen.wrapping_add(1)) => {
+            Some(s) if crate::driver::same_gen(s.gen, gen) => (s.bytes_in, s.bytes_out),
+            Some(s) if !s.used && crate::driver::same_gen(s.gen, gen.wrapping_add(1)) => {
                 (s.bytes_in, s.bytes_out)
             }
             _ => (0, 0),
@@ -447,13 +437,13 @@ impl Conns {
 
     /// A lease of connection (`conn`, `gen`) was dropped; its buffer is
     /// already back in the ring. Resumes a paused receive if drained enough.
-    pub fn lease_returned(&mut self, conn: u32, gen: u32, ring: &mut impl Submit, bgid: u16) {
+    pub fn lease_returned(&mut self, conn: u32, gen: u32, ring: &mut impl Submit) {
         let max = self.params.max_leases;
         if let Some(s) = self.get(conn, gen) {
             s.leased = s.leased.saturating_sub(1);
             if s.paused && s.ready.len() as u32 + s.leased <= max / 2 {
                 s.paused = false;
-                self.sync_recv(conn, ring, bgid);
+                self.sync_recv(conn, ring);
             }
         }
     }
@@ -462,19 +452,19 @@ impl Conns {
     /// a pause it no longer needs (fewer than `max_leases` held) ends now,
     /// rather than when leases drop to half, which would deadlock a reader
     /// that holds some leases while it waits for more.
-    pub fn reader_waiting(&mut self, idx: u32, ring: &mut impl Submit, bgid: u16) {
+    pub fn reader_waiting(&mut self, idx: u32, ring: &mut impl Submit) {
         let max = self.params.max_leases;
         let s = &mut self.slots[idx as usize];
         if s.paused && s.ready.is_empty() && s.leased < max {
             s.paused = false;
-            self.sync_recv(idx, ring, bgid);
+            self.sync_recv(idx, ring);
         }
     }
 
     /// Re-arms receives that stopped for lack of buffers, once some are back:
     /// at most one connection per free buffer, oldest first, so a nearly
     /// empty ring is not hammered with receives that fail again at once.
-    pub fn rearm_starved(&mut self, ring: &mut impl Submit, bufs: &BufRing) {
+    pub fn rearm_starved(&mut self, ring: &mut impl Submit, bufs: &Buffers) {
         if self.starved.is_empty() {
             return;
         }
@@ -488,7 +478,7 @@ impl Conns {
             if let Some(s) = self.slots.get_mut(idx as usize) {
                 s.starved = false;
                 if s.used {
-                    self.sync_recv(idx, ring, bufs.bgid());
+                    self.sync_recv(idx, ring);
                 }
             }
         }
@@ -657,26 +647,13 @@ impl Conns {
             && self.params.zc_threshold.is_some_and(|t| total >= t);
         st.result = 0;
         st.notif_pending = false;
-        let ud = Token::new(Op::Send, idx, s.gen).encode();
-        let fd = types::Fd(s.fd);
-        let nosig = libc::MSG_NOSIGNAL;
-        // One buffer: plain send, which skips the kernel's msghdr import.
-        let (base, len) = (st.iov[0].iov_base as *const u8, st.iov[0].iov_len as u32);
-        let e = match (n, st.zc) {
-            (1, false) => opcode::Send::new(fd, base, len).flags(nosig).build(),
-            (1, true) => opcode::SendZc::new(fd, base, len).flags(nosig).build(),
-            (_, false) => opcode::SendMsg::new(fd, &st.msg)
-                .flags(nosig as u32)
-                .build(),
-            (_, true) => opcode::SendMsgZc::new(fd, &st.msg)
-                .flags(nosig as u32)
-                .build(),
-        };
+        let t = Token::new(Op::Send, idx, s.gen);
+        let state: *mut super::out::SendState = &mut *st;
         // SAFETY: the msghdr and iovecs live in a Box kept in the slot until
         // the completion (and, for zero-copy, its notification) arrives; the
         // bytes they point to are owned by the slot's queue, which releases
         // nothing before that completion.
-        unsafe { ring.submit(e.user_data(ud)) };
+        unsafe { ring.submit(t, Request::Send { fd: s.fd, state }) };
         s.sending = Some(st);
     }
 
@@ -689,9 +666,9 @@ impl Conns {
         let Some(st) = s.sending.as_mut() else {
             return;
         };
-        let res = if cqueue::notif(flags) {
+        let res = if notif(flags) {
             st.result
-        } else if st.zc && cqueue::more(flags) {
+        } else if st.zc && more(flags) {
             // Zero-copy: the pages stay in use until the notification.
             st.result = res;
             st.notif_pending = true;
@@ -760,11 +737,10 @@ impl Conns {
     /// Submits `shutdown(fd, SHUT_WR)` for slot `idx`.
     pub fn start_shutdown(&mut self, idx: u32, ring: &mut impl Submit) {
         let s = &mut self.slots[idx as usize];
-        let e = opcode::Shutdown::new(types::Fd(s.fd), libc::SHUT_WR)
-            .build()
-            .user_data(Token::new(Op::Shutdown, idx, s.gen).encode());
+        let t = Token::new(Op::Shutdown, idx, s.gen);
+        let how = libc::SHUT_WR;
         // SAFETY: shutdown references no memory.
-        unsafe { ring.submit(e) };
+        unsafe { ring.submit(t, Request::Shutdown { fd: s.fd, how }) };
         s.shut = OpState::InFlight;
     }
 
@@ -780,7 +756,7 @@ impl Conns {
     }
 
     /// Marks slot `idx` connecting (its connect was just submitted).
-    pub fn set_connecting(&mut self, idx: u32, st: Box<crate::net::ConnectState>) {
+    pub fn set_connecting(&mut self, idx: u32, st: Box<crate::driver::ConnectState>) {
         let s = &mut self.slots[idx as usize];
         s.connect = OpState::InFlight;
         s.connect_state = Some(st);
@@ -803,14 +779,14 @@ impl Conns {
     }
 
     /// Called by the connect future once it has seen the result.
-    pub fn connect_seen(&mut self, idx: u32, ring: &mut impl Submit, bgid: u16) {
+    pub fn connect_seen(&mut self, idx: u32, ring: &mut impl Submit) {
         let s = &mut self.slots[idx as usize];
         s.connect = OpState::Idle;
-        self.sync_recv(idx, ring, bgid);
+        self.sync_recv(idx, ring);
     }
 
     /// The application dropped its handle: close once nothing is in flight.
-    pub fn handle_dropped(&mut self, idx: u32, gen: u32, ring: &mut impl Submit, bufs: &BufRing) {
+    pub fn handle_dropped(&mut self, idx: u32, gen: u32, ring: &mut impl Submit, bufs: &Buffers) {
         let Some(s) = self.get(idx, gen) else {
             return;
         };
@@ -822,7 +798,7 @@ impl Conns {
         while let Some((b, _)) = s.ready.pop_front() {
             bufs.recycle(b);
         }
-        self.sync_recv(idx, ring, bufs.bgid());
+        self.sync_recv(idx, ring);
         self.maybe_close(idx, ring);
     }
 
@@ -837,30 +813,28 @@ impl Conns {
         }
         if s.blocks_close() {
             if s.connect == OpState::InFlight && !s.connect_cancel_sent {
-                cancel(ring, Op::Connect, idx, s.gen);
+                cancel(ring, s.fd, Op::Connect, idx, s.gen);
                 s.connect_cancel_sent = true;
             }
             if s.recv_armed && !s.recv_cancel_sent {
-                cancel(ring, Op::Recv, idx, s.gen);
+                cancel(ring, s.fd, Op::Recv, idx, s.gen);
                 s.recv_cancel_sent = true;
             }
             return;
         }
-        let e = opcode::Close::new(types::Fd(s.fd))
-            .build()
-            .user_data(Token::new(Op::Close, idx, s.gen).encode());
+        let t = Token::new(Op::Close, idx, s.gen);
         // SAFETY: close references no memory.
-        unsafe { ring.submit(e) };
+        unsafe { ring.submit(t, Request::Close { fd: s.fd }) };
         s.close_sent = true;
     }
 
     /// Handles a close completion: frees the slot (or, if a zero-copy
     /// notification is still outstanding, marks it to be freed then).
-    pub fn on_close(&mut self, t: Token, bufs: &BufRing) {
+    pub fn on_close(&mut self, t: Token, bufs: &Buffers) {
         let Some(s) = self.slots.get_mut(t.index as usize) else {
             return;
         };
-        if !s.used || !crate::uring::same_gen(s.gen, t.gen) {
+        if !s.used || !crate::driver::same_gen(s.gen, t.gen) {
             return;
         }
         while let Some((b, _)) = s.ready.pop_front() {
@@ -923,7 +897,7 @@ impl Conns {
 
     /// Closes every socket still open without the ring (final teardown, when
     /// no operation is in flight any more).
-    pub fn close_all_now(&mut self, bufs: &BufRing) {
+    pub fn close_all_now(&mut self, bufs: &Buffers) {
         for s in self.slots.iter_mut() {
             if s.used && !s.close_sent {
                 // SAFETY: we own the descriptor and nothing uses it any more.

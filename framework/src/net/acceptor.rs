@@ -1,9 +1,10 @@
-//! The acceptor thread of `AcceptMode::Acceptor`: one ring with a multishot
-//! accept per listening socket, handing each accepted socket to the next
-//! worker in turn through the worker's remote queue.
+//! The acceptor thread of `AcceptMode::Acceptor`: one driver (io_uring or
+//! epoll, like the workers) with a multishot accept per listening socket,
+//! handing each accepted socket to the next worker in turn through the
+//! worker's remote queue.
 //!
 //! When accepting fails for lack of descriptors or memory (EMFILE and the
-//! like) the listener backs off for 100 ms (a timeout on the same ring)
+//! like) the listener backs off for 100 ms (a timeout on the same driver)
 //! before accepting again, and says so once per episode; see
 //! [`AcceptBackoff`].
 
@@ -12,12 +13,11 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use io_uring::{cqueue, opcode, types};
-
 use super::backoff::AcceptBackoff;
 use crate::conn::SockKind;
+use crate::driver::op::more;
+use crate::driver::{is_transient, Backend, Completion, Driver, Op, Request, Submit, Token, Wait};
 use crate::runtime::{Msg, Remote};
-use crate::uring::{is_transient, Cqe, Op, Ring, Token};
 
 /// A running acceptor thread.
 pub(crate) struct Acceptor {
@@ -30,16 +30,17 @@ impl Acceptor {
     pub fn spawn(
         listeners: Vec<(OwnedFd, SockKind)>,
         workers: Vec<Arc<Remote>>,
+        backend: Backend,
     ) -> io::Result<Acceptor> {
         let remote = Remote::new()?;
         let r2 = remote.clone();
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("corering-acceptor".into())
-            .spawn(move || match Ring::new(64) {
-                Ok(ring) => {
+            .spawn(move || match Driver::new(backend, 64) {
+                Ok(drv) => {
                     let _ = tx.send(Ok(()));
-                    run(ring, listeners, workers, &r2);
+                    run(drv, listeners, workers, &r2);
                 }
                 Err(e) => {
                     let _ = tx.send(Err(e));
@@ -78,36 +79,27 @@ struct Listener {
     backoff: AcceptBackoff,
     /// A back-off timeout is in flight.
     waiting: bool,
-    /// Its duration; boxed so the address stays valid while it is queued.
-    wait_ts: Box<types::Timespec>,
 }
 
-/// Waits out listener `i`'s back-off with a timeout on the ring.
-fn arm_backoff(ring: &mut Ring, l: &mut Listener, i: usize, inflight: &mut usize) {
-    *l.wait_ts = types::Timespec::new().nsec(super::backoff::BACKOFF_MS as u32 * 1_000_000);
-    let e = opcode::Timeout::new(&*l.wait_ts)
-        .build()
-        .user_data(Token::new(Op::Timer, i as u32, 0).encode());
-    // SAFETY: the timespec is boxed in the listener, which outlives every
-    // operation on the ring (the loop exits with nothing in flight).
-    unsafe { ring.push(&e) };
-    *inflight += 1;
+/// Waits out listener `i`'s back-off with a timeout on the driver.
+fn arm_backoff(drv: &mut Driver, l: &mut Listener, i: usize) {
+    let at_ns = crate::runtime::time::now_ns() + super::backoff::BACKOFF_MS * 1_000_000;
+    let t = Token::new(Op::Timer, i as u32, 0);
+    // SAFETY: a timeout references no memory of ours.
+    unsafe { drv.submit(t, Request::Timeout { at_ns }) };
     l.waiting = true;
 }
 
-fn arm(ring: &mut Ring, l: &mut Listener, i: usize, inflight: &mut usize) {
-    let e = opcode::AcceptMulti::new(types::Fd(l.fd.as_raw_fd()))
-        .flags(libc::SOCK_CLOEXEC)
-        .build()
-        .user_data(Token::new(Op::Accept, i as u32, 0).encode());
+fn arm(drv: &mut Driver, l: &mut Listener, i: usize) {
+    let t = Token::new(Op::Accept, i as u32, 0);
+    let fd = l.fd.as_raw_fd();
     // SAFETY: multishot accept without an address references no memory.
-    unsafe { ring.push(&e) };
-    *inflight += 1;
+    unsafe { drv.submit(t, Request::Accept { fd }) };
     l.armed = true;
 }
 
 fn run(
-    mut ring: Ring,
+    mut drv: Driver,
     listeners: Vec<(OwnedFd, SockKind)>,
     workers: Vec<Arc<Remote>>,
     remote: &Remote,
@@ -120,53 +112,46 @@ fn run(
             armed: false,
             backoff: AcceptBackoff::default(),
             waiting: false,
-            wait_ts: Box::new(types::Timespec::new()),
         })
         .collect();
-    let mut inflight = 0usize;
     for (i, l) in ls.iter_mut().enumerate() {
-        arm(&mut ring, l, i, &mut inflight);
+        arm(&mut drv, l, i);
     }
     let mut efd_buf = Box::new(0u64);
     let mut efd_armed = false;
     let mut stopping = false;
     let mut next = 0usize;
-    let mut cqes = [Cqe::default(); 64];
+    let mut cqes = [Completion::default(); 64];
     let mut msgs = Vec::new();
     loop {
         if !efd_armed && !stopping {
-            let e = opcode::Read::new(
-                types::Fd(remote.fd()),
-                (&mut *efd_buf as *mut u64).cast(),
-                8,
-            )
-            .build()
-            .user_data(Token::new(Op::Remote, 0, 0).encode());
-            // SAFETY: efd_buf is boxed and outlives the ring's operations
+            let fd = remote.fd();
+            let buf: *mut u64 = &mut *efd_buf;
+            let t = Token::new(Op::Remote, 0, 0);
+            // SAFETY: efd_buf is boxed and outlives the driver's operations
             // (the loop only exits with nothing in flight).
-            unsafe { ring.push(&e) };
-            inflight += 1;
+            unsafe { drv.submit(t, Request::ReadEventfd { fd, buf }) };
             efd_armed = true;
         }
-        if stopping && inflight == 0 {
+        if stopping && drv.inflight == 0 {
             break;
         }
-        if let Err(e) = ring.enter(1) {
+        if let Err(e) = drv.wait(Wait::Block, None) {
             if !is_transient(&e) {
-                eprintln!("corering: acceptor ring failed: {e}");
+                eprintln!("corering: acceptor: waiting for I/O failed: {e}");
                 break;
             }
         }
-        let n = ring.reap(&mut cqes);
+        let n = drv.reap(&mut cqes);
         for c in &cqes[..n] {
-            if !cqueue::more(c.flags) {
-                inflight -= 1;
+            if !more(c.flags) {
+                drv.inflight -= 1;
             }
             let t = Token::decode(c.user_data);
             match t.op {
                 Op::Accept => {
                     let l = &mut ls[t.index as usize];
-                    if !cqueue::more(c.flags) {
+                    if !more(c.flags) {
                         l.armed = false;
                     }
                     if c.result >= 0 {
@@ -192,18 +177,18 @@ fn run(
                         {
                             // Re-arming now would fail again at once (a
                             // spin): accept again after the back-off.
-                            arm_backoff(&mut ring, l, t.index as usize, &mut inflight);
+                            arm_backoff(&mut drv, l, t.index as usize);
                         }
                     }
                     if !l.armed && !l.waiting && !stopping {
-                        arm(&mut ring, l, t.index as usize, &mut inflight);
+                        arm(&mut drv, l, t.index as usize);
                     }
                 }
                 Op::Timer => {
                     let l = &mut ls[t.index as usize];
                     l.waiting = false;
                     if !l.armed && !stopping {
-                        arm(&mut ring, l, t.index as usize, &mut inflight);
+                        arm(&mut drv, l, t.index as usize);
                     }
                 }
                 Op::Remote => {
@@ -211,12 +196,9 @@ fn run(
                     remote.take(&mut msgs);
                     if msgs.drain(..).any(|m| matches!(m, Msg::Shutdown)) && !stopping {
                         stopping = true;
-                        let e = opcode::AsyncCancel2::new(types::CancelBuilder::any())
-                            .build()
-                            .user_data(Token::new(Op::Ignore, 0, 0).encode());
+                        let t = Token::new(Op::Ignore, 0, 0);
                         // SAFETY: a cancel references no memory.
-                        unsafe { ring.push(&e) };
-                        inflight += 1;
+                        unsafe { drv.submit(t, Request::CancelAll) };
                     }
                 }
                 _ => {}

@@ -1,4 +1,4 @@
-//! `Connector`: client connections on the current worker's ring, yielding
+//! `Connector`: client connections on the current worker's driver, yielding
 //! the same `Connection` type servers use.
 
 use std::future::Future;
@@ -10,22 +10,12 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use io_uring::{opcode, squeue, types};
-
 use super::socket::{raw_inet, raw_unix, stream_socket, tune_accepted};
-use crate::conn::{set_waker, Connection, OpState, SockKind, Submit};
+use crate::conn::{set_waker, Connection, OpState, SockKind};
+use crate::driver::{Backend, ConnectState, Op, Request, Submit, Token};
 use crate::pipeline::{CloseGuard, Middleware, Side};
 use crate::runtime;
-use crate::uring::{Op, Token};
 use std::sync::Arc;
-
-/// Memory a connect operation points at; boxed in the slot until the
-/// operation completes.
-pub(crate) struct ConnectState {
-    addr: libc::sockaddr_storage,
-    len: libc::socklen_t,
-    timeout: types::Timespec,
-}
 
 /// Opens client connections.
 ///
@@ -154,7 +144,8 @@ impl<M: Middleware> Connector<M> {
         kind: SockKind,
         shown: String,
     ) -> Connect<M> {
-        let fd = match stream_socket(domain) {
+        let nonblocking = runtime::with(|w| w.io.borrow().drv.backend() == Backend::Epoll);
+        let fd = match stream_socket(domain, nonblocking) {
             Ok(fd) => fd.into_raw_fd(),
             Err(e) => return Connect::failed(e, self.middleware.clone()),
         };
@@ -162,14 +153,11 @@ impl<M: Middleware> Connector<M> {
             tune_accepted(fd, self.nodelay, self.keepalive);
         }
         let timeout = self.timeout;
-        let mut st = Box::new(ConnectState {
+        let st = Box::new(ConnectState {
             addr: ss,
             len,
-            timeout: types::Timespec::new(),
+            timeout,
         });
-        if let Some(t) = timeout {
-            st.timeout = types::Timespec::from(t);
-        }
         let conn = runtime::with(|w| {
             let mut io = w.io.borrow_mut();
             let io = &mut *io;
@@ -177,26 +165,11 @@ impl<M: Middleware> Connector<M> {
             if let Some(t) = self.write_timeout {
                 io.conns.set_write_timeout(idx, t);
             }
-            let mut e = opcode::Connect::new(
-                types::Fd(fd),
-                (&st.addr as *const libc::sockaddr_storage).cast(),
-                st.len,
-            )
-            .build()
-            .user_data(Token::new(Op::Connect, idx, gen).encode());
-            if timeout.is_some() {
-                e = e.flags(squeue::Flags::IO_LINK);
-            }
+            let t = Token::new(Op::Connect, idx, gen);
+            let state: *const ConnectState = &*st;
             // SAFETY: the address lives in `st`, which the slot keeps until
             // the connect completes.
-            unsafe { io.sq.submit(e) };
-            if timeout.is_some() {
-                let lt = opcode::LinkTimeout::new(&st.timeout)
-                    .build()
-                    .user_data(Token::new(Op::Ignore, idx, gen).encode());
-                // SAFETY: the timespec lives in `st` (and is copied at prep).
-                unsafe { io.sq.submit(lt) };
-            }
+            unsafe { io.drv.submit(t, Request::Connect { fd, state }) };
             io.conns.set_connecting(idx, st);
             Connection::from_slot(w.id, idx, gen, fd, kind)
         });
@@ -299,7 +272,7 @@ impl<M: Middleware> Future for Connect<M> {
             match s.connect {
                 OpState::Done(res) => {
                     if res >= 0 {
-                        io.conns.connect_seen(idx, &mut io.sq, w.bufs.bgid());
+                        io.conns.connect_seen(idx, &mut io.drv);
                     }
                     Some(res)
                 }

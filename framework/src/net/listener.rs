@@ -90,7 +90,7 @@ fn tcp_socket(addr: &SocketAddr, opts: &ListenOpts) -> io::Result<OwnedFd> {
     } else {
         libc::AF_INET6
     };
-    let fd = stream_socket(domain)?;
+    let fd = stream_socket(domain, false)?;
     if opts.reuseaddr {
         set_int(fd.as_raw_fd(), libc::SOL_SOCKET, libc::SO_REUSEADDR, 1)?;
     }
@@ -188,7 +188,7 @@ fn bind_unix(
             Err(_) => {}
         }
     }
-    let fd = stream_socket(libc::AF_UNIX)?;
+    let fd = stream_socket(libc::AF_UNIX, false)?;
     bind_raw(&fd, &ss, len).map_err(|e| error::bind(&shown, e))?;
     listen(&fd, opts.backlog).map_err(|e| error::bind(&shown, e))?;
     let mut fds = vec![fd];

@@ -9,7 +9,6 @@ mod socket;
 
 pub(crate) use acceptor::Acceptor;
 pub(crate) use backoff::AcceptBackoff;
-pub(crate) use connector::ConnectState;
 pub use connector::Connector;
 pub use listener::AcceptMode;
 pub(crate) use listener::{bind, BindAddr, Bound, ListenOpts};

@@ -10,10 +10,12 @@ use std::time::Duration;
 
 use crate::conn::{Address, SockKind};
 
-/// Creates a close-on-exec stream socket.
-pub(crate) fn stream_socket(domain: i32) -> io::Result<OwnedFd> {
+/// Creates a close-on-exec stream socket, non-blocking if asked (the
+/// epoll driver's sockets are; io_uring's need not be).
+pub(crate) fn stream_socket(domain: i32, nonblocking: bool) -> io::Result<OwnedFd> {
+    let flags = if nonblocking { libc::SOCK_NONBLOCK } else { 0 };
     // SAFETY: plain syscall; the result is checked.
-    let fd = unsafe { libc::socket(domain, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+    let fd = unsafe { libc::socket(domain, libc::SOCK_STREAM | libc::SOCK_CLOEXEC | flags, 0) };
     if fd < 0 {
         return Err(io::Error::last_os_error());
     }

@@ -1,5 +1,5 @@
-//! The engine: one worker per thread, each with its own ring, buffer ring,
-//! connection slots, executor and timer wheel.
+//! The engine: one worker per thread, each with its own driver (io_uring or
+//! epoll), receive buffer pool, connection slots, executor and timer wheel.
 //!
 //! Everything a worker owns is reached through a thread-local pointer set
 //! while the worker runs; nothing here is shared between threads except the
@@ -24,16 +24,14 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
-use io_uring::types;
-
 pub use join::JoinHandle;
 pub(crate) use remote::{Msg, Remote};
 pub(crate) use stats::SharedStats;
 pub use stats::WorkerStats;
 pub(crate) use worker::{NoConns, RunUntil, TypedTasks};
 
-use crate::conn::{Conns, IoParams, RawLease, SockKind, Submit};
-use crate::uring::{BufMem, BufRing, KernelSupport, Ring, RingMode};
+use crate::conn::{Conns, IoParams, RawLease, SockKind};
+use crate::driver::{Backend, BufMem, Buffers, Driver, KernelSupport};
 use executor::Executor;
 use task_id::TaskId;
 use timer::TimerWheel;
@@ -49,6 +47,8 @@ pub(crate) struct WorkerConfig {
     pub shutdown_timeout: Duration,
     pub cpu: Option<usize>,
     pub support: KernelSupport,
+    /// The kernel interface the worker runs on.
+    pub backend: Backend,
     pub nodelay: bool,
     pub keepalive: Option<Duration>,
     /// Completion batching for an idle loop: (events, microseconds).
@@ -85,20 +85,6 @@ impl Shared {
     }
 }
 
-/// Submission side of a worker's ring, counting operations in flight.
-pub(crate) struct Sq {
-    pub ring: Ring,
-    pub inflight: usize,
-}
-
-impl Submit for Sq {
-    unsafe fn submit(&mut self, e: io_uring::squeue::Entry) {
-        self.inflight += 1;
-        // SAFETY: forwarded from the caller's contract.
-        unsafe { self.ring.push(&e) };
-    }
-}
-
 /// A listening socket served by this worker.
 pub(crate) struct ListenerEntry {
     pub fd: RawFd,
@@ -111,9 +97,9 @@ pub(crate) struct ListenerEntry {
 }
 
 /// The worker's I/O state, borrowed as one unit so that handling a
-/// completion can reach the ring, the slots and the listeners together.
+/// completion can reach the driver, the slots and the listeners together.
 pub(crate) struct Io {
-    pub sq: Sq,
+    pub drv: Driver,
     pub conns: Conns,
     pub listeners: Vec<ListenerEntry>,
     /// Sockets accepted during this turn, to be given tasks.
@@ -121,7 +107,6 @@ pub(crate) struct Io {
     /// Target of the eventfd read; boxed so its address is stable.
     pub efd_buf: Box<u64>,
     pub efd_armed: bool,
-    pub timer_ts: Box<types::Timespec>,
     pub timer_seq: u32,
     pub timer_armed: Option<u64>,
 }
@@ -142,13 +127,12 @@ pub(crate) struct Worker {
     pub id: u16,
     pub index: usize,
     pub io: RefCell<Io>,
-    pub bufs: BufRing,
+    pub bufs: Buffers,
     pub exec: Executor,
     pub timers: RefCell<TimerWheel>,
     pub remote: Arc<Remote>,
     pub shared: Arc<Shared>,
     pub cfg: WorkerConfig,
-    pub mode: RingMode,
     pub phase: Cell<Phase>,
     /// The clock tick read at the start of the current loop turn.
     pub turn_tick: Cell<u64>,
@@ -237,8 +221,7 @@ pub(crate) fn release_lease(mem: &Rc<BufMem>, raw: RawLease) {
         match w.io.try_borrow_mut() {
             Ok(mut io) => {
                 let io = &mut *io;
-                io.conns
-                    .lease_returned(raw.conn, raw.gen, &mut io.sq, w.bufs.bgid());
+                io.conns.lease_returned(raw.conn, raw.gen, &mut io.drv);
             }
             Err(_) => w.deferred_leases.borrow_mut().push(raw),
         }

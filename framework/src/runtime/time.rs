@@ -18,8 +18,6 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use io_uring::types::Timespec;
-
 use super::timer::TimerKey;
 
 pub(crate) const NS_PER_TICK: u64 = 1_000_000;
@@ -53,14 +51,6 @@ pub(crate) fn ms_to_tick(ms: u64) -> u64 {
 /// The first tick at or after `ns`.
 fn ceil_tick(ns: u64) -> u64 {
     ns.div_ceil(NS_PER_TICK)
-}
-
-/// Absolute timespec of the start of `tick`.
-pub(crate) fn tick_timespec(tick: u64) -> Timespec {
-    let ns = tick * NS_PER_TICK;
-    Timespec::new()
-        .sec(ns / 1_000_000_000)
-        .nsec((ns % 1_000_000_000) as u32)
 }
 
 /// The first tick at which `d` from now has fully passed.

@@ -6,7 +6,7 @@
 //!  │   return leases dropped during the batch
 //!  │   fire due timers, sweep write timeouts if due, check shutdown phase
 //!  │   submit sends for dirty slots, re-arm starved receives, arm timeout
-//!  │   io_uring_enter (wait for ≥1 completion only if no task is ready;
+//!  │   driver wait (io_uring_enter or epoll_wait; blocks only if no task is ready;
 //!  │   the time spent waiting is the worker's idle time)
 //!  │   reap completions in batches of 256 and dispatch by token
 //!  └── give accepted sockets their tasks
@@ -20,16 +20,15 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::Context;
 
-use io_uring::{cqueue, opcode, types};
-
 use super::executor::Executor;
 use super::remote::{self, Msg, Remote};
 use super::task_id::{TaskId, TaskKind};
 use super::time::{deadline_tick, ms_to_tick, now_ns, now_tick, ns_to_tick};
 use super::timer::TimerWheel;
-use super::{Io, ListenerEntry, Phase, Shared, Sq, Worker, WorkerConfig};
-use crate::conn::{Connection, Conns, SockKind, Submit};
-use crate::uring::{is_transient, BufRing, Cqe, Op, Ring, Token};
+use super::{Io, ListenerEntry, Phase, Shared, Worker, WorkerConfig};
+use crate::conn::{Connection, Conns, SockKind};
+use crate::driver::op::more;
+use crate::driver::{is_transient, Completion, Driver, Op, Request, Submit, Token, Wait};
 
 /// Where connection tasks live: a typed slab owned by the loop, so that
 /// accepting a connection allocates nothing once the slab is warm.
@@ -165,14 +164,10 @@ pub(crate) enum RunUntil<'a> {
 }
 
 const TASK_BUDGET: usize = 256;
-/// The general timeout of a batched wait. Timers and cross-worker wakes
-/// arrive as completions (an armed `Timeout` op, an eventfd read), so an
-/// idle worker needs no periodic wake-up: this only bounds the sleep.
-const IDLE_WAIT: types::Timespec = types::Timespec::new().sec(3600);
 const CQE_BATCH: usize = 256;
 
 impl Worker {
-    /// Creates the worker on the current thread: ring, buffer ring, slots.
+    /// Creates the worker on the current thread: driver, buffers, slots.
     pub fn new(
         index: usize,
         cfg: WorkerConfig,
@@ -183,9 +178,8 @@ impl Worker {
         if let Some(cpu) = cfg.cpu {
             pin_to_cpu(cpu)?;
         }
-        let ring = Ring::new(cfg.ring_entries)?;
-        let mode = ring.mode();
-        let bufs = BufRing::new(&ring, cfg.buf_count, cfg.buf_size, 0)?;
+        let drv = Driver::new(cfg.backend, cfg.ring_entries)?;
+        let bufs = drv.buffers(cfg.buf_count, cfg.buf_size)?;
         let id = remote::register(remote.clone());
         let conns = Conns::new(cfg.params, cfg.support.send_zc, cfg.pool_bytes);
         let listeners = listeners
@@ -199,26 +193,21 @@ impl Worker {
                 backoff: Default::default(),
             })
             .collect();
-        // Batching needs the min-wait (6.12+) and DEFER_TASKRUN: only there
-        // does the kernel drop the wait target to one completion once the
-        // min-wait has passed, so a batch target set under load can never
-        // hold a lone completion back until the general timeout.
-        let batch = cfg
-            .batch
-            .filter(|_| ring.has_min_wait() && mode == crate::uring::RingMode::DeferTaskrun);
+        // Batching needs a driver that can do it without holding a lone
+        // completion back (io_uring with min-wait and DEFER_TASKRUN).
+        let batch = cfg.batch.filter(|_| drv.can_batch());
         Ok(Worker {
             batch,
             batch_want: std::cell::Cell::new(1),
             id,
             index,
             io: std::cell::RefCell::new(Io {
-                sq: Sq { ring, inflight: 0 },
+                drv,
                 conns,
                 listeners,
                 accepted: Vec::new(),
                 efd_buf: Box::new(0),
                 efd_armed: false,
-                timer_ts: Box::new(types::Timespec::new()),
                 timer_seq: 0,
                 timer_armed: None,
             }),
@@ -228,7 +217,6 @@ impl Worker {
             remote,
             shared,
             cfg,
-            mode,
             phase: std::cell::Cell::new(Phase::Running),
             turn_tick: std::cell::Cell::new(now_tick()),
             started_ns: now_ns(),
@@ -243,7 +231,7 @@ impl Worker {
     pub fn run(&self, tasks: &mut dyn ConnTasks, until: RunUntil<'_>) {
         super::enter(self, || {
             self.arm_listeners();
-            let mut cqes = [Cqe::default(); CQE_BATCH];
+            let mut cqes = [Completion::default(); CQE_BATCH];
             let mut msgs = Vec::new();
             // The clock read that ended the last wait, if the turn waited:
             // it serves as the next turn's tick (two clock reads per turn).
@@ -304,12 +292,11 @@ impl Worker {
     fn return_deferred_leases(&self) {
         let mut io = self.io.borrow_mut();
         let io = &mut *io;
-        let bgid = self.bufs.bgid();
         // Leases dropped while `io` was borrowed: buffers already recycled.
         if !self.deferred_leases.borrow().is_empty() {
             let mut list = std::mem::take(&mut *self.deferred_leases.borrow_mut());
             for raw in list.drain(..) {
-                io.conns.lease_returned(raw.conn, raw.gen, &mut io.sq, bgid);
+                io.conns.lease_returned(raw.conn, raw.gen, &mut io.drv);
             }
             *self.deferred_leases.borrow_mut() = list;
         }
@@ -318,7 +305,7 @@ impl Worker {
         io.conns.take_lease_returns(&mut list);
         for raw in list.drain(..) {
             self.bufs.recycle(raw.bid);
-            io.conns.lease_returned(raw.conn, raw.gen, &mut io.sq, bgid);
+            io.conns.lease_returned(raw.conn, raw.gen, &mut io.drv);
         }
         io.conns.take_lease_returns(&mut list);
     }
@@ -329,7 +316,7 @@ impl Worker {
     fn sweep_write_timeouts(&self, now: u64) {
         let mut io = self.io.borrow_mut();
         let io = &mut *io;
-        io.conns.sweep_write_timeouts(now, &mut io.sq);
+        io.conns.sweep_write_timeouts(now, &mut io.drv);
         self.sweep_at.set(
             io.conns
                 .has_pending_out()
@@ -341,7 +328,7 @@ impl Worker {
     /// tasks ran. Returns the clock read that ended the wait, if it waited.
     fn turn(
         &self,
-        cqes: &mut [Cqe],
+        cqes: &mut [Completion],
         msgs: &mut Vec<Msg>,
         tasks: &mut dyn ConnTasks,
         ns: u64,
@@ -351,18 +338,14 @@ impl Worker {
             let mut io = self.io.borrow_mut();
             let io = &mut *io;
             self.run_before_send(&mut io.conns);
-            io.conns.flush_dirty(&mut io.sq);
-            io.conns.rearm_starved(&mut io.sq, &self.bufs);
+            io.conns.flush_dirty(&mut io.drv);
+            io.conns.rearm_starved(&mut io.drv, &self.bufs);
             if !io.efd_armed {
-                let e = opcode::Read::new(
-                    types::Fd(self.remote.fd()),
-                    (&mut *io.efd_buf as *mut u64).cast(),
-                    8,
-                )
-                .build()
-                .user_data(Token::new(Op::Remote, 0, 0).encode());
-                // SAFETY: efd_buf is boxed and lives as long as the ring.
-                unsafe { io.sq.submit(e) };
+                let fd = self.remote.fd();
+                let buf: *mut u64 = &mut *io.efd_buf;
+                let t = Token::new(Op::Remote, 0, 0);
+                // SAFETY: efd_buf is boxed and lives as long as the driver.
+                unsafe { io.drv.submit(t, Request::ReadEventfd { fd, buf }) };
                 io.efd_armed = true;
             }
             if self.phase.get() == Phase::Running {
@@ -375,8 +358,7 @@ impl Worker {
             self.arm_timer(io);
             io.conns.now = ns_to_tick(ns);
             let st = &mut io.conns.stats;
-            st.enters = io.sq.ring.enters;
-            st.submitted = io.sq.ring.submitted;
+            (st.enters, st.submitted) = io.drv.counts();
             st.busy_ns = ns.saturating_sub(self.started_ns + st.idle_ns);
             let wait = self.exec.is_idle() && self.deferred_leases.borrow().is_empty();
             if let Some(s) = self.shared.stats.get(self.index) {
@@ -384,17 +366,17 @@ impl Worker {
                 // can count a long sleep as idle while it lasts.
                 s.publish(st, if wait { ns } else { 0 });
             }
-            let res = match self.batch {
-                Some((_, us)) if wait => {
-                    io.sq
-                        .ring
-                        .enter_batch(self.batch_want.get(), us, &IDLE_WAIT)
-                }
-                _ => io.sq.ring.enter(wait as u32),
+            let how = match self.batch {
+                Some((_, min_us)) if wait => Wait::Batch {
+                    want: self.batch_want.get(),
+                    min_us,
+                },
+                _ if wait => Wait::Block,
+                _ => Wait::Poll,
             };
-            if let Err(e) = res {
+            if let Err(e) = io.drv.wait(how, Some(&self.bufs)) {
                 if !is_transient(&e) {
-                    panic!("corering: io_uring_enter failed: {e}");
+                    panic!("corering: waiting for I/O failed: {e}");
                 }
             }
             woke = wait.then(now_ns);
@@ -407,7 +389,7 @@ impl Worker {
         }
         let mut reaped = 0;
         loop {
-            let n = self.io.borrow_mut().sq.ring.reap(cqes);
+            let n = self.io.borrow_mut().drv.reap(cqes);
             reaped += n;
             for c in &cqes[..n] {
                 self.dispatch(*c, msgs);
@@ -457,6 +439,7 @@ impl Worker {
             }
         }
         let Some(next) = next else { return };
+        let at_ns = next * super::time::NS_PER_TICK;
         if let Some(armed) = io.timer_armed {
             if armed <= next {
                 return;
@@ -464,51 +447,39 @@ impl Worker {
             // Move the armed timeout earlier rather than adding a second
             // one: a stale timeout left in the kernel would fire for
             // nothing later and hold up teardown until it did.
-            *io.timer_ts = super::time::tick_timespec(next);
-            let e = opcode::TimeoutUpdate::new(
-                Token::new(Op::Timer, 0, io.timer_seq).encode(),
-                &*io.timer_ts,
-            )
-            .flags(types::TimeoutFlags::ABS)
-            .build()
-            .user_data(Token::new(Op::Ignore, 0, 0).encode());
-            // SAFETY: the kernel copies the timespec when the update is
-            // prepared; the boxed value stays valid until then anyway.
-            unsafe { io.sq.submit(e) };
+            let target = Token::new(Op::Timer, 0, io.timer_seq);
+            let t = Token::new(Op::Ignore, 0, 0);
+            // SAFETY: a timeout update references no memory of ours.
+            unsafe { io.drv.submit(t, Request::TimeoutUpdate { target, at_ns }) };
             io.timer_armed = Some(next);
             return;
         }
         io.timer_seq = io.timer_seq.wrapping_add(1);
-        *io.timer_ts = super::time::tick_timespec(next);
-        let e = opcode::Timeout::new(&*io.timer_ts)
-            .flags(types::TimeoutFlags::ABS)
-            .build()
-            .user_data(Token::new(Op::Timer, 0, io.timer_seq).encode());
-        // SAFETY: the kernel copies the timespec when the timeout is
-        // prepared; the boxed value stays valid until then anyway.
-        unsafe { io.sq.submit(e) };
+        let t = Token::new(Op::Timer, 0, io.timer_seq);
+        // SAFETY: a timeout references no memory of ours.
+        unsafe { io.drv.submit(t, Request::Timeout { at_ns }) };
         io.timer_armed = Some(next);
     }
 
-    fn dispatch(&self, c: Cqe, msgs: &mut Vec<Msg>) {
+    fn dispatch(&self, c: Completion, msgs: &mut Vec<Msg>) {
         let t = Token::decode(c.user_data);
         let mut io = self.io.borrow_mut();
         let io = &mut *io;
-        if !cqueue::more(c.flags) {
-            io.sq.inflight -= 1;
+        if !more(c.flags) {
+            io.drv.inflight -= 1;
         }
         match t.op {
             Op::Ignore | Op::AcceptCancel => {}
             Op::Recv => io
                 .conns
-                .on_recv(t, c.result, c.flags, &mut io.sq, &self.bufs),
-            Op::Send => io.conns.on_send(t, c.result, c.flags, &mut io.sq),
+                .on_recv(t, c.result, c.flags, &mut io.drv, &self.bufs),
+            Op::Send => io.conns.on_send(t, c.result, c.flags, &mut io.drv),
             Op::Close => io.conns.on_close(t, &self.bufs),
-            Op::Shutdown => io.conns.on_shutdown(t, c.result, &mut io.sq),
-            Op::Connect => io.conns.on_connect(t, c.result, &mut io.sq),
+            Op::Shutdown => io.conns.on_shutdown(t, c.result, &mut io.drv),
+            Op::Connect => io.conns.on_connect(t, c.result, &mut io.drv),
             Op::Accept => self.on_accept(io, t.index, c.result, c.flags),
             Op::Timer => {
-                if crate::uring::same_gen(t.gen, io.timer_seq) {
+                if crate::driver::same_gen(t.gen, io.timer_seq) {
                     io.timer_armed = None;
                 }
             }
@@ -527,7 +498,7 @@ impl Worker {
             }
             return;
         };
-        if !cqueue::more(flags) {
+        if !more(flags) {
             l.armed = false;
         }
         if res >= 0 {
@@ -568,13 +539,10 @@ impl Worker {
             }
             let now = *now.get_or_insert_with(now_tick);
             if l.backoff.waiting_until(now).is_none() {
-                let e = opcode::AcceptMulti::new(types::Fd(l.fd))
-                    .flags(libc::SOCK_CLOEXEC)
-                    .build()
-                    .user_data(Token::new(Op::Accept, i as u32, 0).encode());
+                let t = Token::new(Op::Accept, i as u32, 0);
                 // SAFETY: multishot accept without an address references no
                 // memory.
-                unsafe { io.sq.submit(e) };
+                unsafe { io.drv.submit(t, Request::Accept { fd: l.fd }) };
                 l.armed = true;
             }
         }
@@ -595,7 +563,7 @@ impl Worker {
             let io = &mut *io;
             let (idx, gen) = io.conns.open(fd, kind);
             io.conns.stats.accepted += 1;
-            io.conns.sync_recv(idx, &mut io.sq, self.bufs.bgid());
+            io.conns.sync_recv(idx, &mut io.drv);
             (idx, gen)
         };
         tasks.spawn(self, Connection::from_slot(self.id, idx, gen, fd, kind));
@@ -628,12 +596,11 @@ impl Worker {
         let io = &mut *guard;
         for (i, l) in io.listeners.iter_mut().enumerate() {
             if l.armed && !l.cancel_sent {
-                let target = Token::new(Op::Accept, i as u32, 0).encode();
-                let e = opcode::AsyncCancel::new(target)
-                    .build()
-                    .user_data(Token::new(Op::AcceptCancel, i as u32, 0).encode());
+                let target = Token::new(Op::Accept, i as u32, 0);
+                let t = Token::new(Op::AcceptCancel, i as u32, 0);
+                let fd = l.fd;
                 // SAFETY: a cancel references no memory.
-                unsafe { io.sq.submit(e) };
+                unsafe { io.drv.submit(t, Request::Cancel { fd, target }) };
                 l.cancel_sent = true;
             } else if !l.armed && l.open {
                 close_listener(l);
@@ -660,7 +627,7 @@ impl Worker {
                     {
                         let mut io = self.io.borrow_mut();
                         let io = &mut *io;
-                        io.conns.abort_all(&mut io.sq);
+                        io.conns.abort_all(&mut io.drv);
                     }
                     self.phase.set(Phase::Forced(now + ms_to_tick(1000)));
                 }
@@ -692,8 +659,8 @@ impl Worker {
         self.exec.drop_boxed();
         self.return_deferred_leases();
         let start = now_tick();
-        let tick = types::Timespec::new().nsec(50_000_000);
-        let mut cqes = [Cqe::default(); CQE_BATCH];
+        let tick = std::time::Duration::from_millis(50);
+        let mut cqes = [Completion::default(); CQE_BATCH];
         let mut msgs = Vec::new();
         let mut last_cancel = None;
         loop {
@@ -701,34 +668,32 @@ impl Worker {
                 let mut io = self.io.borrow_mut();
                 let io = &mut *io;
                 self.run_before_send(&mut io.conns);
-                io.conns.flush_dirty(&mut io.sq);
-                if io.sq.inflight == 0 {
+                io.conns.flush_dirty(&mut io.drv);
+                if io.drv.inflight == 0 {
                     break;
                 }
                 let housekeeping = io.efd_armed as usize + io.timer_armed.is_some() as usize;
-                let settled = io.conns.live() == 0 && io.sq.inflight <= housekeeping;
+                let settled = io.conns.live() == 0 && io.drv.inflight <= housekeeping;
                 let late = now_tick() > start + ms_to_tick(500);
                 let due = last_cancel.is_none_or(|t| now_tick() > t + ms_to_tick(100));
                 if (settled || late) && due {
                     if late {
-                        io.conns.abort_all(&mut io.sq);
+                        io.conns.abort_all(&mut io.drv);
                     }
-                    let e = opcode::AsyncCancel2::new(types::CancelBuilder::any())
-                        .build()
-                        .user_data(Token::new(Op::Ignore, 0, 0).encode());
+                    let t = Token::new(Op::Ignore, 0, 0);
                     // SAFETY: a cancel references no memory.
-                    unsafe { io.sq.submit(e) };
+                    unsafe { io.drv.submit(t, Request::CancelAll) };
                     last_cancel = Some(now_tick());
                 }
                 // Wait at most 50 ms so the deadlines above are checked.
-                if let Err(e) = io.sq.ring.enter_timeout(1, &tick) {
+                if let Err(e) = io.drv.wait(Wait::Timeout(tick), Some(&self.bufs)) {
                     if !is_transient(&e) {
                         break;
                     }
                 }
             }
             loop {
-                let n = self.io.borrow_mut().sq.ring.reap(&mut cqes);
+                let n = self.io.borrow_mut().drv.reap(&mut cqes);
                 for c in &cqes[..n] {
                     self.dispatch(*c, &mut msgs);
                 }

@@ -19,7 +19,7 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use super::Peer;
-use crate::uring::BufMem;
+use crate::driver::BufMem;
 use crate::Connection;
 
 /// What a pooled connection is good for: the same peer, reached with the

@@ -6,6 +6,7 @@ use std::io;
 
 use io_uring::{squeue, types, IoUring};
 
+use crate::driver::op::Completion;
 use crate::error;
 
 /// Which task-running mode the worker's ring was created with.
@@ -189,13 +190,13 @@ impl Ring {
     ///
     /// Completions are copied out so that handling them may queue new
     /// submissions on this same ring.
-    pub fn reap(&mut self, out: &mut [Cqe]) -> usize {
+    pub fn reap(&mut self, out: &mut [Completion]) -> usize {
         let mut n = 0;
         let mut cq = self.uring.completion();
         while n < out.len() {
             match cq.next() {
                 Some(cqe) => {
-                    out[n] = Cqe {
+                    out[n] = Completion {
                         user_data: cqe.user_data(),
                         result: cqe.result(),
                         flags: cqe.flags(),
@@ -207,14 +208,6 @@ impl Ring {
         }
         n
     }
-}
-
-/// A completion copied out of the queue.
-#[derive(Copy, Clone, Debug, Default)]
-pub(crate) struct Cqe {
-    pub user_data: u64,
-    pub result: i32,
-    pub flags: u32,
 }
 
 /// Errors of `io_uring_enter` that only mean "try again".

@@ -1,4 +1,4 @@
-//! `user_data` encoding: every submission carries the operation kind, a slot
+//! `user_data` encoding: every request carries the operation kind, a slot
 //! index and the slot's generation, so a completion is dispatched with a
 //! shift and a mask: no allocation, no hash lookup.
 //!
