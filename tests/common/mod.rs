@@ -21,7 +21,7 @@ pub mod http;
 pub mod xor;
 // Each test uses what it needs (the `dead_code` allow above does not cover imports).
 #[allow(unused_imports)]
-pub use example::{example_binary, start_example};
+pub use example::{example_binary, start_command, start_example, stop_example};
 
 /// Socket read/write timeout for blocking test clients: long enough never to
 /// fire on a healthy (if slow, loaded) machine, short enough that a hang
