@@ -124,7 +124,7 @@ fn own_flags_with_values_still_work() {
 /// where this kernel or sandbox does not allow it (never in CI).
 fn backends() -> Vec<(&'static str, &'static str)> {
     let mut all = vec![("epoll", "epoll: CORERING_BACKEND=epoll")];
-    match corering::Runtime::backend(corering::BackendChoice::IoUring) {
+    match corering::Runtime::with_backend(corering::BackendChoice::IoUring) {
         Ok(_) => all.push(("uring", "io_uring ")),
         Err(e) => {
             assert!(

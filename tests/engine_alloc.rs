@@ -112,8 +112,7 @@ fn echo_copy_path_allocates_nothing_when_warm() {
 fn echo_zero_copy_path_allocates_nothing_when_warm() {
     // Zero-copy sends are an io_uring feature; the suite's io_uring run
     // covers this test, the epoll run has no such path.
-    if corering::Runtime::new().map(|r| r.kernel_backend()).ok() != Some(corering::Backend::IoUring)
-    {
+    if corering::Runtime::new().map(|r| r.backend()).ok() != Some(corering::Backend::IoUring) {
         eprintln!("not applicable on epoll: zero-copy send (sendmsg_zc) is an io_uring feature");
         return;
     }

@@ -381,7 +381,7 @@ pub fn closed_port() -> SocketAddr {
 /// then returns early. This is not a skip for a missing tool: the suite
 /// runs once per backend, and the io_uring run covers it.
 pub fn io_uring_only(what: &str) -> bool {
-    let backend = corering::Runtime::new().map(|r| r.kernel_backend());
+    let backend = corering::Runtime::new().map(|r| r.backend());
     if matches!(backend, Ok(corering::Backend::IoUring)) {
         return false;
     }
