@@ -13,6 +13,7 @@
 set -euo pipefail
 bin=$(realpath "$1"); ver=${2:-1.3}; n=8000
 lib=$(realpath "$(dirname "$0")/lib")
+. "$lib/callgrind.sh"
 dir=target/cg/tls; mkdir -p "$dir"; cd "$dir"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 [ -f cert.pem ] || openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
@@ -24,15 +25,8 @@ valgrind --tool=callgrind --callgrind-out-file=$name.out \
   "$bin" --addr 127.0.0.1:$port --workers 1 --tls-cert cert.pem --tls-key key.pem \
   >/dev/null 2>$name.err &
 vg=$!
-for _ in $(seq 300); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.2; done
+cg_wait_listening $port
 python3 "$lib/https_pipelined.py" $port 1600 $ver
 callgrind_control -z $vg >/dev/null
 python3 "$lib/https_pipelined.py" $port $n $ver
-callgrind_control -d $vg >/dev/null &
-dumper=$!
-# The dump is taken when the (idle, asleep) worker next wakes: wake it.
-sleep 1; (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null || true
-wait $dumper
-kill -9 $vg; wait $vg 2>/dev/null || true
-total=$(callgrind_annotate $name.out.1 2>/dev/null | grep -m1 "PROGRAM TOTALS" | awk '{gsub(",","",$1); print $1}')
-echo "TLS $ver: $total instructions, $((total / n)) per request"
+cg_finish $vg $port $name $n "TLS $ver"

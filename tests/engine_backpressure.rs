@@ -134,6 +134,9 @@ fn non_reading_peer_does_not_block_others(handler_copies: bool) {
 
 #[test]
 fn non_reading_peer_does_not_block_others_zero_copy_echo() {
+    if common::io_uring_only("zero-copy send (sendmsg_zc)") {
+        return;
+    }
     non_reading_peer_does_not_block_others(false);
 }
 

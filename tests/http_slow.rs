@@ -178,6 +178,9 @@ fn a_route_that_switched_the_response_rate_off_keeps_a_slow_reader() {
 
 #[test]
 fn a_client_that_never_reads_its_response_is_reset_by_the_response_rate() {
+    if common::io_uring_only("zero-copy send (sendmsg_zc)") {
+        return;
+    }
     // Large sends are zero-copy by default: the kernel holds them until
     // they are acknowledged, which a client that never reads never does.
     non_reader_is_reset(common::builder());

@@ -31,17 +31,17 @@ impl Runtime {
     /// and returns a runtime with default settings (256 receive buffers of
     /// 16 KiB, 60 s write timeout).
     pub fn new() -> io::Result<Runtime> {
-        Runtime::with_backend(None)
+        Runtime::choose(None)
     }
 
     /// Like [`Runtime::new`] on the backend `choice` asks for (it wins over
     /// `CORERING_BACKEND`): [`BackendChoice::IoUring`] fails with a clear
     /// error where io_uring cannot run.
-    pub fn backend(choice: BackendChoice) -> io::Result<Runtime> {
-        Runtime::with_backend(Some(choice))
+    pub fn with_backend(choice: BackendChoice) -> io::Result<Runtime> {
+        Runtime::choose(Some(choice))
     }
 
-    fn with_backend(choice: Option<BackendChoice>) -> io::Result<Runtime> {
+    fn choose(choice: Option<BackendChoice>) -> io::Result<Runtime> {
         let selected = crate::driver::select(choice)?;
         Ok(Runtime {
             cfg: WorkerConfig {
@@ -67,7 +67,7 @@ impl Runtime {
     }
 
     /// The kernel interface this runtime's worker runs on.
-    pub fn kernel_backend(&self) -> Backend {
+    pub fn backend(&self) -> Backend {
         self.cfg.backend
     }
 

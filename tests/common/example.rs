@@ -1,5 +1,6 @@
 //! The package's example binaries for tests that run them as child processes:
-//! built on demand, and started as servers that say where they listen.
+//! built on demand, started as servers that say where they listen, and
+//! stopped with SIGTERM.
 //!
 //! Self-contained, so a test helper module other than `common` can include it
 //! with `#[path = "../common/example.rs"] mod example;`.
@@ -8,7 +9,7 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::{mpsc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -60,16 +61,25 @@ pub fn example_binary(name: &str) -> PathBuf {
 /// Later stdout is read and dropped so the child never blocks on it. Panics,
 /// after killing the child, if no such line comes within 30 s.
 pub fn start_example(name: &str, args: &[&str]) -> (Child, SocketAddr) {
-    let mut child = Command::new(example_binary(name))
-        .args(args)
+    let mut cmd = Command::new(example_binary(name));
+    cmd.args(args);
+    let (child, addr, _line) = start_command(name, &mut cmd);
+    (child, addr)
+}
+
+/// [`start_example`] for a command the caller prepared (arguments,
+/// environment, a `pre_exec` hook); stdin, stdout and stderr are set here.
+/// Also returns the whole startup line (it names the backend).
+pub fn start_command(name: &str, cmd: &mut Command) -> (Child, SocketAddr, String) {
+    let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap_or_else(|e| panic!("start {name}: {e}"));
     let stdout = child.stdout.take().expect("piped stdout");
-    match listening_addr(stdout, name) {
-        Ok(addr) => (child, addr),
+    match listening_line(stdout, name) {
+        Ok((addr, line)) => (child, addr, line),
         Err(msg) => {
             let _ = child.kill();
             let _ = child.wait();
@@ -78,9 +88,28 @@ pub fn start_example(name: &str, args: &[&str]) -> (Child, SocketAddr) {
     }
 }
 
+/// Sends SIGTERM to `child` and waits at most `limit` for its exit status;
+/// panics, after killing it, if it is still running then.
+pub fn stop_example(mut child: Child, limit: Duration) -> ExitStatus {
+    // SAFETY: kill(2) on our own child, not yet reaped.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait for the example") {
+            return status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the example did not exit within {limit:?} of SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// Reads `stdout` on a helper thread until the "listening on" line and
-/// returns its address.
-fn listening_addr(stdout: ChildStdout, name: &str) -> Result<SocketAddr, String> {
+/// returns its address and the line.
+fn listening_line(stdout: ChildStdout, name: &str) -> Result<(SocketAddr, String), String> {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
@@ -97,9 +126,10 @@ fn listening_addr(stdout: ChildStdout, name: &str) -> Result<SocketAddr, String>
         // "corering: listening on 127.0.0.1:PORT with 2 workers ..."
         if let Some(rest) = line.split("listening on ").nth(1) {
             let addr = rest.split([' ', ',']).next().unwrap_or_default();
-            return addr
-                .parse()
-                .map_err(|e| format!("address in {line:?}: {e}"));
+            return match addr.parse() {
+                Ok(addr) => Ok((addr, line)),
+                Err(e) => Err(format!("address in {line:?}: {e}")),
+            };
         }
     }
 }

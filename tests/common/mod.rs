@@ -21,7 +21,7 @@ pub mod http;
 pub mod xor;
 // Each test uses what it needs (the `dead_code` allow above does not cover imports).
 #[allow(unused_imports)]
-pub use example::{example_binary, start_example};
+pub use example::{example_binary, start_command, start_example, stop_example};
 
 /// Socket read/write timeout for blocking test clients: long enough never to
 /// fire on a healthy (if slow, loaded) machine, short enough that a hang
@@ -375,6 +375,22 @@ pub fn closed_port() -> SocketAddr {
 }
 
 /// True if this machine can listen on [::1].
+/// True (after saying so on stderr) when the tests run on the epoll
+/// backend (`CORERING_BACKEND=epoll`, or io_uring unavailable here) and
+/// the calling test is about `what`, an io_uring-only feature: the test
+/// then returns early. This is not a skip for a missing tool: the suite
+/// runs once per backend, and the io_uring run covers it.
+pub fn io_uring_only(what: &str) -> bool {
+    let backend = corering::Runtime::new().map(|r| r.backend());
+    if matches!(backend, Ok(corering::Backend::IoUring)) {
+        return false;
+    }
+    eprintln!(
+        "not applicable on epoll: {what} is an io_uring feature (covered by the io_uring run)"
+    );
+    true
+}
+
 pub fn ipv6_loopback_available() -> bool {
     std::net::TcpListener::bind("[::1]:0").is_ok()
 }

@@ -4,7 +4,7 @@
 //!
 //! `CORERING_BACKEND=uring|epoll|auto` sets the default; a setting made in
 //! code ([`ServerBuilder::backend`](crate::ServerBuilder::backend),
-//! [`Runtime::backend`](crate::Runtime::backend)) wins over it.
+//! [`Runtime::with_backend`](crate::Runtime::with_backend)) wins over it.
 //!
 //! Under `auto`, corering falls back to epoll when `io_uring_setup` is
 //! denied (EPERM/EACCES: a seccomp profile, or the

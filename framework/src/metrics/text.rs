@@ -127,12 +127,12 @@ const ENGINE: &[EngineMetric] = &[
     ),
     counter(
         "corering_ring_enters_total",
-        "io_uring_enter system calls.",
+        "Driver waits: io_uring_enter (or, on the epoll backend, epoll_wait) system calls.",
         |s| s.enters,
     ),
     counter(
         "corering_ring_submitted_total",
-        "Submission queue entries handed to the kernel.",
+        "Requests handed to the driver (io_uring submission queue entries).",
         |s| s.submitted,
     ),
     seconds(

@@ -116,12 +116,14 @@ counters! {
     /// ENFILE, ENOBUFS, ENOMEM); each is followed by a short back-off.
     /// Counted by the worker's own listeners only (not the acceptor thread).
     accept_errors,
-    /// `io_uring_enter` system calls made by the worker loop.
+    /// Driver waits made by the worker loop: `io_uring_enter` system
+    /// calls, or `epoll_wait` calls on the epoll backend.
     enters,
-    /// Submission queue entries handed to the kernel by those calls.
+    /// Requests the driver carried out: submission queue entries the
+    /// kernel took (io_uring), or requests (epoll).
     submitted,
-    /// Nanoseconds the worker spent blocked in `io_uring_enter` waiting for
-    /// completions (asleep), including the wait it is in now.
+    /// Nanoseconds the worker spent blocked in its driver's wait
+    /// (asleep), including the wait it is in now.
     idle_ns,
     /// Nanoseconds the worker loop spent outside those waits (running
     /// tasks, submitting, handling completions), since the worker started.

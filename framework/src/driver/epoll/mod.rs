@@ -74,12 +74,15 @@ impl Epoll {
             epfd: unsafe { OwnedFd::from_raw_fd(fd) },
             events: vec![libc::epoll_event { events: 0, u64: 0 }; EVENTS],
             fds: Fds::default(),
-            todo: VecDeque::new(),
-            done: VecDeque::new(),
-            again: Vec::new(),
-            again_next: Vec::new(),
-            timers: Vec::new(),
-            connecting: Vec::new(),
+            // Sized up front so that queuing a request (which a reader or
+            // writer may do from inside a poll) allocates nothing in the
+            // usual case; the queues only grow past a burst this large.
+            todo: VecDeque::with_capacity(1024),
+            done: VecDeque::with_capacity(1024),
+            again: Vec::with_capacity(256),
+            again_next: Vec::with_capacity(256),
+            timers: Vec::with_capacity(16),
+            connecting: Vec::with_capacity(16),
             skipped: false,
             enters: 0,
             submitted: 0,

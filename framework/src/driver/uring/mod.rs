@@ -124,6 +124,7 @@ impl Uring {
     ///
     /// # Safety
     /// Pointers in `req` must stay valid until its last completion.
+    #[inline]
     pub unsafe fn push(&mut self, token: Token, req: Request) -> usize {
         let ud = token.encode();
         let fd = |fd: RawFd| types::Fd(fd);
@@ -220,6 +221,7 @@ impl Uring {
     }
 
     /// Submits what is queued and waits as `how` says.
+    #[inline]
     pub fn wait(&mut self, how: Wait) -> io::Result<()> {
         let r = match how {
             Wait::Poll => self.ring.enter(0),
