@@ -372,6 +372,8 @@ impl RunningServer {
         let mut cmd = Command::new(bin);
         match kind {
             ServerKind::Kv | ServerKind::KvBatch => {
+                // The io_uring figures, whatever CORERING_BACKEND says.
+                support::backend::Backend::Uring.force(&mut cmd);
                 cmd.args(["--addr", &addr.to_string(), "--workers", "1"]);
                 if kind == ServerKind::KvBatch {
                     cmd.env("CORERING_BATCH_WAIT", "64:50");

@@ -407,6 +407,8 @@ impl RunningServer {
         cmd.args(["--addr", &requested.to_string()]);
         match kind {
             ServerKind::Corering | ServerKind::CoreringKtls => {
+                // The io_uring figures, whatever CORERING_BACKEND says.
+                support::backend::Backend::Uring.force(&mut cmd);
                 cmd.args(["--workers", "1", "--tls-cert"])
                     .arg(&pair.cert)
                     .arg("--tls-key")
