@@ -81,12 +81,18 @@ pub(super) struct Fds {
 }
 
 impl Fds {
+    #[inline]
     pub fn get(&mut self, fd: RawFd) -> &mut FdState {
         let i = fd as usize;
         if i >= self.table.len() {
-            self.table.resize_with(i + 1, FdState::default);
+            self.grow(i);
         }
         &mut self.table[i]
+    }
+
+    #[cold]
+    fn grow(&mut self, i: usize) {
+        self.table.resize_with((i + 1).max(64), FdState::default);
     }
 
     /// The state of `fd` if the table has one.

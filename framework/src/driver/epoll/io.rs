@@ -4,7 +4,7 @@
 
 use std::os::fd::RawFd;
 
-use super::{errno, Epoll};
+use super::{errno, sys, Epoll};
 use crate::conn::SendState;
 use crate::driver::buffers::Buffers;
 use crate::driver::op::{buffer_flags, ConnectState, F_MORE};
@@ -19,16 +19,17 @@ impl Epoll {
     pub(super) fn progress(&mut self, fd: RawFd, bufs: Option<&Buffers>) {
         let st = self.fds.get(fd);
         if st.readable {
-            if let Some((token, buf)) = st.read {
+            let (read, accept, recv) = (st.read, st.accept, st.recv);
+            if let Some((token, buf)) = read {
                 self.read_eventfd(fd, token, buf);
             }
-            if let Some(token) = self.fds.get(fd).accept {
+            if let Some(token) = accept {
                 self.accept(fd, token);
             }
-            if let Some(token) = self.fds.get(fd).recv {
-                if self.fds.get(fd).readable {
-                    self.recv(fd, token, bufs);
-                }
+            if let Some(token) = recv {
+                // (A listener or an eventfd never has a receive armed, so
+                // the readiness seen above still holds here.)
+                self.recv(fd, token, bufs);
             }
         }
         let st = self.fds.get(fd);
@@ -56,7 +57,7 @@ impl Epoll {
         // SAFETY: `bid` was just taken off the free stack, so nothing else
         // reads or writes its `size` bytes until the completion hands it
         // to the slot.
-        let n = unsafe { libc::recv(fd, bufs.mem().buf_mut_ptr(bid).cast(), size, 0) };
+        let n = unsafe { sys::recv(fd, bufs.mem().buf_mut_ptr(bid), size) };
         if n > 0 {
             self.complete(token, n as i32, F_MORE | buffer_flags(bid));
             if n as usize == size {
@@ -156,10 +157,10 @@ impl Epoll {
             let n = if st.msg.msg_iovlen == 1 {
                 let v = st.iov[0];
                 // SAFETY: as above; one iovec of valid bytes.
-                unsafe { libc::send(fd, v.iov_base, v.iov_len, libc::MSG_NOSIGNAL) }
+                unsafe { sys::send(fd, v.iov_base, v.iov_len) }
             } else {
                 // SAFETY: as above; the msghdr points at the state's iovecs.
-                unsafe { libc::sendmsg(fd, &st.msg, libc::MSG_NOSIGNAL) }
+                unsafe { sys::sendmsg(fd, &st.msg) }
             };
             if n >= 0 {
                 return self.complete(token, n as i32, 0);

@@ -28,6 +28,7 @@
 
 mod fds;
 mod io;
+mod sys;
 
 use std::collections::VecDeque;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -95,10 +96,25 @@ impl Epoll {
 
     /// Queues `req` (carried out at the next `wait`); returns how many
     /// final completions it will bring (always one).
+    #[inline]
     pub fn push(&mut self, token: Token, req: Request) -> usize {
-        self.todo.push_back((token, req));
         self.submitted += 1;
+        match req {
+            // A send on a registered, writable socket with nothing queued
+            // ahead of it goes out now (its completion is queued as
+            // usual): the common case skips the queue round trip.
+            Request::Send { fd, state } if self.todo.is_empty() && self.sendable(fd) => {
+                self.send(fd, token, state)
+            }
+            _ => self.todo.push_back((token, req)),
+        }
         1
+    }
+
+    #[inline]
+    fn sendable(&mut self, fd: RawFd) -> bool {
+        let st = self.fds.get(fd);
+        st.registered && st.writable
     }
 
     fn complete(&mut self, token: Token, result: i32, flags: u32) {
@@ -260,11 +276,16 @@ impl Epoll {
 
     /// Registers `fd` for edge-triggered input and output readiness, once.
     /// Returns an errno if epoll refuses it.
+    #[inline]
     fn register(&mut self, fd: RawFd, set_nonblocking: bool) -> Result<(), i32> {
-        let st = self.fds.get(fd);
-        if st.registered {
+        if self.fds.get(fd).registered {
             return Ok(());
         }
+        self.register_new(fd, set_nonblocking)
+    }
+
+    #[cold]
+    fn register_new(&mut self, fd: RawFd, set_nonblocking: bool) -> Result<(), i32> {
         if set_nonblocking {
             // SAFETY: fcntl on a descriptor the caller owns; no memory.
             unsafe {

@@ -1,0 +1,57 @@
+//! The epoll driver's hot system calls, made directly: glibc's `recv`,
+//! `send` and `sendmsg` are thread-cancellation points, and entering and
+//! leaving asynchronous-cancel mode around each costs about as much as the
+//! wrapper itself. corering never cancels threads, so it skips that.
+//! Results follow the libc convention: -1 with `errno` set on error.
+
+use std::os::fd::RawFd;
+
+/// `recv(fd, buf, len, 0)`.
+///
+/// # Safety
+/// `buf` must be valid for writes of `len` bytes.
+#[inline]
+pub(super) unsafe fn recv(fd: RawFd, buf: *mut u8, len: usize) -> isize {
+    // SAFETY: forwarded from the caller; recvfrom with no address is recv.
+    unsafe {
+        libc::syscall(
+            libc::SYS_recvfrom,
+            fd,
+            buf,
+            len,
+            0,
+            std::ptr::null_mut::<libc::sockaddr>(),
+            std::ptr::null_mut::<libc::socklen_t>(),
+        ) as isize
+    }
+}
+
+/// `send(fd, buf, len, MSG_NOSIGNAL)`.
+///
+/// # Safety
+/// `buf` must be valid for reads of `len` bytes.
+#[inline]
+pub(super) unsafe fn send(fd: RawFd, buf: *const libc::c_void, len: usize) -> isize {
+    // SAFETY: forwarded from the caller; sendto with no address is send.
+    unsafe {
+        libc::syscall(
+            libc::SYS_sendto,
+            fd,
+            buf,
+            len,
+            libc::MSG_NOSIGNAL,
+            std::ptr::null::<libc::sockaddr>(),
+            0 as libc::socklen_t,
+        ) as isize
+    }
+}
+
+/// `sendmsg(fd, msg, MSG_NOSIGNAL)`.
+///
+/// # Safety
+/// `msg` and the iovecs and bytes it points to must be valid.
+#[inline]
+pub(super) unsafe fn sendmsg(fd: RawFd, msg: *const libc::msghdr) -> isize {
+    // SAFETY: forwarded from the caller.
+    unsafe { libc::syscall(libc::SYS_sendmsg, fd, msg, libc::MSG_NOSIGNAL) as isize }
+}
