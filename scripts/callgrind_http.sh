@@ -15,12 +15,9 @@ name=${3:-http-$backend}
 lib=$(realpath "$(dirname "$0")/lib")
 . "$lib/callgrind.sh"
 dir=target/cg/http; mkdir -p "$dir"; cd "$dir"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-CORERING_BACKEND=$backend valgrind --tool=callgrind --callgrind-out-file=$name.out \
-  --toggle-collect='corering::runtime::worker::<impl corering::runtime::Worker>::run' \
-  "$bin" --addr 127.0.0.1:$port --workers 1 >/dev/null 2>$name.err &
-vg=$!
-cg_wait_listening $port
+port=$(cg_free_port)
+export CORERING_BACKEND=$backend
+cg_start $name $port "$bin"
 python3 "$lib/http_pipelined.py" $port 3200
 callgrind_control -z $vg >/dev/null
 python3 "$lib/http_pipelined.py" $port $n

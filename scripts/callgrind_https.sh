@@ -15,17 +15,12 @@ bin=$(realpath "$1"); ver=${2:-1.3}; n=8000
 lib=$(realpath "$(dirname "$0")/lib")
 . "$lib/callgrind.sh"
 dir=target/cg/tls; mkdir -p "$dir"; cd "$dir"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(cg_free_port)
 [ -f cert.pem ] || openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
   -days 30 -keyout key.pem -out cert.pem -subj /CN=localhost \
   -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null
 name=https-$ver
-valgrind --tool=callgrind --callgrind-out-file=$name.out \
-  --toggle-collect='corering::runtime::worker::<impl corering::runtime::Worker>::run' \
-  "$bin" --addr 127.0.0.1:$port --workers 1 --tls-cert cert.pem --tls-key key.pem \
-  >/dev/null 2>$name.err &
-vg=$!
-cg_wait_listening $port
+cg_start $name $port "$bin" --tls-cert cert.pem --tls-key key.pem
 python3 "$lib/https_pipelined.py" $port 1600 $ver
 callgrind_control -z $vg >/dev/null
 python3 "$lib/https_pipelined.py" $port $n $ver

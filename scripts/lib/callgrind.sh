@@ -20,3 +20,22 @@ cg_finish() {
   total=$(callgrind_annotate "$name.out.1" 2>/dev/null | grep -m1 "PROGRAM TOTALS" | awk '{gsub(",","",$1); print $1}')
   echo "$label: $total instructions, $((total / n)) per request"
 }
+
+# cg_start NAME PORT BIN [ARGS...]: runs BIN --addr 127.0.0.1:PORT
+# --workers 1 ARGS under callgrind, counting the worker loop only, into
+# NAME.out (stderr to NAME.err), with CORERING_BACKEND as exported; sets
+# `vg` to its pid and waits until it accepts connections.
+cg_start() {
+  local name=$1 port=$2 bin=$3
+  shift 3
+  valgrind --tool=callgrind --callgrind-out-file="$name.out" \
+    --toggle-collect='corering::runtime::worker::<impl corering::runtime::Worker>::run' \
+    "$bin" --addr 127.0.0.1:"$port" --workers 1 "$@" >/dev/null 2>"$name.err" &
+  vg=$!
+  cg_wait_listening "$port"
+}
+
+# cg_free_port: an unused loopback port.
+cg_free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
