@@ -4,6 +4,7 @@
 
 use std::os::fd::RawFd;
 
+use super::fds::FdState;
 use super::{errno, sys, Epoll};
 use crate::conn::SendState;
 use crate::driver::buffers::Buffers;
@@ -83,14 +84,7 @@ impl Epoll {
             self.fds.get(fd).recv = None;
             return self.complete(token, 0, 0);
         }
-        match errno() {
-            libc::EAGAIN => self.fds.get(fd).readable = false,
-            libc::EINTR => self.queue_again(fd),
-            e => {
-                self.fds.get(fd).recv = None;
-                self.complete(token, -e, 0);
-            }
-        }
+        self.read_failed(fd, token, |st| st.recv = None);
     }
 
     /// Accepts what is waiting, up to a batch.
@@ -134,11 +128,18 @@ impl Epoll {
             self.fds.get(fd).read = None;
             return self.complete(token, 8, 0);
         }
+        self.read_failed(fd, token, |st| st.read = None);
+    }
+
+    /// A read that returned -1: nothing there yet (wait for the next
+    /// edge), interrupted (again next round), or an error that ends the
+    /// request (`disarm` takes it off the descriptor).
+    fn read_failed(&mut self, fd: RawFd, token: Token, disarm: impl FnOnce(&mut FdState)) {
         match errno() {
             libc::EAGAIN => self.fds.get(fd).readable = false,
             libc::EINTR => self.queue_again(fd),
             e => {
-                self.fds.get(fd).read = None;
+                disarm(self.fds.get(fd));
                 self.complete(token, -e, 0);
             }
         }

@@ -329,29 +329,30 @@ impl Epoll {
         }
     }
 
+    /// Arms a request that waits on `fd`'s input readiness (`set` records
+    /// it on the descriptor) and tries it at once.
+    fn arm(
+        &mut self,
+        fd: RawFd,
+        token: Token,
+        set_nonblocking: bool,
+        bufs: Option<&Buffers>,
+        set: impl FnOnce(&mut fds::FdState),
+    ) {
+        if let Err(e) = self.register(fd, set_nonblocking) {
+            return self.complete(token, -e, 0);
+        }
+        set(self.fds.get(fd));
+        self.progress(fd, bufs);
+    }
+
     /// Carries out one submitted request.
     fn run(&mut self, token: Token, req: Request, bufs: Option<&Buffers>) {
         match req {
-            Request::Recv { fd } => {
-                if let Err(e) = self.register(fd, false) {
-                    return self.complete(token, -e, 0);
-                }
-                self.fds.get(fd).recv = Some(token);
-                self.progress(fd, bufs);
-            }
-            Request::Accept { fd } => {
-                if let Err(e) = self.register(fd, true) {
-                    return self.complete(token, -e, 0);
-                }
-                self.fds.get(fd).accept = Some(token);
-                self.progress(fd, bufs);
-            }
+            Request::Recv { fd } => self.arm(fd, token, false, bufs, |st| st.recv = Some(token)),
+            Request::Accept { fd } => self.arm(fd, token, true, bufs, |st| st.accept = Some(token)),
             Request::ReadEventfd { fd, buf } => {
-                if let Err(e) = self.register(fd, true) {
-                    return self.complete(token, -e, 0);
-                }
-                self.fds.get(fd).read = Some((token, buf));
-                self.progress(fd, bufs);
+                self.arm(fd, token, true, bufs, |st| st.read = Some((token, buf)))
             }
             Request::Send { fd, state } => {
                 if let Err(e) = self.register(fd, false) {
