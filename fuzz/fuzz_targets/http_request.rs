@@ -3,13 +3,15 @@
 //! - every position the head records lies inside the consumed bytes;
 //! - a complete head is no longer than the input, and every strict prefix
 //!   that ends before it is incomplete or an error, never a different head;
-//! - errors map to a 4xx/5xx status.
+//! - errors map to a 4xx/5xx status;
+//! - the server's fast head scanner agrees with httparse alone
+//!   (`parse_head_httparse`): same head, same fields, same error.
 //!
 //! Run with `cargo fuzz run http_request` from the repository root.
 
 #![no_main]
 
-use corering::http::{parse_head, BodyKind, Http1Config};
+use corering::http::{parse_head, parse_head_httparse, BodyKind, Http1Config};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -19,7 +21,13 @@ fuzz_target!(|data: &[u8]| {
         .max_target(1024)
         .max_body(1 << 20);
     let mut spans = Vec::new();
-    match parse_head(data, &cfg, &mut spans) {
+    let parsed = parse_head(data, &cfg, &mut spans);
+    let mut reference = Vec::new();
+    assert_eq!(parsed, parse_head_httparse(data, &cfg, &mut reference));
+    if let Ok(Some(_)) = parsed {
+        assert_eq!(spans, reference);
+    }
+    match parsed {
         Ok(Some(head)) => {
             assert!(head.len <= data.len() && head.len <= 4096);
             let buf = &data[..head.len];

@@ -10,6 +10,7 @@ use std::mem::MaybeUninit;
 
 use super::body::{self, BodyKind};
 use super::config::MAX_HEADERS_CAP;
+use super::scan;
 use super::{Error, Http1Config, Method, Status};
 
 /// Where one header field lies in the head's bytes.
@@ -20,11 +21,18 @@ pub struct HeaderSpan {
 }
 
 impl HeaderSpan {
+    /// A field whose name and value lie at these offsets.
+    pub(crate) fn new(name: (u32, u32), value: (u32, u32)) -> HeaderSpan {
+        HeaderSpan { name, value }
+    }
+
+    #[inline]
     /// The field name within `head` (the buffer given to [`parse_head`]).
     pub fn name<'a>(&self, head: &'a [u8]) -> &'a [u8] {
         &head[self.name.0 as usize..self.name.1 as usize]
     }
 
+    #[inline]
     /// The field value within `head`, without surrounding whitespace.
     pub fn value<'a>(&self, head: &'a [u8]) -> &'a [u8] {
         &head[self.value.0 as usize..self.value.1 as usize]
@@ -114,45 +122,66 @@ pub fn parse_head(
 ) -> Result<Option<Head>, Error> {
     spans.clear();
     let max_headers = cfg.max_headers.min(MAX_HEADERS_CAP);
-    let mut storage = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS_CAP];
-    let mut req = httparse::Request::new(&mut []);
-    let parsed = req.parse_with_uninit_headers(buf, &mut storage[..max_headers]);
-    let len = match parsed {
-        Ok(httparse::Status::Complete(n)) => n,
-        Ok(httparse::Status::Partial) => {
-            check_partial(buf, cfg)?;
-            return Ok(None);
-        }
-        Err(e) => return Err(map_error(e, buf)),
+    let line = match scan::scan_head(buf, max_headers, spans) {
+        Some(line) => line,
+        None => match parse_line_and_fields(buf, cfg, max_headers, spans)? {
+            Some(line) => line,
+            None => return Ok(None),
+        },
     };
+    finish(buf, cfg, spans, line)
+}
+
+/// [`parse_head`] with `httparse` alone, skipping the fast scanner: the
+/// reference the scanner is checked against (tests, fuzzing). Not for
+/// servers: it is slower and otherwise the same.
+#[doc(hidden)]
+pub fn parse_head_httparse(
+    buf: &[u8],
+    cfg: &Http1Config,
+    spans: &mut Vec<HeaderSpan>,
+) -> Result<Option<Head>, Error> {
+    let max_headers = cfg.max_headers.min(MAX_HEADERS_CAP);
+    match parse_line_and_fields(buf, cfg, max_headers, spans)? {
+        Some(line) => finish(buf, cfg, spans, line),
+        None => Ok(None),
+    }
+}
+
+/// The checks of a parsed request line and its fields, and the [`Head`]
+/// they make.
+#[inline(always)]
+fn finish(
+    buf: &[u8],
+    cfg: &Http1Config,
+    spans: &[HeaderSpan],
+    line: scan::Line,
+) -> Result<Option<Head>, Error> {
+    let len = line.len;
     if len > cfg.max_head {
         return Err(Error::new(
             Status::REQUEST_HEADER_FIELDS_TOO_LARGE,
             "request head too large",
         ));
     }
-    let base = buf.as_ptr() as usize;
-    let off = |s: &[u8]| (s.as_ptr() as usize - base) as u32;
-    let method_s = req.method.unwrap_or_default();
-    // Always there in a complete head; the server relies on the target's
-    // offsets pointing at text httparse found to be UTF-8.
-    let Some(target_s) = req.path else {
-        return Err(Error::bad("invalid request line"));
-    };
-    let version = match req.version {
-        Some(0) => Version::Http10,
+    let version = match line.minor {
+        0 => Version::Http10,
         _ => Version::Http11,
     };
-    let Some(method) = Method::from_bytes(method_s.as_bytes()) else {
+    let Some(method) = Method::from_bytes(&buf[line.method.0 as usize..line.method.1 as usize])
+    else {
         return Err(Error::new(Status::NOT_IMPLEMENTED, "unknown method"));
     };
-    if target_s.len() > cfg.max_target {
+    let target = line.target;
+    let target_b = &buf[target.0 as usize..target.1 as usize];
+    if target_b.len() > cfg.max_target {
         return Err(Error::new(Status::URI_TOO_LONG, "request target too long"));
     }
-    let form = target_form(method, target_s.as_bytes())?;
-    let t0 = off(target_s.as_bytes());
-    let target = (t0, t0 + target_s.len() as u32);
-    let (path, path_root, query) = split_target(form, target_s, t0);
+    // SAFETY: both parsers found the target to be UTF-8 (the scanner: all
+    // ASCII; httparse: checked), and the server relies on it.
+    let target_s = unsafe { std::str::from_utf8_unchecked(target_b) };
+    let form = target_form(method, target_b)?;
+    let (path, path_root, query) = split_target(form, target_s, target.0);
 
     let mut framing = Framing::default();
     let mut host = None;
@@ -161,21 +190,15 @@ pub fn parse_head(
     let mut conn_keep_alive = false;
     let mut conn_upgrade = false;
     let mut upgrade = None;
-    for h in req.headers.iter() {
-        let name = h.name.as_bytes();
-        // httparse hands values over without surrounding whitespace, and
-        // rejects a control character in a request's field value (it allows
-        // no obsolete line folding in requests): neither is redone here.
-        let value = h.value;
+    for (idx, span) in spans.iter().enumerate() {
+        let idx = idx as u16;
+        let name = span.name(buf);
+        // Both parsers hand values over without surrounding whitespace, and
+        // reject a control character in a request's field value (neither
+        // allows obsolete line folding in requests): not redone here.
+        let value = span.value(buf);
         debug_assert_eq!(body::trim_ows(value), value);
         debug_assert!(!value.iter().any(|&b| b < 0x20 && b != b'\t' || b == 0x7f));
-        let n0 = off(name);
-        let v0 = off(value);
-        let idx = spans.len() as u16;
-        spans.push(HeaderSpan {
-            name: (n0, n0 + name.len() as u32),
-            value: (v0, v0 + value.len() as u32),
-        });
         // The length picks the one name a field can be (most are none).
         let len = name.len();
         if len == 4 && name.eq_ignore_ascii_case(b"host") {
@@ -242,6 +265,46 @@ pub fn parse_head(
         // HTTP/1.0 has no protocol switch (RFC 9110 §7.8: a server must
         // ignore Upgrade received in an HTTP/1.0 request).
         upgrade: upgrade.filter(|_| conn_upgrade && version == Version::Http11),
+    }))
+}
+
+/// The request line and fields of a head the scanner left alone, parsed
+/// by `httparse`: the same [`scan::Line`] and spans, `Ok(None)` for an
+/// incomplete head within the limits so far, or what is wrong.
+#[cold]
+#[inline(never)]
+fn parse_line_and_fields(
+    buf: &[u8],
+    cfg: &Http1Config,
+    max_headers: usize,
+    spans: &mut Vec<HeaderSpan>,
+) -> Result<Option<scan::Line>, Error> {
+    spans.clear();
+    let mut storage = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS_CAP];
+    let mut req = httparse::Request::new(&mut []);
+    let len = match req.parse_with_uninit_headers(buf, &mut storage[..max_headers]) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => {
+            check_partial(buf, cfg)?;
+            return Ok(None);
+        }
+        Err(e) => return Err(map_error(e, buf)),
+    };
+    let base = buf.as_ptr() as usize;
+    let off = |s: &[u8]| (s.as_ptr() as usize - base) as u32;
+    let span = |s: &[u8]| (off(s), off(s) + s.len() as u32);
+    // Always there in a complete head.
+    let (Some(method), Some(target)) = (req.method, req.path) else {
+        return Err(Error::bad("invalid request line"));
+    };
+    for h in req.headers.iter() {
+        spans.push(HeaderSpan::new(span(h.name.as_bytes()), span(h.value)));
+    }
+    Ok(Some(scan::Line {
+        len,
+        method: span(method.as_bytes()),
+        target: span(target.as_bytes()),
+        minor: req.version.unwrap_or(1),
     }))
 }
 

@@ -68,6 +68,7 @@ mod panic;
 mod request;
 mod response;
 pub mod route;
+mod scan;
 mod status;
 pub(crate) mod upgrade;
 
@@ -77,6 +78,8 @@ pub use config::{Http1Config, MinRate, MAX_HEADERS_CAP};
 pub use conn::bytes_assembled;
 pub use conn::{serve, Handler};
 pub use error::Error;
+#[doc(hidden)]
+pub use head::parse_head_httparse;
 pub use head::{parse_head, Head, HeaderSpan, TargetForm, Version};
 pub use method::Method;
 pub use request::{Request, ResponseStream};
