@@ -18,6 +18,8 @@ use std::task::Waker;
 
 const SLOTS: usize = 1024;
 const MASK: u64 = SLOTS as u64 - 1;
+// `TimerWheel::words` has one bit per word of `occupied`.
+const _: () = assert!(SLOTS / 64 == u16::BITS as usize);
 const NIL: u32 = u32::MAX;
 
 #[derive(Copy, Clone, PartialEq, Eq, Debug)]
@@ -49,6 +51,9 @@ pub(crate) struct TimerWheel {
     free: Vec<u32>,
     heads: Box<[u32; SLOTS]>,
     occupied: [u64; SLOTS / 64],
+    /// Bit `w` set: `occupied[w]` is not zero (so the next armed slot is
+    /// found in two steps, not by reading every word).
+    words: u16,
     /// Last tick whose timers have been processed.
     cur: u64,
     armed: usize,
@@ -61,6 +66,7 @@ impl TimerWheel {
             free: Vec::new(),
             heads: Box::new([NIL; SLOTS]),
             occupied: [0; SLOTS / 64],
+            words: 0,
             cur: now_tick,
             armed: 0,
         }
@@ -180,24 +186,26 @@ impl TimerWheel {
             return None;
         }
         let start = ((self.cur + 1) & MASK) as usize;
-        let words = SLOTS / 64;
         let first = start / 64;
-        // The start's word from the start on, then whole words, then the
-        // start's word again below the start: a word's lowest set bit is
-        // its earliest slot, so this reads at most 17 words.
-        for i in 0..=words {
-            let w = (first + i) % words;
-            let mut bits = self.occupied[w];
-            if i == 0 {
-                bits &= !0u64 << (start % 64);
-            } else if i == words {
-                bits &= (1u64 << (start % 64)).wrapping_sub(1);
-            }
-            if bits != 0 {
-                let slot = w * 64 + bits.trailing_zeros() as usize;
-                let step = (slot + SLOTS - start) % SLOTS;
-                return Some(self.cur + 1 + step as u64);
-            }
+        let at = |slot: usize| {
+            let step = (slot + SLOTS - start) % SLOTS;
+            Some(self.cur + 1 + step as u64)
+        };
+        // The start's word from the start on; then the next non-empty
+        // word after it, going round; then the start's word below the
+        // start. A word's lowest set bit is its earliest slot.
+        let here = self.occupied[first];
+        let from_start = here & (!0u64 << (start % 64));
+        if from_start != 0 {
+            return at(first * 64 + from_start.trailing_zeros() as usize);
+        }
+        let others = (self.words & !(1 << first)).rotate_right(first as u32 + 1);
+        if others != 0 {
+            let w = (first + 1 + others.trailing_zeros() as usize) % (SLOTS / 64);
+            return at(w * 64 + self.occupied[w].trailing_zeros() as usize);
+        }
+        if here != 0 {
+            return at(first * 64 + here.trailing_zeros() as usize);
         }
         None
     }
@@ -215,6 +223,7 @@ impl TimerWheel {
         }
         self.heads[slot] = index;
         self.occupied[slot / 64] |= 1 << (slot % 64);
+        self.words |= 1 << (slot / 64);
     }
 
     fn unlink(&mut self, index: u32) {
@@ -233,6 +242,9 @@ impl TimerWheel {
         }
         if self.heads[slot] == NIL {
             self.occupied[slot / 64] &= !(1 << (slot % 64));
+            if self.occupied[slot / 64] == 0 {
+                self.words &= !(1 << (slot / 64));
+            }
         }
     }
 }
