@@ -268,3 +268,22 @@ fn bad_handshakes_are_refused() {
     let no_key = ask("Sec-WebSocket-Version: 13\r\n");
     assert!(no_key.starts_with("HTTP/1.1 400"), "{no_key}");
 }
+
+/// A server shutting down sends 1001 to its WebSocket clients and exits
+/// once they answer.
+#[test]
+fn server_shutdown_says_going_away() {
+    let (server, addr) = start();
+    let mut ws = client(addr, "/echo");
+    assert_echoes(&mut ws, "hi");
+    let stopper = std::thread::spawn(move || server.shutdown());
+    match ws.read().unwrap() {
+        Message::Close(Some(f)) => assert_eq!(u16::from(f.code), 1001),
+        other => panic!("expected a close frame, got {other:?}"),
+    }
+    match ws.read() {
+        Err(tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed) => {}
+        other => panic!("after close: {other:?}"),
+    }
+    stopper.join().unwrap().unwrap();
+}

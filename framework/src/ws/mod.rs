@@ -26,6 +26,9 @@
 //! 16 MiB by default). An idle timeout (120 s by default) closes a
 //! connection on which nothing arrives, a frame stalled halfway
 //! included; [`WsConfig::ping_interval`] adds keep-alive pings.
+//! When the server shuts down, every socket waiting for data sends a
+//! close frame with 1001 and gives the peer the close timeout (5 s) to
+//! answer, so WebSocket servers exit cleanly on SIGTERM.
 //! Backpressure: the socket stops reading while a pong or message it
 //! sends waits for room in the connection's out-queue, and
 //! [`WsWriter::buffered`] shows a broadcaster who is behind.

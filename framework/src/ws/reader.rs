@@ -12,6 +12,28 @@
 //!
 //! Waiting for data also runs the idle timeout and the keep-alive pings
 //! on one timer that is re-armed only when it fires, never per message.
+//!
+//! # Close handshake (RFC 6455 §7)
+//!
+//! | state  | event                              | action                                   | next   |
+//! |--------|------------------------------------|------------------------------------------|--------|
+//! | Open   | peer's close frame (valid)         | answer with its code unless ours went out; shut the sending side (the server closes TCP first) | Closed |
+//! | Open   | we sent close (`WsWriter::close`)  | sends fail; reading goes on (data still delivered) | Open   |
+//! | Open   | protocol error / bad UTF-8 / too big / idle | close frame 1002 / 1007 / 1009 / 1001 if the out-queue takes it now | Failed |
+//! | Open   | end of stream, socket error        | nothing to send                          | Failed |
+//! | Open   | the server shuts down              | close frame 1001; the peer's close awaited for the close timeout | Open |
+//! | Closed | `recv`                             | `Ok(None)`                               | Closed |
+//! | Failed | `recv`                             | `Err(WsError::Closed)`                   | Failed |
+//!
+//! ```text
+//!            peer close ─► answer + FIN ─────────────► Closed ─► recv: Ok(None)
+//!  Open ──┤  error ─► close(code), no waiting ─────────► Failed ─► recv: Err(Closed)
+//!            our close ─► Open (sends refused) ─► peer close ─► FIN ─► Closed
+//! ```
+//!
+//! Reading takes leases from the connection itself (`poll_read_lease`,
+//! the connection shared with the writers) and pushes them into the
+//! socket's [`Inbound`], which does the rest as for every other protocol.
 
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
@@ -23,7 +45,7 @@ use super::frame::{apply_mask, parse_header, FrameError, FrameHeader, OpCode, Pa
 use super::utf8::Utf8Validator;
 use super::{CloseCode, Message, WsConfig, WsError, WsWriter};
 use crate::time::{sleep_until, Sleep};
-use crate::{Inbound, Lease};
+use crate::{Inbound, Lease, ShutdownRequested};
 
 /// A reassembly buffer larger than this is freed after its message (a
 /// rare large message does not pin its memory to the socket).
@@ -106,6 +128,8 @@ pub struct WsReader {
     peer_close: Option<(CloseCode, String)>,
     protocol: Option<String>,
     keepalive: Keepalive,
+    /// The server's shutdown, watched while waiting for data.
+    shutdown: Option<ShutdownRequested>,
 }
 
 impl std::fmt::Debug for WsReader {
@@ -146,6 +170,7 @@ impl WsReader {
                 last_ping: now,
                 timer: None,
             },
+            shutdown: Some(crate::shutdown_requested()),
         }
     }
 
@@ -442,6 +467,19 @@ impl WsReader {
     fn poll_lease(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Lease>, Stop>> {
         if let Poll::Ready(r) = self.writer.with_conn(|c| c.poll_read_lease(cx)) {
             return Poll::Ready(r.map_err(Stop::Io));
+        }
+        if let Some(shutdown) = &mut self.shutdown {
+            if Pin::new(shutdown).poll(cx).is_ready() {
+                // The server is stopping: say so (1001), then wait for the
+                // peer's close at most the close timeout.
+                self.shutdown = None;
+                self.writer
+                    .close_now(CloseCode::GOING_AWAY, "server shutting down");
+                let k = &mut self.keepalive;
+                k.idle = Some(self.cfg.close_wait());
+                k.last_rx = Instant::now();
+                k.timer = None;
+            }
         }
         loop {
             let Some(deadline) = self.keepalive.next_deadline() else {
