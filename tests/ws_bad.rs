@@ -188,3 +188,14 @@ Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n
     let (first, payload) = read_frame(&mut s, &mut buf).unwrap();
     assert_eq!((first, payload.as_slice()), (0x81, &b"early"[..]));
 }
+
+#[test]
+fn a_peer_that_never_answers_a_close_is_dropped_after_the_close_timeout() {
+    let (_s, addr) = start();
+    let mut bystander = client(addr, "/echo");
+    let (mut s, mut buf) = raw(addr, "/bye");
+    // The close frame, then (no answer from us) the end of the connection
+    // once the route's 300 ms close timeout passes.
+    assert_eq!(expect_close(&mut s, &mut buf), Some(1000));
+    assert_echoes(&mut bystander, "unaffected");
+}

@@ -9,7 +9,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use corering::http::{Http1Config, Response};
-use corering::ws::{CloseCode, Message, WebSocketUpgrade};
+use corering::ws::{CloseCode, Message, WebSocketUpgrade, WsConfig};
 use corering::{get, routes, RunningServer};
 
 /// Echoes every message.
@@ -99,10 +99,24 @@ async fn pinger(ws: WebSocketUpgrade) -> Response {
         })
 }
 
+/// Closes at once (1000, "bye") and reads on; its peer has 300 ms to
+/// answer the close.
+#[get("/bye")]
+async fn bye(ws: WebSocketUpgrade) -> Response {
+    let cfg = WsConfig::new().close_timeout(Duration::from_millis(300));
+    ws.config(cfg).on_upgrade(|ws| async move {
+        let (mut rx, tx) = ws.split();
+        if tx.close(CloseCode::NORMAL, "bye").await.is_err() {
+            return;
+        }
+        while let Ok(Some(_)) = rx.recv().await {}
+    })
+}
+
 /// A server with the routes above, one worker, small receive buffers (so
 /// frames span buffers).
 pub fn start() -> (RunningServer, SocketAddr) {
-    let router = routes![echo, proto, closer, small, pinger];
+    let router = routes![echo, proto, closer, small, pinger, bye];
     let b = corering::Server::builder()
         .bind("127.0.0.1:0")
         .workers(1)

@@ -73,8 +73,10 @@ impl WsConfig {
         self
     }
 
-    /// How long [`WebSocket::close`](super::WebSocket::close) waits for
-    /// the peer's close frame before it drops the connection.
+    /// How long the peer has to answer a close frame of ours (sent by
+    /// [`WebSocket::close`](super::WebSocket::close),
+    /// [`WsWriter::close`](super::WsWriter::close) or at shutdown) before
+    /// reading gives up (`WsError::IdleTimeout`).
     pub fn close_timeout(mut self, timeout: Duration) -> WsConfig {
         self.close_timeout = timeout;
         self

@@ -18,7 +18,7 @@
 //! | state  | event                              | action                                   | next   |
 //! |--------|------------------------------------|------------------------------------------|--------|
 //! | Open   | peer's close frame (valid)         | answer with its code unless ours went out; shut the sending side (the server closes TCP first) | Closed |
-//! | Open   | we sent close (`WsWriter::close`)  | sends fail; reading goes on (data still delivered) | Open   |
+//! | Open   | we sent close (`WsWriter::close`)  | sends fail; reading goes on (data still delivered) for at most the close timeout | Open   |
 //! | Open   | protocol error / bad UTF-8 / too big / idle | close frame 1002 / 1007 / 1009 / 1001 if the out-queue takes it now | Failed |
 //! | Open   | end of stream, socket error        | nothing to send                          | Failed |
 //! | Open   | the server shuts down              | close frame 1001; the peer's close awaited for the close timeout | Open |
@@ -130,6 +130,9 @@ pub struct WsReader {
     keepalive: Keepalive,
     /// The server's shutdown, watched while waiting for data.
     shutdown: Option<ShutdownRequested>,
+    /// A close frame of ours went out: the idle timeout became the close
+    /// timeout.
+    closing: bool,
 }
 
 impl std::fmt::Debug for WsReader {
@@ -171,6 +174,7 @@ impl WsReader {
                 timer: None,
             },
             shutdown: Some(crate::shutdown_requested()),
+            closing: false,
         }
     }
 
@@ -470,15 +474,23 @@ impl WsReader {
         }
         if let Some(shutdown) = &mut self.shutdown {
             if Pin::new(shutdown).poll(cx).is_ready() {
-                // The server is stopping: say so (1001), then wait for the
-                // peer's close at most the close timeout.
+                // The server is stopping: say so (1001).
                 self.shutdown = None;
                 self.writer
                     .close_now(CloseCode::GOING_AWAY, "server shutting down");
+            }
+        }
+        if !self.closing {
+            if self.writer.is_closed() {
+                // Our close frame went out: the peer has the close timeout
+                // to answer.
+                self.closing = true;
                 let k = &mut self.keepalive;
                 k.idle = Some(self.cfg.close_wait());
                 k.last_rx = Instant::now();
                 k.timer = None;
+            } else {
+                self.writer.reader_waiting(cx.waker());
             }
         }
         loop {

@@ -31,6 +31,10 @@ pub(crate) struct Shared {
     /// Writes waiting for room besides the one whose waker the
     /// connection holds (it keeps one): woken when any write completes.
     waiters: RefCell<Vec<Waker>>,
+    /// The reading half while it waits for data: woken when a close frame
+    /// goes out, so that it starts waiting for the peer's answer with
+    /// the close timeout.
+    reader: RefCell<Option<Waker>>,
 }
 
 impl Shared {
@@ -40,6 +44,16 @@ impl Shared {
         for w in self.waiters.borrow_mut().drain(..) {
             w.wake();
         }
+    }
+
+    /// Marks the socket closing (true if it already was) and wakes the
+    /// reading half.
+    fn mark_closing(&self) -> bool {
+        let was = self.close_sent.replace(true);
+        if let Some(w) = self.reader.borrow_mut().take() {
+            w.wake();
+        }
+        was
     }
 
     /// Polls `op` on the connection once.
@@ -107,6 +121,7 @@ impl WsWriter {
                 conn: RefCell::new(conn),
                 close_sent: Cell::new(false),
                 waiters: RefCell::new(Vec::new()),
+                reader: RefCell::new(None),
             }),
         }
     }
@@ -185,10 +200,9 @@ impl WsWriter {
     /// Sends a close frame with this exact payload (empty, or a code and
     /// a reason) and marks the socket closing.
     pub(crate) async fn close_frame(&self, payload: &[u8]) -> Result<(), WsError> {
-        if self.shared.close_sent.get() {
+        if self.shared.mark_closing() {
             return Err(WsError::Closed);
         }
-        self.shared.close_sent.set(true);
         self.frame(OpCode::Close, payload).await
     }
 
@@ -196,7 +210,7 @@ impl WsWriter {
     /// waiting (a failing connection does not wait on a peer that may not
     /// read); marks the socket closing either way.
     pub(crate) fn close_now(&self, code: CloseCode, reason: &str) {
-        if self.shared.close_sent.replace(true) {
+        if self.shared.mark_closing() {
             return;
         }
         let mut payload = [0; 125];
@@ -340,6 +354,15 @@ impl<F> Drop for Wait<'_, F> {
 
 /// Crate-internal access for the reading half.
 impl WsWriter {
+    /// Registers the reading half's waker, woken when a close frame goes
+    /// out.
+    pub(crate) fn reader_waiting(&self, waker: &Waker) {
+        let mut slot = self.shared.reader.borrow_mut();
+        if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            *slot = Some(waker.clone());
+        }
+    }
+
     /// Runs `f` with the connection (within one poll, never across an
     /// await).
     pub(crate) fn with_conn<R>(&self, f: impl FnOnce(&mut Connection) -> R) -> R {
