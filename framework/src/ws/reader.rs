@@ -350,6 +350,11 @@ impl WsReader {
 
     /// Handles a control frame; true once the close handshake is done.
     async fn control(&mut self, h: FrameHeader) -> Result<bool, WsError> {
+        if h.rsv1 {
+            // Reachable only once an extension allows RSV1, and no
+            // extension may set it on a control frame (RFC 7692 §6.1).
+            return Err(self.fail_protocol("RSV1 on a control frame"));
+        }
         let len = h.payload_len as usize; // at most 125: checked by the parser
         let total = h.header_len + len;
         if !self.need(total).await? {
