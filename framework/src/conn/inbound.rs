@@ -219,6 +219,33 @@ impl Inbound {
         view(self.front(), &self.cur)
     }
 
+    /// Runs `f` on [`bytes`](Inbound::bytes), mutably: a protocol that
+    /// decodes in place (WebSocket unmasking) changes the received bytes
+    /// where they lie.
+    pub(crate) fn with_bytes_mut<R>(&mut self, f: impl FnOnce(&mut [u8]) -> R) -> R {
+        let pos = self.cur.pos;
+        let r = if pos < self.front_len {
+            if self.cur.in_asm {
+                f(&mut self.asm[pos..])
+            } else {
+                match &mut self.lease {
+                    Some(l) => f(&mut l.as_mut_slice()[pos..]),
+                    None => f(&mut []),
+                }
+            }
+        } else {
+            let at = self.cur.back_pos;
+            match &mut self.cur.back {
+                Some(b) => f(b.as_mut_slice().get_mut(at..).unwrap_or_default()),
+                None => f(&mut []),
+            }
+        };
+        // The bytes moved nowhere, but `front` is derived anew from the
+        // buffer after this mutable use.
+        self.refresh();
+        r
+    }
+
     /// All bytes received and not consumed, whether in the contiguous
     /// [`bytes`](Inbound::bytes) or still in a lease waiting to be
     /// assembled.
@@ -516,7 +543,7 @@ impl Inbound {
     /// Makes `n` bytes contiguous from what is buffered, copying only up
     /// to the `n`th; false if a lease more is needed (anything buffered is
     /// then assembled already, so no lease is held while waiting).
-    fn gather(&mut self, n: usize) -> bool {
+    pub(crate) fn gather(&mut self, n: usize) -> bool {
         loop {
             let have = self.bytes().len();
             if have >= n {

@@ -1,0 +1,109 @@
+//! `WsConfig`: the limits and timers of a WebSocket.
+
+use std::time::Duration;
+
+/// Limits and timers of one WebSocket, set on
+/// [`WebSocketUpgrade`](super::WebSocketUpgrade) before accepting.
+///
+/// ```
+/// use std::time::Duration;
+/// use corering::ws::WsConfig;
+/// let cfg = WsConfig::new()
+///     .max_message_size(1 << 20)
+///     .idle_timeout(Some(Duration::from_secs(30)))
+///     .ping_interval(Some(Duration::from_secs(10)));
+/// assert_eq!(cfg.max_message(), 1 << 20);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WsConfig {
+    max_message: usize,
+    max_frame: usize,
+    idle_timeout: Option<Duration>,
+    ping_interval: Option<Duration>,
+    close_timeout: Duration,
+}
+
+impl Default for WsConfig {
+    fn default() -> WsConfig {
+        WsConfig {
+            max_message: 16 << 20,
+            max_frame: 16 << 20,
+            idle_timeout: Some(Duration::from_secs(120)),
+            ping_interval: None,
+            close_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl WsConfig {
+    /// The defaults: messages and frames up to 16 MiB, an idle timeout of
+    /// 120 s, no keep-alive pings, 5 s for the peer to answer a close.
+    pub fn new() -> WsConfig {
+        WsConfig::default()
+    }
+
+    /// Largest message (all its fragments together); a bigger one closes
+    /// the connection with 1009 as soon as its size is known.
+    pub fn max_message_size(mut self, bytes: usize) -> WsConfig {
+        self.max_message = bytes;
+        self
+    }
+
+    /// Largest single frame's payload; a bigger one closes with 1009.
+    pub fn max_frame_size(mut self, bytes: usize) -> WsConfig {
+        self.max_frame = bytes;
+        self
+    }
+
+    /// Closes the connection (code 1001) when nothing at all arrives for
+    /// this long, a frame cut halfway included; `None` waits forever.
+    /// Pongs count as traffic, so with
+    /// [`ping_interval`](WsConfig::ping_interval) set shorter, only a
+    /// peer that stopped answering is closed.
+    pub fn idle_timeout(mut self, timeout: Option<Duration>) -> WsConfig {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// Sends a ping whenever this long has passed without anything
+    /// received (keeps idle connections through proxies and NATs, and
+    /// elicits pongs for the idle timeout); `None` (default) sends none.
+    pub fn ping_interval(mut self, interval: Option<Duration>) -> WsConfig {
+        self.ping_interval = interval;
+        self
+    }
+
+    /// How long the peer has to answer a close frame of ours (sent by
+    /// [`WebSocket::close`](super::WebSocket::close),
+    /// [`WsWriter::close`](super::WsWriter::close) or at shutdown) before
+    /// reading gives up (`WsError::IdleTimeout`).
+    pub fn close_timeout(mut self, timeout: Duration) -> WsConfig {
+        self.close_timeout = timeout;
+        self
+    }
+
+    /// The largest message accepted.
+    pub fn max_message(&self) -> usize {
+        self.max_message
+    }
+
+    /// The largest frame accepted.
+    pub fn max_frame(&self) -> usize {
+        self.max_frame
+    }
+
+    /// The idle timeout.
+    pub fn idle(&self) -> Option<Duration> {
+        self.idle_timeout
+    }
+
+    /// The keep-alive ping interval.
+    pub fn ping(&self) -> Option<Duration> {
+        self.ping_interval
+    }
+
+    /// The close timeout.
+    pub fn close_wait(&self) -> Duration {
+        self.close_timeout
+    }
+}

@@ -1,0 +1,108 @@
+//! `WebSocket`: one open WebSocket, both directions.
+
+use super::frame::Rules;
+use super::{CloseCode, Message, WsConfig, WsError, WsReader, WsWriter};
+use crate::{Connection, Inbound};
+
+/// An open WebSocket: [`recv`](WebSocket::recv) messages, send with
+/// [`send_text`](WebSocket::send_text) and friends, and
+/// [`split`](WebSocket::split) it to read in one task while others write.
+///
+/// A received [`Message`] borrows the socket until the next `recv`; to
+/// send it on while holding it (an echo), split first:
+///
+/// ```no_run
+/// use corering::ws::{WebSocket, WsError};
+/// async fn echo(ws: WebSocket) -> Result<(), WsError> {
+///     let (mut rx, tx) = ws.split();
+///     while let Some(msg) = rx.recv().await? {
+///         tx.send(msg).await?;
+///     }
+///     Ok(()) // the peer closed; the close handshake is done
+/// }
+/// ```
+#[derive(Debug)]
+pub struct WebSocket {
+    reader: WsReader,
+}
+
+impl WebSocket {
+    /// A server-side WebSocket over an upgraded connection (`inbound`:
+    /// what already arrived after the handshake).
+    pub(crate) fn server(
+        conn: Connection,
+        inbound: Inbound,
+        cfg: WsConfig,
+        protocol: Option<String>,
+    ) -> WebSocket {
+        let writer = WsWriter::new(conn);
+        WebSocket {
+            reader: WsReader::new(writer, inbound, cfg, Rules::SERVER, protocol),
+        }
+    }
+
+    /// The next message; `Ok(None)` once the peer closed (see
+    /// [`WsReader::recv`]).
+    pub async fn recv(&mut self) -> Result<Option<Message<'_>>, WsError> {
+        self.reader.recv().await
+    }
+
+    /// Sends a text message.
+    pub async fn send_text(&self, text: &str) -> Result<(), WsError> {
+        self.reader.writer().send_text(text).await
+    }
+
+    /// Sends a binary message.
+    pub async fn send_binary(&self, data: &[u8]) -> Result<(), WsError> {
+        self.reader.writer().send_binary(data).await
+    }
+
+    /// Sends a message.
+    pub async fn send(&self, msg: Message<'_>) -> Result<(), WsError> {
+        self.reader.writer().send(msg).await
+    }
+
+    /// Sends a ping.
+    pub async fn ping(&self, payload: &[u8]) -> Result<(), WsError> {
+        self.reader.writer().ping(payload).await
+    }
+
+    /// The whole closing handshake: sends a close frame with `code` and
+    /// `reason`, then reads until the peer's close frame (data arriving
+    /// meanwhile is dropped), for at most
+    /// [`WsConfig::close_timeout`].
+    ///
+    /// # Panics
+    /// If `code` may not be sent ([`CloseCode::is_sendable`]).
+    pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), WsError> {
+        self.reader.close(code, reason).await
+    }
+
+    /// The subprotocol agreed in the handshake.
+    pub fn protocol(&self) -> Option<&str> {
+        self.reader.protocol()
+    }
+
+    /// The peer's close code and reason, once its close frame arrived.
+    pub fn peer_close(&self) -> Option<(CloseCode, &str)> {
+        self.reader.peer_close()
+    }
+
+    /// Bytes queued for the peer and not yet sent.
+    pub fn buffered(&self) -> usize {
+        self.reader.writer().buffered()
+    }
+
+    /// A sending handle (cloneable), while this socket keeps reading.
+    pub fn writer(&self) -> WsWriter {
+        self.reader.writer().clone()
+    }
+
+    /// The reading half and a sending half, for one task to read while
+    /// others write (all on this worker). The reader keeps answering
+    /// pings and the peer's close.
+    pub fn split(self) -> (WsReader, WsWriter) {
+        let w = self.reader.writer().clone();
+        (self.reader, w)
+    }
+}

@@ -1,0 +1,141 @@
+//! `WebSocketUpgrade`: the route extractor that accepts a WebSocket.
+
+use std::future::Future;
+
+use super::handshake::{check_request, choose_protocol, ClientHello};
+use super::{WebSocket, WsConfig};
+use crate::http::route::{FromRequest, RequestContext};
+use crate::http::Response;
+
+/// A valid WebSocket opening request (RFC 6455 §4.2.1). Any other request
+/// to the route is refused before the handler runs: `426 Upgrade
+/// Required` if it does not ask for WebSocket version 13 (with
+/// `Upgrade: websocket` and `Sec-WebSocket-Version: 13`), `400` if its
+/// key is malformed. Choose a subprotocol, set limits, then
+/// [`on_upgrade`](WebSocketUpgrade::on_upgrade).
+///
+/// ```no_run
+/// use corering::ws::{WebSocketUpgrade, Message};
+/// use corering::http::Response;
+///
+/// #[corering::get("/chat")]
+/// async fn chat(ws: WebSocketUpgrade) -> Response {
+///     ws.protocols(["chat.v2", "chat.v1"])
+///         .max_message_size(64 << 10)
+///         .on_upgrade(|ws| async move {
+///             let (mut rx, tx) = ws.split();
+///             while let Ok(Some(msg)) = rx.recv().await {
+///                 if let Message::Text(t) = msg {
+///                     let _ = tx.send_text(&t.to_uppercase()).await;
+///                 }
+///             }
+///         })
+/// }
+/// ```
+#[derive(Debug, Clone)]
+pub struct WebSocketUpgrade {
+    hello: ClientHello,
+    protocol: Option<String>,
+    config: WsConfig,
+}
+
+impl FromRequest for WebSocketUpgrade {
+    async fn from_request(cx: &mut RequestContext<'_>) -> Result<Self, Response> {
+        Ok(WebSocketUpgrade {
+            hello: check_request(cx.request())?,
+            protocol: None,
+            config: WsConfig::new(),
+        })
+    }
+}
+
+impl WebSocketUpgrade {
+    /// Chooses the subprotocol: the first of `preferred` (the server's
+    /// order) that the client offered in `Sec-WebSocket-Protocol`; none if
+    /// it offered none of them (the handshake still succeeds, without a
+    /// `Sec-WebSocket-Protocol` answer: the client decides whether to go
+    /// on).
+    pub fn protocols<'p>(mut self, preferred: impl IntoIterator<Item = &'p str>) -> Self {
+        let preferred: Vec<&str> = preferred.into_iter().collect();
+        self.protocol = choose_protocol(&self.hello.protocols, &preferred).map(str::to_owned);
+        self
+    }
+
+    /// The subprotocol chosen so far.
+    pub fn protocol(&self) -> Option<&str> {
+        self.protocol.as_deref()
+    }
+
+    /// The subprotocols the client offered, in its order.
+    pub fn offered_protocols(&self) -> impl Iterator<Item = &str> {
+        self.hello.protocols.iter().map(String::as_str)
+    }
+
+    /// The client's `Sec-WebSocket-Extensions`, as sent (none is agreed
+    /// to: extensions are not supported yet).
+    pub fn offered_extensions(&self) -> Option<&str> {
+        self.hello.extensions.as_deref()
+    }
+
+    /// Replaces the limits and timers.
+    pub fn config(mut self, config: WsConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// See [`WsConfig::max_message_size`].
+    pub fn max_message_size(mut self, bytes: usize) -> Self {
+        self.config = self.config.max_message_size(bytes);
+        self
+    }
+
+    /// See [`WsConfig::max_frame_size`].
+    pub fn max_frame_size(mut self, bytes: usize) -> Self {
+        self.config = self.config.max_frame_size(bytes);
+        self
+    }
+
+    /// See [`WsConfig::idle_timeout`].
+    pub fn idle_timeout(mut self, timeout: Option<std::time::Duration>) -> Self {
+        self.config = self.config.idle_timeout(timeout);
+        self
+    }
+
+    /// See [`WsConfig::ping_interval`].
+    pub fn ping_interval(mut self, interval: Option<std::time::Duration>) -> Self {
+        self.config = self.config.ping_interval(interval);
+        self
+    }
+
+    /// Accepts: answers `101 Switching Protocols` with
+    /// `Sec-WebSocket-Accept` (and the chosen `Sec-WebSocket-Protocol`),
+    /// then runs `handler` with the socket. The connection closes when
+    /// the socket (every half of it) is dropped; a socket dropped without
+    /// a close frame sends one with 1000 if it can.
+    pub fn on_upgrade<F, Fut>(self, handler: F) -> Response
+    where
+        F: FnOnce(WebSocket) -> Fut + 'static,
+        Fut: Future<Output = ()> + 'static,
+    {
+        let WebSocketUpgrade {
+            hello,
+            protocol,
+            config,
+        } = self;
+        // DEFLATE HOOK (RFC 7692 §5): negotiate `permessage-deflate` from
+        // `hello.extensions` here, answer with `Sec-WebSocket-Extensions`,
+        // and hand the agreed parameters to `WebSocket::server` (which
+        // then sets `Rules::rsv1_allowed`).
+        let accept = String::from_utf8_lossy(&hello.accept).into_owned();
+        let chosen = protocol.clone();
+        let mut resp = Response::upgrade("websocket", move |up| {
+            let (conn, inbound) = up.into_parts();
+            handler(WebSocket::server(conn, inbound, config, protocol))
+        })
+        .header_owned("Sec-WebSocket-Accept", accept);
+        if let Some(p) = chosen {
+            resp = resp.header_owned("Sec-WebSocket-Protocol", p);
+        }
+        resp
+    }
+}
