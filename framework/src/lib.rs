@@ -58,6 +58,7 @@ mod signal;
 #[cfg(feature = "tls")]
 pub mod tls;
 mod trace;
+pub mod ws;
 
 pub use conn::{
     Address, Connection, Features, Flush, Inbound, IoStream, Layer, LayerIo, Lease, OutBuf, Read,

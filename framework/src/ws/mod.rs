@@ -1,0 +1,3 @@
+//! WebSocket (RFC 6455) and its permessage-deflate extension (RFC 7692).
+
+pub mod deflate;
