@@ -146,7 +146,8 @@ pub struct Inflater {
 
 impl Inflater {
     /// A decompressor for a peer that compresses with a window of
-    /// `window_bits` (8..=15; data that refers back further fails);
+    /// `window_bits` (8..=15): that much of earlier messages is kept, and
+    /// a message that refers back further into them fails;
     /// `no_context_takeover`: the peer starts every message afresh.
     pub fn new(window_bits: u8, no_context_takeover: bool) -> Inflater {
         Inflater {
