@@ -75,7 +75,7 @@ fn messages(seed: u64) -> Vec<Vec<u8>> {
 
 fn round_trip(level: u8, bits: u8, nct: bool) {
     let mut tx = Deflater::new(level, bits, nct);
-    let mut rx = Inflater::new(bits, nct);
+    let mut rx = Inflater::new(bits);
     let (mut wire, mut back) = (Vec::new(), Vec::new());
     for m in messages(u64::from(bits) * 31 + u64::from(level)) {
         wire.clear();
@@ -106,7 +106,7 @@ fn context_takeover_is_what_shrinks_a_repeated_message() {
     let m = json(16 << 10, 7);
     for nct in [false, true] {
         let mut tx = Deflater::new(1, 15, nct);
-        let mut rx = Inflater::new(15, nct);
+        let mut rx = Inflater::new(15);
         let (mut first, mut second, mut back) = (Vec::new(), Vec::new(), Vec::new());
         tx.compress_message(&m, &mut first);
         tx.compress_message(&m, &mut second);
@@ -134,7 +134,7 @@ fn context_takeover_is_what_shrinks_a_repeated_message() {
 fn fragments_fed_one_by_one() {
     let mut rng = Rng(99);
     let mut tx = Deflater::new(6, 15, false);
-    let mut rx = Inflater::new(15, false);
+    let mut rx = Inflater::new(15);
     let (mut wire, mut back) = (Vec::new(), Vec::new());
     for m in messages(5) {
         wire.clear();
@@ -154,7 +154,7 @@ fn fragments_fed_one_by_one() {
 #[test]
 fn empty_messages() {
     let mut tx = Deflater::new(1, 15, false);
-    let mut rx = Inflater::new(15, false);
+    let mut rx = Inflater::new(15);
     let (mut wire, mut back) = (Vec::new(), Vec::new());
     // RFC 7692 §7.2.3.6: an empty message compresses to a single 0x00.
     tx.compress_message(b"", &mut wire);
@@ -177,7 +177,7 @@ fn empty_messages() {
 #[test]
 fn compress_appends_to_what_is_already_there() {
     let mut tx = Deflater::new(1, 15, true);
-    let mut rx = Inflater::new(15, true);
+    let mut rx = Inflater::new(15);
     let m = json(1000, 1);
     let mut wire = b"HDR".to_vec();
     tx.compress_message(&m, &mut wire);
@@ -232,7 +232,7 @@ fn zip_bomb_stops_at_the_limit() {
     let limit = 16 << 20;
 
     // Whole.
-    let mut rx = Inflater::new(15, false);
+    let mut rx = Inflater::new(15);
     let mut out = Vec::new();
     let cpu = thread_cpu();
     let e = rx.decompress(&bomb, &mut out, limit).unwrap_err();
@@ -246,7 +246,7 @@ fn zip_bomb_stops_at_the_limit() {
 
     // Fragment by fragment, the caller draining `out` in between: the
     // limit holds for the message, not per push.
-    let mut rx = Inflater::new(15, false);
+    let mut rx = Inflater::new(15);
     let mut total = 0;
     let mut failed = None;
     for (i, frag) in bomb.chunks(64 << 10).enumerate() {
@@ -264,7 +264,7 @@ fn zip_bomb_stops_at_the_limit() {
     assert!(i < 32, "stopped at fragment {i}");
 
     // Just under the limit is fine: the same stream's first MiB.
-    let mut rx = Inflater::new(15, false);
+    let mut rx = Inflater::new(15);
     out.clear();
     let mut tx = Deflater::new(9, 15, false);
     let mut small = Vec::new();
@@ -272,7 +272,7 @@ fn zip_bomb_stops_at_the_limit() {
     rx.decompress(&small, &mut out, 1 << 20).unwrap();
     assert_eq!(out.len(), 1 << 20);
     out.clear();
-    let e = Inflater::new(15, false)
+    let e = Inflater::new(15)
         .decompress(&small, &mut out, (1 << 20) - 1)
         .unwrap_err();
     assert_eq!(
@@ -287,19 +287,19 @@ fn zip_bomb_stops_at_the_limit() {
 fn corrupt_data_is_a_clean_error() {
     let mut out = Vec::new();
     // Block type 3 is reserved.
-    let e = Inflater::new(15, false)
+    let e = Inflater::new(15)
         .decompress(&[0xff, 0xff, 0xff], &mut out, 1 << 20)
         .unwrap_err();
     assert_eq!(e, DeflateError::Corrupt);
     assert_eq!(e.close_code(), 1007);
     // A stored block whose NLEN is not LEN's complement.
-    let e = Inflater::new(15, false)
+    let e = Inflater::new(15)
         .decompress(&[0x00, 0x05, 0x00, 0x00, 0x00, b'h'], &mut out, 1 << 20)
         .unwrap_err();
     assert_eq!(e, DeflateError::Corrupt);
     // Garbage never panics or hangs, and never exceeds the limit.
     let mut rng = Rng(1234);
-    let mut rx = Inflater::new(15, false);
+    let mut rx = Inflater::new(15);
     for i in 0..2000 {
         let n = rng.next() as usize % 300;
         let junk = rng.bytes(n);
@@ -335,12 +335,12 @@ fn references_beyond_the_agreed_window_fail() {
         w2.len()
     );
     let mut out = Vec::new();
-    let mut wide = Inflater::new(15, false);
+    let mut wide = Inflater::new(15);
     wide.decompress(&w1, &mut out, 1 << 20).unwrap();
     out.clear();
     wide.decompress(&w2, &mut out, 1 << 20).unwrap();
     assert_eq!(out, second);
-    let mut narrow = Inflater::new(9, false);
+    let mut narrow = Inflater::new(9);
     out.clear();
     narrow.decompress(&w1, &mut out, 1 << 20).unwrap();
     out.clear();
@@ -356,7 +356,7 @@ fn truncated_messages_fail_or_differ_and_the_inflater_recovers() {
     let mut wire = Vec::new();
     Deflater::new(6, 15, true).compress_message(&m, &mut wire);
     let mut out = Vec::new();
-    let mut rx = Inflater::new(15, true);
+    let mut rx = Inflater::new(15);
     let mut errors = 0;
     for cut in (0..wire.len()).step_by(7) {
         out.clear();
@@ -367,8 +367,9 @@ fn truncated_messages_fail_or_differ_and_the_inflater_recovers() {
             }
             Ok(()) => assert!(out != m, "a message cut at {cut} came out whole"),
         }
-        // No context takeover: every message starts afresh, so the next
-        // whole one decompresses whatever the cut one left behind.
+        // After a reset the next whole message decompresses whatever the
+        // cut one left behind.
+        rx.reset();
         out.clear();
         rx.decompress(&wire, &mut out, 1 << 20).unwrap();
         assert_eq!(out, m, "after a cut at {cut}");
@@ -499,7 +500,7 @@ fn we_inflate_what_python_deflates() {
                 let msgs = messages(u64::from(bits) + 100);
                 let wire = python("deflate", bits, nct, level, &msgs);
                 assert_eq!(wire.len(), msgs.len());
-                let mut rx = Inflater::new(bits, nct);
+                let mut rx = Inflater::new(bits);
                 let mut back = Vec::new();
                 for (w, m) in wire.iter().zip(&msgs) {
                     back.clear();

@@ -27,7 +27,7 @@ fn zlib_bits(bits: u8) -> u8 {
 /// ```
 /// use corering::ws::deflate::{Deflater, Inflater};
 /// let mut d = Deflater::new(1, 15, false);
-/// let mut i = Inflater::new(15, false);
+/// let mut i = Inflater::new(15);
 /// let (mut wire, mut back) = (Vec::new(), Vec::new());
 /// d.compress_message(b"hello hello hello hello", &mut wire);
 /// i.decompress(&wire, &mut back, 1 << 20).unwrap();
@@ -137,7 +137,6 @@ impl Deflater {
 /// fails, never more than the limit.
 pub struct Inflater {
     d: Decompress,
-    no_context_takeover: bool,
     /// Bytes produced for the current message.
     produced: usize,
     /// The current message ended the DEFLATE stream.
@@ -147,12 +146,16 @@ pub struct Inflater {
 impl Inflater {
     /// A decompressor for a peer that compresses with a window of
     /// `window_bits` (8..=15): that much of earlier messages is kept, and
-    /// a message that refers back further into them fails;
-    /// `no_context_takeover`: the peer starts every message afresh.
-    pub fn new(window_bits: u8, no_context_takeover: bool) -> Inflater {
+    /// a message that refers back further into them fails.
+    ///
+    /// The same inflater serves a peer with or without context takeover:
+    /// one that starts every message afresh never refers to the window, so
+    /// it is kept rather than reset (zlib-rs reallocates its state on a
+    /// reset at windows under 15 bits, and a message should cost no
+    /// allocation).
+    pub fn new(window_bits: u8) -> Inflater {
         Inflater {
             d: Decompress::new_with_window_bits(false, zlib_bits(window_bits)),
-            no_context_takeover,
             produced: 0,
             ended: false,
         }
@@ -160,10 +163,7 @@ impl Inflater {
 
     /// The decompressor for what the peer of `agreed` sends.
     pub fn for_agreed(agreed: &Agreed) -> Inflater {
-        Inflater::new(
-            agreed.decompress_window_bits(),
-            agreed.decompress_no_context_takeover(),
-        )
+        Inflater::new(agreed.decompress_window_bits())
     }
 
     /// Decompresses one whole message (the payload of a frame with RSV1
@@ -201,7 +201,7 @@ impl Inflater {
     /// and gets ready for the next message.
     pub fn finish(&mut self, out: &mut Vec<u8>, limit: usize) -> Result<(), DeflateError> {
         let r = self.feed(&TAIL, out, limit);
-        if r.is_err() || self.no_context_takeover || self.ended {
+        if r.is_err() || self.ended {
             self.reset();
         } else {
             self.produced = 0;
