@@ -272,3 +272,61 @@ impl Inflater {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ws::deflate::{client_accept, client_offer, negotiate_server, DeflateConfig};
+
+    /// A client and a server that negotiated through their headers build
+    /// codecs that understand each other, both ways, over many messages.
+    #[test]
+    fn negotiated_pairs_talk() {
+        let configs = [
+            DeflateConfig::new(),
+            DeflateConfig::new()
+                .server_max_window_bits(8)
+                .client_max_window_bits(8)
+                .server_no_context_takeover(true),
+            DeflateConfig::new()
+                .client_no_context_takeover(true)
+                .client_max_window_bits(11)
+                .level(9),
+        ];
+        for c in &configs {
+            for s in &configs {
+                let srv = negotiate_server(&client_offer(c).unwrap(), s).unwrap();
+                let cli = client_accept(&srv.response_header(), c).unwrap();
+                let (mut s_tx, mut s_rx) = (Deflater::for_agreed(&srv), Inflater::for_agreed(&srv));
+                let (mut c_tx, mut c_rx) = (Deflater::for_agreed(&cli), Inflater::for_agreed(&cli));
+                let (mut wire, mut back) = (Vec::new(), Vec::new());
+                for i in 0..50u32 {
+                    let msg: Vec<u8> =
+                        format!("{{\"n\":{i},\"pad\":\"{}\"}}", "ab".repeat(i as usize * 7))
+                            .into_bytes();
+                    for (tx, rx) in [(&mut s_tx, &mut c_rx), (&mut c_tx, &mut s_rx)] {
+                        wire.clear();
+                        back.clear();
+                        tx.compress_message(&msg, &mut wire);
+                        rx.decompress(&wire, &mut back, srv.max_message_size())
+                            .unwrap();
+                        assert_eq!(back, msg);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn small_messages_are_not_worth_compressing() {
+        let a = negotiate_server(
+            "permessage-deflate",
+            &DeflateConfig::new().compress_min_size(100),
+        )
+        .unwrap();
+        let d = Deflater::for_agreed(&a);
+        assert!(!d.should_compress(99));
+        assert!(d.should_compress(100));
+        assert!(Deflater::new(1, 15, false).should_compress(0));
+    }
+}
