@@ -1,22 +1,22 @@
 //! permessage-deflate codec cost: corering's `ws::deflate::{Deflater,
-//! Inflater}` (flate2 over zlib-rs) on JSON-like chat messages of 512 B and
+//! Inflater}` (zlib-rs) on JSON-like chat messages of 512 B and
 //! 16 KiB, one connection's worth of state, every message through both.
 //!
 //! Run with `cargo bench --bench ws_deflate` (`-- --secs N` per case,
-//! default 1). For each level, window and context-takeover setting it
-//! prints the compressed/original ratio and the ns per message to compress
+//! default 1). For each level, window, context-takeover setting and
+//! memLevel it prints the compressed/original ratio and the ns per message to compress
 //! and to decompress (median of 3 runs), then how long a 1 MB zip bomb of
 //! 1 GiB takes to be refused at the default 16 MiB limit.
 //!
-//! The backend comparison that chose zlib-rs over miniz_oxide (build time
-//! and throughput of each) is `benches/deflate_backends`, a package of its
-//! own: `cargo run --release --manifest-path benches/deflate_backends/Cargo.toml
+//! The comparison that chose zlib-rs over miniz_oxide (build time and
+//! throughput of each, both through flate2) is `benches/deflate_backends`,
+//! a package of its own: `cargo run --release --manifest-path benches/deflate_backends/Cargo.toml
 //! --features zlib-rs` (or `--features miniz`).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use corering::ws::deflate::{DeflateConfig, Deflater, Inflater};
+use corering::ws::deflate::{DeflateConfig, Deflater, Inflater, DEFAULT_MEM_LEVEL};
 
 fn json(n: usize, seed: u64) -> Vec<u8> {
     let mut s = String::from("[");
@@ -65,13 +65,23 @@ fn main() {
             secs = args.next().and_then(|v| v.parse().ok()).expect("--secs N");
         }
     }
-    println!("size   level bits ctx-takeover  ratio  compress ns/msg  decompress ns/msg");
+    // (level, window bits, context takeover, memLevel)
+    let mut cases = Vec::new();
+    for level in [1u8, 6] {
+        for bits in [15u8, 9] {
+            for takeover in [true, false] {
+                cases.push((level, bits, takeover, DEFAULT_MEM_LEVEL));
+            }
+        }
+        cases.push((level, 15, true, 8));
+    }
+    println!("size   level bits ctx-takeover memLevel  ratio  compress ns/msg  decompress ns/msg");
     for size in [512usize, 16 << 10] {
         let msgs: Vec<Vec<u8>> = (0..64).map(|s| json(size, s)).collect();
-        for level in [1u8, 6] {
-            for bits in [15u8, 9] {
-                for takeover in [true, false] {
-                    let mut tx = Deflater::new(level, bits, !takeover);
+        for &(level, bits, takeover, mem) in &cases {
+            {
+                {
+                    let mut tx = Deflater::with_mem_level(level, bits, !takeover, mem);
                     let mut wire = Vec::with_capacity(size * 2);
                     let ratio = msgs
                         .iter()
@@ -88,7 +98,7 @@ fn main() {
                     });
                     // A recorded stream of compressed messages, replayed
                     // in order through one inflater (the window carries on).
-                    let mut tx = Deflater::new(level, bits, !takeover);
+                    let mut tx = Deflater::with_mem_level(level, bits, !takeover, mem);
                     let stream: Vec<Vec<u8>> = (0..4096)
                         .map(|i| {
                             let mut w = Vec::new();
@@ -110,7 +120,7 @@ fn main() {
                         next += 1;
                     });
                     println!(
-                        "{size:>5}  {level:>5} {bits:>4} {:>12}  {ratio:.3}  {c:>15.0}  {d:>17.0}",
+                        "{size:>5}  {level:>5} {bits:>4} {:>12} {mem:>8}  {ratio:.3}  {c:>15.0}  {d:>17.0}",
                         if takeover { "on" } else { "off" },
                     );
                 }

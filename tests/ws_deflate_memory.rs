@@ -6,7 +6,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use corering::ws::deflate::{Deflater, Inflater};
+use corering::ws::deflate::{Deflater, Inflater, DEFAULT_MEM_LEVEL};
 
 struct Tracking;
 
@@ -48,11 +48,11 @@ fn live() -> isize {
 
 /// Bytes held by a warm `Deflater` and a warm `Inflater` at `bits` (the
 /// message buffers excluded).
-fn held(level: u8, bits: u8) -> (usize, usize) {
+fn held(level: u8, bits: u8, mem_level: u8) -> (usize, usize) {
     let msg: Vec<u8> = b"{\"user\":\"ann\",\"text\":\"hello there\"},".repeat(100);
     let (mut wire, mut back) = (Vec::with_capacity(1 << 16), Vec::with_capacity(1 << 16));
     let before = live();
-    let mut tx = Deflater::new(level, bits, false);
+    let mut tx = Deflater::with_mem_level(level, bits, false, mem_level);
     tx.compress_message(&msg, &mut wire);
     let deflater = live() - before;
     let mut rx = Inflater::new(bits);
@@ -67,13 +67,15 @@ fn held(level: u8, bits: u8) -> (usize, usize) {
 fn memory_per_connection_scales_with_the_window() {
     let mut pair = [0usize; 16];
     for bits in 8..=15u8 {
-        let (d, i) = held(1, bits);
-        let (d9, _) = held(9, bits);
+        let (d, i) = held(1, bits, DEFAULT_MEM_LEVEL);
+        let (d8, _) = held(1, bits, 8);
+        let (d9, _) = held(9, bits, DEFAULT_MEM_LEVEL);
         pair[bits as usize] = d + i;
         eprintln!(
-            "window bits {bits:>2}: Deflater {:>3} KiB (level 9: {:>3}), Inflater {:>2} KiB, pair {:>3} KiB",
+            "window bits {bits:>2}: Deflater {:>3} KiB (level 9: {:>3}; memLevel 8: {:>3}), Inflater {:>2} KiB, pair {:>3} KiB",
             d >> 10,
             d9 >> 10,
+            d8 >> 10,
             i >> 10,
             (d + i) >> 10
         );

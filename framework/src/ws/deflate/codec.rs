@@ -8,7 +8,7 @@
 //! `Vec`: once that `Vec` has grown to the messages' size, a message costs
 //! no allocation.
 
-use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
+use zlib_rs::{Deflate, DeflateConfig as ZlibConfig, DeflateFlush, Inflate, InflateFlush, Status};
 
 use super::error::DeflateError;
 use super::params::Agreed;
@@ -34,7 +34,7 @@ fn zlib_bits(bits: u8) -> u8 {
 /// assert_eq!(back, b"hello hello hello hello");
 /// ```
 pub struct Deflater {
-    c: Compress,
+    c: Deflate,
     no_context_takeover: bool,
     min_size: usize,
 }
@@ -42,14 +42,34 @@ pub struct Deflater {
 impl Deflater {
     /// A compressor at zlib `level` (0..=9) with a window of `window_bits`
     /// (8..=15; 8 compresses with 9, which stays within 256 bytes);
-    /// `no_context_takeover` forgets the window after every message.
+    /// `no_context_takeover` forgets the window after every message. Its
+    /// memory level is [`DEFAULT_MEM_LEVEL`](super::DEFAULT_MEM_LEVEL).
     pub fn new(level: u8, window_bits: u8, no_context_takeover: bool) -> Deflater {
+        Deflater::with_mem_level(
+            level,
+            window_bits,
+            no_context_takeover,
+            super::DEFAULT_MEM_LEVEL,
+        )
+    }
+
+    /// [`new`](Deflater::new) with zlib's `memLevel` (1..=9, clamped): the
+    /// symbol buffer holds `2^(mem_level + 6)` symbols, 4.5 bytes each
+    /// (8: 72 KiB, 5: 9 KiB); a smaller one ends DEFLATE blocks sooner.
+    pub fn with_mem_level(
+        level: u8,
+        window_bits: u8,
+        no_context_takeover: bool,
+        mem_level: u8,
+    ) -> Deflater {
         Deflater {
-            c: Compress::new_with_window_bits(
-                Compression::new(u32::from(level.min(9))),
-                false,
-                zlib_bits(window_bits),
-            ),
+            c: Deflate::new_with_config(ZlibConfig {
+                level: i32::from(level.min(9)),
+                // Negative: raw deflate, no zlib header or trailer.
+                window_bits: -i32::from(zlib_bits(window_bits)),
+                mem_level: i32::from(mem_level.clamp(1, 9)),
+                ..ZlibConfig::default()
+            }),
             no_context_takeover,
             min_size: 0,
         }
@@ -57,10 +77,11 @@ impl Deflater {
 
     /// The compressor this side of `agreed` sends with.
     pub fn for_agreed(agreed: &Agreed) -> Deflater {
-        let mut d = Deflater::new(
+        let mut d = Deflater::with_mem_level(
             agreed.level(),
             agreed.compress_window_bits(),
             agreed.compress_no_context_takeover(),
+            agreed.mem_level(),
         );
         d.min_size = agreed.compress_min_size();
         d
@@ -92,19 +113,28 @@ impl Deflater {
                 out.reserve(out.capacity().max(256));
             }
             let done = (self.c.total_in() - start_in) as usize;
-            if let Err(e) = self
+            let out0 = self.c.total_out();
+            let spare = out.spare_capacity_mut();
+            let room = spare.len();
+            let r = self
                 .c
-                .compress_vec(&payload[done..], out, FlushCompress::Sync)
-            {
+                .compress_uninit(&payload[done..], spare, DeflateFlush::SyncFlush);
+            let made = (self.c.total_out() - out0) as usize;
+            let len = out.len();
+            // SAFETY: `compress_uninit` wrote the first `made` bytes of the
+            // spare capacity it was given (`made <= room`), so they are
+            // initialised.
+            unsafe { out.set_len(len + made) };
+            if let Err(e) = r {
                 // Only a corrupted zlib state fails here; start afresh (the
                 // peer then fails on this message rather than on all later).
-                log::debug!("deflate: {e}");
+                log::debug!("deflate: {}", e.as_str());
                 self.c.reset();
             }
             let done = (self.c.total_in() - start_in) as usize;
             // A sync flush is complete when zlib returned with output
             // space to spare.
-            if done == payload.len() && out.len() < out.capacity() {
+            if done == payload.len() && made < room {
                 break;
             }
         }
@@ -136,7 +166,9 @@ impl Deflater {
 /// the appended `00 00 ff ff` as more codes); it then yields wrong bytes or
 /// fails, never more than the limit.
 pub struct Inflater {
-    d: Decompress,
+    d: Inflate,
+    /// zlib's window bits (9..=15), to start afresh with.
+    bits: u8,
     /// Bytes produced for the current message.
     produced: usize,
     /// The current message ended the DEFLATE stream.
@@ -150,12 +182,12 @@ impl Inflater {
     ///
     /// The same inflater serves a peer with or without context takeover:
     /// one that starts every message afresh never refers to the window, so
-    /// it is kept rather than reset (zlib-rs reallocates its state on a
-    /// reset at windows under 15 bits, and a message should cost no
-    /// allocation).
+    /// it is kept rather than reset (a reset allocates, and a message
+    /// should cost no allocation).
     pub fn new(window_bits: u8) -> Inflater {
         Inflater {
-            d: Decompress::new_with_window_bits(false, zlib_bits(window_bits)),
+            d: Inflate::new(false, zlib_bits(window_bits)),
+            bits: zlib_bits(window_bits),
             produced: 0,
             ended: false,
         }
@@ -209,9 +241,11 @@ impl Inflater {
         r
     }
 
-    /// Drops the window and any message in progress.
+    /// Drops the window and any message in progress. (This allocates
+    /// zlib's state anew: zlib-rs's own reset would go back to a 15-bit
+    /// window.)
     pub fn reset(&mut self) {
-        self.d.reset(false);
+        self.d = Inflate::new(false, self.bits);
         self.produced = 0;
         self.ended = false;
     }
@@ -240,9 +274,9 @@ impl Inflater {
             let (in0, out0) = (self.d.total_in(), self.d.total_out());
             let status = self
                 .d
-                .decompress_uninit(input, &mut spare[..n], FlushDecompress::Sync)
+                .decompress_uninit(input, &mut spare[..n], InflateFlush::SyncFlush)
                 .map_err(|e| {
-                    log::debug!("inflate: {e}");
+                    log::debug!("inflate: {}", e.as_str());
                     DeflateError::Corrupt
                 })?;
             let used = (self.d.total_in() - in0) as usize;

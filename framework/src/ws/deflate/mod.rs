@@ -1,7 +1,7 @@
 //! permessage-deflate (RFC 7692): negotiation on the
 //! `Sec-WebSocket-Extensions` header ([`DeflateConfig`], [`Agreed`]) and
-//! per-message compression ([`Deflater`], [`Inflater`]) on flate2 over
-//! zlib-rs (feature `ws-deflate`, on by default).
+//! per-message compression ([`Deflater`], [`Inflater`]) on zlib-rs
+//! (feature `ws-deflate`, on by default).
 //!
 //! # What it protects against
 //! - **Zip bombs**: [`Inflater`] produces output in bounded steps and stops
@@ -28,13 +28,16 @@
 //! takeover is on (no context takeover resets the compressor's window
 //! between messages; it does not free it, so that a message costs no
 //! allocation). Measured with a counting allocator
-//! (`tests/ws_deflate_memory.rs`, zlib-rs, after a first message each
-//! way): a [`Deflater`] holds 371 KiB at 15 window bits and 245 KiB at 9
-//! (most of it the hash table and symbol buffer that flate2 sizes for
-//! zlib's default `memLevel` 8, whatever the window), an [`Inflater`] 46
-//! KiB at any window: about 417 KiB per connection at 15 bits, 291 KiB at
-//! 9. Context takeover itself costs nothing more; what it saves is ratio
-//! (a repeated 16 KiB JSON message shrinks to a few hundred bytes).
+//! (`tests/ws_deflate_memory.rs`, after a first message each way): a
+//! [`Deflater`] holds 273 KiB at 15 window bits and 147 KiB at 9 (of which
+//! 128 KiB is zlib-rs's hash table, fixed whatever the window; with
+//! zlib's default `memLevel` 8 instead of our 5, 98 KiB more), an
+//! [`Inflater`] 46 KiB at any window: about 320 KiB per connection at 15
+//! bits, 195 KiB at 9. Context takeover itself costs no memory; what it
+//! saves is ratio and CPU (a repeated 16 KiB JSON message shrinks to a few
+//! hundred bytes, and a reset clears the 128 KiB hash table: about 3 us a
+//! message). Small windows cost CPU as well: zlib slides its hash table
+//! every window's worth of input (`cargo bench --bench ws_deflate`).
 //! Since a compressor with `server_no_context_takeover` forgets everything
 //! after each message, such a server could share one [`Deflater`] among
 //! all connections of a worker.
@@ -74,6 +77,11 @@ pub use error::DeflateError;
 #[allow(unused_imports)]
 pub(crate) use params::{client_accept, client_offer, negotiate_server};
 pub use params::{Agreed, DeflateConfig, Role};
+
+/// zlib `memLevel` a [`Deflater`] uses unless told otherwise
+/// ([`DeflateConfig::mem_level`]): 5, which holds 2048 symbols (9 KiB)
+/// before a block ends, where zlib's default 8 holds 72 KiB per connection.
+pub const DEFAULT_MEM_LEVEL: u8 = 5;
 
 /// For the `ws_negotiate` fuzz target only: runs the server's negotiation
 /// on `offers` under `cfg` and checks what it answers (window bits within
