@@ -28,7 +28,6 @@ const NAME: &str = "permessage-deflate";
 ///     .server_no_context_takeover(true)
 ///     .max_message_size(1 << 20)
 ///     .level(6);
-/// assert!(cfg.is_enabled());
 /// assert_eq!(cfg.max_message_bytes(), 1 << 20);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -402,7 +401,7 @@ fn accept_offer(offer: Wire, cfg: &DeflateConfig) -> Option<Agreed> {
 /// `Sec-WebSocket-Extensions` header; `None` when compression is off.
 /// It always offers `client_max_window_bits` (this side can compress with
 /// any window the server asks for).
-#[cfg_attr(not(test), allow(dead_code))] // called by the client handshake
+#[allow(dead_code)] // called by the client handshake
 pub(crate) fn client_offer(cfg: &DeflateConfig) -> Option<String> {
     if !cfg.is_enabled() {
         return None;
@@ -430,7 +429,7 @@ pub(crate) fn client_offer(cfg: &DeflateConfig) -> Option<String> {
 /// answer against the offer [`client_offer`] made for `cfg`. The answer
 /// must be exactly one `permessage-deflate` element whose parameters keep
 /// to the offer (§7.1); anything else fails the handshake.
-#[cfg_attr(not(test), allow(dead_code))] // called by the client handshake
+#[allow(dead_code)] // called by the client handshake
 pub(crate) fn client_accept(
     response_value: &str,
     cfg: &DeflateConfig,
@@ -770,5 +769,20 @@ mod tests {
                 assert!(srv.compress_window_bits() <= c.server_max_window_bits);
             }
         }
+    }
+}
+
+#[cfg(all(test, not(feature = "ws-deflate")))]
+mod without_feature {
+    use super::*;
+
+    /// Built without `ws-deflate`, a default config negotiates nothing.
+    #[test]
+    fn nothing_is_negotiated() {
+        let cfg = DeflateConfig::new();
+        assert!(!cfg.is_enabled());
+        assert_eq!(negotiate_server("permessage-deflate", &cfg), None);
+        assert_eq!(client_offer(&cfg), None);
+        assert!(client_accept("permessage-deflate", &cfg).is_err());
     }
 }
