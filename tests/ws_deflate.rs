@@ -161,6 +161,22 @@ fn empty_messages() {
     assert_eq!(wire, [0x00]);
     rx.decompress(&wire, &mut back, 16).unwrap();
     assert!(back.is_empty());
+    // An empty payload with RSV1 set (no compressed bytes at all) is an
+    // empty message, and leaves the stream as it was.
+    let m = json(2000, 4);
+    wire.clear();
+    tx.compress_message(&m, &mut wire);
+    rx.decompress(&wire, &mut back, 1 << 20).unwrap();
+    for _ in 0..3 {
+        back.clear();
+        rx.decompress(&[], &mut back, 16).unwrap();
+        assert!(back.is_empty());
+    }
+    wire.clear();
+    back.clear();
+    tx.compress_message(&m, &mut wire);
+    rx.decompress(&wire, &mut back, 1 << 20).unwrap();
+    assert_eq!(back, m);
     // Empty messages between others, with the window carried across them.
     let m = json(2000, 3);
     for round in 0..3 {

@@ -173,6 +173,8 @@ pub struct Inflater {
     produced: usize,
     /// The current message ended the DEFLATE stream.
     ended: bool,
+    /// The current message has had compressed bytes.
+    started: bool,
 }
 
 impl Inflater {
@@ -190,6 +192,7 @@ impl Inflater {
             bits: zlib_bits(window_bits),
             produced: 0,
             ended: false,
+            started: false,
         }
     }
 
@@ -222,6 +225,10 @@ impl Inflater {
         out: &mut Vec<u8>,
         limit: usize,
     ) -> Result<(), DeflateError> {
+        if fragment.is_empty() {
+            return Ok(());
+        }
+        self.started = true;
         let r = self.feed(fragment, out, limit);
         if r.is_err() {
             self.reset();
@@ -230,8 +237,14 @@ impl Inflater {
     }
 
     /// Ends the current message: decompresses what the last fragment left,
-    /// and gets ready for the next message.
+    /// and gets ready for the next message. A message with no compressed
+    /// bytes at all (RSV1 set on an empty payload, where a compressor would
+    /// have sent `00`) is taken as empty, and leaves the stream untouched.
     pub fn finish(&mut self, out: &mut Vec<u8>, limit: usize) -> Result<(), DeflateError> {
+        if !self.started {
+            return Ok(());
+        }
+        self.started = false;
         let r = self.feed(&TAIL, out, limit);
         if r.is_err() || self.ended {
             self.reset();
@@ -248,6 +261,7 @@ impl Inflater {
         self.d = Inflate::new(false, self.bits);
         self.produced = 0;
         self.ended = false;
+        self.started = false;
     }
 
     fn feed(
