@@ -61,12 +61,13 @@
 //! }
 //! ```
 //!
-//! Not yet here: extensions (permessage-deflate: RSV1 is refused with
-//! 1002), and the client side.
+//! Not yet here: permessage-deflate on the socket (the codec and the
+//! negotiation are in [`deflate`]), and the client side.
 
 mod base64;
 mod close;
 mod config;
+pub mod deflate;
 mod error;
 pub mod frame;
 mod handshake;
