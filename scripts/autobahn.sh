@@ -5,6 +5,10 @@
 #   scripts/autobahn.sh client URL [CASES] [--allow FILE] [--out DIR]
 #       runs `wstest -m fuzzingclient`: the suite connects to the server at
 #       URL (ws://HOST:PORT/PATH, an echo endpoint) and runs the cases.
+#   scripts/autobahn.sh example NAME [CASES] [--allow FILE] [--out DIR]
+#       builds examples/NAME (release), starts it on a free port with two
+#       workers, runs the client mode against its /echo (AUTOBAHN_PATH
+#       overrides the path), then stops it with SIGTERM: it must exit 0.
 #   scripts/autobahn.sh server [CASES] [--allow FILE] [--out DIR] -- CMD [ARGS...]
 #       runs `wstest -m fuzzingserver` on a free loopback port, then CMD, the
 #       client under test, with the suite's URL in $AUTOBAHN_URL and in place
@@ -30,7 +34,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 die() { echo "autobahn: $*" >&2; exit 2; }
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 # --- the Python 2.7 virtualenv ------------------------------------------------
 REQS=$ROOT/scripts/autobahn-requirements.txt
@@ -98,6 +102,7 @@ PY
 }
 
 MODE=${1:-}
+EXAMPLE=""
 [[ -n "$MODE" ]] || usage
 shift
 URL=""
@@ -108,6 +113,10 @@ CMD=()
 if [[ "$MODE" == client ]]; then
     [[ $# -ge 1 && "$1" != --* ]] || usage
     URL=$1
+    shift
+elif [[ "$MODE" == example ]]; then
+    [[ $# -ge 1 && "$1" != --* ]] || usage
+    EXAMPLE=$1
     shift
 elif [[ "$MODE" != server ]]; then
     usage
@@ -122,12 +131,21 @@ while [[ $# -gt 0 ]]; do
     esac
 done
 [[ -z "$ALLOW" || -f "$ALLOW" ]] || die "no allow-list file $ALLOW"
-[[ "$MODE" == client || ${#CMD[@]} -gt 0 ]] || die "server mode needs the client command after --"
+[[ "$MODE" != server || ${#CMD[@]} -gt 0 ]] || die "server mode needs the client command after --"
 CASES_JSON=$(cases_json "$CASES")
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 OUT=$(realpath -m "${OUT:-$TARGET/autobahn/$MODE}")
 
 ensure_venv
+
+if [[ -n "$EXAMPLE" ]]; then
+    # shellcheck source=lib/example.sh
+    source scripts/lib/example.sh
+    cargo build --release --quiet --example "$EXAMPLE"
+    example_start "$EXAMPLE" "$TARGET/release/examples/$EXAMPLE"
+    URL="ws://127.0.0.1:$PORT${AUTOBAHN_PATH:-/echo}"
+    MODE=client
+fi
 
 rm -rf "$OUT"
 mkdir -p "$OUT"
@@ -143,6 +161,8 @@ cleanup() {
         fi
     done
     rm -rf "$WORK"
+    # The example's own cleanup (scripts/lib/example.sh), whose trap this one replaced.
+    if declare -F example_cleanup >/dev/null; then example_cleanup; fi
 }
 trap cleanup EXIT
 cd "$WORK"
@@ -198,4 +218,14 @@ echo "autobahn: $MODE run took $((SECONDS - started)) s; report in $OUT/index.ht
 [[ -f "$OUT/index.json" ]] || { tail -20 "$OUT/wstest.log" >&2; die "no report written ($OUT/index.json)"; }
 summary_args=("$OUT/index.json")
 [[ -z "$ALLOW" ]] || summary_args+=(--allow "$ALLOW")
-python3 "$ROOT/scripts/lib/autobahn_summary.py" "${summary_args[@]}"
+status=0
+python3 "$ROOT/scripts/lib/autobahn_summary.py" "${summary_args[@]}" || status=$?
+if [[ -n "$EXAMPLE" ]]; then
+    example_status=0
+    example_stop || example_status=$?
+    if [[ $example_status -ne 0 ]]; then
+        echo "autobahn: $EXAMPLE exited with status $example_status on SIGTERM"
+        [[ $status -ne 0 ]] || status=1
+    fi
+fi
+exit "$status"
