@@ -41,8 +41,15 @@
 //!   the floor can cost more than a peer, and is no floor there.
 //!
 //! The peers are built with `cargo build --release --manifest-path benches/peers/Cargo.toml
-//! --target-dir benches/peers/target` (or taken from `--peers-dir DIR`). Compression
-//! (permessage-deflate) is not measured yet: the client offers no extension.
+//! --target-dir benches/peers/target` (or taken from `--peers-dir DIR`).
+//!
+//! Compression: with `--deflate on` (the default is `off,on`) the client offers
+//! permessage-deflate (no parameters: context takeover both ways, 32 KiB windows),
+//! compresses every message with flate2 and inflates every compressed echo. Neither peer
+//! has the extension, so those loads run against corering alone and the report compares
+//! corering with and without it. The messages are text-like (words of a small vocabulary,
+//! a different slice of a 1 MiB text each time) so that compression has what a chat would
+//! give it, not the same message again.
 
 mod support;
 mod ws_client;
@@ -63,7 +70,7 @@ use support::{
     schedstat_ns, succeeded, verdict, wait_connectable, wait_for_listen_line, ChildProc, Context,
     Cpus, Res, Run,
 };
-use ws_client::{handshake, EchoConn, Framing};
+use ws_client::{handshake, text_pool, EchoConn, Framing};
 
 /// Environment variable selecting the role of a re-executed copy of this binary.
 const ROLE_ENV: &str = "WS_LOAD_ROLE";
@@ -75,6 +82,8 @@ usage: cargo bench --bench ws_load -- [options]
   --rounds N        runs per load and server, interleaved; medians reported (default 3)
   --conns LIST      comma list of connection counts, one load each (default 64,500)
   --sizes LIST      comma list of message sizes in bytes, one load each (default 512,16384)
+  --deflate LIST    comma list of off, on: without and with permessage-deflate (default
+                    off,on; the deflate loads run against corering only: no peer has it)
   --servers LIST    comma list of corering, tungstenite, fastwebsockets, floor (default: all;
                     corering is skipped while examples/chat does not exist)
   --path PATH       the WebSocket echo path (default /echo)
@@ -103,11 +112,13 @@ fn main() {
 // Loads and servers
 // ---------------------------------------------------------------------------------------------
 
-/// One load: message size and number of connections.
+/// One load: message size, number of connections, and whether the client negotiates
+/// permessage-deflate.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 struct Load {
     size: usize,
     conns: usize,
+    deflate: bool,
 }
 
 impl Load {
@@ -116,7 +127,8 @@ impl Load {
             s if s >= 1024 && s % 1024 == 0 => format!("{} KiB", s / 1024),
             s => format!("{s} B"),
         };
-        format!("{size} × {} conns", self.conns)
+        let deflate = if self.deflate { ", deflate" } else { "" };
+        format!("{size} × {} conns{deflate}", self.conns)
     }
 }
 
@@ -165,6 +177,11 @@ impl Server {
         }
     }
 
+    /// Whether the server speaks permessage-deflate (the peers do not).
+    fn deflate(self) -> bool {
+        self == Server::Corering
+    }
+
     fn framing(self) -> Framing {
         match self {
             Server::Floor => Framing::Raw,
@@ -183,6 +200,7 @@ struct Options {
     rounds: usize,
     conns: Vec<usize>,
     sizes: Vec<usize>,
+    deflate: Vec<bool>,
     servers: Vec<Server>,
     path: String,
     chat_bin: Option<PathBuf>,
@@ -196,6 +214,7 @@ fn parse_options(args: &[String]) -> Res<Options> {
         rounds: 3,
         conns: vec![64, 500],
         sizes: vec![512, 16384],
+        deflate: vec![false, true],
         servers: Server::ALL.to_vec(),
         path: "/echo".into(),
         chat_bin: None,
@@ -210,6 +229,7 @@ fn parse_options(args: &[String]) -> Res<Options> {
             "--conns" => opts.conns = parse_list(value()?, number)?,
             "--sizes" => opts.sizes = parse_list(value()?, number)?,
             "--servers" => opts.servers = parse_list(value()?, Server::parse)?,
+            "--deflate" => opts.deflate = parse_list(value()?, parse_on_off)?,
             "--path" => opts.path = value()?.to_string(),
             "--chat-bin" => opts.chat_bin = Some(PathBuf::from(value()?)),
             "--peers-dir" => opts.peers_dir = Some(PathBuf::from(value()?)),
@@ -223,10 +243,22 @@ fn parse_options(args: &[String]) -> Res<Options> {
     if opts.conns.contains(&0) || opts.sizes.iter().any(|&s| s < 12) {
         return Err("connections must be positive and sizes at least 12 bytes".into());
     }
-    if opts.servers.is_empty() || opts.conns.is_empty() || opts.sizes.is_empty() {
-        return Err("--servers, --conns and --sizes need at least one value".into());
+    if opts.servers.is_empty()
+        || opts.conns.is_empty()
+        || opts.sizes.is_empty()
+        || opts.deflate.is_empty()
+    {
+        return Err("--servers, --conns, --sizes and --deflate need at least one value".into());
     }
     Ok(opts)
+}
+
+fn parse_on_off(s: &str) -> Res<bool> {
+    match s {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(format!("--deflate takes on and off, not {s:?}")),
+    }
 }
 
 /// A server to run: which, and its binary.
@@ -247,29 +279,54 @@ fn run_parent(args: &[String]) -> Res<()> {
         return Err("no server to run".into());
     }
     let cpus = pick_cpus("servers and the load client");
-    let loads: Vec<Load> = opts
-        .sizes
-        .iter()
-        .flat_map(|&size| opts.conns.iter().map(move |&conns| Load { size, conns }))
-        .collect();
     let mut notes = BackendNotes::default();
-    let runs = interleaved_runs(
-        opts.rounds,
-        &loads,
-        &launches,
-        Load::name,
-        |l: &Launch| (l.server, l.server.name()),
-        |launch, load| run_load(launch, load, &opts, cpus, &mut notes),
-        |s: &LoadStats| {
-            format!(
-                "{:.0} msgs/s, {:.0} ns server CPU/msg, server CPU {:.0}%, client CPU {:.0}%",
-                s.msgs_per_sec(),
-                s.cpu_ns_per_msg(),
-                s.server_util() * 100.0,
-                s.client_util() * 100.0
-            )
-        },
-    );
+    let mut loads = Vec::new();
+    let mut runs = Vec::new();
+    // Loads without compression against every server, then those with it against the
+    // servers that speak permessage-deflate.
+    for deflate in [false, true] {
+        if !opts.deflate.contains(&deflate) {
+            continue;
+        }
+        let servers: Vec<&Launch> = launches
+            .iter()
+            .filter(|l| !deflate || l.server.deflate())
+            .collect();
+        if servers.is_empty() {
+            eprintln!("SKIP: the deflate loads (no server here speaks permessage-deflate)");
+            continue;
+        }
+        let these: Vec<Load> = opts
+            .sizes
+            .iter()
+            .flat_map(|&size| {
+                let conns = opts.conns.iter();
+                conns.map(move |&conns| Load {
+                    size,
+                    conns,
+                    deflate,
+                })
+            })
+            .collect();
+        runs.extend(interleaved_runs(
+            opts.rounds,
+            &these,
+            &servers,
+            Load::name,
+            |l: &&Launch| (l.server, l.server.name()),
+            |launch, load| run_load(launch, load, &opts, cpus, &mut notes),
+            |s: &LoadStats| {
+                format!(
+                    "{:.0} msgs/s, {:.0} ns server CPU/msg, server CPU {:.0}%, client CPU {:.0}%",
+                    s.msgs_per_sec(),
+                    s.cpu_ns_per_msg(),
+                    s.server_util() * 100.0,
+                    s.client_util() * 100.0
+                )
+            },
+        ));
+        loads.extend(these);
+    }
     print!("{}", report(&opts, cpus, &loads, &runs, &notes));
     none_failed(&runs)
 }
@@ -364,6 +421,7 @@ fn run_load(
         .args(["--path", &opts.path])
         .args(["--framing", framing])
         .args(["--size", &load.size.to_string()])
+        .args(["--deflate", if load.deflate { "1" } else { "0" }])
         .args(["--conns", &load.conns.to_string()])
         .args(["--warmup", &opts.warmup.to_string()])
         .args(["--secs", &opts.secs.to_string()])
@@ -501,9 +559,57 @@ fn report(
          relative to its median.",
         opts.rounds
     );
-    ratio_table(&mut out, opts, loads, runs, Server::Corering, true);
-    ratio_table(&mut out, opts, loads, runs, Server::Floor, false);
+    let plain: Vec<Load> = loads.iter().copied().filter(|l| !l.deflate).collect();
+    ratio_table(&mut out, opts, &plain, runs, Server::Corering, true);
+    ratio_table(&mut out, opts, &plain, runs, Server::Floor, false);
+    deflate_table(&mut out, loads, runs);
     out
+}
+
+/// corering with permessage-deflate against itself without, per size and connections
+/// (ratios of medians: the two loads do not run back to back).
+fn deflate_table(out: &mut String, loads: &[Load], runs: &[LoadRun]) {
+    let pairs: Vec<(Load, Load)> = loads
+        .iter()
+        .filter(|l| l.deflate)
+        .filter_map(|&on| {
+            let off = Load {
+                deflate: false,
+                ..on
+            };
+            loads.contains(&off).then_some((on, off))
+        })
+        .collect();
+    if pairs.is_empty() {
+        return;
+    }
+    out.push_str("\n### corering, permessage-deflate on / off\n\n");
+    out.push_str("| load | msgs/s ratio | CPU/msg ratio |\n|---|---:|---:|\n");
+    for (on, off) in pairs {
+        let of =
+            |load, f: fn(&LoadStats) -> f64| median_of(&succeeded(runs, load, Server::Corering), f);
+        let rate = of(on, LoadStats::msgs_per_sec).zip(of(off, LoadStats::msgs_per_sec));
+        let cpu = of(on, LoadStats::cpu_ns_per_msg).zip(of(off, LoadStats::cpu_ns_per_msg));
+        let name = Load {
+            deflate: false,
+            ..on
+        }
+        .name();
+        let _ = match (rate, cpu) {
+            (Some((r_on, r_off)), Some((c_on, c_off))) => writeln!(
+                out,
+                "| {name} | {:.2} | {:.2} |",
+                r_on / r_off,
+                c_on / c_off
+            ),
+            _ => writeln!(out, "| {name} | failed | failed |"),
+        };
+    }
+    out.push_str(
+        "\nRatios of medians. The messages are text-like (words of a 16-word vocabulary, a \
+         different slice of a 1 MiB text each time), compressed by the client with flate2 \
+         at level 1 (fast), with context takeover both ways.\n",
+    );
 }
 
 /// The peer with the least median CPU per message under `load`.
@@ -614,14 +720,18 @@ fn run_client(args: &[String]) -> Res<()> {
         other => return Err(format!("client: unknown framing {other:?}")),
     };
     let size: usize = role_arg(args, "--size")?;
+    let deflate = role_arg::<u8>(args, "--deflate")? == 1;
     let conns: usize = role_arg(args, "--conns")?;
     let warmup = Duration::from_secs_f64(role_arg(args, "--warmup")?);
     let measure = Duration::from_secs_f64(role_arg(args, "--secs")?);
     let server_pid: u32 = role_arg(args, "--server-pid")?;
 
-    let streams = connect_all(addr, &path, conns, framing)?;
-    let mut echoes: Vec<EchoConn> = (0..conns)
-        .map(|i| EchoConn::new(i as u32, size, framing))
+    let (streams, params) = connect_all(addr, &path, conns, framing, deflate)?;
+    let pool = text_pool();
+    let mut echoes: Vec<EchoConn> = params
+        .into_iter()
+        .enumerate()
+        .map(|(i, params)| EchoConn::new(i as u32, size, framing, pool, params))
         .collect();
     let epoll = Epoll::new().context(|| "epoll_create1".into())?;
     let mut armed = vec![false; conns];
@@ -683,34 +793,53 @@ fn run_client(args: &[String]) -> Res<()> {
 }
 
 /// Opens `count` connections and does the handshake on each (blocking, 10 s timeouts),
-/// then makes them non-blocking.
+/// offering permessage-deflate if `deflate` (the server must accept it), then makes them
+/// non-blocking; each with the deflate parameters it negotiated.
 fn connect_all(
     addr: SocketAddr,
     path: &str,
     count: usize,
     framing: Framing,
-) -> Res<Vec<TcpStream>> {
+    deflate: bool,
+) -> Res<ConnsAndParams> {
     let host = addr.to_string();
-    (0..count)
-        .map(|i| {
-            let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10))
-                .context(|| format!("load connection {i} to {addr}"))?;
-            stream
-                .set_nodelay(true)
-                .and_then(|()| stream.set_read_timeout(Some(Duration::from_secs(10))))
-                .context(|| format!("configuring load connection {i}"))?;
-            if framing == Framing::WebSocket {
-                let nonce = (std::process::id() as u64) << 32 | i as u64;
-                handshake::open(&mut stream, &host, path, nonce)
-                    .map_err(|e| format!("load connection {i}: {e}"))?;
-            }
-            stream
-                .set_nonblocking(true)
-                .context(|| format!("configuring load connection {i}"))?;
-            Ok(stream)
-        })
-        .collect()
+    let offer = deflate.then_some(ws_client::deflate::OFFER);
+    let mut streams = Vec::with_capacity(count);
+    let mut params = Vec::with_capacity(count);
+    for i in 0..count {
+        let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10))
+            .context(|| format!("load connection {i} to {addr}"))?;
+        stream
+            .set_nodelay(true)
+            .and_then(|()| stream.set_read_timeout(Some(Duration::from_secs(10))))
+            .context(|| format!("configuring load connection {i}"))?;
+        let mut negotiated = None;
+        if framing == Framing::WebSocket {
+            let nonce = (std::process::id() as u64) << 32 | i as u64;
+            let answer = handshake::open(&mut stream, &host, path, nonce, offer)
+                .map_err(|e| format!("load connection {i}: {e}"))?;
+            negotiated = match (deflate, answer) {
+                (false, None) => None,
+                (false, Some(ext)) => {
+                    return Err(format!("load connection {i}: unoffered extension {ext:?}"))
+                }
+                (true, answer) => Some(
+                    ws_client::deflate::check_answer(answer.as_deref().unwrap_or_default())
+                        .map_err(|e| format!("load connection {i}: {e}"))?,
+                ),
+            };
+        }
+        stream
+            .set_nonblocking(true)
+            .context(|| format!("configuring load connection {i}"))?;
+        streams.push(stream);
+        params.push(negotiated);
+    }
+    Ok((streams, params))
 }
+
+/// The load's connections and the permessage-deflate parameters each negotiated.
+type ConnsAndParams = (Vec<TcpStream>, Vec<Option<ws_client::deflate::Params>>);
 
 /// CPU time consumed so far by this process, in ns.
 fn own_cpu_ns() -> u64 {

@@ -5,11 +5,14 @@
 pub const OP_CONTINUATION: u8 = 0x0;
 pub const OP_BINARY: u8 = 0x2;
 
+/// RSV1: the message is compressed (permessage-deflate).
+pub const RSV1: u8 = 0x40;
+
 /// Writes into `out` (cleared first) one final binary frame carrying `payload`, masked
-/// with `mask` as a client must.
-pub fn masked_binary(out: &mut Vec<u8>, payload: &[u8], mask: [u8; 4]) {
+/// with `mask` as a client must; with RSV1 set if `compressed`.
+pub fn masked_binary(out: &mut Vec<u8>, payload: &[u8], mask: [u8; 4], compressed: bool) {
     out.clear();
-    out.push(0x80 | OP_BINARY);
+    out.push(0x80 | OP_BINARY | if compressed { RSV1 } else { 0 });
     let len = payload.len();
     if len < 126 {
         out.push(0x80 | len as u8);
@@ -47,6 +50,8 @@ pub fn apply_mask(data: &mut [u8], mask: [u8; 4]) {
 #[derive(Debug, PartialEq, Eq)]
 pub struct Head {
     pub fin: bool,
+    /// RSV1: a compressed message (permessage-deflate), on its first frame.
+    pub rsv1: bool,
     pub opcode: u8,
     /// Bytes of the head (payload offset).
     pub len: usize,
@@ -54,14 +59,15 @@ pub struct Head {
 }
 
 /// Parses the head of a server frame at the start of `buf`: `Ok(None)` if `buf` holds
-/// only part of it; an error for what a server must not send (a mask, reserved bits: the
-/// client negotiated no extension).
-pub fn parse_server_head(buf: &[u8]) -> Result<Option<Head>, String> {
+/// only part of it; an error for what a server must not send (a mask, reserved bits other
+/// than RSV1 where `rsv1_allowed`, i.e. permessage-deflate was negotiated).
+pub fn parse_server_head(buf: &[u8], rsv1_allowed: bool) -> Result<Option<Head>, String> {
     if buf.len() < 2 {
         return Ok(None);
     }
     let (b0, b1) = (buf[0], buf[1]);
-    if b0 & 0x70 != 0 {
+    let allowed = if rsv1_allowed { RSV1 } else { 0 };
+    if b0 & 0x70 & !allowed != 0 {
         return Err(format!("reserved bits set in a server frame: {b0:#04x}"));
     }
     if b1 & 0x80 != 0 {
@@ -78,6 +84,7 @@ pub fn parse_server_head(buf: &[u8]) -> Result<Option<Head>, String> {
     };
     Ok(Some(Head {
         fin: b0 & 0x80 != 0,
+        rsv1: b0 & RSV1 != 0,
         opcode: b0 & 0x0f,
         len,
         payload_len,

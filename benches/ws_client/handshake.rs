@@ -12,10 +12,18 @@ const GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 /// Most bytes of an answer head this client reads.
 const MAX_HEAD: usize = 8192;
 
-/// Performs the handshake for `path` on the connected, blocking `stream`, offering
-/// nothing but the protocol itself (no subprotocol, no extension). `nonce` makes the key
-/// (16 bytes, base64). An error says what the server answered instead.
-pub fn open(stream: &mut TcpStream, host: &str, path: &str, nonce: u64) -> Result<(), String> {
+/// Performs the handshake for `path` on the connected, blocking `stream`, offering no
+/// subprotocol and the extensions of `extensions` if any (a `Sec-WebSocket-Extensions`
+/// value). `nonce` makes the key (16 bytes, base64). Returns the extensions the server's
+/// answer names (its `Sec-WebSocket-Extensions`); an error says what the server answered
+/// instead of accepting.
+pub fn open(
+    stream: &mut TcpStream,
+    host: &str,
+    path: &str,
+    nonce: u64,
+    extensions: Option<&str>,
+) -> Result<Option<String>, String> {
     let mut raw = [0u8; 16];
     raw[..8].copy_from_slice(&nonce.to_le_bytes());
     raw[8..].copy_from_slice(
@@ -27,7 +35,10 @@ pub fn open(stream: &mut TcpStream, host: &str, path: &str, nonce: u64) -> Resul
     let key = base64(&raw);
     let request = format!(
         "GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+         Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{}\r\n",
+        extensions.map_or(String::new(), |e| format!(
+            "Sec-WebSocket-Extensions: {e}\r\n"
+        ))
     );
     stream
         .write_all(request.as_bytes())
@@ -46,20 +57,21 @@ pub fn open(stream: &mut TcpStream, host: &str, path: &str, nonce: u64) -> Resul
         }
     }
     let head = String::from_utf8_lossy(&head);
-    let mut lines = head.split("\r\n");
-    let status = lines.next().unwrap_or_default();
+    let status = head.split("\r\n").next().unwrap_or_default();
     if status.split_whitespace().nth(1) != Some("101") {
         return Err(format!("handshake refused: {status:?}"));
     }
     let want = accept_for(&key);
-    let accept = lines.find_map(|line| {
-        let (name, value) = line.split_once(':')?;
-        name.trim()
-            .eq_ignore_ascii_case("sec-websocket-accept")
-            .then(|| value.trim().to_string())
-    });
-    match accept {
-        Some(got) if got == want => Ok(()),
+    let field = |wanted: &str| {
+        head.split("\r\n").skip(1).find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.trim()
+                .eq_ignore_ascii_case(wanted)
+                .then(|| value.trim().to_string())
+        })
+    };
+    match field("sec-websocket-accept") {
+        Some(got) if got == want => Ok(field("sec-websocket-extensions")),
         other => Err(format!(
             "wrong Sec-WebSocket-Accept {other:?} (want {want:?})"
         )),
