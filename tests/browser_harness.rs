@@ -29,10 +29,32 @@ fetch("/data").then(r => r.text()).then(t => {
 </script>
 </body></html>"#;
 
+/// A form: typing into `#msg` and clicking `#send` (or pressing Enter) adds an item
+/// to `#list`; it logs once it is ready and throws one uncaught exception.
+const FORM: &str = r#"<!doctype html>
+<html><head><meta charset="utf-8"><title>form</title></head>
+<body>
+<input id="msg" autocomplete="off"> <button id="send">Send</button>
+<ul id="list"></ul>
+<script>
+const msg = document.getElementById("msg");
+function add() {
+  const li = document.createElement("li");
+  li.textContent = msg.value;
+  document.getElementById("list").appendChild(li);
+  msg.value = "";
+}
+document.getElementById("send").addEventListener("click", add);
+msg.addEventListener("keydown", e => { if (e.key === "Enter") add(); });
+console.log("form ready", 3);
+setTimeout(() => { throw new Error("late boom"); }, 0);
+</script>
+</body></html>"#;
+
 /// What the test server saw: the first line and `User-Agent` of each request.
 type Seen = Arc<Mutex<Vec<(String, String)>>>;
 
-/// Serves [`PAGE`] on `/` and `data-N` (N counting requests) on `/data`,
+/// Serves [`PAGE`] on `/`, [`FORM`] on `/form` and `data-N` (N counting requests) on `/data`,
 /// one thread per connection, `Connection: close`.
 fn serve(seen: Seen) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -76,6 +98,8 @@ fn answer(mut stream: TcpStream, seen: &Seen) {
     };
     let (status, kind, body) = if first.starts_with("GET / ") {
         ("200 OK", "text/html; charset=utf-8", PAGE.to_string())
+    } else if first.starts_with("GET /form ") {
+        ("200 OK", "text/html; charset=utf-8", FORM.to_string())
     } else if first.starts_with("GET /data ") {
         ("200 OK", "text/plain", format!("data-{n}"))
     } else {
@@ -208,4 +232,50 @@ fn two_tabs_are_two_clients_and_nothing_outlives_the_browser() {
         left = live_processes(group);
     }
     assert!(left.is_empty(), "Chromium processes left: {left:?}");
+}
+
+#[test]
+fn types_clicks_presses_enter_and_hears_the_console() {
+    let Some(browser) = Browser::launch() else {
+        return;
+    };
+    let addr = serve(Seen::default());
+    let page = browser.open(&format!("http://{addr}/form"));
+    let items = "Array.from(document.querySelectorAll('#list li'), li => li.textContent)";
+
+    page.type_into("#msg", "first, clicked").unwrap();
+    page.click("#send").unwrap();
+    page.wait_for(&format!("{items}.length == 1"), Duration::from_secs(10))
+        .unwrap();
+    page.type_into("#msg", "second, with Enter").unwrap();
+    page.press_enter().unwrap();
+    page.wait_for(&format!("{items}.length == 2"), Duration::from_secs(10))
+        .unwrap();
+    assert_eq!(
+        page.eval(items).unwrap(),
+        serde_json::json!(["first, clicked", "second, with Enter"])
+    );
+    assert!(page.click("#nothing-here").is_err());
+    assert!(page.type_into("#nothing-here", "x").is_err());
+
+    let mut console = page.console();
+    for _ in 0..100 {
+        if console.iter().any(|line| line.contains("late boom")) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        console = page.console();
+    }
+    assert!(
+        console
+            .iter()
+            .any(|line| line == "console.log: form ready 3"),
+        "{console:?}"
+    );
+    assert!(
+        console
+            .iter()
+            .any(|line| line.starts_with("uncaught: ") && line.contains("late boom")),
+        "{console:?}"
+    );
 }

@@ -10,7 +10,10 @@
 //! tab on a URL and waits until its document has loaded; on the [`Page`] it
 //! returns, [`Page::eval`] runs JavaScript (awaiting promises) and returns
 //! the value as JSON, [`Page::wait_for`] polls a JavaScript condition until
-//! it holds or a timeout passes, and [`Page::screenshot`] writes a PNG.
+//! it holds or a timeout passes, [`Page::click`], [`Page::type_into`] and
+//! [`Page::press_enter`] act as a user would (real input events),
+//! [`Page::console`] gives what the page logged or threw, and
+//! [`Page::screenshot`] writes a PNG.
 //! Dropping the `Browser` kills the whole process group (browser, renderers,
 //! GPU and utility processes), reaps the browser and deletes the profile.
 //!
@@ -25,7 +28,8 @@
 //! ```ignore
 //! let Some(browser) = chromium::Browser::launch() else { return };
 //! let page = browser.open(&format!("http://{addr}/"));
-//! page.eval("document.querySelector('#msg').value = 'hi'; send()").unwrap();
+//! page.type_into("#msg", "hi").unwrap();
+//! page.press_enter().unwrap();
 //! page.wait_for("document.querySelectorAll('li').length == 1", Duration::from_secs(10))
 //!     .unwrap();
 //! page.screenshot(&chromium::artifact_path("chat.png")).unwrap();
@@ -334,6 +338,78 @@ impl Page<'_> {
         std::fs::write(path, png).map_err(|e| format!("writing {}: {e}", path.display()))
     }
 
+    /// Clicks the middle of the first element matching the CSS `selector` with real
+    /// mouse events (moved, pressed, released), as a user would. `Err` if no element
+    /// matches or it has no size.
+    pub fn click(&self, selector: &str) -> Result<(), String> {
+        let js = format!(
+            "(() => {{ const e = document.querySelector({}); if (!e) return null; \
+             e.scrollIntoView({{block: 'center'}}); const r = e.getBoundingClientRect(); \
+             return [r.x + r.width / 2, r.y + r.height / 2, r.width * r.height]; }})()",
+            json!(selector)
+        );
+        let at = self.eval(&js)?;
+        let (Some(x), Some(y), Some(area)) = (at[0].as_f64(), at[1].as_f64(), at[2].as_f64())
+        else {
+            return Err(format!("no element matches {selector:?}"));
+        };
+        if area <= 0.0 {
+            return Err(format!("{selector:?} has no size on the page"));
+        }
+        for kind in ["mouseMoved", "mousePressed", "mouseReleased"] {
+            self.call(
+                "Input.dispatchMouseEvent",
+                json!({ "type": kind, "x": x, "y": y, "button": "left", "clickCount": 1 }),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Focuses the first element matching `selector` and types `text` into it as
+    /// keyboard input would (`Input.insertText`: `input` events, no key codes).
+    pub fn type_into(&self, selector: &str, text: &str) -> Result<(), String> {
+        let focused = self.eval(&format!(
+            "(() => {{ const e = document.querySelector({}); if (!e) return false; \
+             e.focus(); return document.activeElement === e; }})()",
+            json!(selector)
+        ))?;
+        if focused != Value::Bool(true) {
+            return Err(format!("cannot focus {selector:?}"));
+        }
+        self.call("Input.insertText", json!({ "text": text }))?;
+        Ok(())
+    }
+
+    /// Presses and releases Enter in the focused element (a form submits, a key
+    /// handler sees `key == "Enter"`).
+    pub fn press_enter(&self) -> Result<(), String> {
+        for kind in ["keyDown", "keyUp"] {
+            let mut event = json!({
+                "type": kind, "key": "Enter", "code": "Enter",
+                "windowsVirtualKeyCode": 13, "nativeVirtualKeyCode": 13
+            });
+            if kind == "keyDown" {
+                event["text"] = json!("\r");
+            }
+            self.call("Input.dispatchKeyEvent", event)?;
+        }
+        Ok(())
+    }
+
+    /// What this tab printed on its console (`console.log: …`, `console.error: …`) and
+    /// its uncaught exceptions (`uncaught: …`), in order, since it was opened: as far
+    /// as CDP has delivered them by the last command (an [`eval`](Self::eval) first
+    /// brings them up to date).
+    pub fn console(&self) -> Vec<String> {
+        let _ = self.eval("0");
+        let cdp = self.browser.cdp.borrow();
+        cdp.console
+            .iter()
+            .filter(|(session, _)| *session == self.session)
+            .map(|(_, text)| text.clone())
+            .collect()
+    }
+
     /// Sends a CDP command to this tab and returns its result.
     pub fn call(&self, method: &str, params: Value) -> Result<Value, String> {
         self.browser
@@ -368,6 +444,8 @@ fn truthy(value: &Value) -> bool {
 struct Cdp {
     ws: Option<WebSocket<TcpStream>>,
     next_id: u64,
+    /// What pages said on their console or threw: (session id, text), in order.
+    console: Vec<(String, String)>,
 }
 
 impl Cdp {
@@ -375,6 +453,7 @@ impl Cdp {
         Cdp {
             ws: None,
             next_id: 1,
+            console: Vec::new(),
         }
     }
 
@@ -394,6 +473,7 @@ impl Cdp {
         Cdp {
             ws: Some(ws),
             next_id: 1,
+            console: Vec::new(),
         }
     }
 
@@ -435,12 +515,49 @@ impl Cdp {
                 }
                 return Ok(answer["result"].clone());
             }
-            // An event, or the answer to a command given up on: not ours.
+            // An event, or the answer to a command given up on: not ours. Console
+            // output and uncaught exceptions are kept for `Page::console`.
+            keep_console(&mut self.console, &answer);
             if Instant::now() >= deadline {
                 return Err(format!("{method}: no answer within {COMMAND_LIMIT:?}"));
             }
         }
     }
+}
+
+/// Keeps in `console` the text of a console call or an uncaught exception event.
+fn keep_console(console: &mut Vec<(String, String)>, event: &Value) {
+    let session = event["sessionId"].as_str().unwrap_or_default().to_string();
+    let params = &event["params"];
+    let text = match event["method"].as_str() {
+        Some("Runtime.consoleAPICalled") => {
+            let args: Vec<String> = params["args"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|arg| match &arg["value"] {
+                    Value::String(s) => s.clone(),
+                    Value::Null => arg["description"].as_str().unwrap_or("").to_string(),
+                    other => other.to_string(),
+                })
+                .collect();
+            format!(
+                "console.{}: {}",
+                params["type"].as_str().unwrap_or("log"),
+                args.join(" ")
+            )
+        }
+        Some("Runtime.exceptionThrown") => {
+            let details = &params["exceptionDetails"];
+            let text = details["exception"]["description"]
+                .as_str()
+                .or_else(|| details["text"].as_str())
+                .unwrap_or("exception");
+            format!("uncaught: {text}")
+        }
+        _ => return,
+    };
+    console.push((session, text));
 }
 
 /// A number unique within this process, for profile directory names.
