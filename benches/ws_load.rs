@@ -40,6 +40,10 @@
 //!   WebSocket server that reads a whole frame at once may need one of each: at 16 KiB
 //!   the floor can cost more than a peer, and is no floor there.
 //!
+//! * `floor-epoll`: a byte echo on epoll in this binary (one thread, level-triggered,
+//!   reads of up to 64 KiB written straight back): the floor for an epoll server, and
+//!   for 16 KiB messages too.
+//!
 //! The peers are built with `cargo build --release --manifest-path benches/peers/Cargo.toml
 //! --target-dir benches/peers/target` (or taken from `--peers-dir DIR`).
 //!
@@ -84,7 +88,8 @@ usage: cargo bench --bench ws_load -- [options]
   --sizes LIST      comma list of message sizes in bytes, one load each (default 512,16384)
   --deflate LIST    comma list of off, on: without and with permessage-deflate (default
                     off,on; the deflate loads run against corering only: no peer has it)
-  --servers LIST    comma list of corering, tungstenite, fastwebsockets, floor (default: all;
+  --servers LIST    comma list of corering, tungstenite, fastwebsockets, floor, floor-epoll
+                    (default: all;
                     corering is skipped while examples/chat does not exist)
   --path PATH       the WebSocket echo path (default /echo)
   --chat-bin PATH   use this corering chat binary instead of building examples/chat
@@ -100,6 +105,7 @@ fn main() {
     let outcome = match std::env::var(ROLE_ENV).ok().as_deref() {
         None => run_parent(&args),
         Some("client") => run_client(&args),
+        Some("floor-epoll") => run_floor_epoll(&args),
         Some(other) => Err(format!("unknown {ROLE_ENV}={other:?}")),
     };
     if let Err(e) = outcome {
@@ -138,14 +144,17 @@ enum Server {
     Tungstenite,
     Fastwebsockets,
     Floor,
+    /// A byte echo on epoll with 64 KiB reads, a role of this binary.
+    FloorEpoll,
 }
 
 impl Server {
-    const ALL: [Server; 4] = [
+    const ALL: [Server; 5] = [
         Server::Corering,
         Server::Tungstenite,
         Server::Fastwebsockets,
         Server::Floor,
+        Server::FloorEpoll,
     ];
     const PEERS: [Server; 2] = [Server::Tungstenite, Server::Fastwebsockets];
 
@@ -155,6 +164,7 @@ impl Server {
             Server::Tungstenite => "tungstenite",
             Server::Fastwebsockets => "fastwebsockets",
             Server::Floor => "floor",
+            Server::FloorEpoll => "floor-epoll",
         }
     }
 
@@ -163,14 +173,17 @@ impl Server {
             .into_iter()
             .find(|server| server.name() == s)
             .ok_or_else(|| {
-                format!("unknown server {s:?} (corering, tungstenite, fastwebsockets, floor)")
+                format!(
+                    "unknown server {s:?} (corering, tungstenite, fastwebsockets, floor, \
+                     floor-epoll)"
+                )
             })
     }
 
     /// The binary of benches/peers that plays this server.
     fn peer_bin(self) -> Option<&'static str> {
         match self {
-            Server::Corering => None,
+            Server::Corering | Server::FloorEpoll => None,
             Server::Tungstenite => Some("tungstenite_echo"),
             Server::Fastwebsockets => Some("fastwebsockets_echo"),
             Server::Floor => Some("echo_floor"),
@@ -184,7 +197,7 @@ impl Server {
 
     fn framing(self) -> Framing {
         match self {
-            Server::Floor => Framing::Raw,
+            Server::Floor | Server::FloorEpoll => Framing::Raw,
             _ => Framing::WebSocket,
         }
     }
@@ -261,10 +274,11 @@ fn parse_on_off(s: &str) -> Res<bool> {
     }
 }
 
-/// A server to run: which, and its binary.
+/// A server to run: which, its binary, and the role to run it in if it is this one.
 struct Launch {
     server: Server,
     bin: PathBuf,
+    role: Option<&'static str>,
 }
 
 type LoadRun = Run<Load, Server, LoadStats>;
@@ -354,6 +368,12 @@ fn resolve_launches(opts: &Options) -> Res<Vec<Launch>> {
     };
     let mut launches = Vec::new();
     for &server in &opts.servers {
+        if server == Server::FloorEpoll {
+            let bin = std::env::current_exe().context(|| "locating the bench binary".into())?;
+            let role = Some("floor-epoll");
+            launches.push(Launch { server, bin, role });
+            continue;
+        }
         let bin = match (server.peer_bin(), &opts.chat_bin) {
             (Some(name), _) => peer_bin(peers_dir.as_deref(), name)?,
             (None, Some(bin)) => bin.clone(),
@@ -363,7 +383,11 @@ fn resolve_launches(opts: &Options) -> Res<Vec<Launch>> {
                 continue;
             }
         };
-        launches.push(Launch { server, bin });
+        launches.push(Launch {
+            server,
+            bin,
+            role: None,
+        });
     }
     Ok(launches)
 }
@@ -398,6 +422,9 @@ fn run_load(
     let requested = free_loopback_addr()?;
     let mut cmd = Command::new(&launch.bin);
     cmd.args(["--addr", &requested.to_string()]);
+    if let Some(role) = launch.role {
+        cmd.env(ROLE_ENV, role);
+    }
     if launch.server == Server::Corering {
         cmd.args(["--workers", "1"]);
         Backend::Uring.force(&mut cmd);
@@ -562,6 +589,7 @@ fn report(
     let plain: Vec<Load> = loads.iter().copied().filter(|l| !l.deflate).collect();
     ratio_table(&mut out, opts, &plain, runs, Server::Corering, true);
     ratio_table(&mut out, opts, &plain, runs, Server::Floor, false);
+    ratio_table(&mut out, opts, &plain, runs, Server::FloorEpoll, false);
     deflate_table(&mut out, loads, runs);
     out
 }
@@ -680,6 +708,12 @@ fn ratio_table(
                 peer.name()
             );
         }
+    }
+    if ours == Server::FloorEpoll {
+        out.push_str(
+            "\nfloor-epoll echoes bytes on epoll, reading up to 64 KiB at a time: the least \
+             an epoll server can spend on a message of either size.\n",
+        );
     }
     if ours == Server::Floor {
         out.push_str(
@@ -865,11 +899,17 @@ impl Epoll {
         Ok(Epoll(unsafe { OwnedFd::from_raw_fd(fd) }))
     }
 
+    /// Registers (or changes) `fd` for reading, and writing too if `want_write`.
     fn ctl(&self, op: libc::c_int, fd: RawFd, token: usize, want_write: bool) -> io::Result<()> {
         let mut events = libc::EPOLLIN as u32;
         if want_write {
             events |= libc::EPOLLOUT as u32;
         }
+        self.ctl_events(op, fd, token, events)
+    }
+
+    /// Registers (or changes) `fd` for `events`.
+    fn ctl_events(&self, op: libc::c_int, fd: RawFd, token: usize, events: u32) -> io::Result<()> {
         let mut event = libc::epoll_event {
             events,
             u64: token as u64,
@@ -896,4 +936,122 @@ impl Epoll {
         }
         Ok(n as usize)
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Role: floor-epoll, a byte echo
+// ---------------------------------------------------------------------------------------------
+
+extern "C" fn exit_now(_signal: libc::c_int) {
+    // SAFETY: _exit is async-signal-safe.
+    unsafe { libc::_exit(0) }
+}
+
+/// Bytes read at a time by floor-epoll.
+const FLOOR_READ: usize = 64 * 1024;
+
+/// floor-epoll's connection: its socket and what it could not write yet.
+struct FloorConn {
+    stream: TcpStream,
+    pending: Vec<u8>,
+}
+
+/// A byte echo: one thread, level-triggered epoll, `TCP_NODELAY`; per readable
+/// connection one read of up to 64 KiB, written straight back; what the socket does not
+/// take waits (reading stops) until it is writable. Prints `listening on ADDR`, exits 0 on
+/// SIGTERM.
+fn run_floor_epoll(args: &[String]) -> Res<()> {
+    let addr: SocketAddr = role_arg(args, "--addr")?;
+    let handler = exit_now as extern "C" fn(libc::c_int);
+    // SAFETY: installs a handler that only calls the async-signal-safe _exit.
+    unsafe { libc::signal(libc::SIGTERM, handler as libc::sighandler_t) };
+    let listener = std::net::TcpListener::bind(addr).context(|| format!("binding {addr}"))?;
+    listener
+        .set_nonblocking(true)
+        .context(|| "listener".into())?;
+    let local = listener.local_addr().context(|| "local address".into())?;
+    println!("floor-epoll listening on {local}");
+    let epoll = Epoll::new().context(|| "epoll_create1".into())?;
+    const LISTENER: usize = usize::MAX;
+    epoll
+        .ctl(libc::EPOLL_CTL_ADD, listener.as_raw_fd(), LISTENER, false)
+        .context(|| "epoll_ctl".into())?;
+    let mut conns: Vec<Option<FloorConn>> = Vec::new();
+    let mut buf = vec![0u8; FLOOR_READ];
+    let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; 256];
+    loop {
+        let ready = epoll
+            .wait(&mut events, -1)
+            .context(|| "epoll_wait".into())?;
+        for event in &events[..ready] {
+            let token = event.u64 as usize;
+            if token == LISTENER {
+                while let Ok((stream, _)) = listener.accept() {
+                    let _ = stream.set_nodelay(true);
+                    let _ = stream.set_nonblocking(true);
+                    let slot = conns.iter().position(Option::is_none).unwrap_or_else(|| {
+                        conns.push(None);
+                        conns.len() - 1
+                    });
+                    if epoll
+                        .ctl(libc::EPOLL_CTL_ADD, stream.as_raw_fd(), slot, false)
+                        .is_ok()
+                    {
+                        conns[slot] = Some(FloorConn {
+                            stream,
+                            pending: Vec::new(),
+                        });
+                    }
+                }
+                continue;
+            }
+            let Some(conn) = conns.get_mut(token).and_then(Option::as_mut) else {
+                continue;
+            };
+            if !floor_serve(conn, &mut buf, &epoll, token) {
+                // Closing the socket takes it out of the epoll set.
+                conns[token] = None;
+            }
+        }
+    }
+}
+
+/// Serves one ready floor-epoll connection; false once it is to be closed.
+fn floor_serve(conn: &mut FloorConn, buf: &mut [u8], epoll: &Epoll, token: usize) -> bool {
+    use std::io::{Read, Write};
+    let fd = conn.stream.as_raw_fd();
+    if !conn.pending.is_empty() {
+        match (&conn.stream).write(&conn.pending) {
+            Ok(n) => {
+                conn.pending.drain(..n);
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
+            Err(_) => return false,
+        }
+        if !conn.pending.is_empty() {
+            return true;
+        }
+        // All written: read again.
+        return epoll.ctl(libc::EPOLL_CTL_MOD, fd, token, false).is_ok();
+    }
+    let n = match (&conn.stream).read(buf) {
+        Ok(0) => return false,
+        Ok(n) => n,
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
+        Err(_) => return false,
+    };
+    let written = match (&conn.stream).write(&buf[..n]) {
+        Ok(w) => w,
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
+        Err(_) => return false,
+    };
+    if written < n {
+        conn.pending.extend_from_slice(&buf[written..n]);
+        // Wait until writable; no reading meanwhile.
+        let writable = libc::EPOLLOUT as u32;
+        return epoll
+            .ctl_events(libc::EPOLL_CTL_MOD, fd, token, writable)
+            .is_ok();
+    }
+    true
 }
