@@ -22,6 +22,7 @@ const EXAMPLES: &[(&str, &[&str])] = &[
     ("echo", &["--unix PATH", "--acceptor", "--copy"]),
     ("kv", &["--batch-wait EVENTS:MICROS|off"]),
     ("frames", &["--client"]),
+    ("chat", &[]),
     (
         "proxy",
         &["--upstream URL", "--upstream-ca PATH", "--tls-cert PATH"],
@@ -196,6 +197,21 @@ fn serve_once(backend: &str, name: &str, addr: SocketAddr) {
                 assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
                 assert_eq!(text(&out.stdout).trim(), want, "frames on {backend}");
             }
+        }
+        "chat" => {
+            let (mut ws, _) =
+                tungstenite::connect(format!("ws://{addr}/echo")).expect("connect to chat");
+            ws.send(tungstenite::Message::text("ping from the test"))
+                .unwrap();
+            let got = ws.read().expect("echo");
+            assert_eq!(
+                got.to_text().unwrap(),
+                "ping from the test",
+                "chat on {backend}"
+            );
+            ws.close(None).unwrap();
+            // Read the server's answer to the close, so it need not wait.
+            while ws.read().is_ok() {}
         }
         "proxy" => unreachable!("the proxy needs an upstream: see proxy_on"),
         _ => panic!("no exchange written for example {name}"),
