@@ -183,6 +183,8 @@ fn a_client_that_never_reads_its_response_is_reset_by_the_response_rate() {
     }
     // Large sends are zero-copy by default: the kernel holds them until
     // they are acknowledged, which a client that never reads never does.
+    // (On loopback only the 4 KiB probe is: the kernel reports it copied,
+    // and the rest is copied; see `conn/zerocopy.rs`.)
     non_reader_is_reset(common::builder());
 }
 

@@ -60,10 +60,6 @@ fn start() -> (RunningServer, SocketAddr) {
         .pin_workers(false)
         // A small out-queue limit: writers wait for room often.
         .write_buffer_limit(64 << 10)
-        // Copying sends: with zero-copy sends, a peer with a 16 KiB receive
-        // window is fed at about 200 KB/s on io_uring (an engine matter,
-        // not this test's).
-        .zero_copy_threshold(None)
         .build()
         .expect("build")
         .start(move |conn| corering::http::serve(conn, Http1Config::new(), router.clone()))

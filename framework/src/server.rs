@@ -260,6 +260,12 @@ impl<M: Middleware> ServerBuilder<M> {
 
     /// Sends of at least this many bytes use zero-copy `sendmsg_zc` where the
     /// kernel supports it (default 64 KiB; `None` disables).
+    ///
+    /// Only where it helps: the first zero-copy send of a connection is a
+    /// 4 KiB probe whose completion says whether the kernel copied the
+    /// bytes anyway (loopback and other local delivery, a virtual device, a
+    /// NIC without scatter-gather); if it did, that connection sends by
+    /// copying from then on.
     pub fn zero_copy_threshold(mut self, bytes: impl Into<Option<usize>>) -> Self {
         self.s.params.zc_threshold = bytes.into();
         self

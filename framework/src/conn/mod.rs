@@ -10,6 +10,7 @@ mod layer;
 mod lease;
 mod out;
 mod slot;
+mod zerocopy;
 
 pub use connection::{
     Address, Connection, Flush, Read, ShutdownWrite, WriteAll, WriteFrame, WriteOwned,

@@ -358,6 +358,20 @@ impl OutQueue {
     }
 }
 
+/// Shortens `iov` to its first `max` bytes (cutting the last iovec kept);
+/// returns how many iovecs remain.
+pub(crate) fn cap_iovecs(iov: &mut [libc::iovec], max: usize) -> usize {
+    let mut left = max;
+    for (i, v) in iov.iter_mut().enumerate() {
+        if v.iov_len >= left {
+            v.iov_len = left;
+            return i + 1;
+        }
+        left -= v.iov_len;
+    }
+    iov.len()
+}
+
 fn release(seg: Seg, pool: &mut OutPool, leases: &mut Vec<RawLease>) {
     match seg.data {
         Data::Chunk(c) => pool.put_chunk(c),
@@ -387,6 +401,26 @@ mod tests {
             });
         }
         out
+    }
+
+    #[test]
+    fn cap_iovecs_cuts_at_the_byte_limit() {
+        let mut buf = [0u8; 30];
+        let mk = |off: usize, len: usize, b: &mut [u8; 30]| libc::iovec {
+            iov_base: b[off..].as_mut_ptr().cast(),
+            iov_len: len,
+        };
+        let mut iov = [
+            mk(0, 10, &mut buf),
+            mk(10, 10, &mut buf),
+            mk(20, 10, &mut buf),
+        ];
+        assert_eq!(cap_iovecs(&mut iov, 15), 2);
+        assert_eq!((iov[0].iov_len, iov[1].iov_len), (10, 5));
+        let mut iov = [mk(0, 10, &mut buf), mk(10, 10, &mut buf)];
+        assert_eq!(cap_iovecs(&mut iov, 100), 2, "under the cap: all kept");
+        assert_eq!((iov[0].iov_len, iov[1].iov_len), (10, 10));
+        assert_eq!(cap_iovecs(&mut iov, 10), 1, "exactly the first");
     }
 
     #[test]

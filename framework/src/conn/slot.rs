@@ -51,7 +51,8 @@ use std::os::fd::RawFd;
 use std::task::Waker;
 
 use super::out::{OutPool, OutQueue, RawLease};
-use crate::driver::op::{buffer, more, notif};
+use super::zerocopy::ZcUse;
+use crate::driver::op::{buffer, more, notif, zc_copied};
 use crate::driver::{Buffers, Op, Request, Submit, Token};
 
 /// Socket family of a connection, for address queries.
@@ -100,6 +101,8 @@ pub(crate) struct Slot {
     // send
     pub out: OutQueue,
     sending: Option<Box<super::out::SendState>>,
+    /// Zero-copy use on this connection (see `ZcUse`).
+    zc: ZcUse,
     dirty: bool,
     pub write_err: i32,
     pub writer: Option<Waker>,
@@ -145,6 +148,7 @@ impl Slot {
             reader: None,
             out: OutQueue::default(),
             sending: None,
+            zc: ZcUse::Probe,
             dirty: false,
             write_err: 0,
             writer: None,
@@ -316,6 +320,7 @@ impl Conns {
         s.closing = false;
         s.close_sent = false;
         s.fd_closed = false;
+        s.zc = ZcUse::Probe;
         s.connect_cancel_sent = false;
         s.eof = false;
         s.read_err = 0;
@@ -633,18 +638,22 @@ impl Conns {
             return;
         }
         let mut st = self.pool.get_send();
-        let n = s.out.fill_iovecs(&mut st.iov);
+        let mut n = s.out.fill_iovecs(&mut st.iov);
         if n == 0 {
             self.pool.put_send(st);
             return;
         }
         let total: usize = st.iov[..n].iter().map(|v| v.iov_len).sum();
+        // Zero-copy is a TCP feature; Unix sockets reject it. Where it is
+        // used is up to `ZcUse` (see `conn/zerocopy.rs`).
+        let threshold = self.params.zc_threshold.filter(|&t| total >= t);
+        st.zc =
+            threshold.is_some() && self.send_zc && s.kind == SockKind::Tcp && s.zc != ZcUse::Off;
+        if let (true, Some(cap)) = (st.zc, s.zc.cap()) {
+            n = super::out::cap_iovecs(&mut st.iov[..n], cap);
+        }
         st.msg.msg_iov = st.iov.as_mut_ptr();
         st.msg.msg_iovlen = n;
-        // Zero-copy is a TCP feature; Unix sockets reject it.
-        st.zc = self.send_zc
-            && s.kind == SockKind::Tcp
-            && self.params.zc_threshold.is_some_and(|t| total >= t);
         st.result = 0;
         st.notif_pending = false;
         let t = Token::new(Op::Send, idx, s.gen);
@@ -667,6 +676,13 @@ impl Conns {
             return;
         };
         let res = if notif(flags) {
+            if zc_copied(res) && s.zc != ZcUse::Off {
+                log::debug!(
+                    "connection {}: the kernel copies its zero-copy sends; copying from now on",
+                    t.index
+                );
+            }
+            s.zc = s.zc.after_notification(zc_copied(res));
             st.result
         } else if st.zc && more(flags) {
             // Zero-copy: the pages stay in use until the notification.

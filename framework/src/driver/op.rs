@@ -22,6 +22,10 @@ pub(crate) const F_MORE: u32 = 2;
 /// Completion flag: the zero-copy notification of a send.
 pub(crate) const F_NOTIF: u32 = 8;
 const BUFFER_SHIFT: u32 = 16;
+/// Result bit of a zero-copy notification: the kernel copied the data after
+/// all (loopback, or a device without scatter-gather), so zero-copy only
+/// held the pages longer (io_uring's `IORING_NOTIF_USAGE_ZC_COPIED`).
+const NOTIF_ZC_COPIED: u32 = 1 << 31;
 
 /// True if more completions follow for the same request.
 #[inline]
@@ -33,6 +37,13 @@ pub(crate) fn more(flags: u32) -> bool {
 #[inline]
 pub(crate) fn notif(flags: u32) -> bool {
     flags & F_NOTIF != 0
+}
+
+/// True if the zero-copy notification with result `res` says the kernel
+/// copied the bytes anyway.
+#[inline]
+pub(crate) fn zc_copied(res: i32) -> bool {
+    res as u32 & NOTIF_ZC_COPIED != 0
 }
 
 /// The receive buffer a completion names, if any.

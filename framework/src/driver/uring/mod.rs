@@ -31,6 +31,12 @@ const TS_ARENA: usize = 32;
 /// The buffer group id of the worker's receive buffers.
 const BGID: u16 = 0;
 
+/// `IORING_SEND_ZC_REPORT_USAGE` (Linux 6.2+): the notification of a
+/// zero-copy send says whether the kernel had to copy the bytes after all
+/// (see `op::zc_copied`). A 6.1 kernel rejects it with EINVAL, which the
+/// engine takes as "no zero-copy here" and sends by copying.
+const SEND_ZC_REPORT_USAGE: u16 = 8;
+
 /// A worker's io_uring.
 pub(crate) struct Uring {
     ring: Ring,
@@ -141,12 +147,16 @@ impl Uring {
                 let (base, len) = (st.iov[0].iov_base as *const u8, st.iov[0].iov_len as u32);
                 let e = match (n, st.zc) {
                     (1, false) => opcode::Send::new(fd(f), base, len).flags(nosig).build(),
-                    (1, true) => opcode::SendZc::new(fd(f), base, len).flags(nosig).build(),
+                    (1, true) => opcode::SendZc::new(fd(f), base, len)
+                        .flags(nosig)
+                        .zc_flags(SEND_ZC_REPORT_USAGE)
+                        .build(),
                     (_, false) => opcode::SendMsg::new(fd(f), &st.msg)
                         .flags(nosig as u32)
                         .build(),
                     (_, true) => opcode::SendMsgZc::new(fd(f), &st.msg)
                         .flags(nosig as u32)
+                        .ioprio(SEND_ZC_REPORT_USAGE)
                         .build(),
                 };
                 (e, 1)
