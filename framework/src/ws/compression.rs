@@ -9,9 +9,9 @@
 //!        ─► Inflater::push into the reassembly buffer (limit: the largest message) ─► finish
 //! ```
 //!
-//! Without the `ws-deflate` feature nothing is ever agreed, and both types
-//! are empty enums: the socket's code compiles unchanged and its
-//! compressed branches are never taken.
+//! Without the `ws-deflate` feature nothing is ever agreed, and neither
+//! type is ever made (`new` gives `None`): the socket's code compiles
+//! unchanged and its compressed branches are never taken.
 
 #[cfg(feature = "ws-deflate")]
 pub(crate) use enabled::{RecvInflate, SendDeflate};
@@ -19,8 +19,9 @@ pub(crate) use enabled::{RecvInflate, SendDeflate};
 #[cfg(not(feature = "ws-deflate"))]
 pub(crate) use disabled::{RecvInflate, SendDeflate};
 
-/// A compression buffer larger than this is freed after its message (a
-/// rare large message does not pin its memory to the socket).
+/// A compression buffer larger than this is freed when the next message
+/// is compressed (a rare large message does not pin its memory to the
+/// socket for long).
 #[cfg(feature = "ws-deflate")]
 const RETAIN: usize = 64 << 10;
 
@@ -38,11 +39,11 @@ mod enabled {
 
     impl SendDeflate {
         /// The compressor this server sends with under `agreed`.
-        pub(crate) fn new(agreed: &Agreed) -> SendDeflate {
-            SendDeflate {
+        pub(crate) fn new(agreed: &Agreed) -> Option<SendDeflate> {
+            Some(SendDeflate {
                 deflater: Deflater::for_agreed(agreed),
                 buf: Vec::new(),
-            }
+            })
         }
 
         /// Whether a message of `len` bytes goes compressed.
@@ -73,11 +74,11 @@ mod enabled {
         /// The inflater for what the peer sends under `agreed`, stopping
         /// one byte past `max_message` (or the deflate config's own limit,
         /// if smaller).
-        pub(crate) fn new(agreed: &Agreed, max_message: usize) -> RecvInflate {
-            RecvInflate {
+        pub(crate) fn new(agreed: &Agreed, max_message: usize) -> Option<RecvInflate> {
+            Some(RecvInflate {
                 inflater: Inflater::for_agreed(agreed),
                 limit: max_message.min(agreed.max_message_size()),
-            }
+            })
         }
 
         /// Inflates the next piece of the current message onto `out`.
@@ -96,33 +97,35 @@ mod enabled {
 mod disabled {
     use crate::ws::deflate::{Agreed, DeflateError};
 
+    const NEVER: &str = "permessage-deflate is never agreed without the ws-deflate feature";
+
     /// Never made: nothing is agreed without the feature.
-    pub(crate) enum SendDeflate {}
+    pub(crate) struct SendDeflate(());
 
     impl SendDeflate {
-        pub(crate) fn new(_: &Agreed) -> SendDeflate {
-            unreachable!("permessage-deflate is never agreed without the ws-deflate feature")
+        pub(crate) fn new(_: &Agreed) -> Option<SendDeflate> {
+            None
         }
         pub(crate) fn should_compress(&self, _: usize) -> bool {
-            match *self {}
+            unreachable!("{NEVER}")
         }
         pub(crate) fn compress(&mut self, _: &[u8]) -> &[u8] {
-            match *self {}
+            unreachable!("{NEVER}")
         }
     }
 
     /// Never made: nothing is agreed without the feature.
-    pub(crate) enum RecvInflate {}
+    pub(crate) struct RecvInflate(());
 
     impl RecvInflate {
-        pub(crate) fn new(_: &Agreed, _: usize) -> RecvInflate {
-            unreachable!("permessage-deflate is never agreed without the ws-deflate feature")
+        pub(crate) fn new(_: &Agreed, _: usize) -> Option<RecvInflate> {
+            None
         }
         pub(crate) fn push(&mut self, _: &[u8], _: &mut Vec<u8>) -> Result<(), DeflateError> {
-            match *self {}
+            unreachable!("{NEVER}")
         }
         pub(crate) fn finish(&mut self, _: &mut Vec<u8>) -> Result<(), DeflateError> {
-            match *self {}
+            unreachable!("{NEVER}")
         }
     }
 }

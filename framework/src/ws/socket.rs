@@ -42,8 +42,11 @@ impl WebSocket {
         let writer = WsWriter::new(conn);
         let mut reader = WsReader::new(writer, inbound, cfg, Rules::SERVER, protocol);
         if let Some(a) = &deflate {
-            reader.writer().set_deflate(SendDeflate::new(a));
-            reader.set_deflate(*a, RecvInflate::new(a, cfg.max_message()));
+            let rx = RecvInflate::new(a, cfg.max_message());
+            if let (Some(tx), Some(rx)) = (SendDeflate::new(a), rx) {
+                reader.writer().set_deflate(tx);
+                reader.set_deflate(*a, rx);
+            }
         }
         WebSocket { reader }
     }
