@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use super::deflate::DeflateConfig;
+
 /// Limits and timers of one WebSocket, set on
 /// [`WebSocketUpgrade`](super::WebSocketUpgrade) before accepting.
 ///
@@ -13,6 +15,9 @@ use std::time::Duration;
 ///     .idle_timeout(Some(Duration::from_secs(30)))
 ///     .ping_interval(Some(Duration::from_secs(10)));
 /// assert_eq!(cfg.max_message(), 1 << 20);
+/// // permessage-deflate is accepted by default (feature `ws-deflate`):
+/// let plain = cfg.compression(false);
+/// assert!(!plain.deflate_config().is_enabled());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WsConfig {
@@ -21,6 +26,7 @@ pub struct WsConfig {
     idle_timeout: Option<Duration>,
     ping_interval: Option<Duration>,
     close_timeout: Duration,
+    deflate: DeflateConfig,
 }
 
 impl Default for WsConfig {
@@ -31,13 +37,16 @@ impl Default for WsConfig {
             idle_timeout: Some(Duration::from_secs(120)),
             ping_interval: None,
             close_timeout: Duration::from_secs(5),
+            deflate: DeflateConfig::new(),
         }
     }
 }
 
 impl WsConfig {
     /// The defaults: messages and frames up to 16 MiB, an idle timeout of
-    /// 120 s, no keep-alive pings, 5 s for the peer to answer a close.
+    /// 120 s, no keep-alive pings, 5 s for the peer to answer a close,
+    /// permessage-deflate accepted with [`DeflateConfig::new`]'s settings
+    /// (when built with the `ws-deflate` feature, the default).
     pub fn new() -> WsConfig {
         WsConfig::default()
     }
@@ -80,6 +89,28 @@ impl WsConfig {
     pub fn close_timeout(mut self, timeout: Duration) -> WsConfig {
         self.close_timeout = timeout;
         self
+    }
+
+    /// permessage-deflate (RFC 7692) settings: accepted when a client
+    /// offers it and `deflate` is enabled. Messages then go compressed
+    /// both ways; a compressed message may inflate to at most the smaller
+    /// of [`max_message_size`](WsConfig::max_message_size) and
+    /// [`DeflateConfig::max_message_size`] (1009 past it).
+    pub fn deflate(mut self, deflate: DeflateConfig) -> WsConfig {
+        self.deflate = deflate;
+        self
+    }
+
+    /// Switches permessage-deflate on or off (on by default): off, the
+    /// extension is declined and messages go uncompressed.
+    pub fn compression(mut self, on: bool) -> WsConfig {
+        self.deflate = self.deflate.enabled(on);
+        self
+    }
+
+    /// The permessage-deflate settings.
+    pub fn deflate_config(&self) -> &DeflateConfig {
+        &self.deflate
     }
 
     /// The largest message accepted.

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::io;
 
+use super::deflate::DeflateError;
 use super::CloseCode;
 
 /// Why [`recv`](super::WebSocket::recv) or a send failed. After any of
@@ -16,6 +17,10 @@ pub enum WsError {
     InvalidUtf8,
     /// A frame or message over the configured limit (close 1009 sent).
     TooBig,
+    /// A compressed message (permessage-deflate) the inflater refused:
+    /// not valid DEFLATE data (close 1007 sent). One that inflates past
+    /// the limit is [`TooBig`](WsError::TooBig).
+    Compression(DeflateError),
     /// Nothing arrived within the idle timeout (close 1001 sent).
     IdleTimeout,
     /// The connection is closing or closed: a send after a close frame was
@@ -33,6 +38,7 @@ impl WsError {
             WsError::Protocol(_) => Some(CloseCode::PROTOCOL),
             WsError::InvalidUtf8 => Some(CloseCode::INVALID_DATA),
             WsError::TooBig => Some(CloseCode::TOO_BIG),
+            WsError::Compression(e) => Some(CloseCode(e.close_code())),
             WsError::IdleTimeout => Some(CloseCode::GOING_AWAY),
             WsError::Closed => None,
             WsError::Io(_) => Some(CloseCode::ABNORMAL),
@@ -46,6 +52,7 @@ impl fmt::Display for WsError {
             WsError::Protocol(what) => write!(f, "websocket protocol error: {what}"),
             WsError::InvalidUtf8 => f.write_str("websocket text is not UTF-8"),
             WsError::TooBig => f.write_str("websocket message over the size limit"),
+            WsError::Compression(e) => write!(f, "websocket compression: {e}"),
             WsError::IdleTimeout => f.write_str("websocket idle timeout"),
             WsError::Closed => f.write_str("websocket closed"),
             WsError::Io(e) => write!(f, "websocket i/o: {e}"),
@@ -57,6 +64,7 @@ impl std::error::Error for WsError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             WsError::Io(e) => Some(e),
+            WsError::Compression(e) => Some(e),
             _ => None,
         }
     }

@@ -61,11 +61,20 @@
 //! }
 //! ```
 //!
-//! Not yet here: permessage-deflate on the socket (the codec and the
-//! negotiation are in [`deflate`]), and the client side.
+//! permessage-deflate (RFC 7692, [`deflate`]) is accepted when a client
+//! offers it (on by default with the `ws-deflate` feature;
+//! [`WsConfig::compression`] switches it off): messages of at least
+//! `compress_min_size` bytes go out compressed, compressed messages are
+//! inflated piece by piece as they arrive, never past the largest
+//! message (1009: zip bombs stop there), and [`WebSocket::compression`]
+//! says what was agreed. Uncompressed messages take exactly the paths
+//! above.
+//!
+//! Not yet here: the client side.
 
 mod base64;
 mod close;
+mod compression;
 mod config;
 pub mod deflate;
 mod error;

@@ -10,6 +10,13 @@
 //!  close ─► close answered, sending side shut ─► recv() = Ok(None)
 //! ```
 //!
+//! A compressed message (permessage-deflate agreed, RSV1 on its first
+//! frame) never goes the in-place path: each piece of its payload is
+//! unmasked where it lies and inflated straight into the reassembly
+//! buffer, at most the largest message's worth (1009 past it: zip bombs
+//! stop there), text checked as UTF-8 on the inflated bytes as they come.
+//! Data the inflater refuses closes with 1007.
+//!
 //! Waiting for data also runs the idle timeout and the keep-alive pings
 //! on one timer that is re-armed only when it fires, never per message.
 //!
@@ -41,6 +48,8 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use super::close::{parse_close, BadClose};
+use super::compression::RecvInflate;
+use super::deflate::{Agreed, DeflateError};
 use super::frame::{apply_mask, parse_header, FrameError, FrameHeader, OpCode, Parsed, Rules};
 use super::utf8::Utf8Validator;
 use super::{CloseCode, Message, WsConfig, WsError, WsWriter};
@@ -116,6 +125,10 @@ pub struct WsReader {
     msg: Vec<u8>,
     /// The kind of the fragmented message in progress.
     partial: Option<OpCode>,
+    /// The message in progress is compressed (RSV1 on its first frame).
+    compressed: bool,
+    /// permessage-deflate, when agreed: the parameters and the inflater.
+    deflate: Option<(Agreed, RecvInflate)>,
     utf8: Utf8Validator,
     /// Bytes of `inbound` the last message borrowed: consumed on the next
     /// call.
@@ -158,6 +171,8 @@ impl WsReader {
             inbound,
             msg: Vec::new(),
             partial: None,
+            compressed: false,
+            deflate: None,
             utf8: Utf8Validator::default(),
             pending: 0,
             clear_msg: false,
@@ -220,6 +235,19 @@ impl WsReader {
     /// The subprotocol agreed in the handshake.
     pub fn protocol(&self) -> Option<&str> {
         self.protocol.as_deref()
+    }
+
+    /// The permessage-deflate parameters agreed in the handshake (`None`:
+    /// uncompressed).
+    pub fn compression(&self) -> Option<&Agreed> {
+        self.deflate.as_ref().map(|(a, _)| a)
+    }
+
+    /// Takes compressed messages from now on: RSV1 becomes legal on a
+    /// data message's first frame.
+    pub(crate) fn set_deflate(&mut self, agreed: Agreed, inflate: RecvInflate) {
+        self.rules.rsv1_allowed = true;
+        self.deflate = Some((agreed, inflate));
     }
 
     /// A handle on the sending side.
@@ -285,22 +313,39 @@ impl WsReader {
                 (op, None) => op,
             };
             if h.rsv1 {
-                // DEFLATE HOOK (RFC 7692 §6): RSV1 is set only when an
-                // extension allowed it (`Rules::rsv1_allowed`), and only on
-                // the first frame of a compressed message. Such a message
-                // is reassembled into `msg` and inflated before delivery.
-                return Err(self.fail_protocol("RSV1 without a compression extension"));
+                // RFC 7692 §6: RSV1 marks a compressed message, on its
+                // first frame only (the parser lets it through only once
+                // permessage-deflate was agreed).
+                if self.deflate.is_none() {
+                    return Err(self.fail_protocol("RSV1 without a compression extension"));
+                }
+                if h.opcode == OpCode::Continuation {
+                    return Err(self.fail_protocol("RSV1 on a continuation frame"));
+                }
+            }
+            if self.partial.is_none() {
+                self.compressed = h.rsv1;
             }
             let len = h.payload_len;
             let max_frame = self.cfg.max_frame() as u64;
-            let room = self.cfg.max_message().saturating_sub(self.msg.len()) as u64;
+            // A compressed message's size is what it inflates to (checked
+            // by the inflater); its frames only have to fit `max_frame`.
+            let room = if self.compressed {
+                u64::MAX
+            } else {
+                self.cfg.max_message().saturating_sub(self.msg.len()) as u64
+            };
             if len > max_frame || len > room {
                 return Err(self.fail(CloseCode::TOO_BIG, "message too big", WsError::TooBig));
             }
             let len = len as usize;
             let text = kind == OpCode::Text;
             let total = h.header_len + len;
-            if self.partial.is_none() && h.fin && self.inbound.bytes().len() >= total {
+            if self.partial.is_none()
+                && h.fin
+                && !self.compressed
+                && self.inbound.bytes().len() >= total
+            {
                 // Whole in one buffer: unmask in place, deliver in place.
                 let (start, mask) = (h.header_len, h.mask);
                 if let Some(key) = mask {
@@ -319,10 +364,17 @@ impl WsReader {
                 self.utf8.reset();
                 self.msg.clear();
             }
-            self.msg.reserve(len.min(RESERVE_AHEAD));
-            self.payload(len, h.mask, text).await?;
+            if self.compressed {
+                self.inflate_payload(len, h.mask, text).await?;
+            } else {
+                self.msg.reserve(len.min(RESERVE_AHEAD));
+                self.payload(len, h.mask, text).await?;
+            }
             if h.fin {
                 self.partial = None;
+                if self.compressed {
+                    self.inflate_finish(text)?;
+                }
                 if text && self.utf8.finish().is_err() {
                     return Err(self.fail_utf8());
                 }
@@ -440,6 +492,84 @@ impl WsReader {
                 return Err(self.eof());
             }
         }
+    }
+
+    /// Reads `len` bytes of a compressed message's payload, unmasking
+    /// each piece where it lies and inflating it onto `msg` (for text,
+    /// validating what it yields).
+    async fn inflate_payload(
+        &mut self,
+        mut len: usize,
+        mask: Option<[u8; 4]>,
+        text: bool,
+    ) -> Result<(), WsError> {
+        let mut offset = 0;
+        loop {
+            let k = len.min(self.inbound.bytes().len());
+            if k > 0 {
+                if let Some(key) = mask {
+                    self.inbound
+                        .with_bytes_mut(|b| apply_mask(&mut b[..k], key, offset));
+                }
+                let start = self.msg.len();
+                let Some((_, inflate)) = self.deflate.as_mut() else {
+                    unreachable!("a compressed message without permessage-deflate");
+                };
+                let r = inflate.push(&self.inbound.bytes()[..k], &mut self.msg);
+                self.inflated(r, start, text)?;
+                self.inbound.consume(k);
+                offset += k;
+                len -= k;
+            }
+            if len == 0 {
+                return Ok(());
+            }
+            if !self.more().await? {
+                return Err(self.eof());
+            }
+        }
+    }
+
+    /// Ends a compressed message: inflates what its last piece left.
+    fn inflate_finish(&mut self, text: bool) -> Result<(), WsError> {
+        let start = self.msg.len();
+        let Some((_, inflate)) = self.deflate.as_mut() else {
+            unreachable!("a compressed message without permessage-deflate");
+        };
+        let r = inflate.finish(&mut self.msg);
+        self.inflated(r, start, text)
+    }
+
+    /// Checks what inflating gave: the error's close code (1009 past the
+    /// limit, 1007 for corrupt data), and for text the new bytes
+    /// `msg[start..]` as UTF-8.
+    fn inflated(
+        &mut self,
+        r: Result<(), DeflateError>,
+        start: usize,
+        text: bool,
+    ) -> Result<(), WsError> {
+        match r {
+            Ok(()) => {}
+            Err(DeflateError::TooLarge { .. }) => {
+                return Err(self.fail(
+                    CloseCode::TOO_BIG,
+                    "message too big (inflated)",
+                    WsError::TooBig,
+                ))
+            }
+            Err(e) => {
+                return Err(self.fail(
+                    CloseCode(e.close_code()),
+                    "invalid compressed data",
+                    WsError::Compression(e),
+                ))
+            }
+        }
+        if text && self.utf8.feed(&self.msg[start..]).is_err() {
+            return Err(self.fail_utf8());
+        }
+        Ok(())
     }
 
     /// Waits until `n` bytes are contiguous in the inbound buffer; false

@@ -1,5 +1,7 @@
 //! `WebSocket`: one open WebSocket, both directions.
 
+use super::compression::{RecvInflate, SendDeflate};
+use super::deflate::Agreed;
 use super::frame::Rules;
 use super::{CloseCode, Message, WsConfig, WsError, WsReader, WsWriter};
 use crate::{Connection, Inbound};
@@ -28,17 +30,31 @@ pub struct WebSocket {
 
 impl WebSocket {
     /// A server-side WebSocket over an upgraded connection (`inbound`:
-    /// what already arrived after the handshake).
+    /// what already arrived after the handshake), compressing as
+    /// `deflate` says if permessage-deflate was agreed.
     pub(crate) fn server(
         conn: Connection,
         inbound: Inbound,
         cfg: WsConfig,
         protocol: Option<String>,
+        deflate: Option<Agreed>,
     ) -> WebSocket {
         let writer = WsWriter::new(conn);
-        WebSocket {
-            reader: WsReader::new(writer, inbound, cfg, Rules::SERVER, protocol),
+        let mut reader = WsReader::new(writer, inbound, cfg, Rules::SERVER, protocol);
+        if let Some(a) = &deflate {
+            let rx = RecvInflate::new(a, cfg.max_message());
+            if let (Some(tx), Some(rx)) = (SendDeflate::new(a), rx) {
+                reader.writer().set_deflate(tx);
+                reader.set_deflate(*a, rx);
+            }
         }
+        WebSocket { reader }
+    }
+
+    /// The permessage-deflate parameters agreed in the handshake (`None`:
+    /// messages go uncompressed both ways).
+    pub fn compression(&self) -> Option<&Agreed> {
+        self.reader.compression()
     }
 
     /// The next message; `Ok(None)` once the peer closed (see

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 
+use super::deflate::{negotiate_server, DeflateConfig};
 use super::handshake::{check_request, choose_protocol, ClientHello};
 use super::{WebSocket, WsConfig};
 use crate::http::route::{FromRequest, RequestContext};
@@ -71,8 +72,8 @@ impl WebSocketUpgrade {
         self.hello.protocols.iter().map(String::as_str)
     }
 
-    /// The client's `Sec-WebSocket-Extensions`, as sent (none is agreed
-    /// to: extensions are not supported yet).
+    /// The client's `Sec-WebSocket-Extensions`, as sent (of these, only
+    /// `permessage-deflate` is agreed to, per [`WsConfig::deflate`]).
     pub fn offered_extensions(&self) -> Option<&str> {
         self.hello.extensions.as_deref()
     }
@@ -95,6 +96,18 @@ impl WebSocketUpgrade {
         self
     }
 
+    /// See [`WsConfig::deflate`].
+    pub fn deflate(mut self, deflate: DeflateConfig) -> Self {
+        self.config = self.config.deflate(deflate);
+        self
+    }
+
+    /// See [`WsConfig::compression`]: `false` declines permessage-deflate.
+    pub fn compression(mut self, on: bool) -> Self {
+        self.config = self.config.compression(on);
+        self
+    }
+
     /// See [`WsConfig::idle_timeout`].
     pub fn idle_timeout(mut self, timeout: Option<std::time::Duration>) -> Self {
         self.config = self.config.idle_timeout(timeout);
@@ -108,7 +121,8 @@ impl WebSocketUpgrade {
     }
 
     /// Accepts: answers `101 Switching Protocols` with
-    /// `Sec-WebSocket-Accept` (and the chosen `Sec-WebSocket-Protocol`),
+    /// `Sec-WebSocket-Accept` (and the chosen `Sec-WebSocket-Protocol`,
+    /// and `Sec-WebSocket-Extensions` if permessage-deflate was agreed),
     /// then runs `handler` with the socket. The connection closes when
     /// the socket (every half of it) is dropped; a socket dropped without
     /// a close frame sends one with 1000 if it can.
@@ -122,17 +136,22 @@ impl WebSocketUpgrade {
             protocol,
             config,
         } = self;
-        // DEFLATE HOOK (RFC 7692 §5): negotiate `permessage-deflate` from
-        // `hello.extensions` here, answer with `Sec-WebSocket-Extensions`,
-        // and hand the agreed parameters to `WebSocket::server` (which
-        // then sets `Rules::rsv1_allowed`).
+        // permessage-deflate (RFC 7692 §5): the first acceptable offer,
+        // answered with its parameters; none if off or nothing fits.
+        let agreed = match (&hello.extensions, config.deflate_config()) {
+            (Some(offers), d) if d.is_enabled() => negotiate_server(offers, d),
+            _ => None,
+        };
         let accept = String::from_utf8_lossy(&hello.accept).into_owned();
         let chosen = protocol.clone();
         let mut resp = Response::upgrade("websocket", move |up| {
             let (conn, inbound) = up.into_parts();
-            handler(WebSocket::server(conn, inbound, config, protocol))
+            handler(WebSocket::server(conn, inbound, config, protocol, agreed))
         })
         .header_owned("Sec-WebSocket-Accept", accept);
+        if let Some(a) = &agreed {
+            resp = resp.header_owned("Sec-WebSocket-Extensions", a.response_header());
+        }
         if let Some(p) = chosen {
             resp = resp.header_owned("Sec-WebSocket-Protocol", p);
         }

@@ -9,6 +9,12 @@
 //! different writers never interleave. A write waits while the
 //! out-queue is over the connection's write-buffer limit (backpressure;
 //! [`WsWriter::buffered`] shows how far behind the peer is).
+//!
+//! With permessage-deflate agreed, data messages of at least
+//! `compress_min_size` bytes are compressed (RSV1 set) in the same step
+//! that queues them, never earlier: under context takeover each message
+//! refers to the ones before it, so messages are compressed in the order
+//! they go out, whichever writer sends them. Control frames never are.
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -19,6 +25,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use super::close::close_payload;
+use super::compression::SendDeflate;
 use super::frame::{encode_header, OpCode, MAX_CONTROL_PAYLOAD, MAX_HEADER};
 use super::{CloseCode, Message, WsError};
 use crate::Connection;
@@ -35,6 +42,8 @@ pub(crate) struct Shared {
     /// goes out, so that it starts waiting for the peer's answer with
     /// the close timeout.
     reader: RefCell<Option<Waker>>,
+    /// The compressor, when permessage-deflate was agreed.
+    deflate: RefCell<Option<SendDeflate>>,
 }
 
 impl Shared {
@@ -122,6 +131,7 @@ impl WsWriter {
                 close_sent: Cell::new(false),
                 waiters: RefCell::new(Vec::new()),
                 reader: RefCell::new(None),
+                deflate: RefCell::new(None),
             }),
         }
     }
@@ -243,6 +253,20 @@ impl WsWriter {
         if self.shared.close_sent.get() {
             return Err(WsError::Closed);
         }
+        let compress = matches!(opcode, OpCode::Text | OpCode::Binary)
+            && self
+                .shared
+                .deflate
+                .borrow()
+                .as_ref()
+                .is_some_and(|d| d.should_compress(payload.len()));
+        if compress {
+            let deflate = &self.shared.deflate;
+            return self
+                .wait(|c, cx| queue_compressed(c, cx, deflate, opcode, payload))
+                .await
+                .map_err(WsError::Io);
+        }
         self.frame(opcode, payload).await
     }
 
@@ -296,10 +320,46 @@ fn queue_frame(
     opcode: OpCode,
     payload: &[u8],
 ) -> Poll<io::Result<()>> {
+    queue_frame_rsv1(c, cx, opcode, false, payload)
+}
+
+/// [`queue_frame`] with RSV1 as given (set: a compressed message).
+fn queue_frame_rsv1(
+    c: &mut Connection,
+    cx: &mut Context<'_>,
+    opcode: OpCode,
+    rsv1: bool,
+    payload: &[u8],
+) -> Poll<io::Result<()>> {
     let mut head = [0; MAX_HEADER];
-    let n = encode_header(&mut head, true, false, opcode, None, payload.len() as u64);
+    let n = encode_header(&mut head, true, rsv1, opcode, None, payload.len() as u64);
     let parts = [&head[..n], payload];
     Pin::new(&mut c.write_all_vectored(&parts)).poll(cx)
+}
+
+/// Compresses `payload` and queues it as one frame with RSV1, once the
+/// out-queue has room: compressing and queueing happen in one poll, so
+/// messages are compressed in the order they are queued.
+fn queue_compressed(
+    c: &mut Connection,
+    cx: &mut Context<'_>,
+    deflate: &RefCell<Option<SendDeflate>>,
+    opcode: OpCode,
+    payload: &[u8],
+) -> Poll<io::Result<()>> {
+    // Queueing nothing: ready once the out-queue takes more, and nothing
+    // changes it before the frame below is queued.
+    match Pin::new(&mut c.write_all(&[])).poll(cx) {
+        Poll::Ready(Ok(())) => {}
+        other => return other,
+    }
+    let mut deflate = deflate.borrow_mut();
+    let Some(d) = deflate.as_mut() else {
+        return queue_frame(c, cx, opcode, payload);
+    };
+    let r = queue_frame_rsv1(c, cx, opcode, true, d.compress(payload));
+    debug_assert!(r.is_ready(), "the out-queue had room a moment ago");
+    r
 }
 
 /// A connection operation retried on each poll: it may wait on the
@@ -361,6 +421,11 @@ impl WsWriter {
         if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
             *slot = Some(waker.clone());
         }
+    }
+
+    /// Compresses data messages from now on (permessage-deflate agreed).
+    pub(crate) fn set_deflate(&self, deflate: SendDeflate) {
+        *self.shared.deflate.borrow_mut() = Some(deflate);
     }
 
     /// Runs `f` with the connection (within one poll, never across an
