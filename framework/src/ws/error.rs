@@ -3,7 +3,7 @@
 use std::fmt;
 use std::io;
 
-use super::CloseCode;
+use super::{CloseCode, HandshakeError};
 
 /// Why [`recv`](super::WebSocket::recv) or a send failed. After any of
 /// these the connection is done: where the protocol says so, a close
@@ -24,6 +24,9 @@ pub enum WsError {
     /// The socket failed, or the peer closed it without a close frame
     /// (`UnexpectedEof`).
     Io(io::Error),
+    /// A client's opening handshake failed (no socket was opened): what
+    /// the server answered, or why no answer came.
+    Handshake(HandshakeError),
 }
 
 impl WsError {
@@ -36,6 +39,7 @@ impl WsError {
             WsError::IdleTimeout => Some(CloseCode::GOING_AWAY),
             WsError::Closed => None,
             WsError::Io(_) => Some(CloseCode::ABNORMAL),
+            WsError::Handshake(_) => None,
         }
     }
 }
@@ -49,6 +53,7 @@ impl fmt::Display for WsError {
             WsError::IdleTimeout => f.write_str("websocket idle timeout"),
             WsError::Closed => f.write_str("websocket closed"),
             WsError::Io(e) => write!(f, "websocket i/o: {e}"),
+            WsError::Handshake(e) => e.fmt(f),
         }
     }
 }
@@ -57,6 +62,7 @@ impl std::error::Error for WsError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             WsError::Io(e) => Some(e),
+            WsError::Handshake(e) => Some(e),
             _ => None,
         }
     }

@@ -65,6 +65,7 @@
 //! negotiation are in [`deflate`]), and the client side.
 
 mod base64;
+mod client;
 mod close;
 mod config;
 pub mod deflate;
@@ -73,6 +74,7 @@ pub mod frame;
 mod handshake;
 mod mask;
 mod message;
+mod rand;
 mod reader;
 mod sha1;
 mod socket;
@@ -80,6 +82,7 @@ mod upgrade;
 mod utf8;
 mod writer;
 
+pub use client::{connect, Client, HandshakeError, HandshakeErrorKind};
 pub use close::CloseCode;
 pub use config::WsConfig;
 pub use error::WsError;
