@@ -1,7 +1,9 @@
 //! WebSocket (RFC 6455), server side, on the HTTP server's protocol
 //! switch: a route takes a [`WebSocketUpgrade`], answers with
 //! [`on_upgrade`](WebSocketUpgrade::on_upgrade), and gets a
-//! [`WebSocket`] over the same connection.
+//! [`WebSocket`] over the same connection. The client side
+//! ([`connect`], [`Client`]) opens the same [`WebSocket`] from the HTTP
+//! client, for `ws://` and `wss://`.
 //!
 //! ```text
 //!  GET /echo  Upgrade: websocket ──► WebSocketUpgrade (handshake checked, 426/400 otherwise)
@@ -61,8 +63,42 @@
 //! }
 //! ```
 //!
+//! # Client
+//!
+//! [`connect`] (or a [`Client`] with subprotocols, header fields, a
+//! [`WsConfig`], a connect timeout and TLS settings) sends the opening
+//! request with a random `Sec-WebSocket-Key` and checks the `101`:
+//! `Upgrade`, `Connection`, `Sec-WebSocket-Accept`, and that any
+//! subprotocol or extension in the answer was offered; anything else is
+//! a [`WsError::Handshake`] saying what the server sent. The socket then
+//! masks every frame it sends with a fresh key (while copying the payload
+//! into the send buffers) and fails with 1002 on a masked frame from the
+//! server.
+//!
+//! ```no_run
+//! use corering::ws::{self, CloseCode, Message};
+//!
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     corering::Runtime::new()?.block_on(async {
+//!         let mut ws = ws::Client::new()
+//!             .protocols(["chat"])
+//!             .connect("ws://127.0.0.1:8080/chat")
+//!             .await?;
+//!         ws.send_text("hello").await?;
+//!         while let Some(msg) = ws.recv().await? {
+//!             if let Message::Text(t) = msg {
+//!                 println!("{t}");
+//!                 break;
+//!             }
+//!         }
+//!         ws.close(CloseCode::NORMAL, "bye").await
+//!     })?;
+//!     Ok(())
+//! }
+//! ```
+//!
 //! Not yet here: permessage-deflate on the socket (the codec and the
-//! negotiation are in [`deflate`]), and the client side.
+//! negotiation are in [`deflate`]); the client offers no extension.
 
 mod base64;
 mod client;
