@@ -410,7 +410,7 @@ fn a_refusing_server_gives_its_status() {
     };
     assert_eq!(
         (e.kind(), e.status()),
-        (HandshakeErrorKind::Status, Some(403))
+        (HandshakeErrorKind::Rejected, Some(403))
     );
     assert!(err.to_string().contains("403"), "{err}");
     server.join().unwrap();
@@ -450,7 +450,10 @@ fn frames_are_masked_with_a_fresh_key_each_and_masked_server_frames_get_1002() {
         ws.send_text("same payload").await.unwrap();
         ws.send_text("same payload").await.unwrap();
         match ws.recv().await {
-            Err(e @ WsError::Protocol(_)) => assert_eq!(e.close_code(), Some(CloseCode::PROTOCOL)),
+            Err(e @ WsError::Protocol(_)) => {
+                assert_eq!(e.close_code(), Some(CloseCode::PROTOCOL));
+                assert!(e.to_string().contains("masked server frame"), "{e}");
+            }
             other => panic!("expected a protocol error, got {other:?}"),
         }
     });

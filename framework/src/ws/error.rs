@@ -25,8 +25,9 @@ pub enum WsError {
     /// (`UnexpectedEof`).
     Io(io::Error),
     /// A client's opening handshake failed (no socket was opened): what
-    /// the server answered, or why no answer came.
-    Handshake(HandshakeError),
+    /// the server answered, or why no answer came. Boxed: the error of
+    /// every `recv` stays small.
+    Handshake(Box<HandshakeError>),
 }
 
 impl WsError {

@@ -18,7 +18,7 @@ pub enum HandshakeErrorKind {
     /// The server answered with another status than `101` (see
     /// [`HandshakeError::status`]): it does not speak WebSocket on that
     /// path, or refused the request.
-    Status,
+    Rejected,
     /// The `101` lacks `Upgrade: websocket` or `Connection: upgrade`.
     Upgrade,
     /// `Sec-WebSocket-Accept` is missing or does not match the key sent.
@@ -31,7 +31,7 @@ pub enum HandshakeErrorKind {
 
 /// A failed client opening handshake (RFC 6455 §4.1): its kind, a
 /// message naming what the server sent, and for
-/// [`HandshakeErrorKind::Status`] the status.
+/// [`HandshakeErrorKind::Rejected`] the status.
 #[derive(Debug)]
 pub struct HandshakeError {
     kind: HandshakeErrorKind,
@@ -52,7 +52,7 @@ impl HandshakeError {
 
     pub(crate) fn status_code(code: u16, reason: &str) -> HandshakeError {
         let mut e = HandshakeError::new(
-            HandshakeErrorKind::Status,
+            HandshakeErrorKind::Rejected,
             format!("the server answered {code} {reason} instead of 101 Switching Protocols"),
         );
         e.status = Some(code);
@@ -84,7 +84,7 @@ impl HandshakeError {
     }
 
     /// The status the server answered with, for
-    /// [`HandshakeErrorKind::Status`].
+    /// [`HandshakeErrorKind::Rejected`].
     pub fn status(&self) -> Option<u16> {
         self.status
     }

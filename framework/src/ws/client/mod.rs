@@ -144,7 +144,9 @@ impl Client {
     /// whether the URL, the connection, the timeout, the status or one of
     /// the server's fields was wrong.
     pub async fn connect(&self, url: &str) -> Result<WebSocket, WsError> {
-        self.handshake(url).await.map_err(WsError::Handshake)
+        self.handshake(url)
+            .await
+            .map_err(|e| WsError::Handshake(Box::new(e)))
     }
 
     async fn handshake(&self, url: &str) -> Result<WebSocket, HandshakeError> {
