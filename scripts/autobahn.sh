@@ -35,6 +35,10 @@
 # compression, so 12 and 13 end at once as UNIMPLEMENTED; groups 12 and 13
 # against a server that has it (Python's websockets) took 578 s, about half of
 # it wstest's own CPU time, the cases x.y.1-8 (small messages) 70 s of that.
+# corering's own client runs as the server mode's CMD:
+#   scripts/autobahn.sh server 1-10 -- \
+#       cargo test --release --test ws_autobahn_client -- --ignored
+# groups 1-10 in 13 s (301 cases: 298 OK, 3 informational, both backends).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD

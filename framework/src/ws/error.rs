@@ -4,7 +4,7 @@ use std::fmt;
 use std::io;
 
 use super::deflate::DeflateError;
-use super::CloseCode;
+use super::{CloseCode, HandshakeError};
 
 /// Why [`recv`](super::WebSocket::recv) or a send failed. After any of
 /// these the connection is done: where the protocol says so, a close
@@ -29,6 +29,10 @@ pub enum WsError {
     /// The socket failed, or the peer closed it without a close frame
     /// (`UnexpectedEof`).
     Io(io::Error),
+    /// A client's opening handshake failed (no socket was opened): what
+    /// the server answered, or why no answer came. Boxed: the error of
+    /// every `recv` stays small.
+    Handshake(Box<HandshakeError>),
 }
 
 impl WsError {
@@ -42,6 +46,7 @@ impl WsError {
             WsError::IdleTimeout => Some(CloseCode::GOING_AWAY),
             WsError::Closed => None,
             WsError::Io(_) => Some(CloseCode::ABNORMAL),
+            WsError::Handshake(_) => None,
         }
     }
 }
@@ -56,6 +61,7 @@ impl fmt::Display for WsError {
             WsError::IdleTimeout => f.write_str("websocket idle timeout"),
             WsError::Closed => f.write_str("websocket closed"),
             WsError::Io(e) => write!(f, "websocket i/o: {e}"),
+            WsError::Handshake(e) => e.fmt(f),
         }
     }
 }
@@ -65,6 +71,7 @@ impl std::error::Error for WsError {
         match self {
             WsError::Io(e) => Some(e),
             WsError::Compression(e) => Some(e),
+            WsError::Handshake(e) => Some(e),
             _ => None,
         }
     }

@@ -1,6 +1,7 @@
 //! Masking (RFC 6455 §5.3): every byte of a client's payload is XORed
 //! with the 4-byte key of its frame. The server unmasks in place, eight
-//! bytes at a time.
+//! bytes at a time; the client masks while copying a payload into the
+//! connection's send buffers ([`mask_copy`]), so sending costs one pass.
 
 /// XORs `buf` with `key`, where `buf` starts `offset` bytes into the
 /// frame's payload (so a payload unmasked in pieces gives the same result
@@ -33,9 +34,41 @@ pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
     }
 }
 
+/// Copies `src` into `dst` (the same length) XORed with `key`, from the
+/// payload's start: one pass, eight bytes at a time.
+#[inline]
+pub(crate) fn mask_copy(dst: &mut [u8], src: &[u8], key: [u8; 4]) {
+    debug_assert_eq!(dst.len(), src.len());
+    let wide = u64::from_ne_bytes([
+        key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],
+    ]);
+    let mut d = dst.chunks_exact_mut(8);
+    let mut s = src.chunks_exact(8);
+    for (d, s) in (&mut d).zip(&mut s) {
+        let v = u64::from_ne_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]) ^ wide;
+        d.copy_from_slice(&v.to_ne_bytes());
+    }
+    for (i, (d, s)) in d.into_remainder().iter_mut().zip(s.remainder()).enumerate() {
+        *d = s ^ key[i % 4];
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::apply_mask;
+    use super::{apply_mask, mask_copy};
+
+    #[test]
+    fn mask_copy_is_copy_then_mask() {
+        let key = [0xde, 0xad, 0xbe, 0xef];
+        let data: Vec<u8> = (0..100u32).map(|i| (i * 31) as u8).collect();
+        for len in 0..data.len() {
+            let mut want = data[..len].to_vec();
+            apply_mask(&mut want, key, 0);
+            let mut got = vec![0; len];
+            mask_copy(&mut got, &data[..len], key);
+            assert_eq!(got, want, "len {len}");
+        }
+    }
 
     #[test]
     fn same_as_byte_by_byte_at_any_offset_and_length() {

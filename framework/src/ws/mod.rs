@@ -1,7 +1,9 @@
 //! WebSocket (RFC 6455), server side, on the HTTP server's protocol
 //! switch: a route takes a [`WebSocketUpgrade`], answers with
 //! [`on_upgrade`](WebSocketUpgrade::on_upgrade), and gets a
-//! [`WebSocket`] over the same connection.
+//! [`WebSocket`] over the same connection. The client side
+//! ([`connect`], [`Client`]) opens the same [`WebSocket`] from the HTTP
+//! client, for `ws://` and `wss://`.
 //!
 //! ```text
 //!  GET /echo  Upgrade: websocket ──► WebSocketUpgrade (handshake checked, 426/400 otherwise)
@@ -70,9 +72,45 @@
 //! says what was agreed. Uncompressed messages take exactly the paths
 //! above.
 //!
-//! Not yet here: the client side.
+//! # Client
+//!
+//! [`connect`] (or a [`Client`] with subprotocols, header fields, a
+//! [`WsConfig`], a connect timeout and TLS settings) sends the opening
+//! request with a random `Sec-WebSocket-Key` and checks the `101`:
+//! `Upgrade`, `Connection`, `Sec-WebSocket-Accept`, and that any
+//! subprotocol or extension in the answer was offered; anything else is
+//! a [`WsError::Handshake`] saying what the server sent. The socket then
+//! masks every frame it sends with a fresh key (while copying the payload
+//! into the send buffers) and fails with 1002 on a masked frame from the
+//! server.
+//!
+//! ```no_run
+//! use corering::ws::{self, CloseCode, Message};
+//!
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     corering::Runtime::new()?.block_on(async {
+//!         let mut ws = ws::Client::new()
+//!             .protocols(["chat"])
+//!             .connect("ws://127.0.0.1:8080/chat")
+//!             .await?;
+//!         ws.send_text("hello").await?;
+//!         while let Some(msg) = ws.recv().await? {
+//!             if let Message::Text(t) = msg {
+//!                 println!("{t}");
+//!                 break;
+//!             }
+//!         }
+//!         ws.close(CloseCode::NORMAL, "bye").await
+//!     })?;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! Not yet here: permessage-deflate on the client (it offers no
+//! extension, and refuses an answer that names one).
 
 mod base64;
+mod client;
 mod close;
 mod compression;
 mod config;
@@ -82,6 +120,7 @@ pub mod frame;
 mod handshake;
 mod mask;
 mod message;
+mod rand;
 mod reader;
 mod sha1;
 mod socket;
@@ -89,6 +128,7 @@ mod upgrade;
 mod utf8;
 mod writer;
 
+pub use client::{connect, Client, HandshakeError, HandshakeErrorKind};
 pub use close::CloseCode;
 pub use config::WsConfig;
 pub use error::WsError;

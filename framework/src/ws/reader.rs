@@ -395,7 +395,7 @@ impl WsReader {
                         return Err(self.eof());
                     }
                 }
-                Err(e) => return Err(self.fail_protocol(frame_error_reason(e))),
+                Err(e) => return Err(self.fail_protocol(frame_error_reason(e, self.rules))),
             }
         }
     }
@@ -683,14 +683,16 @@ impl WsReader {
     }
 }
 
-/// The close reason for a header that breaks the rules.
-fn frame_error_reason(e: FrameError) -> &'static str {
+/// The close reason for a header that breaks the rules (`rules`: which
+/// side reads).
+fn frame_error_reason(e: FrameError, rules: Rules) -> &'static str {
     match e {
         FrameError::ReservedBits => "reserved bits set",
         FrameError::ReservedOpcode(_) => "reserved opcode",
         FrameError::ControlTooLong => "control frame longer than 125 bytes",
         FrameError::ControlFragmented => "fragmented control frame",
-        FrameError::Masking => "unmasked client frame",
+        FrameError::Masking if rules.masked => "unmasked client frame",
+        FrameError::Masking => "masked server frame",
         FrameError::LengthOverflow => "frame length over 2^63",
     }
 }

@@ -57,6 +57,21 @@ impl WebSocket {
         self.reader.compression()
     }
 
+    /// A client-side WebSocket over a connection upgraded by the opening
+    /// handshake (`inbound`: what already arrived after the `101`):
+    /// frames sent masked, frames received must not be.
+    pub(crate) fn client(
+        conn: Connection,
+        inbound: Inbound,
+        cfg: WsConfig,
+        protocol: Option<String>,
+    ) -> WebSocket {
+        let writer = WsWriter::new_client(conn);
+        WebSocket {
+            reader: WsReader::new(writer, inbound, cfg, Rules::CLIENT, protocol),
+        }
+    }
+
     /// The next message; `Ok(None)` once the peer closed (see
     /// [`WsReader::recv`]).
     pub async fn recv(&mut self) -> Result<Option<Message<'_>>, WsError> {

@@ -15,6 +15,11 @@
 //! that queues them, never earlier: under context takeover each message
 //! refers to the ones before it, so messages are compressed in the order
 //! they go out, whichever writer sends them. Control frames never are.
+//!
+//! A server's frames go out unmasked, the payload copied as it is; a
+//! client's carry a fresh masking key each, and the payload is masked
+//! while it is copied into the send buffers (one pass, no copy of its
+//! own).
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -27,12 +32,15 @@ use std::task::{Context, Poll, Waker};
 use super::close::close_payload;
 use super::compression::SendDeflate;
 use super::frame::{encode_header, OpCode, MAX_CONTROL_PAYLOAD, MAX_HEADER};
+use super::mask::mask_copy;
 use super::{CloseCode, Message, WsError};
 use crate::Connection;
 
 /// What the halves of one WebSocket share.
 pub(crate) struct Shared {
     conn: RefCell<Connection>,
+    /// The client role: every frame is masked with a fresh key.
+    masked: bool,
     /// A close frame went out: no more frames may follow it.
     close_sent: Cell<bool>,
     /// Writes waiting for room besides the one whose waker the
@@ -78,12 +86,9 @@ impl Drop for Shared {
         if !self.close_sent.get() {
             let mut payload = [0; 125];
             let n = close_payload(&mut payload, CloseCode::NORMAL, "");
-            let mut head = [0; MAX_HEADER];
-            let h = encode_header(&mut head, true, false, OpCode::Close, None, n as u64);
-            let parts = [&head[..h], &payload[..n]];
             let mut cx = Context::from_waker(Waker::noop());
             let conn = self.conn.get_mut();
-            let _ = Pin::new(&mut conn.write_all_vectored(&parts)).poll(&mut cx);
+            let _ = queue_frame(conn, &mut cx, OpCode::Close, &payload[..n], self.masked);
         }
     }
 }
@@ -124,10 +129,21 @@ impl fmt::Debug for WsWriter {
 }
 
 impl WsWriter {
+    /// The server role: frames go out unmasked.
     pub(crate) fn new(conn: Connection) -> WsWriter {
+        WsWriter::with_role(conn, false)
+    }
+
+    /// The client role: every frame masked with a fresh key.
+    pub(crate) fn new_client(conn: Connection) -> WsWriter {
+        WsWriter::with_role(conn, true)
+    }
+
+    fn with_role(conn: Connection, masked: bool) -> WsWriter {
         WsWriter {
             shared: Rc::new(Shared {
                 conn: RefCell::new(conn),
+                masked,
                 close_sent: Cell::new(false),
                 waiters: RefCell::new(Vec::new()),
                 reader: RefCell::new(None),
@@ -279,7 +295,8 @@ impl WsWriter {
 
     /// One whole unfragmented frame into the out-queue.
     pub(crate) async fn frame(&self, opcode: OpCode, payload: &[u8]) -> Result<(), WsError> {
-        self.wait(|c, cx| queue_frame(c, cx, opcode, payload))
+        let masked = self.shared.masked;
+        self.wait(|c, cx| queue_frame(c, cx, opcode, payload, masked))
             .await
             .map_err(WsError::Io)
     }
@@ -291,8 +308,9 @@ impl WsWriter {
         opcode: OpCode,
         payload: &[u8],
     ) -> Poll<io::Result<()>> {
+        let masked = self.shared.masked;
         self.shared
-            .poll_conn(|c| queue_frame(c, cx, opcode, payload))
+            .poll_conn(|c| queue_frame(c, cx, opcode, payload, masked))
     }
 
     /// Runs `op` on the connection until it is ready, taking part in the
@@ -310,17 +328,17 @@ impl WsWriter {
 }
 
 /// Queues a frame (header and payload in one step) if the out-queue has
-/// room.
-// Server frames go out unmasked: the payload is queued as it is. A
-// client's frames would be masked here, copied into the send buffers
-// (`Connection::write_with`).
+/// room. Server frames (`masked` false) go out as they are; a client's
+/// get a fresh masking key, and the payload is masked while it is copied
+/// into the send buffers (`Connection::write_with`).
 fn queue_frame(
     c: &mut Connection,
     cx: &mut Context<'_>,
     opcode: OpCode,
     payload: &[u8],
+    masked: bool,
 ) -> Poll<io::Result<()>> {
-    queue_frame_rsv1(c, cx, opcode, false, payload)
+    queue_frame_rsv1(c, cx, opcode, false, payload, masked)
 }
 
 /// [`queue_frame`] with RSV1 as given (set: a compressed message).
@@ -330,11 +348,32 @@ fn queue_frame_rsv1(
     opcode: OpCode,
     rsv1: bool,
     payload: &[u8],
+    masked: bool,
 ) -> Poll<io::Result<()>> {
     let mut head = [0; MAX_HEADER];
-    let n = encode_header(&mut head, true, rsv1, opcode, None, payload.len() as u64);
-    let parts = [&head[..n], payload];
-    Pin::new(&mut c.write_all_vectored(&parts)).poll(cx)
+    if !masked {
+        let n = encode_header(&mut head, true, rsv1, opcode, None, payload.len() as u64);
+        let parts = [&head[..n], payload];
+        return Pin::new(&mut c.write_all_vectored(&parts)).poll(cx);
+    }
+    // A key per poll: a frame that waited for room gets a new one when it
+    // is finally queued.
+    let key = super::rand::mask_key();
+    let n = encode_header(
+        &mut head,
+        true,
+        rsv1,
+        opcode,
+        Some(key),
+        payload.len() as u64,
+    );
+    let head = &head[..n];
+    Pin::new(&mut c.write_with(n + payload.len(), |buf| {
+        let (h, p) = buf.split_at_mut(n);
+        h.copy_from_slice(head);
+        mask_copy(p, payload, key);
+    }))
+    .poll(cx)
 }
 
 /// Compresses `payload` and queues it as one frame with RSV1, once the
@@ -355,9 +394,10 @@ fn queue_compressed(
     }
     let mut deflate = deflate.borrow_mut();
     let Some(d) = deflate.as_mut() else {
-        return queue_frame(c, cx, opcode, payload);
+        return queue_frame(c, cx, opcode, payload, false);
     };
-    let r = queue_frame_rsv1(c, cx, opcode, true, d.compress(payload));
+    // Server frames only: the client offers no extension yet.
+    let r = queue_frame_rsv1(c, cx, opcode, true, d.compress(payload), false);
     debug_assert!(r.is_ready(), "the out-queue had room a moment ago");
     r
 }
