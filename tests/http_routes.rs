@@ -274,6 +274,12 @@ fn routes_end_to_end() {
     assert!(r.body.is_empty());
     let r = request(a, "HEAD", "/only-head", &[], b"");
     assert_eq!((r.status, r.header("x-head")), (204, Some("yes")));
+    // A literal GET route serves HEAD too (the literal fast path does
+    // not take HEAD requests it has no HEAD route for).
+    let r = request(a, "HEAD", "/users/me", &[], b"");
+    assert_eq!(r.status, 200);
+    assert!(r.body.is_empty());
+    assert_eq!(r.header("content-length").map(|v| v != "0"), Some(true));
 
     // Path parse failure: 400, handler not run.
     let r = get(a, "/users/abc");

@@ -464,6 +464,10 @@ fn generate(func: &ItemFn, r: &Route) -> TokenStream {
         impl #name {
             #[doc(hidden)]
             pub const __CORERING_ROUTE: #p::RouteInfo = #info;
+            #[doc(hidden)]
+            pub const __CORERING_METHOD: #p::Method = Self::__CORERING_ROUTE.method;
+            #[doc(hidden)]
+            pub const __CORERING_PATH: &'static str = Self::__CORERING_ROUTE.path;
 
             #[doc(hidden)]
             pub async fn __corering_call(
@@ -502,6 +506,10 @@ fn stub(func: &ItemFn) -> TokenStream {
         impl #name {
             #[doc(hidden)]
             pub const __CORERING_ROUTE: #p::RouteInfo = #info;
+            #[doc(hidden)]
+            pub const __CORERING_METHOD: #p::Method = Self::__CORERING_ROUTE.method;
+            #[doc(hidden)]
+            pub const __CORERING_PATH: &'static str = Self::__CORERING_ROUTE.path;
 
             #[doc(hidden)]
             pub async fn __corering_call(
@@ -566,7 +574,7 @@ pub fn expand_routes(input: TokenStream) -> TokenStream {
             });
         }
     }
-    let idx = 0..paths.len();
+    let idx: Vec<usize> = (0..paths.len()).collect();
     let n = paths.len();
     quote! {{
         const __CORERING_ROUTES: [#p::RouteInfo; #n] = [#(#paths::__CORERING_ROUTE),*];
@@ -586,13 +594,25 @@ pub fn expand_routes(input: TokenStream) -> TokenStream {
             );
             let method = cx.request().method();
             let path = cx.request().path();
-            match #p::select(
-                &__CORERING_ROUTES,
-                &__CORERING_ORDER,
-                method,
-                path,
-                cx.__params_mut(),
-            ) {
+            // Literal routes first, as one `match` on the method and the
+            // path (compiled to a switch and fixed-length compares): the
+            // route `select` would pick, since a literal route ranks
+            // before every pattern and two literals never collide. The
+            // rest (patterns, `HEAD` served by `GET`, 404 and 405) go to
+            // `select`.
+            #[allow(unreachable_patterns)]
+            let selected = match (method, path) {
+                #((#paths::__CORERING_METHOD, #paths::__CORERING_PATH)
+                    if #paths::__CORERING_ROUTE.literal => #p::Selected::Route(#idx),)*
+                _ => #p::select(
+                    &__CORERING_ROUTES,
+                    &__CORERING_ORDER,
+                    method,
+                    path,
+                    cx.__params_mut(),
+                ),
+            };
+            match selected {
                 #p::Selected::Route(i) => match i {
                     #(#idx => #paths::__corering_call(&mut cx).await,)*
                     _ => #p::Selected::NotFound.fallback(),

@@ -354,7 +354,8 @@ where
             return fail(conn, &mut out, e, &cfg, &mut pace).await;
         }
         let status = resp.status().as_u16();
-        if let Some(up) = resp.take_upgrade() {
+        // The check inline, the move out of the box only for a switch.
+        if let Some(up) = resp.is_upgrade().then(|| resp.take_upgrade()).flatten() {
             // Only to a protocol the client offered (RFC 9110 §7.8).
             let offered = match (
                 head.upgrade_offer(head_bytes, &spans),

@@ -281,6 +281,7 @@ impl Response {
     }
 
     /// True if this is a protocol switch made by [`Response::upgrade`].
+    #[inline]
     pub fn is_upgrade(&self) -> bool {
         self.upgrade.is_some()
     }
