@@ -1,4 +1,6 @@
-//! corering: thread-per-core network servers and clients on Linux io_uring.
+#![doc = include_str!("../README.md")]
+//!
+//! # How it is built
 //!
 //! ```text
 //!  kernel     socket ── io_uring (one per worker) ── provided-buffer ring
