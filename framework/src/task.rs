@@ -5,7 +5,7 @@
 //! - [`spawn_blocking`]: a closure on the blocking pool, for file system
 //!   calls, CPU-heavy work and synchronous libraries; the awaiting task is
 //!   woken on its own worker when it is done. [`BlockingConfig`] sizes the
-//!   pool.
+//!   pool, [`blocking_pool_stats`] shows it.
 //!
 //! Both are also at the crate root.
 //!
@@ -19,8 +19,6 @@
 //! ```
 
 pub use crate::runtime::{
-    spawn_blocking, spawn_local, Blocking, BlockingConfig, BlockingPanic, JoinHandle, TryBlocking,
+    blocking_pool_stats, spawn_blocking, spawn_local, Blocking, BlockingConfig, BlockingPanic,
+    BlockingPoolStats, JoinHandle, TryBlocking,
 };
-
-#[doc(hidden)]
-pub use crate::runtime::blocking_threads;

@@ -126,7 +126,7 @@ impl BlockingConfig {
 /// # Dropping
 /// Dropping the future does not stop the closure (a thread cannot be
 /// interrupted safely): it runs to the end and its result is dropped on the
-/// pool thread.
+/// pool thread (or where the future is dropped, if it had finished).
 ///
 /// # Cost
 /// One allocation per call (the job with its result slot), and one
@@ -490,16 +490,36 @@ impl Pool {
     }
 }
 
-/// Threads the blocking pool has now, and how many of them wait for work
-/// (for tests and diagnostics).
-#[doc(hidden)]
-pub fn blocking_threads() -> (usize, usize) {
+/// A snapshot of the blocking pool, for diagnostics and metrics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BlockingPoolStats {
+    /// Threads alive (running a closure or waiting for one).
+    pub threads: usize,
+    /// Of those, threads waiting for work.
+    pub idle: usize,
+    /// Closures waiting for a free thread.
+    pub queued: usize,
+}
+
+/// How many threads the blocking pool has now, how many of them are idle,
+/// and how many closures wait for one (all zero before the first
+/// [`spawn_blocking`]).
+///
+/// ```
+/// let s = corering::task::blocking_pool_stats();
+/// assert!(s.idle <= s.threads);
+/// ```
+pub fn blocking_pool_stats() -> BlockingPoolStats {
     match POOL.get() {
         Some(p) => {
             let s = p.lock();
-            (s.threads, s.idle + s.notified)
+            BlockingPoolStats {
+                threads: s.threads,
+                idle: s.idle + s.notified,
+                queued: s.queue.len(),
+            }
         }
-        None => (0, 0),
+        None => BlockingPoolStats::default(),
     }
 }
 

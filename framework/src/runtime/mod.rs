@@ -26,7 +26,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use blocking::{
-    blocking_threads, spawn_blocking, Blocking, BlockingConfig, BlockingPanic, TryBlocking,
+    blocking_pool_stats, spawn_blocking, Blocking, BlockingConfig, BlockingPanic,
+    BlockingPoolStats, TryBlocking,
 };
 pub use join::JoinHandle;
 pub(crate) use remote::{Msg, Remote};
