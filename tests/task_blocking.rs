@@ -74,13 +74,27 @@ async fn file() -> Result<String, (Status, String)> {
         .map_err(|e| (Status::INTERNAL_SERVER_ERROR, e.to_string()))
 }
 
+/// Set when the closure of `/slow_start` begins.
+static SLOW_STARTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Like `/block/{id}`, and says when its closure has started.
+#[get("/slow_start")]
+async fn slow_start() -> &'static str {
+    spawn_blocking(|| {
+        SLOW_STARTED.store(true, std::sync::atomic::Ordering::SeqCst);
+        thread::sleep(BLOCK);
+        "slept"
+    })
+    .await
+}
+
 /// One worker, so a blocked worker would show in the ping times.
 fn server() -> (corering::RunningServer, SocketAddr) {
     let b = common::builder().workers(1);
     start_http(
         b,
         Http1Config::new(),
-        routes![ping, block, panics, try_panic, give_up, file],
+        routes![ping, block, panics, try_panic, give_up, file, slow_start],
     )
 }
 
@@ -264,4 +278,22 @@ fn bad_requests_to_a_blocking_route_are_rejected() {
         String::from_utf8_lossy(&got)
     );
     server.shutdown().unwrap();
+}
+
+#[test]
+fn graceful_shutdown_waits_for_a_blocking_handler() {
+    let (server, addr) = server();
+    let client = thread::spawn(move || {
+        let agent = ureq_agent(Duration::from_secs(10));
+        get_text(&agent, &format!("http://{addr}/slow_start"))
+    });
+    // Shut down while the closure sleeps.
+    assert!(common::wait_until(Duration::from_secs(10), || {
+        SLOW_STARTED.load(std::sync::atomic::Ordering::SeqCst)
+    }));
+    let t = Instant::now();
+    server.shutdown().unwrap();
+    let (status, body) = client.join().unwrap();
+    assert_eq!((status, body.as_str()), (200, "slept"));
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
 }
