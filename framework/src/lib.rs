@@ -44,6 +44,7 @@
 )]
 
 pub mod cli;
+pub mod compat;
 mod conn;
 mod driver;
 mod error;
@@ -57,6 +58,7 @@ mod rt;
 mod runtime;
 mod server;
 mod signal;
+pub mod task;
 #[cfg(feature = "tls")]
 pub mod tls;
 mod trace;
@@ -72,8 +74,8 @@ pub use rt::Runtime;
 pub use runtime::mesh::{call_on, Call, CallError};
 pub use runtime::time;
 pub use runtime::{
-    is_shutting_down, shutdown_requested, spawn_local, worker_count, worker_index, JoinHandle,
-    ShutdownRequested, WorkerStats,
+    is_shutting_down, shutdown_requested, spawn_blocking, spawn_local, worker_count, worker_index,
+    JoinHandle, ShutdownRequested, WorkerStats,
 };
 pub use server::{RunningServer, Server, ServerBuilder, ShutdownHandle};
 
@@ -89,5 +91,5 @@ struct ReadmeDoctests;
 pub mod prelude {
     pub use crate::time::{sleep, timeout};
     pub use crate::{delete, get, head, options, patch, post, put, route, routes};
-    pub use crate::{spawn_local, Connection, Connector, Lease, Server};
+    pub use crate::{spawn_blocking, spawn_local, Connection, Connector, Lease, Server};
 }

@@ -5,6 +5,7 @@
 //! while the worker runs; nothing here is shared between threads except the
 //! remote queues (`remote.rs`).
 
+mod blocking;
 pub(crate) mod cpus;
 mod executor;
 mod join;
@@ -24,6 +25,10 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use blocking::{
+    blocking_pool_stats, spawn_blocking, Blocking, BlockingConfig, BlockingPanic,
+    BlockingPoolStats, TryBlocking,
+};
 pub use join::JoinHandle;
 pub(crate) use remote::{Msg, Remote};
 pub(crate) use stats::SharedStats;
