@@ -59,6 +59,7 @@ mod runtime;
 mod server;
 mod signal;
 pub mod task;
+pub mod test;
 #[cfg(feature = "tls")]
 pub mod tls;
 mod trace;

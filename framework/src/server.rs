@@ -175,6 +175,16 @@ impl<M: Middleware> ServerBuilder<M> {
         self
     }
 
+    /// `n` workers unless [`workers`](ServerBuilder::workers) set a count
+    /// (for helpers such as [`crate::test::TestServer`] that take a
+    /// builder and choose their own default).
+    pub fn workers_if_unset(mut self, n: usize) -> Self {
+        if self.s.workers == 0 {
+            self.s.workers = n;
+        }
+        self
+    }
+
     /// Pin each worker to its own CPU (default on).
     pub fn pin_workers(mut self, on: bool) -> Self {
         self.s.pin = on;
@@ -843,7 +853,7 @@ fn plural(n: u64, thing: &str) -> String {
 /// A duration as an operator reads it: `10 s`, `2.5 s`, `300 ms`.
 fn show_duration(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms >= 1000 && ms.is_multiple_of(1000) {
+    if ms >= 1000 && ms % 1000 == 0 {
         format!("{} s", ms / 1000)
     } else if ms >= 1000 {
         format!("{} s", d.as_secs_f64())

@@ -546,3 +546,24 @@ pub fn read_hello<R: Read>(s: &mut R, buf: &mut [u8], have: &mut usize) {
         *have += n;
     }
 }
+
+/// Whether the command-line tool `name` runs (`name --version`). Where it
+/// does not, a test prints `SKIP: NAME not found` and returns, except in CI
+/// (`CI` set), which installs its tools: there this panics.
+#[allow(dead_code)]
+pub fn have_tool(name: &str) -> bool {
+    let ok = std::process::Command::new(name)
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{name} is not installed (CI must run this test with it)"
+        );
+        println!("SKIP: {name} not found");
+    }
+    ok
+}
