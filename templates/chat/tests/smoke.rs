@@ -2,24 +2,11 @@
 
 mod support;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-
 #[test]
 fn serves_and_stops() {
     let server = support::Server::start(env!("CARGO_BIN_EXE_{{project-name}}"));
-    let mut stream = TcpStream::connect(server.addr).expect("connect");
-    stream
-        .write_all(b"GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
-        .expect("send the request");
-    let mut answer = String::new();
-    stream
-        .read_to_string(&mut answer)
-        .expect("read the response");
+    let answer = support::http_get(server.addr, "/");
     assert!(answer.starts_with("HTTP/1.1 200 "), "{answer}");
-    assert!(
-        answer.contains("new WebSocket("),
-        "the page opens no WebSocket"
-    );
+    assert!(answer.contains("new WebSocket("), "the page opens no WebSocket");
     server.stop();
 }

@@ -67,3 +67,16 @@ impl Server {
         panic!("the server did not stop within 10 s of SIGTERM");
     }
 }
+
+/// `GET path` on a new connection (`Connection: close`): the whole
+/// response, head and body, as text.
+#[allow(dead_code)] // not every template speaks HTTP
+pub fn http_get(addr: SocketAddr, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).expect("send the request");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read the response");
+    answer
+}
