@@ -454,6 +454,7 @@ fn generate(func: &ItemFn, r: &Route) -> TokenStream {
         syn::ReturnType::Type(_, ty) => ty.span(),
     };
     let respond = quote_spanned!(ret_span=> return_type(#name(#(#vars),*).await));
+    let consts = route_consts(&info);
     quote! {
         #[doc(hidden)]
         #[allow(non_camel_case_types, dead_code)]
@@ -462,12 +463,7 @@ fn generate(func: &ItemFn, r: &Route) -> TokenStream {
         #[doc(hidden)]
         #[allow(clippy::all, clippy::pedantic, clippy::nursery, dead_code)]
         impl #name {
-            #[doc(hidden)]
-            pub const __CORERING_ROUTE: #p::RouteInfo = #info;
-            #[doc(hidden)]
-            pub const __CORERING_METHOD: #p::Method = Self::__CORERING_ROUTE.method;
-            #[doc(hidden)]
-            pub const __CORERING_PATH: &'static str = Self::__CORERING_ROUTE.path;
+            #consts
 
             #[doc(hidden)]
             pub async fn __corering_call(
@@ -488,6 +484,20 @@ fn generate(func: &ItemFn, r: &Route) -> TokenStream {
     }
 }
 
+/// The constants a route's struct carries: its record, and its method
+/// and path apart (`routes!` matches literal routes on them).
+fn route_consts(info: &TokenStream) -> TokenStream {
+    let p = quote!(::corering::http::route::__private);
+    quote! {
+        #[doc(hidden)]
+        pub const __CORERING_ROUTE: #p::RouteInfo = #info;
+        #[doc(hidden)]
+        pub const __CORERING_METHOD: #p::Method = Self::__CORERING_ROUTE.method;
+        #[doc(hidden)]
+        pub const __CORERING_PATH: &'static str = Self::__CORERING_ROUTE.path;
+    }
+}
+
 /// After an error: the same items, inert, so `routes![...]` naming this
 /// route shows no follow-on errors.
 fn stub(func: &ItemFn) -> TokenStream {
@@ -496,6 +506,7 @@ fn stub(func: &ItemFn) -> TokenStream {
     let p = quote!(::corering::http::route::__private);
     let lit = LitStr::new("/", Span::call_site());
     let info = route_info(func, "GET", &lit, &[], false);
+    let consts = route_consts(&info);
     quote! {
         #[doc(hidden)]
         #[allow(non_camel_case_types, dead_code)]
@@ -504,12 +515,7 @@ fn stub(func: &ItemFn) -> TokenStream {
         #[doc(hidden)]
         #[allow(clippy::all, dead_code)]
         impl #name {
-            #[doc(hidden)]
-            pub const __CORERING_ROUTE: #p::RouteInfo = #info;
-            #[doc(hidden)]
-            pub const __CORERING_METHOD: #p::Method = Self::__CORERING_ROUTE.method;
-            #[doc(hidden)]
-            pub const __CORERING_PATH: &'static str = Self::__CORERING_ROUTE.path;
+            #consts
 
             #[doc(hidden)]
             pub async fn __corering_call(

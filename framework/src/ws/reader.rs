@@ -365,10 +365,10 @@ impl WsReader {
                 self.msg.clear();
             }
             if self.compressed {
-                self.inflate_payload(len, h.mask, text).await?;
+                self.payload(len, h.mask, text, true).await?;
             } else {
                 self.msg.reserve(len.min(RESERVE_AHEAD));
-                self.payload(len, h.mask, text).await?;
+                self.payload(len, h.mask, text, false).await?;
             }
             if h.fin {
                 self.partial = None;
@@ -460,26 +460,24 @@ impl WsReader {
         }
     }
 
-    /// Reads `len` payload bytes into `msg`, unmasking and (for text)
-    /// validating each piece as it arrives.
+    /// Reads `len` payload bytes into `msg` piece by piece as they
+    /// arrive: unmasked and (for text) validated, or, for a compressed
+    /// message, unmasked where they lie and inflated onto `msg`.
     async fn payload(
         &mut self,
         mut len: usize,
         mask: Option<[u8; 4]>,
         text: bool,
+        compressed: bool,
     ) -> Result<(), WsError> {
         let mut offset = 0;
         loop {
-            let avail = self.inbound.bytes();
-            let k = len.min(avail.len());
+            let k = len.min(self.inbound.bytes().len());
             if k > 0 {
-                let start = self.msg.len();
-                self.msg.extend_from_slice(&avail[..k]);
-                if let Some(key) = mask {
-                    apply_mask(&mut self.msg[start..], key, offset);
-                }
-                if text && self.utf8.feed(&self.msg[start..]).is_err() {
-                    return Err(self.fail_utf8());
+                if compressed {
+                    self.inflate_piece(k, mask, offset, text)?;
+                } else {
+                    self.copy_piece(k, mask, offset, text)?;
                 }
                 self.inbound.consume(k);
                 offset += k;
@@ -494,40 +492,45 @@ impl WsReader {
         }
     }
 
-    /// Reads `len` bytes of a compressed message's payload, unmasking
-    /// each piece where it lies and inflating it onto `msg` (for text,
-    /// validating what it yields).
-    async fn inflate_payload(
+    /// Appends the first `k` bytes of input to `msg`, unmasked (`offset`:
+    /// where they start in the frame's payload) and, for text, validated.
+    fn copy_piece(
         &mut self,
-        mut len: usize,
+        k: usize,
         mask: Option<[u8; 4]>,
+        offset: usize,
         text: bool,
     ) -> Result<(), WsError> {
-        let mut offset = 0;
-        loop {
-            let k = len.min(self.inbound.bytes().len());
-            if k > 0 {
-                if let Some(key) = mask {
-                    self.inbound
-                        .with_bytes_mut(|b| apply_mask(&mut b[..k], key, offset));
-                }
-                let start = self.msg.len();
-                let Some((_, inflate)) = self.deflate.as_mut() else {
-                    unreachable!("a compressed message without permessage-deflate");
-                };
-                let r = inflate.push(&self.inbound.bytes()[..k], &mut self.msg);
-                self.inflated(r, start, text)?;
-                self.inbound.consume(k);
-                offset += k;
-                len -= k;
-            }
-            if len == 0 {
-                return Ok(());
-            }
-            if !self.more().await? {
-                return Err(self.eof());
-            }
+        let start = self.msg.len();
+        self.msg.extend_from_slice(&self.inbound.bytes()[..k]);
+        if let Some(key) = mask {
+            apply_mask(&mut self.msg[start..], key, offset);
         }
+        if text && self.utf8.feed(&self.msg[start..]).is_err() {
+            return Err(self.fail_utf8());
+        }
+        Ok(())
+    }
+
+    /// Unmasks the first `k` bytes of input where they lie and inflates
+    /// them onto `msg` (for text, validating what they yield).
+    fn inflate_piece(
+        &mut self,
+        k: usize,
+        mask: Option<[u8; 4]>,
+        offset: usize,
+        text: bool,
+    ) -> Result<(), WsError> {
+        if let Some(key) = mask {
+            self.inbound
+                .with_bytes_mut(|b| apply_mask(&mut b[..k], key, offset));
+        }
+        let start = self.msg.len();
+        let Some((_, inflate)) = self.deflate.as_mut() else {
+            unreachable!("a compressed message without permessage-deflate");
+        };
+        let r = inflate.push(&self.inbound.bytes()[..k], &mut self.msg);
+        self.inflated(r, start, text)
     }
 
     /// Ends a compressed message: inflates what its last piece left.
