@@ -30,7 +30,7 @@ fn run<T>(f: impl std::future::Future<Output = T>) -> T {
 }
 
 /// The Python server: argv[1] is the mode (`default`, `limited`: windows
-/// of 10 bits for itself and 9 for the client, `off`: no compression).
+/// of 10 bits for itself and 8 for the client, `off`: no compression).
 /// It prints its port, then for each connection: says what it agreed as
 /// its first message, echoes every message, answers `count` with how many
 /// compressed frames it received, sends a 2 MiB message of zeros for
@@ -75,7 +75,7 @@ def handler(ws):
 
 if mode == "limited":
     kw = dict(extensions=[pmd.ServerPerMessageDeflateFactory(
-        server_max_window_bits=10, client_max_window_bits=9)], compression=None)
+        server_max_window_bits=10, client_max_window_bits=8)], compression=None)
 elif mode == "off":
     kw = dict(compression=None)
 else:
@@ -297,11 +297,13 @@ fn python_server_limiting_both_windows() {
     run(async {
         let mut ws = ws::connect(&server.url).await.expect("connect");
         // The server answers server_max_window_bits=10 unasked and
-        // client_max_window_bits=9: we compress with 9 bits (a larger
-        // window would make the server's inflater fail).
+        // client_max_window_bits=8: we compress with zlib's 9-bit window
+        // (it has no raw 8-bit one), never referring back more than 250
+        // bytes, so the server's 256-byte window holds it (a larger
+        // window would make its inflater fail).
         let said = recv_text(&mut ws).await;
-        assert_eq!(said, "server: rb=9 rn=false lb=10 ln=false");
-        assert_eq!(describe(&ws), "client: rb=10 rn=false lb=9 ln=false");
+        assert_eq!(said, "server: rb=8 rn=false lb=10 ln=false");
+        assert_eq!(describe(&ws), "client: rb=10 rn=false lb=8 ln=false");
         echo_all(&mut ws, true).await;
         ws.close(CloseCode::NORMAL, "").await.unwrap();
     });
@@ -648,6 +650,24 @@ fn invalid_extension_answers_fail_the_handshake() {
         assert!(msg.contains(answer), "the answer is quoted: {msg}");
         server.join().unwrap();
     }
+    // Two answers in two header fields are read as one list: still not
+    // exactly one.
+    let (url, server) = raw_server(
+        "permessage-deflate\r\nSec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=9",
+        |_, _| {},
+    );
+    let err = run(ws::connect(&url)).unwrap_err();
+    assert!(
+        matches!(&err, WsError::Handshake(e) if e.kind() == HandshakeErrorKind::Extension),
+        "{err}"
+    );
+    let msg = err.to_string();
+    assert!(msg.contains("not exactly one"), "{msg}");
+    assert!(
+        msg.contains("permessage-deflate, permessage-deflate; server_max_window_bits=9"),
+        "{msg}"
+    );
+    server.join().unwrap();
 }
 
 #[test]
