@@ -379,23 +379,32 @@ fn a_wrong_accept_key_fails_the_handshake_clearly() {
     );
     server.join().unwrap();
 
-    // An extension nobody offered.
-    let (url, server) = raw_server(
-        |key| {
-            format!(
-                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-                 Sec-WebSocket-Accept: {}\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n",
-                derive_accept_key(key.as_bytes())
-            )
-        },
-        |_| {},
-    );
-    let err = run(ws::connect(&url)).unwrap_err();
-    assert!(
-        matches!(&err, WsError::Handshake(e) if e.kind() == HandshakeErrorKind::Extension),
-        "{err}"
-    );
-    server.join().unwrap();
+    // An extension nobody offered: permessage-deflate to a client with
+    // compression off, and another extension to one that offered
+    // permessage-deflate.
+    for (compression, ext) in [
+        (false, "permessage-deflate"),
+        (true, "x-webkit-deflate-frame"),
+    ] {
+        let (url, server) = raw_server(
+            move |key| {
+                format!(
+                    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                     Sec-WebSocket-Accept: {}\r\nSec-WebSocket-Extensions: {ext}\r\n\r\n",
+                    derive_accept_key(key.as_bytes())
+                )
+            },
+            |_| {},
+        );
+        let client = ws::Client::new().compression(compression);
+        let err = run(client.connect(&url)).unwrap_err();
+        assert!(
+            matches!(&err, WsError::Handshake(e) if e.kind() == HandshakeErrorKind::Extension),
+            "{err}"
+        );
+        assert!(err.to_string().contains(ext), "the answer is quoted: {err}");
+        server.join().unwrap();
+    }
 }
 
 #[test]

@@ -22,7 +22,7 @@ use corering::{get, routes, RunningServer};
 
 mod ws_common;
 
-use ws_common::{expect_close, frame, read_frame};
+use ws_common::{expect_close, frame, python, read_frame};
 
 /// What the socket says was agreed: its first message on every route.
 fn describe(ws: &WebSocket) -> String {
@@ -158,30 +158,6 @@ for name, msg in messages:
 ws.close()
 print("done", flush=True)
 "#;
-
-/// A Python 3 that imports `websockets`, or `None` after a `SKIP:` notice.
-fn python() -> Option<String> {
-    let home = std::env::var("HOME").unwrap_or_default();
-    let candidates = [
-        std::env::var("CORERING_PYTHON_WS").unwrap_or_default(),
-        "python3".to_owned(),
-        format!("{home}/.cache/corering/py3-websockets/bin/python"),
-    ];
-    for p in candidates.iter().filter(|p| !p.is_empty()) {
-        let ok = Command::new(p)
-            .args(["-c", "import websockets.sync.client"])
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if ok {
-            return Some(p.clone());
-        }
-    }
-    if std::env::var_os("CORERING_REQUIRE_WEBSOCKETS").is_some() {
-        panic!("Python websockets is required (pip install websockets)");
-    }
-    eprintln!("SKIP: Python websockets not installed (pip install websockets)");
-    None
-}
 
 /// Runs the client against `path` in `mode`; its output lines.
 fn run_client(py: &str, addr: SocketAddr, path: &str, mode: &str) -> Vec<String> {

@@ -6,6 +6,7 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::process::Command;
 use std::time::Duration;
 
 use corering::http::{Http1Config, Response};
@@ -255,4 +256,34 @@ pub fn expect_close(s: &mut TcpStream, buf: &mut Vec<u8>) -> Option<u16> {
             return code;
         }
     }
+}
+
+/// A Python 3 that imports `websockets` (its sync client and server), or
+/// `None` after a `SKIP:` notice: the first of `$CORERING_PYTHON_WS`,
+/// `python3`, and the virtualenv `~/.cache/corering/py3-websockets`; with
+/// `CORERING_REQUIRE_WEBSOCKETS` set (CI) a missing package fails instead.
+pub fn python() -> Option<String> {
+    let home = std::env::var("HOME").unwrap_or_default();
+    let candidates = [
+        std::env::var("CORERING_PYTHON_WS").unwrap_or_default(),
+        "python3".to_owned(),
+        format!("{home}/.cache/corering/py3-websockets/bin/python"),
+    ];
+    for p in candidates.iter().filter(|p| !p.is_empty()) {
+        let ok = Command::new(p)
+            .args([
+                "-c",
+                "import websockets.sync.client, websockets.sync.server",
+            ])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if ok {
+            return Some(p.clone());
+        }
+    }
+    if std::env::var_os("CORERING_REQUIRE_WEBSOCKETS").is_some() {
+        panic!("Python websockets is required (pip install websockets)");
+    }
+    eprintln!("SKIP: Python websockets not installed (pip install websockets)");
+    None
 }

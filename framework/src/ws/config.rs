@@ -91,18 +91,21 @@ impl WsConfig {
         self
     }
 
-    /// permessage-deflate (RFC 7692) settings: accepted when a client
-    /// offers it and `deflate` is enabled. Messages then go compressed
-    /// both ways; a compressed message may inflate to at most the smaller
-    /// of [`max_message_size`](WsConfig::max_message_size) and
+    /// permessage-deflate (RFC 7692) settings: on a server, accepted when a
+    /// client offers it and `deflate` is enabled; on a client
+    /// ([`Client::config`](super::Client::config)), offered when enabled.
+    /// Messages then go compressed both ways; a compressed message may
+    /// inflate to at most the smaller of
+    /// [`max_message_size`](WsConfig::max_message_size) and
     /// [`DeflateConfig::max_message_size`] (1009 past it).
     pub fn deflate(mut self, deflate: DeflateConfig) -> WsConfig {
         self.deflate = deflate;
         self
     }
 
-    /// Switches permessage-deflate on or off (on by default): off, the
-    /// extension is declined and messages go uncompressed.
+    /// Switches permessage-deflate on or off (on by default): off, a
+    /// server declines the extension, a client does not offer it, and
+    /// messages go uncompressed.
     pub fn compression(mut self, on: bool) -> WsConfig {
         self.deflate = self.deflate.enabled(on);
         self

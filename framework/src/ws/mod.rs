@@ -84,6 +84,15 @@
 //! into the send buffers) and fails with 1002 on a masked frame from the
 //! server.
 //!
+//! The client offers permessage-deflate by default, as its [`WsConfig`]'s
+//! [`DeflateConfig`](deflate::DeflateConfig) says (`client_max_window_bits`
+//! always, the no-context-takeover and `server_max_window_bits`
+//! parameters when set; [`Client::compression`] switches it off), checks
+//! the answer with the server's own negotiation rules (a bad answer fails
+//! the handshake with [`HandshakeErrorKind::Extension`]), and then
+//! compresses and inflates exactly as the server does, its compressed
+//! frames masked like the others.
+//!
 //! ```no_run
 //! use corering::ws::{self, CloseCode, Message};
 //!
@@ -105,9 +114,6 @@
 //!     Ok(())
 //! }
 //! ```
-//!
-//! Not yet here: permessage-deflate on the client (it offers no
-//! extension, and refuses an answer that names one).
 
 mod base64;
 mod client;

@@ -40,7 +40,38 @@ impl WebSocket {
         deflate: Option<Agreed>,
     ) -> WebSocket {
         let writer = WsWriter::new(conn);
-        let mut reader = WsReader::new(writer, inbound, cfg, Rules::SERVER, protocol);
+        let reader = WsReader::new(writer, inbound, cfg, Rules::SERVER, protocol);
+        WebSocket::with_deflate(reader, cfg, deflate)
+    }
+
+    /// The permessage-deflate parameters agreed in the handshake (`None`:
+    /// messages go uncompressed both ways), on either end: a server's
+    /// [`Agreed::role`] is `Server`, a client's `Client`, and
+    /// `compress_*` / `decompress_*` are always this end's own directions.
+    pub fn compression(&self) -> Option<&Agreed> {
+        self.reader.compression()
+    }
+
+    /// A client-side WebSocket over a connection upgraded by the opening
+    /// handshake (`inbound`: what already arrived after the `101`):
+    /// frames sent masked, frames received must not be; compressing as
+    /// `deflate` says if the server accepted permessage-deflate.
+    pub(crate) fn client(
+        conn: Connection,
+        inbound: Inbound,
+        cfg: WsConfig,
+        protocol: Option<String>,
+        deflate: Option<Agreed>,
+    ) -> WebSocket {
+        let writer = WsWriter::new_client(conn);
+        let reader = WsReader::new(writer, inbound, cfg, Rules::CLIENT, protocol);
+        WebSocket::with_deflate(reader, cfg, deflate)
+    }
+
+    /// Sets up the codecs of an agreed permessage-deflate on `reader` (and
+    /// its writer), from this end's point of view: [`Agreed`] already
+    /// names the windows this side compresses and inflates with.
+    fn with_deflate(mut reader: WsReader, cfg: WsConfig, deflate: Option<Agreed>) -> WebSocket {
         if let Some(a) = &deflate {
             let rx = RecvInflate::new(a, cfg.max_message());
             if let (Some(tx), Some(rx)) = (SendDeflate::new(a), rx) {
@@ -49,27 +80,6 @@ impl WebSocket {
             }
         }
         WebSocket { reader }
-    }
-
-    /// The permessage-deflate parameters agreed in the handshake (`None`:
-    /// messages go uncompressed both ways).
-    pub fn compression(&self) -> Option<&Agreed> {
-        self.reader.compression()
-    }
-
-    /// A client-side WebSocket over a connection upgraded by the opening
-    /// handshake (`inbound`: what already arrived after the `101`):
-    /// frames sent masked, frames received must not be.
-    pub(crate) fn client(
-        conn: Connection,
-        inbound: Inbound,
-        cfg: WsConfig,
-        protocol: Option<String>,
-    ) -> WebSocket {
-        let writer = WsWriter::new_client(conn);
-        WebSocket {
-            reader: WsReader::new(writer, inbound, cfg, Rules::CLIENT, protocol),
-        }
     }
 
     /// The next message; `Ok(None)` once the peer closed (see

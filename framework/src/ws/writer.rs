@@ -278,8 +278,9 @@ impl WsWriter {
                 .is_some_and(|d| d.should_compress(payload.len()));
         if compress {
             let deflate = &self.shared.deflate;
+            let masked = self.shared.masked;
             return self
-                .wait(|c, cx| queue_compressed(c, cx, deflate, opcode, payload))
+                .wait(|c, cx| queue_compressed(c, cx, deflate, opcode, payload, masked))
                 .await
                 .map_err(WsError::Io);
         }
@@ -378,13 +379,16 @@ fn queue_frame_rsv1(
 
 /// Compresses `payload` and queues it as one frame with RSV1, once the
 /// out-queue has room: compressing and queueing happen in one poll, so
-/// messages are compressed in the order they are queued.
+/// messages are compressed in the order they are queued. A client's frame
+/// (`masked`) is masked as the compressed bytes are copied into the send
+/// buffers.
 fn queue_compressed(
     c: &mut Connection,
     cx: &mut Context<'_>,
     deflate: &RefCell<Option<SendDeflate>>,
     opcode: OpCode,
     payload: &[u8],
+    masked: bool,
 ) -> Poll<io::Result<()>> {
     // Queueing nothing: ready once the out-queue takes more, and nothing
     // changes it before the frame below is queued.
@@ -394,10 +398,9 @@ fn queue_compressed(
     }
     let mut deflate = deflate.borrow_mut();
     let Some(d) = deflate.as_mut() else {
-        return queue_frame(c, cx, opcode, payload, false);
+        return queue_frame(c, cx, opcode, payload, masked);
     };
-    // Server frames only: the client offers no extension yet.
-    let r = queue_frame_rsv1(c, cx, opcode, true, d.compress(payload), false);
+    let r = queue_frame_rsv1(c, cx, opcode, true, d.compress(payload), masked);
     debug_assert!(r.is_ready(), "the out-queue had room a moment ago");
     r
 }

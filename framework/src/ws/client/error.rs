@@ -25,7 +25,11 @@ pub enum HandshakeErrorKind {
     Accept,
     /// The server chose a subprotocol that was not offered (or several).
     Protocol,
-    /// The server answered with an extension that was not offered.
+    /// The server answered with an extension that was not offered, or a
+    /// permessage-deflate answer that does not fit the offer (RFC 7692
+    /// §5.1, §7.1: unknown or repeated parameters, window bits outside
+    /// 8..=15 or above the offer, a no-context-takeover asked for and not
+    /// granted); the message names the rule and quotes the answer.
     Extension,
 }
 

@@ -9,12 +9,22 @@
 //!  Sec-WebSocket-Key: <16 random bytes, b64>  Sec-WebSocket-Protocol: <one we offered, or none>
 //!  Sec-WebSocket-Version: 13                  Sec-WebSocket-Extensions: <only ones we offered>
 //!  Sec-WebSocket-Protocol: chat, superchat
+//!  Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits
 //! ```
+//!
+//! permessage-deflate (RFC 7692) is offered when the socket's
+//! [`DeflateConfig`] is enabled: the offer and the check of the answer are
+//! [`client_offer`] and [`client_accept`], the same negotiation code the
+//! server's side lives with. An answer that does not fit the offer (an
+//! extension not offered, unknown or repeated parameters, a window outside
+//! 8..=15 or above what was asked for, a no-context-takeover asked for and
+//! not granted) fails the handshake with [`HandshakeErrorKind::Extension`].
 
 use super::error::{HandshakeError, HandshakeErrorKind};
 use crate::http::client::{ClientRequest, ClientResponse};
 use crate::http::Status;
 use crate::ws::base64;
+use crate::ws::deflate::{self, client_accept, client_offer, DeflateConfig};
 use crate::ws::handshake::{accept_bytes, ACCEPT_LEN};
 
 /// Length of a `Sec-WebSocket-Key` (base64 of 16 bytes).
@@ -25,6 +35,10 @@ const KEY_LEN: usize = base64::encoded_len(16);
 pub(crate) struct Offer {
     key: [u8; KEY_LEN],
     protocols: Vec<String>,
+    /// The permessage-deflate settings the offer was made from.
+    deflate: DeflateConfig,
+    /// The `Sec-WebSocket-Extensions` value sent (`None`: nothing offered).
+    extensions: Option<String>,
 }
 
 /// What the handshake agreed on.
@@ -32,14 +46,23 @@ pub(crate) struct Offer {
 pub(crate) struct Agreed {
     /// The subprotocol the server chose among those offered.
     pub(crate) protocol: Option<String>,
+    /// permessage-deflate as the server accepted it (`None`: not offered,
+    /// or declined).
+    pub(crate) deflate: Option<deflate::Agreed>,
 }
 
 impl Offer {
-    /// A fresh key, and the subprotocols to offer (in preference order).
-    pub(crate) fn new(protocols: Vec<String>) -> Offer {
+    /// A fresh key, the subprotocols to offer (in preference order), and
+    /// permessage-deflate if `deflate` is enabled.
+    pub(crate) fn new(protocols: Vec<String>, deflate: DeflateConfig) -> Offer {
         let mut key = [0; KEY_LEN];
         base64::encode(&crate::ws::rand::nonce(), &mut key);
-        Offer { key, protocols }
+        Offer {
+            key,
+            protocols,
+            extensions: client_offer(&deflate),
+            deflate,
+        }
     }
 
     /// The `Sec-WebSocket-Key` sent.
@@ -58,10 +81,9 @@ impl Offer {
         if !self.protocols.is_empty() {
             req = req.header("Sec-WebSocket-Protocol", self.protocols.join(", "));
         }
-        // DEFLATE HOOK (RFC 7692 §5): offer `permessage-deflate` here
-        // (`Sec-WebSocket-Extensions`), and accept the server's answer in
-        // `check` instead of refusing every extension. Nothing is offered
-        // yet.
+        if let Some(ext) = &self.extensions {
+            req = req.header("Sec-WebSocket-Extensions", ext.as_str());
+        }
         for (name, value) in extra {
             req.push_header(name, value);
         }
@@ -70,8 +92,8 @@ impl Offer {
 
     /// Checks the server's answer (RFC 6455 §4.1, the client's steps 1-6):
     /// `101`, `Upgrade: websocket`, `Connection: upgrade`, the right
-    /// `Sec-WebSocket-Accept`, and no subprotocol or extension that was
-    /// not offered.
+    /// `Sec-WebSocket-Accept`, no subprotocol that was not offered, and
+    /// no extension but a valid answer to our permessage-deflate offer.
     pub(crate) fn check(&self, resp: &ClientResponse) -> Result<Agreed, HandshakeError> {
         if resp.status() != Status::SWITCHING_PROTOCOLS {
             return Err(HandshakeError::status_code(
@@ -121,19 +143,45 @@ impl Offer {
             }
         }
         let protocol = self.chosen_protocol(resp)?;
-        if let Some(ext) = resp
-            .header_all("sec-websocket-extensions")
-            .find(|v| !v.trim_ascii().is_empty())
-        {
+        let deflate = self.accepted_extensions(resp)?;
+        Ok(Agreed { protocol, deflate })
+    }
+
+    /// The server's `Sec-WebSocket-Extensions` (several fields joined with
+    /// `,`): none, or a valid answer to our permessage-deflate offer
+    /// (RFC 7692 §5.1, §7.1).
+    fn accepted_extensions(
+        &self,
+        resp: &ClientResponse,
+    ) -> Result<Option<deflate::Agreed>, HandshakeError> {
+        let mut answer = String::new();
+        for field in resp.header_all("sec-websocket-extensions") {
+            let field = field.trim_ascii();
+            if field.is_empty() {
+                continue;
+            }
+            if !answer.is_empty() {
+                answer.push_str(", ");
+            }
+            answer.push_str(&String::from_utf8_lossy(field));
+        }
+        if answer.is_empty() {
+            return Ok(None);
+        }
+        if self.extensions.is_none() {
             return Err(HandshakeError::new(
                 HandshakeErrorKind::Extension,
-                format!(
-                    "the server answered with extensions that were not offered: {}",
-                    String::from_utf8_lossy(ext)
-                ),
+                format!("the server answered with extensions that were not offered: {answer}"),
             ));
         }
-        Ok(Agreed { protocol })
+        client_accept(&answer, &self.deflate)
+            .map(Some)
+            .map_err(|e| {
+                HandshakeError::new(
+                    HandshakeErrorKind::Extension,
+                    format!("invalid `Sec-WebSocket-Extensions: {answer}` answer ({e})"),
+                )
+            })
     }
 
     /// The server's `Sec-WebSocket-Protocol`: none, or exactly one of

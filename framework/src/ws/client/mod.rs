@@ -4,10 +4,30 @@
 //!
 //! ```text
 //!  connect(url) ─► http::client (TCP, TLS for wss://) ─► GET + Sec-WebSocket-Key (random)
+//!                                                          + permessage-deflate offer
 //!       ◄── 101 checked: Upgrade, Connection, Sec-WebSocket-Accept, subprotocol, extensions
 //!       ─► ClientResponse::into_upgraded ─► WebSocket (frames sent masked, a key each;
 //!                                                      frames received must be unmasked)
 //! ```
+//!
+//! # Compression
+//! Like the server, the client uses permessage-deflate (RFC 7692) by
+//! default (feature `ws-deflate`): it offers the extension with the
+//! parameters of its [`WsConfig::deflate`] settings (always
+//! `client_max_window_bits`, so the server may limit our window; the
+//! no-context-takeover and `server_max_window_bits` parameters when set),
+//! and a server that accepts gets compressed, masked messages from it
+//! (those of at least [`DeflateConfig::compress_min_size`] bytes). What was
+//! agreed is [`WebSocket::compression`], seen from the client: it
+//! compresses with the `client_*` parameters and inflates with the
+//! `server_*` ones. A server's compressed message may inflate to at most
+//! the smaller of the two largest-message settings (a zip bomb fails
+//! reading with [`WsError::TooBig`] and closes with 1009). An answer that
+//! does not fit the offer fails the handshake
+//! ([`HandshakeErrorKind::Extension`]). `WsConfig::compression(false)`
+//! offers nothing.
+//!
+//! [`DeflateConfig::compress_min_size`]: super::deflate::DeflateConfig::compress_min_size
 //!
 //! The keys come from [`rand`](super::rand): the kernel once per
 //! process, then a fast per-thread generator. A failed handshake is a
@@ -25,8 +45,9 @@ use super::{WebSocket, WsConfig, WsError};
 use crate::http::client::{split_url, Client as HttpClient, ClientConfig};
 
 /// Opens a WebSocket to `url` (`ws://HOST[:PORT]/PATH` or `wss://...`)
-/// with the default [`Client`]: no subprotocol, 10 s for the whole
-/// opening handshake, the webpki roots for `wss://`.
+/// with the default [`Client`]: no subprotocol, permessage-deflate
+/// offered, 10 s for the whole opening handshake, the webpki roots for
+/// `wss://`.
 ///
 /// Must run on a corering worker (a handler, a task spawned there, or
 /// [`Runtime::block_on`](crate::Runtime::block_on)). A host name is
@@ -51,22 +72,29 @@ pub async fn connect(url: &str) -> Result<WebSocket, WsError> {
 }
 
 /// Settings for opening client WebSockets: subprotocols to offer, extra
-/// header fields, the socket's [`WsConfig`], the handshake's timeout and
+/// header fields, the socket's [`WsConfig`] (limits, timers, and
+/// permessage-deflate: offered by default, see
+/// [`compression`](Client::compression)), the handshake's timeout and
 /// (feature `tls`) the TLS settings for `wss://`. Cheap to clone; one
 /// `Client` can open any number of sockets.
 ///
 /// ```no_run
 /// use std::time::Duration;
-/// use corering::ws::{Client, WsConfig};
+/// use corering::ws::{deflate::DeflateConfig, Client, WsConfig};
 /// # async fn f() -> Result<(), corering::ws::WsError> {
 /// let ws = Client::new()
 ///     .protocols(["chat.v2", "chat.v1"])
 ///     .header("Authorization", "Bearer 123")
-///     .config(WsConfig::new().max_message_size(1 << 20))
+///     .config(
+///         WsConfig::new()
+///             .max_message_size(1 << 20)
+///             // Ask the server to forget its window after each message.
+///             .deflate(DeflateConfig::new().server_no_context_takeover(true)),
+///     )
 ///     .connect_timeout(Duration::from_secs(3))
 ///     .connect("wss://chat.example.com/ws")
 ///     .await?;
-/// println!("agreed on {:?}", ws.protocol());
+/// println!("agreed on {:?}, compression {:?}", ws.protocol(), ws.compression());
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug)]
@@ -86,8 +114,8 @@ impl Default for Client {
 }
 
 impl Client {
-    /// No subprotocol, no extra fields, the default [`WsConfig`], 10 s
-    /// for the opening handshake.
+    /// No subprotocol, no extra fields, the default [`WsConfig`]
+    /// (permessage-deflate offered), 10 s for the opening handshake.
     pub fn new() -> Client {
         Client {
             protocols: Vec::new(),
@@ -116,9 +144,29 @@ impl Client {
         self
     }
 
-    /// The limits and timers of the sockets opened.
+    /// The limits and timers of the sockets opened, and their
+    /// permessage-deflate settings ([`WsConfig::deflate`]: what is offered
+    /// and the largest inflated message).
     pub fn config(mut self, config: WsConfig) -> Client {
         self.config = config;
+        self
+    }
+
+    /// Offers permessage-deflate (`true`, the default with the
+    /// `ws-deflate` feature) or not ([`WsConfig::compression`] on this
+    /// client's config).
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), corering::ws::WsError> {
+    /// let ws = corering::ws::Client::new()
+    ///     .compression(false)
+    ///     .connect("ws://127.0.0.1:8080/echo")
+    ///     .await?;
+    /// assert!(ws.compression().is_none());
+    /// # Ok(()) }
+    /// ```
+    pub fn compression(mut self, on: bool) -> Client {
+        self.config = self.config.compression(on);
         self
     }
 
@@ -177,7 +225,7 @@ impl Client {
         if let Some(tls) = &self.tls {
             http = http.tls(tls.clone());
         }
-        let offer = Offer::new(self.protocols.clone());
+        let offer = Offer::new(self.protocols.clone(), *self.config.deflate_config());
         let req = offer.request(&target, &self.headers);
         let resp = http
             .send_to(&peer, &req)
@@ -200,6 +248,7 @@ impl Client {
             inbound,
             self.config,
             agreed.protocol,
+            agreed.deflate,
         ))
     }
 }

@@ -74,7 +74,6 @@ mod params;
 #[cfg(feature = "ws-deflate")]
 pub use codec::{Deflater, Inflater};
 pub use error::DeflateError;
-#[allow(unused_imports)]
 pub(crate) use params::{client_accept, client_offer, negotiate_server};
 pub use params::{Agreed, DeflateConfig, Role};
 

@@ -401,7 +401,6 @@ fn accept_offer(offer: Wire, cfg: &DeflateConfig) -> Option<Agreed> {
 /// `Sec-WebSocket-Extensions` header; `None` when compression is off.
 /// It always offers `client_max_window_bits` (this side can compress with
 /// any window the server asks for).
-#[allow(dead_code)] // called by the client handshake
 pub(crate) fn client_offer(cfg: &DeflateConfig) -> Option<String> {
     if !cfg.is_enabled() {
         return None;
@@ -429,7 +428,6 @@ pub(crate) fn client_offer(cfg: &DeflateConfig) -> Option<String> {
 /// answer against the offer [`client_offer`] made for `cfg`. The answer
 /// must be exactly one `permessage-deflate` element whose parameters keep
 /// to the offer (§7.1); anything else fails the handshake.
-#[allow(dead_code)] // called by the client handshake
 pub(crate) fn client_accept(
     response_value: &str,
     cfg: &DeflateConfig,
