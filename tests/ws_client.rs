@@ -546,3 +546,19 @@ fn wss_through_a_rustls_server() {
     });
     server.join().unwrap();
 }
+
+/// A socket returned out of `Runtime::block_on` outlives its worker:
+/// dropping it there does nothing (no goodbye frame to queue, no panic),
+/// and the server sees the connection end.
+#[test]
+fn a_socket_dropped_after_its_runtime_is_gone() {
+    let (url, server) = tungstenite_server(|mut ws| loop {
+        match ws.read() {
+            Ok(_) => {}
+            Err(_) => return,
+        }
+    });
+    let ws = run(async { ws::connect(&url).await.expect("connect") });
+    drop(ws);
+    server.join().expect("the server saw the connection end");
+}

@@ -83,7 +83,10 @@ impl Drop for Shared {
     fn drop(&mut self) {
         // Dropped without a close: say goodbye if the frame fits in the
         // out-queue now (the connection sends what is queued as it closes).
-        if !self.close_sent.get() {
+        // Only on a worker: a socket that outlived its runtime (returned
+        // from `Runtime::block_on`) has no connection left to write to.
+        let on_worker = crate::runtime::try_with(|_| ()).is_some();
+        if !self.close_sent.get() && on_worker {
             let mut payload = [0; 125];
             let n = close_payload(&mut payload, CloseCode::NORMAL, "");
             let mut cx = Context::from_waker(Waker::noop());
