@@ -300,15 +300,12 @@ where
         tail.consume(head.len);
         let mut resp = {
             let buf = &front[start..start + head.len];
-            let (t0, t1) = head.target;
+            // `Request::target` reads the target out of `buf` as text:
+            // these are the very bytes `parse_head` parsed, and the input
+            // is not touched while the request lives.
             let req = Request {
                 head: &head,
                 buf,
-                // SAFETY: `parse_head` was given these very bytes (the
-                // input is not touched in between) and found the target there
-                // as a `&str` (httparse checks it is UTF-8); `target` holds
-                // its offsets, relative to the head's start.
-                target: unsafe { std::str::from_utf8_unchecked(&buf[t0 as usize..t1 as usize]) },
                 spans: &spans,
                 body: BodyIo {
                     tail,
@@ -317,7 +314,6 @@ where
                 },
                 collected: &mut collected,
                 scratch: &mut out,
-                server: cfg.server,
             };
             let span = crate::trace::request_span(&req);
             let fut = crate::trace::instrument(span, handler.call(req));

@@ -35,14 +35,11 @@ pub struct Request<'a> {
     pub(crate) head: &'a Head,
     /// The head's bytes (offsets in `head` and `spans` index into them).
     pub(crate) buf: &'a [u8],
-    /// The target as text (checked once, when the request is made).
-    pub(crate) target: &'a str,
     pub(crate) spans: &'a [HeaderSpan],
     pub(crate) body: BodyIo<'a>,
     pub(crate) collected: &'a mut Vec<u8>,
     /// Scratch buffer for a streamed response's head.
     pub(crate) scratch: &'a mut Vec<u8>,
-    pub(crate) server: Option<&'static str>,
 }
 
 impl fmt::Debug for Request<'_> {
@@ -69,8 +66,15 @@ impl<'a> Request<'a> {
 
     /// The request target as sent (`/path?query`, `http://host/path`,
     /// `host:port` or `*`).
+    #[inline]
     pub fn target(&self) -> &'a str {
-        self.target
+        let (t0, t1) = self.head.target;
+        let bytes = &self.buf[t0 as usize..t1 as usize];
+        // SAFETY: `buf` holds the very bytes `parse_head` parsed into
+        // `head` (the connection does not touch them while the request
+        // lives), and it found the target there as text: the scanner
+        // takes only visible ASCII, httparse checks UTF-8.
+        unsafe { std::str::from_utf8_unchecked(bytes) }
     }
 
     /// The target's form.
@@ -82,7 +86,7 @@ impl<'a> Request<'a> {
     #[inline]
     fn target_part(&self, (s, e): (u32, u32)) -> &'a str {
         let t0 = self.head.target.0;
-        self.target
+        self.target()
             .get((s - t0) as usize..(e - t0) as usize)
             .unwrap_or("")
     }
@@ -296,7 +300,7 @@ impl<'a> Request<'a> {
             HeadOptions {
                 close,
                 keep_alive_1_0: false,
-                server: self.server,
+                server: self.body.state.server,
                 framing,
             },
         );
@@ -485,6 +489,8 @@ pub(crate) struct BodyState {
     pub(crate) expect_continue: bool,
     pub(crate) sent_continue: bool,
     pub(crate) error: Option<Error>,
+    /// The `Server` field of responses (from the configuration).
+    pub(crate) server: Option<&'static str>,
     /// Whether the handler started a streamed response.
     pub(crate) stream: StreamState,
     /// `body()` has returned the whole body...
@@ -512,6 +518,7 @@ impl BodyState {
             expect_continue: head.expect_continue,
             sent_continue: false,
             error: None,
+            server: cfg.server,
             stream: StreamState::NotStarted,
             collected: false,
             whole: None,
