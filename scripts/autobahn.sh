@@ -31,7 +31,7 @@
 # or the python2.7 of PATH (AUTOBAHN_PYTHON overrides that); later runs reuse it.
 #
 # Times on the project's 2-core VM: groups 1-11 take 14 s against the
-# tokio-tungstenite peer (benches/peers tungstenite_echo), which has no
+# tokio-tungstenite peer (suite/benches/peers tungstenite_echo), which has no
 # compression, so 12 and 13 end at once as UNIMPLEMENTED; groups 12 and 13
 # against a server that has it (Python's websockets) took 578 s, about half of
 # it wstest's own CPU time, the cases x.y.1-8 (small messages) 70 s of that.

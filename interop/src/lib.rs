@@ -55,8 +55,8 @@ pub fn random_bytes(seed: u64, len: usize) -> Vec<u8> {
         .collect()
 }
 
-// The toy cipher is the root package's tests' own (tests/common/xor.rs): one copy.
-#[path = "../../tests/common/xor.rs"]
+// The toy cipher is the suite's tests' own (suite/tests/common/xor.rs): one copy.
+#[path = "../../suite/tests/common/xor.rs"]
 mod xor_cipher;
 pub use xor_cipher::{xor, Xor, XorStack, XorStream, KEY};
 

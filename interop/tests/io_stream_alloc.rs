@@ -3,7 +3,7 @@
 //! allocations its worker thread makes over many request/response rounds,
 //! on a plain connection and under a layer.
 
-#[path = "../../tests/counting_alloc/mod.rs"]
+#[path = "../../suite/tests/counting_alloc/mod.rs"]
 mod counting_alloc;
 
 use std::io::{Read, Write};

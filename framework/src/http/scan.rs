@@ -15,7 +15,7 @@
 //! head with `httparse`, which says exactly what is wrong or that more
 //! bytes are needed. So the scanner only ever accepts a subset of what
 //! `httparse` accepts, and for that subset finds the same positions:
-//! `tests/http_head_scan.rs` checks this on generated heads, and a fuzz
+//! `suite/tests/http_head_scan.rs` checks this on generated heads, and a fuzz
 //! target (`fuzz_targets/http_head_scan.rs`) on arbitrary bytes.
 
 use super::head::HeaderSpan;

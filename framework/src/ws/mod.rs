@@ -17,7 +17,7 @@
 //! in place; fragmented messages, and frames cut by a buffer's end, are
 //! unmasked and UTF-8-checked piece by piece into one buffer per socket,
 //! reused from message to message. Echoing a message allocates nothing
-//! once warm (`tests/ws_alloc.rs`).
+//! once warm (`suite/tests/ws_alloc.rs`).
 //!
 //! The socket answers pings, runs the close handshake (code echoed,
 //! sending side shut), and fails the connection with the right code for

@@ -28,7 +28,7 @@
 //! takeover is on (no context takeover resets the compressor's window
 //! between messages; it does not free it, so that a message costs no
 //! allocation). Measured with a counting allocator
-//! (`tests/ws_deflate_memory.rs`, after a first message each way): a
+//! (`suite/tests/ws_deflate_memory.rs`, after a first message each way): a
 //! [`Deflater`] holds 273 KiB at 15 window bits and 147 KiB at 9 (of which
 //! 128 KiB is zlib-rs's hash table, fixed whatever the window; with
 //! zlib's default `memLevel` 8 instead of our 5, 98 KiB more), an

@@ -341,9 +341,11 @@ pub fn parse_list<T: PartialEq>(list: &str, parse: fn(&str) -> Res<T>) -> Res<Ve
 /// Runs `cargo build --release --example NAME` and returns the path of the binary.
 pub fn build_example(name: &str) -> Res<PathBuf> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    // The workspace root (the examples are a package of their own there).
     let dir = std::env::var_os("CARGO_MANIFEST_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+        .join("..");
     eprintln!("{BENCH}: cargo build --release --example {name}");
     let status = Command::new(&cargo)
         .args(["build", "--release", "--example", name])

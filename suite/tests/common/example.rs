@@ -38,7 +38,8 @@ pub fn example_binary(name: &str) -> PathBuf {
     let path = profile_dir.join("examples").join(name);
     let mut cmd = Command::new(env!("CARGO"));
     cmd.args(["build", "--quiet", "--example", name, "--manifest-path"])
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"));
+        // The workspace manifest: the examples are a package of their own.
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.toml"));
     if profile_dir.file_name().is_some_and(|n| n == "release") {
         cmd.arg("--release");
     }

@@ -3,19 +3,19 @@
 //! encoders, glob patterns and the store's expiry.
 
 #[allow(dead_code)]
-#[path = "../examples/kv/resp.rs"]
+#[path = "../../examples/kv/resp.rs"]
 mod resp;
 
 #[allow(dead_code)]
-#[path = "../examples/kv/glob.rs"]
+#[path = "../../examples/kv/glob.rs"]
 mod glob;
 
 #[allow(dead_code)]
-#[path = "../examples/kv/hash.rs"]
+#[path = "../../examples/kv/hash.rs"]
 mod hash;
 
 #[allow(dead_code)]
-#[path = "../examples/kv/store.rs"]
+#[path = "../../examples/kv/store.rs"]
 mod store;
 
 use corering::frame::{DecodeErrorKind, Decoded, Frame};

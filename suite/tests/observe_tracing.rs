@@ -1,4 +1,4 @@
-//! With the `tracing` feature (`cargo test --features tracing`), each
+//! With the `tracing` feature (`cargo test -p corering-suite --features tracing`), each
 //! server connection runs in a `connection` span and each HTTP request in
 //! a `request` span inside it, with its method and target.
 

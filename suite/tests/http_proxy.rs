@@ -7,7 +7,7 @@
 mod common;
 
 #[allow(dead_code)]
-#[path = "../examples/proxy.rs"]
+#[path = "../../examples/proxy.rs"]
 mod proxy;
 
 use std::io::{Read, Write};

@@ -393,7 +393,7 @@ fn resolve_launches(opts: &Options) -> Res<Vec<Launch>> {
 }
 
 fn chat_example_exists() -> bool {
-    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
     examples.join("chat.rs").is_file() || examples.join("chat/main.rs").is_file()
 }
 
