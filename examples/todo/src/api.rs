@@ -13,6 +13,11 @@
 //! with no todo, `400` for an id that is not a positive integer, a blank or
 //! too long title, or malformed JSON, `415` for a body that is not
 //! `application/json`, `422` for JSON of the wrong shape.
+//!
+//! A path no route matches (`404`) or a method a path does not take
+//! (`405`, with `Allow`) is answered by the router itself, in plain text.
+// TODO(rejections): answer those as JSON too once the router takes a
+// rejection handler or a layer can rewrite them.
 
 use corering::http::route::{IntoResponse, Path, State};
 use corering::http::{Handler, Response, Status};

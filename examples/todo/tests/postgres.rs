@@ -78,7 +78,7 @@ fn an_unreachable_server_is_reported() {
     let Some(pg) = PgServer::start() else { return };
     // The right server, a database that does not exist.
     let url = pg.url.replace("/postgres", "/no_such_db");
-    let e = open_store(&url).err().expect("no such database");
+    let e = open_store(&url).expect_err("no such database");
     assert!(e.0.contains("postgres"), "{e}");
     drop(pg);
 }

@@ -96,9 +96,7 @@ fn database_urls_are_checked() {
         assert!(!e.0.is_empty(), "{bad:?}");
     }
     // A directory that does not exist: SQLite's own error, not a panic.
-    let e = open_store("sqlite:///nonexistent-dir/sub/todo.db")
-        .err()
-        .expect("no such dir");
+    let e = open_store("sqlite:///nonexistent-dir/sub/todo.db").expect_err("no such dir");
     assert!(e.0.contains("sqlite"), "{e}");
     // An in-memory database works (and is empty).
     let store = open_store("sqlite://:memory:").expect("in memory");

@@ -116,6 +116,17 @@ pub fn crud_round(c: &Client) {
     let bread = create(c, "bake bread ünïcödé 🍞");
     assert!(bread > milk, "ids grow: {milk} then {bread}");
 
+    // Parameters on the content type are fine.
+    let a = c.send(
+        "POST",
+        "/todos",
+        "Application/JSON; charset=utf-8",
+        r#"{"title":"with charset"}"#,
+    );
+    assert_eq!(a.status, 201, "{a:?}");
+    let charset = a.body["id"].as_i64().unwrap();
+    assert_eq!(c.delete(&format!("/todos/{charset}")).status, 204);
+
     let one = c.get(&format!("/todos/{milk}"));
     assert_eq!(one.status, 200);
     assert_eq!(
@@ -241,6 +252,12 @@ pub fn bad_requests(c: &Client) {
     assert_eq!((a.status, a.error()), (422, "invalid todo"));
     let a = c.json("PATCH", "/todos/1", &json!({ "title": "" }));
     assert_eq!((a.status, a.error()), (400, "invalid title"));
+
+    // Methods the API does not have: the router's 405, nothing changed.
+    let a = c.send("PUT", "/todos/1", "application/json", r#"{"title":"x"}"#);
+    assert_eq!(a.status, 405, "{a:?}");
+    let a = c.send("POST", "/todos/1", "application/json", r#"{"title":"x"}"#);
+    assert_eq!(a.status, 405, "{a:?}");
 
     assert_eq!(
         c.get("/todos").body,
