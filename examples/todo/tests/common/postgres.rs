@@ -77,7 +77,9 @@ impl PgServer {
         };
         // SAFETY: geteuid has no preconditions.
         let as_postgres = unsafe { libc::geteuid() } == 0;
-        let dir = TempDir::new("pg");
+        // In /tmp, not $TMPDIR: the postgres user must reach it, and the
+        // Unix socket path must stay under 108 bytes.
+        let dir = TempDir::new_in(Path::new("/tmp"), "pg");
         let data = dir.path().join("data");
         if as_postgres {
             let st = Command::new("chown")

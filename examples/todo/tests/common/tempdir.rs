@@ -9,10 +9,14 @@ pub struct TempDir(PathBuf);
 impl TempDir {
     /// Creates `$TMPDIR/corering-todo-<label>-<pid>-<n>`.
     pub fn new(label: &str) -> TempDir {
+        TempDir::new_in(&std::env::temp_dir(), label)
+    }
+
+    /// Creates `<base>/corering-todo-<label>-<pid>-<n>`.
+    pub fn new_in(base: &Path, label: &str) -> TempDir {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let dir =
-            std::env::temp_dir().join(format!("corering-todo-{label}-{}-{n}", std::process::id()));
+        let dir = base.join(format!("corering-todo-{label}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create a temporary directory");
         TempDir(dir)
