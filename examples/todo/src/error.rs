@@ -92,3 +92,32 @@ impl IntoResponse for ApiError {
         Response::json(json).with_status(self.status)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_is_json_with_error_and_detail() {
+        let r = ApiError::bad_request("invalid id", "\"x\" is \\ odd").into_response();
+        assert_eq!(r.status(), Status::BAD_REQUEST);
+        assert_eq!(
+            r.header_value("content-type"),
+            Some(&b"application/json"[..])
+        );
+        let v: serde_json::Value = serde_json::from_slice(r.body_bytes()).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({ "error": "invalid id", "detail": "\"x\" is \\ odd" })
+        );
+    }
+
+    #[test]
+    fn database_errors_hide_the_driver_message() {
+        let r = ApiError::database("password authentication failed").into_response();
+        assert_eq!(r.status(), Status::INTERNAL_SERVER_ERROR);
+        let text = std::str::from_utf8(r.body_bytes()).unwrap();
+        assert!(!text.contains("password"), "{text}");
+        assert!(text.contains("\"database error\""), "{text}");
+    }
+}

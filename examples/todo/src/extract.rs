@@ -56,3 +56,30 @@ impl<T: DeserializeOwned> FromRequest for JsonBody<T> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::is_json;
+
+    #[test]
+    fn json_content_types() {
+        for ok in [
+            "application/json",
+            "Application/JSON",
+            "application/json; charset=utf-8",
+            " application/json ;x=y",
+        ] {
+            assert!(is_json(Some(ok)), "{ok:?}");
+        }
+        for bad in [
+            "",
+            "text/plain",
+            "application/jsonx",
+            "application/x-www-form-urlencoded",
+            "application/problem+json",
+        ] {
+            assert!(!is_json(Some(bad)), "{bad:?}");
+        }
+        assert!(!is_json(None));
+    }
+}
