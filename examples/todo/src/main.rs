@@ -26,10 +26,17 @@ fn main() {
         .unwrap_or(DEFAULT_DATABASE)
         .to_owned();
     // Open the database (and create the table) before listening, so a bad
-    // URL or an unreachable server is reported at once.
-    let opened = Runtime::new()
-        .map_err(|e| e.to_string())
-        .and_then(|rt| rt.block_on(Store::open(&url)).map_err(|e| e.to_string()));
+    // URL or an unreachable server is reported at once. On a thread of its
+    // own: a runtime's io_uring, torn down, sends its thread signal-like
+    // task work that would interrupt this thread's blocking calls.
+    let opener = url.clone();
+    let opened = std::thread::spawn(move || {
+        Runtime::new()
+            .map_err(|e| e.to_string())
+            .and_then(|rt| rt.block_on(Store::open(&opener)).map_err(|e| e.to_string()))
+    })
+    .join()
+    .unwrap_or_else(|_| Err("the database opener panicked".into()));
     let store = match opened {
         Ok(store) => store,
         Err(e) => {

@@ -17,7 +17,6 @@ use chromium::{artifact_path, Browser};
 use common::api::{self, Client};
 use common::open_store;
 use common::tempdir::TempDir;
-use corering::test::TestServer;
 use serde_json::{json, Value};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -42,11 +41,11 @@ fn a_user_adds_completes_and_deletes_todos_on_the_page() {
     };
     let dir = TempDir::new("browser");
     let url = format!("sqlite://{}", dir.path().join("todo.db").display());
-    let app = TestServer::new(todo::app(open_store(&url).expect("open SQLite")));
-    let c = Client::new(app.addr());
+    let app = common::serve(open_store(&url).expect("open SQLite"));
+    let c = Client::new(app.addr);
     let first = api::create(&c, "made with ureq");
 
-    let page = browser.open(&format!("http://{}/", app.addr()));
+    let page = browser.open(&format!("http://{}/", app.addr));
     page.wait_for("document.querySelectorAll('#todos li').length === 1", WAIT)
         .expect("the page lists the todo made with ureq");
     let shown = page

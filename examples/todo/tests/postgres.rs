@@ -11,14 +11,13 @@ use std::process::Command;
 use common::api::{self, Client};
 use common::open_store;
 use common::postgres::PgServer;
-use corering::test::TestServer;
 use serde_json::json;
 
 /// Empties the table between runs on the same server.
 fn reset(pg: &PgServer) {
     let store = open_store(&pg.url).expect("connect to PostgreSQL");
-    let app = TestServer::new(todo::app(store));
-    let c = Client::new(app.addr());
+    let app = common::serve(store);
+    let c = Client::new(app.addr);
     for t in c.get("/todos").body.as_array().cloned().unwrap_or_default() {
         assert_eq!(c.delete(&format!("/todos/{}", t["id"])).status, 204);
     }
@@ -29,12 +28,12 @@ fn crud_on_postgres() {
     let Some(pg) = PgServer::start() else { return };
     let store = open_store(&pg.url).expect("connect to PostgreSQL");
     assert_eq!(store.kind(), "postgres");
-    let app = TestServer::new(todo::app(store));
-    let c = Client::new(app.addr());
+    let app = common::serve(store);
+    let c = Client::new(app.addr);
     api::crud_round(&c);
     reset(&pg);
     api::bad_requests(&c);
-    api::concurrent_creates(app.addr());
+    api::concurrent_creates(app.addr);
 
     // What the API stored is what PostgreSQL holds, seen by psql (a client
     // nobody here wrote) when it is installed.

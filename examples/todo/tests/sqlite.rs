@@ -1,32 +1,31 @@
 //! The API on SQLite (a file in a temporary directory), served in-process
-//! by `corering::test::TestServer` on a loopback port and driven with ureq.
+//! by a real server on a loopback port and driven with ureq.
 
 mod common;
 
 use common::api::{self, Client};
 use common::open_store;
 use common::tempdir::TempDir;
-use corering::test::TestServer;
 use serde_json::json;
 
 /// A server on a fresh SQLite file in `dir`.
-fn serve(dir: &TempDir) -> TestServer {
+fn serve(dir: &TempDir) -> common::Served {
     let url = format!("sqlite://{}", dir.path().join("todo.db").display());
-    TestServer::new(todo::app(open_store(&url).expect("open SQLite")))
+    common::serve(open_store(&url).expect("open SQLite"))
 }
 
 #[test]
 fn crud_on_sqlite() {
     let dir = TempDir::new("sqlite-crud");
     let app = serve(&dir);
-    api::crud_round(&Client::new(app.addr()));
+    api::crud_round(&Client::new(app.addr));
 }
 
 #[test]
 fn bad_requests_on_sqlite_are_json_errors() {
     let dir = TempDir::new("sqlite-bad");
     let app = serve(&dir);
-    let c = Client::new(app.addr());
+    let c = Client::new(app.addr);
     api::create(&c, "keep me");
     api::bad_requests(&c);
 }
@@ -35,7 +34,7 @@ fn bad_requests_on_sqlite_are_json_errors() {
 fn concurrent_clients_on_sqlite() {
     let dir = TempDir::new("sqlite-concurrent");
     let app = serve(&dir);
-    api::concurrent_creates(app.addr());
+    api::concurrent_creates(app.addr);
 }
 
 #[test]
@@ -43,7 +42,7 @@ fn todos_outlive_the_server() {
     let dir = TempDir::new("sqlite-persist");
     let id = {
         let app = serve(&dir);
-        let c = Client::new(app.addr());
+        let c = Client::new(app.addr);
         let id = api::create(&c, "survive a restart");
         c.json("PATCH", &format!("/todos/{id}"), &json!({ "done": true }));
         id
@@ -51,7 +50,7 @@ fn todos_outlive_the_server() {
     // The same file, a new server: the todo is still there, and SQLite
     // wrote it through its WAL (the -wal file sits next to the database).
     let app = serve(&dir);
-    let got = Client::new(app.addr()).get(&format!("/todos/{id}"));
+    let got = Client::new(app.addr).get(&format!("/todos/{id}"));
     assert_eq!(
         got.body,
         json!({ "id": id, "title": "survive a restart", "done": true })
@@ -78,7 +77,7 @@ fn rusqlite_journal_mode(dir: &TempDir) -> String {
 fn the_page_is_served_at_the_root() {
     let dir = TempDir::new("sqlite-page");
     let app = serve(&dir);
-    let page = Client::new(app.addr()).get("/");
+    let page = Client::new(app.addr).get("/");
     assert_eq!(page.status, 200);
     assert!(page.content_type.unwrap().starts_with("text/html"));
     let html = page.body.as_str().expect("HTML text");
@@ -101,6 +100,6 @@ fn database_urls_are_checked() {
     // An in-memory database works (and is empty).
     let store = open_store("sqlite://:memory:").expect("in memory");
     assert_eq!(store.kind(), "sqlite");
-    let app = TestServer::new(todo::app(store));
-    assert_eq!(Client::new(app.addr()).get("/todos").body, json!([]));
+    let app = common::serve(store);
+    assert_eq!(Client::new(app.addr).get("/todos").body, json!([]));
 }
