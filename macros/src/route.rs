@@ -581,10 +581,13 @@ pub fn expand_routes(input: TokenStream) -> TokenStream {
         // The order `select` tries the routes in: most specific first.
         const __CORERING_ORDER: [usize; #n] = #p::order(&__CORERING_ROUTES);
         #(#checks)*
+        // `skip`: bytes of the path a `nest` prefix took; a miss hands
+        // the request back for the router's fallback (or the next router).
         async fn __corering_dispatch(
             req: #p::Request<'_>,
             state: #p::AppState,
-        ) -> #p::Response {
+            skip: usize,
+        ) -> #p::Routed<'_> {
             // The context first: the route's parameters are matched into it
             // in place, and the request is moved once.
             let mut cx = ::corering::http::route::RequestContext::__new(
@@ -594,6 +597,7 @@ pub fn expand_routes(input: TokenStream) -> TokenStream {
             );
             let method = cx.request().method();
             let path = cx.request().path();
+            let path = path.get(skip..).unwrap_or(path);
             // Literal routes first, as one `match` on the method and the
             // path (compiled to a switch and fixed-length compares): the
             // route `select` would pick, since a literal route ranks
@@ -613,13 +617,13 @@ pub fn expand_routes(input: TokenStream) -> TokenStream {
                 ),
             };
             match selected {
-                #p::Selected::Route(i) => match i {
+                #p::Selected::Route(i) => ::core::result::Result::Ok(match i {
                     #(#idx => #paths::__corering_call(&mut cx).await,)*
                     _ => #p::Selected::NotFound.fallback(),
-                },
-                other => other.fallback(),
+                }),
+                other => ::core::result::Result::Err((cx.__into_request(), other)),
             }
         }
-        ::corering::http::route::Router::__new(__corering_dispatch)
+        ::corering::http::route::Router::__new(__corering_dispatch, &__CORERING_ROUTES)
     }}
 }

@@ -97,6 +97,26 @@ pub struct Response {
     body: Body,
     /// What runs after a `101` (see [`Response::upgrade`]).
     upgrade: Option<Box<OnUpgrade>>,
+    /// One field whose value is stored here, not on the heap
+    /// ([`Response::header_inline`]).
+    inline: Option<InlineField>,
+}
+
+/// Longest value [`Response::header_inline`] keeps without allocating.
+pub const INLINE_VALUE_MAX: usize = 64;
+
+/// A field with a short value held in the response itself.
+#[derive(Debug, Clone, Copy)]
+struct InlineField {
+    name: &'static str,
+    len: u8,
+    value: [u8; INLINE_VALUE_MAX],
+}
+
+impl InlineField {
+    fn value(&self) -> &[u8] {
+        &self.value[..usize::from(self.len)]
+    }
 }
 
 /// A header field value: static, or owned.
@@ -124,6 +144,7 @@ impl Response {
             headers: Vec::new(),
             body: Body::Empty,
             upgrade: None,
+            inline: None,
         }
     }
 
@@ -152,6 +173,7 @@ impl Response {
             headers: Vec::new(),
             body: body.into(),
             upgrade: None,
+            inline: None,
         }
     }
 
@@ -229,6 +251,41 @@ impl Response {
         self.push_header(HeaderValue::Owned(name), HeaderValue::Owned(value))
     }
 
+    /// Adds a header field whose value is copied into the response itself
+    /// (no allocation) if it is at most [`INLINE_VALUE_MAX`] bytes and no
+    /// other field was added this way; otherwise as
+    /// [`header_owned`](Response::header_owned). For per-request values
+    /// on a hot path, such as a request id.
+    ///
+    /// # Panics
+    /// As [`header`](Response::header).
+    ///
+    /// ```
+    /// use corering::http::Response;
+    /// let r = Response::text("hi").header_inline("x-request-id", b"abc-1");
+    /// assert_eq!(r.header_value("X-Request-Id"), Some(&b"abc-1"[..]));
+    /// ```
+    pub fn header_inline(mut self, name: &'static str, value: &[u8]) -> Response {
+        if self.inline.is_none() && value.len() <= INLINE_VALUE_MAX {
+            let n = name.as_bytes();
+            assert!(
+                !n.is_empty() && n.iter().copied().all(super::body::is_tchar),
+                "invalid header field name {name:?}"
+            );
+            assert!(valid_value(value), "invalid value for header field {name}");
+            let mut field = InlineField {
+                name,
+                len: value.len() as u8,
+                value: [0; INLINE_VALUE_MAX],
+            };
+            field.value[..value.len()].copy_from_slice(value);
+            self.inline = Some(field);
+            return self;
+        }
+        let value = String::from_utf8_lossy(value).into_owned();
+        self.header_owned(name, value)
+    }
+
     fn push_header(mut self, name: HeaderValue, value: HeaderValue) -> Response {
         let n = name.as_bytes();
         assert!(
@@ -264,10 +321,27 @@ impl Response {
                 return Some(ct.as_bytes());
             }
         }
+        if let Some(f) = &self.inline {
+            if f.name.eq_ignore_ascii_case(name) {
+                return Some(f.value());
+            }
+        }
         self.headers
             .iter()
             .find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name.as_bytes()))
             .map(|(_, v)| v.as_bytes())
+    }
+
+    /// True if a header field named `name` was added (not counting
+    /// `Content-Type`).
+    pub fn has_header(&self, name: &str) -> bool {
+        self.inline
+            .as_ref()
+            .is_some_and(|f| f.name.eq_ignore_ascii_case(name))
+            || self
+                .headers
+                .iter()
+                .any(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name.as_bytes()))
     }
 
     pub(crate) fn with_upgrade(mut self, up: OnUpgrade) -> Response {
@@ -316,6 +390,9 @@ impl Response {
         }
         for (name, value) in &self.headers {
             n += name.as_bytes().len() + value.as_bytes().len() + 4;
+        }
+        if let Some(f) = &self.inline {
+            n += f.name.len() + f.value().len() + 4;
         }
         n += match self.length_field(opts.framing) {
             LengthField::Length(len) => b"Content-Length: \r\n".len() + decimal_len(len),
@@ -381,6 +458,12 @@ impl Response {
             w.put(value.as_bytes());
             w.put(b"\r\n");
         }
+        if let Some(f) = &self.inline {
+            w.put(f.name.as_bytes());
+            w.put(b": ");
+            w.put(f.value());
+            w.put(b"\r\n");
+        }
         match self.length_field(opts.framing) {
             LengthField::Length(n) => {
                 w.put(b"Content-Length: ");
@@ -405,7 +488,7 @@ impl Response {
     /// for a response with fields of its own (not worth comparing).
     #[inline]
     pub(crate) fn head_key(&self, opts: HeadOptions, secs: u64) -> Option<HeadKey> {
-        if !self.headers.is_empty() {
+        if !self.headers.is_empty() || self.inline.is_some() {
             return None;
         }
         // `&'static str`s compare by address and length: the same bytes.

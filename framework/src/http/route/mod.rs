@@ -87,9 +87,10 @@ mod extract;
 #[cfg(feature = "serde")]
 mod formats;
 mod matcher;
+mod miss;
+mod rejection;
 mod respond;
-
-use std::future::Future;
+mod router;
 
 pub use extract::{
     BodyStream, Bytes, FromRequest, FromRequestRef, Headers, Local, Path, RequestContext, State,
@@ -108,67 +109,9 @@ pub use corering_macros::{delete, get, head, options, patch, post, put, route, r
 #[cfg(feature = "serde")]
 pub use serde;
 
-use super::{Handler, Request, Response};
-use extract::AppState;
-
-/// Routes built by [`routes!`]: a [`Handler`] for
-/// [`http::serve`](crate::http::serve).
-///
-/// Cloning is cheap (the dispatch function is a function item; the states
-/// are behind `Arc`s). Each request costs one `Arc` clone per kind of state
-/// set.
-#[derive(Clone)]
-pub struct Router<F> {
-    dispatch: F,
-    state: AppState,
-}
-
-impl<F> Router<F> {
-    #[doc(hidden)]
-    pub fn __new(dispatch: F) -> Router<F> {
-        Router {
-            dispatch,
-            state: AppState::default(),
-        }
-    }
-
-    /// Sets the application state that [`State<T>`] extracts: one `T`
-    /// shared by all workers (replaces any earlier shared state).
-    pub fn with_state<T: Send + Sync + 'static>(mut self, state: T) -> Router<F> {
-        self.state.set_shared(state);
-        self
-    }
-
-    /// Sets the per-worker state that [`Local<T>`] extracts: each worker
-    /// calls `init` once, on its first request that asks for it, and keeps
-    /// the `T` (replaces any earlier per-worker state).
-    pub fn with_local_state<T: 'static>(
-        mut self,
-        init: impl Fn() -> T + Send + Sync + 'static,
-    ) -> Router<F> {
-        self.state.set_local(init);
-        self
-    }
-}
-
-impl<F> std::fmt::Debug for Router<F> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Router")
-            .field("shared_state", &self.state.has_shared())
-            .finish()
-    }
-}
-
-impl<'a, F, Fut> Handler<'a> for Router<F>
-where
-    F: Fn(Request<'a>, AppState) -> Fut,
-    Fut: Future<Output = Response>,
-{
-    type Future = Fut;
-    fn call(&self, req: Request<'a>) -> Fut {
-        (self.dispatch)(req, self.state.clone())
-    }
-}
+pub use miss::{Chained, Fallback, NotFound, OneOf, Sub};
+pub use rejection::{Rejection, RejectionHook, RejectionKind};
+pub use router::Router;
 
 /// Used by the code the route macros generate; not a public API.
 #[doc(hidden)]
@@ -178,6 +121,7 @@ pub mod __private {
         collide, match_path, more_specific, order, select, Params, RouteInfo, Segment, Selected,
         MAX_PARAMS,
     };
+    pub use super::miss::Routed;
     pub use crate::http::{Method, Request, Response};
 
     use super::{FromRequest, FromRequestRef, RequestContext};
