@@ -98,7 +98,7 @@ fn block_path(req: &mut Request<'_>) -> Option<Response> {
 }
 
 fn app() -> impl for<'a> corering::http::Handler<'a> + Clone + Send + Sync + 'static {
-    routes![hello, slow, sum, needs_state]
+    routes![hello, slow, sum]
         .merge(routes![items_get])
         .merge(routes![items_post])
         .nest("/api", routes![user, whoami])
@@ -244,13 +244,6 @@ fn routing_composition_with_ureq() {
         .unwrap();
     assert_eq!(r.body_mut().read_to_string().unwrap(), "6");
 
-    // A missing state: 500, and no internal type name for the client.
-    let (s, _, body) = call(&agent, &url("/state"));
-    assert_eq!(s, 500);
-    assert!(!body.contains("u64"), "{body}");
-    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(v["error"], "missing_state");
-
     // CORS on a simple request.
     let r = agent
         .get(&url("/hello"))
@@ -281,6 +274,40 @@ fn state_reaches_merged_and_nested_routers() {
         &format!("http://{addr}/n/state"),
     );
     assert_eq!((s, body.as_str()), (200, "41"));
+    server.shutdown().unwrap();
+}
+
+#[test]
+fn missing_state_is_found_at_startup() {
+    // Listed by `check`, with route and type, also inside a nested router.
+    let app = routes![hello].nest("/n", routes![needs_state]);
+    let err = app.check().unwrap_err().to_string();
+    assert!(
+        err.contains("GET /n/state (fn needs_state) takes State<u64>"),
+        "{err}"
+    );
+    // Layering checks too.
+    let layered = std::panic::catch_unwind(|| {
+        routes![needs_state].layer(RequestId::new());
+    });
+    let msg = layered.unwrap_err();
+    let msg = msg.downcast_ref::<String>().unwrap();
+    assert!(msg.contains("State<u64>"), "{msg}");
+    // A state of another type is missing too.
+    assert!(routes![needs_state].with_state(1u32).check().is_err());
+    assert!(routes![needs_state].with_state(1u64).check().is_ok());
+
+    // Served unchecked anyway: 500 through the hook, no type name.
+    let app = routes![needs_state].on_rejection(json_rejection);
+    let (server, addr) = start_http(common::builder().workers(1), Http1Config::new(), app);
+    let (s, _, body) = call(
+        &ureq_agent(Duration::from_secs(10)),
+        &format!("http://{addr}/state"),
+    );
+    assert_eq!(s, 500);
+    assert!(!body.contains("u64"), "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["error"], "missing_state");
     server.shutdown().unwrap();
 }
 

@@ -412,6 +412,7 @@ fn generate(func: &ItemFn, r: &Route) -> TokenStream {
     let p = quote!(::corering::http::route::__private);
     let info = route_info(func, r.method, &r.lit, &r.segs, true);
     let mut extract = Vec::new();
+    let mut needs = Vec::new();
     let mut vars = Vec::new();
     let last = r.args.len().saturating_sub(1);
     for (i, a) in r.args.iter().enumerate() {
@@ -447,6 +448,9 @@ fn generate(func: &ItemFn, r: &Route) -> TokenStream {
                 ::core::result::Result::Err(r) => return r,
             };
         });
+        needs.push(quote! {
+            (&#p::Extract::<#ty>::new()).needs(out);
+        });
         vars.push(var);
     }
     let ret_span = match &func.sig.output {
@@ -468,6 +472,16 @@ fn generate(func: &ItemFn, r: &Route) -> TokenStream {
             pub const __CORERING_METHOD: #p::Method = Self::__CORERING_ROUTE.method;
             #[doc(hidden)]
             pub const __CORERING_PATH: &'static str = Self::__CORERING_ROUTE.path;
+
+            /// The states this route's extractors need (checked when the
+            /// router is layered or `check`ed).
+            #[doc(hidden)]
+            pub fn __corering_needs(out: &mut ::std::vec::Vec<#p::Need>) {
+                #[allow(unused_imports)]
+                use #p::{NeedsNothing as _, ViaNeeds as _};
+                let _ = &out;
+                #(#needs)*
+            }
 
             #[doc(hidden)]
             pub async fn __corering_call(
@@ -510,6 +524,9 @@ fn stub(func: &ItemFn) -> TokenStream {
             pub const __CORERING_METHOD: #p::Method = Self::__CORERING_ROUTE.method;
             #[doc(hidden)]
             pub const __CORERING_PATH: &'static str = Self::__CORERING_ROUTE.path;
+
+            #[doc(hidden)]
+            pub fn __corering_needs(_: &mut ::std::vec::Vec<#p::Need>) {}
 
             #[doc(hidden)]
             pub async fn __corering_call(
@@ -580,6 +597,7 @@ pub fn expand_routes(input: TokenStream) -> TokenStream {
         const __CORERING_ROUTES: [#p::RouteInfo; #n] = [#(#paths::__CORERING_ROUTE),*];
         // The order `select` tries the routes in: most specific first.
         const __CORERING_ORDER: [usize; #n] = #p::order(&__CORERING_ROUTES);
+        const __CORERING_NEEDS: [#p::NeedsFn; #n] = [#(#paths::__corering_needs),*];
         #(#checks)*
         // `skip`: bytes of the path a `nest` prefix took; a miss hands
         // the request back for the router's fallback (or the next router).
@@ -624,6 +642,10 @@ pub fn expand_routes(input: TokenStream) -> TokenStream {
                 other => ::core::result::Result::Err((cx.__into_request(), other)),
             }
         }
-        ::corering::http::route::Router::__new(__corering_dispatch, &__CORERING_ROUTES)
+        ::corering::http::route::Router::__new(
+            __corering_dispatch,
+            &__CORERING_ROUTES,
+            &__CORERING_NEEDS,
+        )
     }}
 }

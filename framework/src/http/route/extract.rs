@@ -22,6 +22,7 @@ type LocalInit = Arc<(usize, Box<dyn Fn() -> Rc<dyn Any> + Send + Sync>)>;
 pub struct AppState {
     shared: Option<Arc<dyn Any + Send + Sync>>,
     local: Option<LocalInit>,
+    local_type: Option<std::any::TypeId>,
     on_rejection: Option<RejectionHook>,
 }
 
@@ -42,6 +43,17 @@ impl AppState {
         let init: Box<dyn Fn() -> Rc<dyn Any> + Send + Sync> =
             Box::new(move || Rc::new(init()) as Rc<dyn Any>);
         self.local = Some(Arc::new((id, init)));
+        self.local_type = Some(std::any::TypeId::of::<T>());
+    }
+
+    /// The type of the shared state, if set.
+    pub(crate) fn shared_type(&self) -> Option<std::any::TypeId> {
+        self.shared.as_deref().map(|s| s.type_id())
+    }
+
+    /// The type of the per-worker state, if set.
+    pub(crate) fn local_type(&self) -> Option<std::any::TypeId> {
+        self.local_type
     }
 
     pub(crate) fn set_rejection_hook(&mut self, hook: RejectionHook) {
@@ -57,6 +69,7 @@ impl AppState {
         }
         if self.local.is_none() {
             self.local.clone_from(&parent.local);
+            self.local_type = parent.local_type;
         }
         if self.on_rejection.is_none() {
             self.on_rejection = parent.on_rejection;
@@ -225,6 +238,11 @@ impl<'a> RequestContext<'a> {
 pub trait FromRequest: Sized {
     /// Builds the value, or the response to send instead.
     fn from_request(cx: &mut RequestContext<'_>) -> impl Future<Output = Result<Self, Response>>;
+
+    /// The application states this extractor needs, for the router's
+    /// startup check (only [`State`] and [`Local`] have any).
+    #[doc(hidden)]
+    fn __needs(_out: &mut Vec<super::check::Need>) {}
 }
 
 /// Answers a built-in extractor's refusal through `cx`'s hook.
@@ -406,6 +424,10 @@ impl<T: Clone + 'static> FromRequest for State<T> {
             None => Err(missing_state::<T>(cx, "State")),
         }
     }
+
+    fn __needs(out: &mut Vec<super::check::Need>) {
+        out.push(super::check::Need::of::<T>(false));
+    }
 }
 
 /// A route asked for a state the router lacks: a server bug. The type is
@@ -455,6 +477,10 @@ impl<T: 'static> FromRequest for Local<T> {
             Some(s) => Ok(Local(s)),
             None => Err(missing_state::<T>(cx, "Local")),
         }
+    }
+
+    fn __needs(out: &mut Vec<super::check::Need>) {
+        out.push(super::check::Need::of::<T>(true));
     }
 }
 

@@ -10,6 +10,7 @@ use std::future::{ready, Future, Ready};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use super::check::{MissingState, NeedsFn};
 use super::extract::AppState;
 use super::matcher::{RouteInfo, Selected};
 use crate::http::{Handler, Request, Response};
@@ -33,6 +34,9 @@ pub trait MissChain: Clone {
     fn append<G: Clone>(self, sub: Sub<G, NotFound>) -> Self::Appended<G>;
     /// Replaces the end of the chain.
     fn with_fallback<H: Clone>(self, fallback: H) -> Self::WithFallback<H>;
+    /// Lists the routes of the chain's routers that need a state their
+    /// router lacks.
+    fn missing_states(&self, out: &mut Vec<String>);
 }
 
 /// Answers a request no route took.
@@ -60,6 +64,7 @@ impl MissChain for NotFound {
     fn with_fallback<H: Clone>(self, fallback: H) -> Fallback<H> {
         Fallback(fallback)
     }
+    fn missing_states(&self, _: &mut Vec<String>) {}
 }
 
 impl<'a> Miss<'a> for NotFound {
@@ -84,12 +89,15 @@ impl<H: Clone> MissChain for Fallback<H> {
             own: sub.own,
             state: sub.state,
             prefix: sub.prefix,
+            routes: sub.routes,
+            needs: sub.needs,
             next: self,
         }
     }
     fn with_fallback<H2: Clone>(self, fallback: H2) -> Fallback<H2> {
         Fallback(fallback)
     }
+    fn missing_states(&self, _: &mut Vec<String>) {}
 }
 
 impl<'a, H: Handler<'a> + Clone> Miss<'a> for Fallback<H> {
@@ -112,16 +120,26 @@ pub struct Sub<G, N> {
     /// What its routes see: its own, filled from the outer router's.
     state: AppState,
     prefix: &'static str,
+    routes: &'static [RouteInfo],
+    needs: &'static [NeedsFn],
     next: N,
 }
 
 impl<G> Sub<G, NotFound> {
-    pub(super) fn new(dispatch: G, own: AppState, prefix: &'static str) -> Self {
+    pub(super) fn new(
+        dispatch: G,
+        own: AppState,
+        prefix: &'static str,
+        routes: &'static [RouteInfo],
+        needs: &'static [NeedsFn],
+    ) -> Self {
         Sub {
             dispatch,
             state: own.clone(),
             own,
             prefix,
+            routes,
+            needs,
             next: NotFound,
         }
     }
@@ -141,6 +159,8 @@ impl<G: Clone, N: MissChain> MissChain for Sub<G, N> {
             own: self.own,
             state: self.state,
             prefix: self.prefix,
+            routes: self.routes,
+            needs: self.needs,
             next: self.next.append(sub),
         }
     }
@@ -150,8 +170,14 @@ impl<G: Clone, N: MissChain> MissChain for Sub<G, N> {
             own: self.own,
             state: self.state,
             prefix: self.prefix,
+            routes: self.routes,
+            needs: self.needs,
             next: self.next.with_fallback(fallback),
         }
+    }
+    fn missing_states(&self, out: &mut Vec<String>) {
+        MissingState::collect(out, self.prefix, self.routes, self.needs, &self.state);
+        self.next.missing_states(out);
     }
 }
 

@@ -83,6 +83,7 @@
 //! gives each worker its own value, built on first use; [`Local<T>`] hands
 //! out an `Rc` of it (no locks: a `Cell` inside is enough).
 
+mod check;
 mod extract;
 #[cfg(feature = "serde")]
 mod formats;
@@ -109,6 +110,7 @@ pub use corering_macros::{delete, get, head, options, patch, post, put, route, r
 #[cfg(feature = "serde")]
 pub use serde;
 
+pub use check::MissingState;
 pub use miss::{Chained, Fallback, NotFound, OneOf, Sub};
 pub use rejection::{Rejection, RejectionHook, RejectionKind};
 pub use router::Router;
@@ -116,6 +118,7 @@ pub use router::Router;
 /// Used by the code the route macros generate; not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use super::check::{Need, NeedsFn};
     pub use super::extract::AppState;
     pub use super::matcher::{
         collide, match_path, more_specific, order, select, Params, RouteInfo, Segment, Selected,
@@ -180,6 +183,29 @@ pub mod __private {
         async fn extract(&self, _: &mut RequestContext<'_>) -> Result<T, Response> {
             Err(Response::new(crate::http::Status::INTERNAL_SERVER_ERROR))
         }
+    }
+
+    /// The states an extractor argument needs (see [`Need`]).
+    pub trait ViaNeeds {
+        /// Adds them to `out`.
+        fn needs(&self, out: &mut Vec<Need>);
+    }
+
+    impl<T: FromRequest> ViaNeeds for Extract<T> {
+        fn needs(&self, out: &mut Vec<Need>) {
+            T::__needs(out);
+        }
+    }
+
+    /// Arguments that are not [`FromRequest`] (those borrowing the
+    /// request) need no state.
+    pub trait NeedsNothing {
+        /// Adds nothing.
+        fn needs(&self, out: &mut Vec<Need>);
+    }
+
+    impl<T> NeedsNothing for &Extract<T> {
+        fn needs(&self, _: &mut Vec<Need>) {}
     }
 
     /// The last argument's real extraction: it may borrow the request.

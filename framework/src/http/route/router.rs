@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use super::check::{MissingState, NeedsFn};
 use super::extract::AppState;
 use super::matcher::{collide, RouteInfo, Selected};
 use super::miss::{Chained, Miss, MissChain, NotFound, Routed, Sub, Tables};
@@ -58,16 +59,24 @@ pub struct Router<F, M = NotFound> {
     state: AppState,
     miss: M,
     tables: Tables,
+    routes: &'static [RouteInfo],
+    needs: &'static [NeedsFn],
 }
 
 impl<F> Router<F> {
     #[doc(hidden)]
-    pub fn __new(dispatch: F, routes: &'static [RouteInfo]) -> Router<F> {
+    pub fn __new(
+        dispatch: F,
+        routes: &'static [RouteInfo],
+        needs: &'static [NeedsFn],
+    ) -> Router<F> {
         Router {
             dispatch,
             state: AppState::default(),
             miss: NotFound,
             tables: Arc::new(vec![("", routes)]),
+            routes,
+            needs,
         }
     }
 }
@@ -155,6 +164,8 @@ impl<F, M: MissChain> Router<F, M> {
             state: self.state,
             miss: self.miss.with_fallback(handler),
             tables: self.tables,
+            routes: self.routes,
+            needs: self.needs,
         }
     }
 
@@ -249,13 +260,21 @@ impl<F, M: MissChain> Router<F, M> {
             tables.push((prefix, theirs));
         }
         self.tables = Arc::new(tables);
-        let mut sub = Sub::new(other.dispatch, other.state, prefix);
+        let mut sub = Sub::new(
+            other.dispatch,
+            other.state,
+            prefix,
+            other.routes,
+            other.needs,
+        );
         sub.inherit(&self.state);
         Router {
             dispatch: self.dispatch,
             miss: self.miss.append(sub),
             state: self.state,
             tables: self.tables,
+            routes: self.routes,
+            needs: self.needs,
         }
     }
 
@@ -278,8 +297,42 @@ impl<F, M: MissChain> Router<F, M> {
     ///     .layer(RequestId::new());
     /// # let _ = app;
     /// ```
+    ///
+    /// # Panics
+    /// If a route takes a [`State<T>`](super::State) or
+    /// [`Local<T>`](super::Local) the router was not given (see
+    /// [`check`](Router::check)): the message lists them.
     pub fn layer<L: Layer<Self>>(self, layer: L) -> Layered<L::Handler> {
+        if let Err(e) = self.check() {
+            panic!("{e}");
+        }
         Layered::new(self).layer(layer)
+    }
+
+    /// Checks at startup that every [`State<T>`](super::State) and
+    /// [`Local<T>`](super::Local) the routes take (those of merged and
+    /// nested routers too) was given, with that type; the error lists
+    /// each route and type. [`layer`](Router::layer) runs it; call it
+    /// yourself before serving a router without layers. (A route whose
+    /// state is missing anyway answers `500` without naming the type.)
+    ///
+    /// ```
+    /// use corering::http::route::State;
+    ///
+    /// #[corering::get("/count")]
+    /// async fn count(State(n): State<u32>) -> String {
+    ///     n.to_string()
+    /// }
+    ///
+    /// let err = corering::routes![count].check().unwrap_err();
+    /// assert!(err.to_string().contains("GET /count (fn count) takes State<u32>"));
+    /// assert!(corering::routes![count].with_state(7u32).check().is_ok());
+    /// ```
+    pub fn check(&self) -> Result<(), MissingState> {
+        let mut lines = Vec::new();
+        MissingState::collect(&mut lines, "", self.routes, self.needs, &self.state);
+        self.miss.missing_states(&mut lines);
+        MissingState::from_lines(lines)
     }
 }
 
