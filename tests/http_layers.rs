@@ -415,3 +415,94 @@ fn cors_preflight_and_auth_with_curl() {
     assert!(out.starts_with("HTTP/1.1 503"), "{out}");
     server.shutdown().unwrap();
 }
+
+#[get("/big")]
+async fn big() -> String {
+    "corering compresses this line; ".repeat(200)
+}
+
+#[get("/small")]
+async fn small() -> &'static str {
+    "tiny"
+}
+
+#[get("/png")]
+async fn png() -> Response {
+    Response::new(Status::OK)
+        .content_type("image/png")
+        .body(vec![7u8; 4096])
+}
+
+#[get("/encoded")]
+async fn encoded() -> Response {
+    Response::text("x".repeat(4096)).header("content-encoding", "identity")
+}
+
+fn start_compressed() -> (corering::RunningServer, SocketAddr) {
+    let app = routes![big, small, png, encoded].layer(corering::http::layer::Compression::new());
+    start_http(common::builder().workers(1), Http1Config::new(), app)
+}
+
+#[test]
+fn compression_is_real_gzip() {
+    use std::io::Read;
+    let (server, addr) = start_compressed();
+    let want = "corering compresses this line; ".repeat(200);
+    let agent = ureq_agent(Duration::from_secs(10));
+    // ureq here has no gzip support: the body comes as sent.
+    let mut r = agent
+        .get(&format!("http://{addr}/big"))
+        .header("accept-encoding", "br;q=1, gzip;q=0.8")
+        .call()
+        .unwrap();
+    assert_eq!(r.headers().get("content-encoding").unwrap(), "gzip");
+    assert_eq!(r.headers().get("vary").unwrap(), "Accept-Encoding");
+    let raw = r.body_mut().read_to_vec().unwrap();
+    assert_eq!(&raw[..2], &[0x1f, 0x8b], "gzip magic");
+    assert!(raw.len() < want.len() / 10, "{} bytes", raw.len());
+    let mut back = String::new();
+    flate2::read::GzDecoder::new(&raw[..])
+        .read_to_string(&mut back)
+        .unwrap();
+    assert_eq!(back, want);
+
+    // Not accepted (or refused with q=0): plain, but still `Vary`.
+    for ae in ["identity", "gzip;q=0"] {
+        let mut r = agent
+            .get(&format!("http://{addr}/big"))
+            .header("accept-encoding", ae)
+            .call()
+            .unwrap();
+        assert!(r.headers().get("content-encoding").is_none(), "{ae}");
+        assert_eq!(r.headers().get("vary").unwrap(), "Accept-Encoding");
+        assert_eq!(r.body_mut().read_to_string().unwrap(), want);
+    }
+    // Small, incompressible type, already encoded: untouched.
+    for path in ["/small", "/png", "/encoded"] {
+        let r = agent
+            .get(&format!("http://{addr}{path}"))
+            .header("accept-encoding", "gzip")
+            .call()
+            .unwrap();
+        let ce = r
+            .headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().unwrap().to_owned());
+        assert!(
+            ce.is_none() || ce.as_deref() == Some("identity"),
+            "{path}: {ce:?}"
+        );
+    }
+
+    // curl --compressed decodes it; the bytes on the wire were gzip.
+    if let Some(out) = curl(&["--compressed", &format!("http://{addr}/big")]) {
+        assert!(
+            out.to_ascii_lowercase().contains("content-encoding: gzip"),
+            "{out}"
+        );
+        assert!(out.ends_with(&want), "curl did not decode the body");
+        let wire = curl(&["-H", "Accept-Encoding: gzip", &format!("http://{addr}/big")]).unwrap();
+        assert!(!wire.contains("corering compresses"), "sent uncompressed");
+    }
+    server.shutdown().unwrap();
+}

@@ -51,6 +51,8 @@
 //! | [`map_request`], [`map_response`] | your own function, before or after |
 
 mod auth;
+#[cfg(feature = "compression")]
+mod compress;
 mod cors;
 mod map;
 mod request_id;
@@ -59,6 +61,8 @@ mod timeout;
 use crate::http::{Handler, Request};
 
 pub use auth::{Bearer, RequireBearer};
+#[cfg(feature = "compression")]
+pub use compress::{Compressed, Compression, Gzip};
 pub use cors::{Cors, CorsHandler};
 pub use map::{map_request, map_response, Finish, MapFuture, MapRequest, MapResponse};
 pub use request_id::{RequestId, WithRequestId};

@@ -184,8 +184,10 @@ mod tests {
         assert_ne!(a[..la], b[..lb]);
         assert!(a[..la].iter().all(|c| c.is_ascii_hexdigit() || *c == b'-'));
         let mut h = [0; 16];
-        assert_eq!(&h[..hex(0x1f, &mut h)], b"1f");
-        assert_eq!(&h[..hex(0, &mut h)], b"0");
+        let n = hex(0x1f, &mut h);
+        assert_eq!(&h[..n], b"1f");
+        let n = hex(0, &mut h);
+        assert_eq!(&h[..n], b"0");
         assert_eq!(hex(u64::MAX, &mut h), 16);
     }
 }
