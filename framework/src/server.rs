@@ -843,7 +843,7 @@ fn plural(n: u64, thing: &str) -> String {
 /// A duration as an operator reads it: `10 s`, `2.5 s`, `300 ms`.
 fn show_duration(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms >= 1000 && ms.is_multiple_of(1000) {
+    if ms >= 1000 && ms % 1000 == 0 {
         format!("{} s", ms / 1000)
     } else if ms >= 1000 {
         format!("{} s", d.as_secs_f64())

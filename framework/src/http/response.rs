@@ -102,18 +102,45 @@ pub struct Response {
     inline: Option<InlineField>,
 }
 
-/// Longest value [`Response::header_inline`] keeps without allocating.
-pub const INLINE_VALUE_MAX: usize = 64;
+/// Longest value [`Response::header_inline`] keeps without allocating
+/// (a UUID's 36 characters fit).
+pub const INLINE_VALUE_MAX: usize = 38;
 
-/// A field with a short value held in the response itself.
+/// A field with a short value held in the response itself: 40 bytes, so
+/// a `Response` stays small enough to be returned in a `Result` by value.
+/// The name is a slot of [`INLINE_NAMES`] (nonzero: `Option` costs
+/// nothing).
 #[derive(Debug, Clone, Copy)]
 struct InlineField {
-    name: &'static str,
+    slot: std::num::NonZeroU8,
     len: u8,
     value: [u8; INLINE_VALUE_MAX],
 }
 
+/// The names inline fields have had in this process (few: request id
+/// fields). A name past the last slot is written the ordinary way.
+static INLINE_NAMES: [std::sync::OnceLock<&'static str>; 8] =
+    [const { std::sync::OnceLock::new() }; 8];
+
+/// The slot of `name` in [`INLINE_NAMES`], taking a free one if needed.
+fn inline_slot(name: &'static str) -> Option<std::num::NonZeroU8> {
+    for (i, cell) in INLINE_NAMES.iter().enumerate() {
+        let held = *cell.get_or_init(|| name);
+        if held == name {
+            return std::num::NonZeroU8::new(i as u8 + 1);
+        }
+    }
+    None
+}
+
 impl InlineField {
+    fn name(&self) -> &'static str {
+        INLINE_NAMES[usize::from(self.slot.get() - 1)]
+            .get()
+            .copied()
+            .unwrap_or("x-invalid")
+    }
+
     fn value(&self) -> &[u8] {
         &self.value[..usize::from(self.len)]
     }
@@ -266,15 +293,20 @@ impl Response {
     /// assert_eq!(r.header_value("X-Request-Id"), Some(&b"abc-1"[..]));
     /// ```
     pub fn header_inline(mut self, name: &'static str, value: &[u8]) -> Response {
-        if self.inline.is_none() && value.len() <= INLINE_VALUE_MAX {
+        let slot = if self.inline.is_none() && value.len() <= INLINE_VALUE_MAX {
             let n = name.as_bytes();
             assert!(
                 !n.is_empty() && n.iter().copied().all(super::body::is_tchar),
                 "invalid header field name {name:?}"
             );
+            inline_slot(name)
+        } else {
+            None
+        };
+        if let Some(slot) = slot {
             assert!(valid_value(value), "invalid value for header field {name}");
             let mut field = InlineField {
-                name,
+                slot,
                 len: value.len() as u8,
                 value: [0; INLINE_VALUE_MAX],
             };
@@ -322,7 +354,7 @@ impl Response {
             }
         }
         if let Some(f) = &self.inline {
-            if f.name.eq_ignore_ascii_case(name) {
+            if f.name().eq_ignore_ascii_case(name) {
                 return Some(f.value());
             }
         }
@@ -337,7 +369,7 @@ impl Response {
     pub fn has_header(&self, name: &str) -> bool {
         self.inline
             .as_ref()
-            .is_some_and(|f| f.name.eq_ignore_ascii_case(name))
+            .is_some_and(|f| f.name().eq_ignore_ascii_case(name))
             || self
                 .headers
                 .iter()
@@ -392,7 +424,7 @@ impl Response {
             n += name.as_bytes().len() + value.as_bytes().len() + 4;
         }
         if let Some(f) = &self.inline {
-            n += f.name.len() + f.value().len() + 4;
+            n += f.name().len() + f.value().len() + 4;
         }
         n += match self.length_field(opts.framing) {
             LengthField::Length(len) => b"Content-Length: \r\n".len() + decimal_len(len),
@@ -459,7 +491,7 @@ impl Response {
             w.put(b"\r\n");
         }
         if let Some(f) = &self.inline {
-            w.put(f.name.as_bytes());
+            w.put(f.name().as_bytes());
             w.put(b": ");
             w.put(f.value());
             w.put(b"\r\n");

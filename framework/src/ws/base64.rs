@@ -48,7 +48,7 @@ fn value(c: u8) -> Option<u32> {
 /// or `None` for anything else (bad characters or padding, nonzero unused
 /// bits, `out` too short).
 pub(crate) fn decode(text: &[u8], out: &mut [u8]) -> Option<usize> {
-    if !text.len().is_multiple_of(4) {
+    if text.len() % 4 != 0 {
         return None;
     }
     let mut n = 0;

@@ -9,7 +9,7 @@ use super::{Finish, Layer, MapFuture};
 use crate::http::{Handler, Request, Response, INLINE_VALUE_MAX};
 
 /// A layer giving each request an id in a header field (`x-request-id`
-/// by default): the client's, if it sent one of at most 64 visible ASCII
+/// by default): the client's, if it sent one of at most 38 visible ASCII
 /// characters, else a new one, `<process>-<thread>-<counter>` in hex
 /// (unique within a server run and, with the process part taken from the
 /// start time, across runs). The response carries the same field. No
