@@ -30,7 +30,7 @@ use crate::http::{Handler, Request, Response, Status};
 /// }
 ///
 /// let app = corering::routes![slow]
-///     .layer(Timeout::new(Duration::from_secs(2)).status(Status::GATEWAY_TIMEOUT));
+///     .layer(Timeout::new(Duration::from_secs(2)).status(Status::REQUEST_TIMEOUT));
 /// # let _ = app;
 /// ```
 #[derive(Debug, Clone, Copy)]
@@ -48,8 +48,8 @@ impl Timeout {
         }
     }
 
-    /// The status of the answer (`503` by default; `504` or `408` are
-    /// other common choices).
+    /// The status of the answer (`503` by default; `408` is another
+    /// common choice).
     pub fn status(mut self, status: Status) -> Timeout {
         self.status = status;
         self

@@ -66,14 +66,25 @@
 //! and parameters at the same positions (`/users/{id}`, `/users/{name}`)
 //! can never be told apart: [`routes!`] rejects them at compile time.
 //!
-//! * No route matches the path: `404 Not Found`.
+//! * No route matches the path: `404 Not Found`, or the router's
+//!   [`fallback`](Router::fallback) handler; before that, the routers
+//!   [`merge`](Router::merge)d and [`nest`](Router::nest)ed into it, in
+//!   the order they were added (a nested router matches the path after its
+//!   prefix).
 //! * Routes match the path, none the method: `405 Method Not Allowed` with
 //!   an `Allow` field listing their methods (`GET` implies `HEAD`).
 //! * `HEAD` with no `HEAD` route for the path runs the `GET` route; the
 //!   server sends its fields without the body.
 //! * An extractor that fails answers with its own response (`400` for a
 //!   path parameter that does not parse, see each extractor); the handler
-//!   does not run.
+//!   does not run. The built-in extractors' errors are [`Rejection`]s, and
+//!   [`Router::on_rejection`] answers them all in one format of yours.
+//!
+//! # Middleware
+//!
+//! [`Router::layer`] wraps the router in a [layer](crate::http::layer)
+//! (timeouts, request ids, CORS, auth, compression, access log, your own
+//! functions), composed statically.
 //!
 //! # State
 //!
@@ -81,7 +92,10 @@
 //! (`Send + Sync`); [`State<T>`] clones it for each request, so make it an
 //! `Arc` or something else cheap to clone. [`Router::with_local_state`]
 //! gives each worker its own value, built on first use; [`Local<T>`] hands
-//! out an `Rc` of it (no locks: a `Cell` inside is enough).
+//! out an `Rc` of it (no locks: a `Cell` inside is enough). A route taking
+//! a state the router lacks is found at startup ([`Router::check`], run by
+//! [`Router::layer`]); served anyway, it answers `500` without naming the
+//! type.
 
 mod check;
 mod extract;
