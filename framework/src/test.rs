@@ -22,11 +22,13 @@
 //! The server is a real one: one worker (on the backend `CORERING_BACKEND`
 //! picks, io_uring by default) listening on `127.0.0.1:0`, stopped when
 //! the [`TestServer`] is dropped. Requests go over real sockets, each on a
-//! new connection, sent by corering's HTTP client on a runtime on the
-//! test's own thread ([`Runtime::block_on`]); each
-//! [`send`](TestRequest::send) returns the whole response. For bytes no
-//! client would send (malformed requests, pipelining), talk to
-//! [`TestServer::addr`] with a `TcpStream`.
+//! new connection, sent by corering's HTTP client on a [`Runtime`] of its
+//! own on a short-lived thread (not the test's: the kernel interrupts a
+//! thread's blocking socket calls with `EINTR` after an io_uring that
+//! thread used is torn down, and tests often go on to use blocking
+//! clients); each [`send`](TestRequest::send) returns the whole response.
+//! For bytes no client would send (malformed requests, pipelining), talk
+//! to [`TestServer::addr`] with a `TcpStream`.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -41,7 +43,6 @@ use crate::{RunningServer, Runtime, Server, ServerBuilder};
 pub struct TestServer {
     server: Option<RunningServer>,
     addr: SocketAddr,
-    rt: Runtime,
     timeout: Duration,
 }
 
@@ -90,11 +91,9 @@ impl TestServer {
         let addr = server
             .tcp_addr()
             .expect("corering::test: the server listens on TCP");
-        let rt = Runtime::new().unwrap_or_else(|e| panic!("corering::test: no runtime: {e}"));
         TestServer {
             server: Some(server),
             addr,
-            rt,
             timeout: Duration::from_secs(30),
         }
     }
@@ -222,7 +221,7 @@ impl TestRequest<'_> {
         let (addr, timeout) = (server.addr, server.timeout);
         let method = req.method();
         let target = req.target().to_string();
-        let got = server.rt.block_on(async move {
+        let exchange = move || async move {
             let cfg = ClientConfig::new().request_timeout(timeout);
             let client = Client::with_config(cfg);
             let resp = client.send(addr, &req.close()).await?;
@@ -237,6 +236,16 @@ impl TestRequest<'_> {
                 headers,
                 body,
             })
+        };
+        let got = std::thread::scope(|scope| {
+            let client = scope.spawn(|| {
+                let rt =
+                    Runtime::new().unwrap_or_else(|e| panic!("corering::test: no runtime: {e}"));
+                rt.block_on(exchange())
+            });
+            client
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         });
         got.unwrap_or_else(|e| panic!("corering::test: {method:?} {target}: {e}"))
     }

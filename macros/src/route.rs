@@ -412,6 +412,7 @@ fn generate(func: &ItemFn, r: &Route) -> TokenStream {
     let p = quote!(::corering::http::route::__private);
     let info = route_info(func, r.method, &r.lit, &r.segs, true);
     let mut extract = Vec::new();
+    let mut needs = Vec::new();
     let mut vars = Vec::new();
     let last = r.args.len().saturating_sub(1);
     for (i, a) in r.args.iter().enumerate() {
@@ -447,6 +448,9 @@ fn generate(func: &ItemFn, r: &Route) -> TokenStream {
                 ::core::result::Result::Err(r) => return r,
             };
         });
+        needs.push(quote! {
+            (&#p::Extract::<#ty>::new()).needs(out);
+        });
         vars.push(var);
     }
     let ret_span = match &func.sig.output {
@@ -464,6 +468,16 @@ fn generate(func: &ItemFn, r: &Route) -> TokenStream {
         #[allow(clippy::all, clippy::pedantic, clippy::nursery, dead_code)]
         impl #name {
             #consts
+
+            /// The states this route's extractors need (checked when the
+            /// router is layered or `check`ed).
+            #[doc(hidden)]
+            pub fn __corering_needs(out: &mut ::std::vec::Vec<#p::Need>) {
+                #[allow(unused_imports)]
+                use #p::{NeedsNothing as _, ViaNeeds as _};
+                let _ = &out;
+                #(#needs)*
+            }
 
             #[doc(hidden)]
             pub async fn __corering_call(
@@ -516,6 +530,9 @@ fn stub(func: &ItemFn) -> TokenStream {
         #[allow(clippy::all, dead_code)]
         impl #name {
             #consts
+
+            #[doc(hidden)]
+            pub fn __corering_needs(_: &mut ::std::vec::Vec<#p::Need>) {}
 
             #[doc(hidden)]
             pub async fn __corering_call(
@@ -586,11 +603,15 @@ pub fn expand_routes(input: TokenStream) -> TokenStream {
         const __CORERING_ROUTES: [#p::RouteInfo; #n] = [#(#paths::__CORERING_ROUTE),*];
         // The order `select` tries the routes in: most specific first.
         const __CORERING_ORDER: [usize; #n] = #p::order(&__CORERING_ROUTES);
+        const __CORERING_NEEDS: [#p::NeedsFn; #n] = [#(#paths::__corering_needs),*];
         #(#checks)*
+        // `skip`: bytes of the path a `nest` prefix took; a miss hands
+        // the request back for the router's fallback (or the next router).
         async fn __corering_dispatch(
             req: #p::Request<'_>,
             state: #p::AppState,
-        ) -> #p::Response {
+            skip: usize,
+        ) -> #p::Routed<'_> {
             // The context first: the route's parameters are matched into it
             // in place, and the request is moved once.
             let mut cx = ::corering::http::route::RequestContext::__new(
@@ -600,6 +621,7 @@ pub fn expand_routes(input: TokenStream) -> TokenStream {
             );
             let method = cx.request().method();
             let path = cx.request().path();
+            let path = path.get(skip..).unwrap_or(path);
             // Literal routes first, as one `match` on the method and the
             // path (compiled to a switch and fixed-length compares): the
             // route `select` would pick, since a literal route ranks
@@ -619,13 +641,17 @@ pub fn expand_routes(input: TokenStream) -> TokenStream {
                 ),
             };
             match selected {
-                #p::Selected::Route(i) => match i {
+                #p::Selected::Route(i) => ::core::result::Result::Ok(match i {
                     #(#idx => #paths::__corering_call(&mut cx).await,)*
                     _ => #p::Selected::NotFound.fallback(),
-                },
-                other => other.fallback(),
+                }),
+                other => ::core::result::Result::Err((cx.__into_request(), other)),
             }
         }
-        ::corering::http::route::Router::__new(__corering_dispatch)
+        ::corering::http::route::Router::__new(
+            __corering_dispatch,
+            &__CORERING_ROUTES,
+            &__CORERING_NEEDS,
+        )
     }}
 }

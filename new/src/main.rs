@@ -2,7 +2,7 @@
 //! examples.
 //!
 //! ```text
-//! cargo run -p corering-new -- NAME [--from hello|echo|kv|frames|chat] [--path DIR]
+//! cargo run -p corering-new -- NAME [--from hello|echo|kv|frames|chat|todo] [--path DIR]
 //! ```
 //!
 //! The crate gets a `Cargo.toml` depending on corering (by path to the

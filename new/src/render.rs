@@ -22,11 +22,20 @@ impl Dependency {
         Dependency::Path(dir.canonicalize().unwrap_or(dir))
     }
 
-    /// The `corering = ...` line of the new `Cargo.toml`.
-    fn line(&self) -> String {
-        match self {
-            Dependency::Path(p) => format!("corering = {{ path = {:?} }}", p.display().to_string()),
-            Dependency::Version(v) => format!("corering = {v:?}"),
+    /// The `corering = ...` line of the new `Cargo.toml`; `extra` is what
+    /// the template's line has after the path (`features = [...]`), if
+    /// anything.
+    fn line(&self, extra: &str) -> String {
+        match (self, extra) {
+            (Dependency::Path(p), "") => {
+                format!("corering = {{ path = {:?} }}", p.display().to_string())
+            }
+            (Dependency::Path(p), extra) => format!(
+                "corering = {{ path = {:?}, {extra} }}",
+                p.display().to_string()
+            ),
+            (Dependency::Version(v), "") => format!("corering = {v:?}"),
+            (Dependency::Version(v), extra) => format!("corering = {{ version = {v:?}, {extra} }}"),
         }
     }
 }
@@ -68,7 +77,11 @@ impl Plan {
         }
         let inside = enclosing_workspace(dir);
         let mut files = Vec::new();
-        for f in COMMON.iter().chain(template.files) {
+        // A template's own file replaces the common file of that path.
+        let common = COMMON
+            .iter()
+            .filter(|c| !template.files.iter().any(|f| f.path == c.path));
+        for f in common.chain(template.files) {
             let dest = if f.path == "support/mod.rs" {
                 SUPPORT_DEST
             } else {
@@ -112,14 +125,37 @@ fn fill(f: &File, name: &str, from: &str, dependency: &Dependency) -> String {
         return f
             .text
             .replace(&format!("--example {from} "), "")
+            .replace(&format!("-p {from} "), "")
             .replace(&format!("examples/{from}/"), "src/");
     }
-    f.text
-        .replace(
-            "corering = { path = \"{{corering_path}}\" }",
-            &dependency.line(),
-        )
-        .replace("{{project-name}}", name)
+    let lines: Vec<String> = f
+        .text
+        .lines()
+        .map(|l| match dependency_extra(l) {
+            Some(extra) => dependency.line(extra),
+            None => l.to_string(),
+        })
+        .collect();
+    let mut text = lines.join("\n");
+    if f.text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.replace("{{project-name}}", name)
+}
+
+/// For the template's corering line, `corering = { path =
+/// "{{corering_path}}" }` or `corering = { path = "{{corering_path}}",
+/// EXTRA }`: `Some(EXTRA)` (empty for the first form).
+fn dependency_extra(line: &str) -> Option<&str> {
+    let rest = line
+        .strip_prefix("corering = { path = \"{{corering_path}}\"")?
+        .strip_suffix('}')?
+        .trim();
+    match rest.strip_prefix(',') {
+        Some(extra) => Some(extra.trim()),
+        None if rest.is_empty() => Some(""),
+        None => None,
+    }
 }
 
 /// Cargo's rules for a package name, and a few names that would shadow
@@ -215,7 +251,11 @@ mod tests {
                 .unwrap()
                 .1;
             assert!(manifest.contains("name = \"my-app\""), "{manifest}");
-            assert!(manifest.contains("corering = \"0.1\""), "{manifest}");
+            assert!(
+                manifest.contains("corering = \"0.1\"")
+                    || manifest.contains("corering = { version = \"0.1\", features = ["),
+                "{manifest}"
+            );
         }
         let main = &Plan::new(
             "x",
@@ -232,16 +272,82 @@ mod tests {
         assert!(!main.contains("--example"), "{main}");
     }
 
-    /// Each template lists every file of its example's directory (a new
-    /// module in `examples/kv` must reach new crates too).
+    /// The corering line keeps the template's features, on a path or a
+    /// version; other lines are left alone.
+    #[test]
+    fn corering_line_keeps_features() {
+        let f = File {
+            path: "Cargo.toml",
+            text: "[dependencies]\ncorering = { path = \"{{corering_path}}\", features = [\"tokio-compat\"] }\nserde = \"1\"\n",
+            verbatim: false,
+        };
+        let v = fill(&f, "x", "todo", &Dependency::Version("0.2".into()));
+        assert_eq!(
+            v,
+            "[dependencies]\ncorering = { version = \"0.2\", features = [\"tokio-compat\"] }\nserde = \"1\"\n"
+        );
+        let p = fill(&f, "x", "todo", &Dependency::Path("/c/framework".into()));
+        assert!(
+            p.contains("corering = { path = \"/c/framework\", features = [\"tokio-compat\"] }\n"),
+            "{p}"
+        );
+        assert_eq!(
+            dependency_extra("corering = { path = \"{{corering_path}}\" }"),
+            Some("")
+        );
+        assert_eq!(dependency_extra("corering = \"1\""), None);
+        assert_eq!(
+            dependency_extra("corering = { path = \"{{corering_path}}\" x }"),
+            None
+        );
+    }
+
+    /// A template's own `Cargo.toml` replaces the common one (written once).
+    #[test]
+    fn own_manifest_replaces_the_common_one() {
+        let dir = Path::new("/nonexistent-todo");
+        let plan = Plan::new(
+            "x",
+            find("todo").unwrap(),
+            dir,
+            Dependency::Version("0.1".into()),
+        )
+        .unwrap();
+        let manifests: Vec<_> = plan
+            .files
+            .iter()
+            .filter(|(p, _)| p.ends_with("Cargo.toml"))
+            .collect();
+        assert_eq!(manifests.len(), 1);
+        assert!(manifests[0].1.contains("rusqlite"), "{}", manifests[0].1);
+    }
+
+    /// Each template lists every file of its example's directories (a new
+    /// module in `examples/kv` must reach new crates too), subdirectories
+    /// included.
     #[test]
     fn templates_list_every_source() {
+        fn walk(root: &Path, rel: &str, out: &mut Vec<String>) {
+            for entry in fs::read_dir(root.join(rel)).unwrap() {
+                let entry = entry.unwrap();
+                let name = entry.file_name().into_string().unwrap();
+                let path = format!("{rel}/{name}");
+                if entry.path().is_dir() {
+                    walk(root, &path, out);
+                } else {
+                    out.push(path);
+                }
+            }
+        }
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../templates");
         for t in TEMPLATES {
-            let src = root.join(t.name).join("src");
-            for entry in fs::read_dir(&src).unwrap() {
-                let name = entry.unwrap().file_name().into_string().unwrap();
-                let path = format!("src/{name}");
+            let mut found = Vec::new();
+            for dir in ["src", "static"] {
+                if root.join(t.name).join(dir).exists() {
+                    walk(&root.join(t.name), dir, &mut found);
+                }
+            }
+            for path in found {
                 assert!(
                     t.files.iter().any(|f| f.path == path),
                     "template {} does not list {path}",

@@ -13,7 +13,9 @@ pub struct File {
     pub verbatim: bool,
 }
 
-/// A template: an example's name, what it is, and its own files.
+/// A template: an example's name, what it is, and its own files (a file
+/// of [`COMMON`]'s path listed here, such as a `Cargo.toml` with more
+/// dependencies, replaces the common one).
 pub struct Template {
     /// The example it comes from (`--from NAME`).
     pub name: &'static str,
@@ -85,6 +87,25 @@ pub const TEMPLATES: &[Template] = &[
         files: files!("chat":
             "src/main.rs" verbatim(),
             "src/index.html" verbatim(),
+            "tests/smoke.rs",
+        ),
+    },
+    Template {
+        name: "todo",
+        about: "a JSON CRUD API on SQLite (default) or PostgreSQL, with a plain-JS page",
+        files: files!("todo":
+            "Cargo.toml",
+            "src/main.rs" verbatim(),
+            "src/lib.rs" verbatim(),
+            "src/api.rs" verbatim(),
+            "src/error.rs" verbatim(),
+            "src/extract.rs" verbatim(),
+            "src/model.rs" verbatim(),
+            "src/page.rs" verbatim(),
+            "src/store/mod.rs" verbatim(),
+            "src/store/postgres.rs" verbatim(),
+            "src/store/sqlite.rs" verbatim(),
+            "static/index.html" verbatim(),
             "tests/smoke.rs",
         ),
     },

@@ -139,3 +139,24 @@ fn drop_stops_the_server() {
     drop(app);
     assert!(std::net::TcpStream::connect(addr).is_err());
 }
+
+/// Requests through the test client leave the test's own thread alone: a
+/// blocking read with a timeout there times out instead of failing with
+/// `EINTR` (which an io_uring torn down on this thread would cause).
+#[test]
+fn the_tests_thread_keeps_its_blocking_reads() {
+    use std::io::{ErrorKind, Read};
+    let app = app();
+    for _ in 0..4 {
+        app.get("/users/1").send().assert_status(200);
+        let mut quiet = std::net::TcpStream::connect(app.addr()).unwrap();
+        quiet
+            .set_read_timeout(Some(std::time::Duration::from_millis(200)))
+            .unwrap();
+        let err = quiet.read(&mut [0u8; 16]).expect_err("nothing was asked");
+        assert!(
+            matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
+            "a quiet read should time out, got {err:?}"
+        );
+    }
+}

@@ -99,6 +99,12 @@ const LINGER_BYTES: usize = 1 << 20;
 /// returning a future of a [`Response`]; a function item such as
 /// `async fn handle(req: Request<'_>) -> Response` is the usual form (a
 /// closure whose future borrows the request cannot name the lifetime).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an HTTP request handler",
+    label = "not a handler",
+    note = "a handler is an `async fn(Request<'_>) -> Response`, a router from `routes![...]` (layered or not), or a closure `|req: Request<'_>| ...` whose future does not hold the request",
+    note = "a closure's future cannot borrow the request (its type cannot name the request's lifetime): read what you need first, `|req: Request<'_>| {{ let path = req.path().to_owned(); async move {{ Response::text(path) }} }}`, or write an `async fn`"
+)]
 pub trait Handler<'a> {
     /// The handler's future.
     type Future: Future<Output = Response>;

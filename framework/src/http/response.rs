@@ -97,6 +97,53 @@ pub struct Response {
     body: Body,
     /// What runs after a `101` (see [`Response::upgrade`]).
     upgrade: Option<Box<OnUpgrade>>,
+    /// One field whose value is stored here, not on the heap
+    /// ([`Response::header_inline`]).
+    inline: Option<InlineField>,
+}
+
+/// Longest value [`Response::header_inline`] keeps without allocating
+/// (a UUID's 36 characters fit).
+pub const INLINE_VALUE_MAX: usize = 38;
+
+/// A field with a short value held in the response itself: 40 bytes, so
+/// a `Response` stays small enough to be returned in a `Result` by value.
+/// The name is a slot of [`INLINE_NAMES`] (nonzero: `Option` costs
+/// nothing).
+#[derive(Debug, Clone, Copy)]
+struct InlineField {
+    slot: std::num::NonZeroU8,
+    len: u8,
+    value: [u8; INLINE_VALUE_MAX],
+}
+
+/// The names inline fields have had in this process (few: request id
+/// fields). A name past the last slot is written the ordinary way.
+static INLINE_NAMES: [std::sync::OnceLock<&'static str>; 8] =
+    [const { std::sync::OnceLock::new() }; 8];
+
+/// The slot of `name` in [`INLINE_NAMES`], taking a free one if needed.
+fn inline_slot(name: &'static str) -> Option<std::num::NonZeroU8> {
+    for (i, cell) in INLINE_NAMES.iter().enumerate() {
+        let held = *cell.get_or_init(|| name);
+        if held == name {
+            return std::num::NonZeroU8::new(i as u8 + 1);
+        }
+    }
+    None
+}
+
+impl InlineField {
+    fn name(&self) -> &'static str {
+        INLINE_NAMES[usize::from(self.slot.get() - 1)]
+            .get()
+            .copied()
+            .unwrap_or("x-invalid")
+    }
+
+    fn value(&self) -> &[u8] {
+        &self.value[..usize::from(self.len)]
+    }
 }
 
 /// A header field value: static, or owned.
@@ -124,6 +171,7 @@ impl Response {
             headers: Vec::new(),
             body: Body::Empty,
             upgrade: None,
+            inline: None,
         }
     }
 
@@ -152,6 +200,7 @@ impl Response {
             headers: Vec::new(),
             body: body.into(),
             upgrade: None,
+            inline: None,
         }
     }
 
@@ -229,6 +278,46 @@ impl Response {
         self.push_header(HeaderValue::Owned(name), HeaderValue::Owned(value))
     }
 
+    /// Adds a header field whose value is copied into the response itself
+    /// (no allocation) if it is at most [`INLINE_VALUE_MAX`] bytes and no
+    /// other field was added this way; otherwise as
+    /// [`header_owned`](Response::header_owned). For per-request values
+    /// on a hot path, such as a request id.
+    ///
+    /// # Panics
+    /// As [`header`](Response::header).
+    ///
+    /// ```
+    /// use corering::http::Response;
+    /// let r = Response::text("hi").header_inline("x-request-id", b"abc-1");
+    /// assert_eq!(r.header_value("X-Request-Id"), Some(&b"abc-1"[..]));
+    /// ```
+    pub fn header_inline(mut self, name: &'static str, value: &[u8]) -> Response {
+        let slot = if self.inline.is_none() && value.len() <= INLINE_VALUE_MAX {
+            let n = name.as_bytes();
+            assert!(
+                !n.is_empty() && n.iter().copied().all(super::body::is_tchar),
+                "invalid header field name {name:?}"
+            );
+            inline_slot(name)
+        } else {
+            None
+        };
+        if let Some(slot) = slot {
+            assert!(valid_value(value), "invalid value for header field {name}");
+            let mut field = InlineField {
+                slot,
+                len: value.len() as u8,
+                value: [0; INLINE_VALUE_MAX],
+            };
+            field.value[..value.len()].copy_from_slice(value);
+            self.inline = Some(field);
+            return self;
+        }
+        let value = String::from_utf8_lossy(value).into_owned();
+        self.header_owned(name, value)
+    }
+
     fn push_header(mut self, name: HeaderValue, value: HeaderValue) -> Response {
         let n = name.as_bytes();
         assert!(
@@ -264,10 +353,27 @@ impl Response {
                 return Some(ct.as_bytes());
             }
         }
+        if let Some(f) = &self.inline {
+            if f.name().eq_ignore_ascii_case(name) {
+                return Some(f.value());
+            }
+        }
         self.headers
             .iter()
             .find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name.as_bytes()))
             .map(|(_, v)| v.as_bytes())
+    }
+
+    /// True if a header field named `name` was added (not counting
+    /// `Content-Type`).
+    pub fn has_header(&self, name: &str) -> bool {
+        self.inline
+            .as_ref()
+            .is_some_and(|f| f.name().eq_ignore_ascii_case(name))
+            || self
+                .headers
+                .iter()
+                .any(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name.as_bytes()))
     }
 
     pub(crate) fn with_upgrade(mut self, up: OnUpgrade) -> Response {
@@ -316,6 +422,9 @@ impl Response {
         }
         for (name, value) in &self.headers {
             n += name.as_bytes().len() + value.as_bytes().len() + 4;
+        }
+        if let Some(f) = &self.inline {
+            n += f.name().len() + f.value().len() + 4;
         }
         n += match self.length_field(opts.framing) {
             LengthField::Length(len) => b"Content-Length: \r\n".len() + decimal_len(len),
@@ -381,6 +490,12 @@ impl Response {
             w.put(value.as_bytes());
             w.put(b"\r\n");
         }
+        if let Some(f) = &self.inline {
+            w.put(f.name().as_bytes());
+            w.put(b": ");
+            w.put(f.value());
+            w.put(b"\r\n");
+        }
         match self.length_field(opts.framing) {
             LengthField::Length(n) => {
                 w.put(b"Content-Length: ");
@@ -405,7 +520,7 @@ impl Response {
     /// for a response with fields of its own (not worth comparing).
     #[inline]
     pub(crate) fn head_key(&self, opts: HeadOptions, secs: u64) -> Option<HeadKey> {
-        if !self.headers.is_empty() {
+        if !self.headers.is_empty() || self.inline.is_some() {
             return None;
         }
         // `&'static str`s compare by address and length: the same bytes.

@@ -16,9 +16,16 @@ pub struct Server {
 impl Server {
     /// Runs `bin --addr 127.0.0.1:0 --workers 1` and waits for the line
     /// that says where it listens.
+    #[allow(dead_code)] // a template whose server needs flags uses `start_with`
     pub fn start(bin: &str) -> Server {
+        Server::start_with(bin, &[])
+    }
+
+    /// [`Server::start`] with more flags after `--workers 1`.
+    pub fn start_with(bin: &str, args: &[&str]) -> Server {
         let mut child = Command::new(bin)
             .args(["--addr", "127.0.0.1:0", "--workers", "1"])
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .spawn()

@@ -42,16 +42,87 @@ use crate::Address;
 ///         .serve(move |conn| http::serve(conn, cfg, app))
 /// }
 /// ```
+///
+/// As a [layer](crate::http::layer) on a router, [`AccessLog::layer`]:
+///
+/// ```
+/// use corering::http::observe::AccessLog;
+///
+/// #[corering::get("/")]
+/// async fn index() -> &'static str { "home" }
+///
+/// let app = corering::routes![index].layer(AccessLog::layer());
+/// # let _ = app;
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AccessLog<H> {
     inner: H,
     on: bool,
+    sink: Sink,
+}
+
+/// Where the lines go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sink {
+    Stderr,
+    /// Formatted, then dropped (for benchmarks of the logging cost).
+    Discard,
+}
+
+/// The [`AccessLog`] as a [`Layer`](crate::http::layer::Layer): made by
+/// [`AccessLog::layer`].
+#[derive(Debug, Clone, Copy)]
+pub struct AccessLogLayer {
+    on: bool,
+    sink: Sink,
+}
+
+impl AccessLogLayer {
+    /// Switches logging on or off, as [`AccessLog::enabled`].
+    pub fn enabled(mut self, on: bool) -> AccessLogLayer {
+        self.on = on;
+        self
+    }
+
+    /// Formats each line as usual, then drops it instead of writing it: for
+    /// measuring what logging costs without the terminal or file behind
+    /// stderr.
+    pub fn discard(mut self) -> AccessLogLayer {
+        self.sink = Sink::Discard;
+        self
+    }
+}
+
+impl<H> crate::http::layer::Layer<H> for AccessLogLayer {
+    type Handler = AccessLog<H>;
+    fn layer(self, inner: H) -> AccessLog<H> {
+        AccessLog {
+            inner,
+            on: self.on,
+            sink: self.sink,
+        }
+    }
+}
+
+impl AccessLog<()> {
+    /// The access log as a layer:
+    /// `routes![...].layer(AccessLog::layer())`.
+    pub fn layer() -> AccessLogLayer {
+        AccessLogLayer {
+            on: true,
+            sink: Sink::Stderr,
+        }
+    }
 }
 
 impl<H> AccessLog<H> {
     /// Logs the requests `inner` answers.
     pub fn new(inner: H) -> AccessLog<H> {
-        AccessLog { inner, on: true }
+        AccessLog {
+            inner,
+            on: true,
+            sink: Sink::Stderr,
+        }
     }
 
     /// Switches logging on or off (on by default), so one server can
@@ -73,7 +144,11 @@ impl<'a, H: Handler<'a>> Handler<'a> for AccessLog<H> {
 
     #[inline]
     fn call(&self, req: Request<'a>) -> Self::Future {
-        let entry = if self.on { Some(entry(&req)) } else { None };
+        let entry = if self.on {
+            Some(entry(&req, self.sink))
+        } else {
+            None
+        };
         Logged {
             fut: self.inner.call(req),
             entry,
@@ -83,14 +158,15 @@ impl<'a, H: Handler<'a>> Handler<'a> for AccessLog<H> {
 
 /// What is logged about `req`, read before the handler takes it.
 #[inline(never)]
-fn entry<'a>(req: &Request<'a>) -> Box<Entry<'a>> {
-    Box::new(Entry {
+fn entry<'a>(req: &Request<'a>, sink: Sink) -> Entry<'a> {
+    Entry {
         start: Instant::now(),
         method: req.method(),
         target: req.target(),
         version: req.version(),
         peer: req.connection().peer_addr().ok(),
-    })
+        sink,
+    }
 }
 
 /// The future of a request handled under [`AccessLog`]: the inner
@@ -99,9 +175,9 @@ fn entry<'a>(req: &Request<'a>) -> Box<Entry<'a>> {
 #[must_use = "futures do nothing unless polled"]
 pub struct Logged<'a, F> {
     fut: F,
-    /// `None` when logging is off (boxed: a disabled log keeps the
-    /// request's future as small as the inner handler's).
-    entry: Option<Box<Entry<'a>>>,
+    /// `None` when logging is off (held inline: no allocation per
+    /// request).
+    entry: Option<Entry<'a>>,
 }
 
 /// What the log line says about the request.
@@ -112,6 +188,7 @@ struct Entry<'a> {
     target: &'a str,
     version: Version,
     peer: Option<Address>,
+    sink: Sink,
 }
 
 impl<F: Future<Output = Response>> Future for Logged<'_, F> {
@@ -140,7 +217,21 @@ impl<F: Future<Output = Response>> Future for Logged<'_, F> {
 #[inline(never)]
 fn log_entry(e: &Entry<'_>, resp: &Response) {
     let elapsed = e.start.elapsed();
-    log_writer::write_line(|out| write_entry(out, e, resp, elapsed));
+    match e.sink {
+        Sink::Stderr => log_writer::write_line(|out| write_entry(out, e, resp, elapsed)),
+        Sink::Discard => {
+            thread_local! {
+                static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+            }
+            SCRATCH.with(|s| {
+                if let Ok(mut s) = s.try_borrow_mut() {
+                    s.clear();
+                    write_entry(&mut s, e, resp, elapsed);
+                    std::hint::black_box(&*s);
+                }
+            });
+        }
+    }
 }
 
 fn write_entry(out: &mut Vec<u8>, e: &Entry<'_>, resp: &Response, elapsed: std::time::Duration) {

@@ -45,5 +45,5 @@ mod access_log;
 mod log_writer;
 mod routes;
 
-pub use access_log::{AccessLog, Logged};
+pub use access_log::{AccessLog, AccessLogLayer, Logged};
 pub use routes::{metrics, ready};

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::matcher::Params;
+use super::rejection::{Rejection, RejectionHook, RejectionKind};
 use crate::http::{Method, Request, Response, Status};
 
 /// Builds one worker's state; the number tells routers apart.
@@ -21,6 +22,8 @@ type LocalInit = Arc<(usize, Box<dyn Fn() -> Rc<dyn Any> + Send + Sync>)>;
 pub struct AppState {
     shared: Option<Arc<dyn Any + Send + Sync>>,
     local: Option<LocalInit>,
+    local_type: Option<std::any::TypeId>,
+    on_rejection: Option<RejectionHook>,
 }
 
 static NEXT_LOCAL: AtomicUsize = AtomicUsize::new(0);
@@ -40,6 +43,37 @@ impl AppState {
         let init: Box<dyn Fn() -> Rc<dyn Any> + Send + Sync> =
             Box::new(move || Rc::new(init()) as Rc<dyn Any>);
         self.local = Some(Arc::new((id, init)));
+        self.local_type = Some(std::any::TypeId::of::<T>());
+    }
+
+    /// The type of the shared state, if set.
+    pub(crate) fn shared_type(&self) -> Option<std::any::TypeId> {
+        self.shared.as_deref().map(|s| s.type_id())
+    }
+
+    /// The type of the per-worker state, if set.
+    pub(crate) fn local_type(&self) -> Option<std::any::TypeId> {
+        self.local_type
+    }
+
+    pub(crate) fn set_rejection_hook(&mut self, hook: RejectionHook) {
+        self.on_rejection = Some(hook);
+    }
+
+    /// Fills what this state lacks from `parent` (a merged or nested
+    /// router takes the outer router's state and hook unless it has its
+    /// own).
+    pub(crate) fn inherit(&mut self, parent: &AppState) {
+        if self.shared.is_none() {
+            self.shared.clone_from(&parent.shared);
+        }
+        if self.local.is_none() {
+            self.local.clone_from(&parent.local);
+            self.local_type = parent.local_type;
+        }
+        if self.on_rejection.is_none() {
+            self.on_rejection = parent.on_rejection;
+        }
     }
 
     pub(crate) fn has_shared(&self) -> bool {
@@ -86,6 +120,39 @@ impl<'a> RequestContext<'a> {
             state,
             bound: None,
         }
+    }
+
+    #[doc(hidden)]
+    pub fn __into_request(self) -> Request<'a> {
+        self.req
+    }
+
+    /// Answers `rejection` the router's way: through its
+    /// [`on_rejection`](super::Router::on_rejection) hook if it has one,
+    /// else with the status and the message as `text/plain`. Custom
+    /// extractors call this so their errors look like the built-in ones.
+    ///
+    /// ```
+    /// use corering::http::route::{FromRequest, Rejection, RejectionKind, RequestContext};
+    /// use corering::http::{Response, Status};
+    ///
+    /// struct ApiKey(String);
+    ///
+    /// impl FromRequest for ApiKey {
+    ///     async fn from_request(cx: &mut RequestContext<'_>) -> Result<Self, Response> {
+    ///         match cx.request().header_str("x-api-key") {
+    ///             Some(k) => Ok(ApiKey(k.to_owned())),
+    ///             None => Err(cx.reject(Rejection::new(
+    ///                 RejectionKind::Custom,
+    ///                 Status::UNAUTHORIZED,
+    ///                 "missing x-api-key",
+    ///             ))),
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    pub fn reject(&self, rejection: Rejection) -> Response {
+        rejection.respond(self.state.on_rejection)
     }
 
     #[doc(hidden)]
@@ -171,12 +238,27 @@ impl<'a> RequestContext<'a> {
 pub trait FromRequest: Sized {
     /// Builds the value, or the response to send instead.
     fn from_request(cx: &mut RequestContext<'_>) -> impl Future<Output = Result<Self, Response>>;
+
+    /// The application states this extractor needs, for the router's
+    /// startup check (only [`State`] and [`Local`] have any).
+    #[doc(hidden)]
+    fn __needs(_out: &mut Vec<super::check::Need>) {}
 }
 
-pub(super) fn reject(status: Status, msg: String) -> Response {
-    Response::new(status)
-        .content_type("text/plain; charset=utf-8")
-        .body(msg)
+/// Answers a built-in extractor's refusal through `cx`'s hook.
+pub(super) fn reject(
+    hook: Option<RejectionHook>,
+    kind: RejectionKind,
+    status: Status,
+    msg: impl Into<std::borrow::Cow<'static, str>>,
+) -> Response {
+    Rejection::new(kind, status, msg).respond(hook)
+}
+
+/// The router's rejection hook, copied out so `cx` can be borrowed
+/// elsewhere meanwhile.
+pub(super) fn hook(cx: &RequestContext<'_>) -> Option<RejectionHook> {
+    cx.state.on_rejection
 }
 
 /// A path parameter, matched by the argument's name (`id: Path<u32>` takes
@@ -192,16 +274,21 @@ pub struct Path<T>(pub T);
 
 impl<T: FromStr> FromRequest for Path<T> {
     async fn from_request(cx: &mut RequestContext<'_>) -> Result<Self, Response> {
+        let h = hook(cx);
         let Some((name, raw)) = cx.bound_param() else {
             return Err(reject(
+                h,
+                RejectionKind::PathParam,
                 Status::INTERNAL_SERVER_ERROR,
-                "Path argument not named after a path parameter".into(),
+                "Path argument not named after a path parameter",
             ));
         };
         let decoded;
         let text = if raw.contains('%') {
             decoded = percent_decode(raw).ok_or_else(|| {
                 reject(
+                    h,
+                    RejectionKind::PathParam,
                     Status::BAD_REQUEST,
                     format!("invalid percent-encoding in path parameter `{name}`: {raw:?}"),
                 )
@@ -213,6 +300,8 @@ impl<T: FromStr> FromRequest for Path<T> {
         match text.parse() {
             Ok(v) => Ok(Path(v)),
             Err(_) => Err(reject(
+                h,
+                RejectionKind::PathParam,
                 Status::BAD_REQUEST,
                 format!("invalid path parameter `{name}`: {raw:?}"),
             )),
@@ -240,10 +329,11 @@ fn percent_decode(s: &str) -> Option<String> {
 }
 
 pub(super) async fn body<'r>(cx: &'r mut RequestContext<'_>) -> Result<&'r [u8], Response> {
+    let h = hook(cx);
     cx.req
         .body()
         .await
-        .map_err(|e| reject(e.status(), e.reason().to_string()))
+        .map_err(|e| reject(h, RejectionKind::Body, e.status(), e.reason()))
 }
 
 /// The whole body, copied. As a response: `application/octet-stream`.
@@ -259,12 +349,15 @@ impl FromRequest for Bytes {
 /// The whole body as UTF-8 text; other bytes are `400 Bad Request`.
 impl FromRequest for String {
     async fn from_request(cx: &mut RequestContext<'_>) -> Result<Self, Response> {
+        let h = hook(cx);
         let bytes = body(cx).await?;
         match std::str::from_utf8(bytes) {
             Ok(s) => Ok(s.to_owned()),
             Err(_) => Err(reject(
+                h,
+                RejectionKind::Utf8,
                 Status::BAD_REQUEST,
-                "request body is not UTF-8".into(),
+                "request body is not UTF-8",
             )),
         }
     }
@@ -316,7 +409,9 @@ impl FromRequest for Headers {
 /// [`Router::with_state`](super::Router::with_state), cloned for each
 /// request (it is shared by all workers: wrap it in an `Arc`, or make it
 /// cheap to clone). A route asking for a state of another type is answered
-/// with `500`.
+/// with `500` (a [`Rejection`] of kind
+/// [`MissingState`](RejectionKind::MissingState)) whose body does not name
+/// the type; stderr does, once per worker.
 ///
 /// For state that each worker keeps to itself, see [`Local`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -326,15 +421,45 @@ impl<T: Clone + 'static> FromRequest for State<T> {
     async fn from_request(cx: &mut RequestContext<'_>) -> Result<Self, Response> {
         match cx.state::<T>() {
             Some(s) => Ok(State(s.clone())),
-            None => Err(reject(
-                Status::INTERNAL_SERVER_ERROR,
-                format!(
-                    "no application state of type `{}`",
-                    std::any::type_name::<T>()
-                ),
-            )),
+            None => Err(missing_state::<T>(cx, "State")),
         }
     }
+
+    fn __needs(out: &mut Vec<super::check::Need>) {
+        out.push(super::check::Need::of::<T>(false));
+    }
+}
+
+/// A route asked for a state the router lacks: a server bug. The type is
+/// named on stderr (once per worker and type), never to the client.
+fn missing_state<T: 'static>(cx: &RequestContext<'_>, extractor: &str) -> Response {
+    thread_local! {
+        static REPORTED: RefCell<Vec<std::any::TypeId>> = const { RefCell::new(Vec::new()) };
+    }
+    let id = std::any::TypeId::of::<T>();
+    let first = REPORTED.with(|r| {
+        let mut r = r.borrow_mut();
+        let first = !r.contains(&id);
+        if first {
+            r.push(id);
+        }
+        first
+    });
+    if first {
+        eprintln!(
+            "corering: route {} {} asks for {extractor}<{}>, which its router was not given \
+             (Router::with_state / with_local_state); answering 500",
+            cx.req.method(),
+            cx.req.path(),
+            std::any::type_name::<T>()
+        );
+    }
+    reject(
+        hook(cx),
+        RejectionKind::MissingState,
+        Status::INTERNAL_SERVER_ERROR,
+        "Internal Server Error",
+    )
 }
 
 /// This worker's application state, built on the worker's first request by
@@ -350,14 +475,12 @@ impl<T: 'static> FromRequest for Local<T> {
     async fn from_request(cx: &mut RequestContext<'_>) -> Result<Self, Response> {
         match cx.local_state::<T>() {
             Some(s) => Ok(Local(s)),
-            None => Err(reject(
-                Status::INTERNAL_SERVER_ERROR,
-                format!(
-                    "no per-worker state of type `{}`",
-                    std::any::type_name::<T>()
-                ),
-            )),
+            None => Err(missing_state::<T>(cx, "Local")),
         }
+    }
+
+    fn __needs(out: &mut Vec<super::check::Need>) {
+        out.push(super::check::Need::of::<T>(true));
     }
 }
 
@@ -431,8 +554,15 @@ impl<'r, 'a> FromRequestRef<'r, 'a> for &'r [u8] {
 /// Request`.
 impl<'r, 'a> FromRequestRef<'r, 'a> for &'r str {
     async fn from_request_ref(cx: &'r mut RequestContext<'a>) -> Result<Self, Response> {
-        std::str::from_utf8(body(cx).await?)
-            .map_err(|_| reject(Status::BAD_REQUEST, "request body is not UTF-8".into()))
+        let h = hook(cx);
+        std::str::from_utf8(body(cx).await?).map_err(|_| {
+            reject(
+                h,
+                RejectionKind::Utf8,
+                Status::BAD_REQUEST,
+                "request body is not UTF-8",
+            )
+        })
     }
 }
 
@@ -558,8 +688,10 @@ impl FromRequest for Upgrade {
                 offer: offer.to_owned(),
             }),
             None => Err(reject(
+                hook(cx),
+                RejectionKind::Upgrade,
                 Status::BAD_REQUEST,
-                "expected a protocol switch: `Connection: upgrade` and an `Upgrade` field".into(),
+                "expected a protocol switch: `Connection: upgrade` and an `Upgrade` field",
             )),
         }
     }

@@ -3,7 +3,8 @@
 
 use serde::de::DeserializeOwned;
 
-use super::extract::{body, reject, FromRequest, RequestContext};
+use super::extract::{body, hook, reject, FromRequest, RequestContext};
+use super::rejection::RejectionKind;
 use crate::http::{Request, Response, Status};
 
 /// The query string, deserialized with `serde_urlencoded` (no query is an
@@ -14,9 +15,14 @@ pub struct Query<T>(pub T);
 impl<T: DeserializeOwned> FromRequest for Query<T> {
     async fn from_request(cx: &mut RequestContext<'_>) -> Result<Self, Response> {
         let q = cx.request().query().unwrap_or("");
-        serde_urlencoded::from_str(q)
-            .map(Query)
-            .map_err(|e| reject(Status::BAD_REQUEST, format!("invalid query: {e}")))
+        serde_urlencoded::from_str(q).map(Query).map_err(|e| {
+            reject(
+                hook(cx),
+                RejectionKind::Query,
+                Status::BAD_REQUEST,
+                format!("invalid query: {e}"),
+            )
+        })
     }
 }
 
@@ -50,18 +56,21 @@ impl<T: DeserializeOwned> FromRequest for Json<T> {
     async fn from_request(cx: &mut RequestContext<'_>) -> Result<Self, Response> {
         if !has_content_type(cx.request(), "application/json", Some("json")) {
             return Err(reject(
+                hook(cx),
+                RejectionKind::ContentType,
                 Status::UNSUPPORTED_MEDIA_TYPE,
-                "expected `Content-Type: application/json`".into(),
+                "expected `Content-Type: application/json`",
             ));
         }
+        let h = hook(cx);
         let bytes = body(cx).await?;
         serde_json::from_slice(bytes).map(Json).map_err(|e| {
-            let status = if e.is_data() {
-                Status::UNPROCESSABLE_CONTENT
+            let (kind, status) = if e.is_data() {
+                (RejectionKind::JsonData, Status::UNPROCESSABLE_CONTENT)
             } else {
-                Status::BAD_REQUEST
+                (RejectionKind::JsonSyntax, Status::BAD_REQUEST)
             };
-            reject(status, format!("invalid JSON body: {e}"))
+            reject(h, kind, status, format!("invalid JSON body: {e}"))
         })
     }
 }
@@ -77,13 +86,21 @@ impl<T: DeserializeOwned> FromRequest for Form<T> {
     async fn from_request(cx: &mut RequestContext<'_>) -> Result<Self, Response> {
         if !has_content_type(cx.request(), "application/x-www-form-urlencoded", None) {
             return Err(reject(
+                hook(cx),
+                RejectionKind::ContentType,
                 Status::UNSUPPORTED_MEDIA_TYPE,
-                "expected `Content-Type: application/x-www-form-urlencoded`".into(),
+                "expected `Content-Type: application/x-www-form-urlencoded`",
             ));
         }
+        let h = hook(cx);
         let bytes = body(cx).await?;
-        serde_urlencoded::from_bytes(bytes)
-            .map(Form)
-            .map_err(|e| reject(Status::UNPROCESSABLE_CONTENT, format!("invalid form: {e}")))
+        serde_urlencoded::from_bytes(bytes).map(Form).map_err(|e| {
+            reject(
+                h,
+                RejectionKind::Form,
+                Status::UNPROCESSABLE_CONTENT,
+                format!("invalid form: {e}"),
+            )
+        })
     }
 }

@@ -66,14 +66,25 @@
 //! and parameters at the same positions (`/users/{id}`, `/users/{name}`)
 //! can never be told apart: [`routes!`] rejects them at compile time.
 //!
-//! * No route matches the path: `404 Not Found`.
+//! * No route matches the path: `404 Not Found`, or the router's
+//!   [`fallback`](Router::fallback) handler; before that, the routers
+//!   [`merge`](Router::merge)d and [`nest`](Router::nest)ed into it, in
+//!   the order they were added (a nested router matches the path after its
+//!   prefix).
 //! * Routes match the path, none the method: `405 Method Not Allowed` with
 //!   an `Allow` field listing their methods (`GET` implies `HEAD`).
 //! * `HEAD` with no `HEAD` route for the path runs the `GET` route; the
 //!   server sends its fields without the body.
 //! * An extractor that fails answers with its own response (`400` for a
 //!   path parameter that does not parse, see each extractor); the handler
-//!   does not run.
+//!   does not run. The built-in extractors' errors are [`Rejection`]s, and
+//!   [`Router::on_rejection`] answers them all in one format of yours.
+//!
+//! # Middleware
+//!
+//! [`Router::layer`] wraps the router in a [layer](crate::http::layer)
+//! (timeouts, request ids, CORS, auth, compression, access log, your own
+//! functions), composed statically.
 //!
 //! # State
 //!
@@ -81,15 +92,20 @@
 //! (`Send + Sync`); [`State<T>`] clones it for each request, so make it an
 //! `Arc` or something else cheap to clone. [`Router::with_local_state`]
 //! gives each worker its own value, built on first use; [`Local<T>`] hands
-//! out an `Rc` of it (no locks: a `Cell` inside is enough).
+//! out an `Rc` of it (no locks: a `Cell` inside is enough). A route taking
+//! a state the router lacks is found at startup ([`Router::check`], run by
+//! [`Router::layer`]); served anyway, it answers `500` without naming the
+//! type.
 
+mod check;
 mod extract;
 #[cfg(feature = "serde")]
 mod formats;
 mod matcher;
+mod miss;
+mod rejection;
 mod respond;
-
-use std::future::Future;
+mod router;
 
 pub use extract::{
     BodyStream, Bytes, FromRequest, FromRequestRef, Headers, Local, Path, RequestContext, State,
@@ -108,76 +124,21 @@ pub use corering_macros::{delete, get, head, options, patch, post, put, route, r
 #[cfg(feature = "serde")]
 pub use serde;
 
-use super::{Handler, Request, Response};
-use extract::AppState;
-
-/// Routes built by [`routes!`]: a [`Handler`] for
-/// [`http::serve`](crate::http::serve).
-///
-/// Cloning is cheap (the dispatch function is a function item; the states
-/// are behind `Arc`s). Each request costs one `Arc` clone per kind of state
-/// set.
-#[derive(Clone)]
-pub struct Router<F> {
-    dispatch: F,
-    state: AppState,
-}
-
-impl<F> Router<F> {
-    #[doc(hidden)]
-    pub fn __new(dispatch: F) -> Router<F> {
-        Router {
-            dispatch,
-            state: AppState::default(),
-        }
-    }
-
-    /// Sets the application state that [`State<T>`] extracts: one `T`
-    /// shared by all workers (replaces any earlier shared state).
-    pub fn with_state<T: Send + Sync + 'static>(mut self, state: T) -> Router<F> {
-        self.state.set_shared(state);
-        self
-    }
-
-    /// Sets the per-worker state that [`Local<T>`] extracts: each worker
-    /// calls `init` once, on its first request that asks for it, and keeps
-    /// the `T` (replaces any earlier per-worker state).
-    pub fn with_local_state<T: 'static>(
-        mut self,
-        init: impl Fn() -> T + Send + Sync + 'static,
-    ) -> Router<F> {
-        self.state.set_local(init);
-        self
-    }
-}
-
-impl<F> std::fmt::Debug for Router<F> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Router")
-            .field("shared_state", &self.state.has_shared())
-            .finish()
-    }
-}
-
-impl<'a, F, Fut> Handler<'a> for Router<F>
-where
-    F: Fn(Request<'a>, AppState) -> Fut,
-    Fut: Future<Output = Response>,
-{
-    type Future = Fut;
-    fn call(&self, req: Request<'a>) -> Fut {
-        (self.dispatch)(req, self.state.clone())
-    }
-}
+pub use check::MissingState;
+pub use miss::{Chained, Fallback, NotFound, OneOf, Sub};
+pub use rejection::{Rejection, RejectionHook, RejectionKind};
+pub use router::Router;
 
 /// Used by the code the route macros generate; not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use super::check::{Need, NeedsFn};
     pub use super::extract::AppState;
     pub use super::matcher::{
         collide, match_path, more_specific, order, select, Params, RouteInfo, Segment, Selected,
         MAX_PARAMS,
     };
+    pub use super::miss::Routed;
     pub use crate::http::{Method, Request, Response};
 
     use super::{FromRequest, FromRequestRef, RequestContext};
@@ -236,6 +197,29 @@ pub mod __private {
         async fn extract(&self, _: &mut RequestContext<'_>) -> Result<T, Response> {
             Err(Response::new(crate::http::Status::INTERNAL_SERVER_ERROR))
         }
+    }
+
+    /// The states an extractor argument needs (see [`Need`]).
+    pub trait ViaNeeds {
+        /// Adds them to `out`.
+        fn needs(&self, out: &mut Vec<Need>);
+    }
+
+    impl<T: FromRequest> ViaNeeds for Extract<T> {
+        fn needs(&self, out: &mut Vec<Need>) {
+            T::__needs(out);
+        }
+    }
+
+    /// Arguments that are not [`FromRequest`] (those borrowing the
+    /// request) need no state.
+    pub trait NeedsNothing {
+        /// Adds nothing.
+        fn needs(&self, out: &mut Vec<Need>);
+    }
+
+    impl<T> NeedsNothing for &Extract<T> {
+        fn needs(&self, _: &mut Vec<Need>) {}
     }
 
     /// The last argument's real extraction: it may borrow the request.

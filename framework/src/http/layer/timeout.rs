@@ -1,0 +1,109 @@
+//! `Timeout`: an answer when the handler takes too long.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use super::Layer;
+use crate::http::{Handler, Request, Response, Status};
+
+/// A layer that stops a handler running longer than a duration and
+/// answers `503 Service Unavailable` with the body `request timed out`
+/// (`text/plain`) instead; the handler's future is dropped. It uses the
+/// worker's timer wheel (one timer per request, no allocation).
+///
+/// The time covers the handler up to its response (reading the body
+/// included), not the sending of it; a handler that has started a
+/// streamed response ([`Request::stream`]) and is cut leaves that
+/// response cut short.
+///
+/// ```
+/// use std::time::Duration;
+/// use corering::http::layer::Timeout;
+/// use corering::http::Status;
+///
+/// #[corering::get("/slow")]
+/// async fn slow() -> &'static str {
+///     corering::time::sleep(Duration::from_secs(60)).await;
+///     "late"
+/// }
+///
+/// let app = corering::routes![slow]
+///     .layer(Timeout::new(Duration::from_secs(2)).status(Status::REQUEST_TIMEOUT));
+/// # let _ = app;
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Timeout {
+    after: Duration,
+    status: Status,
+}
+
+impl Timeout {
+    /// Answers `503` to requests whose handler takes longer than `after`.
+    pub fn new(after: Duration) -> Timeout {
+        Timeout {
+            after,
+            status: Status::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The status of the answer (`503` by default; `408` is another
+    /// common choice).
+    pub fn status(mut self, status: Status) -> Timeout {
+        self.status = status;
+        self
+    }
+}
+
+impl<H> Layer<H> for Timeout {
+    type Handler = WithTimeout<H>;
+    fn layer(self, inner: H) -> WithTimeout<H> {
+        WithTimeout { cfg: self, inner }
+    }
+}
+
+/// A handler under a [`Timeout`].
+#[derive(Debug, Clone, Copy)]
+pub struct WithTimeout<H> {
+    cfg: Timeout,
+    inner: H,
+}
+
+impl<'a, H: Handler<'a>> Handler<'a> for WithTimeout<H> {
+    type Future = TimedOut<H::Future>;
+    #[inline]
+    fn call(&self, req: Request<'a>) -> Self::Future {
+        TimedOut {
+            fut: crate::time::timeout(self.cfg.after, self.inner.call(req)),
+            status: self.cfg.status,
+        }
+    }
+}
+
+/// The future of a request under a [`Timeout`].
+#[must_use = "futures do nothing unless polled"]
+pub struct TimedOut<F> {
+    fut: crate::time::Timeout<F>,
+    status: Status,
+}
+
+impl<F: Future<Output = Response>> Future for TimedOut<F> {
+    type Output = Response;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
+        // SAFETY: `fut` is pinned structurally (never moved out); `status`
+        // is plain data.
+        let this = unsafe { self.get_unchecked_mut() };
+        // SAFETY: as above.
+        let fut = unsafe { Pin::new_unchecked(&mut this.fut) };
+        match fut.poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Ok(resp)) => Poll::Ready(resp),
+            Poll::Ready(Err(_)) => {
+                Poll::Ready(Response::text("request timed out\n").with_status(this.status))
+            }
+        }
+    }
+}
