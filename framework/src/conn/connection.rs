@@ -269,6 +269,36 @@ impl Connection {
         }
     }
 
+    /// Queues `n` bytes written in place by `fill` if the write buffer has
+    /// room now (the usual case): [`write_with`](Connection::write_with)
+    /// without a future. `None`, with `fill` not called, when the buffer
+    /// is full; the caller then waits for room (its own way).
+    #[inline]
+    pub(crate) fn try_write_with(
+        &mut self,
+        n: usize,
+        fill: &mut impl FnMut(&mut [u8]),
+    ) -> Option<io::Result<()>> {
+        let (idx, gen) = (self.idx, self.gen);
+        let layers = self.layers.as_deref_mut();
+        on_worker(self.worker, |_, io| {
+            let limit = io.conns.params.write_limit;
+            let s = io.conns.get(idx, gen).expect("live connection slot");
+            if let Some(e) = write_error(s.write_err, s.write_timed_out, s.shut) {
+                return Some(Err(e));
+            }
+            if s.out.len() >= limit {
+                return None;
+            }
+            let mut out = Output {
+                conns: &mut io.conns,
+                idx,
+                layers,
+            };
+            Some(out.fill(n, |buf| fill(buf)))
+        })
+    }
+
     /// Encodes `frame` straight into the connection's send buffers.
     pub fn write_frame<'a, 'f, F: crate::frame::Frame<'a>>(
         &'f mut self,

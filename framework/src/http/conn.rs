@@ -417,10 +417,9 @@ where
                 let mut fill = |buf: &mut [u8]| fill_response(buf, &resp, opts, heads, hit, body);
                 loop {
                     // Straight into the write buffer when it has room (the
-                    // usual case: no clock, no timer); else wait until it
-                    // has, holding the client to the response rate.
-                    let write = conn.write_with(head_len + body.len(), &mut fill);
-                    if let Some(r) = pace::now_or_never(write).await {
+                    // usual case: no future, no clock, no timer); else wait
+                    // until it has, holding the client to the response rate.
+                    if let Some(r) = conn.try_write_with(head_len + body.len(), &mut fill) {
                         break r;
                     }
                     if let Err(e) = pace.writable(&mut conn, rate).await {
