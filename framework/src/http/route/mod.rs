@@ -91,6 +91,7 @@ mod respond;
 
 use std::future::Future;
 
+pub(crate) use extract::percent_decode;
 pub use extract::{
     BodyStream, Bytes, FromRequest, FromRequestRef, Headers, Local, Path, RequestContext, State,
     Upgrade,
