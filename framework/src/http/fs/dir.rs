@@ -139,21 +139,22 @@ impl ServeDir {
     /// escape is `400`); a path outside `prefix` is `404`.
     ///
     /// ```no_run
+    /// use std::sync::LazyLock;
     /// use corering::http::fs::ServeDir;
-    /// use corering::http::{self, Http1Config, Request};
+    /// use corering::http::{self, Http1Config, Request, Response};
     ///
-    /// let dir = ServeDir::new("./public");
-    /// corering::Server::builder()
-    ///     .bind("127.0.0.1:8080")
-    ///     .build()?
-    ///     .serve(move |conn| {
-    ///         let dir = dir.clone();
-    ///         http::serve(conn, Http1Config::new(), move |mut req: Request<'_>| {
-    ///             let dir = dir.clone();
-    ///             async move { dir.serve_prefixed(&mut req, "/").await }
-    ///         })
-    ///     })?;
-    /// # Ok::<(), std::io::Error>(())
+    /// static PUBLIC: LazyLock<ServeDir> = LazyLock::new(|| ServeDir::new("./public"));
+    ///
+    /// async fn site(mut req: Request<'_>) -> Response {
+    ///     PUBLIC.serve_prefixed(&mut req, "/").await
+    /// }
+    ///
+    /// fn main() -> std::io::Result<()> {
+    ///     corering::Server::builder()
+    ///         .bind("127.0.0.1:8080")
+    ///         .build()?
+    ///         .serve(|conn| http::serve(conn, Http1Config::new(), site))
+    /// }
     /// ```
     pub async fn serve_prefixed(&self, req: &mut Request<'_>, prefix: &str) -> Response {
         let prefix = prefix.trim_end_matches('/');

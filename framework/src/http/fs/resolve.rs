@@ -59,8 +59,8 @@ pub(crate) struct Found {
 /// What a lookup under a root gives.
 #[derive(Debug)]
 pub(crate) enum Lookup {
-    /// A regular file, open.
-    File(Found),
+    /// A regular file, open (boxed: the other answers are a byte).
+    File(Box<Found>),
     /// A directory named without its trailing slash: redirect to it.
     AddSlash,
     /// Refused or absent.
@@ -108,7 +108,7 @@ fn beneath(root: &Path, path: &Path) -> Result<PathBuf, Refusal> {
 /// open or read could block for good).
 pub(crate) fn open_regular(path: PathBuf) -> Lookup {
     match open_file(&path) {
-        Ok((file, meta)) => Lookup::File(Found { file, meta, path }),
+        Ok((file, meta)) => Lookup::File(Box::new(Found { file, meta, path })),
         Err(_) => Lookup::Refused(Refusal::NotFound),
     }
 }

@@ -85,7 +85,7 @@ enum What {
 /// Decides the answer for a lookup and reads a small body. Blocking.
 pub(crate) fn decide(lookup: Lookup, ask: &Ask) -> Plan {
     let Found { file, meta, path } = match lookup {
-        Lookup::File(f) => f,
+        Lookup::File(f) => *f,
         other => return Plan::Lookup(other),
     };
     let len = meta.len();
@@ -140,10 +140,10 @@ pub(crate) fn decide(lookup: Lookup, ask: &Ask) -> Plan {
     Plan::File(decided)
 }
 
-/// Reads `n` bytes at `at` into `buf` (reused); a file that shrank
-/// meanwhile is an error.
+/// Reads `n` bytes at `at` into `buf` (reused: a buffer of the same
+/// length is read over, not zeroed again); a file that shrank meanwhile is
+/// an error.
 fn read_exact(file: &File, at: u64, n: usize, mut buf: Vec<u8>) -> std::io::Result<Vec<u8>> {
-    buf.clear();
     buf.resize(n, 0);
     file.read_exact_at(&mut buf, at)?;
     Ok(buf)

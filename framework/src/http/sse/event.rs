@@ -101,7 +101,7 @@ impl Event {
         loop {
             match rest.find(['\r', '\n']) {
                 Some(i) => {
-                    field(b"data", rest[..i].as_bytes());
+                    field(b"data", &rest.as_bytes()[..i]);
                     let skip = if rest[i..].starts_with("\r\n") { 2 } else { 1 };
                     rest = &rest[i + skip..];
                 }

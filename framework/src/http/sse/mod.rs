@@ -77,7 +77,7 @@ pub struct FromFn<F>(F);
 ///
 /// ```
 /// use corering::http::sse::{from_fn, Event, Sse};
-/// let mut left = 3;
+/// let mut left = 3u32;
 /// let source = from_fn(move || {
 ///     let e = (left > 0).then(|| Event::new(format!("{left} left")));
 ///     left = left.saturating_sub(1);
