@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use common::http::start_http;
-use corering::http::sse::{self, channel, from_fn, Event, Sse};
+use corering::http::sse::{self, channel, from_fn, Event, LastEventId, Sse};
 use corering::http::{Http1Config, Request, Response};
 use corering::{get, routes};
 
@@ -60,8 +60,8 @@ async fn story(req: &mut Request<'_>) -> Response {
 
 /// Tells the client which `Last-Event-ID` it sent, then counts on from it.
 #[get("/resume")]
-async fn resume(req: &mut Request<'_>) -> Response {
-    let last = sse::last_event_id(req).map(str::to_owned);
+async fn resume(LastEventId(last): LastEventId, req: &mut Request<'_>) -> Response {
+    assert_eq!(last.as_deref(), sse::last_event_id(req));
     let from: u64 = last.as_deref().and_then(|v| v.parse().ok()).unwrap_or(0);
     let (tx, rx) = channel(8);
     tx.send(Event::new(format!(

@@ -12,8 +12,8 @@
 //! ```
 //!
 //! A reconnecting client sends the id of the last event it got in
-//! `Last-Event-ID`; [`last_event_id`] reads it, so the handler can resume
-//! from there.
+//! `Last-Event-ID`; [`last_event_id`] (or the [`LastEventId`] extractor)
+//! reads it, so the handler can resume from there.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -38,6 +38,7 @@
 
 mod channel;
 mod event;
+mod last_id;
 
 use std::future::Future;
 use std::pin::pin;
@@ -45,6 +46,7 @@ use std::time::Duration;
 
 pub use channel::{channel, EventReceiver, EventSender, SendError};
 pub use event::Event;
+pub use last_id::{last_event_id, LastEventId};
 
 use crate::future::{race, Either};
 use crate::http::{Method, Request, Response, Status};
@@ -101,18 +103,6 @@ where
     fn next_event(&mut self) -> impl Future<Output = Option<Event>> {
         (self.0)()
     }
-}
-
-/// The `Last-Event-ID` a reconnecting client sent (the id of the last
-/// event it received), if any.
-///
-/// ```no_run
-/// # async fn f(req: &mut corering::http::Request<'_>) {
-/// let resume_after = corering::http::sse::last_event_id(req).unwrap_or("");
-/// # }
-/// ```
-pub fn last_event_id<'a>(req: &Request<'a>) -> Option<&'a str> {
-    req.header_str("last-event-id").map(str::trim)
 }
 
 /// A Server-Sent Events response: `200`, `Content-Type:
