@@ -66,6 +66,24 @@ async fn handler(mut req: Request<'_>) -> Response {
                 Response::text("not sent")
             }
         }
+        // Streams of a declared length: exact, short (cut), too long (refused).
+        "/sized" | "/sized-short" | "/sized-long" => {
+            let declared = match req.path() {
+                "/sized" => 23,
+                "/sized-short" => 30,
+                _ => 2,
+            };
+            let Ok(mut out) = req.stream_sized(Response::text(""), declared).await else {
+                return Response::new(corering::http::Status::INTERNAL_SERVER_ERROR);
+            };
+            for piece in [&b"a"[..], b"", b"bc", &[b'd'; 20]] {
+                if let Err(e) = out.write(piece).await {
+                    assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
+                    break;
+                }
+            }
+            out.finish().await
+        }
         // The length of a body the handler does not have: for HEAD only.
         "/omitted" => Response::text("").omitted_body(Some(1234)),
         "/omitted-unknown" => Response::text("").omitted_body(None),
@@ -529,6 +547,43 @@ fn streamed_responses_are_chunked() {
     let all = String::from_utf8(all).unwrap();
     assert!(all.contains("Connection: close\r\n"), "{all}");
     assert!(all.ends_with("\r\n\r\nabcdddddddddddddddddddd"), "{all}");
+}
+
+#[test]
+fn sized_streams_carry_their_length_and_cut_a_wrong_one() {
+    let (_s, addr) = start(config());
+    let mut s = connect(addr);
+    let mut buf = Vec::new();
+    s.write_all(b"GET /sized HTTP/1.1\r\nHost: h\r\n\r\n")
+        .unwrap();
+    let r = read_response(&mut s, &mut buf, false);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-length"), Some("23"), "{}", r.head);
+    assert_eq!(r.header("transfer-encoding"), None);
+    assert_eq!(r.body, b"abcdddddddddddddddddddd");
+    // Kept alive; HEAD states the length and sends nothing.
+    s.write_all(b"HEAD /sized HTTP/1.1\r\nHost: h\r\n\r\nGET /x HTTP/1.1\r\nHost: h\r\n\r\n")
+        .unwrap();
+    let r = read_response(&mut s, &mut buf, true);
+    assert_eq!(r.header("content-length"), Some("23"));
+    assert_eq!(read_response(&mut s, &mut buf, false).body, b"GET /x");
+    // Fewer bytes than declared, or an attempt at more: the body is cut
+    // and the connection closed, never a wrong body on a live connection.
+    for (path, declared, sent) in [("/sized-short", "30", 23), ("/sized-long", "2", 1)] {
+        let mut s = connect(addr);
+        s.write_all(format!("GET {path} HTTP/1.1\r\nHost: h\r\n\r\n").as_bytes())
+            .unwrap();
+        let mut all = Vec::new();
+        s.read_to_end(&mut all).unwrap();
+        let all = String::from_utf8(all).unwrap();
+        let (head, body) = all.split_once("\r\n\r\n").unwrap();
+        assert!(
+            head.lines()
+                .any(|l| l == format!("Content-Length: {declared}")),
+            "{head}"
+        );
+        assert_eq!(body.len(), sent, "{path}: {body:?}");
+    }
 }
 
 #[test]

@@ -95,6 +95,50 @@ pub(crate) fn format_imf(secs: u64) -> [u8; DATE_LEN] {
     out
 }
 
+/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) into seconds
+/// since the Unix epoch; `None` for anything else (the obsolete RFC 850
+/// and asctime forms included: a conditional field that does not parse
+/// is ignored, RFC 9110 §13.1.3).
+pub(crate) fn parse_imf(v: &[u8]) -> Option<u64> {
+    const MONTHS: [&[u8; 3]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ];
+    let v: &[u8; DATE_LEN] = v.trim_ascii().try_into().ok()?;
+    if &v[3..5] != b", " || v[7] != b' ' || v[11] != b' ' || v[16] != b' ' || &v[25..] != b" GMT" {
+        return None;
+    }
+    if v[19] != b':' || v[22] != b':' {
+        return None;
+    }
+    let num = |s: &[u8]| -> Option<u64> {
+        s.iter().try_fold(0u64, |n, &b| {
+            b.is_ascii_digit().then(|| n * 10 + u64::from(b - b'0'))
+        })
+    };
+    let day = num(&v[5..7])?;
+    let month = MONTHS.iter().position(|m| &v[8..11] == *m)? as u32 + 1;
+    let year = num(&v[12..16])?;
+    let (h, m, s) = (num(&v[17..19])?, num(&v[20..22])?, num(&v[23..25])?);
+    if !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 || year < 1970 {
+        return None;
+    }
+    let days = days_from_civil(year as i64, month, day as u32);
+    Some(days as u64 * 86_400 + h * 3600 + m * 60 + s)
+}
+
+/// (year, month 1..=12, day 1..=31) to days since 1970-01-01, the inverse
+/// of [`civil_from_days`] (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = i64::from(if m > 2 { m - 3 } else { m + 9 });
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 fn two(dst: &mut [u8], v: u64) {
     dst[0] = b'0' + (v / 10 % 10) as u8;
     dst[1] = b'0' + (v % 10) as u8;
@@ -118,6 +162,27 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_what_it_formats() {
+        for secs in [0u64, 784_111_777, 951_782_400, 1_700_000_000, 4_102_444_799] {
+            assert_eq!(parse_imf(&format_imf(secs)), Some(secs));
+        }
+        assert_eq!(
+            parse_imf(b"Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(784_111_777)
+        );
+        for bad in [
+            &b"Sunday, 06-Nov-94 08:49:37 GMT"[..],
+            b"Sun Nov  6 08:49:37 1994",
+            b"Sun, 06 Foo 1994 08:49:37 GMT",
+            b"Sun, 06 Nov 1994 25:49:37 GMT",
+            b"Sun, 06 Nov 1994 08:49:37 UTC",
+            b"",
+        ] {
+            assert_eq!(parse_imf(bad), None);
+        }
+    }
 
     #[test]
     fn known_dates() {

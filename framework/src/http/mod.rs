@@ -59,6 +59,7 @@ mod config;
 mod conn;
 mod date;
 mod error;
+pub mod fs;
 mod head;
 mod itoa;
 pub mod layer;
@@ -70,6 +71,7 @@ mod request;
 mod response;
 pub mod route;
 mod scan;
+pub mod sse;
 mod status;
 pub(crate) mod upgrade;
 

@@ -281,6 +281,45 @@ impl<'a> Request<'a> {
     /// }
     /// ```
     pub async fn stream(&mut self, head: Response) -> std::io::Result<ResponseStream<'_>> {
+        self.start_stream(head, None).await
+    }
+
+    /// Starts a streamed response of known length: as
+    /// [`stream`](Request::stream), but the head carries
+    /// `Content-Length: len` and the body goes out unframed, so exactly
+    /// `len` bytes must follow (a static file, a proxied body of known
+    /// size). Writing more fails with `InvalidInput`; finishing (or
+    /// dropping the stream) with fewer closes the connection, so the
+    /// client sees a body cut short rather than a wrong one. To a `HEAD`
+    /// request the length is stated and nothing is sent.
+    ///
+    /// ```no_run
+    /// use corering::http::{Request, Response, Status};
+    /// async fn zeros(mut req: Request<'_>) -> Response {
+    ///     let Ok(mut out) = req.stream_sized(Response::text(""), 8192).await else {
+    ///         return Response::new(Status::INTERNAL_SERVER_ERROR);
+    ///     };
+    ///     for _ in 0..2 {
+    ///         if out.write(&[0u8; 4096]).await.is_err() {
+    ///             break;
+    ///         }
+    ///     }
+    ///     out.finish().await
+    /// }
+    /// ```
+    pub async fn stream_sized(
+        &mut self,
+        head: Response,
+        len: u64,
+    ) -> std::io::Result<ResponseStream<'_>> {
+        self.start_stream(head, Some(len)).await
+    }
+
+    async fn start_stream(
+        &mut self,
+        head: Response,
+        sized: Option<u64>,
+    ) -> std::io::Result<ResponseStream<'_>> {
         if self.body.state.stream != StreamState::NotStarted {
             return Err(std::io::Error::other("the response was already started"));
         }
@@ -289,10 +328,10 @@ impl<'a> Request<'a> {
         let http10 = self.head.version == Version::Http10;
         let close = !self.head.keep_alive || unanswered || http10 || crate::is_shutting_down();
         let send_body = self.head.method != Method::Head && !head.status().is_bodiless();
-        let framing = if http10 {
-            Framing::UntilClose
-        } else {
-            Framing::Chunked
+        let (framing, head) = match sized {
+            Some(len) => (Framing::Length, head.omitted_body(Some(len))),
+            None if http10 => (Framing::UntilClose, head),
+            None => (Framing::Chunked, head),
         };
         self.scratch.clear();
         head.write_head(
@@ -320,6 +359,7 @@ impl<'a> Request<'a> {
             framing,
             send_body,
             close,
+            left: sized.unwrap_or(0),
         };
         Ok(ResponseStream {
             conn: self.body.conn,
@@ -384,13 +424,31 @@ impl ResponseStream<'_> {
     /// [`Request::set_min_response_rate`]).
     pub async fn write(&mut self, data: &[u8]) -> std::io::Result<()> {
         let StreamState::Open {
-            framing, send_body, ..
+            framing,
+            send_body,
+            close,
+            left,
         } = *self.state
         else {
             return Err(std::io::Error::other("the response stream is finished"));
         };
         if !send_body || data.is_empty() {
             return Ok(());
+        }
+        if framing == Framing::Length {
+            let Some(left) = left.checked_sub(data.len() as u64) else {
+                *self.state = StreamState::Failed;
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "more bytes than the declared Content-Length",
+                ));
+            };
+            *self.state = StreamState::Open {
+                framing,
+                send_body,
+                close,
+                left,
+            };
         }
         if let Err(e) = self.pace.writable(self.conn, self.rate).await {
             *self.state = StreamState::failed(&self.pace);
@@ -437,10 +495,14 @@ impl ResponseStream<'_> {
             framing,
             send_body,
             close,
+            left,
         } = *self.state
         {
             let end = framing == Framing::Chunked && send_body;
-            if end && self.last_chunk().await.is_err() {
+            if framing == Framing::Length && send_body && left > 0 {
+                // Fewer bytes than declared: only closing can tell.
+                *self.state = StreamState::Failed;
+            } else if end && self.last_chunk().await.is_err() {
                 *self.state = StreamState::failed(&self.pace);
             } else {
                 *self.state = StreamState::Done { close };
@@ -464,7 +526,11 @@ pub(crate) async fn end_stream(conn: &mut Connection, state: StreamState) -> Opt
             framing,
             send_body,
             close,
+            left,
         } => {
+            if framing == Framing::Length && send_body && left > 0 {
+                return None;
+            }
             if framing == Framing::Chunked && send_body {
                 conn.write_all(b"0\r\n\r\n").await.ok()?;
             }
@@ -542,6 +608,8 @@ pub(crate) enum StreamState {
         framing: Framing,
         send_body: bool,
         close: bool,
+        /// Body bytes still owed (`Framing::Length` only).
+        left: u64,
     },
     /// The last chunk is sent.
     Done { close: bool },

@@ -310,7 +310,7 @@ impl<T: FromStr> FromRequest for Path<T> {
 }
 
 /// `%XX` escapes decoded; `None` for a bad escape or non-UTF-8 result.
-fn percent_decode(s: &str) -> Option<String> {
+pub(crate) fn percent_decode(s: &str) -> Option<String> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;

@@ -107,6 +107,7 @@ mod rejection;
 mod respond;
 mod router;
 
+pub(crate) use extract::percent_decode;
 pub use extract::{
     BodyStream, Bytes, FromRequest, FromRequestRef, Headers, Local, Path, RequestContext, State,
     Upgrade,

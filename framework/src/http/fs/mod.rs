@@ -1,0 +1,48 @@
+//! Static files: [`ServeDir`] (a directory tree) and [`ServeFile`] (one
+//! file), for routes or as a whole handler.
+//!
+//! ```text
+//!  request path ─► resolve.rs: decoded path checked (.., /, \, NUL → 403)
+//!       │
+//!  pool job (spawn_blocking): canonicalize under the root (links out → 403),
+//!       │   open (regular files only), fstat, validators (conditional.rs),
+//!       │   304 / 200 / 206 / 416 (range.rs), read the bytes if ≤ 64 KiB
+//!       ▼
+//!  send.rs: one Response, or Request::stream_sized + 256 KiB reads on the pool
+//! ```
+//!
+//! | request | answer |
+//! |---|---|
+//! | `GET` a file | `200`, `Content-Type` by extension ([`content_type_for`]), `ETag`, `Last-Modified`, `Accept-Ranges: bytes` |
+//! | `HEAD` | the same fields and `Content-Length`, no body |
+//! | `If-None-Match` naming the `ETag` (or `*`), else `If-Modified-Since` not before `Last-Modified` | `304` |
+//! | `Range: bytes=a-b`, `a-`, `-n` (`GET` only; with `If-Range`, only if it names this version) | `206` with `Content-Range` |
+//! | a range wholly past the end | `416` with `Content-Range: bytes */len` |
+//! | several ranges, another unit, a malformed `Range` | `200`, the whole file (RFC 9110 allows ignoring them; no `multipart/byteranges`) |
+//! | a directory with its slash | its `index.html` (or `404`) |
+//! | a directory without its slash | `301` to the path with `/` |
+//! | `..`, an absolute path, `\`, NUL, a link leading outside the root | `403` |
+//! | absent, or not a regular file | `404` |
+//!
+//! # Why the blocking pool
+//!
+//! Reading through [`spawn_blocking`](crate::task::spawn_blocking) keeps
+//! the worker's loop free whatever the disk does (a cold page cache, a
+//! network file system), costs one hand-off to a pool thread and one wake
+//! back per job, and needs no new kernel operation in either driver (the
+//! epoll backend has no asynchronous file reads at all). A small file
+//! costs one job (open, `fstat`, read and close together). The cost
+//! against reading with `std::fs` on the worker is measured by
+//! `tests/http_files.rs` (`measure_`, ignored; see the README).
+
+mod conditional;
+mod dir;
+mod file;
+mod mime;
+mod range;
+mod resolve;
+mod send;
+
+pub use dir::ServeDir;
+pub use file::ServeFile;
+pub use mime::{content_type_for, DEFAULT_CONTENT_TYPE};

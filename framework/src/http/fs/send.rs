@@ -1,0 +1,230 @@
+//! Answering with an opened file: the decision (`304`, `200`, `206`,
+//! `416`) and the bytes. All disk work runs on the blocking pool
+//! ([`spawn_blocking`](crate::task::spawn_blocking)); the worker only
+//! writes.
+//!
+//! ```text
+//!  worker: copy the conditional fields ──► pool: open, fstat, decide, and
+//!                                          read the bytes if ≤ 64 KiB
+//!  worker: one Response (Content-Length) ◄──┘
+//!      or: stream_sized, then 256 KiB reads on the pool, each started
+//!          before the previous one is written (two buffers per stream)
+//! ```
+
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::sync::Arc;
+
+use super::conditional::Validators;
+use super::range::{parse_range, RangeAsk};
+use super::resolve::{Found, Lookup, Refusal};
+use crate::http::{Method, Request, Response, Status};
+use crate::task::spawn_blocking;
+
+/// Bodies up to this size are read in the same pool job as the open and
+/// answered in one piece; larger ones are streamed.
+pub(crate) const SMALL: u64 = 64 * 1024;
+/// The size of each read of a streamed body.
+const CHUNK: usize = 256 * 1024;
+
+/// The request fields the answer depends on, copied so the pool job can
+/// own them.
+#[derive(Debug, Default)]
+pub(crate) struct Ask {
+    head: bool,
+    if_none_match: Option<Vec<u8>>,
+    if_modified_since: Option<Vec<u8>>,
+    range: Option<Vec<u8>>,
+    if_range: Option<Vec<u8>>,
+}
+
+impl Ask {
+    /// The fields of `req`.
+    pub(crate) fn of(req: &Request<'_>) -> Ask {
+        let get = |n: &str| req.header(n).map(<[u8]>::to_vec);
+        Ask {
+            head: req.method() == Method::Head,
+            if_none_match: get("if-none-match"),
+            if_modified_since: get("if-modified-since"),
+            range: get("range"),
+            if_range: get("if-range"),
+        }
+    }
+}
+
+/// The answer decided on the pool.
+#[derive(Debug)]
+pub(crate) enum Plan {
+    /// Refused, absent, or a directory needing its slash.
+    Lookup(Lookup),
+    /// A file to answer with.
+    File(Decided),
+}
+
+/// What to send of a file.
+#[derive(Debug)]
+pub(crate) struct Decided {
+    validators: Validators,
+    len: u64,
+    content_type: &'static str,
+    what: What,
+    /// The bytes to send, when read already (small bodies).
+    bytes: Option<Vec<u8>>,
+    /// The open file, when its bytes are still to be read.
+    file: Option<File>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum What {
+    NotModified,
+    Whole,
+    Part { start: u64, end: u64 },
+    Unsatisfiable,
+}
+
+/// Decides the answer for a lookup and reads a small body. Blocking.
+pub(crate) fn decide(lookup: Lookup, ask: &Ask) -> Plan {
+    let Found { file, meta, path } = match lookup {
+        Lookup::File(f) => *f,
+        other => return Plan::Lookup(other),
+    };
+    let len = meta.len();
+    let mtime = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
+    let validators = Validators::new(len, mtime);
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let content_type = super::content_type_for(name);
+    let mut what = if validators.not_modified(
+        ask.if_none_match.as_deref(),
+        ask.if_modified_since.as_deref(),
+    ) {
+        What::NotModified
+    } else {
+        What::Whole
+    };
+    // Ranges are for GET only (RFC 9110 §14.2), and only while `If-Range`
+    // (if sent) still names this version.
+    if let (What::Whole, false, Some(range)) = (what, ask.head, &ask.range) {
+        let current = ask
+            .if_range
+            .as_deref()
+            .is_none_or(|v| validators.if_range_holds(v));
+        if current {
+            what = match parse_range(range, len) {
+                RangeAsk::Whole => What::Whole,
+                RangeAsk::Part { start, end } => What::Part { start, end },
+                RangeAsk::Unsatisfiable => What::Unsatisfiable,
+            };
+        }
+    }
+    let span = match what {
+        What::Whole if !ask.head => Some((0, len)),
+        What::Part { start, end } => Some((start, end - start + 1)),
+        _ => None,
+    };
+    let mut decided = Decided {
+        validators,
+        len,
+        content_type,
+        what,
+        bytes: None,
+        file: None,
+    };
+    match span {
+        Some((at, n)) if n <= SMALL => match read_exact(&file, at, n as usize, Vec::new()) {
+            Ok(b) => decided.bytes = Some(b),
+            Err(_) => return Plan::Lookup(Lookup::Refused(Refusal::NotFound)),
+        },
+        Some(_) => decided.file = Some(file),
+        None => {}
+    }
+    Plan::File(decided)
+}
+
+/// Reads `n` bytes at `at` into `buf` (reused: a buffer of the same
+/// length is read over, not zeroed again); a file that shrank meanwhile is
+/// an error.
+fn read_exact(file: &File, at: u64, n: usize, mut buf: Vec<u8>) -> std::io::Result<Vec<u8>> {
+    buf.resize(n, 0);
+    file.read_exact_at(&mut buf, at)?;
+    Ok(buf)
+}
+
+/// The response for a refused lookup.
+pub(crate) fn refused(r: Refusal) -> Response {
+    match r {
+        Refusal::NotFound => Response::new(Status::NOT_FOUND).body("Not Found\n"),
+        Refusal::Forbidden => Response::new(Status::FORBIDDEN).body("Forbidden\n"),
+    }
+}
+
+/// Sends what [`decide`] chose.
+pub(crate) async fn send(req: &mut Request<'_>, d: Decided) -> Response {
+    let v = &d.validators;
+    let base = |status: Status| {
+        Response::new(status)
+            .header_owned("ETag", v.etag.clone())
+            .header_owned("Last-Modified", v.last_modified())
+            .header("Accept-Ranges", "bytes")
+    };
+    let (resp, start, n) = match d.what {
+        What::NotModified => return base(Status::NOT_MODIFIED),
+        What::Unsatisfiable => {
+            return Response::new(Status::RANGE_NOT_SATISFIABLE)
+                .header_owned("Content-Range", format!("bytes */{}", d.len))
+                .body("Range Not Satisfiable\n");
+        }
+        What::Whole => (base(Status::OK), 0, d.len),
+        What::Part { start, end } => (
+            base(Status::PARTIAL_CONTENT)
+                .header_owned("Content-Range", format!("bytes {start}-{end}/{}", d.len)),
+            start,
+            end - start + 1,
+        ),
+    };
+    let resp = resp.content_type(d.content_type);
+    if let Some(bytes) = d.bytes {
+        return resp.body(bytes);
+    }
+    let Some(file) = d.file else {
+        // HEAD: the length a GET would get, no bytes.
+        return resp.omitted_body(Some(n));
+    };
+    stream(req, resp, file, start, n).await
+}
+
+/// Streams `n` bytes of `file` from `start`: two buffers, the next read
+/// under way on the pool while the current one is written, so memory stays
+/// at two chunks plus the connection's write buffer, whatever the size.
+async fn stream(req: &mut Request<'_>, head: Response, file: File, start: u64, n: u64) -> Response {
+    let file = Arc::new(file);
+    let read = |at: u64, len: u64, buf: Vec<u8>| {
+        let file = Arc::clone(&file);
+        spawn_blocking(move || read_exact(&file, at, len as usize, buf))
+    };
+    let end = start + n;
+    let mut pending = Some(read(start, n.min(CHUNK as u64), Vec::new()));
+    let Ok(mut out) = req.stream_sized(head, n).await else {
+        return Response::new(Status::INTERNAL_SERVER_ERROR);
+    };
+    let mut at = start;
+    let mut spare = Vec::new();
+    while let Some(job) = pending.take() {
+        let Ok(buf) = job.await else {
+            // The file shrank or failed: cut the body short.
+            return out.abort();
+        };
+        at += buf.len() as u64;
+        if at < end {
+            pending = Some(read(
+                at,
+                (end - at).min(CHUNK as u64),
+                std::mem::take(&mut spare),
+            ));
+        }
+        if out.write(&buf).await.is_err() {
+            return out.abort();
+        }
+        spare = buf;
+    }
+    out.finish().await
+}
