@@ -33,7 +33,7 @@
 //! epoll backend has no asynchronous file reads at all). A small file
 //! costs one job (open, `fstat`, read and close together). The cost
 //! against reading with `std::fs` on the worker is measured by
-//! `tests/http_files.rs` (`measure_`, ignored; see the README).
+//! `suite/tests/http_files.rs` (`measure_`, ignored; see the README).
 
 mod conditional;
 mod dir;
