@@ -152,21 +152,46 @@ impl<'a, H: Handler<'a>> Handler<'a> for AccessLog<H> {
         Logged {
             fut: self.inner.call(req),
             entry,
+            _request: std::marker::PhantomData,
         }
     }
 }
 
-/// What is logged about `req`, read before the handler takes it.
+/// What is logged about `req`, read before the handler takes it, in a
+/// box from this thread's spares (a new one only until they suffice).
 #[inline(never)]
-fn entry<'a>(req: &Request<'a>, sink: Sink) -> Entry<'a> {
-    Entry {
-        start: Instant::now(),
-        method: req.method(),
-        target: req.target(),
-        version: req.version(),
-        peer: req.connection().peer_addr().ok(),
-        sink,
-    }
+fn entry(req: &Request<'_>, sink: Sink) -> Box<Entry> {
+    let spare = SPARE.with(|s| s.borrow_mut().pop());
+    let mut e = spare.unwrap_or_else(|| {
+        Box::new(Entry {
+            start: Instant::now(),
+            method: Method::Get,
+            target: String::new(),
+            version: Version::Http11,
+            peer: None,
+            sink,
+        })
+    });
+    e.start = Instant::now();
+    e.method = req.method();
+    e.target.clear();
+    e.target.push_str(req.target());
+    e.version = req.version();
+    e.peer = req.connection().peer_addr().ok();
+    e.sink = sink;
+    e
+}
+
+/// Most spare entries a thread keeps (one per request in flight is the
+/// most it uses).
+const SPARES_KEPT: usize = 256;
+
+thread_local! {
+    /// Entries of finished requests, for the next ones: logging allocates
+    /// nothing per request once warm. Boxes, not entries: a box moves in
+    /// and out of a request's future whole.
+    #[allow(clippy::vec_box)]
+    static SPARE: std::cell::RefCell<Vec<Box<Entry>>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// The future of a request handled under [`AccessLog`]: the inner
@@ -175,17 +200,33 @@ fn entry<'a>(req: &Request<'a>, sink: Sink) -> Entry<'a> {
 #[must_use = "futures do nothing unless polled"]
 pub struct Logged<'a, F> {
     fut: F,
-    /// `None` when logging is off (held inline: no allocation per
-    /// request).
-    entry: Option<Entry<'a>>,
+    /// `None` when logging is off: a disabled log keeps the request's
+    /// future as small as the inner handler's. Boxed, from the spares.
+    entry: Option<Box<Entry>>,
+    _request: std::marker::PhantomData<&'a ()>,
+}
+
+impl<F> Drop for Logged<'_, F> {
+    fn drop(&mut self) {
+        if let Some(mut e) = self.entry.take() {
+            e.peer = None;
+            let _ = SPARE.try_with(|s| {
+                let mut s = s.borrow_mut();
+                if s.len() < SPARES_KEPT {
+                    s.push(e);
+                }
+            });
+        }
+    }
 }
 
 /// What the log line says about the request.
 #[derive(Debug)]
-struct Entry<'a> {
+struct Entry {
     start: Instant,
     method: Method,
-    target: &'a str,
+    /// The target as sent (its capacity kept from request to request).
+    target: String,
     version: Version,
     peer: Option<Address>,
     sink: Sink,
@@ -215,7 +256,7 @@ impl<F: Future<Output = Response>> Future for Logged<'_, F> {
 /// Writes the line of a finished request (out of line: off the path of
 /// a disabled log).
 #[inline(never)]
-fn log_entry(e: &Entry<'_>, resp: &Response) {
+fn log_entry(e: &Entry, resp: &Response) {
     let elapsed = e.start.elapsed();
     match e.sink {
         Sink::Stderr => log_writer::write_line(|out| write_entry(out, e, resp, elapsed)),
@@ -234,7 +275,7 @@ fn log_entry(e: &Entry<'_>, resp: &Response) {
     }
 }
 
-fn write_entry(out: &mut Vec<u8>, e: &Entry<'_>, resp: &Response, elapsed: std::time::Duration) {
+fn write_entry(out: &mut Vec<u8>, e: &Entry, resp: &Response, elapsed: std::time::Duration) {
     use std::io::Write;
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -216,6 +216,34 @@ where
 
 /// Why neither of two routers took a request: `405` if either has the
 /// path under another method (their methods together), else `404`.
+/// The future of a router with nothing after its routes (no `merge`,
+/// `nest` or `fallback`): the route's answer, or `404`/`405` at once. The
+/// usual router skips [`Chained`]'s stages this way.
+#[derive(Debug)]
+#[must_use = "futures do nothing unless polled"]
+pub struct Direct<F>(F);
+
+impl<F> Direct<F> {
+    pub(super) fn new(routing: F) -> Self {
+        Direct(routing)
+    }
+}
+
+impl<'a, F: Future<Output = Routed<'a>>> Future for Direct<F> {
+    type Output = Response;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
+        // SAFETY: the only field is pinned structurally (never moved out).
+        let routing = unsafe { self.map_unchecked_mut(|d| &mut d.0) };
+        match routing.poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Ok(resp)) => Poll::Ready(resp),
+            Poll::Ready(Err((_, sel))) => Poll::Ready(sel.fallback()),
+        }
+    }
+}
+
 fn combine(a: Selected, b: Selected) -> Selected {
     match (a, b) {
         (Selected::MethodNotAllowed(x), Selected::MethodNotAllowed(y)) => {

@@ -126,7 +126,7 @@ pub use corering_macros::{delete, get, head, options, patch, post, put, route, r
 pub use serde;
 
 pub use check::MissingState;
-pub use miss::{Chained, Fallback, NotFound, OneOf, Sub};
+pub use miss::{Chained, Direct, Fallback, NotFound, OneOf, Sub};
 pub use rejection::{Rejection, RejectionHook, RejectionKind};
 pub use router::Router;
 

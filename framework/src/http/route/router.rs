@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::check::{MissingState, NeedsFn};
 use super::extract::AppState;
 use super::matcher::{collide, RouteInfo, Selected};
-use super::miss::{Chained, Miss, MissChain, NotFound, Routed, Sub, Tables};
+use super::miss::{Chained, Direct, Fallback, Miss, MissChain, NotFound, Routed, Sub, Tables};
 use super::rejection::RejectionHook;
 use crate::http::layer::{Layer, Layered};
 use crate::http::{Handler, Request};
@@ -345,20 +345,60 @@ impl<F, M> std::fmt::Debug for Router<F, M> {
     }
 }
 
-impl<'a, F, Fut, M> Handler<'a> for Router<F, M>
+/// The usual router (nothing after its routes): a miss is answered at
+/// once, without the stages of a chain.
+impl<'a, F, Fut> Handler<'a> for Router<F, NotFound>
+where
+    F: Fn(Request<'a>, AppState, usize) -> Fut,
+    Fut: Future<Output = Routed<'a>>,
+{
+    type Future = Direct<Fut>;
+    #[inline]
+    fn call(&self, req: Request<'a>) -> Self::Future {
+        Direct::new((self.dispatch)(req, self.state.clone(), 0))
+    }
+}
+
+/// A router with merged or nested routers after its routes.
+impl<'a, F, Fut, G, N> Handler<'a> for Router<F, Sub<G, N>>
+where
+    F: Fn(Request<'a>, AppState, usize) -> Fut,
+    Fut: Future<Output = Routed<'a>>,
+    Sub<G, N>: Miss<'a>,
+{
+    type Future = Chained<'a, Fut, Sub<G, N>>;
+    #[inline]
+    fn call(&self, req: Request<'a>) -> Self::Future {
+        chain(self, req)
+    }
+}
+
+/// A router with a fallback handler.
+impl<'a, F, Fut, H> Handler<'a> for Router<F, Fallback<H>>
+where
+    F: Fn(Request<'a>, AppState, usize) -> Fut,
+    Fut: Future<Output = Routed<'a>>,
+    Fallback<H>: Miss<'a>,
+{
+    type Future = Chained<'a, Fut, Fallback<H>>;
+    #[inline]
+    fn call(&self, req: Request<'a>) -> Self::Future {
+        chain(self, req)
+    }
+}
+
+/// The routes' future, with the rest of the chain to try on a miss.
+#[inline]
+fn chain<'a, F, Fut, M>(r: &Router<F, M>, req: Request<'a>) -> Chained<'a, Fut, M>
 where
     F: Fn(Request<'a>, AppState, usize) -> Fut,
     Fut: Future<Output = Routed<'a>>,
     M: Miss<'a>,
 {
-    type Future = Chained<'a, Fut, M>;
-    #[inline]
-    fn call(&self, req: Request<'a>) -> Self::Future {
-        Chained::new(
-            (self.dispatch)(req, self.state.clone(), 0),
-            self.miss.clone(),
-            Selected::NotFound,
-            0,
-        )
-    }
+    Chained::new(
+        (r.dispatch)(req, r.state.clone(), 0),
+        r.miss.clone(),
+        Selected::NotFound,
+        0,
+    )
 }
