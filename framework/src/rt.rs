@@ -82,6 +82,13 @@ impl Runtime {
     /// Runs `fut` to completion on a fresh worker on this thread; tasks it
     /// spawned are dropped and connections closed before returning.
     ///
+    /// On io_uring, the kernel tears the worker's ring down asynchronously
+    /// after this returns, and then notifies this thread with signal-like
+    /// task work: a blocking socket call with a timeout made on this thread
+    /// just then can fail with `EINTR` (`ErrorKind::Interrupted`). Retry
+    /// such calls, or run `block_on` on a thread of its own, as
+    /// [`corering::test::TestServer`](crate::test::TestServer) does.
+    ///
     /// # Panics
     /// If the worker's ring cannot be created (see [`Runtime::new`] for the
     /// checks done up front), or when called from inside a worker.
