@@ -753,12 +753,37 @@ pub struct Upgrade {
 impl Upgrade {
     /// The `Upgrade` field as sent: the protocols offered, most preferred
     /// first (`websocket`, `h2c, foo/2`).
+    ///
+    /// ```
+    /// use corering::http::route::Upgrade;
+    ///
+    /// #[corering::get("/switch")]
+    /// async fn switch(up: Upgrade) -> String {
+    ///     format!("you offered {}", up.protocols())
+    /// }
+    /// # let _ = corering::routes![switch];
+    /// ```
     pub fn protocols(&self) -> &str {
         &self.offer
     }
 
     /// True if the client offers `protocol` (case-insensitive; a bare
     /// name also matches an offered `name/version`).
+    ///
+    /// ```
+    /// use corering::http::route::Upgrade;
+    /// use corering::http::{Response, Status};
+    ///
+    /// #[corering::get("/tunnel")]
+    /// async fn tunnel(up: Upgrade) -> Response {
+    ///     if up.offers("tunnel") {
+    ///         up.accept("tunnel", |upgraded| async move { drop(upgraded) })
+    ///     } else {
+    ///         Response::new(Status::BAD_REQUEST)
+    ///     }
+    /// }
+    /// # let _ = corering::routes![tunnel];
+    /// ```
     pub fn offers(&self, protocol: &str) -> bool {
         crate::http::upgrade::offers(self.offer.as_bytes(), protocol.as_bytes())
     }
