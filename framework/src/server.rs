@@ -614,6 +614,16 @@ impl<M: Middleware> ServerBuilder<M> {
 
 impl<M: Middleware> Server<M> {
     /// Addresses the server listens on (with real ports for port 0).
+    ///
+    /// ```no_run
+    /// fn main() -> std::io::Result<()> {
+    ///     let server = corering::Server::builder().bind("127.0.0.1:0").build()?;
+    ///     // Port 0 became a real port at build time.
+    ///     println!("{:?}", server.local_addrs());
+    /// #   let _ = server;
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn local_addrs(&self) -> Vec<Address> {
         self.bound.iter().map(|b| b.addr.clone()).collect()
     }
@@ -870,6 +880,13 @@ impl std::fmt::Debug for ShutdownHandle {
 impl ShutdownHandle {
     /// Begins graceful shutdown: stop accepting, let connections finish
     /// until the shutdown timeout, then close the rest.
+    ///
+    /// ```
+    /// # fn f(server: corering::RunningServer) {
+    /// let stop = server.shutdown_handle();
+    /// stop.shutdown();
+    /// # }
+    /// ```
     pub fn shutdown(&self) {
         if !self.shared.shutting_down.swap(true, Ordering::AcqRel) {
             if let Some(a) = self.shared.acceptor.get() {
@@ -882,6 +899,15 @@ impl ShutdownHandle {
     }
 
     /// Ends the grace period now: connections still open are closed.
+    ///
+    /// ```
+    /// # fn f(server: corering::RunningServer) {
+    /// let stop = server.shutdown_handle();
+    /// stop.shutdown();
+    /// std::thread::sleep(std::time::Duration::from_secs(1));
+    /// stop.force(); // do not wait out the grace period
+    /// # }
+    /// ```
     pub fn force(&self) {
         self.shared.shutting_down.store(true, Ordering::Release);
         for r in &self.shared.remotes {
@@ -892,11 +918,26 @@ impl ShutdownHandle {
 
 impl RunningServer {
     /// Addresses the server listens on.
+    ///
+    /// ```
+    /// # fn f(server: corering::RunningServer) -> std::io::Result<()> {
+    /// for addr in server.local_addrs() {
+    ///     println!("listening on {addr:?}");
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn local_addrs(&self) -> &[Address] {
         &self.addrs
     }
 
     /// The first TCP address, for tests and examples.
+    ///
+    /// ```
+    /// # fn f(server: corering::RunningServer) -> std::io::Result<()> {
+    /// let addr = server.tcp_addr().expect("bound to TCP");
+    /// let _client = std::net::TcpStream::connect(addr)?;
+    /// # Ok(()) }
+    /// ```
     pub fn tcp_addr(&self) -> Option<SocketAddr> {
         self.addrs.iter().find_map(|a| match a {
             Address::Tcp(s) => Some(*s),
@@ -906,11 +947,25 @@ impl RunningServer {
 
     /// Counters of each worker, by worker index (published once per loop
     /// turn of each worker).
+    ///
+    /// ```
+    /// # fn f(server: corering::RunningServer) -> std::io::Result<()> {
+    /// for (i, w) in server.stats().iter().enumerate() {
+    ///     println!("worker {i}: {} accepted", w.accepted);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn stats(&self) -> Vec<WorkerStats> {
         self.metrics().engine()
     }
 
     /// Counters summed over all workers.
+    ///
+    /// ```
+    /// # fn f(server: corering::RunningServer) -> std::io::Result<()> {
+    /// println!("{} connections accepted", server.total_stats().accepted);
+    /// # Ok(()) }
+    /// ```
     pub fn total_stats(&self) -> WorkerStats {
         self.metrics().engine_total()
     }
@@ -918,21 +973,46 @@ impl RunningServer {
     /// All counters (engine and HTTP) as a handle that outlives this
     /// value; handlers get the same with
     /// [`Metrics::current`](crate::metrics::Metrics::current).
+    ///
+    /// ```
+    /// # fn f(server: corering::RunningServer) -> std::io::Result<()> {
+    /// let metrics = server.metrics();
+    /// # let _ = metrics;
+    /// # Ok(()) }
+    /// ```
     pub fn metrics(&self) -> crate::metrics::Metrics {
         crate::metrics::Metrics::new(self.shared.clone())
     }
 
     /// Which io_uring task-run mode the workers use (`None` on epoll).
+    ///
+    /// ```
+    /// # fn f(server: corering::RunningServer) -> std::io::Result<()> {
+    /// println!("{:?}", server.ring_mode());
+    /// # Ok(()) }
+    /// ```
     pub fn ring_mode(&self) -> Option<RingMode> {
         self.mode
     }
 
     /// The kernel interface the workers run on.
+    ///
+    /// ```
+    /// # fn f(server: corering::RunningServer) -> std::io::Result<()> {
+    /// println!("running on {:?}", server.backend());
+    /// # Ok(()) }
+    /// ```
     pub fn backend(&self) -> Backend {
         self.backend
     }
 
     /// Number of workers.
+    ///
+    /// ```
+    /// # fn f(server: corering::RunningServer) -> std::io::Result<()> {
+    /// println!("{} workers", server.workers());
+    /// # Ok(()) }
+    /// ```
     pub fn workers(&self) -> usize {
         self.workers
     }
@@ -940,6 +1020,12 @@ impl RunningServer {
     /// One line for logs: addresses, workers, accept mode, the backend
     /// (io_uring and its ring flags, or epoll and why) and, with TLS on,
     /// the `https://` address and the TLS mode in use.
+    ///
+    /// ```
+    /// # fn f(server: corering::RunningServer) -> std::io::Result<()> {
+    /// eprintln!("corering: {}", server.summary());
+    /// # Ok(()) }
+    /// ```
     pub fn summary(&self) -> String {
         let addrs: Vec<String> = self.addrs.iter().map(|a| a.to_string()).collect();
         let tls = match (&self.tls_line, self.tcp_addr()) {
@@ -972,6 +1058,14 @@ impl RunningServer {
     }
 
     /// A handle that stops the server.
+    ///
+    /// ```
+    /// # fn f(server: corering::RunningServer) -> std::io::Result<()> {
+    /// let stop = server.shutdown_handle();
+    /// std::thread::spawn(move || stop.shutdown());
+    /// server.wait()?;
+    /// # Ok(()) }
+    /// ```
     pub fn shutdown_handle(&self) -> ShutdownHandle {
         ShutdownHandle {
             shared: self.shared.clone(),
@@ -979,18 +1073,39 @@ impl RunningServer {
     }
 
     /// Begins graceful shutdown and waits for it to finish.
+    ///
+    /// ```
+    /// # fn f(server: corering::RunningServer) -> std::io::Result<()> {
+    /// server.shutdown()?; // returns once every worker has exited
+    /// # Ok(()) }
+    /// ```
     pub fn shutdown(self) -> io::Result<()> {
         self.shutdown_handle().shutdown();
         self.wait()
     }
 
     /// Waits for the workers to exit (after someone triggered shutdown).
+    ///
+    /// ```
+    /// # fn f(server: corering::RunningServer) -> std::io::Result<()> {
+    /// let stop = server.shutdown_handle();
+    /// std::thread::spawn(move || stop.shutdown());
+    /// server.wait()?;
+    /// # Ok(()) }
+    /// ```
     pub fn wait(mut self) -> io::Result<()> {
         self.join_all()
     }
 
     /// Runs until SIGINT/SIGTERM (a second signal skips the grace period),
     /// then shuts down and returns.
+    ///
+    /// ```
+    /// # fn f(server: corering::RunningServer) -> std::io::Result<()> {
+    /// println!("{}", server.summary());
+    /// server.run_until_signal()?;
+    /// # Ok(()) }
+    /// ```
     pub fn run_until_signal(self) -> io::Result<()> {
         crate::signal::install()?;
         let seen = crate::signal::count();

@@ -372,6 +372,11 @@ impl Client {
     }
 
     /// The configuration.
+    ///
+    /// ```
+    /// let client = corering::http::client::Client::new();
+    /// assert_eq!(client.config().max_body, 16 << 20);
+    /// ```
     pub fn config(&self) -> &ClientConfig {
         &self.cfg
     }
@@ -514,6 +519,21 @@ impl Client {
     /// (its body is ignored) and returns a writer for the body. The body
     /// is chunked unless [`ClientRequest::content_length`] declared its
     /// length.
+    ///
+    /// ```
+    /// use corering::http::client::{Client, ClientError, ClientRequest};
+    ///
+    /// async fn upload(client: &Client) -> Result<u16, ClientError> {
+    ///     let addr = "127.0.0.1:8080".parse().unwrap();
+    ///     let req = ClientRequest::new(corering::http::Method::Put, "/log");
+    ///     let mut body = client.start(addr, &req).await?;
+    ///     for line in ["one\n", "two\n", "three\n"] {
+    ///         body.write(line.as_bytes()).await?;
+    ///     }
+    ///     let resp = body.finish().await?;
+    ///     Ok(resp.status().as_u16())
+    /// }
+    /// ```
     pub async fn start(
         &self,
         addr: SocketAddr,
@@ -523,6 +543,18 @@ impl Client {
     }
 
     /// [`start`](Client::start) for any peer, plain HTTP or HTTPS.
+    ///
+    /// ```
+    /// use corering::http::client::{Client, ClientError, ClientRequest, Peer};
+    ///
+    /// async fn upload(client: &Client, peer: &Peer) -> Result<(), ClientError> {
+    ///     let req = ClientRequest::post("/upload", "").content_length(5);
+    ///     let mut body = client.start_to(peer, &req).await?;
+    ///     body.write(b"hello").await?;
+    ///     body.finish().await?;
+    ///     Ok(())
+    /// }
+    /// ```
     pub async fn start_to(
         &self,
         peer: &Peer,
@@ -674,6 +706,21 @@ async fn within(
 }
 
 /// The body writer of a request started with [`Client::start`].
+///
+/// ```
+/// use corering::http::client::{Client, ClientError, ClientRequest};
+///
+/// async fn upload(client: &Client) -> Result<u16, ClientError> {
+///     let addr = "127.0.0.1:8080".parse().unwrap();
+///     let req = ClientRequest::new(corering::http::Method::Put, "/log");
+///     let mut body = client.start(addr, &req).await?;
+///     for line in ["one\n", "two\n", "three\n"] {
+///         body.write(line.as_bytes()).await?;
+///     }
+///     let resp = body.finish().await?;
+///     Ok(resp.status().as_u16())
+/// }
+/// ```
 pub struct RequestWriter {
     /// `None` after a failed write.
     x: Option<Exchange>,
