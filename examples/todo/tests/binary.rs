@@ -149,6 +149,20 @@ fn bad_command_lines_are_refused() {
 }
 
 #[test]
+fn the_page_is_found_whatever_the_working_directory() {
+    // Started from a directory with no `static/` in it: the default is
+    // the package's own `static/`, found through CARGO_MANIFEST_DIR.
+    let dir = TempDir::new("bin-cwd");
+    let db = format!("sqlite://{}", dir.path().join("todo.db").display());
+    let server = Running::start_in(dir.path(), &["--database", &db]);
+    let page = Client::new(server.addr).get("/");
+    assert_eq!(page.status, 200, "{page:?}");
+    let html = page.body.as_str().expect("HTML text");
+    assert!(html.contains("<title>corering todo</title>"), "{html}");
+    server.stop();
+}
+
+#[test]
 fn static_files_come_from_the_static_dir_on_disk() {
     let dir = TempDir::new("bin-static");
     let db = format!("sqlite://{}", dir.path().join("todo.db").display());
