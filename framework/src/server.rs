@@ -50,6 +50,16 @@ pub struct Server<M = ()> {
 }
 
 /// Builder for [`Server`]; every setting has a sane default.
+///
+/// ```
+/// use std::time::Duration;
+/// use corering::Server;
+/// let builder = Server::builder()
+///     .bind("0.0.0.0:8080")
+///     .workers(4)
+///     .shutdown_timeout(Duration::from_secs(30));
+/// # let _ = builder;
+/// ```
 #[derive(Debug)]
 pub struct ServerBuilder<M = ()> {
     middleware: M,
@@ -87,6 +97,11 @@ impl Server {
     /// worker, 32 leases per connection, 1 MiB write buffer per connection,
     /// 60 s write timeout, 10 s shutdown grace period, completion batching
     /// of 64 events or 50 µs.
+    ///
+    /// ```
+    /// let builder = corering::Server::builder().bind("127.0.0.1:8080");
+    /// # let _ = builder;
+    /// ```
     pub fn builder() -> ServerBuilder {
         ServerBuilder {
             middleware: (),
@@ -130,6 +145,14 @@ impl Server {
 impl<M: Middleware> ServerBuilder<M> {
     /// Adds a middleware layer; layers run in the order added when a
     /// connection opens, and in reverse when it closes.
+    ///
+    /// ```
+    /// use corering::pipeline::{ConnectionLimit, Logging};
+    /// let builder = corering::Server::builder()
+    ///     .middleware(Logging)
+    ///     .middleware(ConnectionLimit::new());
+    /// # let _ = builder;
+    /// ```
     pub fn middleware<N: Middleware>(self, layer: N) -> ServerBuilder<(M, N)> {
         ServerBuilder {
             middleware: (self.middleware, layer),
@@ -139,6 +162,11 @@ impl<M: Middleware> ServerBuilder<M> {
 
     /// Listens on a TCP address (`"127.0.0.1:8080"`, `"[::1]:8080"`, a
     /// `SocketAddr`, ...). May be called several times.
+    ///
+    /// ```
+    /// let builder = corering::Server::builder().bind("127.0.0.1:8080").bind("[::1]:8080");
+    /// # let _ = builder;
+    /// ```
     pub fn bind(mut self, addr: impl ToSocketAddrs) -> Self {
         match addr.to_socket_addrs().map(|mut a| a.next()) {
             Ok(Some(a)) => self.s.binds.push(BindAddr::Tcp(a)),
@@ -160,6 +188,11 @@ impl<M: Middleware> ServerBuilder<M> {
 
     /// Listens on a Unix domain socket at `path`. A stale socket file left
     /// by a dead server is replaced; the file is removed at shutdown.
+    ///
+    /// ```
+    /// let builder = corering::Server::builder().bind_unix("/run/myapp.sock");
+    /// # let _ = builder;
+    /// ```
     pub fn bind_unix(mut self, path: impl Into<PathBuf>) -> Self {
         self.s.binds.push(BindAddr::Unix(path.into()));
         self
@@ -170,6 +203,11 @@ impl<M: Middleware> ServerBuilder<M> {
     /// by its cgroup's CPU quota rounded up (`docker --cpus 2` gives 2),
     /// at least 1). With pinning on, the n-th worker runs on the n-th CPU
     /// of the affinity mask.
+    ///
+    /// ```
+    /// let builder = corering::Server::builder().workers(2);
+    /// # let _ = builder;
+    /// ```
     pub fn workers(mut self, n: usize) -> Self {
         self.s.workers = n;
         self
@@ -178,6 +216,11 @@ impl<M: Middleware> ServerBuilder<M> {
     /// `n` workers unless [`workers`](ServerBuilder::workers) set a count
     /// (for helpers such as [`crate::test::TestServer`] that take a
     /// builder and choose their own default).
+    ///
+    /// ```
+    /// let builder = corering::Server::builder().workers_if_unset(1);
+    /// # let _ = builder;
+    /// ```
     pub fn workers_if_unset(mut self, n: usize) -> Self {
         if self.s.workers == 0 {
             self.s.workers = n;
@@ -186,30 +229,55 @@ impl<M: Middleware> ServerBuilder<M> {
     }
 
     /// Pin each worker to its own CPU (default on).
+    ///
+    /// ```
+    /// let builder = corering::Server::builder().pin_workers(false);
+    /// # let _ = builder;
+    /// ```
     pub fn pin_workers(mut self, on: bool) -> Self {
         self.s.pin = on;
         self
     }
 
     /// How accepted connections reach workers (default `ReusePort`).
+    ///
+    /// ```
+    /// let builder = corering::Server::builder().accept_mode(corering::AcceptMode::Acceptor);
+    /// # let _ = builder;
+    /// ```
     pub fn accept_mode(mut self, mode: AcceptMode) -> Self {
         self.s.mode = mode;
         self
     }
 
     /// TCP_NODELAY on accepted connections (default on).
+    ///
+    /// ```
+    /// let builder = corering::Server::builder().nodelay(false);
+    /// # let _ = builder;
+    /// ```
     pub fn nodelay(mut self, on: bool) -> Self {
         self.s.opts.nodelay = on;
         self
     }
 
     /// SO_REUSEADDR on listening sockets (default on).
+    ///
+    /// ```
+    /// let builder = corering::Server::builder().reuseaddr(false);
+    /// # let _ = builder;
+    /// ```
     pub fn reuseaddr(mut self, on: bool) -> Self {
         self.s.opts.reuseaddr = on;
         self
     }
 
     /// Listen backlog (default 1024; the kernel caps it at somaxconn).
+    ///
+    /// ```
+    /// let builder = corering::Server::builder().backlog(4096);
+    /// # let _ = builder;
+    /// ```
     pub fn backlog(mut self, n: u32) -> Self {
         self.s.opts.backlog = n.min(i32::MAX as u32) as i32;
         self
@@ -217,6 +285,12 @@ impl<M: Middleware> ServerBuilder<M> {
 
     /// SO_KEEPALIVE on accepted connections, probing after `idle` (off by
     /// default).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let builder = corering::Server::builder().keepalive(Duration::from_secs(60));
+    /// # let _ = builder;
+    /// ```
     pub fn keepalive(mut self, idle: impl Into<Option<Duration>>) -> Self {
         self.s.keepalive = idle.into();
         self
@@ -224,6 +298,12 @@ impl<M: Middleware> ServerBuilder<M> {
 
     /// TCP_DEFER_ACCEPT: wake the server only once data arrives, waiting at
     /// most `wait` (off by default).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let builder = corering::Server::builder().defer_accept(Duration::from_secs(1));
+    /// # let _ = builder;
+    /// ```
     pub fn defer_accept(mut self, wait: impl Into<Option<Duration>>) -> Self {
         self.s.opts.defer_accept = wait.into();
         self
@@ -231,6 +311,12 @@ impl<M: Middleware> ServerBuilder<M> {
 
     /// Receive buffers per worker (`count`, a power of two up to 32768) and
     /// their size in bytes.
+    ///
+    /// ```
+    /// // 4096 buffers of 16 KiB per worker.
+    /// let builder = corering::Server::builder().recv_buffers(4096, 16 * 1024);
+    /// # let _ = builder;
+    /// ```
     pub fn recv_buffers(mut self, count: u16, size: u32) -> Self {
         self.s.buf_count = count;
         self.s.buf_size = size;
@@ -239,6 +325,11 @@ impl<M: Middleware> ServerBuilder<M> {
 
     /// Received buffers a connection may hold (queued plus leased) before
     /// its receive is paused (default 32).
+    ///
+    /// ```
+    /// let builder = corering::Server::builder().max_leases(64);
+    /// # let _ = builder;
+    /// ```
     pub fn max_leases(mut self, n: u32) -> Self {
         self.s.params.max_leases = n;
         self
@@ -246,6 +337,11 @@ impl<M: Middleware> ServerBuilder<M> {
 
     /// Bytes a connection may queue for sending before writes wait
     /// (default 1 MiB).
+    ///
+    /// ```
+    /// let builder = corering::Server::builder().write_buffer_limit(4 << 20);
+    /// # let _ = builder;
+    /// ```
     pub fn write_buffer_limit(mut self, bytes: usize) -> Self {
         self.s.params.write_limit = bytes;
         self
@@ -263,6 +359,12 @@ impl<M: Middleware> ServerBuilder<M> {
     /// The check is a sweep run at most once a second (a quarter of the
     /// smallest timeout, if shorter) and only while some connection has
     /// output queued, so an idle server is never woken for it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let builder = corering::Server::builder().write_timeout(Duration::from_secs(20));
+    /// # let _ = builder;
+    /// ```
     pub fn write_timeout(mut self, t: impl Into<Option<Duration>>) -> Self {
         self.s.params.write_timeout = t.into();
         self
@@ -276,12 +378,22 @@ impl<M: Middleware> ServerBuilder<M> {
     /// bytes anyway (loopback and other local delivery, a virtual device, a
     /// NIC without scatter-gather); if it did, that connection sends by
     /// copying from then on.
+    ///
+    /// ```
+    /// let builder = corering::Server::builder().zero_copy_threshold(None);
+    /// # let _ = builder;
+    /// ```
     pub fn zero_copy_threshold(mut self, bytes: impl Into<Option<usize>>) -> Self {
         self.s.params.zc_threshold = bytes.into();
         self
     }
 
     /// Submission queue entries per worker ring (default 1024).
+    ///
+    /// ```
+    /// let builder = corering::Server::builder().ring_entries(4096);
+    /// # let _ = builder;
+    /// ```
     pub fn ring_entries(mut self, n: u32) -> Self {
         self.s.ring_entries = n;
         self
@@ -305,6 +417,15 @@ impl<M: Middleware> ServerBuilder<M> {
     /// ignored elsewhere. The environment variable `CORERING_BATCH_WAIT`
     /// (`off`, or `EVENTS:MICROS`) overrides this setting, so an operator
     /// can compare both without a rebuild.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// // Lowest latency: wake at the first completion.
+    /// let builder = corering::Server::builder().batch_wait(None);
+    /// // More batching: up to 128 completions or 100 µs.
+    /// let batched = corering::Server::builder().batch_wait(Some((128, Duration::from_micros(100))));
+    /// # let _ = (builder, batched);
+    /// ```
     pub fn batch_wait(mut self, batch: Option<(u32, Duration)>) -> Self {
         self.s.batch = batch_micros(batch);
         self
@@ -315,6 +436,11 @@ impl<M: Middleware> ServerBuilder<M> {
     /// corering needs, else epoll, with the reason on the startup line).
     /// Set here, it wins over the `CORERING_BACKEND` environment variable
     /// (`uring`, `epoll` or `auto`), which otherwise sets the default.
+    ///
+    /// ```
+    /// let builder = corering::Server::builder().backend(corering::BackendChoice::Epoll);
+    /// # let _ = builder;
+    /// ```
     pub fn backend(mut self, choice: BackendChoice) -> Self {
         self.s.backend = Some(choice);
         self
@@ -322,6 +448,12 @@ impl<M: Middleware> ServerBuilder<M> {
 
     /// How long shutdown waits for connections to finish before closing
     /// them (default 10 s).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let builder = corering::Server::builder().shutdown_timeout(Duration::from_secs(30));
+    /// # let _ = builder;
+    /// ```
     pub fn shutdown_timeout(mut self, d: Duration) -> Self {
         self.s.shutdown_timeout = d;
         self
@@ -334,6 +466,15 @@ impl<M: Middleware> ServerBuilder<M> {
     /// and [`TlsInfo`](crate::tls::TlsInfo). A failed, garbage, stalled or
     /// abandoned handshake closes that connection only, is logged at debug
     /// level and counted in [`WorkerStats::tls_handshake_failures`].
+    ///
+    /// ```no_run
+    /// fn main() -> std::io::Result<()> {
+    ///     let config = corering::tls::server_config_from_pem("cert.pem", "key.pem")?;
+    ///     let builder = corering::Server::builder().bind("0.0.0.0:8443").tls(config);
+    /// #   let _ = builder;
+    ///     Ok(())
+    /// }
+    /// ```
     #[cfg(feature = "tls")]
     pub fn tls(mut self, config: impl Into<Arc<rustls::ServerConfig>>) -> Self {
         self.s.tls = Some(crate::tls::TlsAcceptor::new(config));
@@ -342,6 +483,12 @@ impl<M: Middleware> ServerBuilder<M> {
 
     /// How long a TLS handshake may take before the connection is closed
     /// (default 10 s).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let builder = corering::Server::builder().tls_handshake_timeout(Duration::from_secs(3));
+    /// # let _ = builder;
+    /// ```
     #[cfg(feature = "tls")]
     pub fn tls_handshake_timeout(mut self, d: Duration) -> Self {
         self.s.tls_timeout = d;
@@ -350,6 +497,11 @@ impl<M: Middleware> ServerBuilder<M> {
 
     /// Kernel TLS after the handshake (default [`Ktls::Auto`](crate::tls::Ktls::Auto));
     /// `Require` where it cannot be used makes [`build`](Self::build) fail.
+    ///
+    /// ```
+    /// let builder = corering::Server::builder().ktls(corering::tls::Ktls::Off);
+    /// # let _ = builder;
+    /// ```
     #[cfg(feature = "tls")]
     pub fn ktls(mut self, k: crate::tls::Ktls) -> Self {
         self.s.ktls = k;
@@ -387,6 +539,15 @@ impl<M: Middleware> ServerBuilder<M> {
 
     /// Checks io_uring, binds every address and returns the server, ready
     /// to start. Errors say what to do (address in use, io_uring blocked).
+    ///
+    /// ```no_run
+    /// fn main() -> std::io::Result<()> {
+    ///     let server = corering::Server::builder().bind("127.0.0.1:0").build()?;
+    ///     println!("listening on {:?}", server.local_addrs());
+    /// #   let _ = server;
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn build(mut self) -> io::Result<Server<M>> {
         if let Some(e) = self.s.bind_err.take() {
             return Err(e);
@@ -453,12 +614,39 @@ impl<M: Middleware> ServerBuilder<M> {
 
 impl<M: Middleware> Server<M> {
     /// Addresses the server listens on (with real ports for port 0).
+    ///
+    /// ```no_run
+    /// fn main() -> std::io::Result<()> {
+    ///     let server = corering::Server::builder().bind("127.0.0.1:0").build()?;
+    ///     // Port 0 became a real port at build time.
+    ///     println!("{:?}", server.local_addrs());
+    /// #   let _ = server;
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn local_addrs(&self) -> Vec<Address> {
         self.bound.iter().map(|b| b.addr.clone()).collect()
     }
 
     /// Starts the workers in the background; each new connection runs
     /// `handler(conn)` as a task on the worker that accepted it.
+    ///
+    /// ```no_run
+    /// use corering::http::{self, Http1Config};
+    ///
+    /// #[corering::get("/")]
+    /// async fn index() -> &'static str { "hi" }
+    ///
+    /// fn main() -> std::io::Result<()> {
+    ///     let app = corering::routes![index];
+    ///     let running = corering::Server::builder()
+    ///         .bind("127.0.0.1:0")
+    ///         .build()?
+    ///         .start(move |conn| http::serve(conn, Http1Config::new(), app.clone()))?;
+    ///     println!("serving on {:?}", running.tcp_addr());
+    ///     running.shutdown()
+    /// }
+    /// ```
     pub fn start<H, F>(self, handler: H) -> io::Result<RunningServer>
     where
         H: Fn(Connection) -> F + Send + Sync + 'static,
@@ -595,6 +783,22 @@ impl<M: Middleware> Server<M> {
 
     /// Starts the server, prints one line saying where it listens, and runs
     /// until SIGINT or SIGTERM; then shuts down gracefully and returns.
+    ///
+    /// ```no_run
+    /// fn main() -> std::io::Result<()> {
+    ///     // A TCP echo server, until Ctrl-C.
+    ///     corering::Server::builder()
+    ///         .bind("127.0.0.1:7000")
+    ///         .build()?
+    ///         .serve(|mut conn| async move {
+    ///             while let Ok(Some(lease)) = conn.read().await {
+    ///                 if conn.write_all(&lease).await.is_err() {
+    ///                     break;
+    ///                 }
+    ///             }
+    ///         })
+    /// }
+    /// ```
     pub fn serve<H, F>(self, handler: H) -> io::Result<()>
     where
         H: Fn(Connection) -> F + Send + Sync + 'static,
@@ -613,6 +817,21 @@ impl<M: Middleware> Server<M> {
 /// A started server: its addresses, and the way to stop it.
 ///
 /// Dropping it shuts the server down and waits for the workers.
+///
+/// ```no_run
+/// fn main() -> std::io::Result<()> {
+///     let running = corering::Server::builder()
+///         .bind("127.0.0.1:0")
+///         .workers(2)
+///         .build()?
+///         .start(|conn| async move { drop(conn) })?;
+///     println!("{}", running.summary());
+///     let addr = running.tcp_addr().expect("TCP");
+///     let _ = std::net::TcpStream::connect(addr)?;
+///     println!("{} accepted", running.total_stats().accepted);
+///     running.shutdown()
+/// }
+/// ```
 pub struct RunningServer {
     shared: Arc<Shared>,
     threads: Vec<JoinHandle<()>>,
@@ -632,6 +851,21 @@ pub struct RunningServer {
 }
 
 /// Stops a running server from anywhere (any thread, any worker).
+///
+/// ```no_run
+/// fn main() -> std::io::Result<()> {
+///     let running = corering::Server::builder()
+///         .bind("127.0.0.1:0")
+///         .build()?
+///         .start(|conn| async move { drop(conn) })?;
+///     let stop = running.shutdown_handle();
+///     std::thread::spawn(move || {
+///         std::thread::sleep(std::time::Duration::from_secs(1));
+///         stop.shutdown();
+///     });
+///     running.wait()
+/// }
+/// ```
 #[derive(Clone)]
 pub struct ShutdownHandle {
     shared: Arc<Shared>,
@@ -646,6 +880,13 @@ impl std::fmt::Debug for ShutdownHandle {
 impl ShutdownHandle {
     /// Begins graceful shutdown: stop accepting, let connections finish
     /// until the shutdown timeout, then close the rest.
+    ///
+    /// ```
+    /// # fn f(server: corering::RunningServer) {
+    /// let stop = server.shutdown_handle();
+    /// stop.shutdown();
+    /// # }
+    /// ```
     pub fn shutdown(&self) {
         if !self.shared.shutting_down.swap(true, Ordering::AcqRel) {
             if let Some(a) = self.shared.acceptor.get() {
@@ -658,6 +899,15 @@ impl ShutdownHandle {
     }
 
     /// Ends the grace period now: connections still open are closed.
+    ///
+    /// ```
+    /// # fn f(server: corering::RunningServer) {
+    /// let stop = server.shutdown_handle();
+    /// stop.shutdown();
+    /// std::thread::sleep(std::time::Duration::from_secs(1));
+    /// stop.force(); // do not wait out the grace period
+    /// # }
+    /// ```
     pub fn force(&self) {
         self.shared.shutting_down.store(true, Ordering::Release);
         for r in &self.shared.remotes {
@@ -668,11 +918,26 @@ impl ShutdownHandle {
 
 impl RunningServer {
     /// Addresses the server listens on.
+    ///
+    /// ```
+    /// # fn f(server: corering::RunningServer) -> std::io::Result<()> {
+    /// for addr in server.local_addrs() {
+    ///     println!("listening on {addr:?}");
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn local_addrs(&self) -> &[Address] {
         &self.addrs
     }
 
     /// The first TCP address, for tests and examples.
+    ///
+    /// ```
+    /// # fn f(server: corering::RunningServer) -> std::io::Result<()> {
+    /// let addr = server.tcp_addr().expect("bound to TCP");
+    /// let _client = std::net::TcpStream::connect(addr)?;
+    /// # Ok(()) }
+    /// ```
     pub fn tcp_addr(&self) -> Option<SocketAddr> {
         self.addrs.iter().find_map(|a| match a {
             Address::Tcp(s) => Some(*s),
@@ -682,11 +947,25 @@ impl RunningServer {
 
     /// Counters of each worker, by worker index (published once per loop
     /// turn of each worker).
+    ///
+    /// ```
+    /// # fn f(server: corering::RunningServer) -> std::io::Result<()> {
+    /// for (i, w) in server.stats().iter().enumerate() {
+    ///     println!("worker {i}: {} accepted", w.accepted);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn stats(&self) -> Vec<WorkerStats> {
         self.metrics().engine()
     }
 
     /// Counters summed over all workers.
+    ///
+    /// ```
+    /// # fn f(server: corering::RunningServer) -> std::io::Result<()> {
+    /// println!("{} connections accepted", server.total_stats().accepted);
+    /// # Ok(()) }
+    /// ```
     pub fn total_stats(&self) -> WorkerStats {
         self.metrics().engine_total()
     }
@@ -694,21 +973,46 @@ impl RunningServer {
     /// All counters (engine and HTTP) as a handle that outlives this
     /// value; handlers get the same with
     /// [`Metrics::current`](crate::metrics::Metrics::current).
+    ///
+    /// ```
+    /// # fn f(server: corering::RunningServer) -> std::io::Result<()> {
+    /// let metrics = server.metrics();
+    /// # let _ = metrics;
+    /// # Ok(()) }
+    /// ```
     pub fn metrics(&self) -> crate::metrics::Metrics {
         crate::metrics::Metrics::new(self.shared.clone())
     }
 
     /// Which io_uring task-run mode the workers use (`None` on epoll).
+    ///
+    /// ```
+    /// # fn f(server: corering::RunningServer) -> std::io::Result<()> {
+    /// println!("{:?}", server.ring_mode());
+    /// # Ok(()) }
+    /// ```
     pub fn ring_mode(&self) -> Option<RingMode> {
         self.mode
     }
 
     /// The kernel interface the workers run on.
+    ///
+    /// ```
+    /// # fn f(server: corering::RunningServer) -> std::io::Result<()> {
+    /// println!("running on {:?}", server.backend());
+    /// # Ok(()) }
+    /// ```
     pub fn backend(&self) -> Backend {
         self.backend
     }
 
     /// Number of workers.
+    ///
+    /// ```
+    /// # fn f(server: corering::RunningServer) -> std::io::Result<()> {
+    /// println!("{} workers", server.workers());
+    /// # Ok(()) }
+    /// ```
     pub fn workers(&self) -> usize {
         self.workers
     }
@@ -716,6 +1020,12 @@ impl RunningServer {
     /// One line for logs: addresses, workers, accept mode, the backend
     /// (io_uring and its ring flags, or epoll and why) and, with TLS on,
     /// the `https://` address and the TLS mode in use.
+    ///
+    /// ```
+    /// # fn f(server: corering::RunningServer) -> std::io::Result<()> {
+    /// eprintln!("corering: {}", server.summary());
+    /// # Ok(()) }
+    /// ```
     pub fn summary(&self) -> String {
         let addrs: Vec<String> = self.addrs.iter().map(|a| a.to_string()).collect();
         let tls = match (&self.tls_line, self.tcp_addr()) {
@@ -748,6 +1058,14 @@ impl RunningServer {
     }
 
     /// A handle that stops the server.
+    ///
+    /// ```
+    /// # fn f(server: corering::RunningServer) -> std::io::Result<()> {
+    /// let stop = server.shutdown_handle();
+    /// std::thread::spawn(move || stop.shutdown());
+    /// server.wait()?;
+    /// # Ok(()) }
+    /// ```
     pub fn shutdown_handle(&self) -> ShutdownHandle {
         ShutdownHandle {
             shared: self.shared.clone(),
@@ -755,18 +1073,39 @@ impl RunningServer {
     }
 
     /// Begins graceful shutdown and waits for it to finish.
+    ///
+    /// ```
+    /// # fn f(server: corering::RunningServer) -> std::io::Result<()> {
+    /// server.shutdown()?; // returns once every worker has exited
+    /// # Ok(()) }
+    /// ```
     pub fn shutdown(self) -> io::Result<()> {
         self.shutdown_handle().shutdown();
         self.wait()
     }
 
     /// Waits for the workers to exit (after someone triggered shutdown).
+    ///
+    /// ```
+    /// # fn f(server: corering::RunningServer) -> std::io::Result<()> {
+    /// let stop = server.shutdown_handle();
+    /// std::thread::spawn(move || stop.shutdown());
+    /// server.wait()?;
+    /// # Ok(()) }
+    /// ```
     pub fn wait(mut self) -> io::Result<()> {
         self.join_all()
     }
 
     /// Runs until SIGINT/SIGTERM (a second signal skips the grace period),
     /// then shuts down and returns.
+    ///
+    /// ```
+    /// # fn f(server: corering::RunningServer) -> std::io::Result<()> {
+    /// println!("{}", server.summary());
+    /// server.run_until_signal()?;
+    /// # Ok(()) }
+    /// ```
     pub fn run_until_signal(self) -> io::Result<()> {
         crate::signal::install()?;
         let seen = crate::signal::count();

@@ -99,7 +99,6 @@ pub const TEMPLATES: &[Template] = &[
             "src/lib.rs" verbatim(),
             "src/api.rs" verbatim(),
             "src/error.rs" verbatim(),
-            "src/extract.rs" verbatim(),
             "src/model.rs" verbatim(),
             "src/page.rs" verbatim(),
             "src/store/mod.rs" verbatim(),

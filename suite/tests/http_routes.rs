@@ -5,7 +5,7 @@ mod common;
 
 use std::cell::Cell;
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +14,8 @@ use corering::http::route::serde::{Deserialize, Serialize};
 use corering::http::route::{Bytes, Form, Headers, Json, Local, Path, Query, State};
 use corering::http::{Http1Config, Method, Response, Status};
 use corering::prelude::*;
-use corering::RunningServer;
+use corering::test::TestServer;
+use corering::Server;
 
 #[get("/")]
 async fn index() -> &'static str {
@@ -133,7 +134,8 @@ async fn user_options(_id: Path<u32>) -> Response {
     Response::new(Status::NO_CONTENT).header("X-Options", "yes")
 }
 
-fn start() -> (RunningServer, SocketAddr, Arc<AtomicUsize>) {
+/// The routes above on two workers; the hit counter they share.
+fn start() -> (TestServer, Arc<AtomicUsize>) {
     let hits = Arc::new(AtomicUsize::new(0));
     let router = routes![
         index,
@@ -157,195 +159,169 @@ fn start() -> (RunningServer, SocketAddr, Arc<AtomicUsize>) {
         hits: hits.clone(),
         name: "app",
     });
-    let cfg = Http1Config::new();
-    let (s, a) = common::http::start_http(common::builder(), cfg, router);
-    (s, a, hits)
+    let builder = Server::builder().workers(2).pin_workers(false);
+    let app = TestServer::with_config(builder, Http1Config::new(), router);
+    (app, hits)
 }
 
-#[derive(Debug)]
-struct Resp {
-    status: u16,
-    head: String,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    fn text(&self) -> &str {
-        std::str::from_utf8(&self.body).unwrap()
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.head.lines().skip(1).find_map(|l| {
-            let (n, v) = l.split_once(':')?;
-            n.eq_ignore_ascii_case(name).then(|| v.trim())
-        })
-    }
-}
-
-/// One request on a fresh connection (`Connection: close`), read to EOF.
-fn request(
-    addr: SocketAddr,
-    method: &str,
-    target: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> Resp {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let mut req = format!("{method} {target} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n");
-    for (n, v) in headers {
-        req.push_str(&format!("{n}: {v}\r\n"));
-    }
-    if !body.is_empty() || matches!(method, "POST" | "PUT" | "PATCH") {
-        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
-    }
-    req.push_str("\r\n");
-    let mut bytes = req.into_bytes();
-    bytes.extend_from_slice(body);
-    s.write_all(&bytes).unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let end = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("complete head");
-    let head = String::from_utf8(raw[..end].to_vec()).unwrap();
-    let status = head[9..12].parse().unwrap();
-    Resp {
-        status,
-        head,
-        body: raw[end + 4..].to_vec(),
-    }
-}
-
-fn get(addr: SocketAddr, target: &str) -> Resp {
-    request(addr, "GET", target, &[], b"")
+/// The status and body of `GET target`.
+fn get(app: &TestServer, target: &str) -> (u16, String) {
+    let r = app.get(target).send();
+    (r.status(), r.text().to_owned())
 }
 
 #[test]
 fn routes_end_to_end() {
-    let (server, a, hits) = start();
+    let (a, hits) = start();
 
     // Literals, parameters, ranking (a literal beats a parameter).
-    let r = get(a, "/");
-    assert_eq!((r.status, r.text()), (200, "index"));
-    assert_eq!(r.header("content-type"), Some("text/plain; charset=utf-8"));
-    assert_eq!(get(a, "/users/42").text(), "user 42");
-    assert_eq!(get(a, "/users/me").text(), "me");
-    assert_eq!(get(a, "/pair/x/-7").text(), "GET x -7");
-    assert_eq!(get(a, "/users/42?x=1").text(), "user 42");
-
-    // Tail.
-    assert_eq!(get(a, "/files/a/b/c.txt").text(), "file [a/b/c.txt]");
-    assert_eq!(get(a, "/files").text(), "file []");
-    assert_eq!(get(a, "/files/").text(), "file []");
-
-    // Percent-decoding of values (not of the matched literals).
-    assert_eq!(get(a, "/files/a%20b/%C3%A9").text(), "file [a b/\u{e9}]");
-    assert_eq!(get(a, "/users/%34%32").text(), "user 42");
-    assert_eq!(get(a, "/users/%zz").status, 400);
-
-    // 404.
-    for path in ["/nope", "/users", "/users/", "/users/1/2", "/pair/x"] {
-        assert_eq!(get(a, path).status, 404, "{path}");
+    a.get("/")
+        .send()
+        .assert_status(200)
+        .assert_text("index")
+        .assert_header("content-type", "text/plain; charset=utf-8");
+    for (target, want) in [
+        ("/users/42", "user 42"),
+        ("/users/me", "me"),
+        ("/pair/x/-7", "GET x -7"),
+        ("/users/42?x=1", "user 42"),
+        // Tail.
+        ("/files/a/b/c.txt", "file [a/b/c.txt]"),
+        ("/files", "file []"),
+        ("/files/", "file []"),
+        // Percent-decoding of values (not of the matched literals).
+        ("/files/a%20b/%C3%A9", "file [a b/\u{e9}]"),
+        ("/users/%34%32", "user 42"),
+        // Query.
+        ("/search?page=3&q=rust", "page 3 q Some(\"rust\")"),
+        ("/search?page=3", "page 3 q None"),
+        ("/opt?page=2", "page 2"),
+        ("/opt?page=x", "no page"),
+        // Result: the Ok response.
+        ("/maybe/4", "even 4"),
+    ] {
+        assert_eq!(get(&a, target), (200, want.to_owned()), "{target}");
     }
 
+    // 404; 400 for a path or query that does not parse (handler not run).
+    for path in ["/nope", "/users", "/users/", "/users/1/2", "/pair/x"] {
+        assert_eq!(get(&a, path).0, 404, "{path}");
+    }
+    a.get("/nope").send().assert_text("Not Found");
+    for target in [
+        "/users/%zz",
+        "/users/99999999999",
+        "/search?page=x",
+        "/search",
+    ] {
+        assert_eq!(get(&a, target).0, 400, "{target}");
+    }
+    a.get("/users/abc")
+        .send()
+        .assert_status(400)
+        .assert_contains("`id`");
+
     // 405 with Allow listing the methods of every route matching the path.
-    let r = request(a, "POST", "/users/1", &[], b"");
-    assert_eq!(r.status, 405);
-    assert_eq!(r.header("allow"), Some("GET, HEAD, DELETE, OPTIONS"));
-    assert_eq!(r.text(), "Method Not Allowed");
-    assert_eq!(get(a, "/nope").text(), "Not Found");
-    let r = request(a, "PUT", "/", &[], b"");
-    assert_eq!((r.status, r.header("allow")), (405, Some("GET, HEAD")));
-    let r = request(a, "GET", "/only-head", &[], b"");
-    assert_eq!((r.status, r.header("allow")), (405, Some("HEAD")));
+    a.post("/users/1")
+        .send()
+        .assert_status(405)
+        .assert_header("allow", "GET, HEAD, DELETE, OPTIONS")
+        .assert_text("Method Not Allowed");
+    a.put("/")
+        .send()
+        .assert_status(405)
+        .assert_header("allow", "GET, HEAD");
+    a.get("/only-head")
+        .send()
+        .assert_status(405)
+        .assert_header("allow", "HEAD");
 
     // Other methods, custom status.
-    let r = request(a, "DELETE", "/users/9", &[], b"");
-    assert_eq!((r.status, r.text()), (202, "deleted 9"));
-    let r = request(a, "OPTIONS", "/users/9", &[], b"");
-    assert_eq!((r.status, r.header("x-options")), (204, Some("yes")));
+    a.delete("/users/9")
+        .send()
+        .assert_status(202)
+        .assert_text("deleted 9");
+    a.request(Method::Options, "/users/9")
+        .send()
+        .assert_status(204)
+        .assert_header("x-options", "yes");
 
     // HEAD: served by GET (fields, no body), or by its own route.
-    let r = request(a, "HEAD", "/users/42", &[], b"");
-    assert_eq!(r.status, 200);
-    assert_eq!(r.header("content-length"), Some("7"));
-    assert!(r.body.is_empty());
-    let r = request(a, "HEAD", "/only-head", &[], b"");
-    assert_eq!((r.status, r.header("x-head")), (204, Some("yes")));
+    let r = a.head("/users/42").send();
+    r.assert_status(200).assert_header("content-length", "7");
+    assert!(r.bytes().is_empty());
+    a.head("/only-head")
+        .send()
+        .assert_status(204)
+        .assert_header("x-head", "yes");
     // A literal GET route serves HEAD too (the literal fast path does
     // not take HEAD requests it has no HEAD route for).
-    let r = request(a, "HEAD", "/users/me", &[], b"");
-    assert_eq!(r.status, 200);
-    assert!(r.body.is_empty());
+    let r = a.head("/users/me").send();
+    assert_eq!(r.status(), 200);
+    assert!(r.bytes().is_empty());
     assert_eq!(r.header("content-length").map(|v| v != "0"), Some(true));
 
-    // Path parse failure: 400, handler not run.
-    let r = get(a, "/users/abc");
-    assert_eq!(r.status, 400);
-    assert!(r.text().contains("`id`"), "{}", r.text());
-    assert_eq!(get(a, "/users/99999999999").status, 400);
-
-    // Query.
-    assert_eq!(
-        get(a, "/search?page=3&q=rust").text(),
-        "page 3 q Some(\"rust\")"
-    );
-    assert_eq!(get(a, "/search?page=3").text(), "page 3 q None");
-    assert_eq!(get(a, "/search?page=x").status, 400);
-    assert_eq!(get(a, "/search").status, 400);
-    assert_eq!(get(a, "/opt?page=2").text(), "page 2");
-    assert_eq!(get(a, "/opt?page=x").text(), "no page");
-
     // Json in and out; 415, 400, 422.
-    let json = [("Content-Type", "application/json")];
-    let r = request(a, "POST", "/items", &json, br#"{"name":"pen","qty":2}"#);
-    assert_eq!(r.status, 201);
-    assert_eq!(r.header("content-type"), Some("application/json"));
-    assert_eq!(r.text(), r#"{"name":"PEN","qty":4}"#);
-    let r = request(a, "POST", "/items", &[], br#"{"name":"pen","qty":2}"#);
-    assert_eq!(r.status, 415);
-    let r = request(a, "POST", "/items", &json, br#"{"name":"#);
-    assert_eq!(r.status, 400);
-    let r = request(a, "POST", "/items", &json, br#"{"name":"pen"}"#);
-    assert_eq!(r.status, 422);
-    let vnd = [("Content-Type", "application/vnd.api+json; charset=utf-8")];
-    let r = request(a, "POST", "/items", &vnd, br#"{"name":"a","qty":0}"#);
-    assert_eq!(r.status, 201);
+    let item = r#"{"name":"pen","qty":2}"#;
+    a.post("/items")
+        .header("Content-Type", "application/json")
+        .body(item)
+        .send()
+        .assert_status(201)
+        .assert_header("content-type", "application/json")
+        .assert_text(r#"{"name":"PEN","qty":4}"#);
+    for (ct, body, status) in [
+        ("text/plain", item, 415),
+        ("application/json", r#"{"name":"#, 400),
+        ("application/json", r#"{"name":"pen"}"#, 422),
+        (
+            "application/vnd.api+json; charset=utf-8",
+            r#"{"name":"a","qty":0}"#,
+            201,
+        ),
+    ] {
+        let r = a
+            .post("/items")
+            .header("Content-Type", ct)
+            .body(body)
+            .send();
+        assert_eq!(r.status(), status, "{ct} {body}");
+    }
 
     // Form.
-    let form = [("Content-Type", "application/x-www-form-urlencoded")];
-    let r = request(a, "PUT", "/form", &form, b"name=big+cup&qty=3");
-    assert_eq!((r.status, r.text()), (200, "big cup x3"));
-    assert_eq!(request(a, "PUT", "/form", &form, b"name=x").status, 422);
-    assert_eq!(
-        request(a, "PUT", "/form", &json, b"name=x&qty=1").status,
-        415
-    );
+    let form = |ct: &str, body: &str| a.put("/form").header("Content-Type", ct).body(body).send();
+    let urlencoded = "application/x-www-form-urlencoded";
+    form(urlencoded, "name=big+cup&qty=3")
+        .assert_status(200)
+        .assert_text("big cup x3");
+    form(urlencoded, "name=x").assert_status(422);
+    form("application/json", "name=x&qty=1").assert_status(415);
 
     // Body bytes and headers; body as String.
-    let r = request(a, "POST", "/echo", &[("X-Tag", "t1")], b"\x00\xffraw");
-    assert_eq!(r.header("content-type"), Some("application/octet-stream"));
-    assert_eq!(r.body, b"t1:\x00\xffraw");
-    assert_eq!(request(a, "PATCH", "/text", &[], b"abc").text(), "cba");
-    assert_eq!(request(a, "PATCH", "/text", &[], b"\xff").status, 400);
+    let r = a
+        .post("/echo")
+        .header("X-Tag", "t1")
+        .body(&b"\x00\xffraw"[..])
+        .send();
+    r.assert_header("content-type", "application/octet-stream");
+    assert_eq!(r.bytes(), b"t1:\x00\xffraw");
+    a.patch("/text").body("abc").send().assert_text("cba");
+    a.patch("/text")
+        .body(&b"\xff"[..])
+        .send()
+        .assert_status(400);
 
     // Shared state: one counter across workers and connections.
     for i in 1..=4 {
-        assert_eq!(
-            request(a, "POST", "/hit", &[], b"").text(),
-            format!("app {i}")
-        );
+        a.post("/hit").send().assert_text(&format!("app {i}"));
     }
     assert_eq!(hits.load(Ordering::SeqCst), 4);
 
-    // Result: Ok and Err responses.
-    assert_eq!(get(a, "/maybe/4").text(), "even 4");
-    let r = get(a, "/maybe/5");
-    assert_eq!((r.status, r.text()), (409, "odd"));
-
-    server.shutdown().expect("shutdown");
+    // Result: the Err response.
+    a.get("/maybe/5")
+        .send()
+        .assert_status(409)
+        .assert_text("odd");
 }
 
 #[get("/state")]
@@ -363,18 +339,20 @@ async fn local_count(Local(n): Local<Cell<u32>>) -> String {
 fn missing_state_is_500_and_keep_alive_works() {
     let router = routes![needs_state, local_count].with_local_state(|| Cell::new(0u32));
     let cfg = Http1Config::new();
-    let (s, a) = common::http::start_http(common::builder().workers(1), cfg, router);
-    let r = get(a, "/state");
-    assert_eq!(r.status, 500);
+    let app = TestServer::with_config(Server::builder(), cfg, router);
     // The client is not shown the server's internal type names.
-    assert_eq!(r.text(), "Internal Server Error");
+    app.get("/state")
+        .send()
+        .assert_status(500)
+        .assert_text("Internal Server Error");
 
     // Per-worker state (one worker here): kept across requests.
-    assert_eq!(get(a, "/local").text(), "1");
-    assert_eq!(get(a, "/local").text(), "2");
+    app.get("/local").send().assert_text("1");
+    app.get("/local").send().assert_text("2");
 
-    // Several requests on one keep-alive connection.
-    let mut c = TcpStream::connect(a).unwrap();
+    // Several requests on one keep-alive connection (raw bytes: the
+    // second pipelined behind the first).
+    let mut c = TcpStream::connect(app.addr()).unwrap();
     c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     c.write_all(b"GET /state HTTP/1.1\r\nHost: t\r\n\r\nGET /x HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
         .unwrap();
@@ -382,7 +360,6 @@ fn missing_state_is_500_and_keep_alive_works() {
     c.read_to_string(&mut raw).unwrap();
     assert_eq!(raw.matches("HTTP/1.1 500").count(), 1, "{raw}");
     assert_eq!(raw.matches("HTTP/1.1 404").count(), 1, "{raw}");
-    s.shutdown().expect("shutdown");
 }
 
 mod counting_alloc;

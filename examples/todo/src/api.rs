@@ -2,7 +2,7 @@
 //!
 //! | request | answer |
 //! |---|---|
-//! | `GET /` | the page (`static/index.html`) |
+//! | `GET /`, `GET /FILE` | the page (`static/index.html`), a file under `static/` |
 //! | `GET /todos` | `200`, every todo, ordered by id |
 //! | `POST /todos` `{"title": "..."}` | `201`, the todo, `Location: /todos/{id}` |
 //! | `GET /todos/{id}` | `200`, the todo |
@@ -12,21 +12,24 @@
 //! Errors are JSON (`{"error": "...", "detail": "..."}`): `404` for an id
 //! with no todo, `400` for an id that is not a positive integer, a blank or
 //! too long title, or malformed JSON, `415` for a body that is not
-//! `application/json`, `422` for JSON of the wrong shape.
+//! `application/json`, `422` for JSON of the wrong shape. The extractors'
+//! refusals come through the router's rejection hook
+//! ([`error::on_rejection`](crate::error::on_rejection)).
 //!
-//! A path no route matches (`404`) or a method a path does not take
-//! (`405`, with `Allow`) is answered by the router itself, in plain text.
-// TODO(rejections): answer those as JSON too once the router takes a
-// rejection handler or a layer can rewrite them.
+//! A path that is no route and no static file is a JSON `404` (the
+//! fallback, [`StaticFiles`]); a method a path does not take a JSON `405`
+//! with `Allow` (a response layer, [`method_not_allowed`]).
 
-use corering::http::route::{IntoResponse, Path, State};
+use std::path::PathBuf;
+
+use corering::http::layer::map_response;
+use corering::http::route::{IntoResponse, Json, Path, State};
 use corering::http::{Handler, Response, Status};
 use corering::{delete, get, patch, post, routes};
 
-use crate::error::ApiError;
-use crate::extract::JsonBody;
-use crate::model::{check_title, parse_id, NewTodo, Todo, TodoPatch};
-use crate::page;
+use crate::error::{method_not_allowed, on_rejection, ApiError};
+use crate::model::{check_id, check_title, NewTodo, Todo, TodoPatch};
+use crate::page::StaticFiles;
 use crate::store::Store;
 
 /// What a route answers: a response, or a JSON error.
@@ -45,11 +48,6 @@ fn json<T: serde::Serialize>(value: &T) -> Response {
     }
 }
 
-#[get("/")]
-async fn index() -> Response {
-    page::index()
-}
-
 #[get("/todos")]
 async fn list(State(store): State<Store>) -> ApiResult {
     let todos = store.list().await.map_err(ApiError::database)?;
@@ -57,7 +55,7 @@ async fn list(State(store): State<Store>) -> ApiResult {
 }
 
 #[post("/todos")]
-async fn create(State(store): State<Store>, JsonBody(new): JsonBody<NewTodo>) -> ApiResult {
+async fn create(State(store): State<Store>, Json(new): Json<NewTodo>) -> ApiResult {
     check_title(&new.title)?;
     let todo: Todo = store.create(new.title).await.map_err(ApiError::database)?;
     let location = format!("/todos/{}", todo.id);
@@ -67,9 +65,8 @@ async fn create(State(store): State<Store>, JsonBody(new): JsonBody<NewTodo>) ->
 }
 
 #[get("/todos/{id}")]
-async fn read(id: Path<String>, State(store): State<Store>) -> ApiResult {
-    // TODO(rejections): `Path<i64>` once its rejection can be answered as JSON.
-    let id = parse_id(&id.0)?;
+async fn read(Path(id): Path<i64>, State(store): State<Store>) -> ApiResult {
+    let id = check_id(id)?;
     match store.get(id).await.map_err(ApiError::database)? {
         Some(todo) => Ok(json(&todo)),
         None => Err(ApiError::not_found(id)),
@@ -78,11 +75,11 @@ async fn read(id: Path<String>, State(store): State<Store>) -> ApiResult {
 
 #[patch("/todos/{id}")]
 async fn update(
-    id: Path<String>,
+    Path(id): Path<i64>,
     State(store): State<Store>,
-    JsonBody(change): JsonBody<TodoPatch>,
+    Json(change): Json<TodoPatch>,
 ) -> ApiResult {
-    let id = parse_id(&id.0)?;
+    let id = check_id(id)?;
     if let Some(title) = &change.title {
         check_title(title)?;
     }
@@ -93,8 +90,8 @@ async fn update(
 }
 
 #[delete("/todos/{id}")]
-async fn remove(id: Path<String>, State(store): State<Store>) -> ApiResult {
-    let id = parse_id(&id.0)?;
+async fn remove(Path(id): Path<i64>, State(store): State<Store>) -> ApiResult {
+    let id = check_id(id)?;
     if store.delete(id).await.map_err(ApiError::database)? {
         Ok(Response::new(Status::NO_CONTENT))
     } else {
@@ -102,7 +99,8 @@ async fn remove(id: Path<String>, State(store): State<Store>) -> ApiResult {
     }
 }
 
-/// The whole application on `store`: the routes above, ready for
+/// The whole application on `store`: the routes above, the files under
+/// `static_dir` for what no route takes, every error as JSON; ready for
 /// `http::serve` (or `corering::test::TestServer`).
 ///
 /// ```no_run
@@ -111,13 +109,20 @@ async fn remove(id: Path<String>, State(store): State<Store>) -> ApiResult {
 /// let store = corering::Runtime::new()?
 ///     .block_on(todo::store::Store::open("sqlite://todo.db"))
 ///     .expect("database");
-/// let app = todo::app(store);
+/// let app = todo::app(store, todo::page::default_static_dir());
 /// corering::Server::builder()
 ///     .bind("127.0.0.1:8080")
 ///     .build()?
 ///     .serve(move |conn| http::serve(conn, Http1Config::new(), app.clone()))
 /// # }
 /// ```
-pub fn app(store: Store) -> impl for<'a> Handler<'a> + Clone + Send + Sync + 'static {
-    routes![index, list, create, read, update, remove].with_state(store)
+pub fn app(
+    store: Store,
+    static_dir: impl Into<PathBuf>,
+) -> impl for<'a> Handler<'a> + Clone + Send + Sync + 'static {
+    routes![list, create, read, update, remove]
+        .with_state(store)
+        .on_rejection(on_rejection)
+        .fallback(StaticFiles::new(static_dir))
+        .layer(map_response(method_not_allowed))
 }

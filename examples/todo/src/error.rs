@@ -1,16 +1,19 @@
-//! Errors as JSON bodies: every failure the API answers itself is
-//! `{"error": "...", "detail": "..."}` with a 4xx or 5xx status.
+//! Errors as JSON bodies: every failure is `{"error": "...", "detail":
+//! "..."}` with a 4xx or 5xx status, whether a route answers it, an
+//! extractor refuses the request (the router's rejection hook,
+//! [`on_rejection`]) or the router has no route for it ([`method_not_allowed`],
+//! and the fallback in [`crate::page`]).
 
 use std::fmt;
 
-use corering::http::route::IntoResponse;
+use corering::http::route::{IntoResponse, Rejection, RejectionKind};
 use corering::http::{Response, Status};
 use serde::Serialize;
 
 /// An error answered as a JSON body.
 ///
 /// ```
-/// use corering::http::route::IntoResponse;
+/// use corering::http::route::{IntoResponse, Rejection, RejectionKind};
 /// let r = todo::error::ApiError::not_found(7).into_response();
 /// assert_eq!(r.status().as_u16(), 404);
 /// assert!(std::str::from_utf8(r.body_bytes()).unwrap().contains("\"not found\""));
@@ -65,6 +68,61 @@ impl ApiError {
             "the database failed; see the server's log",
         )
     }
+}
+
+/// The router's rejection hook: an extractor's refusal as an [`ApiError`],
+/// with the extractor's status (`400` for a bad id or malformed JSON, `415`
+/// for a body that is not `application/json`, `422` for JSON of the wrong
+/// shape...).
+///
+/// ```
+/// use corering::http::route::{Rejection, RejectionKind};
+/// use corering::http::Status;
+/// let r = Rejection::new(RejectionKind::PathParam, Status::BAD_REQUEST, "not a number");
+/// let resp = todo::error::on_rejection(r);
+/// assert_eq!(resp.status(), Status::BAD_REQUEST);
+/// assert!(std::str::from_utf8(resp.body_bytes()).unwrap().contains("\"invalid id\""));
+/// ```
+pub fn on_rejection(r: Rejection) -> Response {
+    let error = match r.kind() {
+        RejectionKind::PathParam => "invalid id",
+        RejectionKind::ContentType => "unsupported media type",
+        RejectionKind::JsonSyntax => "invalid JSON",
+        RejectionKind::JsonData => "invalid todo",
+        RejectionKind::Body | RejectionKind::Utf8 => "invalid body",
+        _ if r.status().as_u16() >= 500 => "internal error",
+        _ => "invalid request",
+    };
+    ApiError::new(r.status(), error, r.message()).into_response()
+}
+
+/// A response layer's function: the router's own `405` (a path the API
+/// has, a method it does not take) as a JSON error, its `Allow` kept.
+/// Anything else passes through.
+///
+/// ```
+/// use corering::http::{Response, Status};
+/// let r = Response::new(Status::METHOD_NOT_ALLOWED).header("Allow", "GET");
+/// let r = todo::error::method_not_allowed(r);
+/// assert_eq!(r.header_value("content-type"), Some(&b"application/json"[..]));
+/// assert_eq!(r.header_value("allow"), Some(&b"GET"[..]));
+/// ```
+pub fn method_not_allowed(resp: Response) -> Response {
+    if resp.status() != Status::METHOD_NOT_ALLOWED
+        || resp.header_value("content-type") == Some(&b"application/json"[..])
+    {
+        return resp;
+    }
+    let allow = resp
+        .header_value("allow")
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .unwrap_or_default();
+    let body = Body {
+        error: "method not allowed",
+        detail: &format!("this path takes {allow}"),
+    };
+    resp.content_type("application/json")
+        .body(serde_json::to_vec(&body).unwrap_or_default())
 }
 
 impl fmt::Display for ApiError {

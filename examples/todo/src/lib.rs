@@ -22,7 +22,6 @@
 
 pub mod api;
 pub mod error;
-pub mod extract;
 pub mod model;
 pub mod page;
 pub mod store;

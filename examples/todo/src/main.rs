@@ -2,22 +2,34 @@
 //! docs, `src/lib.rs`, for the API and how to run it on each database).
 //!
 //! ```text
-//! todo [--addr HOST:PORT] [--workers N] [--database URL]
+//! todo [--addr HOST:PORT] [--workers N] [--database URL] [--static DIR]
 //! ```
+//!
+//! `--static` defaults to the `static/` directory of this crate's sources
+//! (`CARGO_MANIFEST_DIR`), so `cargo run` works from the workspace root
+//! and from the package's directory alike.
+
+use std::path::PathBuf;
 
 use corering::cli::{Cli, Flag};
 use corering::http::{self, Http1Config};
 use corering::{Runtime, Server};
 use todo::store::{Store, DEFAULT_DATABASE};
 
-/// The command line: `--addr`, `--workers` and `--database`.
-const CLI: Cli =
-    Cli::new("todo", "JSON todo API on SQLite or PostgreSQL", 8080).flags(&[Flag::value(
+/// The command line: `--addr`, `--workers`, `--database` and `--static`.
+const CLI: Cli = Cli::new("todo", "JSON todo API on SQLite or PostgreSQL", 8080).flags(&[
+    Flag::value(
         "--database",
         "URL",
         "sqlite://PATH or postgres://USER@HOST:PORT/DB",
     )
-    .default(DEFAULT_DATABASE)]);
+    .default(DEFAULT_DATABASE),
+    Flag::value(
+        "--static",
+        "DIR",
+        "the page and its files (default: the crate's static/)",
+    ),
+]);
 
 fn main() {
     let args = CLI.parse();
@@ -46,7 +58,15 @@ fn main() {
     };
     eprintln!("todo: database {} ({url})", store.kind());
     let cfg = Http1Config::new().server_name(Some("corering"));
-    let app = todo::app(store);
+    let static_dir = match args.value("--static") {
+        Some(dir) => PathBuf::from(dir),
+        None => todo::page::default_static_dir(),
+    };
+    if !static_dir.is_dir() {
+        eprintln!("todo: --static {}: not a directory", static_dir.display());
+        std::process::exit(1);
+    }
+    let app = todo::app(store, static_dir);
     let result = Server::builder()
         .bind(args.addr.as_str())
         .workers(args.workers)

@@ -60,19 +60,21 @@ pub fn check_title(title: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Parses a todo id from its path segment: a positive integer.
+/// Checks a todo id from its path segment (already an `i64`: the router's
+/// rejection hook answers one that is not): it must be positive.
 ///
 /// ```
-/// assert_eq!(todo::model::parse_id("12").unwrap(), 12);
-/// assert!(todo::model::parse_id("x").is_err());
-/// assert!(todo::model::parse_id("0").is_err());
+/// assert_eq!(todo::model::check_id(12).unwrap(), 12);
+/// assert!(todo::model::check_id(0).is_err());
+/// assert!(todo::model::check_id(-1).is_err());
 /// ```
-pub fn parse_id(raw: &str) -> Result<i64, ApiError> {
-    match raw.parse::<i64>() {
-        Ok(id) if id > 0 => Ok(id),
-        _ => Err(ApiError::bad_request(
+pub fn check_id(id: i64) -> Result<i64, ApiError> {
+    if id > 0 {
+        Ok(id)
+    } else {
+        Err(ApiError::bad_request(
             "invalid id",
-            format!("{raw:?} is not a todo id (a positive integer)"),
-        )),
+            format!("{id} is not a todo id (a positive integer)"),
+        ))
     }
 }

@@ -104,7 +104,13 @@ fn help_lists_the_flags() {
     assert!(out.status.success());
     let help =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    for flag in ["--addr", "--workers", "--database", "sqlite://todo.db"] {
+    for flag in [
+        "--addr",
+        "--workers",
+        "--database",
+        "sqlite://todo.db",
+        "--static",
+    ] {
         assert!(
             help.contains(flag),
             "--help does not mention {flag}: {help}"
@@ -131,4 +137,55 @@ fn bad_command_lines_are_refused() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open"));
+
+    let out = run(&[
+        "--addr",
+        "127.0.0.1:0",
+        "--static",
+        "/nonexistent-dir/static",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a directory"));
+}
+
+#[test]
+fn the_page_is_found_whatever_the_working_directory() {
+    // Started from a directory with no `static/` in it: the default is
+    // the package's own `static/`, found through CARGO_MANIFEST_DIR.
+    let dir = TempDir::new("bin-cwd");
+    let db = format!("sqlite://{}", dir.path().join("todo.db").display());
+    let server = Running::start_in(dir.path(), &["--database", &db]);
+    let page = Client::new(server.addr).get("/");
+    assert_eq!(page.status, 200, "{page:?}");
+    let html = page.body.as_str().expect("HTML text");
+    assert!(html.contains("<title>corering todo</title>"), "{html}");
+    server.stop();
+}
+
+#[test]
+fn static_files_come_from_the_static_dir_on_disk() {
+    let dir = TempDir::new("bin-static");
+    let db = format!("sqlite://{}", dir.path().join("todo.db").display());
+    let files = dir.path().join("www");
+    std::fs::create_dir(&files).unwrap();
+    std::fs::write(files.join("app.js"), "console.log('on disk');\n").unwrap();
+    let www = files.display().to_string();
+    let server = Running::start(&["--database", &db, "--static", &www]);
+    let c = Client::new(server.addr);
+    let js = c.get("/app.js");
+    assert_eq!(js.status, 200, "{js:?}");
+    assert_eq!(js.body.as_str(), Some("console.log('on disk');\n"));
+    // A file written after the start is served too: nothing is compiled in.
+    std::fs::write(files.join("late.txt"), "late").unwrap();
+    assert_eq!(c.get("/late.txt").body.as_str(), Some("late"));
+    // No index.html in this directory: `/` is the JSON 404, like any miss.
+    for miss in ["/", "/nothing.css", "/todos/1/extra"] {
+        let a = c.get(miss);
+        assert_eq!((a.status, a.error()), (404, "not found"), "{miss}: {a:?}");
+    }
+    // The database file next to the directory is out of reach.
+    let a = c.get("/../todo.db");
+    assert!(a.status >= 400, "{a:?}");
+    api::crud_round(&c);
+    server.stop();
 }

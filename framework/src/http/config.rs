@@ -43,6 +43,12 @@ impl Http1Config {
     /// body, 10 s to receive a head, 60 s idle between requests, 30 s
     /// between body reads, request bodies and responses at 240 bytes/s or
     /// more after 5 s ([`MinRate::DEFAULT`]), no `Server` header.
+    ///
+    /// ```
+    /// use corering::http::Http1Config;
+    /// let cfg = Http1Config::new();
+    /// assert_eq!(cfg.max_body_bytes(), 1 << 20);
+    /// ```
     pub const fn new() -> Http1Config {
         Http1Config {
             max_head: 16 << 10,
@@ -60,6 +66,12 @@ impl Http1Config {
 
     /// Largest request head (request line and header fields); more is
     /// answered with `431`.
+    ///
+    /// ```
+    /// use corering::http::Http1Config;
+    /// let cfg = Http1Config::new().max_head(32 * 1024);
+    /// # let _ = cfg;
+    /// ```
     pub const fn max_head(mut self, bytes: usize) -> Self {
         // Header positions are kept as u32 offsets.
         self.max_head = if bytes < 64 {
@@ -74,6 +86,12 @@ impl Http1Config {
 
     /// Most header fields in one request (at most [`MAX_HEADERS_CAP`]);
     /// more is answered with `431`.
+    ///
+    /// ```
+    /// use corering::http::Http1Config;
+    /// let cfg = Http1Config::new().max_headers(50);
+    /// # let _ = cfg;
+    /// ```
     pub const fn max_headers(mut self, n: usize) -> Self {
         self.max_headers = if n > MAX_HEADERS_CAP {
             MAX_HEADERS_CAP
@@ -84,6 +102,12 @@ impl Http1Config {
     }
 
     /// Longest request target; longer is answered with `414`.
+    ///
+    /// ```
+    /// use corering::http::Http1Config;
+    /// let cfg = Http1Config::new().max_target(2048);
+    /// # let _ = cfg;
+    /// ```
     pub const fn max_target(mut self, bytes: usize) -> Self {
         self.max_target = bytes;
         self
@@ -91,6 +115,12 @@ impl Http1Config {
 
     /// Largest request body; larger is answered with `413`. Also bounds how
     /// much of an unread body is drained to keep a connection alive.
+    ///
+    /// ```
+    /// use corering::http::Http1Config;
+    /// let cfg = Http1Config::new().max_body(64 * 1024 * 1024);
+    /// assert_eq!(cfg.max_body_bytes(), 64 << 20);
+    /// ```
     pub const fn max_body(mut self, bytes: u64) -> Self {
         self.max_body = bytes;
         self
@@ -99,6 +129,13 @@ impl Http1Config {
     /// Time from the first byte of a request until its head is complete;
     /// past it the server answers `408` and closes (slowloris defence). A
     /// new connection must also start its first request within this time.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use corering::http::Http1Config;
+    /// let cfg = Http1Config::new().head_timeout(Duration::from_secs(5));
+    /// # let _ = cfg;
+    /// ```
     pub const fn head_timeout(mut self, d: Duration) -> Self {
         self.head_timeout = d;
         self
@@ -106,6 +143,13 @@ impl Http1Config {
 
     /// Time a kept-alive connection may sit idle between requests before
     /// it is closed (silently).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use corering::http::Http1Config;
+    /// let cfg = Http1Config::new().idle_timeout(Duration::from_secs(15));
+    /// # let _ = cfg;
+    /// ```
     pub const fn idle_timeout(mut self, d: Duration) -> Self {
         self.idle_timeout = d;
         self
@@ -113,6 +157,13 @@ impl Http1Config {
 
     /// Longest wait for more body bytes while a body is being read; past it
     /// the read fails and the connection is closed after a `408`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use corering::http::Http1Config;
+    /// let cfg = Http1Config::new().body_timeout(Duration::from_secs(10));
+    /// # let _ = cfg;
+    /// ```
     pub const fn body_timeout(mut self, d: Duration) -> Self {
         self.body_timeout = d;
         self
@@ -125,6 +176,14 @@ impl Http1Config {
     /// below the rate is answered with `408` and the connection closed. A
     /// handler can switch it off for its request with
     /// [`Request::set_min_body_rate`](super::Request::set_min_body_rate).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use corering::http::{Http1Config, MinRate};
+    /// // Uploads over slow links: 100 bytes/s after 20 s.
+    /// let cfg = Http1Config::new().min_request_body_rate(Some(MinRate::new(100, Duration::from_secs(20))));
+    /// # let _ = cfg;
+    /// ```
     pub const fn min_request_body_rate(mut self, rate: Option<MinRate>) -> Self {
         self.body_rate = rate;
         self
@@ -138,6 +197,12 @@ impl Http1Config {
     /// response is already under way, so no status can be sent). A handler
     /// can switch it off for its response with
     /// [`Request::set_min_response_rate`](super::Request::set_min_response_rate).
+    ///
+    /// ```
+    /// use corering::http::Http1Config;
+    /// let cfg = Http1Config::new().min_response_rate(None);
+    /// # let _ = cfg;
+    /// ```
     pub const fn min_response_rate(mut self, rate: Option<MinRate>) -> Self {
         self.response_rate = rate;
         self
@@ -147,6 +212,12 @@ impl Http1Config {
     ///
     /// # Panics
     /// If the value contains CR, LF or another control character.
+    ///
+    /// ```
+    /// use corering::http::Http1Config;
+    /// const CFG: Http1Config = Http1Config::new().server_name(Some("corering"));
+    /// # let _ = CFG;
+    /// ```
     pub const fn server_name(mut self, name: Option<&'static str>) -> Self {
         if let Some(n) = name {
             assert!(
@@ -159,6 +230,11 @@ impl Http1Config {
     }
 
     /// The configured body limit.
+    ///
+    /// ```
+    /// use corering::http::Http1Config;
+    /// assert_eq!(Http1Config::new().max_body(10).max_body_bytes(), 10);
+    /// ```
     pub const fn max_body_bytes(&self) -> u64 {
         self.max_body
     }
@@ -190,6 +266,13 @@ impl MinRate {
     pub const DEFAULT: MinRate = MinRate::new(240, Duration::from_secs(5));
 
     /// At least `bytes_per_sec` (0 counts as 1) after `grace`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use corering::http::MinRate;
+    /// let r = MinRate::new(0, Duration::from_secs(1));
+    /// assert_eq!(r.bytes_per_sec(), 1);
+    /// ```
     pub const fn new(bytes_per_sec: u32, grace: Duration) -> MinRate {
         MinRate {
             bytes_per_sec: if bytes_per_sec == 0 { 1 } else { bytes_per_sec },
@@ -198,11 +281,20 @@ impl MinRate {
     }
 
     /// The rate, in bytes per second.
+    ///
+    /// ```
+    /// assert_eq!(corering::http::MinRate::DEFAULT.bytes_per_sec(), 240);
+    /// ```
     pub const fn bytes_per_sec(&self) -> u32 {
         self.bytes_per_sec
     }
 
     /// How long the rate is not enforced at the start.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// assert_eq!(corering::http::MinRate::DEFAULT.grace(), Duration::from_secs(5));
+    /// ```
     pub const fn grace(&self) -> Duration {
         self.grace
     }

@@ -10,6 +10,17 @@ const MAX_WORKERS: usize = 256;
 
 /// Refuses connections beyond a per-worker and a total limit; refused
 /// connections are closed at once and counted.
+///
+/// ```
+/// use std::sync::Arc;
+/// use corering::pipeline::ConnectionLimit;
+///
+/// // Shared through an `Arc`, so the counts can be read while it runs.
+/// let limit = Arc::new(ConnectionLimit::new().per_worker(5_000).total(20_000));
+/// let builder = corering::Server::builder().middleware(Arc::clone(&limit));
+/// # let _ = builder;
+/// println!("{} open, {} refused", limit.open(), limit.refused());
+/// ```
 #[derive(Debug)]
 pub struct ConnectionLimit {
     per_worker: usize,
@@ -27,6 +38,11 @@ impl Default for ConnectionLimit {
 
 impl ConnectionLimit {
     /// No limits yet (everything allowed); set them with the methods below.
+    ///
+    /// ```
+    /// let limit = corering::pipeline::ConnectionLimit::new();
+    /// assert_eq!((limit.open(), limit.refused()), (0, 0));
+    /// ```
     pub fn new() -> ConnectionLimit {
         ConnectionLimit {
             per_worker: usize::MAX,
@@ -38,12 +54,22 @@ impl ConnectionLimit {
     }
 
     /// At most `n` open connections on any one worker.
+    ///
+    /// ```
+    /// let limit = corering::pipeline::ConnectionLimit::new().per_worker(1000);
+    /// # let _ = limit;
+    /// ```
     pub fn per_worker(mut self, n: usize) -> ConnectionLimit {
         self.per_worker = n;
         self
     }
 
     /// At most `n` open connections over all workers.
+    ///
+    /// ```
+    /// let limit = corering::pipeline::ConnectionLimit::new().total(10_000);
+    /// # let _ = limit;
+    /// ```
     pub fn total(mut self, n: usize) -> ConnectionLimit {
         self.total = n;
         self

@@ -8,6 +8,12 @@ use crate::Connection;
 ///
 /// Nothing is formatted, and no address is looked up, unless `debug` is
 /// enabled for the `corering::pipeline` target.
+///
+/// ```
+/// // With a `log` backend at debug level for `corering::pipeline`:
+/// let builder = corering::Server::builder().middleware(corering::pipeline::Logging);
+/// # let _ = builder;
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Logging;
 

@@ -47,18 +47,33 @@ impl WsConfig {
     /// 120 s, no keep-alive pings, 5 s for the peer to answer a close,
     /// permessage-deflate accepted with [`DeflateConfig::new`]'s settings
     /// (when built with the `ws-deflate` feature, the default).
+    ///
+    /// ```
+    /// use corering::ws::WsConfig;
+    /// assert_eq!(WsConfig::new().max_message(), 16 << 20);
+    /// ```
     pub fn new() -> WsConfig {
         WsConfig::default()
     }
 
     /// Largest message (all its fragments together); a bigger one closes
     /// the connection with 1009 as soon as its size is known.
+    ///
+    /// ```
+    /// use corering::ws::WsConfig;
+    /// assert_eq!(WsConfig::new().max_message_size(4096).max_message(), 4096);
+    /// ```
     pub fn max_message_size(mut self, bytes: usize) -> WsConfig {
         self.max_message = bytes;
         self
     }
 
     /// Largest single frame's payload; a bigger one closes with 1009.
+    ///
+    /// ```
+    /// use corering::ws::WsConfig;
+    /// assert_eq!(WsConfig::new().max_frame_size(1024).max_frame(), 1024);
+    /// ```
     pub fn max_frame_size(mut self, bytes: usize) -> WsConfig {
         self.max_frame = bytes;
         self
@@ -69,6 +84,13 @@ impl WsConfig {
     /// Pongs count as traffic, so with
     /// [`ping_interval`](WsConfig::ping_interval) set shorter, only a
     /// peer that stopped answering is closed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use corering::ws::WsConfig;
+    /// let cfg = WsConfig::new().idle_timeout(Some(Duration::from_secs(30)));
+    /// assert_eq!(cfg.idle(), Some(Duration::from_secs(30)));
+    /// ```
     pub fn idle_timeout(mut self, timeout: Option<Duration>) -> WsConfig {
         self.idle_timeout = timeout;
         self
@@ -77,6 +99,13 @@ impl WsConfig {
     /// Sends a ping whenever this long has passed without anything
     /// received (keeps idle connections through proxies and NATs, and
     /// elicits pongs for the idle timeout); `None` (default) sends none.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use corering::ws::WsConfig;
+    /// let cfg = WsConfig::new().ping_interval(Some(Duration::from_secs(15)));
+    /// assert_eq!(cfg.ping(), Some(Duration::from_secs(15)));
+    /// ```
     pub fn ping_interval(mut self, interval: Option<Duration>) -> WsConfig {
         self.ping_interval = interval;
         self
@@ -86,6 +115,13 @@ impl WsConfig {
     /// [`WebSocket::close`](super::WebSocket::close),
     /// [`WsWriter::close`](super::WsWriter::close) or at shutdown) before
     /// reading gives up (`WsError::IdleTimeout`).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use corering::ws::WsConfig;
+    /// let cfg = WsConfig::new().close_timeout(Duration::from_secs(1));
+    /// assert_eq!(cfg.close_wait(), Duration::from_secs(1));
+    /// ```
     pub fn close_timeout(mut self, timeout: Duration) -> WsConfig {
         self.close_timeout = timeout;
         self
@@ -98,6 +134,13 @@ impl WsConfig {
     /// inflate to at most the smaller of
     /// [`max_message_size`](WsConfig::max_message_size) and
     /// [`DeflateConfig::max_message_size`] (1009 past it).
+    ///
+    /// ```
+    /// use corering::ws::WsConfig;
+    /// use corering::ws::deflate::DeflateConfig;
+    /// let cfg = WsConfig::new().deflate(DeflateConfig::new().level(6).max_message_size(1 << 20));
+    /// # let _ = cfg;
+    /// ```
     pub fn deflate(mut self, deflate: DeflateConfig) -> WsConfig {
         self.deflate = deflate;
         self
@@ -106,6 +149,11 @@ impl WsConfig {
     /// Switches permessage-deflate on or off (on by default): off, a
     /// server declines the extension, a client does not offer it, and
     /// messages go uncompressed.
+    ///
+    /// ```
+    /// use corering::ws::WsConfig;
+    /// assert!(!WsConfig::new().compression(false).deflate_config().is_enabled());
+    /// ```
     pub fn compression(mut self, on: bool) -> WsConfig {
         self.deflate = self.deflate.enabled(on);
         self

@@ -56,6 +56,20 @@ impl WebSocketUpgrade {
     /// it offered none of them (the handshake still succeeds, without a
     /// `Sec-WebSocket-Protocol` answer: the client decides whether to go
     /// on).
+    ///
+    /// ```
+    /// use corering::http::Response;
+    /// use corering::ws::WebSocketUpgrade;
+    ///
+    /// #[corering::get("/ws")]
+    /// async fn ws(up: WebSocketUpgrade) -> Response {
+    ///     up.protocols(["v2.chat", "v1.chat"])
+    ///         .on_upgrade(|ws| async move {
+    ///             drop(ws);
+    ///         })
+    /// }
+    /// # let _ = corering::routes![ws];
+    /// ```
     pub fn protocols<'p>(mut self, preferred: impl IntoIterator<Item = &'p str>) -> Self {
         let preferred: Vec<&str> = preferred.into_iter().collect();
         self.protocol = choose_protocol(&self.hello.protocols, &preferred).map(str::to_owned);
@@ -79,42 +93,144 @@ impl WebSocketUpgrade {
     }
 
     /// Replaces the limits and timers.
+    ///
+    /// ```
+    /// use corering::ws::WsConfig;
+    /// use corering::http::Response;
+    /// use corering::ws::WebSocketUpgrade;
+    ///
+    /// #[corering::get("/ws")]
+    /// async fn ws(up: WebSocketUpgrade) -> Response {
+    ///     up.config(WsConfig::new().max_message_size(1 << 20))
+    ///         .on_upgrade(|ws| async move {
+    ///             drop(ws);
+    ///         })
+    /// }
+    /// # let _ = corering::routes![ws];
+    /// ```
     pub fn config(mut self, config: WsConfig) -> Self {
         self.config = config;
         self
     }
 
     /// See [`WsConfig::max_message_size`].
+    ///
+    /// ```
+    /// use corering::http::Response;
+    /// use corering::ws::WebSocketUpgrade;
+    ///
+    /// #[corering::get("/ws")]
+    /// async fn ws(up: WebSocketUpgrade) -> Response {
+    ///     up.max_message_size(64 << 10)
+    ///         .on_upgrade(|ws| async move {
+    ///             drop(ws);
+    ///         })
+    /// }
+    /// # let _ = corering::routes![ws];
+    /// ```
     pub fn max_message_size(mut self, bytes: usize) -> Self {
         self.config = self.config.max_message_size(bytes);
         self
     }
 
     /// See [`WsConfig::max_frame_size`].
+    ///
+    /// ```
+    /// use corering::http::Response;
+    /// use corering::ws::WebSocketUpgrade;
+    ///
+    /// #[corering::get("/ws")]
+    /// async fn ws(up: WebSocketUpgrade) -> Response {
+    ///     up.max_frame_size(16 << 10)
+    ///         .on_upgrade(|ws| async move {
+    ///             drop(ws);
+    ///         })
+    /// }
+    /// # let _ = corering::routes![ws];
+    /// ```
     pub fn max_frame_size(mut self, bytes: usize) -> Self {
         self.config = self.config.max_frame_size(bytes);
         self
     }
 
     /// See [`WsConfig::deflate`].
+    ///
+    /// ```
+    /// use corering::ws::deflate::DeflateConfig;
+    /// use corering::http::Response;
+    /// use corering::ws::WebSocketUpgrade;
+    ///
+    /// #[corering::get("/ws")]
+    /// async fn ws(up: WebSocketUpgrade) -> Response {
+    ///     up.deflate(DeflateConfig::new().server_max_window_bits(10))
+    ///         .on_upgrade(|ws| async move {
+    ///             drop(ws);
+    ///         })
+    /// }
+    /// # let _ = corering::routes![ws];
+    /// ```
     pub fn deflate(mut self, deflate: DeflateConfig) -> Self {
         self.config = self.config.deflate(deflate);
         self
     }
 
     /// See [`WsConfig::compression`]: `false` declines permessage-deflate.
+    ///
+    /// ```
+    /// use corering::http::Response;
+    /// use corering::ws::WebSocketUpgrade;
+    ///
+    /// #[corering::get("/ws")]
+    /// async fn ws(up: WebSocketUpgrade) -> Response {
+    ///     up.compression(false)
+    ///         .on_upgrade(|ws| async move {
+    ///             drop(ws);
+    ///         })
+    /// }
+    /// # let _ = corering::routes![ws];
+    /// ```
     pub fn compression(mut self, on: bool) -> Self {
         self.config = self.config.compression(on);
         self
     }
 
     /// See [`WsConfig::idle_timeout`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use corering::http::Response;
+    /// use corering::ws::WebSocketUpgrade;
+    ///
+    /// #[corering::get("/ws")]
+    /// async fn ws(up: WebSocketUpgrade) -> Response {
+    ///     up.idle_timeout(Some(Duration::from_secs(60)))
+    ///         .on_upgrade(|ws| async move {
+    ///             drop(ws);
+    ///         })
+    /// }
+    /// # let _ = corering::routes![ws];
+    /// ```
     pub fn idle_timeout(mut self, timeout: Option<std::time::Duration>) -> Self {
         self.config = self.config.idle_timeout(timeout);
         self
     }
 
     /// See [`WsConfig::ping_interval`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use corering::http::Response;
+    /// use corering::ws::WebSocketUpgrade;
+    ///
+    /// #[corering::get("/ws")]
+    /// async fn ws(up: WebSocketUpgrade) -> Response {
+    ///     up.ping_interval(Some(Duration::from_secs(20)))
+    ///         .on_upgrade(|ws| async move {
+    ///             drop(ws);
+    ///         })
+    /// }
+    /// # let _ = corering::routes![ws];
+    /// ```
     pub fn ping_interval(mut self, interval: Option<std::time::Duration>) -> Self {
         self.config = self.config.ping_interval(interval);
         self

@@ -253,11 +253,21 @@ pub fn bad_requests(c: &Client) {
     let a = c.json("PATCH", "/todos/1", &json!({ "title": "" }));
     assert_eq!((a.status, a.error()), (400, "invalid title"));
 
-    // Methods the API does not have: the router's 405, nothing changed.
-    let a = c.send("PUT", "/todos/1", "application/json", r#"{"title":"x"}"#);
-    assert_eq!(a.status, 405, "{a:?}");
-    let a = c.send("POST", "/todos/1", "application/json", r#"{"title":"x"}"#);
-    assert_eq!(a.status, 405, "{a:?}");
+    // Methods the API does not have: the router's 405 as a JSON error,
+    // nothing changed.
+    for method in ["PUT", "POST"] {
+        let a = c.send(method, "/todos/1", "application/json", r#"{"title":"x"}"#);
+        assert_eq!((a.status, a.error()), (405, "method not allowed"), "{a:?}");
+        assert_eq!(a.content_type.as_deref(), Some("application/json"));
+    }
+    // Paths with no route and no file: a JSON 404 whatever the method.
+    for a in [
+        c.get("/nope"),
+        c.send("POST", "/todo", "application/json", "{}"),
+        c.delete("/todos/1/x"),
+    ] {
+        assert_eq!((a.status, a.error()), (404, "not found"), "{a:?}");
+    }
 
     assert_eq!(
         c.get("/todos").body,

@@ -3,6 +3,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -21,7 +22,13 @@ impl Running {
     /// Runs `todo --addr 127.0.0.1:0 --workers 1 ARGS...` and waits (30 s
     /// at most) for its `listening on` line.
     pub fn start(args: &[&str]) -> Running {
+        Running::start_in(Path::new("."), args)
+    }
+
+    /// [`start`](Running::start) with `dir` as the working directory.
+    pub fn start_in(dir: &Path, args: &[&str]) -> Running {
         let mut child = Command::new(BIN)
+            .current_dir(dir)
             .args(["--addr", "127.0.0.1:0", "--workers", "1"])
             .args(args)
             .stdin(Stdio::null())

@@ -43,9 +43,9 @@ pub struct Served {
     pub addr: SocketAddr,
 }
 
-/// Serves `todo::app(store)` on a free loopback port.
+/// Serves `todo::app(store, static/)` on a free loopback port.
 pub fn serve(store: Store) -> Served {
-    let app = todo::app(store);
+    let app = todo::app(store, todo::page::default_static_dir());
     let server = Server::builder()
         .workers(1)
         .bind("127.0.0.1:0")

@@ -131,6 +131,11 @@ impl Default for ClientConfig {
 
 impl ClientConfig {
     /// The defaults (see each field).
+    ///
+    /// ```
+    /// let cfg = corering::http::client::ClientConfig::new();
+    /// assert_eq!(cfg.max_idle_per_peer, 8);
+    /// ```
     pub const fn new() -> ClientConfig {
         ClientConfig {
             connect_timeout: Some(Duration::from_secs(10)),
@@ -146,36 +151,72 @@ impl ClientConfig {
     }
 
     /// Sets [`connect_timeout`](ClientConfig::connect_timeout).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use corering::http::client::ClientConfig;
+    /// let cfg = ClientConfig::new().connect_timeout(Duration::from_secs(2));
+    /// assert_eq!(cfg.connect_timeout, Some(Duration::from_secs(2)));
+    /// ```
     pub fn connect_timeout(mut self, t: impl Into<Option<Duration>>) -> Self {
         self.connect_timeout = t.into();
         self
     }
 
     /// Sets [`head_timeout`](ClientConfig::head_timeout).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use corering::http::client::ClientConfig;
+    /// let cfg = ClientConfig::new().head_timeout(None);
+    /// assert_eq!(cfg.head_timeout, None);
+    /// ```
     pub fn head_timeout(mut self, t: impl Into<Option<Duration>>) -> Self {
         self.head_timeout = t.into();
         self
     }
 
     /// Sets [`request_timeout`](ClientConfig::request_timeout).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use corering::http::client::ClientConfig;
+    /// let cfg = ClientConfig::new().request_timeout(Duration::from_secs(5));
+    /// assert_eq!(cfg.request_timeout, Some(Duration::from_secs(5)));
+    /// ```
     pub fn request_timeout(mut self, t: impl Into<Option<Duration>>) -> Self {
         self.request_timeout = t.into();
         self
     }
 
     /// Sets [`max_head`](ClientConfig::max_head).
+    ///
+    /// ```
+    /// use corering::http::client::ClientConfig;
+    /// assert_eq!(ClientConfig::new().max_head(8192).max_head, 8192);
+    /// ```
     pub const fn max_head(mut self, bytes: usize) -> Self {
         self.max_head = bytes;
         self
     }
 
     /// Sets [`max_headers`](ClientConfig::max_headers).
+    ///
+    /// ```
+    /// use corering::http::client::ClientConfig;
+    /// assert_eq!(ClientConfig::new().max_headers(32).max_headers, 32);
+    /// ```
     pub const fn max_headers(mut self, n: usize) -> Self {
         self.max_headers = n;
         self
     }
 
     /// Sets [`max_body`](ClientConfig::max_body).
+    ///
+    /// ```
+    /// use corering::http::client::ClientConfig;
+    /// assert_eq!(ClientConfig::new().max_body(1 << 20).max_body, 1 << 20);
+    /// ```
     pub const fn max_body(mut self, bytes: u64) -> Self {
         self.max_body = bytes;
         self
@@ -183,18 +224,37 @@ impl ClientConfig {
 
     /// Sets [`max_idle_per_peer`](ClientConfig::max_idle_per_peer) (0:
     /// never reuse connections).
+    ///
+    /// ```
+    /// use corering::http::client::ClientConfig;
+    /// // A new connection for every request.
+    /// let cfg = ClientConfig::new().max_idle_per_peer(0);
+    /// # let _ = cfg;
+    /// ```
     pub const fn max_idle_per_peer(mut self, n: usize) -> Self {
         self.max_idle_per_peer = n;
         self
     }
 
     /// Sets [`max_idle_total`](ClientConfig::max_idle_total).
+    ///
+    /// ```
+    /// use corering::http::client::ClientConfig;
+    /// assert_eq!(ClientConfig::new().max_idle_total(16).max_idle_total, 16);
+    /// ```
     pub const fn max_idle_total(mut self, n: usize) -> Self {
         self.max_idle_total = n;
         self
     }
 
     /// Sets [`idle_timeout`](ClientConfig::idle_timeout).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use corering::http::client::ClientConfig;
+    /// let cfg = ClientConfig::new().idle_timeout(Duration::from_secs(5));
+    /// assert_eq!(cfg.idle_timeout, Duration::from_secs(5));
+    /// ```
     pub const fn idle_timeout(mut self, t: Duration) -> Self {
         self.idle_timeout = t;
         self
@@ -235,11 +295,22 @@ pub struct Client {
 
 impl Client {
     /// A client with the default [`ClientConfig`].
+    ///
+    /// ```
+    /// let client = corering::http::client::Client::new();
+    /// assert_eq!(client.config().max_idle_per_peer, 8);
+    /// ```
     pub fn new() -> Client {
         Client::with_config(ClientConfig::new())
     }
 
     /// A client with `cfg`.
+    ///
+    /// ```
+    /// use corering::http::client::{Client, ClientConfig};
+    /// let client = Client::with_config(ClientConfig::new().max_idle_per_peer(0));
+    /// assert_eq!(client.config().max_idle_per_peer, 0);
+    /// ```
     pub fn with_config(cfg: ClientConfig) -> Client {
         Client {
             cfg,
@@ -301,17 +372,53 @@ impl Client {
     }
 
     /// The configuration.
+    ///
+    /// ```
+    /// let client = corering::http::client::Client::new();
+    /// assert_eq!(client.config().max_body, 16 << 20);
+    /// ```
     pub fn config(&self) -> &ClientConfig {
         &self.cfg
     }
 
     /// `GET target` from `addr` (plain HTTP); the body is left to read.
+    ///
+    /// ```no_run
+    /// fn main() -> std::io::Result<()> {
+    ///     corering::Runtime::new()?.block_on(async {
+    ///         let client = corering::http::client::Client::new();
+    ///         let addr = "127.0.0.1:8080".parse().unwrap();
+    ///         match client.get(addr, "/health").await {
+    ///             Ok(resp) => println!("{}: {:?}", resp.status().as_u16(), resp.text().await),
+    ///             Err(e) => eprintln!("failed: {e}"),
+    ///         }
+    ///     });
+    ///     Ok(())
+    /// }
+    /// ```
     pub async fn get(&self, addr: SocketAddr, target: &str) -> Result<ClientResponse, ClientError> {
         self.send(addr, &ClientRequest::get(target)).await
     }
 
     /// Sends `req` (with its body) to `addr` over plain HTTP; see
     /// [`send_to`](Client::send_to), which also takes HTTPS peers.
+    ///
+    /// ```no_run
+    /// use corering::http::client::{Client, ClientRequest};
+    ///
+    /// fn main() -> std::io::Result<()> {
+    ///     corering::Runtime::new()?.block_on(async {
+    ///         let client = Client::new();
+    ///         let addr = "127.0.0.1:8080".parse().unwrap();
+    ///         let req = ClientRequest::post("/items", r#"{"name":"pen"}"#)
+    ///             .header("content-type", "application/json");
+    ///         if let Ok(resp) = client.send(addr, &req).await {
+    ///             println!("{}", resp.status().as_u16());
+    ///         }
+    ///     });
+    ///     Ok(())
+    /// }
+    /// ```
     pub async fn send(
         &self,
         addr: SocketAddr,
@@ -331,6 +438,21 @@ impl Client {
     /// connection failed before the kernel accepted any. Otherwise (a
     /// `POST` or `PATCH` that may have reached the server) it fails with
     /// [`ClientErrorKind::MaybeProcessed`].
+    ///
+    /// ```no_run
+    /// use corering::http::client::{Client, ClientRequest, Peer};
+    ///
+    /// fn main() -> std::io::Result<()> {
+    ///     corering::Runtime::new()?.block_on(async {
+    ///         let peer = Peer::from_url("https://example.com").expect("resolves");
+    ///         let req = ClientRequest::get("/").header("accept", "text/html");
+    ///         if let Ok(resp) = Client::new().send_to(&peer, &req).await {
+    ///             println!("{} {:?}", resp.status().as_u16(), resp.header_str("content-type"));
+    ///         }
+    ///     });
+    ///     Ok(())
+    /// }
+    /// ```
     pub async fn send_to(
         &self,
         peer: &Peer,
@@ -397,6 +519,21 @@ impl Client {
     /// (its body is ignored) and returns a writer for the body. The body
     /// is chunked unless [`ClientRequest::content_length`] declared its
     /// length.
+    ///
+    /// ```
+    /// use corering::http::client::{Client, ClientError, ClientRequest};
+    ///
+    /// async fn upload(client: &Client) -> Result<u16, ClientError> {
+    ///     let addr = "127.0.0.1:8080".parse().unwrap();
+    ///     let req = ClientRequest::new(corering::http::Method::Put, "/log");
+    ///     let mut body = client.start(addr, &req).await?;
+    ///     for line in ["one\n", "two\n", "three\n"] {
+    ///         body.write(line.as_bytes()).await?;
+    ///     }
+    ///     let resp = body.finish().await?;
+    ///     Ok(resp.status().as_u16())
+    /// }
+    /// ```
     pub async fn start(
         &self,
         addr: SocketAddr,
@@ -406,6 +543,18 @@ impl Client {
     }
 
     /// [`start`](Client::start) for any peer, plain HTTP or HTTPS.
+    ///
+    /// ```
+    /// use corering::http::client::{Client, ClientError, ClientRequest, Peer};
+    ///
+    /// async fn upload(client: &Client, peer: &Peer) -> Result<(), ClientError> {
+    ///     let req = ClientRequest::post("/upload", "").content_length(5);
+    ///     let mut body = client.start_to(peer, &req).await?;
+    ///     body.write(b"hello").await?;
+    ///     body.finish().await?;
+    ///     Ok(())
+    /// }
+    /// ```
     pub async fn start_to(
         &self,
         peer: &Peer,
@@ -557,6 +706,21 @@ async fn within(
 }
 
 /// The body writer of a request started with [`Client::start`].
+///
+/// ```
+/// use corering::http::client::{Client, ClientError, ClientRequest};
+///
+/// async fn upload(client: &Client) -> Result<u16, ClientError> {
+///     let addr = "127.0.0.1:8080".parse().unwrap();
+///     let req = ClientRequest::new(corering::http::Method::Put, "/log");
+///     let mut body = client.start(addr, &req).await?;
+///     for line in ["one\n", "two\n", "three\n"] {
+///         body.write(line.as_bytes()).await?;
+///     }
+///     let resp = body.finish().await?;
+///     Ok(resp.status().as_u16())
+/// }
+/// ```
 pub struct RequestWriter {
     /// `None` after a failed write.
     x: Option<Exchange>,

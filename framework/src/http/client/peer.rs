@@ -34,6 +34,12 @@ pub struct Peer {
 
 impl Peer {
     /// Plain HTTP to `addr`; `Host` is the address.
+    ///
+    /// ```
+    /// use corering::http::client::Peer;
+    /// let peer = Peer::http("127.0.0.1:8080".parse().unwrap());
+    /// assert!(!peer.is_tls());
+    /// ```
     pub fn http(addr: SocketAddr) -> Peer {
         Peer {
             addr,
@@ -45,6 +51,13 @@ impl Peer {
     /// HTTPS to `addr`, verifying the server's certificate for
     /// `server_name` (a DNS name or an IP address), which is also the
     /// `Host` and, for a DNS name, the SNI sent.
+    ///
+    /// ```
+    /// use corering::http::client::Peer;
+    /// let peer = Peer::https("93.184.215.14:443".parse().unwrap(), "example.com");
+    /// assert!(peer.is_tls());
+    /// assert_eq!(peer.host(), Some("example.com"));
+    /// ```
     pub fn https(addr: SocketAddr, server_name: &str) -> Peer {
         Peer {
             addr,
@@ -54,6 +67,12 @@ impl Peer {
     }
 
     /// Sets the name used in the `Host` field (and, for HTTPS, verified).
+    ///
+    /// ```
+    /// use corering::http::client::Peer;
+    /// let peer = Peer::http("127.0.0.1:8080".parse().unwrap()).with_host("api.internal");
+    /// assert_eq!(peer.host(), Some("api.internal"));
+    /// ```
     pub fn with_host(mut self, host: &str) -> Peer {
         self.host = Some(host.into());
         self
@@ -64,6 +83,13 @@ impl Peer {
     /// resolved with the system resolver, which may block the worker on a
     /// DNS lookup: resolve once at startup (as `examples/proxy` does) or
     /// use an IP address on a hot path.
+    ///
+    /// ```
+    /// use corering::http::client::Peer;
+    /// let peer = Peer::from_url("http://127.0.0.1:9000/ignored").unwrap();
+    /// assert_eq!(peer.addr().port(), 9000);
+    /// assert!(Peer::from_url("ftp://x").is_err());
+    /// ```
     pub fn from_url(url: &str) -> Result<Peer, ClientError> {
         let (peer, _) = split_url(url)?;
         Ok(peer)

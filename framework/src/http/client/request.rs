@@ -39,6 +39,13 @@ pub struct ClientRequest {
 
 impl ClientRequest {
     /// A request with no header fields and no body.
+    ///
+    /// ```
+    /// use corering::http::client::ClientRequest;
+    /// use corering::http::Method;
+    /// let req = ClientRequest::new(Method::Delete, "/items/7");
+    /// assert_eq!((req.method(), req.target()), (Method::Delete, "/items/7"));
+    /// ```
     pub fn new(method: Method, target: impl Into<String>) -> ClientRequest {
         let target = target.into();
         let invalid = if target.is_empty() || !target.bytes().all(|b| b > 0x20 && b != 0x7f) {
@@ -59,23 +66,48 @@ impl ClientRequest {
     }
 
     /// `GET target`.
+    ///
+    /// ```
+    /// use corering::http::client::ClientRequest;
+    /// assert_eq!(ClientRequest::get("/health").target(), "/health");
+    /// ```
     pub fn get(target: impl Into<String>) -> ClientRequest {
         ClientRequest::new(Method::Get, target)
     }
 
     /// `POST target` with `body`.
+    ///
+    /// ```
+    /// use corering::http::client::ClientRequest;
+    /// let req = ClientRequest::post("/echo", "hello");
+    /// assert_eq!(req.body_bytes(), b"hello");
+    /// ```
     pub fn post(target: impl Into<String>, body: impl Into<Body>) -> ClientRequest {
         ClientRequest::new(Method::Post, target).body(body)
     }
 
     /// Adds a header field. `Connection: close` also marks the connection
     /// as not reusable.
+    ///
+    /// ```
+    /// use corering::http::client::ClientRequest;
+    /// let req = ClientRequest::get("/").header("accept", "application/json");
+    /// # let _ = req;
+    /// ```
     pub fn header(mut self, name: &str, value: impl AsRef<[u8]>) -> ClientRequest {
         self.push_header(name, value.as_ref());
         self
     }
 
     /// Adds a header field through a `&mut` (for loops that copy fields).
+    ///
+    /// ```
+    /// use corering::http::client::ClientRequest;
+    /// let mut req = ClientRequest::get("/");
+    /// for (name, value) in [("x-a", "1"), ("x-b", "2")] {
+    ///     req.push_header(name, value.as_bytes());
+    /// }
+    /// ```
     pub fn push_header(&mut self, name: &str, value: &[u8]) {
         if name.is_empty() || !name.bytes().all(is_tchar) {
             self.invalid = Some(format!("invalid header field name {name:?}"));
@@ -110,6 +142,13 @@ impl ClientRequest {
     }
 
     /// Sets the body (sent with a `Content-Length`).
+    ///
+    /// ```
+    /// use corering::http::client::ClientRequest;
+    /// use corering::http::Method;
+    /// let req = ClientRequest::new(Method::Put, "/note").body("text");
+    /// assert_eq!(req.body_bytes(), b"text");
+    /// ```
     pub fn body(mut self, body: impl Into<Body>) -> ClientRequest {
         self.body = body.into();
         self
@@ -118,6 +157,12 @@ impl ClientRequest {
     /// For a body streamed with [`Client::start`](super::Client::start):
     /// its exact length, sent as `Content-Length` instead of the chunked
     /// coding.
+    ///
+    /// ```
+    /// use corering::http::client::ClientRequest;
+    /// let req = ClientRequest::post("/upload", "").content_length(1 << 20);
+    /// assert_eq!(req.declared_length(), Some(1 << 20));
+    /// ```
     pub fn content_length(mut self, n: u64) -> ClientRequest {
         self.length = Some(n);
         self
@@ -125,6 +170,12 @@ impl ClientRequest {
 
     /// Asks the server to close the connection after the response
     /// (`Connection: close`).
+    ///
+    /// ```
+    /// use corering::http::client::ClientRequest;
+    /// let req = ClientRequest::get("/").close();
+    /// # let _ = req;
+    /// ```
     pub fn close(self) -> ClientRequest {
         if self.close {
             return self;

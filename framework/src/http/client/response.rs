@@ -472,16 +472,45 @@ impl ClientResponse {
     }
 
     /// The status.
+    ///
+    /// ```
+    /// use corering::http::client::{ClientError, ClientResponse};
+    ///
+    /// async fn show(resp: ClientResponse) -> Result<(), ClientError> {
+    ///     if resp.status().as_u16() >= 400 {
+    ///         eprintln!("failed: {}", resp.text().await?);
+    ///     }
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn status(&self) -> Status {
         self.status
     }
 
     /// The protocol version of the response.
+    ///
+    /// ```
+    /// use corering::http::client::{ClientError, ClientResponse};
+    ///
+    /// async fn show(resp: ClientResponse) -> Result<(), ClientError> {
+    ///     println!("{:?}", resp.version());
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn version(&self) -> Version {
         self.version
     }
 
     /// The reason phrase as sent (may be empty).
+    ///
+    /// ```
+    /// use corering::http::client::{ClientError, ClientResponse};
+    ///
+    /// async fn show(resp: ClientResponse) -> Result<(), ClientError> {
+    ///     println!("{} {}", resp.status().as_u16(), resp.reason());
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn reason(&self) -> &str {
         let (s, e) = self.reason;
         std::str::from_utf8(&self.head()[s as usize..e as usize]).unwrap_or("")
@@ -489,6 +518,16 @@ impl ClientResponse {
 
     /// The first header field named `name` (ASCII case-insensitive),
     /// without surrounding whitespace.
+    ///
+    /// ```
+    /// use corering::http::client::{ClientError, ClientResponse};
+    ///
+    /// async fn show(resp: ClientResponse) -> Result<(), ClientError> {
+    ///     let etag: Option<Vec<u8>> = resp.header("etag").map(<[u8]>::to_vec);
+    ///     # let _ = etag;
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn header(&self, name: &str) -> Option<&[u8]> {
         self.headers()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
@@ -496,11 +535,31 @@ impl ClientResponse {
     }
 
     /// [`header`](ClientResponse::header) as text; `None` also if not UTF-8.
+    ///
+    /// ```
+    /// use corering::http::client::{ClientError, ClientResponse};
+    ///
+    /// async fn show(resp: ClientResponse) -> Result<(), ClientError> {
+    ///     let is_json = resp.header_str("content-type") == Some("application/json");
+    ///     # let _ = is_json;
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn header_str(&self, name: &str) -> Option<&str> {
         self.header(name).and_then(|v| std::str::from_utf8(v).ok())
     }
 
     /// All header fields named `name`, in order.
+    ///
+    /// ```
+    /// use corering::http::client::{ClientError, ClientResponse};
+    ///
+    /// async fn show(resp: ClientResponse) -> Result<(), ClientError> {
+    ///     let cookies = resp.header_all("set-cookie").count();
+    ///     println!("{cookies} cookies");
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn header_all<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s [u8]> + 's {
         self.headers()
             .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
@@ -508,6 +567,17 @@ impl ClientResponse {
     }
 
     /// Every header field, in order: name and value.
+    ///
+    /// ```
+    /// use corering::http::client::{ClientError, ClientResponse};
+    ///
+    /// async fn show(resp: ClientResponse) -> Result<(), ClientError> {
+    ///     for (name, value) in resp.headers() {
+    ///         println!("{name}: {}", String::from_utf8_lossy(value));
+    ///     }
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn headers(&self) -> impl Iterator<Item = (&str, &[u8])> + '_ {
         let buf = self.head();
         self.spans.iter().map(move |s| {
@@ -522,23 +592,62 @@ impl ClientResponse {
 
     /// The `Content-Length` the response declared (`None` with
     /// `Transfer-Encoding`, or without either field).
+    ///
+    /// ```
+    /// use corering::http::client::{ClientError, ClientResponse};
+    ///
+    /// async fn show(resp: ClientResponse) -> Result<(), ClientError> {
+    ///     if resp.content_length().is_some_and(|n| n > 1 << 20) {
+    ///         return Ok(()); // too big: dropped unread
+    ///     }
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn content_length(&self) -> Option<u64> {
         self.content_length
     }
 
     /// True if the body uses the chunked transfer coding.
+    ///
+    /// ```
+    /// use corering::http::client::{ClientError, ClientResponse};
+    ///
+    /// async fn show(resp: ClientResponse) -> Result<(), ClientError> {
+    ///     println!("chunked: {}", resp.is_chunked());
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn is_chunked(&self) -> bool {
         self.chunked
     }
 
     /// True if the connection may be reused after this response (as far as
     /// the response and request said).
+    ///
+    /// ```
+    /// use corering::http::client::{ClientError, ClientResponse};
+    ///
+    /// async fn show(resp: ClientResponse) -> Result<(), ClientError> {
+    ///     println!("reusable: {}", resp.keep_alive());
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn keep_alive(&self) -> bool {
         self.reader.keep_alive
     }
 
     /// True once the body has been read to its end (at once for `HEAD`,
     /// `204`, `304` and empty bodies).
+    ///
+    /// ```
+    /// use corering::http::client::{ClientError, ClientResponse};
+    ///
+    /// async fn show(mut resp: ClientResponse) -> Result<(), ClientError> {
+    ///     let _ = resp.body().await?;
+    ///     assert!(resp.is_done());
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn is_done(&self) -> bool {
         self.reader.body.is_done()
     }
@@ -546,6 +655,19 @@ impl ClientResponse {
     /// Reads the next piece of the body; `Ok(None)` at its end. Pieces
     /// borrow the receive buffers (no copy). The body size is not limited
     /// here; [`body`](ClientResponse::body) applies the limit.
+    ///
+    /// ```
+    /// use corering::http::client::{ClientError, ClientResponse};
+    ///
+    /// async fn show(mut resp: ClientResponse) -> Result<(), ClientError> {
+    ///     let mut total = 0;
+    ///     while let Some(piece) = resp.chunk().await? {
+    ///         total += piece.len();
+    ///     }
+    ///     println!("{total} bytes");
+    ///     Ok(())
+    /// }
+    /// ```
     pub async fn chunk(&mut self) -> Result<Option<&[u8]>, ClientError> {
         self.reader.next().await
     }
@@ -554,6 +676,16 @@ impl ClientResponse {
     /// [`ClientErrorKind::BodyTooLarge`] error. Calling it again returns
     /// the same bytes; after [`chunk`](ClientResponse::chunk) it returns the
     /// rest.
+    ///
+    /// ```
+    /// use corering::http::client::{ClientError, ClientResponse};
+    ///
+    /// async fn show(mut resp: ClientResponse) -> Result<(), ClientError> {
+    ///     let body = resp.body().await?;
+    ///     println!("{} bytes", body.len());
+    ///     Ok(())
+    /// }
+    /// ```
     pub async fn body(&mut self) -> Result<&[u8], ClientError> {
         if self.collected_done {
             return Ok(&self.collected);
@@ -583,12 +715,32 @@ impl ClientResponse {
 
     /// Reads the whole body (as [`body`](ClientResponse::body)) and returns
     /// it.
+    ///
+    /// ```
+    /// use corering::http::client::{ClientError, ClientResponse};
+    ///
+    /// async fn show(resp: ClientResponse) -> Result<(), ClientError> {
+    ///     let body: Vec<u8> = resp.bytes().await?;
+    ///     # let _ = body;
+    ///     Ok(())
+    /// }
+    /// ```
     pub async fn bytes(mut self) -> Result<Vec<u8>, ClientError> {
         self.body().await?;
         Ok(std::mem::take(&mut self.collected))
     }
 
     /// Reads the whole body as text (invalid UTF-8 is replaced).
+    ///
+    /// ```
+    /// use corering::http::client::{ClientError, ClientResponse};
+    ///
+    /// async fn show(resp: ClientResponse) -> Result<(), ClientError> {
+    ///     let text: String = resp.text().await?;
+    ///     println!("{text}");
+    ///     Ok(())
+    /// }
+    /// ```
     pub async fn text(self) -> Result<String, ClientError> {
         let b = self.bytes().await?;
         Ok(match String::from_utf8(b) {

@@ -32,6 +32,13 @@ pub struct RequireBearer {
 
 impl RequireBearer {
     /// Requires `token`.
+    ///
+    /// ```
+    /// use corering::http::layer::RequireBearer;
+    /// let token = std::env::var("API_TOKEN").unwrap_or_else(|_| "dev-token".into());
+    /// let auth = RequireBearer::new(&token);
+    /// # let _ = auth;
+    /// ```
     pub fn new(token: &str) -> RequireBearer {
         RequireBearer {
             token: token.into(),
@@ -45,6 +52,11 @@ impl RequireBearer {
     ///
     /// # Panics
     /// If `name` holds `"`, `\` or a control character.
+    ///
+    /// ```
+    /// let auth = corering::http::layer::RequireBearer::new("s3cret").realm("admin");
+    /// # let _ = auth;
+    /// ```
     pub fn realm(mut self, name: &str) -> RequireBearer {
         assert!(
             !name

@@ -38,6 +38,13 @@ pub struct Compression {
 
 impl Compression {
     /// gzip at level 4 for bodies of at least 1 KiB.
+    ///
+    /// ```
+    /// #[corering::get("/")]
+    /// async fn index() -> &'static str { "home" }
+    /// let app = corering::routes![index].layer(corering::http::layer::Compression::new());
+    /// # let _ = app;
+    /// ```
     pub fn new() -> Compression {
         Compression {
             level: 4,
@@ -46,12 +53,22 @@ impl Compression {
     }
 
     /// The zlib level, 1 (fastest) to 9 (smallest); clamped.
+    ///
+    /// ```
+    /// let fast = corering::http::layer::Compression::new().level(1);
+    /// # let _ = fast;
+    /// ```
     pub fn level(mut self, level: u8) -> Compression {
         self.level = level.clamp(1, 9);
         self
     }
 
     /// Bodies shorter than this are sent as they are.
+    ///
+    /// ```
+    /// let big_only = corering::http::layer::Compression::new().min_size(16 * 1024);
+    /// # let _ = big_only;
+    /// ```
     pub fn min_size(mut self, bytes: usize) -> Compression {
         self.min_size = bytes;
         self

@@ -52,6 +52,11 @@ impl Cors {
     /// Allows any origin (`Access-Control-Allow-Origin: *`) until
     /// [`allow_origin`](Cors::allow_origin) names some; methods `GET, HEAD,
     /// POST`; request headers `content-type`.
+    ///
+    /// ```
+    /// let any_origin = corering::http::layer::Cors::new();
+    /// # let _ = any_origin;
+    /// ```
     pub fn new() -> Cors {
         Cors {
             cfg: Arc::new(Config {
@@ -70,6 +75,14 @@ impl Cors {
 
     /// Allows `origin` (`scheme://host[:port]`, compared exactly); once
     /// one is named, only the named ones are allowed.
+    ///
+    /// ```
+    /// use corering::http::layer::Cors;
+    /// let cors = Cors::new()
+    ///     .allow_origin("https://app.example")
+    ///     .allow_origin("https://admin.example");
+    /// # let _ = cors;
+    /// ```
     pub fn allow_origin(mut self, origin: &str) -> Cors {
         self.cfg().origins.push(origin.to_owned());
         self
@@ -79,6 +92,11 @@ impl Cors {
     ///
     /// # Panics
     /// If the value holds a control character.
+    ///
+    /// ```
+    /// let cors = corering::http::layer::Cors::new().allow_methods("GET, PUT, DELETE");
+    /// # let _ = cors;
+    /// ```
     pub fn allow_methods(mut self, methods: &'static str) -> Cors {
         assert!(
             !methods.bytes().any(|b| b.is_ascii_control()),
@@ -93,6 +111,11 @@ impl Cors {
     ///
     /// # Panics
     /// If the value holds a control character.
+    ///
+    /// ```
+    /// let cors = corering::http::layer::Cors::new().allow_headers("content-type, x-api-key");
+    /// # let _ = cors;
+    /// ```
     pub fn allow_headers(mut self, headers: &'static str) -> Cors {
         assert!(
             !headers.bytes().any(|b| b.is_ascii_control()),
@@ -104,6 +127,11 @@ impl Cors {
 
     /// How long a browser may cache a preflight's answer, in seconds
     /// (`Access-Control-Max-Age`).
+    ///
+    /// ```
+    /// let cors = corering::http::layer::Cors::new().max_age(3600);
+    /// # let _ = cors;
+    /// ```
     pub fn max_age(mut self, secs: u32) -> Cors {
         self.cfg().max_age = Some(secs);
         self
@@ -112,6 +140,12 @@ impl Cors {
     /// Sends `Access-Control-Allow-Credentials: true` (cookies and
     /// authorization with cross-origin requests). With it the allowed
     /// origin is always echoed, never `*`.
+    ///
+    /// ```
+    /// use corering::http::layer::Cors;
+    /// let cors = Cors::new().allow_origin("https://app.example").allow_credentials();
+    /// # let _ = cors;
+    /// ```
     pub fn allow_credentials(mut self) -> Cors {
         self.cfg().credentials = true;
         self

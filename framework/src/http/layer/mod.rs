@@ -111,11 +111,39 @@ impl<H> Layered<H> {
     }
 
     /// Wraps the handler in `layer`, which becomes the outermost.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use corering::http::layer::{Layered, RequestId, Timeout};
+    /// use corering::http::{Request, Response};
+    ///
+    /// async fn hello(_req: Request<'_>) -> Response {
+    ///     Response::text("hi")
+    /// }
+    ///
+    /// // The timeout is inside the request id: the id is set on its 503 too.
+    /// let app = Layered::new(hello)
+    ///     .layer(Timeout::new(Duration::from_secs(5)))
+    ///     .layer(RequestId::new());
+    /// # let _ = app;
+    /// ```
     pub fn layer<L: Layer<H>>(self, layer: L) -> Layered<L::Handler> {
         Layered(layer.layer(self.0))
     }
 
     /// The wrapped handler.
+    ///
+    /// ```
+    /// use corering::http::layer::{Layered, RequestId};
+    /// use corering::http::{Request, Response};
+    ///
+    /// async fn hello(_req: Request<'_>) -> Response {
+    ///     Response::text("hi")
+    /// }
+    ///
+    /// let app = Layered::new(hello).layer(RequestId::new());
+    /// let _with_id = app.into_inner();
+    /// ```
     pub fn into_inner(self) -> H {
         self.0
     }

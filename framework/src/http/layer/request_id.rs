@@ -35,6 +35,13 @@ pub struct RequestId {
 
 impl RequestId {
     /// Ids in `x-request-id`.
+    ///
+    /// ```
+    /// #[corering::get("/")]
+    /// async fn index() -> &'static str { "home" }
+    /// let app = corering::routes![index].layer(corering::http::layer::RequestId::new());
+    /// # let _ = app;
+    /// ```
     pub fn new() -> RequestId {
         RequestId {
             name: "x-request-id",
@@ -45,6 +52,11 @@ impl RequestId {
     ///
     /// # Panics
     /// If `name` is not a field name (a token).
+    ///
+    /// ```
+    /// let ids = corering::http::layer::RequestId::new().header("x-trace-id");
+    /// # let _ = ids;
+    /// ```
     pub fn header(mut self, name: &'static str) -> RequestId {
         assert!(
             !name.is_empty() && name.bytes().all(crate::http::body::is_tchar),

@@ -41,6 +41,11 @@ pub struct Timeout {
 
 impl Timeout {
     /// Answers `503` to requests whose handler takes longer than `after`.
+    ///
+    /// ```
+    /// let t = corering::http::layer::Timeout::new(std::time::Duration::from_secs(5));
+    /// # let _ = t;
+    /// ```
     pub fn new(after: Duration) -> Timeout {
         Timeout {
             after,
@@ -50,6 +55,14 @@ impl Timeout {
 
     /// The status of the answer (`503` by default; `408` is another
     /// common choice).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use corering::http::layer::Timeout;
+    /// use corering::http::Status;
+    /// let t = Timeout::new(Duration::from_secs(5)).status(Status::REQUEST_TIMEOUT);
+    /// # let _ = t;
+    /// ```
     pub fn status(mut self, status: Status) -> Timeout {
         self.status = status;
         self

@@ -104,6 +104,29 @@ impl AppState {
 /// What an extractor sees: the request, the matched path parameters, the
 /// application state, and which parameter the argument being extracted is
 /// bound to (by name).
+///
+/// ```
+/// use corering::http::route::{FromRequest, RequestContext};
+/// use corering::http::{Response, Status};
+///
+/// /// The `X-Tenant` field, required.
+/// struct Tenant(String);
+///
+/// impl FromRequest for Tenant {
+///     async fn from_request(cx: &mut RequestContext<'_>) -> Result<Self, Response> {
+///         match cx.request().header_str("x-tenant") {
+///             Some(t) => Ok(Tenant(t.to_owned())),
+///             None => Err(Response::new(Status::BAD_REQUEST).body("X-Tenant missing\n")),
+///         }
+///     }
+/// }
+///
+/// #[corering::get("/whoami")]
+/// async fn whoami(t: Tenant) -> String {
+///     t.0
+/// }
+/// # let _ = corering::routes![whoami];
+/// ```
 pub struct RequestContext<'a> {
     req: Request<'a>,
     params: Params<'a>,
@@ -269,6 +292,16 @@ pub(super) fn hook(cx: &RequestContext<'_>) -> Option<RejectionHook> {
 /// result that is not UTF-8 is `400`); a value without `%` is parsed in
 /// place, with no allocation. A `{*tail}` parameter is the rest of the
 /// path without its leading `/` (possibly empty; its `/`s are kept).
+///
+/// ```
+/// use corering::http::route::Path;
+///
+/// #[corering::get("/users/{id}/files/{*rest}")]
+/// async fn file(Path(id): Path<u32>, rest: Path<String>) -> String {
+///     format!("user {id}, file {}", rest.0)
+/// }
+/// # let _ = corering::routes![file];
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Path<T>(pub T);
 
@@ -337,6 +370,16 @@ pub(super) async fn body<'r>(cx: &'r mut RequestContext<'_>) -> Result<&'r [u8],
 }
 
 /// The whole body, copied. As a response: `application/octet-stream`.
+///
+/// ```
+/// use corering::http::route::Bytes;
+///
+/// #[corering::post("/upload")]
+/// async fn upload(body: Bytes) -> String {
+///     format!("{} bytes", body.0.len())
+/// }
+/// # let _ = corering::routes![upload];
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Bytes(pub Vec<u8>);
 
@@ -371,6 +414,18 @@ impl FromRequest for Method {
 }
 
 /// The request's header fields, copied (names lowercased).
+///
+/// ```
+/// use corering::http::route::Headers;
+///
+/// #[corering::get("/agent")]
+/// async fn agent(headers: Headers) -> String {
+///     let n = headers.iter().count();
+///     let ua = headers.get_str("user-agent").unwrap_or("unknown");
+///     format!("{ua} ({n} fields)")
+/// }
+/// # let _ = corering::routes![agent];
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Headers(Vec<(String, Vec<u8>)>);
 
@@ -414,6 +469,20 @@ impl FromRequest for Headers {
 /// the type; stderr does, once per worker.
 ///
 /// For state that each worker keeps to itself, see [`Local`].
+///
+/// ```
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use std::sync::Arc;
+/// use corering::http::route::State;
+///
+/// #[corering::post("/hits")]
+/// async fn hits(State(n): State<Arc<AtomicU64>>) -> String {
+///     (n.fetch_add(1, Ordering::Relaxed) + 1).to_string()
+/// }
+///
+/// let app = corering::routes![hits].with_state(Arc::new(AtomicU64::new(0)));
+/// # let _ = app;
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct State<T>(pub T);
 
@@ -468,6 +537,20 @@ fn missing_state<T: 'static>(cx: &RequestContext<'_>, extractor: &str) -> Respon
 /// for the worker's life: no locks, no atomics (a `Cell` or `RefCell`
 /// inside is enough). A route asking for a local state of another type is
 /// answered with `500`.
+///
+/// ```
+/// use std::cell::Cell;
+/// use corering::http::route::Local;
+///
+/// #[corering::get("/count")]
+/// async fn count(Local(n): Local<Cell<u64>>) -> String {
+///     n.set(n.get() + 1);
+///     format!("{} on this worker", n.get())
+/// }
+///
+/// let app = corering::routes![count].with_local_state(|| Cell::new(0u64));
+/// # let _ = app;
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Local<T>(pub Rc<T>);
 
@@ -571,6 +654,20 @@ impl<'r, 'a> FromRequestRef<'r, 'a> for &'r str {
 /// size in constant memory. A handler's last argument (it borrows the
 /// request). Whatever the handler leaves unread is read and discarded
 /// after it returns.
+///
+/// ```
+/// use corering::http::route::BodyStream;
+///
+/// #[corering::post("/count")]
+/// async fn count(mut body: BodyStream<'_, '_>) -> String {
+///     let mut n = 0;
+///     while let Ok(Some(piece)) = body.next().await {
+///         n += piece.len();
+///     }
+///     format!("{n} bytes")
+/// }
+/// # let _ = corering::routes![count];
+/// ```
 pub struct BodyStream<'r, 'a> {
     req: &'r mut Request<'a>,
 }
@@ -656,12 +753,37 @@ pub struct Upgrade {
 impl Upgrade {
     /// The `Upgrade` field as sent: the protocols offered, most preferred
     /// first (`websocket`, `h2c, foo/2`).
+    ///
+    /// ```
+    /// use corering::http::route::Upgrade;
+    ///
+    /// #[corering::get("/switch")]
+    /// async fn switch(up: Upgrade) -> String {
+    ///     format!("you offered {}", up.protocols())
+    /// }
+    /// # let _ = corering::routes![switch];
+    /// ```
     pub fn protocols(&self) -> &str {
         &self.offer
     }
 
     /// True if the client offers `protocol` (case-insensitive; a bare
     /// name also matches an offered `name/version`).
+    ///
+    /// ```
+    /// use corering::http::route::Upgrade;
+    /// use corering::http::{Response, Status};
+    ///
+    /// #[corering::get("/tunnel")]
+    /// async fn tunnel(up: Upgrade) -> Response {
+    ///     if up.offers("tunnel") {
+    ///         up.accept("tunnel", |upgraded| async move { drop(upgraded) })
+    ///     } else {
+    ///         Response::new(Status::BAD_REQUEST)
+    ///     }
+    /// }
+    /// # let _ = corering::routes![tunnel];
+    /// ```
     pub fn offers(&self, protocol: &str) -> bool {
         crate::http::upgrade::offers(self.offer.as_bytes(), protocol.as_bytes())
     }

@@ -9,6 +9,25 @@ use crate::http::{Request, Response, Status};
 
 /// The query string, deserialized with `serde_urlencoded` (no query is an
 /// empty one). Failing to deserialize is `400 Bad Request`.
+///
+/// ```
+/// use corering::http::route::serde::Deserialize;
+/// use corering::http::route::Query;
+///
+/// #[derive(Deserialize)]
+/// #[serde(crate = "corering::http::route::serde")]
+/// struct Page {
+///     page: u32,
+///     q: Option<String>,
+/// }
+///
+/// /// `GET /search?page=2&q=rust`
+/// #[corering::get("/search")]
+/// async fn search(Query(p): Query<Page>) -> String {
+///     format!("page {} of {:?}", p.page, p.q)
+/// }
+/// # let _ = corering::routes![search];
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Query<T>(pub T);
 
@@ -49,6 +68,25 @@ fn has_content_type(req: &Request<'_>, essence: &str, suffix: Option<&str>) -> b
 /// malformed JSON `400 Bad Request`, and JSON of the wrong shape
 /// `422 Unprocessable Content`. As a response, a value that fails to
 /// serialize is `500`.
+///
+/// ```
+/// use corering::http::route::serde::{Deserialize, Serialize};
+/// use corering::http::route::Json;
+/// use corering::http::Status;
+///
+/// #[derive(Deserialize, Serialize)]
+/// #[serde(crate = "corering::http::route::serde")]
+/// struct Item {
+///     name: String,
+///     qty: u32,
+/// }
+///
+/// #[corering::post("/items")]
+/// async fn add(Json(item): Json<Item>) -> (Status, Json<Item>) {
+///     (Status::CREATED, Json(item))
+/// }
+/// # let _ = corering::routes![add];
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Json<T>(pub T);
 
@@ -79,6 +117,23 @@ impl<T: DeserializeOwned> FromRequest for Json<T> {
 ///
 /// Another `Content-Type` is `415 Unsupported Media Type`; a body that does
 /// not deserialize is `422 Unprocessable Content` (as axum).
+///
+/// ```
+/// use corering::http::route::serde::Deserialize;
+/// use corering::http::route::Form;
+///
+/// #[derive(Deserialize)]
+/// #[serde(crate = "corering::http::route::serde")]
+/// struct Login {
+///     user: String,
+/// }
+///
+/// #[corering::post("/login")]
+/// async fn login(Form(f): Form<Login>) -> String {
+///     format!("welcome, {}", f.user)
+/// }
+/// # let _ = corering::routes![login];
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Form<T>(pub T);
 

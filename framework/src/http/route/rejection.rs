@@ -6,6 +6,28 @@ use std::fmt;
 use crate::http::{Response, Status};
 
 /// What kind of extractor refused the request.
+///
+/// ```
+/// use corering::http::route::{Rejection, RejectionKind};
+/// use corering::http::Response;
+///
+/// // A hook that tells the client which part of its request was wrong.
+/// fn hook(r: Rejection) -> Response {
+///     let part = match r.kind() {
+///         RejectionKind::PathParam => "path",
+///         RejectionKind::Query => "query",
+///         RejectionKind::MissingState => return r.into_default_response(),
+///         _ => "body",
+///     };
+///     Response::text(format!("bad {part}: {}", r.message())).with_status(r.status())
+/// }
+/// #[corering::get("/users/{id}")]
+/// async fn user(id: corering::http::route::Path<u32>) -> String {
+///     format!("user {}", id.0)
+/// }
+/// let app = corering::routes![user].on_rejection(hook);
+/// # let _ = app;
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RejectionKind {
@@ -38,6 +60,11 @@ pub enum RejectionKind {
 impl RejectionKind {
     /// A short lowercase name (`"path_param"`, `"json_syntax"`...), for
     /// machine-readable error bodies.
+    ///
+    /// ```
+    /// use corering::http::route::RejectionKind;
+    /// assert_eq!(RejectionKind::JsonSyntax.as_str(), "json_syntax");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             RejectionKind::PathParam => "path_param",
@@ -92,6 +119,13 @@ pub type RejectionHook = fn(Rejection) -> Response;
 
 impl Rejection {
     /// A rejection of `kind`, answered with `status` and `message`.
+    ///
+    /// ```
+    /// use corering::http::route::{Rejection, RejectionKind};
+    /// use corering::http::Status;
+    /// let r = Rejection::new(RejectionKind::Custom, Status::FORBIDDEN, "not yours");
+    /// assert_eq!((r.kind(), r.status(), r.message()), (RejectionKind::Custom, Status::FORBIDDEN, "not yours"));
+    /// ```
     pub fn new(kind: RejectionKind, status: Status, message: impl Into<Cow<'static, str>>) -> Self {
         Rejection {
             kind,
@@ -101,21 +135,47 @@ impl Rejection {
     }
 
     /// What kind of extractor refused.
+    ///
+    /// ```
+    /// use corering::http::route::{Rejection, RejectionKind};
+    /// use corering::http::Status;
+    /// assert_eq!(Rejection::new(RejectionKind::Query, Status::BAD_REQUEST, "x").kind(), RejectionKind::Query);
+    /// ```
     pub fn kind(&self) -> RejectionKind {
         self.kind
     }
 
     /// The status to answer with.
+    ///
+    /// ```
+    /// use corering::http::route::{Rejection, RejectionKind};
+    /// use corering::http::Status;
+    /// assert_eq!(Rejection::new(RejectionKind::Form, Status::UNPROCESSABLE_CONTENT, "x").status(), Status::UNPROCESSABLE_CONTENT);
+    /// ```
     pub fn status(&self) -> Status {
         self.status
     }
 
     /// The message for the client (never an internal type name).
+    ///
+    /// ```
+    /// use corering::http::route::{Rejection, RejectionKind};
+    /// use corering::http::Status;
+    /// assert_eq!(Rejection::new(RejectionKind::Utf8, Status::BAD_REQUEST, "not UTF-8").message(), "not UTF-8");
+    /// ```
     pub fn message(&self) -> &str {
         &self.message
     }
 
     /// The default answer: the status, the message as `text/plain`.
+    ///
+    /// ```
+    /// use corering::http::route::{Rejection, RejectionKind};
+    /// use corering::http::Status;
+    /// let resp = Rejection::new(RejectionKind::Query, Status::BAD_REQUEST, "page: not a number").into_default_response();
+    /// assert_eq!(resp.status(), Status::BAD_REQUEST);
+    /// assert_eq!(resp.body_bytes(), b"page: not a number");
+    /// ```
     pub fn into_default_response(self) -> Response {
         let body: crate::http::Body = match self.message {
             Cow::Borrowed(s) => s.into(),

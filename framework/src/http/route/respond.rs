@@ -4,6 +4,36 @@ use super::extract::Bytes;
 use crate::http::{Response, Status};
 
 /// A route handler's return type: anything that becomes a [`Response`].
+///
+/// ```
+/// use corering::http::route::IntoResponse;
+/// use corering::http::{Response, Status};
+///
+/// /// An error of the application, answered as `text/plain`.
+/// enum AppError {
+///     NotFound,
+///     Busy,
+/// }
+///
+/// impl IntoResponse for AppError {
+///     fn into_response(self) -> Response {
+///         match self {
+///             AppError::NotFound => Response::text("no such thing").with_status(Status::NOT_FOUND),
+///             AppError::Busy => Response::text("try later").with_status(Status::SERVICE_UNAVAILABLE),
+///         }
+///     }
+/// }
+///
+/// #[corering::get("/thing/{id}")]
+/// async fn thing(id: corering::http::route::Path<u32>) -> Result<String, AppError> {
+///     match id.0 {
+///         0 => Err(AppError::NotFound),
+///         n if n > 100 => Err(AppError::Busy),
+///         n => Ok(format!("thing {n}")),
+///     }
+/// }
+/// # let _ = corering::routes![thing];
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be returned from a route handler",
     label = "does not implement `IntoResponse`",

@@ -86,6 +86,23 @@ impl<F, M: MissChain> Router<F, M> {
     /// extracts: one `T` shared by all workers (replaces any earlier
     /// shared state). Merged and nested routers without a state of their
     /// own get it too.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use corering::http::route::State;
+    ///
+    /// struct Config {
+    ///     greeting: String,
+    /// }
+    ///
+    /// #[corering::get("/")]
+    /// async fn hello(State(cfg): State<Arc<Config>>) -> String {
+    ///     cfg.greeting.clone()
+    /// }
+    ///
+    /// let app = corering::routes![hello].with_state(Arc::new(Config { greeting: "hi".into() }));
+    /// # let _ = app;
+    /// ```
     pub fn with_state<T: Send + Sync + 'static>(mut self, state: T) -> Router<F, M> {
         self.state.set_shared(state);
         self.miss.inherit(&self.state);
@@ -96,6 +113,20 @@ impl<F, M: MissChain> Router<F, M> {
     /// extracts: each worker calls `init` once, on its first request that
     /// asks for it, and keeps the `T` (replaces any earlier per-worker
     /// state).
+    ///
+    /// ```
+    /// use std::cell::RefCell;
+    /// use corering::http::route::Local;
+    ///
+    /// #[corering::get("/recent")]
+    /// async fn recent(Local(log): Local<RefCell<Vec<String>>>) -> String {
+    ///     log.borrow_mut().push("seen".into());
+    ///     format!("{} requests on this worker", log.borrow().len())
+    /// }
+    ///
+    /// let app = corering::routes![recent].with_local_state(|| RefCell::new(Vec::<String>::new()));
+    /// # let _ = app;
+    /// ```
     pub fn with_local_state<T: 'static>(
         mut self,
         init: impl Fn() -> T + Send + Sync + 'static,

@@ -116,6 +116,15 @@ impl Default for Client {
 impl Client {
     /// No subprotocol, no extra fields, the default [`WsConfig`]
     /// (permessage-deflate offered), 10 s for the opening handshake.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), corering::ws::WsError> {
+    /// let ws = corering::ws::Client::new()
+    ///     .header("origin", "http://127.0.0.1:8080")
+    ///     .connect("ws://127.0.0.1:8080/echo")
+    ///     .await?;
+    /// # drop(ws); Ok(()) }
+    /// ```
     pub fn new() -> Client {
         Client {
             protocols: Vec::new(),
@@ -131,6 +140,15 @@ impl Client {
     /// preference. The server may choose one
     /// ([`WebSocket::protocol`]) or none; choosing one not offered fails
     /// the handshake ([`HandshakeErrorKind::Protocol`]).
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), corering::ws::WsError> {
+    /// let ws = corering::ws::Client::new()
+    ///     .protocols(["v2.chat", "v1.chat"])
+    ///     .connect("ws://127.0.0.1:8080/echo")
+    ///     .await?;
+    /// # drop(ws); Ok(()) }
+    /// ```
     pub fn protocols<S: Into<String>>(mut self, protocols: impl IntoIterator<Item = S>) -> Client {
         self.protocols = protocols.into_iter().map(Into::into).collect();
         self
@@ -138,6 +156,15 @@ impl Client {
 
     /// Adds a header field to the opening request (`Origin`, cookies,
     /// authorization). The handshake's own fields are always sent.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), corering::ws::WsError> {
+    /// let ws = corering::ws::Client::new()
+    ///     .header("authorization", "Bearer s3cret")
+    ///     .connect("ws://127.0.0.1:8080/echo")
+    ///     .await?;
+    /// # drop(ws); Ok(()) }
+    /// ```
     pub fn header(mut self, name: &str, value: impl AsRef<[u8]>) -> Client {
         self.headers
             .push((name.to_owned(), value.as_ref().to_vec()));
@@ -147,6 +174,15 @@ impl Client {
     /// The limits and timers of the sockets opened, and their
     /// permessage-deflate settings ([`WsConfig::deflate`]: what is offered
     /// and the largest inflated message).
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), corering::ws::WsError> {
+    /// let ws = corering::ws::Client::new()
+    ///     .config(corering::ws::WsConfig::new().max_message_size(1 << 20))
+    ///     .connect("ws://127.0.0.1:8080/echo")
+    ///     .await?;
+    /// # drop(ws); Ok(()) }
+    /// ```
     pub fn config(mut self, config: WsConfig) -> Client {
         self.config = config;
         self
@@ -172,6 +208,15 @@ impl Client {
 
     /// The longest the whole opening handshake may take: connecting, TLS,
     /// and the server's `101` (default 10 s).
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), corering::ws::WsError> {
+    /// let ws = corering::ws::Client::new()
+    ///     .connect_timeout(std::time::Duration::from_secs(3))
+    ///     .connect("ws://127.0.0.1:8080/echo")
+    ///     .await?;
+    /// # drop(ws); Ok(()) }
+    /// ```
     pub fn connect_timeout(mut self, timeout: Duration) -> Client {
         self.timeout = timeout;
         self
@@ -191,6 +236,15 @@ impl Client {
     /// [`WsError::Handshake`], whose [`kind`](HandshakeError::kind) says
     /// whether the URL, the connection, the timeout, the status or one of
     /// the server's fields was wrong.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), corering::ws::WsError> {
+    /// let ws = corering::ws::Client::new()
+    ///     .protocols(["echo"])
+    ///     .connect("ws://127.0.0.1:8080/echo")
+    ///     .await?;
+    /// # drop(ws); Ok(()) }
+    /// ```
     pub async fn connect(&self, url: &str) -> Result<WebSocket, WsError> {
         self.handshake(url)
             .await

@@ -66,6 +66,13 @@ impl DeflateConfig {
     /// under 64 bytes sent uncompressed, compression level 1 (zlib's
     /// fastest: on 512-byte JSON it costs about a twentieth of level 6's CPU
     /// for output about a fifth larger).
+    ///
+    /// ```
+    /// use corering::ws::deflate::DeflateConfig;
+    /// let d = DeflateConfig::new();
+    /// assert!(d.is_enabled() || !cfg!(feature = "ws-deflate"));
+    /// assert_eq!(d.max_message_bytes(), 16 << 20);
+    /// ```
     pub const fn new() -> DeflateConfig {
         DeflateConfig {
             enabled: true,
@@ -83,6 +90,12 @@ impl DeflateConfig {
     /// Offers (client) or accepts (server) permessage-deflate at all. When
     /// off, or when corering is built without the `ws-deflate` feature, the
     /// extension is simply not negotiated and messages go uncompressed.
+    ///
+    /// ```
+    /// use corering::ws::deflate::DeflateConfig;
+    /// let off = DeflateConfig::new().enabled(false);
+    /// assert!(!off.is_enabled());
+    /// ```
     pub const fn enabled(mut self, on: bool) -> Self {
         self.enabled = on;
         self
@@ -92,6 +105,12 @@ impl DeflateConfig {
     /// this set adds it to every answer; a client with it set asks for it
     /// (and fails the handshake if the server does not agree). Saves the
     /// client keeping the server's window between messages, costs ratio.
+    ///
+    /// ```
+    /// use corering::ws::deflate::DeflateConfig;
+    /// let d = DeflateConfig::new().server_no_context_takeover(true);
+    /// # let _ = d;
+    /// ```
     pub const fn server_no_context_takeover(mut self, on: bool) -> Self {
         self.server_no_context_takeover = on;
         self
@@ -100,6 +119,12 @@ impl DeflateConfig {
     /// The client starts each message with an empty window. A server with
     /// this set adds it to every answer; a client with it set offers it and
     /// then keeps to it whatever the answer.
+    ///
+    /// ```
+    /// use corering::ws::deflate::DeflateConfig;
+    /// let d = DeflateConfig::new().client_no_context_takeover(true);
+    /// # let _ = d;
+    /// ```
     pub const fn client_no_context_takeover(mut self, on: bool) -> Self {
         self.client_no_context_takeover = on;
         self
@@ -108,6 +133,13 @@ impl DeflateConfig {
     /// The largest window the server compresses with (8..=15). A server
     /// uses at most this, and less if the client asks for less; a client
     /// asks for this when it is under 15.
+    ///
+    /// ```
+    /// use corering::ws::deflate::DeflateConfig;
+    /// // 1 KiB windows: less memory per connection, a lower ratio.
+    /// let d = DeflateConfig::new().server_max_window_bits(10);
+    /// # let _ = d;
+    /// ```
     pub const fn server_max_window_bits(mut self, bits: u8) -> Self {
         self.server_max_window_bits = clamp_bits(bits);
         self
@@ -117,6 +149,12 @@ impl DeflateConfig {
     /// asks clients that allow it for at most this (a client that does not
     /// offer `client_max_window_bits` cannot be limited, and keeps 15); a
     /// client uses at most this and offers it.
+    ///
+    /// ```
+    /// use corering::ws::deflate::DeflateConfig;
+    /// let d = DeflateConfig::new().client_max_window_bits(12);
+    /// # let _ = d;
+    /// ```
     pub const fn client_max_window_bits(mut self, bits: u8) -> Self {
         self.client_max_window_bits = clamp_bits(bits);
         self
@@ -126,6 +164,12 @@ impl DeflateConfig {
     /// [`DeflateError::TooLarge`] (close code 1009) one byte past it, so a
     /// small "zip bomb" costs at most this much output and the CPU to
     /// produce it.
+    ///
+    /// ```
+    /// use corering::ws::deflate::DeflateConfig;
+    /// let d = DeflateConfig::new().max_message_size(1 << 20);
+    /// assert_eq!(d.max_message_bytes(), 1 << 20);
+    /// ```
     pub const fn max_message_size(mut self, bytes: usize) -> Self {
         self.max_message_size = bytes;
         self
@@ -133,6 +177,12 @@ impl DeflateConfig {
 
     /// Messages shorter than this are sent uncompressed (RSV1 clear): for
     /// them the deflate framing costs more than it saves.
+    ///
+    /// ```
+    /// use corering::ws::deflate::DeflateConfig;
+    /// let d = DeflateConfig::new().compress_min_size(256);
+    /// # let _ = d;
+    /// ```
     pub const fn compress_min_size(mut self, bytes: usize) -> Self {
         self.compress_min_size = bytes;
         self
@@ -140,6 +190,12 @@ impl DeflateConfig {
 
     /// zlib compression level, 0 (stored) to 9 (smallest, slowest); larger
     /// values are clamped to 9.
+    ///
+    /// ```
+    /// use corering::ws::deflate::DeflateConfig;
+    /// let smallest = DeflateConfig::new().level(9);
+    /// # let _ = smallest;
+    /// ```
     pub const fn level(mut self, level: u8) -> Self {
         self.level = if level > 9 { 9 } else { level };
         self
@@ -149,6 +205,12 @@ impl DeflateConfig {
     /// compressor's symbol buffer, `2^(mem_level + 6)` symbols of 4.5 bytes
     /// (the default 5: 9 KiB; zlib's own default 8: 72 KiB). Smaller ends
     /// DEFLATE blocks sooner (slightly larger output on long messages).
+    ///
+    /// ```
+    /// use corering::ws::deflate::DeflateConfig;
+    /// let d = DeflateConfig::new().mem_level(8);
+    /// # let _ = d;
+    /// ```
     pub const fn mem_level(mut self, mem_level: u8) -> Self {
         self.mem_level = if mem_level < 1 {
             1
@@ -162,11 +224,21 @@ impl DeflateConfig {
 
     /// Whether permessage-deflate is offered / accepted (`false` also when
     /// the `ws-deflate` feature is off).
+    ///
+    /// ```
+    /// use corering::ws::deflate::DeflateConfig;
+    /// assert!(!DeflateConfig::new().enabled(false).is_enabled());
+    /// ```
     pub const fn is_enabled(&self) -> bool {
         self.enabled && cfg!(feature = "ws-deflate")
     }
 
     /// The largest decompressed message, in bytes.
+    ///
+    /// ```
+    /// use corering::ws::deflate::DeflateConfig;
+    /// assert_eq!(DeflateConfig::new().max_message_size(100).max_message_bytes(), 100);
+    /// ```
     pub const fn max_message_bytes(&self) -> usize {
         self.max_message_size
     }
