@@ -207,17 +207,25 @@ pub struct Logged<'a, F> {
 }
 
 impl<F> Drop for Logged<'_, F> {
+    #[inline]
     fn drop(&mut self) {
-        if let Some(mut e) = self.entry.take() {
-            e.peer = None;
-            let _ = SPARE.try_with(|s| {
-                let mut s = s.borrow_mut();
-                if s.len() < SPARES_KEPT {
-                    s.push(e);
-                }
-            });
+        if let Some(e) = self.entry.take() {
+            spare(e);
         }
     }
+}
+
+/// Keeps a finished request's entry for the next one (out of line: off
+/// the path of a disabled log).
+#[inline(never)]
+fn spare(mut e: Box<Entry>) {
+    e.peer = None;
+    let _ = SPARE.try_with(|s| {
+        let mut s = s.borrow_mut();
+        if s.len() < SPARES_KEPT {
+            s.push(e);
+        }
+    });
 }
 
 /// What the log line says about the request.
