@@ -1,12 +1,16 @@
 //! The `todo` binary as a child process: started on a free port, stopped
 //! with SIGTERM (and killed if a test panics first).
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// Starting a server binary and reading where it listens, and stopping it
+// with SIGTERM: the workspace's test helpers for its examples.
+#[path = "../../../../suite/tests/common/example.rs"]
+#[allow(dead_code)]
+mod example;
 
 /// The binary cargo built for these tests.
 pub const BIN: &str = env!("CARGO_BIN_EXE_todo");
@@ -27,56 +31,22 @@ impl Running {
 
     /// [`start`](Running::start) with `dir` as the working directory.
     pub fn start_in(dir: &Path, args: &[&str]) -> Running {
-        let mut child = Command::new(BIN)
-            .current_dir(dir)
+        let mut cmd = Command::new(BIN);
+        cmd.current_dir(dir)
             .args(["--addr", "127.0.0.1:0", "--workers", "1"])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start todo");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let mut running = Running {
+            .args(args);
+        let (child, addr, _line) = example::start_command("todo", &mut cmd);
+        Running {
             child: Some(child),
-            addr: "0.0.0.0:0".parse().unwrap(),
-        };
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = rx
-                .recv_timeout(left)
-                .expect("todo printed no `listening on` line");
-            let Some((_, rest)) = line.split_once("listening on ") else {
-                continue;
-            };
-            let word = rest.split_whitespace().next().unwrap_or_default();
-            running.addr = word.parse().expect("an address after `listening on`");
-            return running;
+            addr,
         }
     }
 
     /// SIGTERM; checks it exits 0 within ten seconds.
     pub fn stop(mut self) {
-        let mut child = self.child.take().expect("running");
-        // SAFETY: kill(2) on our own child, not yet reaped.
-        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Some(status) = child.try_wait().expect("wait for todo") {
-                assert!(status.success(), "todo exited with {status} after SIGTERM");
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("todo did not exit within 10 s of SIGTERM");
+        let child = self.child.take().expect("running");
+        let status = example::stop_example(child, Duration::from_secs(10));
+        assert!(status.success(), "todo exited with {status} after SIGTERM");
     }
 }
 
