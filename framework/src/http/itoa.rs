@@ -34,13 +34,28 @@ pub(crate) fn push_u64(out: &mut Vec<u8>, n: u64) {
     }
 }
 
+/// Writes `n` in lowercase hex into `buf`, returning the digits written
+/// (at the end of `buf`). 16 bytes hold any `u64`.
+pub(crate) fn fmt_hex(n: u64, buf: &mut [u8; 16]) -> &[u8] {
+    let start = hex_ending_at(n, buf, 16);
+    &buf[start..]
+}
+
 /// Writes `n` in lowercase hex followed by CRLF (a chunk-size line) into
 /// `buf`, returning the bytes written.
-pub(crate) fn chunk_size_line(mut n: u64, buf: &mut [u8; 18]) -> &[u8] {
+pub(crate) fn chunk_size_line(n: u64, buf: &mut [u8; 18]) -> &[u8] {
+    buf[16] = b'\r';
+    buf[17] = b'\n';
+    let start = hex_ending_at(n, buf, 16);
+    &buf[start..]
+}
+
+/// Writes `n`'s hex digits into `buf` so that they end just before
+/// `end`; returns where they start.
+#[inline]
+fn hex_ending_at(mut n: u64, buf: &mut [u8], end: usize) -> usize {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut i = buf.len() - 2;
-    buf[i] = b'\r';
-    buf[i + 1] = b'\n';
+    let mut i = end;
     loop {
         i -= 1;
         buf[i] = HEX[(n & 15) as usize];
@@ -49,12 +64,23 @@ pub(crate) fn chunk_size_line(mut n: u64, buf: &mut [u8; 18]) -> &[u8] {
             break;
         }
     }
-    &buf[i..]
+    i
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_digits() {
+        let mut h = [0; 16];
+        assert_eq!(fmt_hex(0x1f, &mut h), b"1f");
+        assert_eq!(fmt_hex(0, &mut h), b"0");
+        assert_eq!(fmt_hex(u64::MAX, &mut h).len(), 16);
+        let mut line = [0; 18];
+        assert_eq!(chunk_size_line(0x1f, &mut line), b"1f\r\n");
+        assert_eq!(chunk_size_line(0, &mut line), b"0\r\n");
+    }
 
     #[test]
     fn formats_like_display() {

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::{Finish, Layer, MapFuture};
+use crate::http::itoa;
 use crate::http::{Handler, Request, Response, INLINE_VALUE_MAX};
 
 /// A layer giving each request an id in a header field (`x-request-id`
@@ -164,23 +165,12 @@ fn make_id(out: &mut [u8; INLINE_VALUE_MAX]) -> usize {
             out[at] = b'-';
             at += 1;
         }
-        at += hex(part, &mut out[at..]);
+        let mut digits = [0u8; 16];
+        let digits = itoa::fmt_hex(part, &mut digits);
+        out[at..at + digits.len()].copy_from_slice(digits);
+        at += digits.len();
     }
     at
-}
-
-/// `v` in lowercase hex into `out`; returns the digits written.
-fn hex(v: u64, out: &mut [u8]) -> usize {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let len = if v == 0 {
-        1
-    } else {
-        (64 - v.leading_zeros() as usize).div_ceil(4)
-    };
-    for i in 0..len {
-        out[len - 1 - i] = DIGITS[((v >> (4 * i)) & 15) as usize];
-    }
-    len
 }
 
 #[cfg(test)]
@@ -195,11 +185,5 @@ mod tests {
         let lb = make_id(&mut b);
         assert_ne!(a[..la], b[..lb]);
         assert!(a[..la].iter().all(|c| c.is_ascii_hexdigit() || *c == b'-'));
-        let mut h = [0; 16];
-        let n = hex(0x1f, &mut h);
-        assert_eq!(&h[..n], b"1f");
-        let n = hex(0, &mut h);
-        assert_eq!(&h[..n], b"0");
-        assert_eq!(hex(u64::MAX, &mut h), 16);
     }
 }
