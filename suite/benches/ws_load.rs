@@ -560,6 +560,10 @@ fn report(
     out.push_str("|---|---|---:|---:|---:|---:|---:|\n");
     for &load in loads {
         for &server in &opts.servers {
+            if load.deflate && !server.deflate() {
+                // Not run: this server has no permessage-deflate.
+                continue;
+            }
             let stats = succeeded(runs, load, server);
             let (load_name, server_name) = (load.name(), server.name());
             let Some((cpu, spread)) = median_and_spread(&stats, LoadStats::cpu_ns_per_msg) else {
