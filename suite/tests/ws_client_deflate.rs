@@ -243,23 +243,37 @@ async fn echo_all(ws: &mut WebSocket, agreed: bool) {
     );
 }
 
+/// Connects `client` to a Python server in `mode`, checks what the server
+/// says it agreed (its first message) and what our socket says
+/// (`describe`), echoes every message (compressed or not as agreed), and
+/// closes with 1000, which the server must see.
+fn python_echo(py: &str, mode: &str, client: ws::Client, server_said: &str, client_said: &str) {
+    let mut server = PyServer::start(py, mode);
+    run(async {
+        let mut ws = client.connect(&server.url).await.expect("connect");
+        assert_eq!(recv_text(&mut ws).await, server_said);
+        assert_eq!(describe(&ws), client_said);
+        let agreed = ws.compression().is_some();
+        echo_all(&mut ws, agreed).await;
+        ws.close(CloseCode::NORMAL, "").await.unwrap();
+    });
+    assert_eq!(server.line(), "closed 1000");
+}
+
 #[test]
 fn python_server_with_context_takeover() {
     let Some(py) = ws_common::python() else {
         return;
     };
-    let mut server = PyServer::start(&py, "default");
-    run(async {
-        let mut ws = ws::connect(&server.url).await.expect("connect");
-        // websockets' default server answers our offer
-        // (`client_max_window_bits`) with 12-bit windows both ways.
-        let said = recv_text(&mut ws).await;
-        assert_eq!(said, "server: rb=12 rn=false lb=12 ln=false");
-        assert_eq!(describe(&ws), "client: rb=12 rn=false lb=12 ln=false");
-        echo_all(&mut ws, true).await;
-        ws.close(CloseCode::NORMAL, "done").await.unwrap();
-    });
-    assert_eq!(server.line(), "closed 1000");
+    // websockets' default server answers our offer
+    // (`client_max_window_bits`) with 12-bit windows both ways.
+    python_echo(
+        &py,
+        "default",
+        ws::Client::new(),
+        "server: rb=12 rn=false lb=12 ln=false",
+        "client: rb=12 rn=false lb=12 ln=false",
+    );
 }
 
 #[test]
@@ -267,25 +281,18 @@ fn python_server_with_no_context_takeover_asked_for() {
     let Some(py) = ws_common::python() else {
         return;
     };
-    let mut server = PyServer::start(&py, "default");
     let cfg = WsConfig::new().deflate(
         DeflateConfig::new()
             .server_no_context_takeover(true)
             .client_no_context_takeover(true),
     );
-    run(async {
-        let mut ws = ws::Client::new()
-            .config(cfg)
-            .connect(&server.url)
-            .await
-            .expect("connect");
-        let said = recv_text(&mut ws).await;
-        assert_eq!(said, "server: rb=12 rn=true lb=12 ln=true");
-        assert_eq!(describe(&ws), "client: rb=12 rn=true lb=12 ln=true");
-        echo_all(&mut ws, true).await;
-        ws.close(CloseCode::NORMAL, "").await.unwrap();
-    });
-    assert_eq!(server.line(), "closed 1000");
+    python_echo(
+        &py,
+        "default",
+        ws::Client::new().config(cfg),
+        "server: rb=12 rn=true lb=12 ln=true",
+        "client: rb=12 rn=true lb=12 ln=true",
+    );
 }
 
 #[test]
@@ -293,21 +300,18 @@ fn python_server_limiting_both_windows() {
     let Some(py) = ws_common::python() else {
         return;
     };
-    let mut server = PyServer::start(&py, "limited");
-    run(async {
-        let mut ws = ws::connect(&server.url).await.expect("connect");
-        // The server answers server_max_window_bits=10 unasked and
-        // client_max_window_bits=8: we compress with zlib's 9-bit window
-        // (it has no raw 8-bit one), never referring back more than 250
-        // bytes, so the server's 256-byte window holds it (a larger
-        // window would make its inflater fail).
-        let said = recv_text(&mut ws).await;
-        assert_eq!(said, "server: rb=8 rn=false lb=10 ln=false");
-        assert_eq!(describe(&ws), "client: rb=10 rn=false lb=8 ln=false");
-        echo_all(&mut ws, true).await;
-        ws.close(CloseCode::NORMAL, "").await.unwrap();
-    });
-    assert_eq!(server.line(), "closed 1000");
+    // The server answers server_max_window_bits=10 unasked and
+    // client_max_window_bits=8: we compress with zlib's 9-bit window (it
+    // has no raw 8-bit one), never referring back more than 250 bytes, so
+    // the server's 256-byte window holds it (a larger window would make
+    // its inflater fail).
+    python_echo(
+        &py,
+        "limited",
+        ws::Client::new(),
+        "server: rb=8 rn=false lb=10 ln=false",
+        "client: rb=10 rn=false lb=8 ln=false",
+    );
 }
 
 #[test]
@@ -316,30 +320,16 @@ fn compression_off_on_either_side() {
         return;
     };
     // The server declines our offer.
-    let mut server = PyServer::start(&py, "off");
-    run(async {
-        let mut ws = ws::connect(&server.url).await.expect("connect");
-        assert_eq!(recv_text(&mut ws).await, "server: none");
-        assert_eq!(describe(&ws), "client: none");
-        echo_all(&mut ws, false).await;
-        ws.close(CloseCode::NORMAL, "").await.unwrap();
-    });
-    assert_eq!(server.line(), "closed 1000");
-    drop(server);
+    python_echo(
+        &py,
+        "off",
+        ws::Client::new(),
+        "server: none",
+        "client: none",
+    );
     // We offer nothing.
-    let mut server = PyServer::start(&py, "default");
-    run(async {
-        let mut ws = ws::Client::new()
-            .compression(false)
-            .connect(&server.url)
-            .await
-            .expect("connect");
-        assert_eq!(recv_text(&mut ws).await, "server: none");
-        assert!(ws.compression().is_none());
-        echo_all(&mut ws, false).await;
-        ws.close(CloseCode::NORMAL, "").await.unwrap();
-    });
-    assert_eq!(server.line(), "closed 1000");
+    let client = ws::Client::new().compression(false);
+    python_echo(&py, "default", client, "server: none", "client: none");
 }
 
 #[test]
