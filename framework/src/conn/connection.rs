@@ -299,6 +299,19 @@ impl Connection {
         })
     }
 
+    /// A handle that queues bytes on this connection without borrowing it,
+    /// for output staged by a protocol loop while a handler holds the
+    /// connection (`None` for a connection with layers: its bytes must go
+    /// through them).
+    #[inline]
+    pub(crate) fn raw_out(&self) -> Option<RawOut> {
+        self.layers.is_none().then_some(RawOut {
+            worker: self.worker,
+            idx: self.idx,
+            gen: self.gen,
+        })
+    }
+
     /// Encodes `frame` straight into the connection's send buffers.
     pub fn write_frame<'a, 'f, F: crate::frame::Frame<'a>>(
         &'f mut self,
@@ -495,17 +508,49 @@ fn os_error(err: i32, timed_out: bool) -> io::Error {
     }
 }
 
+#[inline]
 fn write_error(err: i32, timed_out: bool, shut: OpState) -> Option<io::Error> {
+    if err == 0 && shut == OpState::Idle {
+        return None;
+    }
+    Some(write_failure(err, timed_out))
+}
+
+/// The error of a connection that cannot be written to (out of line: the
+/// check above is on every write).
+#[cold]
+#[inline(never)]
+fn write_failure(err: i32, timed_out: bool) -> io::Error {
     if err != 0 {
-        return Some(os_error(err, timed_out));
+        return os_error(err, timed_out);
     }
-    if shut != OpState::Idle {
-        return Some(io::Error::new(
-            io::ErrorKind::BrokenPipe,
-            "write after shutdown_write",
-        ));
+    io::Error::new(io::ErrorKind::BrokenPipe, "write after shutdown_write")
+}
+
+/// Queues bytes on a plain connection's send buffers by its slot, without
+/// the `Connection` (see [`Connection::raw_out`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RawOut {
+    worker: u16,
+    idx: u32,
+    gen: u32,
+}
+
+impl RawOut {
+    /// Queues `bytes` now, past the write limit if need be (callers stage
+    /// a bounded amount). A connection that can no longer be written to,
+    /// or is gone, takes nothing: its next write reports why.
+    pub(crate) fn queue(self, bytes: &[u8]) {
+        on_worker(self.worker, |_, io| {
+            let Some(s) = io.conns.get(self.idx, self.gen) else {
+                return;
+            };
+            if write_error(s.write_err, s.write_timed_out, s.shut).is_none() {
+                io.conns
+                    .queue_fill(self.idx, bytes.len(), |b| b.copy_from_slice(bytes));
+            }
+        })
     }
-    None
 }
 
 /// Future of [`Connection::write_all`] and [`Connection::write_all_vectored`].

@@ -12,6 +12,7 @@ mod out;
 mod slot;
 mod zerocopy;
 
+pub(crate) use connection::RawOut;
 pub use connection::{
     Address, Connection, Flush, Read, ShutdownWrite, WriteAll, WriteFrame, WriteOwned,
 };

@@ -533,6 +533,7 @@ impl Conns {
     /// Called before bytes are queued on slot `idx`: output queued onto an
     /// empty queue starts the write-progress clock, and the slot joins the
     /// list the write-timeout sweep looks at.
+    #[inline]
     fn output_starts(&mut self, idx: u32) {
         let s = &mut self.slots[idx as usize];
         if s.out.is_empty() {

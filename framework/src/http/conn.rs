@@ -26,7 +26,7 @@
 //! |------------|-------------------------------------------|------------------------|
 //! | ReadHead   | lease in place, or assembly buffer        | head complete / error / shutdown while idle |
 //! | Handle     | head buffer borrowed by the `Request`     | handler's future ends (or panics) |
-//! | Respond    | head written to a reused `Vec`, then queued | queued (waits on a full write buffer, paced) |
+//! | Respond    | small: staged with the batch's others (`staged.rs`); else queued | staged / queued (waits on a full write buffer, paced) |
 //! | FinishBody | unread body read and discarded            | body end / over limit / below rate |
 //!
 //! All of these read through the connection's one [`Inbound`]: the head
@@ -37,8 +37,9 @@
 //! ended, and a protocol switch hands the `Inbound` itself over.
 //!
 //! Requests are handled one at a time, so pipelined requests are answered
-//! strictly in order; their responses are queued back to back and leave in
-//! as few sends as the engine can make.
+//! strictly in order; their small responses are staged back to back in
+//! one buffer and queued together before the loop waits (or anything else
+//! is written), so they leave in as few sends as the engine can make.
 //!
 //! **Shutdown.** When the server begins shutting down, a connection waiting
 //! for a request with nothing of one received closes at once. A request
@@ -74,6 +75,7 @@ use super::pace::{self, SendPace};
 use super::panic::{self as handler_panic, CatchUnwind};
 use super::request::{end_stream, BodyIo, BodyState, Request, StreamState};
 use super::response::{self, Body, Framing, HeadKey, HeadOptions};
+use super::staged::Staged;
 use super::upgrade::{self, OnUpgrade, Upgraded};
 use super::{date, Error, Http1Config, Method, MinRate, Response, Status};
 use crate::future::{race, Either};
@@ -258,6 +260,8 @@ where
     let mut out: Vec<u8> = Vec::with_capacity(256);
     let mut collected: Vec<u8> = Vec::new();
     let mut heads = HeadCache::default();
+    // Small responses wait here to leave together (see `staged.rs`).
+    let staged = Staged::new(&conn);
     let mut pace = SendPace::default();
     // The response rate for what is queued: the last request's.
     let mut send_rate = cfg.response_rate;
@@ -276,8 +280,13 @@ where
         let head = loop {
             match buffered_head(&input, &cfg, &mut spans) {
                 Ok(Some(h)) => break h,
-                Err(e) => return fail(conn, &mut out, e, &cfg, &mut pace).await,
+                Err(e) => return fail(conn, staged.take(), e, &cfg, &mut pace).await,
                 Ok(None) => {}
+            }
+            // Nothing more to answer for now: what is staged leaves
+            // before the wait (the client may be waiting for it).
+            if let Err(e) = staged.flush(&mut conn, &mut pace, send_rate).await {
+                return write_failed(conn, &pace, e);
             }
             let wait = Wait {
                 cfg: &cfg,
@@ -292,7 +301,7 @@ where
                 Ok(Some(Arrived::Bytes)) => {}
                 Ok(None) if pace.stalled() => return too_slow(conn),
                 Ok(None) => return,
-                Err(e) => return fail(conn, &mut out, e, &cfg, &mut pace).await,
+                Err(e) => return fail(conn, staged.take(), e, &cfg, &mut pace).await,
             }
         };
         first = false;
@@ -317,15 +326,18 @@ where
                     tail,
                     conn: &mut conn,
                     state: &mut state,
+                    staged: &staged,
                 },
                 collected: &mut collected,
                 scratch: &mut out,
             };
             let span = crate::trace::request_span(&req);
-            let fut = crate::trace::instrument(span, handler.call(req));
+            // Pinned where `call` wrote it (no move into the wrapper).
+            let fut = pin!(crate::trace::instrument(span, handler.call(req)));
             CatchUnwind {
                 fut,
                 panicked: &mut panicked,
+                staged: &staged,
             }
             .await
         };
@@ -353,7 +365,7 @@ where
                 return;
             }
             let e = Error::new(Status::INTERNAL_SERVER_ERROR, "handler panicked");
-            return fail(conn, &mut out, e, &cfg, &mut pace).await;
+            return fail(conn, staged.take(), e, &cfg, &mut pace).await;
         }
         let status = resp.status().as_u16();
         // The check inline, the move out of the box only for a switch.
@@ -366,13 +378,16 @@ where
                 (Some(offer), Some(p)) => upgrade::offers(offer, p),
                 _ => false,
             };
+            if let Err(e) = staged.flush(&mut conn, &mut pace, state.send_rate).await {
+                return write_failed(conn, &pace, e);
+            }
             // Boxed: a rare path, kept out of every connection's future.
             let switching = switch(conn, input, state, offered, resp, up, &cfg);
             return Box::pin(switching).await;
         }
         let close = if state.stream == StreamState::NotStarted {
             if let Some(e) = state.error {
-                return fail(conn, &mut out, e, &cfg, &mut pace).await;
+                return fail(conn, staged.take(), e, &cfg, &mut pace).await;
             }
             if resp.status().as_u16() < 200 {
                 // Interim responses (and a 101 without `Response::upgrade`)
@@ -381,7 +396,7 @@ where
                     Status::INTERNAL_SERVER_ERROR,
                     "handler returned a 1xx status",
                 );
-                return fail(conn, &mut out, e, &cfg, &mut pace).await;
+                return fail(conn, staged.take(), e, &cfg, &mut pace).await;
             }
             let bodiless = head.method == Method::Head || resp.status().is_bodiless();
             if resp.is_omitted() && !bodiless {
@@ -391,7 +406,7 @@ where
                     Status::INTERNAL_SERVER_ERROR,
                     "handler returned an omitted body for a response that needs one",
                 );
-                return fail(conn, &mut out, e, &cfg, &mut pace).await;
+                return fail(conn, staged.take(), e, &cfg, &mut pace).await;
             }
             let unanswered = !state.is_done() && state.expect_continue && !state.sent_continue;
             let close = !head.keep_alive || unanswered || shutting_down(&worker);
@@ -412,20 +427,24 @@ where
             };
             let body = if bodiless { &[][..] } else { resp.body_bytes() };
             let rate = state.send_rate;
+            let n = head_len + body.len();
             let sent = if body.len() <= INLINE_BODY {
+                // Staged with the rest of the batch (the usual case); a
+                // last response, or one that does not fit, goes after
+                // what is staged.
+                let pushed = !close && hit && staged.push_parts(&heads.bytes, body);
                 let heads = &mut heads;
                 let mut fill = |buf: &mut [u8]| fill_response(buf, &resp, opts, heads, hit, body);
-                loop {
-                    // Straight into the write buffer when it has room (the
-                    // usual case: no future, no clock, no timer); else wait
-                    // until it has, holding the client to the response rate.
-                    if let Some(r) = conn.try_write_with(head_len + body.len(), &mut fill) {
-                        break r;
-                    }
-                    if let Err(e) = pace.writable(&mut conn, rate).await {
-                        break Err(e);
+                if pushed || (!close && !hit && staged.push(n, &mut fill)) {
+                    Ok(())
+                } else {
+                    match staged.flush(&mut conn, &mut pace, rate).await {
+                        Ok(()) => write_inline(&mut conn, n, &mut fill, &mut pace, rate).await,
+                        Err(e) => Err(e),
                     }
                 }
+            } else if let Err(e) = staged.flush(&mut conn, &mut pace, rate).await {
+                Err(e)
             } else {
                 send_large(&mut conn, resp, opts, head_len, &mut pace, rate).await
             };
@@ -459,6 +478,7 @@ where
             tail,
             conn: &mut conn,
             state: &mut state,
+            staged: &staged,
         };
         if body.drain().await.is_err() {
             return linger_close(conn, &mut pace, state.send_rate).await;
@@ -485,6 +505,25 @@ fn fill_response(
         heads.keep(resp.head_key(opts, secs), h);
     }
     b.copy_from_slice(body);
+}
+
+/// Queues `n` bytes written by `fill` straight into the write buffer
+/// when it has room (the usual case: no future, no clock, no timer); else
+/// waits until it has, holding the client to the response `rate`.
+#[inline]
+async fn write_inline(
+    conn: &mut Connection,
+    n: usize,
+    fill: &mut impl FnMut(&mut [u8]),
+    pace: &mut SendPace,
+    rate: Option<MinRate>,
+) -> std::io::Result<()> {
+    loop {
+        if let Some(r) = conn.try_write_with(n, fill) {
+            return r;
+        }
+        pace.writable(conn, rate).await?;
+    }
 }
 
 /// Ends a connection whose response could not be queued: reset if the
@@ -517,8 +556,6 @@ async fn switch(
     up: OnUpgrade,
     cfg: &Http1Config,
 ) {
-    let mut out = Vec::new();
-    let out = &mut out;
     let mut pace = SendPace::default();
     let pace = &mut pace;
     if state.stream != StreamState::NotStarted {
@@ -527,27 +564,29 @@ async fn switch(
         return;
     }
     if let Some(e) = state.error {
-        return fail(conn, out, e, cfg, pace).await;
+        return fail(conn, Vec::new(), e, cfg, pace).await;
     }
     if !offered {
         let e = Error::new(
             Status::INTERNAL_SERVER_ERROR,
             "handler switched to a protocol the request did not offer",
         );
-        return fail(conn, out, e, cfg, pace).await;
+        return fail(conn, Vec::new(), e, cfg, pace).await;
     }
     let (_, tail) = input.split();
+    let staged = Staged::off();
     let mut body = BodyIo {
         tail,
         conn: &mut conn,
         state: &mut state,
+        staged: &staged,
     };
     if let Err(e) = body.drain().await {
-        return fail(conn, out, e, cfg, pace).await;
+        return fail(conn, Vec::new(), e, cfg, pace).await;
     }
-    out.clear();
+    let mut out = Vec::new();
     resp.write_head(
-        out,
+        &mut out,
         HeadOptions {
             close: false,
             keep_alive_1_0: false,
@@ -555,7 +594,7 @@ async fn switch(
             framing: Framing::Length,
         },
     );
-    if conn.write_all(out).await.is_err() {
+    if conn.write_all(&out).await.is_err() {
         return;
     }
     up.run(Upgraded::new(conn, input)).await;
@@ -585,20 +624,22 @@ async fn send_large(
 }
 
 /// Answers a request-level error and closes.
+///
+/// `out` holds the responses to earlier requests still to be sent (if
+/// any): the error follows them.
 async fn fail(
     mut conn: Connection,
-    out: &mut Vec<u8>,
+    mut out: Vec<u8>,
     e: Error,
     cfg: &Http1Config,
     pace: &mut SendPace,
 ) {
     log::debug!("http: {e}");
     crate::metrics::record_error(e.status().as_u16());
-    out.clear();
-    response::write_error(out, e.status(), cfg.server);
+    response::write_error(&mut out, e.status(), cfg.server);
     let rate = cfg.response_rate;
     let sent = match pace.writable(&mut conn, rate).await {
-        Ok(()) => conn.write_all(out).await,
+        Ok(()) => conn.write_all(&out).await,
         Err(e) => Err(e),
     };
     match sent {

@@ -72,6 +72,7 @@ mod response;
 pub mod route;
 mod scan;
 pub mod sse;
+mod staged;
 mod status;
 pub(crate) mod upgrade;
 

@@ -8,38 +8,44 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use super::staged::Staged;
 use super::{Response, Status};
 
 /// A panic payload, as `catch_unwind` gives it.
 pub(crate) type Payload = Box<dyn Any + Send>;
 
-/// Polls the inner future; a panic in a poll is stored in `panicked` (the
-/// panic hook has already reported it, once, where it happened) and the
-/// future resolves to a bare `500` that the caller must not send as it is:
-/// it checks `panicked` first.
+/// Polls the pinned handler future; a panic in a poll is stored in
+/// `panicked` (the panic hook has already reported it, once, where it
+/// happened) and the future resolves to a bare `500` that the caller must
+/// not send as it is: it checks `panicked` first.
 ///
-/// The output is the inner future's own (not wrapped in a `Result`), and
-/// the inner poll writes it in place, so a response is not moved once
-/// more per request for the catch.
-pub(crate) struct CatchUnwind<'p, F> {
-    pub(crate) fut: F,
+/// It holds the handler's future by pinned reference: the caller pins
+/// that future where `Handler::call` wrote it, so the future (often
+/// hundreds of bytes) is not moved into a wrapper per request; and the
+/// output is the inner poll's own, written in place.
+///
+/// When the handler's future is pending, the responses staged before it
+/// are queued ([`Staged::queue_now`]): it may wait for long.
+pub(crate) struct CatchUnwind<'f, 'p, F> {
+    pub(crate) fut: Pin<&'f mut F>,
     pub(crate) panicked: &'p mut Option<Payload>,
+    pub(crate) staged: &'p Staged,
 }
 
-impl<F: Future<Output = Response>> Future for CatchUnwind<'_, F> {
+impl<F: Future<Output = Response>> Future for CatchUnwind<'_, '_, F> {
     type Output = Response;
 
     #[inline]
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
-        // SAFETY: the inner future is structurally pinned: it is never
-        // moved out of `self`; `panicked` is not pinned.
-        let this = unsafe { self.get_unchecked_mut() };
-        // SAFETY: see above; `this` stays pinned where it is.
-        let fut = unsafe { Pin::new_unchecked(&mut this.fut) };
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
+        let this = &mut *self;
         // Unwind safety: after a panic the future is never polled again
         // (the caller drops it), and what it borrowed is only used to send
         // a `500` and close.
-        match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
+        match catch_unwind(AssertUnwindSafe(|| this.fut.as_mut().poll(cx))) {
+            Ok(Poll::Pending) => {
+                this.staged.queue_now();
+                Poll::Pending
+            }
             Ok(polled) => polled,
             Err(payload) => {
                 *this.panicked = Some(payload);

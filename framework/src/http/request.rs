@@ -14,6 +14,7 @@ use super::body::{BodyKind, BodyReader, BodySource, ChunkedDecoder, Remaining};
 use super::head::{Head, HeaderSpan, TargetForm, Version};
 use super::pace::SendPace;
 use super::response::{Framing, HeadOptions};
+use super::staged::Staged;
 use super::{Error, Http1Config, Method, MinRate, Response, Status};
 use crate::conn::Tail;
 use crate::Connection;
@@ -347,7 +348,12 @@ impl<'a> Request<'a> {
         // The stream keeps its own watch: a run of queued output starts
         // when a write first finds the buffer full.
         let mut pace = SendPace::default();
-        let sent = match pace.writable(self.body.conn, rate).await {
+        // Responses to earlier requests go first.
+        let sent = match self.body.staged.write_out(self.body.conn).await {
+            Ok(()) => pace.writable(self.body.conn, rate).await,
+            Err(e) => Err(e),
+        };
+        let sent = match sent {
             Ok(()) => self.body.conn.write_all(self.scratch).await,
             Err(e) => Err(e),
         };
@@ -637,12 +643,15 @@ pub(crate) struct BodyIo<'a> {
     pub(crate) tail: Tail<'a>,
     pub(crate) conn: &'a mut Connection,
     pub(crate) state: &'a mut BodyState,
+    /// Earlier responses not yet queued: they go first.
+    pub(crate) staged: &'a Staged,
 }
 
 /// The server's side of reading a body: `100 Continue`, the body timeout
 /// and minimum rate, and its errors.
 struct ServerSource<'s> {
     conn: &'s mut Connection,
+    staged: &'s Staged,
     timeout: Duration,
     body_rate: Option<MinRate>,
     waited: &'s mut Duration,
@@ -661,6 +670,11 @@ impl BodySource for ServerSource<'_> {
         _rem: &Remaining,
         received: u64,
     ) -> Result<bool, Error> {
+        // Responses to earlier requests leave before a `100` or a wait.
+        self.staged
+            .write_out(self.conn)
+            .await
+            .map_err(|_| Error::bad("connection failed"))?;
         if self.expect_continue && !*self.sent_continue {
             *self.sent_continue = true;
             self.conn
@@ -719,6 +733,7 @@ impl BodyIo<'_> {
         }
         let mut src = ServerSource {
             conn: &mut *self.conn,
+            staged: self.staged,
             timeout: st.timeout,
             body_rate: st.body_rate,
             waited: &mut st.waited,

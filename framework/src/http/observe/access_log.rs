@@ -251,10 +251,15 @@ impl<F: Future<Output = Response>> Future for Logged<'_, F> {
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: see above; `this` stays pinned where it is.
         let fut = unsafe { Pin::new_unchecked(&mut this.fut) };
+        // Off: the inner poll is the whole poll (its result written where
+        // the caller wants it, not moved through a local).
+        let Some(e) = &this.entry else {
+            return fut.poll(cx);
+        };
         // The inner poll's result is handed on as it is (not taken apart
-        // and rebuilt), so a disabled log does not move the response.
+        // and rebuilt).
         let polled = fut.poll(cx);
-        if let (Poll::Ready(resp), Some(e)) = (&polled, &this.entry) {
+        if let Poll::Ready(resp) = &polled {
             log_entry(e, resp);
         }
         polled

@@ -3,6 +3,8 @@
 //! Everything here is used by code the route macros generate; it is public
 //! only through `route::__private`.
 
+use std::mem::MaybeUninit;
+
 use crate::http::head::find_byte;
 use crate::http::{Method, Response, Status};
 
@@ -95,15 +97,16 @@ const fn spells(path: &str, segs: &[Segment]) -> bool {
 /// pattern order. Fixed size: matching allocates nothing.
 #[derive(Clone, Copy)]
 pub struct Params<'a> {
-    /// Only `vals[..len]` are this match's; the rest may be left over from
-    /// an earlier attempt.
-    vals: [&'a str; MAX_PARAMS],
+    /// Only `vals[..len]` are initialized and this match's; the rest are
+    /// left uninitialized (a router's context is made per request, and
+    /// most routes have no parameters) or over from an earlier attempt.
+    vals: [MaybeUninit<&'a str>; MAX_PARAMS],
     len: usize,
 }
 
 impl std::fmt::Debug for Params<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(&self.vals[..self.len]).finish()
+        f.debug_list().entries(self.values()).finish()
     }
 }
 
@@ -111,14 +114,22 @@ impl<'a> Params<'a> {
     /// No values.
     pub const fn new() -> Params<'a> {
         Params {
-            vals: [""; MAX_PARAMS],
+            vals: [MaybeUninit::uninit(); MAX_PARAMS],
             len: 0,
         }
     }
 
     /// The `i`-th value, in pattern order.
     pub fn get(&self, i: usize) -> Option<&'a str> {
-        self.vals[..self.len].get(i).copied()
+        self.values().get(i).copied()
+    }
+
+    /// The values, in pattern order.
+    fn values(&self) -> &[&'a str] {
+        let init = &self.vals[..self.len];
+        // SAFETY: `push` writes `vals[len]` before counting it, so the
+        // first `len` are initialized; `MaybeUninit<T>` has `T`'s layout.
+        unsafe { &*(init as *const [MaybeUninit<&'a str>] as *const [&'a str]) }
     }
 
     /// How many values there are.
@@ -135,7 +146,7 @@ impl<'a> Params<'a> {
         if self.len == MAX_PARAMS {
             return false;
         }
-        self.vals[self.len] = v;
+        self.vals[self.len] = MaybeUninit::new(v);
         self.len += 1;
         true
     }

@@ -1,0 +1,149 @@
+//! Small responses staged for one send: the answers to a pipelined batch
+//! are written back to back into one buffer of the connection loop and
+//! queued on the connection once, before the loop next waits, instead of
+//! each reaching into the worker's connection slot on its own.
+//!
+//! Staged bytes are always older than anything else written on the
+//! connection, so they leave first: before the loop waits for input
+//! (the client may be waiting for them), before a response that does not
+//! stage (a large or closing one, an upgrade, an error), before the
+//! handler writes (`100 Continue`, a streamed head) or reads more of a
+//! body, and the moment the handler's future is pending (it may wait
+//! for anything, for as long as it likes).
+//!
+//! Connections with layers (TLS) do not stage: their bytes must go
+//! through the layers, which a handler holding the connection keeps out
+//! of reach.
+
+use std::cell::RefCell;
+use std::io;
+
+use super::pace::SendPace;
+use super::MinRate;
+use crate::conn::RawOut;
+use crate::Connection;
+
+/// Most bytes staged before they are queued regardless.
+const MAX: usize = 8 << 10;
+
+/// The staging buffer of one connection loop.
+pub(crate) struct Staged {
+    buf: RefCell<Vec<u8>>,
+    /// How to queue without the connection; `None`: staging is off.
+    raw: Option<RawOut>,
+}
+
+impl Staged {
+    /// Staging for `conn` (off if it has layers).
+    pub(crate) fn new(conn: &Connection) -> Staged {
+        Staged {
+            buf: RefCell::new(Vec::new()),
+            raw: conn.raw_out(),
+        }
+    }
+
+    /// Staging that is off (nothing is ever staged).
+    pub(crate) fn off() -> Staged {
+        Staged {
+            buf: RefCell::new(Vec::new()),
+            raw: None,
+        }
+    }
+
+    /// Appends `n` bytes written by `fill` if staging is on and they fit;
+    /// false (nothing done) otherwise.
+    #[inline]
+    pub(crate) fn push(&self, n: usize, fill: impl FnOnce(&mut [u8])) -> bool {
+        if self.raw.is_none() {
+            return false;
+        }
+        let mut buf = self.buf.borrow_mut();
+        let at = buf.len();
+        if at + n > MAX && at > 0 {
+            return false;
+        }
+        buf.resize(at + n, 0);
+        fill(&mut buf[at..]);
+        true
+    }
+
+    /// Appends `head` and `body` if staging is on and they fit; false
+    /// (nothing done) otherwise.
+    #[inline]
+    pub(crate) fn push_parts(&self, head: &[u8], body: &[u8]) -> bool {
+        if self.raw.is_none() {
+            return false;
+        }
+        let mut buf = self.buf.borrow_mut();
+        let at = buf.len();
+        if at + head.len() + body.len() > MAX && at > 0 {
+            return false;
+        }
+        buf.extend_from_slice(head);
+        buf.extend_from_slice(body);
+        true
+    }
+
+    /// True if nothing is staged.
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.buf.borrow().is_empty()
+    }
+
+    /// Queues what is staged now, without waiting for room (the amount is
+    /// bounded): for when the handler's future is pending.
+    #[inline]
+    pub(crate) fn queue_now(&self) {
+        if let Some(raw) = self.raw {
+            let mut buf = self.buf.borrow_mut();
+            if !buf.is_empty() {
+                raw.queue(&buf);
+                buf.clear();
+            }
+        }
+    }
+
+    /// Takes what is staged (to send it ahead of a last response).
+    pub(crate) fn take(&self) -> Vec<u8> {
+        std::mem::take(&mut *self.buf.borrow_mut())
+    }
+
+    /// Queues what is staged on `conn` once its write buffer has room,
+    /// holding the client to the response `rate` meanwhile.
+    pub(crate) async fn flush(
+        &self,
+        conn: &mut Connection,
+        pace: &mut SendPace,
+        rate: Option<MinRate>,
+    ) -> io::Result<()> {
+        if self.is_empty() {
+            return Ok(());
+        }
+        let mut buf = self.take();
+        let r = loop {
+            let mut copy = |out: &mut [u8]| out.copy_from_slice(&buf);
+            if let Some(r) = conn.try_write_with(buf.len(), &mut copy) {
+                break r;
+            }
+            if let Err(e) = pace.writable(conn, rate).await {
+                break Err(e);
+            }
+        };
+        buf.clear();
+        *self.buf.borrow_mut() = buf;
+        r
+    }
+
+    /// Writes what is staged on `conn` (before the handler's own writes
+    /// and waits on it).
+    pub(crate) async fn write_out(&self, conn: &mut Connection) -> io::Result<()> {
+        if self.is_empty() {
+            return Ok(());
+        }
+        let mut buf = self.take();
+        let r = conn.write_all(&buf).await;
+        buf.clear();
+        *self.buf.borrow_mut() = buf;
+        r
+    }
+}
