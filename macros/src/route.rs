@@ -459,6 +459,27 @@ fn generate(func: &ItemFn, r: &Route) -> TokenStream {
     };
     let respond = quote_spanned!(ret_span=> return_type(#name(#(#vars),*).await));
     let consts = route_consts(&info);
+    // A route without extractors is called without a `RequestContext`
+    // (`routes!` skips making one for a literal match).
+    let bare = r.args.is_empty();
+    // The handler is called in one place only (one error, if any), where
+    // `return_type` is defined (one item of that name in an error's path).
+    let return_type = quote! {
+        fn return_type<T: ::corering::http::route::IntoResponse>(v: T) -> #p::Response {
+            v.into_response()
+        }
+    };
+    let (bare_body, respond) = if bare {
+        (
+            quote!(#return_type #respond),
+            quote!(Self::__corering_bare().await),
+        )
+    } else {
+        (
+            quote!(::core::unreachable!("a route with extractors is not bare")),
+            quote!(#return_type #respond),
+        )
+    };
     quote! {
         #[doc(hidden)]
         #[allow(non_camel_case_types, dead_code)]
@@ -488,11 +509,19 @@ fn generate(func: &ItemFn, r: &Route) -> TokenStream {
                     ViaFallback as _, ViaFallbackRef as _, ViaFromRequest as _,
                     ViaFromRequestRef as _,
                 };
-                fn return_type<T: ::corering::http::route::IntoResponse>(v: T) -> #p::Response {
-                    v.into_response()
-                }
+                let _ = &__cx;
                 #(#extract)*
                 #respond
+            }
+
+            /// True if the route takes no arguments: `__corering_bare`
+            /// calls it.
+            #[doc(hidden)]
+            pub const __CORERING_BARE: bool = #bare;
+
+            #[doc(hidden)]
+            pub async fn __corering_bare() -> #p::Response {
+                #bare_body
             }
         }
     }
@@ -538,6 +567,14 @@ fn stub(func: &ItemFn) -> TokenStream {
             pub async fn __corering_call(
                 _: &mut ::corering::http::route::RequestContext<'_>,
             ) -> #p::Response {
+                #p::Response::new(::corering::http::Status::INTERNAL_SERVER_ERROR)
+            }
+
+            #[doc(hidden)]
+            pub const __CORERING_BARE: bool = false;
+
+            #[doc(hidden)]
+            pub async fn __corering_bare() -> #p::Response {
                 #p::Response::new(::corering::http::Status::INTERNAL_SERVER_ERROR)
             }
         }
@@ -612,15 +649,8 @@ pub fn expand_routes(input: TokenStream) -> TokenStream {
             state: #p::AppState,
             skip: usize,
         ) -> #p::Routed<'_> {
-            // The context first: the route's parameters are matched into it
-            // in place, and the request is moved once.
-            let mut cx = ::corering::http::route::RequestContext::__new(
-                req,
-                #p::Params::new(),
-                state,
-            );
-            let method = cx.request().method();
-            let path = cx.request().path();
+            let method = req.method();
+            let path = req.path();
             let path = path.get(skip..).unwrap_or(path);
             // Literal routes first, as one `match` on the method and the
             // path (compiled to a switch and fixed-length compares): the
@@ -629,10 +659,29 @@ pub fn expand_routes(input: TokenStream) -> TokenStream {
             // rest (patterns, `HEAD` served by `GET`, 404 and 405) go to
             // `select`.
             #[allow(unreachable_patterns)]
-            let selected = match (method, path) {
+            let literal = match (method, path) {
                 #((#paths::__CORERING_METHOD, #paths::__CORERING_PATH)
-                    if #paths::__CORERING_ROUTE.literal => #p::Selected::Route(#idx),)*
-                _ => #p::select(
+                    if #paths::__CORERING_ROUTE.literal => ::core::option::Option::Some(#idx),)*
+                _ => ::core::option::Option::None,
+            };
+            // A literal route without extractors needs no context.
+            #[allow(unreachable_patterns)]
+            match literal {
+                #(::core::option::Option::Some(#idx) if #paths::__CORERING_BARE => {
+                    return ::core::result::Result::Ok(#paths::__corering_bare().await);
+                })*
+                _ => {}
+            }
+            // The context: the route's parameters are matched into it in
+            // place, and the request is moved once.
+            let mut cx = ::corering::http::route::RequestContext::__new(
+                req,
+                #p::Params::new(),
+                state,
+            );
+            let selected = match literal {
+                ::core::option::Option::Some(i) => #p::Selected::Route(i),
+                ::core::option::Option::None => #p::select(
                     &__CORERING_ROUTES,
                     &__CORERING_ORDER,
                     method,
