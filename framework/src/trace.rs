@@ -1,6 +1,7 @@
 //! `tracing` spans for connections and HTTP requests, with the cargo
-//! feature `tracing`; without it every function here is the identity and
-//! compiles to nothing.
+//! feature `tracing`. Without it only [`connections`] remains, as the
+//! identity; the HTTP loop calls its handler without any wrapper (an
+//! identity function taking the request's future would still move it).
 //!
 //! Spans are at debug level and carry what is known without extra system
 //! calls unless a subscriber wants them (the peer address is looked up
@@ -8,29 +9,19 @@
 
 use std::future::Future;
 
+#[cfg(feature = "tracing")]
 use crate::http::Request;
 use crate::Connection;
 
-/// The span of a request, or nothing.
+/// The span of a request.
 #[cfg(feature = "tracing")]
 pub(crate) type Span = tracing::Span;
-/// Without the `tracing` feature: no span.
-#[cfg(not(feature = "tracing"))]
-#[derive(Clone, Copy)]
-pub(crate) struct Span;
 
 /// A `request` span with the method and target.
+#[cfg(feature = "tracing")]
 #[inline(always)]
 pub(crate) fn request_span(req: &Request<'_>) -> Span {
-    #[cfg(feature = "tracing")]
-    {
-        tracing::debug_span!("request", method = %req.method(), target = req.target())
-    }
-    #[cfg(not(feature = "tracing"))]
-    {
-        let _ = req;
-        Span
-    }
+    tracing::debug_span!("request", method = %req.method(), target = req.target())
 }
 
 /// Runs `fut` inside `span` (each poll enters it).
@@ -38,13 +29,6 @@ pub(crate) fn request_span(req: &Request<'_>) -> Span {
 #[inline(always)]
 pub(crate) fn instrument<F: Future>(span: Span, fut: F) -> tracing::instrument::Instrumented<F> {
     tracing::Instrument::instrument(fut, span)
-}
-
-/// Runs `fut` (no spans without the `tracing` feature).
-#[cfg(not(feature = "tracing"))]
-#[inline(always)]
-pub(crate) fn instrument<F: Future>(_span: Span, fut: F) -> F {
-    fut
 }
 
 /// Wraps a connection handler so each connection's task runs in a

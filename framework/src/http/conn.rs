@@ -331,9 +331,16 @@ where
                 collected: &mut collected,
                 scratch: &mut out,
             };
-            let span = crate::trace::request_span(&req);
             // Pinned where `call` wrote it (no move into the wrapper).
-            let fut = pin!(crate::trace::instrument(span, handler.call(req)));
+            #[cfg(feature = "tracing")]
+            let fut = pin!(crate::trace::instrument(
+                crate::trace::request_span(&req),
+                handler.call(req)
+            ));
+            // Without spans, not even through an identity function (the
+            // future, hundreds of bytes, would be moved once more).
+            #[cfg(not(feature = "tracing"))]
+            let fut = pin!(handler.call(req));
             CatchUnwind {
                 fut,
                 panicked: &mut panicked,

@@ -41,12 +41,16 @@ impl<F: Future<Output = Response>> Future for CatchUnwind<'_, '_, F> {
         // Unwind safety: after a panic the future is never polled again
         // (the caller drops it), and what it borrowed is only used to send
         // a `500` and close.
-        match catch_unwind(AssertUnwindSafe(|| this.fut.as_mut().poll(cx))) {
-            Ok(Poll::Pending) => {
-                this.staged.queue_now();
-                Poll::Pending
+        // The poll writes its result here rather than returning it through
+        // `catch_unwind` (which would move the response twice more).
+        let mut polled = Poll::Pending;
+        match catch_unwind(AssertUnwindSafe(|| polled = this.fut.as_mut().poll(cx))) {
+            Ok(()) => {
+                if polled.is_pending() {
+                    this.staged.queue_now();
+                }
+                polled
             }
-            Ok(polled) => polled,
             Err(payload) => {
                 *this.panicked = Some(payload);
                 Poll::Ready(Response::new(Status::INTERNAL_SERVER_ERROR))

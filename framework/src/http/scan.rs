@@ -64,11 +64,20 @@ pub(crate) fn scan_head(
         return None;
     }
     // version CRLF
-    let minor = match buf.get(t1 + 1..t1 + 11)? {
-        b"HTTP/1.1\r\n" => 1,
-        b"HTTP/1.0\r\n" => 0,
-        _ => return None,
+    // Compared as one word and a pair (not byte by byte).
+    let v: &[u8; 10] = buf.get(t1 + 1..t1 + 11)?.try_into().ok()?;
+    let (name, crlf) = v.split_at(8);
+    let name = u64::from_le_bytes(name.try_into().ok()?);
+    let minor = if name == u64::from_le_bytes(*b"HTTP/1.1") {
+        1
+    } else if name == u64::from_le_bytes(*b"HTTP/1.0") {
+        0
+    } else {
+        return None;
     };
+    if crlf != b"\r\n" {
+        return None;
+    }
     let mut i = t1 + 11;
     loop {
         match buf.get(i..i + 2)? {
