@@ -53,9 +53,56 @@ pub(crate) fn mask_copy(dst: &mut [u8], src: &[u8], key: [u8; 4]) {
     }
 }
 
+/// Appends `src` to `dst` XORed with `key`, where `src` starts `offset`
+/// bytes into the frame's payload: reassembly copies and unmasks in one
+/// pass, eight bytes at a time, without zeroing `dst`'s new room first.
+#[inline]
+pub(crate) fn mask_extend(dst: &mut Vec<u8>, src: &[u8], key: [u8; 4], offset: usize) {
+    let mut key = key;
+    key.rotate_left(offset % 4);
+    let wide = u64::from_ne_bytes([
+        key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],
+    ]);
+    dst.reserve(src.len());
+    let start = dst.len();
+    let out = &mut dst.spare_capacity_mut()[..src.len()];
+    let mut d = out.chunks_exact_mut(8);
+    let mut s = src.chunks_exact(8);
+    for (d, s) in (&mut d).zip(&mut s) {
+        let v = u64::from_ne_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]) ^ wide;
+        for (d, b) in d.iter_mut().zip(v.to_ne_bytes()) {
+            d.write(b);
+        }
+    }
+    // Whole words keep the key's phase: the rest starts at key[0].
+    for (i, (d, s)) in d.into_remainder().iter_mut().zip(s.remainder()).enumerate() {
+        d.write(s ^ key[i % 4]);
+    }
+    // SAFETY: the loops above wrote every one of the `src.len()` bytes
+    // after `start` (the two iterators cover `out`, which is exactly that
+    // long), and `reserve` made the capacity for them.
+    unsafe { dst.set_len(start + src.len()) };
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{apply_mask, mask_copy};
+    use super::{apply_mask, mask_copy, mask_extend};
+
+    #[test]
+    fn mask_extend_is_extend_then_mask_at_any_offset() {
+        let key = [0xde, 0xad, 0xbe, 0xef];
+        let data: Vec<u8> = (0..100u32).map(|i| (i * 31) as u8).collect();
+        for offset in 0..8 {
+            for len in 0..data.len() {
+                let mut want = vec![1, 2, 3];
+                want.extend_from_slice(&data[..len]);
+                apply_mask(&mut want[3..], key, offset);
+                let mut got = vec![1, 2, 3];
+                mask_extend(&mut got, &data[..len], key, offset);
+                assert_eq!(got, want, "offset {offset} len {len}");
+            }
+        }
+    }
 
     #[test]
     fn mask_copy_is_copy_then_mask() {

@@ -51,6 +51,7 @@ use super::close::{parse_close, BadClose};
 use super::compression::RecvInflate;
 use super::deflate::{Agreed, DeflateError};
 use super::frame::{apply_mask, parse_header, FrameError, FrameHeader, OpCode, Parsed, Rules};
+use super::mask::mask_extend;
 use super::utf8::Utf8Validator;
 use super::{CloseCode, Message, WsConfig, WsError, WsWriter};
 use crate::time::{sleep_until, Sleep};
@@ -502,9 +503,10 @@ impl WsReader {
         text: bool,
     ) -> Result<(), WsError> {
         let start = self.msg.len();
-        self.msg.extend_from_slice(&self.inbound.bytes()[..k]);
-        if let Some(key) = mask {
-            apply_mask(&mut self.msg[start..], key, offset);
+        let piece = &self.inbound.bytes()[..k];
+        match mask {
+            Some(key) => mask_extend(&mut self.msg, piece, key, offset),
+            None => self.msg.extend_from_slice(piece),
         }
         if text && self.utf8.feed(&self.msg[start..]).is_err() {
             return Err(self.fail_utf8());

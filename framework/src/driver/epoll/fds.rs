@@ -22,6 +22,10 @@ pub(super) struct FdState {
     /// The descriptor is on the driver's list of work to do without
     /// waiting (more may be readable, or an accept batch was cut short).
     pub queued: bool,
+    /// Receives here fill several buffers at once: the last one filled
+    /// more than one (large messages), so one system call takes the next
+    /// few; cleared by a receive that fits one buffer.
+    pub wide: bool,
     /// An armed multishot receive.
     pub recv: Option<Token>,
     /// An armed multishot accept.

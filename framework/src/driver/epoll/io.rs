@@ -11,6 +11,9 @@ use crate::driver::buffers::Buffers;
 use crate::driver::op::{buffer_flags, ConnectState, F_MORE};
 use crate::driver::token::Token;
 
+/// Pool buffers one receive may fill (4 x 8 KiB by default: a 16 KiB
+/// WebSocket frame in one system call).
+const RECV_BUFS: usize = 4;
 /// Accepts per listener per round before other work gets a turn.
 const ACCEPT_BATCH: usize = 64;
 
@@ -46,24 +49,63 @@ impl Epoll {
         }
     }
 
-    /// One receive into a pool buffer.
+    /// One receive into up to [`RECV_BUFS`] pool buffers (a `readv`): a
+    /// message larger than one buffer arrives in one system call rather
+    /// than one per buffer, each filled buffer its own completion, as
+    /// from io_uring's multishot receive. Only a socket whose last receive
+    /// filled a buffer gets several (see `FdState::wide`).
     fn recv(&mut self, fd: RawFd, token: Token, bufs: Option<&Buffers>) {
-        let Some((bufs, bid)) = bufs.and_then(|b| Some((b, b.pop_free()?))) else {
+        let Some((bufs, first)) = bufs.and_then(|b| Some((b, b.pop_free()?))) else {
             // Like a provided-buffer ring running dry: the slot re-arms once
             // buffers come back.
             self.fds.get(fd).recv = None;
             return self.complete(token, -libc::ENOBUFS, 0);
         };
         let size = bufs.buf_size() as usize;
-        // SAFETY: `bid` was just taken off the free stack, so nothing else
-        // reads or writes its `size` bytes until the completion hands it
-        // to the slot.
-        let n = unsafe { sys::recv(fd, bufs.mem().buf_mut_ptr(bid), size) };
+        let mut bids = [first; RECV_BUFS];
+        let mut k = 1;
+        // Small messages (the last receive fit one buffer) take one
+        // buffer: nothing to hand back unused.
+        let want = if self.fds.get(fd).wide { RECV_BUFS } else { 1 };
+        while k < want {
+            match bufs.pop_free() {
+                Some(b) => bids[k] = b,
+                None => break,
+            }
+            k += 1;
+        }
+        let n = if k == 1 {
+            // SAFETY: `first` was just taken off the free stack, so
+            // nothing else reads or writes its `size` bytes until the
+            // completion hands it to the slot (or it goes back unused).
+            unsafe { sys::recv(fd, bufs.mem().buf_mut_ptr(first), size) }
+        } else {
+            let mut iov = [libc::iovec {
+                iov_base: std::ptr::null_mut(),
+                iov_len: 0,
+            }; RECV_BUFS];
+            for (v, &bid) in iov.iter_mut().zip(&bids[..k]) {
+                v.iov_base = bufs.mem().buf_mut_ptr(bid).cast();
+                v.iov_len = size;
+            }
+            // SAFETY: as above, for each of the `k` buffers.
+            unsafe { sys::readv(fd, iov.as_ptr(), k) }
+        };
         if n > 0 {
-            self.complete(token, n as i32, F_MORE | buffer_flags(bid));
-            if n as usize == size {
-                // Maybe more: another receive next round (one buffer per
-                // connection per round, so the slot's limit holds).
+            let n = n as usize;
+            let used = n.div_ceil(size);
+            self.fds.get(fd).wide = used > 1 || n == size;
+            for (i, &bid) in bids[..used].iter().enumerate() {
+                let len = (n - i * size).min(size);
+                self.complete(token, len as i32, F_MORE | buffer_flags(bid));
+            }
+            for &bid in bids[used..k].iter().rev() {
+                bufs.unpop(bid);
+            }
+            if n == k * size {
+                // Maybe more: another receive next round (a few buffers
+                // per connection per round, so the slot's limit holds
+                // within as many).
                 self.queue_again(fd);
             } else {
                 // A short read drained the socket: the next arrival makes a
@@ -79,7 +121,9 @@ impl Epoll {
             }
             return;
         }
-        bufs.unpop(bid);
+        for &bid in bids[..k].iter().rev() {
+            bufs.unpop(bid);
+        }
         if n == 0 {
             self.fds.get(fd).recv = None;
             return self.complete(token, 0, 0);

@@ -1,5 +1,5 @@
 //! The epoll driver's hot system calls, made directly: glibc's `recv`,
-//! `send` and `sendmsg` are thread-cancellation points, and entering and
+//! `readv`, `send` and `sendmsg` are thread-cancellation points, and entering and
 //! leaving asynchronous-cancel mode around each costs about as much as the
 //! wrapper itself. corering never cancels threads, so it skips that.
 //! Results follow the libc convention: -1 with `errno` set on error.
@@ -24,6 +24,17 @@ pub(super) unsafe fn recv(fd: RawFd, buf: *mut u8, len: usize) -> isize {
             std::ptr::null_mut::<libc::socklen_t>(),
         ) as isize
     }
+}
+
+/// `readv(fd, iov, n)`: one receive scattered over several buffers.
+///
+/// # Safety
+/// Each of the `n` iovecs at `iov` must describe memory valid for writes
+/// of its length.
+#[inline]
+pub(super) unsafe fn readv(fd: RawFd, iov: *const libc::iovec, n: usize) -> isize {
+    // SAFETY: forwarded from the caller.
+    unsafe { libc::syscall(libc::SYS_readv, fd, iov, n) as isize }
 }
 
 /// `send(fd, buf, len, MSG_NOSIGNAL)`.
