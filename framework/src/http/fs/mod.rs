@@ -37,6 +37,7 @@
 
 mod conditional;
 mod dir;
+mod direct;
 mod file;
 mod mime;
 mod range;
