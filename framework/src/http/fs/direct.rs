@@ -114,7 +114,9 @@ async fn read_exact(fd: &OwnedFd, at: u64, n: usize) -> Option<Vec<u8>> {
 }
 
 /// Streams `n` bytes of `fd` from `start` as `send::stream` does from the
-/// pool: two buffers, the next ring read in flight while one is written.
+/// pool, the next ring read in flight while one is written; each buffer is
+/// handed to the connection whole (`write_vec`) rather than copied into
+/// its write buffer, so memory is the write buffer limit plus one read.
 pub(crate) async fn stream(
     req: &mut Request<'_>,
     head: Response,
@@ -124,10 +126,9 @@ pub(crate) async fn stream(
 ) -> Response {
     let raw = fd.as_raw_fd();
     let end = start + n;
-    let read = |at: u64, buf: Vec<u8>| {
-        file_io::read_at(raw, buf, (end - at).min(CHUNK as u64) as usize, at)
-    };
-    let mut pending = Some(Box::pin(read(start, Vec::new())));
+    let read =
+        |at: u64| file_io::read_at(raw, Vec::new(), (end - at).min(CHUNK as u64) as usize, at);
+    let mut pending = Some(Box::pin(read(start)));
     let out = req.stream_sized(head, n).await;
     let Ok(mut out) = out else {
         drop(pending);
@@ -135,7 +136,6 @@ pub(crate) async fn stream(
         return Response::new(Status::INTERNAL_SERVER_ERROR);
     };
     let mut at = start;
-    let mut spare = Vec::new();
     while let Some(job) = pending.take() {
         let buf = match job.await {
             Ok(buf) if !buf.is_empty() => buf,
@@ -147,14 +147,15 @@ pub(crate) async fn stream(
         };
         at += buf.len() as u64;
         if at < end {
-            pending = Some(Box::pin(read(at, std::mem::take(&mut spare))));
+            pending = Some(Box::pin(read(at)));
         }
-        if out.write(&buf).await.is_err() {
+        // Handed over, not copied: the connection sends this buffer as it
+        // is, and the next read gets a fresh one.
+        if out.write_vec(buf).await.is_err() {
             drop(pending);
             file_io::close_file(fd);
             return out.abort();
         }
-        spare = buf;
     }
     file_io::close_file(fd);
     out.finish().await
