@@ -239,7 +239,9 @@ fn run(args: &[String]) -> Res<()> {
     for &kind in &w.servers {
         let server = match kind.backend() {
             Some(backend) => {
-                let bin = hello.as_deref().expect("hello is built for corering servers");
+                let bin = hello
+                    .as_deref()
+                    .expect("hello is built for corering servers");
                 RunningServer::corering(kind, backend, bin, &site, cpus.server, &mut notes)?
             }
             None => RunningServer::nginx(&opts.nginx, &site, cpus.server)?,

@@ -1,5 +1,6 @@
 //! Answering with an opened file: the decision (`304`, `200`, `206`,
-//! `416`) and the bytes. All disk work runs on the blocking pool
+//! `416`, [`choose`], shared with the ring path in `direct.rs`) and the
+//! bytes. On this path all disk work runs on the blocking pool
 //! ([`spawn_blocking`](crate::task::spawn_blocking)); the worker only
 //! writes.
 //!
