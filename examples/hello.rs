@@ -10,6 +10,8 @@
 //! curl -i http://127.0.0.1:8080/ready     # 200, or 503 once shutting down
 //! cargo run --release --example hello -- --access-log   # a line per request on stderr
 //! cargo run --release --example hello -- --tls-cert cert.pem --tls-key key.pem
+//! cargo run --release --example hello -- --static ./public   # files under /static/
+//! curl -i http://127.0.0.1:8080/static/index.html
 //! curl --cacert cert.pem https://localhost:8080/plaintext   # same routes over HTTPS
 //! ```
 //!
@@ -20,9 +22,12 @@
 //! user id that is not a number is `400`. Ctrl-C or SIGTERM stops it.
 
 use corering::cli::{Cli, Flag, TLS_CERT, TLS_KEY};
+use std::sync::OnceLock;
+
+use corering::http::fs::ServeDir;
 use corering::http::observe::{self, AccessLog};
 use corering::http::route::{Bytes, Path};
-use corering::http::{self, Http1Config, Response};
+use corering::http::{self, Http1Config, Request, Response, Status};
 use corering::{get, post, routes, Server};
 
 const INDEX: &str = "<!doctype html>
@@ -81,10 +86,25 @@ async fn ready() -> Response {
     observe::ready()
 }
 
-/// The command line: `--addr`, `--workers`, `--access-log`, and
-/// `--tls-cert`/`--tls-key` for HTTPS.
+/// The directory `--static` serves under `/static/`, if given.
+static STATIC: OnceLock<ServeDir> = OnceLock::new();
+
+/// The router's fallback: a file under `/static/` from the `--static`
+/// directory (validators, ranges, `HEAD`; see `ServeDir`), else `404`.
+async fn static_files(mut req: Request<'_>) -> Response {
+    match STATIC.get() {
+        Some(dir) if req.path().starts_with("/static/") => {
+            dir.serve_prefixed(&mut req, "/static").await
+        }
+        _ => Response::new(Status::NOT_FOUND).body("Not Found\n"),
+    }
+}
+
+/// The command line: `--addr`, `--workers`, `--access-log`, `--static`,
+/// and `--tls-cert`/`--tls-key` for HTTPS.
 const CLI: Cli = Cli::new("hello", "HTTP/1.1 example server", 8080).flags(&[
     Flag::switch("--access-log", "write one line per request to stderr"),
+    Flag::value("--static", "DIR", "serve the files under DIR at /static/"),
     TLS_CERT,
     TLS_KEY,
 ]);
@@ -92,6 +112,9 @@ const CLI: Cli = Cli::new("hello", "HTTP/1.1 example server", 8080).flags(&[
 fn main() {
     let args = CLI.parse();
     let access_log = args.flag("--access-log");
+    if let Some(dir) = args.value("--static") {
+        let _ = STATIC.set(ServeDir::new(dir));
+    }
     let cfg = Http1Config::new().server_name(Some("corering"));
     let tls = args.tls_files().unwrap_or_else(|e| CLI.fail(e));
     let mut builder = Server::builder()
@@ -112,6 +135,7 @@ fn main() {
         // (`Layered` forwards to it inline, so this costs what wrapping the
         // router by hand does; off, one branch a request).
         let app = routes![index, plaintext, json, echo, user, metrics, ready]
+            .fallback(static_files)
             .layer(AccessLog::layer().enabled(access_log));
         server.serve(move |conn| http::serve(conn, cfg, app.clone()))
     });

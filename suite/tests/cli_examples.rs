@@ -18,7 +18,10 @@ use common::{
 
 /// Each example and the flags of its own that `--help` must list.
 const EXAMPLES: &[(&str, &[&str])] = &[
-    ("hello", &["--tls-cert PATH", "--tls-key PATH"]),
+    (
+        "hello",
+        &["--tls-cert PATH", "--tls-key PATH", "--static DIR"],
+    ),
     ("echo", &["--unix PATH", "--acceptor", "--copy"]),
     ("kv", &["--batch-wait EVENTS:MICROS|off"]),
     ("frames", &["--client"]),

@@ -12,6 +12,7 @@
 mod common;
 
 use std::collections::HashMap;
+use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::path::{Path as FsPath, PathBuf};
 use std::process::{Command, Stdio};
@@ -512,6 +513,40 @@ fn a_large_file_streams_in_bounded_memory() {
         grown < 16 * 1024,
         "memory grew by {grown} KiB serving 256 MiB"
     );
+    server.shutdown().unwrap();
+}
+
+/// Clients that leave in the middle of a large body (their reads still
+/// under way on the server) do not disturb it: the next requests get
+/// whole, correct answers, and it shuts down cleanly.
+#[test]
+fn clients_leaving_mid_body_leave_the_server_serving() {
+    let _shared = shared();
+    if !have_curl() {
+        return;
+    }
+    let t = tree();
+    let (server, addr) = start(&t);
+    // 64 MiB, sparse: far more than the socket buffers hold, so the
+    // server is still reading and sending when each client leaves.
+    let f = std::fs::File::create(t.root.join("huge.bin")).unwrap();
+    f.set_len(64 << 20).unwrap();
+    drop(f);
+    for _ in 0..8 {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.write_all(b"GET /static/huge.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        let mut some = vec![0u8; 64 << 10];
+        s.read_exact(&mut some).unwrap();
+        drop(s);
+    }
+    let got = curl(addr, "/static/big.bin", &[]);
+    assert_eq!(got.status, 200);
+    assert!(
+        got.body == big_bytes(),
+        "big.bin differs after the cut-off clients"
+    );
+    assert_eq!(curl(addr, "/static/hello.txt", &[]).body, b"hello world\n");
     server.shutdown().unwrap();
 }
 

@@ -125,4 +125,25 @@ pub(crate) enum Request {
     Timeout { at_ns: u64 },
     /// Move the pending `Timeout` named `target` to `at_ns`.
     TimeoutUpdate { target: Token, at_ns: u64 },
+    /// Open the file at `path` (NUL-terminated, relative to the directory
+    /// `dir`, or absolute with `libc::AT_FDCWD`) for reading, non-blocking
+    /// and close-on-exec, following no symbolic link (`ELOOP` if the path
+    /// has one) and, with `beneath`, never leaving `dir` (`EXDEV`). The
+    /// result is the new descriptor. io_uring only (`KernelSupport::files`).
+    OpenFile {
+        dir: RawFd,
+        path: *const libc::c_char,
+        beneath: bool,
+    },
+    /// statx(2) of the open file `fd` into `buf` (`AT_EMPTY_PATH`; type,
+    /// size and modification time). io_uring only.
+    Statx { fd: RawFd, buf: *mut libc::statx },
+    /// pread(2) of up to `len` bytes at `offset` of the file `fd` into
+    /// `buf`. io_uring only.
+    ReadAt {
+        fd: RawFd,
+        buf: *mut u8,
+        len: u32,
+        offset: u64,
+    },
 }

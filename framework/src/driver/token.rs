@@ -33,6 +33,9 @@ pub(crate) enum Op {
     Remote = 8,
     /// Completion of a listener's cancel during shutdown; index = listener.
     AcceptCancel = 9,
+    /// A file operation (open, statx, read) of a task; index = its entry
+    /// in the worker's file-operation table.
+    File = 10,
 }
 
 impl Op {
@@ -47,6 +50,7 @@ impl Op {
             7 => Op::Timer,
             8 => Op::Remote,
             9 => Op::AcceptCancel,
+            10 => Op::File,
             _ => Op::Ignore,
         }
     }

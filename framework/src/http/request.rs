@@ -429,33 +429,9 @@ impl ResponseStream<'_> {
     /// response below the minimum rate fails it with `TimedOut` (see
     /// [`Request::set_min_response_rate`]).
     pub async fn write(&mut self, data: &[u8]) -> std::io::Result<()> {
-        let StreamState::Open {
-            framing,
-            send_body,
-            close,
-            left,
-        } = *self.state
-        else {
-            return Err(std::io::Error::other("the response stream is finished"));
-        };
-        if !send_body || data.is_empty() {
+        let Some(framing) = self.admit(data.len())? else {
             return Ok(());
-        }
-        if framing == Framing::Length {
-            let Some(left) = left.checked_sub(data.len() as u64) else {
-                *self.state = StreamState::Failed;
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::InvalidInput,
-                    "more bytes than the declared Content-Length",
-                ));
-            };
-            *self.state = StreamState::Open {
-                framing,
-                send_body,
-                close,
-                left,
-            };
-        }
+        };
         if let Err(e) = self.pace.writable(self.conn, self.rate).await {
             *self.state = StreamState::failed(&self.pace);
             return Err(e);
@@ -471,6 +447,63 @@ impl ResponseStream<'_> {
             *self.state = StreamState::Failed;
         }
         r
+    }
+
+    /// As [`write`](Self::write), for a buffer the stream may keep: with a
+    /// `Content-Length` body it is queued as it is, not copied into the
+    /// connection's buffers (static files' large bodies).
+    pub(crate) async fn write_vec(&mut self, data: Vec<u8>) -> std::io::Result<()> {
+        let Some(framing) = self.admit(data.len())? else {
+            return Ok(());
+        };
+        if framing == Framing::Chunked {
+            // Admitting a chunked piece changes nothing: `write` admits it
+            // again and frames it.
+            return self.write(&data).await;
+        }
+        if let Err(e) = self.pace.writable(self.conn, self.rate).await {
+            *self.state = StreamState::failed(&self.pace);
+            return Err(e);
+        }
+        let r = self.conn.write_owned(data).await;
+        if r.is_err() {
+            *self.state = StreamState::Failed;
+        }
+        r
+    }
+
+    /// Takes `n` more body bytes into account: their framing, or `None`
+    /// if nothing is to be sent (`HEAD`, or no bytes); an error for a
+    /// finished stream or more bytes than the declared length.
+    fn admit(&mut self, n: usize) -> std::io::Result<Option<Framing>> {
+        let StreamState::Open {
+            framing,
+            send_body,
+            close,
+            left,
+        } = *self.state
+        else {
+            return Err(std::io::Error::other("the response stream is finished"));
+        };
+        if !send_body || n == 0 {
+            return Ok(None);
+        }
+        if framing == Framing::Length {
+            let Some(left) = left.checked_sub(n as u64) else {
+                *self.state = StreamState::Failed;
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "more bytes than the declared Content-Length",
+                ));
+            };
+            *self.state = StreamState::Open {
+                framing,
+                send_body,
+                close,
+                left,
+            };
+        }
+        Ok(Some(framing))
     }
 
     /// Waits until everything written so far has been handed to the kernel

@@ -8,6 +8,7 @@
 mod blocking;
 pub(crate) mod cpus;
 mod executor;
+pub(crate) mod file_io;
 mod join;
 pub(crate) mod mesh;
 mod remote;
@@ -114,6 +115,8 @@ pub(crate) struct Io {
     pub efd_armed: bool,
     pub timer_seq: u32,
     pub timer_armed: Option<u64>,
+    /// File operations in flight on the ring (`file_io.rs`).
+    pub files: file_io::FileOps,
 }
 
 /// Shutdown progress of a worker.

@@ -210,6 +210,9 @@ impl Worker {
                 efd_armed: false,
                 timer_seq: 0,
                 timer_armed: None,
+                files: super::file_io::FileOps::new(
+                    cfg.backend == crate::driver::Backend::IoUring && cfg.support.files,
+                ),
             }),
             bufs,
             exec: Executor::new(id),
@@ -478,6 +481,7 @@ impl Worker {
             Op::Shutdown => io.conns.on_shutdown(t, c.result, &mut io.drv),
             Op::Connect => io.conns.on_connect(t, c.result, &mut io.drv),
             Op::Accept => self.on_accept(io, t.index, c.result, c.flags),
+            Op::File => io.files.complete(t, c.result, &mut io.drv),
             Op::Timer => {
                 if crate::driver::same_gen(t.gen, io.timer_seq) {
                     io.timer_armed = None;

@@ -389,6 +389,11 @@ impl Epoll {
                 }
                 self.complete(token, n, 0);
             }
+            // Readiness says nothing about files: the file system layer
+            // serves these from the blocking pool on this backend.
+            Request::OpenFile { .. } | Request::Statx { .. } | Request::ReadAt { .. } => {
+                self.complete(token, -libc::EOPNOTSUPP, 0)
+            }
             Request::Close { fd } => {
                 self.unregister(fd);
                 if let Some(st) = self.fds.get_existing(fd) {

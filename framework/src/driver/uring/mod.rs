@@ -42,7 +42,16 @@ pub(crate) struct Uring {
     ring: Ring,
     ts: Box<[types::Timespec; TS_ARENA]>,
     ts_next: usize,
+    /// `open_how`s of file opens, read by the kernel at submission like
+    /// the timespecs (same arena rule).
+    how: Box<[types::OpenHow; TS_ARENA]>,
+    how_next: usize,
 }
+
+/// `RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS` (openat2(2)).
+const RESOLVE_NO_LINKS: u64 = 0x04 | 0x02;
+/// `RESOLVE_BENEATH` (openat2(2)).
+const RESOLVE_BENEATH: u64 = 0x08;
 
 fn timespec_ns(ns: u64) -> types::Timespec {
     types::Timespec::new()
@@ -56,6 +65,8 @@ impl Uring {
             ring: Ring::new(entries)?,
             ts: Box::new([types::Timespec::new(); TS_ARENA]),
             ts_next: 0,
+            how: Box::new([types::OpenHow::new(); TS_ARENA]),
+            how_next: 0,
         })
     }
 
@@ -116,6 +127,18 @@ impl Uring {
         self.ts_next += 1;
         self.ts[i] = ts;
         &self.ts[i]
+    }
+
+    fn open_how(&mut self, how: types::OpenHow) -> *const types::OpenHow {
+        if self.how_next == TS_ARENA {
+            // As for the timespecs: the kernel copies each at submission.
+            self.flush();
+            self.how_next = 0;
+        }
+        let i = self.how_next;
+        self.how_next += 1;
+        self.how[i] = how;
+        &self.how[i]
     }
 
     fn flush(&mut self) {
@@ -224,6 +247,28 @@ impl Uring {
                     1,
                 )
             }
+            Request::OpenFile { dir, path, beneath } => {
+                let resolve = RESOLVE_NO_LINKS | if beneath { RESOLVE_BENEATH } else { 0 };
+                let flags = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_NOCTTY;
+                let how = self.open_how(types::OpenHow::new().flags(flags as u64).resolve(resolve));
+                (opcode::OpenAt2::new(fd(dir), path, how).build(), 1)
+            }
+            Request::Statx { fd: f, buf } => {
+                let mask = libc::STATX_TYPE | libc::STATX_SIZE | libc::STATX_MTIME;
+                (
+                    opcode::Statx::new(fd(f), c"".as_ptr(), buf.cast())
+                        .flags(libc::AT_EMPTY_PATH)
+                        .mask(mask)
+                        .build(),
+                    1,
+                )
+            }
+            Request::ReadAt {
+                fd: f,
+                buf,
+                len,
+                offset,
+            } => (opcode::Read::new(fd(f), buf, len).offset(offset).build(), 1),
         };
         // SAFETY: forwarded from the caller's contract.
         unsafe { self.ring.push(&e.user_data(ud)) };
@@ -247,8 +292,9 @@ impl Uring {
         };
         if r.is_ok() {
             // Everything queued was submitted: the kernel has read the
-            // timespecs.
+            // timespecs and the open_hows.
             self.ts_next = 0;
+            self.how_next = 0;
         }
         r.map(drop)
     }

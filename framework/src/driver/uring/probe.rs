@@ -15,6 +15,10 @@ use crate::error;
 pub(crate) struct KernelSupport {
     /// `IORING_OP_SENDMSG_ZC` (Linux 6.1+).
     pub send_zc: bool,
+    /// `IORING_OP_OPENAT2`, `IORING_OP_STATX` and `IORING_OP_READ` (Linux
+    /// 5.6+): static files are opened and read on the ring; without them
+    /// they go through the blocking pool.
+    pub files: bool,
 }
 
 /// Why io_uring cannot be used.
@@ -121,6 +125,13 @@ fn probe_here() -> Result<KernelSupport, Probe> {
     multishot_recv(ring)?;
     Ok(KernelSupport {
         send_zc: probe.is_supported(opcode::SendMsgZc::CODE),
+        files: [
+            opcode::OpenAt2::CODE,
+            opcode::Statx::CODE,
+            opcode::Read::CODE,
+        ]
+        .iter()
+        .all(|&code| probe.is_supported(code)),
     })
 }
 

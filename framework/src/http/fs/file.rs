@@ -3,15 +3,18 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use super::direct;
 use super::resolve::{open_regular, Lookup};
 use super::send::{decide, refused, send, Ask, Plan};
 use crate::http::{Method, Request, Response, Status};
+use crate::runtime::file_io;
 use crate::task::spawn_blocking;
 
 /// Serves one file (a favicon, an SPA's `index.html` as a fallback) with
 /// the same handling as [`ServeDir`](super::ServeDir): content type by
 /// extension, validators and `304`, ranges, `HEAD`, streaming of large
-/// files, all disk work on the blocking pool. A missing file is `404`.
+/// files, the disk work on the worker's ring (io_uring) or the blocking
+/// pool (epoll, or a path with a symbolic link). A missing file is `404`.
 ///
 /// ```no_run
 /// use corering::http::fs::ServeFile;
@@ -48,6 +51,13 @@ impl ServeFile {
             return Response::new(Status::METHOD_NOT_ALLOWED).header("Allow", "GET, HEAD");
         }
         let ask = Ask::of(req);
+        // On io_uring, on the worker's ring (a path with a link goes to
+        // the pool, which resolves it).
+        if file_io::available() {
+            if let Some(plan) = direct::plan(libc::AT_FDCWD, &self.path, false, &ask).await {
+                return answer(req, plan).await;
+            }
+        }
         let path = Arc::clone(&self.path);
         let plan = spawn_blocking(move || {
             // Resolved first, so the name of a link's target gives the type.
@@ -58,10 +68,14 @@ impl ServeFile {
             decide(lookup, &ask)
         })
         .await;
-        match plan {
-            Plan::File(d) => send(req, d).await,
-            Plan::Lookup(Lookup::Refused(r)) => refused(r),
-            Plan::Lookup(_) => refused(super::resolve::Refusal::NotFound),
-        }
+        answer(req, plan).await
+    }
+}
+
+async fn answer(req: &mut Request<'_>, plan: Plan) -> Response {
+    match plan {
+        Plan::File(d) => send(req, d).await,
+        Plan::Lookup(Lookup::Refused(r)) => refused(r),
+        Plan::Lookup(_) => refused(super::resolve::Refusal::NotFound),
     }
 }

@@ -4,11 +4,14 @@
 //! ```text
 //!  request path ─► resolve.rs: decoded path checked (.., /, \, NUL → 403)
 //!       │
-//!  pool job (spawn_blocking): canonicalize under the root (links out → 403),
-//!       │   open (regular files only), fstat, validators (conditional.rs),
-//!       │   304 / 200 / 206 / 416 (range.rs), read the bytes if ≤ 64 KiB
+//!  io_uring: direct.rs on the worker's ring: openat2 beneath the root (no
+//!       │   links), statx, decide, read, close; a link or a directory ──┐
+//!       │                                                               ▼
+//!  epoll, or the above: pool job (spawn_blocking): canonicalize under the root
+//!       │   (links out → 403), open (regular files only), fstat, validators
+//!       │   (conditional.rs), 304 / 200 / 206 / 416 (range.rs), read if ≤ 64 KiB
 //!       ▼
-//!  send.rs: one Response, or Request::stream_sized + 256 KiB reads on the pool
+//!  send.rs: one Response, or Request::stream_sized + 256 KiB reads (ring or pool)
 //! ```
 //!
 //! | request | answer |
@@ -24,19 +27,23 @@
 //! | `..`, an absolute path, `\`, NUL, a link leading outside the root | `403` |
 //! | absent, or not a regular file | `404` |
 //!
-//! # Why the blocking pool
+//! # The ring, and the blocking pool
 //!
-//! Reading through [`spawn_blocking`](crate::task::spawn_blocking) keeps
-//! the worker's loop free whatever the disk does (a cold page cache, a
-//! network file system), costs one hand-off to a pool thread and one wake
-//! back per job, and needs no new kernel operation in either driver (the
-//! epoll backend has no asynchronous file reads at all). A small file
-//! costs one job (open, `fstat`, read and close together). The cost
-//! against reading with `std::fs` on the worker is measured by
-//! `suite/tests/http_files.rs` (`measure_`, ignored; see the README).
+//! On io_uring the worker submits the open, `statx`, reads and close
+//! itself: the kernel copies a cached page inline and waits for a cold one
+//! on its own threads, so the loop stays free without a hand-off (a 4 KiB
+//! file costs about half of the pool path's CPU; `cargo bench --bench
+//! static_load`, BENCHMARKS.md). The epoll backend has no asynchronous
+//! file operations (a regular file is always "ready", and a read of a
+//! cold page blocks), so there every request's disk work is one
+//! [`spawn_blocking`](crate::task::spawn_blocking) job: one hand-off to a
+//! pool thread and one wake back. The cost against reading with `std::fs`
+//! on the worker is measured by `suite/tests/http_files.rs` (`measure_`,
+//! ignored; see the README).
 
 mod conditional;
 mod dir;
+mod direct;
 mod file;
 mod mime;
 mod range;

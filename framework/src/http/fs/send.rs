@@ -1,5 +1,6 @@
 //! Answering with an opened file: the decision (`304`, `200`, `206`,
-//! `416`) and the bytes. All disk work runs on the blocking pool
+//! `416`, [`choose`], shared with the ring path in `direct.rs`) and the
+//! bytes. On this path all disk work runs on the blocking pool
 //! ([`spawn_blocking`](crate::task::spawn_blocking)); the worker only
 //! writes.
 //!
@@ -25,7 +26,7 @@ use crate::task::spawn_blocking;
 /// answered in one piece; larger ones are streamed.
 pub(crate) const SMALL: u64 = 64 * 1024;
 /// The size of each read of a streamed body.
-const CHUNK: usize = 256 * 1024;
+pub(crate) const CHUNK: usize = 256 * 1024;
 
 /// The request fields the answer depends on, copied so the pool job can
 /// own them.
@@ -71,7 +72,15 @@ pub(crate) struct Decided {
     /// The bytes to send, when read already (small bodies).
     bytes: Option<Vec<u8>>,
     /// The open file, when its bytes are still to be read.
-    file: Option<File>,
+    file: Option<Source>,
+}
+
+/// Where a streamed body's bytes are read: on the pool, or on the
+/// worker's ring (`direct.rs`).
+#[derive(Debug)]
+pub(crate) enum Source {
+    Pool(File),
+    Ring(std::os::fd::OwnedFd),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,8 +97,28 @@ pub(crate) fn decide(lookup: Lookup, ask: &Ask) -> Plan {
         Lookup::File(f) => *f,
         other => return Plan::Lookup(other),
     };
-    let len = meta.len();
     let mtime = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
+    let (mut decided, span) = choose(meta.len(), mtime, &path, ask);
+    match span {
+        Some((at, n)) if n <= SMALL => match read_exact(&file, at, n as usize, Vec::new()) {
+            Ok(b) => decided.bytes = Some(b),
+            Err(_) => return Plan::Lookup(Lookup::Refused(Refusal::NotFound)),
+        },
+        Some(_) => decided.file = Some(Source::Pool(file)),
+        None => {}
+    }
+    Plan::File(decided)
+}
+
+/// The answer for a file of `len` bytes modified at `mtime` whose name
+/// (the last component of `path`) gives the type, and the bytes to send
+/// (offset, count), if any. Nothing read yet.
+pub(crate) fn choose(
+    len: u64,
+    mtime: std::time::SystemTime,
+    path: &std::path::Path,
+    ask: &Ask,
+) -> (Decided, Option<(u64, u64)>) {
     let validators = Validators::new(len, mtime);
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let content_type = super::content_type_for(name);
@@ -121,7 +150,7 @@ pub(crate) fn decide(lookup: Lookup, ask: &Ask) -> Plan {
         What::Part { start, end } => Some((start, end - start + 1)),
         _ => None,
     };
-    let mut decided = Decided {
+    let decided = Decided {
         validators,
         len,
         content_type,
@@ -129,15 +158,19 @@ pub(crate) fn decide(lookup: Lookup, ask: &Ask) -> Plan {
         bytes: None,
         file: None,
     };
-    match span {
-        Some((at, n)) if n <= SMALL => match read_exact(&file, at, n as usize, Vec::new()) {
-            Ok(b) => decided.bytes = Some(b),
-            Err(_) => return Plan::Lookup(Lookup::Refused(Refusal::NotFound)),
-        },
-        Some(_) => decided.file = Some(file),
-        None => {}
+    (decided, span)
+}
+
+impl Decided {
+    /// Sets the bytes read already (a small body).
+    pub(crate) fn set_bytes(&mut self, bytes: Vec<u8>) {
+        self.bytes = Some(bytes);
     }
-    Plan::File(decided)
+
+    /// Sets the file a large body is streamed from.
+    pub(crate) fn set_source(&mut self, source: Source) {
+        self.file = Some(source);
+    }
 }
 
 /// Reads `n` bytes at `at` into `buf` (reused: a buffer of the same
@@ -185,11 +218,14 @@ pub(crate) async fn send(req: &mut Request<'_>, d: Decided) -> Response {
     if let Some(bytes) = d.bytes {
         return resp.body(bytes);
     }
-    let Some(file) = d.file else {
+    let Some(source) = d.file else {
         // HEAD: the length a GET would get, no bytes.
         return resp.omitted_body(Some(n));
     };
-    stream(req, resp, file, start, n).await
+    match source {
+        Source::Pool(file) => stream(req, resp, file, start, n).await,
+        Source::Ring(fd) => super::direct::stream(req, resp, fd, start, n).await,
+    }
 }
 
 /// Streams `n` bytes of `file` from `start`: two buffers, the next read
