@@ -13,6 +13,7 @@ use std::task::{Context, Poll};
 use super::check::{MissingState, NeedsFn};
 use super::extract::AppState;
 use super::matcher::{RouteInfo, Selected};
+use super::rejection::RejectionHook;
 use crate::http::{Handler, Request, Response};
 
 /// What the dispatch function a [`routes!`](super::routes) makes returns:
@@ -45,12 +46,19 @@ pub trait Miss<'a>: MissChain {
     /// The answer's future.
     type Future: Future<Output = Response>;
     /// Answers `req`, which routes before this link did not take (`sel`
-    /// says why); `skip` bytes of its path belong to nest prefixes.
-    fn miss(&self, req: Request<'a>, sel: Selected, skip: usize) -> Self::Future;
+    /// says why); `skip` bytes of its path belong to nest prefixes. A
+    /// `404`/`405` goes through `hook`, the outermost router's.
+    fn miss(
+        &self,
+        req: Request<'a>,
+        sel: Selected,
+        skip: usize,
+        hook: Option<RejectionHook>,
+    ) -> Self::Future;
 }
 
 /// The end of a chain without a fallback: `404 Not Found`, or `405 Method
-/// Not Allowed` with `Allow`.
+/// Not Allowed` with `Allow` (through the rejection hook, if any).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NotFound;
 
@@ -69,13 +77,19 @@ impl MissChain for NotFound {
 
 impl<'a> Miss<'a> for NotFound {
     type Future = Ready<Response>;
-    fn miss(&self, _: Request<'a>, sel: Selected, _: usize) -> Ready<Response> {
-        ready(sel.fallback())
+    fn miss(
+        &self,
+        _: Request<'a>,
+        sel: Selected,
+        _: usize,
+        hook: Option<RejectionHook>,
+    ) -> Ready<Response> {
+        ready(sel.answer(hook))
     }
 }
 
 /// The end of a chain with a fallback handler: it answers what would be
-/// `404`; `405` stays automatic.
+/// `404`; `405` stays the router's (through the rejection hook, if any).
 #[derive(Debug, Clone, Copy)]
 pub struct Fallback<H>(H);
 
@@ -102,10 +116,16 @@ impl<H: Clone> MissChain for Fallback<H> {
 
 impl<'a, H: Handler<'a> + Clone> Miss<'a> for Fallback<H> {
     type Future = OneOf<H::Future, Ready<Response>>;
-    fn miss(&self, req: Request<'a>, sel: Selected, _: usize) -> Self::Future {
+    fn miss(
+        &self,
+        req: Request<'a>,
+        sel: Selected,
+        _: usize,
+        hook: Option<RejectionHook>,
+    ) -> Self::Future {
         match sel {
             Selected::NotFound => OneOf::A(self.0.call(req)),
-            other => OneOf::B(ready(other.fallback())),
+            other => OneOf::B(ready(other.answer(hook))),
         }
     }
 }
@@ -188,7 +208,13 @@ where
     N: Miss<'a>,
 {
     type Future = Chained<'a, GF, N>;
-    fn miss(&self, req: Request<'a>, sel: Selected, skip: usize) -> Self::Future {
+    fn miss(
+        &self,
+        req: Request<'a>,
+        sel: Selected,
+        skip: usize,
+        hook: Option<RejectionHook>,
+    ) -> Self::Future {
         let path = req.path();
         let rest = path.get(skip..).unwrap_or("");
         let inside = self.prefix.is_empty()
@@ -202,13 +228,15 @@ where
                 self.next.clone(),
                 sel,
                 skip,
+                hook,
             )
         } else {
             Chained {
-                stage: Stage::Next(self.next.miss(req, sel, skip)),
+                stage: Stage::Next(self.next.miss(req, sel, skip, hook)),
                 next: None,
                 sel,
                 skip,
+                hook,
             }
         }
     }
@@ -221,11 +249,11 @@ where
 /// usual router skips [`Chained`]'s stages this way.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless polled"]
-pub struct Direct<F>(F);
+pub struct Direct<F>(F, Option<RejectionHook>);
 
 impl<F> Direct<F> {
-    pub(super) fn new(routing: F) -> Self {
-        Direct(routing)
+    pub(super) fn new(routing: F, hook: Option<RejectionHook>) -> Self {
+        Direct(routing, hook)
     }
 }
 
@@ -234,12 +262,14 @@ impl<'a, F: Future<Output = Routed<'a>>> Future for Direct<F> {
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
-        // SAFETY: the only field is pinned structurally (never moved out).
+        let hook = self.1;
+        // SAFETY: the first field is pinned structurally (never moved out);
+        // the second is plain data, copied out above.
         let routing = unsafe { self.map_unchecked_mut(|d| &mut d.0) };
         match routing.poll(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Ok(resp)) => Poll::Ready(resp),
-            Poll::Ready(Err((_, sel))) => Poll::Ready(sel.fallback()),
+            Poll::Ready(Err((_, sel))) => Poll::Ready(sel.answer(hook)),
         }
     }
 }
@@ -269,15 +299,24 @@ pub struct Chained<'a, F, N: Miss<'a>> {
     next: Option<N>,
     sel: Selected,
     skip: usize,
+    /// The outermost router's rejection hook, for its `404`/`405`.
+    hook: Option<RejectionHook>,
 }
 
 impl<'a, F, N: Miss<'a>> Chained<'a, F, N> {
-    pub(super) fn new(routing: F, next: N, sel: Selected, skip: usize) -> Self {
+    pub(super) fn new(
+        routing: F,
+        next: N,
+        sel: Selected,
+        skip: usize,
+        hook: Option<RejectionHook>,
+    ) -> Self {
         Chained {
             stage: Stage::Route(routing),
             next: Some(next),
             sel,
             skip,
+            hook,
         }
     }
 }
@@ -309,9 +348,9 @@ where
                         Poll::Ready(Err((req, sel))) => {
                             let sel = combine(this.sel, sel);
                             let Some(next) = this.next.take() else {
-                                return Poll::Ready(sel.fallback());
+                                return Poll::Ready(sel.answer(this.hook));
                             };
-                            stage.set(Stage::Next(next.miss(req, sel, this.skip)));
+                            stage.set(Stage::Next(next.miss(req, sel, this.skip, this.hook)));
                         }
                     }
                 }

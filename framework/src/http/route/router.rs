@@ -137,9 +137,17 @@ impl<F, M: MissChain> Router<F, M> {
     }
 
     /// Answers every extractor's refusal ([`Rejection`](super::Rejection):
-    /// a bad path parameter, query or JSON body, a missing state...) with
-    /// `hook`'s response instead of the default `text/plain` one. Merged
-    /// and nested routers without a hook of their own use it too.
+    /// a bad path parameter, query or JSON body, a missing state...) and
+    /// the router's own `404 Not Found` (no route matches the path, and no
+    /// [`fallback`](Router::fallback)) and `405 Method Not Allowed` (routes
+    /// match the path, not the method: kinds
+    /// [`NotFound`](super::RejectionKind::NotFound) and
+    /// [`MethodNotAllowed`](super::RejectionKind::MethodNotAllowed)) with
+    /// `hook`'s response instead of the default `text/plain` one. A `405`
+    /// keeps its `Allow` field: the router adds it if the hook's response
+    /// has none. Merged and nested routers without a hook of their own use
+    /// this one for their extractors; a request no router takes is
+    /// answered through the outermost router's hook.
     ///
     /// ```
     /// use corering::http::route::{Json, Rejection};
@@ -167,8 +175,10 @@ impl<F, M: MissChain> Router<F, M> {
     /// Answers the requests no route takes (what would be `404 Not
     /// Found`) with `handler`: any [`Handler`], such as an `async fn
     /// (Request<'_>) -> Response`. `405 Method Not Allowed` (the path has
-    /// routes, for other methods) stays automatic. Replaces an earlier
-    /// fallback; merged and nested routers are tried before it.
+    /// routes, for other methods) stays the router's, answered through
+    /// the [`on_rejection`](Router::on_rejection) hook if there is one.
+    /// Replaces an earlier fallback; merged and nested routers are tried
+    /// before it.
     ///
     /// ```
     /// use corering::http::{Request, Response, Status};
@@ -386,7 +396,10 @@ where
     type Future = Direct<Fut>;
     #[inline]
     fn call(&self, req: Request<'a>) -> Self::Future {
-        Direct::new((self.dispatch)(req, self.state.clone(), 0))
+        Direct::new(
+            (self.dispatch)(req, self.state.clone(), 0),
+            self.state.rejection_hook(),
+        )
     }
 }
 
@@ -431,5 +444,6 @@ where
         r.miss.clone(),
         Selected::NotFound,
         0,
+        r.state.rejection_hook(),
     )
 }
