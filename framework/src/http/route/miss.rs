@@ -11,6 +11,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::check::{MissingState, NeedsFn};
+use super::closure::RouteFn;
 use super::extract::AppState;
 use super::matcher::{RouteInfo, Selected};
 use super::rejection::RejectionHook;
@@ -28,11 +29,15 @@ pub trait MissChain: Clone {
     type Appended<G: Clone>: MissChain;
     /// This chain ending in `fallback` instead.
     type WithFallback<H: Clone>: MissChain;
+    /// This chain with the run-time route `route` tried before its end.
+    type AppendedFn<H: Clone>: MissChain;
     /// Hands the outer router's state (and rejection hook) to the
     /// routers of the chain that lack their own.
     fn inherit(&mut self, parent: &AppState);
     /// Appends `sub` before the end of the chain.
     fn append<G: Clone>(self, sub: Sub<G, NotFound>) -> Self::Appended<G>;
+    /// Appends `route` before the end of the chain.
+    fn append_fn<H: Clone>(self, route: RouteFn<H, NotFound>) -> Self::AppendedFn<H>;
     /// Replaces the end of the chain.
     fn with_fallback<H: Clone>(self, fallback: H) -> Self::WithFallback<H>;
     /// Lists the routes of the chain's routers that need a state their
@@ -65,9 +70,13 @@ pub struct NotFound;
 impl MissChain for NotFound {
     type Appended<G: Clone> = Sub<G, NotFound>;
     type WithFallback<H: Clone> = Fallback<H>;
+    type AppendedFn<H: Clone> = RouteFn<H, NotFound>;
     fn inherit(&mut self, _: &AppState) {}
     fn append<G: Clone>(self, sub: Sub<G, NotFound>) -> Sub<G, NotFound> {
         sub
+    }
+    fn append_fn<H: Clone>(self, route: RouteFn<H, NotFound>) -> RouteFn<H, NotFound> {
+        route
     }
     fn with_fallback<H: Clone>(self, fallback: H) -> Fallback<H> {
         Fallback(fallback)
@@ -96,7 +105,11 @@ pub struct Fallback<H>(H);
 impl<H: Clone> MissChain for Fallback<H> {
     type Appended<G: Clone> = Sub<G, Fallback<H>>;
     type WithFallback<H2: Clone> = Fallback<H2>;
+    type AppendedFn<H2: Clone> = RouteFn<H2, Fallback<H>>;
     fn inherit(&mut self, _: &AppState) {}
+    fn append_fn<H2: Clone>(self, route: RouteFn<H2, NotFound>) -> RouteFn<H2, Fallback<H>> {
+        route.before(self)
+    }
     fn append<G: Clone>(self, sub: Sub<G, NotFound>) -> Sub<G, Fallback<H>> {
         Sub {
             dispatch: sub.dispatch,
@@ -168,6 +181,18 @@ impl<G> Sub<G, NotFound> {
 impl<G: Clone, N: MissChain> MissChain for Sub<G, N> {
     type Appended<G2: Clone> = Sub<G, N::Appended<G2>>;
     type WithFallback<H: Clone> = Sub<G, N::WithFallback<H>>;
+    type AppendedFn<H: Clone> = Sub<G, N::AppendedFn<H>>;
+    fn append_fn<H: Clone>(self, route: RouteFn<H, NotFound>) -> Self::AppendedFn<H> {
+        Sub {
+            dispatch: self.dispatch,
+            own: self.own,
+            state: self.state,
+            prefix: self.prefix,
+            routes: self.routes,
+            needs: self.needs,
+            next: self.next.append_fn(route),
+        }
+    }
     fn inherit(&mut self, parent: &AppState) {
         self.state = self.own.clone();
         self.state.inherit(parent);
@@ -274,7 +299,7 @@ impl<'a, F: Future<Output = Routed<'a>>> Future for Direct<F> {
     }
 }
 
-fn combine(a: Selected, b: Selected) -> Selected {
+pub(super) fn combine(a: Selected, b: Selected) -> Selected {
     match (a, b) {
         (Selected::MethodNotAllowed(x), Selected::MethodNotAllowed(y)) => {
             Selected::MethodNotAllowed(x | y)
