@@ -9,6 +9,7 @@
 //! curl http://127.0.0.1:8080/metrics      # Prometheus text exposition
 //! curl -i http://127.0.0.1:8080/ready     # 200, or 503 once shutting down
 //! cargo run --release --example hello -- --access-log   # a line per request on stderr
+//! cargo run --release --example hello -- --layers       # request id, timeout, access log
 //! cargo run --release --example hello -- --tls-cert cert.pem --tls-key key.pem
 //! cargo run --release --example hello -- --static ./public   # files under /static/
 //! curl -i http://127.0.0.1:8080/static/index.html
@@ -23,8 +24,10 @@
 
 use corering::cli::{Cli, Flag, TLS_CERT, TLS_KEY};
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use corering::http::fs::ServeDir;
+use corering::http::layer::{RequestId, Timeout};
 use corering::http::observe::{self, AccessLog};
 use corering::http::route::{Bytes, Path};
 use corering::http::{self, Http1Config, Request, Response, Status};
@@ -100,10 +103,15 @@ async fn static_files(mut req: Request<'_>) -> Response {
     }
 }
 
-/// The command line: `--addr`, `--workers`, `--access-log`, `--static`,
-/// and `--tls-cert`/`--tls-key` for HTTPS.
+/// The command line: `--addr`, `--workers`, `--access-log`, `--layers`,
+/// `--static`, and `--tls-cert`/`--tls-key` for HTTPS.
 const CLI: Cli = Cli::new("hello", "HTTP/1.1 example server", 8080).flags(&[
     Flag::switch("--access-log", "write one line per request to stderr"),
+    Flag::switch(
+        "--layers",
+        "wrap the routes in a request id, a 30 s timeout and an access log (lines \
+         formatted, then dropped unless --access-log): what a usual stack of layers costs",
+    ),
     Flag::value("--static", "DIR", "serve the files under DIR at /static/"),
     TLS_CERT,
     TLS_KEY,
@@ -112,6 +120,7 @@ const CLI: Cli = Cli::new("hello", "HTTP/1.1 example server", 8080).flags(&[
 fn main() {
     let args = CLI.parse();
     let access_log = args.flag("--access-log");
+    let layers = args.flag("--layers");
     if let Some(dir) = args.value("--static") {
         let _ = STATIC.set(ServeDir::new(dir));
     }
@@ -134,10 +143,26 @@ fn main() {
         // One line per request on stderr with `--access-log`: a layer
         // (`Layered` forwards to it inline, so this costs what wrapping the
         // router by hand does; off, one branch a request).
-        let app = routes![index, plaintext, json, echo, user, metrics, ready]
-            .fallback(static_files)
-            .layer(AccessLog::layer().enabled(access_log));
-        server.serve(move |conn| http::serve(conn, cfg, app.clone()))
+        let routes =
+            routes![index, plaintext, json, echo, user, metrics, ready].fallback(static_files);
+        if layers {
+            // The stack a service usually runs: an `X-Request-Id` on every
+            // answer, a deadline, and an access log (formatted every time;
+            // written to stderr only with `--access-log`).
+            let log = if access_log {
+                AccessLog::layer()
+            } else {
+                AccessLog::layer().discard()
+            };
+            let app = routes
+                .layer(Timeout::new(Duration::from_secs(30)))
+                .layer(RequestId::new())
+                .layer(log);
+            server.serve(move |conn| http::serve(conn, cfg, app.clone()))
+        } else {
+            let app = routes.layer(AccessLog::layer().enabled(access_log));
+            server.serve(move |conn| http::serve(conn, cfg, app.clone()))
+        }
     });
     if let Err(e) = result {
         eprintln!("hello: {e}");

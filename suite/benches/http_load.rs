@@ -13,6 +13,9 @@
 //!   hello` (or `--hello-bin PATH`), on io_uring (`CORERING_BACKEND=uring`).
 //! * `corering-nobatch`: the same with completion batching off (`CORERING_BATCH_WAIT=off`).
 //! * `corering-epoll`: the same hello on the epoll backend (`CORERING_BACKEND=epoll`).
+//! * `corering-layers`: the same hello (io_uring) with `--layers`: every request through
+//!   three layers (request id, a timeout, an access log whose lines are formatted and
+//!   dropped). Compared with `corering` only, for what the layers cost.
 //!   Every corering server's startup line must name its backend; one that does not is
 //!   warned about and noted in the report.
 //! * `hyper`: hyper 1.x on tokio's current-thread runtime, HTTP/1.1 keep-alive,
@@ -75,6 +78,7 @@
 //! * corering, requests/s, both loads: ≥ 1.0x hyper and ≥ 1.0x may_minihttp.
 //! * corering-epoll, CPU/request: `plaintext` ≤ 1.05x tokio-floor; `pipelined` ≤ 1.15x
 //!   tokio-floor and ≤ 0.7x hyper.
+//! * corering-layers, CPU/request: ≤ 1.10x corering, both loads.
 //!
 //! All traffic stays on 127.0.0.1 and every child process is terminated on exit.
 
@@ -104,8 +108,8 @@ usage: cargo bench --bench http_load -- [options]
   --warmup N        warm-up seconds before each measured run, 0 for none (default 1)
   --only LIST       comma list of loads: plaintext, pipelined (default: both)
   --servers LIST    comma list of corering, corering-nobatch (batching off),
-                    corering-epoll (epoll backend), hyper, may_minihttp, floor,
-                    tokio-floor (default: all)
+                    corering-epoll (epoll backend), corering-layers (hello --layers),
+                    hyper, may_minihttp, floor, tokio-floor (default: all)
   --conns N         wrk connections (default 64)
   --depth N         requests per write in the pipelined load (default 16)
   --hello-bin PATH  use this corering hello binary instead of building examples/hello
@@ -156,6 +160,8 @@ enum ServerKind {
     CoreringNoBatch,
     /// corering on the epoll backend (`CORERING_BACKEND=epoll`).
     CoreringEpoll,
+    /// corering with three layers round the routes (`hello --layers`).
+    CoreringLayers,
     Hyper,
     May,
     Floor,
@@ -169,6 +175,7 @@ impl Named for ServerKind {
             ServerKind::Corering => "corering",
             ServerKind::CoreringNoBatch => "corering-nobatch",
             ServerKind::CoreringEpoll => "corering-epoll",
+            ServerKind::CoreringLayers => "corering-layers",
             ServerKind::Hyper => "hyper",
             ServerKind::May => "may_minihttp",
             ServerKind::Floor => "floor",
@@ -178,10 +185,11 @@ impl Named for ServerKind {
 }
 
 impl ServerKind {
-    const ALL: [ServerKind; 7] = [
+    const ALL: [ServerKind; 8] = [
         ServerKind::Corering,
         ServerKind::CoreringNoBatch,
         ServerKind::CoreringEpoll,
+        ServerKind::CoreringLayers,
         ServerKind::Hyper,
         ServerKind::May,
         ServerKind::Floor,
@@ -205,6 +213,7 @@ impl ServerKind {
             "corering" | "hello" => Ok(ServerKind::Corering),
             "corering-nobatch" => Ok(ServerKind::CoreringNoBatch),
             "corering-epoll" | "epoll" => Ok(ServerKind::CoreringEpoll),
+            "corering-layers" | "layers" => Ok(ServerKind::CoreringLayers),
             "hyper" => Ok(ServerKind::Hyper),
             "may_minihttp" | "may" => Ok(ServerKind::May),
             "floor" | "uring_floor" => Ok(ServerKind::Floor),
@@ -219,7 +228,9 @@ impl ServerKind {
     /// The backend a corering server is forced onto; `None` for a peer.
     fn backend(self) -> Option<Backend> {
         match self {
-            ServerKind::Corering | ServerKind::CoreringNoBatch => Some(Backend::Uring),
+            ServerKind::Corering | ServerKind::CoreringNoBatch | ServerKind::CoreringLayers => {
+                Some(Backend::Uring)
+            }
             ServerKind::CoreringEpoll => Some(Backend::Epoll),
             ServerKind::Hyper | ServerKind::May | ServerKind::Floor | ServerKind::TokioFloor => {
                 None
@@ -230,7 +241,10 @@ impl ServerKind {
     /// The binary of a peer in benches/peers.
     fn peer_bin(self) -> Option<&'static str> {
         match self {
-            ServerKind::Corering | ServerKind::CoreringNoBatch | ServerKind::CoreringEpoll => None,
+            ServerKind::Corering
+            | ServerKind::CoreringNoBatch
+            | ServerKind::CoreringEpoll
+            | ServerKind::CoreringLayers => None,
             ServerKind::Hyper => Some("hyper_hello"),
             ServerKind::May => Some("may_hello"),
             ServerKind::Floor => Some("uring_floor"),
@@ -260,6 +274,12 @@ fn epoll_targets(load: Load, peer: ServerKind) -> (Option<f64>, Option<f64>) {
         (Load::Pipelined, ServerKind::Hyper) => (None, Some(0.7)),
         _ => (None, None),
     }
+}
+
+/// The target for corering-layers/corering: the three layers cost at most a tenth more
+/// CPU per request.
+fn layers_targets(_: Load, _: ServerKind) -> (Option<f64>, Option<f64>) {
+    (None, Some(1.10))
 }
 
 /// No targets: floor/tokio-floor is there to be read, not to pass.
@@ -365,6 +385,9 @@ impl RunningServer {
         }
         if kind == ServerKind::CoreringNoBatch {
             cmd.env("CORERING_BATCH_WAIT", "off");
+        }
+        if kind == ServerKind::CoreringLayers {
+            cmd.arg("--layers");
         }
         let mut proc = ChildProc::spawn(kind.name(), cmd, cpu)?;
         let (addr, lines) = wait_for_listen_line(&mut proc, requested)?;
@@ -485,6 +508,16 @@ fn report(opts: &Options, cpus: Cpus, runs: &[Run], notes: &BackendNotes) -> Str
         &ServerKind::EPOLL_PEERS,
         runs,
         epoll_targets,
+    );
+    // What three layers (request id, timeout, discarded access log) cost.
+    ratios_table(
+        &mut out,
+        &opts.loads,
+        &opts.servers,
+        ServerKind::CoreringLayers,
+        &[ServerKind::Corering],
+        runs,
+        layers_targets,
     );
     // The two floors side by side: what io_uring saves against epoll with no framework.
     ratios_table(

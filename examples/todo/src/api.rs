@@ -18,16 +18,15 @@
 //!
 //! A path that is no route and no static file is a JSON `404` (the
 //! fallback, [`StaticFiles`]); a method a path does not take a JSON `405`
-//! with `Allow` (a response layer, [`method_not_allowed`]).
+//! with `Allow` (the rejection hook again: the router hands it its `405`).
 
 use std::path::PathBuf;
 
-use corering::http::layer::map_response;
 use corering::http::route::{IntoResponse, Json, Path, State};
 use corering::http::{Handler, Response, Status};
 use corering::{delete, get, patch, post, routes};
 
-use crate::error::{method_not_allowed, on_rejection, ApiError};
+use crate::error::{on_rejection, ApiError};
 use crate::model::{check_id, check_title, NewTodo, Todo, TodoPatch};
 use crate::page::StaticFiles;
 use crate::store::Store;
@@ -120,9 +119,13 @@ pub fn app(
     store: Store,
     static_dir: impl Into<PathBuf>,
 ) -> impl for<'a> Handler<'a> + Clone + Send + Sync + 'static {
-    routes![list, create, read, update, remove]
+    let app = routes![list, create, read, update, remove]
         .with_state(store)
         .on_rejection(on_rejection)
-        .fallback(StaticFiles::new(static_dir))
-        .layer(map_response(method_not_allowed))
+        .fallback(StaticFiles::new(static_dir));
+    // Every state the routes take is given (a bug here fails at startup).
+    if let Err(e) = app.check() {
+        panic!("{e}");
+    }
+    app
 }

@@ -1,8 +1,8 @@
 //! Errors as JSON bodies: every failure is `{"error": "...", "detail":
 //! "..."}` with a 4xx or 5xx status, whether a route answers it, an
-//! extractor refuses the request (the router's rejection hook,
-//! [`on_rejection`]) or the router has no route for it ([`method_not_allowed`],
-//! and the fallback in [`crate::page`]).
+//! extractor refuses the request or the path does not take the method
+//! (both through the router's rejection hook, [`on_rejection`]), or the
+//! router has no route for it (the fallback in [`crate::page`]).
 
 use std::fmt;
 
@@ -83,6 +83,9 @@ impl ApiError {
 /// assert_eq!(resp.status(), Status::BAD_REQUEST);
 /// assert!(std::str::from_utf8(resp.body_bytes()).unwrap().contains("\"invalid id\""));
 /// ```
+///
+/// It answers the router's `405` too (a path the API has, a method it does
+/// not take), as `method not allowed`; the router adds `Allow`.
 pub fn on_rejection(r: Rejection) -> Response {
     let error = match r.kind() {
         RejectionKind::PathParam => "invalid id",
@@ -90,39 +93,15 @@ pub fn on_rejection(r: Rejection) -> Response {
         RejectionKind::JsonSyntax => "invalid JSON",
         RejectionKind::JsonData => "invalid todo",
         RejectionKind::Body | RejectionKind::Utf8 => "invalid body",
+        // The router's own 405: its `Allow` field is added by the router.
+        RejectionKind::MethodNotAllowed => {
+            let detail = format!("this path takes {}", r.allow().unwrap_or_default());
+            return ApiError::new(r.status(), "method not allowed", detail).into_response();
+        }
         _ if r.status().as_u16() >= 500 => "internal error",
         _ => "invalid request",
     };
     ApiError::new(r.status(), error, r.message()).into_response()
-}
-
-/// A response layer's function: the router's own `405` (a path the API
-/// has, a method it does not take) as a JSON error, its `Allow` kept.
-/// Anything else passes through.
-///
-/// ```
-/// use corering::http::{Response, Status};
-/// let r = Response::new(Status::METHOD_NOT_ALLOWED).header("Allow", "GET");
-/// let r = todo::error::method_not_allowed(r);
-/// assert_eq!(r.header_value("content-type"), Some(&b"application/json"[..]));
-/// assert_eq!(r.header_value("allow"), Some(&b"GET"[..]));
-/// ```
-pub fn method_not_allowed(resp: Response) -> Response {
-    if resp.status() != Status::METHOD_NOT_ALLOWED
-        || resp.header_value("content-type") == Some(&b"application/json"[..])
-    {
-        return resp;
-    }
-    let allow = resp
-        .header_value("allow")
-        .map(|a| String::from_utf8_lossy(a).into_owned())
-        .unwrap_or_default();
-    let body = Body {
-        error: "method not allowed",
-        detail: &format!("this path takes {allow}"),
-    };
-    resp.content_type("application/json")
-        .body(serde_json::to_vec(&body).unwrap_or_default())
 }
 
 impl fmt::Display for ApiError {

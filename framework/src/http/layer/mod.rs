@@ -50,6 +50,8 @@
 //! | [`AccessLog`](crate::http::observe::AccessLog) | one log line per request |
 //! | [`map_request`], [`map_response`] | your own function, before or after |
 
+#[cfg(feature = "compression")]
+mod accept_encoding;
 mod auth;
 #[cfg(feature = "compression")]
 mod compress;
@@ -60,9 +62,11 @@ mod timeout;
 
 use crate::http::{Handler, Request};
 
+#[cfg(feature = "compression")]
+pub use accept_encoding::Coding;
 pub use auth::{Bearer, RequireBearer};
 #[cfg(feature = "compression")]
-pub use compress::{Compressed, Compression, Gzip};
+pub use compress::{Compressed, Compression, Encode};
 pub use cors::{Cors, CorsHandler};
 pub use map::{map_request, map_response, Finish, MapFuture, MapRequest, MapResponse};
 pub use request_id::{RequestId, WithRequestId};

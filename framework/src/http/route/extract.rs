@@ -60,6 +60,11 @@ impl AppState {
         self.on_rejection = Some(hook);
     }
 
+    /// The rejection hook, if set.
+    pub(crate) fn rejection_hook(&self) -> Option<RejectionHook> {
+        self.on_rejection
+    }
+
     /// Fills what this state lacks from `parent` (a merged or nested
     /// router takes the outer router's state and hook unless it has its
     /// own).

@@ -5,6 +5,7 @@
 
 use std::mem::MaybeUninit;
 
+use super::rejection::{Rejection, RejectionHook, RejectionKind};
 use crate::http::head::find_byte;
 use crate::http::{Method, Response, Status};
 
@@ -364,10 +365,19 @@ impl Selected {
     /// The automatic response for `NotFound` and `MethodNotAllowed`
     /// (`Route` gives `500`: it is not an answer).
     pub fn fallback(self) -> Response {
+        self.answer(None)
+    }
+
+    /// The answer to `NotFound` and `MethodNotAllowed`: a [`Rejection`]
+    /// through the router's `hook` if it has one (a `405` keeps its
+    /// `Allow` field), else `text/plain` (`Route` gives `500`: it is not
+    /// an answer).
+    pub fn answer(self, hook: Option<RejectionHook>) -> Response {
         match self {
-            Selected::NotFound => Response::new(Status::NOT_FOUND)
-                .content_type("text/plain; charset=utf-8")
-                .body("Not Found"),
+            Selected::NotFound => {
+                Rejection::new(RejectionKind::NotFound, Status::NOT_FOUND, "Not Found")
+                    .respond(hook)
+            }
             Selected::MethodNotAllowed(mask) => {
                 let mut allow = String::new();
                 for m in ALL_METHODS {
@@ -378,10 +388,7 @@ impl Selected {
                         allow.push_str(m.as_str());
                     }
                 }
-                Response::new(Status::METHOD_NOT_ALLOWED)
-                    .content_type("text/plain; charset=utf-8")
-                    .header_owned("Allow", allow)
-                    .body("Method Not Allowed")
+                Rejection::method_not_allowed(allow).respond(hook)
             }
             Selected::Route(_) => Response::new(Status::INTERNAL_SERVER_ERROR),
         }

@@ -11,8 +11,10 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::check::{MissingState, NeedsFn};
+use super::closure::RouteFn;
 use super::extract::AppState;
 use super::matcher::{RouteInfo, Selected};
+use super::rejection::RejectionHook;
 use crate::http::{Handler, Request, Response};
 
 /// What the dispatch function a [`routes!`](super::routes) makes returns:
@@ -27,11 +29,15 @@ pub trait MissChain: Clone {
     type Appended<G: Clone>: MissChain;
     /// This chain ending in `fallback` instead.
     type WithFallback<H: Clone>: MissChain;
+    /// This chain with the run-time route `route` tried before its end.
+    type AppendedFn<H: Clone>: MissChain;
     /// Hands the outer router's state (and rejection hook) to the
     /// routers of the chain that lack their own.
     fn inherit(&mut self, parent: &AppState);
     /// Appends `sub` before the end of the chain.
     fn append<G: Clone>(self, sub: Sub<G, NotFound>) -> Self::Appended<G>;
+    /// Appends `route` before the end of the chain.
+    fn append_fn<H: Clone>(self, route: RouteFn<H, NotFound>) -> Self::AppendedFn<H>;
     /// Replaces the end of the chain.
     fn with_fallback<H: Clone>(self, fallback: H) -> Self::WithFallback<H>;
     /// Lists the routes of the chain's routers that need a state their
@@ -45,21 +51,32 @@ pub trait Miss<'a>: MissChain {
     /// The answer's future.
     type Future: Future<Output = Response>;
     /// Answers `req`, which routes before this link did not take (`sel`
-    /// says why); `skip` bytes of its path belong to nest prefixes.
-    fn miss(&self, req: Request<'a>, sel: Selected, skip: usize) -> Self::Future;
+    /// says why); `skip` bytes of its path belong to nest prefixes. A
+    /// `404`/`405` goes through `hook`, the outermost router's.
+    fn miss(
+        &self,
+        req: Request<'a>,
+        sel: Selected,
+        skip: usize,
+        hook: Option<RejectionHook>,
+    ) -> Self::Future;
 }
 
 /// The end of a chain without a fallback: `404 Not Found`, or `405 Method
-/// Not Allowed` with `Allow`.
+/// Not Allowed` with `Allow` (through the rejection hook, if any).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NotFound;
 
 impl MissChain for NotFound {
     type Appended<G: Clone> = Sub<G, NotFound>;
     type WithFallback<H: Clone> = Fallback<H>;
+    type AppendedFn<H: Clone> = RouteFn<H, NotFound>;
     fn inherit(&mut self, _: &AppState) {}
     fn append<G: Clone>(self, sub: Sub<G, NotFound>) -> Sub<G, NotFound> {
         sub
+    }
+    fn append_fn<H: Clone>(self, route: RouteFn<H, NotFound>) -> RouteFn<H, NotFound> {
+        route
     }
     fn with_fallback<H: Clone>(self, fallback: H) -> Fallback<H> {
         Fallback(fallback)
@@ -69,20 +86,30 @@ impl MissChain for NotFound {
 
 impl<'a> Miss<'a> for NotFound {
     type Future = Ready<Response>;
-    fn miss(&self, _: Request<'a>, sel: Selected, _: usize) -> Ready<Response> {
-        ready(sel.fallback())
+    fn miss(
+        &self,
+        _: Request<'a>,
+        sel: Selected,
+        _: usize,
+        hook: Option<RejectionHook>,
+    ) -> Ready<Response> {
+        ready(sel.answer(hook))
     }
 }
 
 /// The end of a chain with a fallback handler: it answers what would be
-/// `404`; `405` stays automatic.
+/// `404`; `405` stays the router's (through the rejection hook, if any).
 #[derive(Debug, Clone, Copy)]
 pub struct Fallback<H>(H);
 
 impl<H: Clone> MissChain for Fallback<H> {
     type Appended<G: Clone> = Sub<G, Fallback<H>>;
     type WithFallback<H2: Clone> = Fallback<H2>;
+    type AppendedFn<H2: Clone> = RouteFn<H2, Fallback<H>>;
     fn inherit(&mut self, _: &AppState) {}
+    fn append_fn<H2: Clone>(self, route: RouteFn<H2, NotFound>) -> RouteFn<H2, Fallback<H>> {
+        route.before(self)
+    }
     fn append<G: Clone>(self, sub: Sub<G, NotFound>) -> Sub<G, Fallback<H>> {
         Sub {
             dispatch: sub.dispatch,
@@ -102,10 +129,16 @@ impl<H: Clone> MissChain for Fallback<H> {
 
 impl<'a, H: Handler<'a> + Clone> Miss<'a> for Fallback<H> {
     type Future = OneOf<H::Future, Ready<Response>>;
-    fn miss(&self, req: Request<'a>, sel: Selected, _: usize) -> Self::Future {
+    fn miss(
+        &self,
+        req: Request<'a>,
+        sel: Selected,
+        _: usize,
+        hook: Option<RejectionHook>,
+    ) -> Self::Future {
         match sel {
             Selected::NotFound => OneOf::A(self.0.call(req)),
-            other => OneOf::B(ready(other.fallback())),
+            other => OneOf::B(ready(other.answer(hook))),
         }
     }
 }
@@ -148,6 +181,18 @@ impl<G> Sub<G, NotFound> {
 impl<G: Clone, N: MissChain> MissChain for Sub<G, N> {
     type Appended<G2: Clone> = Sub<G, N::Appended<G2>>;
     type WithFallback<H: Clone> = Sub<G, N::WithFallback<H>>;
+    type AppendedFn<H: Clone> = Sub<G, N::AppendedFn<H>>;
+    fn append_fn<H: Clone>(self, route: RouteFn<H, NotFound>) -> Self::AppendedFn<H> {
+        Sub {
+            dispatch: self.dispatch,
+            own: self.own,
+            state: self.state,
+            prefix: self.prefix,
+            routes: self.routes,
+            needs: self.needs,
+            next: self.next.append_fn(route),
+        }
+    }
     fn inherit(&mut self, parent: &AppState) {
         self.state = self.own.clone();
         self.state.inherit(parent);
@@ -188,7 +233,13 @@ where
     N: Miss<'a>,
 {
     type Future = Chained<'a, GF, N>;
-    fn miss(&self, req: Request<'a>, sel: Selected, skip: usize) -> Self::Future {
+    fn miss(
+        &self,
+        req: Request<'a>,
+        sel: Selected,
+        skip: usize,
+        hook: Option<RejectionHook>,
+    ) -> Self::Future {
         let path = req.path();
         let rest = path.get(skip..).unwrap_or("");
         let inside = self.prefix.is_empty()
@@ -202,13 +253,15 @@ where
                 self.next.clone(),
                 sel,
                 skip,
+                hook,
             )
         } else {
             Chained {
-                stage: Stage::Next(self.next.miss(req, sel, skip)),
+                stage: Stage::Next(self.next.miss(req, sel, skip, hook)),
                 next: None,
                 sel,
                 skip,
+                hook,
             }
         }
     }
@@ -221,11 +274,11 @@ where
 /// usual router skips [`Chained`]'s stages this way.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless polled"]
-pub struct Direct<F>(F);
+pub struct Direct<F>(F, Option<RejectionHook>);
 
 impl<F> Direct<F> {
-    pub(super) fn new(routing: F) -> Self {
-        Direct(routing)
+    pub(super) fn new(routing: F, hook: Option<RejectionHook>) -> Self {
+        Direct(routing, hook)
     }
 }
 
@@ -234,17 +287,19 @@ impl<'a, F: Future<Output = Routed<'a>>> Future for Direct<F> {
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
-        // SAFETY: the only field is pinned structurally (never moved out).
+        let hook = self.1;
+        // SAFETY: the first field is pinned structurally (never moved out);
+        // the second is plain data, copied out above.
         let routing = unsafe { self.map_unchecked_mut(|d| &mut d.0) };
         match routing.poll(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Ok(resp)) => Poll::Ready(resp),
-            Poll::Ready(Err((_, sel))) => Poll::Ready(sel.fallback()),
+            Poll::Ready(Err((_, sel))) => Poll::Ready(sel.answer(hook)),
         }
     }
 }
 
-fn combine(a: Selected, b: Selected) -> Selected {
+pub(super) fn combine(a: Selected, b: Selected) -> Selected {
     match (a, b) {
         (Selected::MethodNotAllowed(x), Selected::MethodNotAllowed(y)) => {
             Selected::MethodNotAllowed(x | y)
@@ -269,15 +324,24 @@ pub struct Chained<'a, F, N: Miss<'a>> {
     next: Option<N>,
     sel: Selected,
     skip: usize,
+    /// The outermost router's rejection hook, for its `404`/`405`.
+    hook: Option<RejectionHook>,
 }
 
 impl<'a, F, N: Miss<'a>> Chained<'a, F, N> {
-    pub(super) fn new(routing: F, next: N, sel: Selected, skip: usize) -> Self {
+    pub(super) fn new(
+        routing: F,
+        next: N,
+        sel: Selected,
+        skip: usize,
+        hook: Option<RejectionHook>,
+    ) -> Self {
         Chained {
             stage: Stage::Route(routing),
             next: Some(next),
             sel,
             skip,
+            hook,
         }
     }
 }
@@ -309,9 +373,9 @@ where
                         Poll::Ready(Err((req, sel))) => {
                             let sel = combine(this.sel, sel);
                             let Some(next) = this.next.take() else {
-                                return Poll::Ready(sel.fallback());
+                                return Poll::Ready(sel.answer(this.hook));
                             };
-                            stage.set(Stage::Next(next.miss(req, sel, this.skip)));
+                            stage.set(Stage::Next(next.miss(req, sel, this.skip, this.hook)));
                         }
                     }
                 }

@@ -98,6 +98,7 @@
 //! type.
 
 mod check;
+mod closure;
 mod extract;
 #[cfg(feature = "serde")]
 mod formats;
@@ -126,6 +127,7 @@ pub use corering_macros::{delete, get, head, options, patch, post, put, route, r
 pub use serde;
 
 pub use check::MissingState;
+pub use closure::RouteFn;
 pub use miss::{Chained, Direct, Fallback, NotFound, OneOf, Sub};
 pub use rejection::{Rejection, RejectionHook, RejectionKind};
 pub use router::Router;

@@ -55,6 +55,13 @@ pub enum RejectionKind {
     MissingState,
     /// A custom extractor's refusal ([`Rejection::new`]).
     Custom,
+    /// No route matches the path (`404`): the router's own answer when
+    /// it has no [`fallback`](super::Router::fallback).
+    NotFound,
+    /// Routes match the path but not the method (`405`); [`Rejection::allow`]
+    /// lists the methods they take, and the router puts them in an `Allow`
+    /// field if the hook's response has none.
+    MethodNotAllowed,
 }
 
 impl RejectionKind {
@@ -78,17 +85,19 @@ impl RejectionKind {
             RejectionKind::Upgrade => "upgrade",
             RejectionKind::MissingState => "missing_state",
             RejectionKind::Custom => "custom",
+            RejectionKind::NotFound => "not_found",
+            RejectionKind::MethodNotAllowed => "method_not_allowed",
         }
     }
 }
 
-/// An extractor's refusal: its kind, the status to answer with and a
-/// message for the client.
+/// An extractor's refusal, or the router's own `404`/`405`: its kind, the
+/// status to answer with and a message for the client.
 ///
 /// By default a rejection is answered with its status and the message as
 /// `text/plain`; [`Router::on_rejection`](super::Router::on_rejection)
-/// replaces that for every extractor of the router, so a JSON API answers
-/// in its own format:
+/// replaces that for every extractor of the router and for its `404` and
+/// `405`, so a JSON API answers in its own format:
 ///
 /// ```
 /// use corering::http::route::{Rejection, RejectionKind};
@@ -111,6 +120,8 @@ pub struct Rejection {
     kind: RejectionKind,
     status: Status,
     message: Cow<'static, str>,
+    /// For `405`: the methods the path takes (`GET, HEAD, POST`).
+    allow: Option<String>,
 }
 
 /// A router's rejection hook (see
@@ -131,7 +142,35 @@ impl Rejection {
             kind,
             status,
             message: message.into(),
+            allow: None,
         }
+    }
+
+    /// The router's `405 Method Not Allowed` for a path whose routes take
+    /// `allow` (methods separated by `, `).
+    pub(crate) fn method_not_allowed(allow: String) -> Self {
+        Rejection {
+            allow: Some(allow),
+            ..Rejection::new(
+                RejectionKind::MethodNotAllowed,
+                Status::METHOD_NOT_ALLOWED,
+                "Method Not Allowed",
+            )
+        }
+    }
+
+    /// For a [`MethodNotAllowed`](RejectionKind::MethodNotAllowed)
+    /// rejection, the methods the path takes, as the `Allow` field lists
+    /// them (`GET, HEAD, POST`); `None` for any other.
+    ///
+    /// ```
+    /// use corering::http::route::{Rejection, RejectionKind};
+    /// use corering::http::Status;
+    /// let r = Rejection::new(RejectionKind::Query, Status::BAD_REQUEST, "x");
+    /// assert_eq!(r.allow(), None);
+    /// ```
+    pub fn allow(&self) -> Option<&str> {
+        self.allow.as_deref()
     }
 
     /// What kind of extractor refused.
@@ -167,7 +206,8 @@ impl Rejection {
         &self.message
     }
 
-    /// The default answer: the status, the message as `text/plain`.
+    /// The default answer: the status, the message as `text/plain` (and,
+    /// for `405`, the `Allow` field).
     ///
     /// ```
     /// use corering::http::route::{Rejection, RejectionKind};
@@ -181,16 +221,28 @@ impl Rejection {
             Cow::Borrowed(s) => s.into(),
             Cow::Owned(s) => s.into(),
         };
-        Response::new(self.status)
-            .content_type("text/plain; charset=utf-8")
-            .body(body)
+        let resp = Response::new(self.status).content_type("text/plain; charset=utf-8");
+        match self.allow {
+            Some(allow) => resp.header_owned("Allow", allow).body(body),
+            None => resp.body(body),
+        }
     }
 
-    /// The answer through `hook` if there is one, else the default.
+    /// The answer through `hook` if there is one, else the default. A
+    /// `405` keeps its `Allow` field whatever the hook answers.
     pub(crate) fn respond(self, hook: Option<RejectionHook>) -> Response {
-        match hook {
-            Some(h) => h(self),
-            None => self.into_default_response(),
+        match (hook, &self.allow) {
+            (None, _) => self.into_default_response(),
+            (Some(h), None) => h(self),
+            (Some(h), Some(allow)) => {
+                let allow = allow.clone();
+                let resp = h(self);
+                if resp.has_header("allow") {
+                    resp
+                } else {
+                    resp.header_owned("Allow", allow)
+                }
+            }
         }
     }
 }

@@ -5,12 +5,13 @@ use std::future::Future;
 use std::sync::Arc;
 
 use super::check::{MissingState, NeedsFn};
+use super::closure::{collision_message, leak_route, RouteFn};
 use super::extract::AppState;
 use super::matcher::{collide, RouteInfo, Selected};
 use super::miss::{Chained, Direct, Fallback, Miss, MissChain, NotFound, Routed, Sub, Tables};
 use super::rejection::RejectionHook;
 use crate::http::layer::{Layer, Layered};
-use crate::http::{Handler, Request};
+use crate::http::{Handler, Method, Request};
 
 /// Routes built by [`routes!`](super::routes): a [`Handler`] for
 /// [`http::serve`](crate::http::serve).
@@ -137,9 +138,17 @@ impl<F, M: MissChain> Router<F, M> {
     }
 
     /// Answers every extractor's refusal ([`Rejection`](super::Rejection):
-    /// a bad path parameter, query or JSON body, a missing state...) with
-    /// `hook`'s response instead of the default `text/plain` one. Merged
-    /// and nested routers without a hook of their own use it too.
+    /// a bad path parameter, query or JSON body, a missing state...) and
+    /// the router's own `404 Not Found` (no route matches the path, and no
+    /// [`fallback`](Router::fallback)) and `405 Method Not Allowed` (routes
+    /// match the path, not the method: kinds
+    /// [`NotFound`](super::RejectionKind::NotFound) and
+    /// [`MethodNotAllowed`](super::RejectionKind::MethodNotAllowed)) with
+    /// `hook`'s response instead of the default `text/plain` one. A `405`
+    /// keeps its `Allow` field: the router adds it if the hook's response
+    /// has none. Merged and nested routers without a hook of their own use
+    /// this one for their extractors; a request no router takes is
+    /// answered through the outermost router's hook.
     ///
     /// ```
     /// use corering::http::route::{Json, Rejection};
@@ -167,8 +176,10 @@ impl<F, M: MissChain> Router<F, M> {
     /// Answers the requests no route takes (what would be `404 Not
     /// Found`) with `handler`: any [`Handler`], such as an `async fn
     /// (Request<'_>) -> Response`. `405 Method Not Allowed` (the path has
-    /// routes, for other methods) stays automatic. Replaces an earlier
-    /// fallback; merged and nested routers are tried before it.
+    /// routes, for other methods) stays the router's, answered through
+    /// the [`on_rejection`](Router::on_rejection) hook if there is one.
+    /// Replaces an earlier fallback; merged and nested routers are tried
+    /// before it.
     ///
     /// ```
     /// use corering::http::{Request, Response, Status};
@@ -309,6 +320,80 @@ impl<F, M: MissChain> Router<F, M> {
         }
     }
 
+    /// Adds a route at run time, without a route attribute: `handler`
+    /// (any [`Handler`]: an `async fn(Request<'_>) -> Response`, or a
+    /// closure taking the [`Request`]) answers `method` on `path`, a
+    /// pattern as the attributes take it (`/users/{id}`, `/files/{*rest}`).
+    /// A `GET` route answers `HEAD` too, and the route counts for `405`
+    /// and `Allow` like the others.
+    ///
+    /// It is tried after the routes already in the router (attribute
+    /// routes, merged and nested routers, earlier `route`s), before the
+    /// fallback. Its handler reads the path itself
+    /// ([`Request::path`]): extractors are for attribute routes. The
+    /// pattern is kept for the life of the process: add routes at startup.
+    /// Add them to the outermost router (one with run-time routes cannot
+    /// be [`merge`](Router::merge)d or [`nest`](Router::nest)ed itself).
+    ///
+    /// # Panics
+    /// If `path` is not a pattern (it must start with `/`, hold no empty
+    /// segment, `?`, `#` or space, and use `{name}` and a last `{*name}`
+    /// only as whole segments), or if the route collides with one already
+    /// in the router (same method, and paths no request can tell apart).
+    ///
+    /// ```
+    /// use corering::http::{Method, Request, Response};
+    ///
+    /// #[corering::get("/")]
+    /// async fn index() -> &'static str { "home" }
+    ///
+    /// async fn version(_req: Request<'_>) -> Response {
+    ///     Response::text(env!("CARGO_PKG_VERSION"))
+    /// }
+    ///
+    /// let greeting = String::from("hello");
+    /// let app = corering::routes![index]
+    ///     .route(Method::Get, "/version", version)
+    ///     .route(Method::Get, "/greet/{name}", move |req: Request<'_>| {
+    ///         // Read what the answer needs before the future: it cannot
+    ///         // borrow the request.
+    ///         let name = req.path().rsplit('/').next().unwrap_or("").to_owned();
+    ///         let text = format!("{greeting}, {name}");
+    ///         async move { Response::text(text) }
+    ///     });
+    /// # let _ = app;
+    /// ```
+    pub fn route<H>(
+        mut self,
+        method: Method,
+        path: &'static str,
+        handler: H,
+    ) -> Router<F, M::AppendedFn<H>>
+    where
+        H: Clone + for<'a> Handler<'a>,
+    {
+        let info = leak_route(method, path);
+        for &(prefix, theirs) in self.tables.iter() {
+            if let Some(a) = theirs
+                .iter()
+                .find(|a| prefix.is_empty() && collide(a, info))
+            {
+                panic!("{}", collision_message(a, prefix, info));
+            }
+        }
+        let mut tables = (*self.tables).clone();
+        tables.push(("", std::slice::from_ref(info)));
+        self.tables = Arc::new(tables);
+        Router {
+            dispatch: self.dispatch,
+            miss: self.miss.append_fn(RouteFn::new(info, handler)),
+            state: self.state,
+            tables: self.tables,
+            routes: self.routes,
+            needs: self.needs,
+        }
+    }
+
     /// Wraps the router in `layer` (a middleware: [`Timeout`](crate::http::layer::Timeout),
     /// [`Cors`](crate::http::layer::Cors), [`map_response`](crate::http::layer::map_response)...).
     /// Layers wrap everything the router answers, fallback and rejections
@@ -386,7 +471,10 @@ where
     type Future = Direct<Fut>;
     #[inline]
     fn call(&self, req: Request<'a>) -> Self::Future {
-        Direct::new((self.dispatch)(req, self.state.clone(), 0))
+        Direct::new(
+            (self.dispatch)(req, self.state.clone(), 0),
+            self.state.rejection_hook(),
+        )
     }
 }
 
@@ -398,6 +486,20 @@ where
     Sub<G, N>: Miss<'a>,
 {
     type Future = Chained<'a, Fut, Sub<G, N>>;
+    #[inline]
+    fn call(&self, req: Request<'a>) -> Self::Future {
+        chain(self, req)
+    }
+}
+
+/// A router with routes added at run time after its own.
+impl<'a, F, Fut, H, N> Handler<'a> for Router<F, RouteFn<H, N>>
+where
+    F: Fn(Request<'a>, AppState, usize) -> Fut,
+    Fut: Future<Output = Routed<'a>>,
+    RouteFn<H, N>: Miss<'a>,
+{
+    type Future = Chained<'a, Fut, RouteFn<H, N>>;
     #[inline]
     fn call(&self, req: Request<'a>) -> Self::Future {
         chain(self, req)
@@ -431,5 +533,6 @@ where
         r.miss.clone(),
         Selected::NotFound,
         0,
+        r.state.rejection_hook(),
     )
 }
