@@ -92,14 +92,15 @@ async fn ready() -> Response {
 /// The directory `--static` serves under `/static/`, if given.
 static STATIC: OnceLock<ServeDir> = OnceLock::new();
 
-/// The router's fallback: a file under `/static/` from the `--static`
-/// directory (validators, ranges, `HEAD`; see `ServeDir`), else `404`.
-async fn static_files(mut req: Request<'_>) -> Response {
+/// A file under `/static/` from the `--static` directory (validators,
+/// ranges, `HEAD`; see `ServeDir`), else `404`. A route of its own (not
+/// the router's fallback), so the other routes' requests never pass a
+/// fallback stage.
+#[get("/static/{*path}")]
+async fn static_files(path: Path<String>, req: &mut Request<'_>) -> Response {
     match STATIC.get() {
-        Some(dir) if req.path().starts_with("/static/") => {
-            dir.serve_prefixed(&mut req, "/static").await
-        }
-        _ => Response::new(Status::NOT_FOUND).body("Not Found\n"),
+        Some(dir) => dir.serve(req, &path.0).await,
+        None => Response::new(Status::NOT_FOUND).body("Not Found\n"),
     }
 }
 
@@ -143,8 +144,16 @@ fn main() {
         // One line per request on stderr with `--access-log`: a layer
         // (`Layered` forwards to it inline, so this costs what wrapping the
         // router by hand does; off, one branch a request).
-        let routes =
-            routes![index, plaintext, json, echo, user, metrics, ready].fallback(static_files);
+        let routes = routes![
+            index,
+            plaintext,
+            json,
+            echo,
+            user,
+            metrics,
+            ready,
+            static_files
+        ];
         if layers {
             // The stack a service usually runs: an `X-Request-Id` on every
             // answer, a deadline, and an access log (formatted every time;

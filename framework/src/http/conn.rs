@@ -487,7 +487,11 @@ where
             state: &mut state,
             staged: &staged,
         };
-        if body.drain().await.is_err() {
+        // A body read to its end (or none) only releases its bytes: no
+        // future for that.
+        if body.state.is_done() {
+            body.release();
+        } else if body.drain().await.is_err() {
             return linger_close(conn, &mut pace, state.send_rate).await;
         }
     }
@@ -687,7 +691,12 @@ fn shutting_down(worker: &Option<WorkerHttp>) -> bool {
 /// hand (not in assembly). `Ok(None)`: nothing buffered, or only part of a
 /// head: [`read_head`] takes it from there (checks the part against the
 /// limits and starts assembling it, without parsing it again).
-#[inline]
+///
+/// Always inlined: it is the one hot call of the parser, and whether the
+/// compiler inlines it on its own changes with the size of the handler's
+/// future (a different router measured 1691 against 1767 instructions a
+/// request).
+#[inline(always)]
 fn buffered_head(
     input: &Inbound,
     cfg: &Http1Config,

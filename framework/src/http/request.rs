@@ -790,7 +790,13 @@ impl BodyIo<'_> {
         if !self.state.is_done() {
             while self.next().await?.is_some() {}
         }
-        self.state.reader.release(&mut self.tail);
+        self.release();
         Ok(())
+    }
+
+    /// Releases the bytes of a body read to its end (see [`drain`](Self::drain)).
+    #[inline]
+    pub(crate) fn release(&mut self) {
+        self.state.reader.release(&mut self.tail);
     }
 }
