@@ -69,6 +69,9 @@ pub struct Connection {
     /// Byte-stream layers between the socket and the protocol (TLS...);
     /// `None` for a plain connection.
     layers: Option<Box<Layers>>,
+    /// A TCP peer's address once looked up (it does not change; an access
+    /// log asks for it on every request).
+    peer: std::cell::Cell<Option<SocketAddr>>,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -92,6 +95,7 @@ impl Connection {
             features: Features::new(),
             idle_timeout: None,
             layers: None,
+            peer: std::cell::Cell::new(None),
             _not_send: PhantomData,
         }
     }
@@ -341,9 +345,16 @@ impl Connection {
         self.flush().await
     }
 
-    /// The peer's address.
+    /// The peer's address (a TCP peer's is looked up once, then kept).
     pub fn peer_addr(&self) -> io::Result<Address> {
-        crate::net::peer_address(self.fd, self.kind)
+        if let Some(a) = self.peer.get() {
+            return Ok(Address::Tcp(a));
+        }
+        let a = crate::net::peer_address(self.fd, self.kind)?;
+        if let Address::Tcp(t) = a {
+            self.peer.set(Some(t));
+        }
+        Ok(a)
     }
 
     /// This end's address.
