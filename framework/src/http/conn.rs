@@ -446,7 +446,7 @@ where
                     Ok(())
                 } else {
                     match staged.flush(&mut conn, &mut pace, rate).await {
-                        Ok(()) => write_inline(&mut conn, n, &mut fill, &mut pace, rate).await,
+                        Ok(()) => pace.write_with(&mut conn, rate, n, &mut fill).await,
                         Err(e) => Err(e),
                     }
                 }
@@ -516,25 +516,6 @@ fn fill_response(
         heads.keep(resp.head_key(opts, secs), h);
     }
     b.copy_from_slice(body);
-}
-
-/// Queues `n` bytes written by `fill` straight into the write buffer
-/// when it has room (the usual case: no future, no clock, no timer); else
-/// waits until it has, holding the client to the response `rate`.
-#[inline]
-async fn write_inline(
-    conn: &mut Connection,
-    n: usize,
-    fill: &mut impl FnMut(&mut [u8]),
-    pace: &mut SendPace,
-    rate: Option<MinRate>,
-) -> std::io::Result<()> {
-    loop {
-        if let Some(r) = conn.try_write_with(n, fill) {
-            return r;
-        }
-        pace.writable(conn, rate).await?;
-    }
 }
 
 /// Ends a connection whose response could not be queued: reset if the

@@ -121,6 +121,26 @@ impl SendPace {
         }
     }
 
+    /// Queues `n` bytes written by `fill` straight into `conn`'s write
+    /// buffer when it has room (the usual case: no future polled, no
+    /// clock, no timer); else waits until it has, holding the client to
+    /// `rate` (see [`writable`](Self::writable)).
+    #[inline]
+    pub(crate) async fn write_with(
+        &mut self,
+        conn: &mut Connection,
+        rate: Option<MinRate>,
+        n: usize,
+        fill: &mut impl FnMut(&mut [u8]),
+    ) -> std::io::Result<()> {
+        loop {
+            if let Some(r) = conn.try_write_with(n, fill) {
+                return r;
+            }
+            self.writable(conn, rate).await?;
+        }
+    }
+
     /// Waits until everything queued on `conn` is sent (see
     /// [`Connection::flush`]), holding the client to `rate`.
     pub(crate) async fn flush(

@@ -120,15 +120,8 @@ impl Staged {
             return Ok(());
         }
         let mut buf = self.take();
-        let r = loop {
-            let mut copy = |out: &mut [u8]| out.copy_from_slice(&buf);
-            if let Some(r) = conn.try_write_with(buf.len(), &mut copy) {
-                break r;
-            }
-            if let Err(e) = pace.writable(conn, rate).await {
-                break Err(e);
-            }
-        };
+        let mut copy = |out: &mut [u8]| out.copy_from_slice(&buf);
+        let r = pace.write_with(conn, rate, buf.len(), &mut copy).await;
         buf.clear();
         *self.buf.borrow_mut() = buf;
         r
