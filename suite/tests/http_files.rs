@@ -2,7 +2,8 @@
 //! content types, validators and `304`, ranges and `416`, `HEAD`,
 //! directory indexes and their redirect, traversal attempts (`..`, its
 //! percent-encoded forms, backslashes, NUL, absolute paths, symbolic
-//! links out of the root), and memory that does not grow with file size.
+//! links out of the root), memory that does not grow with file size, and
+//! a cached file sent whole (`sendfile(2)`) to a slow, pipelining reader.
 //!
 //! Prints `SKIP:` and passes where curl is missing (fails instead with
 //! `CI` set). `measure_serve_dir_against_reading_on_the_worker` (ignored)
@@ -547,6 +548,53 @@ fn clients_leaving_mid_body_leave_the_server_serving() {
         "big.bin differs after the cut-off clients"
     );
     assert_eq!(curl(addr, "/static/hello.txt", &[]).body, b"hello world\n");
+    server.shutdown().unwrap();
+}
+
+/// A large file the page cache holds goes out by `sendfile(2)`; a client
+/// that reads it slowly (so the socket's buffer fills and the server
+/// waits for room many times) still gets every byte, in order, and then
+/// the answer to its pipelined second request.
+#[test]
+fn a_slow_reader_gets_a_cached_file_whole_and_then_its_next_answer() {
+    let _shared = shared();
+    let t = tree();
+    // 24 MiB, written (so cached): several times what the socket buffers
+    // hold.
+    let huge: Vec<u8> = (0..24usize << 20).map(|i| (i * 13 % 253) as u8).collect();
+    std::fs::write(t.root.join("cached.bin"), &huge).unwrap();
+    let (server, addr) = start(&t);
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    s.write_all(
+        b"GET /static/cached.bin HTTP/1.1\r\nHost: x\r\n\r\n\
+          GET /static/hello.txt HTTP/1.1\r\nHost: x\r\n\r\n",
+    )
+    .unwrap();
+    let mut got = Vec::new();
+    let mut buf = vec![0u8; 64 << 10];
+    let tail = b"hello world\n";
+    while !(got.len() > huge.len() && got.ends_with(tail)) {
+        let n = s.read(&mut buf).expect("read the responses");
+        assert!(n > 0, "closed after {} bytes", got.len());
+        got.extend_from_slice(&buf[..n]);
+        // Slower than the server sends: its buffer fills, it waits.
+        std::thread::sleep(std::time::Duration::from_micros(300));
+    }
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let head_end = got.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let head = text(&got[..head_end]).to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(
+        head.contains(&format!("content-length: {}", huge.len())),
+        "{head}"
+    );
+    let body = &got[head_end..head_end + huge.len()];
+    assert!(body == &huge[..], "the body differs from the file");
+    let next = text(&got[head_end + huge.len()..]);
+    assert!(next.starts_with("HTTP/1.1 200"), "{next}");
+    assert!(next.ends_with("\r\n\r\nhello world\n"), "{next}");
     server.shutdown().unwrap();
 }
 

@@ -259,6 +259,24 @@ impl Connection {
         }
     }
 
+    /// Queues `len` bytes of the file `fd` from `offset`, sent with
+    /// `sendfile(2)` from the page cache once what is queued ahead has
+    /// gone: no copy into or out of user memory. Only for a connection
+    /// without layers (`raw_out` is `Some`; else `Unsupported`), and only
+    /// for spans the page cache holds (`driver::sendfile::cached`), or the
+    /// worker may wait on the disk.
+    pub(crate) fn write_file(
+        &mut self,
+        fd: &std::sync::Arc<std::fs::File>,
+        offset: u64,
+        len: usize,
+    ) -> WriteFile<'_> {
+        WriteFile {
+            conn: self,
+            file: Some((std::sync::Arc::clone(fd), offset, len)),
+        }
+    }
+
     /// Queues `n` bytes written in place by `fill`, which gets exactly `n`
     /// bytes of the connection's send buffers (no intermediate copy).
     pub(crate) fn write_with<F: FnOnce(&mut [u8])>(
@@ -606,6 +624,25 @@ impl Future for WriteOwned<'_> {
     }
 }
 
+/// Future of `Connection::write_file`.
+#[must_use = "futures do nothing unless polled"]
+pub(crate) struct WriteFile<'a> {
+    conn: &'a mut Connection,
+    file: Option<(std::sync::Arc<std::fs::File>, u64, usize)>,
+}
+
+impl Future for WriteFile<'_> {
+    type Output = io::Result<()>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let file = &mut this.file;
+        this.conn.with_output(cx, |out| match file.take() {
+            Some((fd, offset, len)) => out.file(fd, offset, len),
+            None => Ok(()),
+        })
+    }
+}
+
 /// Future of [`Connection::write_frame`].
 #[must_use = "futures do nothing unless polled"]
 pub struct WriteFrame<'f, F> {
@@ -677,6 +714,24 @@ impl Output<'_> {
                 Ok(())
             }
             Some(l) => l.send_owned(self.conns, self.idx, buf),
+        }
+    }
+
+    fn file(
+        &mut self,
+        fd: std::sync::Arc<std::fs::File>,
+        offset: u64,
+        len: usize,
+    ) -> io::Result<()> {
+        match &mut self.layers {
+            None => {
+                self.conns.queue_file(self.idx, fd, offset, len);
+                Ok(())
+            }
+            Some(_) => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "a file span cannot be sent through connection layers",
+            )),
         }
     }
 

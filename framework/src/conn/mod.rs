@@ -26,6 +26,6 @@ pub use lease::Lease;
 #[cfg(feature = "tls")]
 pub(crate) use lease::{recycle_heap, staged};
 pub use out::OutBuf;
-pub(crate) use out::{RawLease, SendState};
+pub(crate) use out::{FileSpan, RawLease, SendState};
 pub(crate) use slot::set_waker;
 pub(crate) use slot::{Conns, IoParams, OpState, SockKind};

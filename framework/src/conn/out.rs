@@ -10,8 +10,15 @@
 //! handed to the kernel), and go back to a per-worker pool as soon as they are
 //! sent, so a connection with nothing to send holds no chunk and a busy one
 //! allocates nothing once the pool is warm.
+//!
+//! A *file span* (bytes of an open file, [`OutQueue::push_file`]) queues no
+//! memory at all: when it reaches the front it goes out with `sendfile(2)`
+//! (see `SendState::file`), straight from the page cache.
 
 use std::collections::VecDeque;
+use std::fs::File;
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
 
 /// Size classes of chunks, smallest first.
 const CLASSES: [usize; 5] = [4 << 10, 8 << 10, 16 << 10, 32 << 10, 64 << 10];
@@ -78,6 +85,8 @@ enum Data {
     Vec(Vec<u8>),
     Static(&'static [u8]),
     Lease(RawLease),
+    /// A span of an open file; `start..end` are offsets into it.
+    File(Arc<File>),
 }
 
 struct Seg {
@@ -87,14 +96,25 @@ struct Seg {
 }
 
 impl Seg {
+    /// The segment's first byte in memory (never called for a file span).
     fn base(&self) -> *const u8 {
         match &self.data {
             Data::Chunk(b) => b.as_ptr(),
             Data::Vec(v) => v.as_ptr(),
             Data::Static(s) => s.as_ptr(),
             Data::Lease(l) => l.ptr,
+            Data::File(_) => unreachable!("a file span has no memory"),
         }
     }
+}
+
+/// The front of a queue when it is a file span: `len` bytes of the file
+/// `fd` from `offset`, for one `sendfile(2)`.
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct FileSpan {
+    pub fd: std::os::fd::RawFd,
+    pub offset: u64,
+    pub len: usize,
 }
 
 /// Per-worker pool of chunks and send states.
@@ -148,6 +168,8 @@ impl OutPool {
                 // SAFETY: as above.
                 iov: unsafe { std::mem::zeroed() },
                 zc: false,
+                file: None,
+                more: false,
                 result: 0,
                 notif_pending: false,
             })
@@ -169,6 +191,12 @@ pub(crate) struct SendState {
     pub iov: [libc::iovec; MAX_IOV],
     /// Sent with sendmsg_zc: a notification completion follows.
     pub zc: bool,
+    /// Instead of the iovecs: send this span of a file (`sendfile(2)`),
+    /// whose descriptor the queue keeps open until the completion.
+    pub file: Option<FileSpan>,
+    /// A file span follows these bytes: sent with `MSG_MORE`, so a
+    /// response head leaves in the same segment as its body's first bytes.
+    pub more: bool,
     /// Result of a zero-copy send, kept until its notification arrives.
     pub result: i32,
     /// A zero-copy send has completed and only its notification (the
@@ -306,10 +334,54 @@ impl OutQueue {
         self.segs.push_back(Seg { data, start, end });
     }
 
-    /// Fills `iov` with the queued bytes from the front; returns the count.
+    /// Queues `len` bytes of the file `fd` from `offset`, to be sent from
+    /// the page cache (`sendfile(2)`); the queue keeps `fd` open until
+    /// they are.
+    pub fn push_file(&mut self, fd: Arc<File>, offset: u64, len: usize) {
+        if len == 0 {
+            return;
+        }
+        let start = offset as usize;
+        self.len += len;
+        self.segs.push_back(Seg {
+            data: Data::File(fd),
+            start,
+            end: start + len,
+        });
+    }
+
+    /// True if a file span follows the first `n` segments (which
+    /// `fill_iovecs` stopped before).
+    pub fn file_after(&self, n: usize) -> bool {
+        self.segs
+            .get(n)
+            .is_some_and(|s| matches!(s.data, Data::File(_)))
+    }
+
+    /// The front of the queue if it is a file span.
+    pub fn front_file(&self) -> Option<FileSpan> {
+        match self.segs.front() {
+            Some(Seg {
+                data: Data::File(fd),
+                start,
+                end,
+            }) => Some(FileSpan {
+                fd: fd.as_raw_fd(),
+                offset: *start as u64,
+                len: end - start,
+            }),
+            _ => None,
+        }
+    }
+
+    /// Fills `iov` with the queued bytes from the front, up to the first
+    /// file span; returns the count.
     pub fn fill_iovecs(&self, iov: &mut [libc::iovec]) -> usize {
         let mut n = 0;
         for seg in self.segs.iter().take(iov.len()) {
+            if matches!(seg.data, Data::File(_)) {
+                break;
+            }
             if seg.end == seg.start {
                 continue;
             }
@@ -379,7 +451,7 @@ fn release(seg: Seg, pool: &mut OutPool, leases: &mut Vec<RawLease>) {
         // Heap buffers (a layer's sealed records, heap leases sent back)
         // go back to the per-thread pool they most likely came from.
         Data::Vec(v) => super::lease::recycle_heap(v),
-        Data::Static(_) => {}
+        Data::Static(_) | Data::File(_) => {}
     }
 }
 

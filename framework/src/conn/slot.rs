@@ -55,6 +55,10 @@ use super::zerocopy::ZcUse;
 use crate::driver::op::{buffer, more, notif, zc_copied};
 use crate::driver::{Buffers, Op, Request, Submit, Token};
 
+/// The most one `sendfile(2)` of a queued file span is asked to send (a
+/// non-blocking socket takes what fits in its buffer anyway).
+const MAX_FILE_SEND: usize = 2 << 20;
+
 /// Socket family of a connection, for address queries.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub(crate) enum SockKind {
@@ -530,6 +534,24 @@ impl Conns {
         }
     }
 
+    /// Queues `len` bytes of the file `fd` from `offset` on slot `idx`
+    /// (sent with `sendfile(2)`; see `OutQueue::push_file`).
+    pub fn queue_file(
+        &mut self,
+        idx: u32,
+        fd: std::sync::Arc<std::fs::File>,
+        offset: u64,
+        len: usize,
+    ) {
+        self.output_starts(idx);
+        let s = &mut self.slots[idx as usize];
+        s.out.push_file(fd, offset, len);
+        if !s.dirty {
+            s.dirty = true;
+            self.dirty.push(idx);
+        }
+    }
+
     /// Called before bytes are queued on slot `idx`: output queued onto an
     /// empty queue starts the write-progress clock, and the slot joins the
     /// list the write-timeout sweep looks at.
@@ -639,11 +661,30 @@ impl Conns {
             return;
         }
         let mut st = self.pool.get_send();
+        if let Some(mut span) = s.out.front_file() {
+            // A file span goes out on its own, straight from the page cache.
+            span.len = span.len.min(MAX_FILE_SEND);
+            st.file = Some(span);
+            st.more = false;
+            st.zc = false;
+            st.result = 0;
+            st.notif_pending = false;
+            let t = Token::new(Op::Send, idx, s.gen);
+            let state: *mut super::out::SendState = &mut *st;
+            // SAFETY: the send state is boxed and kept in the slot until the
+            // completion; the queue keeps the file descriptor open until the
+            // span is sent or dropped, which happens only after it.
+            unsafe { ring.submit(t, Request::Send { fd: s.fd, state }) };
+            s.sending = Some(st);
+            return;
+        }
+        st.file = None;
         let mut n = s.out.fill_iovecs(&mut st.iov);
         if n == 0 {
             self.pool.put_send(st);
             return;
         }
+        st.more = s.out.file_after(n);
         let total: usize = st.iov[..n].iter().map(|v| v.iov_len).sum();
         // Zero-copy is a TCP feature; Unix sockets reject it. Where it is
         // used is up to `ZcUse` (see `conn/zerocopy.rs`).

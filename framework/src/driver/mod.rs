@@ -15,6 +15,7 @@ pub(crate) mod buffers;
 mod epoll;
 pub(crate) mod op;
 mod select;
+pub(crate) mod sendfile;
 mod token;
 pub(crate) mod uring;
 

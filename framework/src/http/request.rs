@@ -472,6 +472,44 @@ impl ResponseStream<'_> {
         r
     }
 
+    /// Whether [`write_file`](Self::write_file) may be used: the
+    /// connection has no layers (TLS), so file spans can go out by
+    /// `sendfile(2)`.
+    pub(crate) fn sends_files(&self) -> bool {
+        self.conn.raw_out().is_some()
+    }
+
+    /// As [`write_vec`](Self::write_vec), for `len` bytes of `file` from
+    /// `offset` that the page cache holds: queued as a file span and sent
+    /// by `sendfile(2)`, never copied (a `Content-Length` body on a
+    /// connection without layers; see [`sends_files`](Self::sends_files)).
+    pub(crate) async fn write_file(
+        &mut self,
+        file: &std::sync::Arc<std::fs::File>,
+        offset: u64,
+        len: usize,
+    ) -> std::io::Result<()> {
+        let Some(framing) = self.admit(len)? else {
+            return Ok(());
+        };
+        if framing != Framing::Length {
+            *self.state = StreamState::Failed;
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                "file spans are sent only in a Content-Length body",
+            ));
+        }
+        if let Err(e) = self.pace.writable(self.conn, self.rate).await {
+            *self.state = StreamState::failed(&self.pace);
+            return Err(e);
+        }
+        let r = self.conn.write_file(file, offset, len).await;
+        if r.is_err() {
+            *self.state = StreamState::Failed;
+        }
+        r
+    }
+
     /// Takes `n` more body bytes into account: their framing, or `None`
     /// if nothing is to be sent (`HEAD`, or no bytes); an error for a
     /// finished stream or more bytes than the declared length.

@@ -189,7 +189,8 @@ impl Epoll {
         }
     }
 
-    /// Sends the iovecs of `state` now, or waits for room.
+    /// Sends the iovecs (or the file span) of `state` now, or waits for
+    /// room.
     pub(super) fn send(&mut self, fd: RawFd, token: Token, state: *mut SendState) {
         if !self.fds.get(fd).writable {
             self.fds.get(fd).send = Some((token, state));
@@ -199,18 +200,26 @@ impl Epoll {
         // they point to alive and unchanged until the completion.
         let st = unsafe { &*state };
         loop {
-            let n = if st.msg.msg_iovlen == 1 {
-                let v = st.iov[0];
-                // SAFETY: as above; one iovec of valid bytes.
-                unsafe { sys::send(fd, v.iov_base, v.iov_len) }
+            let r = if let Some(span) = st.file {
+                // Its socket is non-blocking, as every socket here.
+                crate::driver::sendfile::send(fd, span)
             } else {
-                // SAFETY: as above; the msghdr points at the state's iovecs.
-                unsafe { sys::sendmsg(fd, &st.msg) }
+                let more = if st.more { libc::MSG_MORE } else { 0 };
+                let n = if st.msg.msg_iovlen == 1 {
+                    let v = st.iov[0];
+                    // SAFETY: as above; one iovec of valid bytes.
+                    unsafe { sys::send(fd, v.iov_base, v.iov_len, more) }
+                } else {
+                    // SAFETY: as above; the msghdr points at the state's iovecs.
+                    unsafe { sys::sendmsg(fd, &st.msg, more) }
+                };
+                if n >= 0 {
+                    n as i32
+                } else {
+                    -errno()
+                }
             };
-            if n >= 0 {
-                return self.complete(token, n as i32, 0);
-            }
-            match errno() {
+            match -r {
                 libc::EINTR => continue,
                 libc::EAGAIN => {
                     let s = self.fds.get(fd);
@@ -218,7 +227,7 @@ impl Epoll {
                     s.send = Some((token, state));
                     return;
                 }
-                e => return self.complete(token, -e, 0),
+                _ => return self.complete(token, r, 0),
             }
         }
     }

@@ -37,12 +37,12 @@ pub(super) unsafe fn readv(fd: RawFd, iov: *const libc::iovec, n: usize) -> isiz
     unsafe { libc::syscall(libc::SYS_readv, fd, iov, n) as isize }
 }
 
-/// `send(fd, buf, len, MSG_NOSIGNAL)`.
+/// `send(fd, buf, len, MSG_NOSIGNAL | more)`.
 ///
 /// # Safety
 /// `buf` must be valid for reads of `len` bytes.
 #[inline]
-pub(super) unsafe fn send(fd: RawFd, buf: *const libc::c_void, len: usize) -> isize {
+pub(super) unsafe fn send(fd: RawFd, buf: *const libc::c_void, len: usize, more: i32) -> isize {
     // SAFETY: forwarded from the caller; sendto with no address is send.
     unsafe {
         libc::syscall(
@@ -50,19 +50,19 @@ pub(super) unsafe fn send(fd: RawFd, buf: *const libc::c_void, len: usize) -> is
             fd,
             buf,
             len,
-            libc::MSG_NOSIGNAL,
+            libc::MSG_NOSIGNAL | more,
             std::ptr::null::<libc::sockaddr>(),
             0 as libc::socklen_t,
         ) as isize
     }
 }
 
-/// `sendmsg(fd, msg, MSG_NOSIGNAL)`.
+/// `sendmsg(fd, msg, MSG_NOSIGNAL | more)`.
 ///
 /// # Safety
 /// `msg` and the iovecs and bytes it points to must be valid.
 #[inline]
-pub(super) unsafe fn sendmsg(fd: RawFd, msg: *const libc::msghdr) -> isize {
+pub(super) unsafe fn sendmsg(fd: RawFd, msg: *const libc::msghdr, more: i32) -> isize {
     // SAFETY: forwarded from the caller.
-    unsafe { libc::syscall(libc::SYS_sendmsg, fd, msg, libc::MSG_NOSIGNAL) as isize }
+    unsafe { libc::syscall(libc::SYS_sendmsg, fd, msg, libc::MSG_NOSIGNAL | more) as isize }
 }

@@ -21,7 +21,8 @@ pub(crate) use ring::{is_transient, Ring};
 use super::buffers::{mmap_anon, Buffers, KernelRing};
 use super::op::{Completion, Request};
 use super::token::Token;
-use super::Wait;
+use super::{sendfile, Wait};
+use crate::conn::FileSpan;
 
 /// Timespecs handed to the kernel with timeout entries. The kernel copies
 /// a timespec when it prepares the entry, during the next submission, so a
@@ -46,6 +47,19 @@ pub(crate) struct Uring {
     /// the timespecs (same arena rule).
     how: Box<[types::OpenHow; TS_ARENA]>,
     how_next: usize,
+    /// File spans being sent (see `push_file`), by `user_data`.
+    files: Vec<FileSend>,
+}
+
+/// A file span's send in flight: `sendfile(2)` is made on the worker (no
+/// io_uring opcode does it without a thread hop), and the ring carries
+/// either its result (a no-op entry) or the wait for room (a poll).
+struct FileSend {
+    ud: u64,
+    sock: RawFd,
+    span: FileSpan,
+    /// The result, once known; `None` while the poll waits.
+    result: Option<i32>,
 }
 
 /// `RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS` (openat2(2)).
@@ -67,6 +81,7 @@ impl Uring {
             ts_next: 0,
             how: Box::new([types::OpenHow::new(); TS_ARENA]),
             how_next: 0,
+            files: Vec::new(),
         })
     }
 
@@ -157,13 +172,19 @@ impl Uring {
     pub unsafe fn push(&mut self, token: Token, req: Request) -> usize {
         let ud = token.encode();
         let fd = |fd: RawFd| types::Fd(fd);
-        let nosig = libc::MSG_NOSIGNAL;
+        let mut nosig = libc::MSG_NOSIGNAL;
         let (e, n) = match req {
             Request::Recv { fd: f } => (opcode::RecvMulti::new(fd(f), BGID).build(), 1),
             Request::Send { fd: f, state } => {
                 // SAFETY: the caller keeps the send state alive and unmoved
                 // until the completion (and a zero-copy notification).
                 let st = unsafe { &*state };
+                if let Some(span) = st.file {
+                    return self.push_file(ud, f, span);
+                }
+                if st.more {
+                    nosig |= libc::MSG_MORE;
+                }
                 let n = st.msg.msg_iovlen;
                 // One buffer: plain send, which skips the kernel's msghdr
                 // import.
@@ -275,6 +296,66 @@ impl Uring {
         n
     }
 
+    /// Sends a file span now, as far as the socket takes it, and queues a
+    /// no-op that brings the result back as the send's completion; or,
+    /// if the socket's buffer is full, a poll for room (`reap` sends
+    /// when it completes). One final completion either way.
+    #[cold]
+    fn push_file(&mut self, ud: u64, sock: RawFd, span: FileSpan) -> usize {
+        let r = sendfile::nonblocking(sock, || sendfile::send(sock, span));
+        let result = (r != -libc::EAGAIN).then_some(r);
+        self.files.push(FileSend {
+            ud,
+            sock,
+            span,
+            result,
+        });
+        self.push_file_entry(ud, sock, result.is_none());
+        1
+    }
+
+    fn push_file_entry(&mut self, ud: u64, sock: RawFd, poll: bool) {
+        let e = if poll {
+            opcode::PollAdd::new(types::Fd(sock), libc::POLLOUT as u32).build()
+        } else {
+            opcode::Nop::new().build()
+        };
+        // SAFETY: neither entry points at memory.
+        unsafe { self.ring.push(&e.user_data(ud)) };
+    }
+
+    /// Turns the completions of file sends (`push_file`) into send
+    /// completions: a no-op's carries the result; a poll's, once the
+    /// socket has room, the next `sendfile(2)`, or it is dropped and the
+    /// poll armed again if there is no room after all.
+    #[cold]
+    fn reap_files(&mut self, out: &mut [Completion], n: usize) -> usize {
+        let mut kept = 0;
+        for i in 0..n {
+            let mut c = out[i];
+            if let Some(j) = self.files.iter().position(|f| f.ud == c.user_data) {
+                let f = &self.files[j];
+                let r = match f.result {
+                    Some(r) => r,
+                    // Cancelled, or the poll failed.
+                    None if c.result < 0 => c.result,
+                    None => sendfile::nonblocking(f.sock, || sendfile::send(f.sock, f.span)),
+                };
+                if r == -libc::EAGAIN && f.result.is_none() {
+                    let (ud, sock) = (f.ud, f.sock);
+                    self.push_file_entry(ud, sock, true);
+                    continue;
+                }
+                self.files.swap_remove(j);
+                c.result = r;
+                c.flags = 0;
+            }
+            out[kept] = c;
+            kept += 1;
+        }
+        kept
+    }
+
     /// Submits what is queued and waits as `how` says.
     #[inline]
     pub fn wait(&mut self, how: Wait) -> io::Result<()> {
@@ -301,6 +382,10 @@ impl Uring {
 
     /// Moves up to `out.len()` completions into `out`; returns how many.
     pub fn reap(&mut self, out: &mut [Completion]) -> usize {
-        self.ring.reap(out)
+        let n = self.ring.reap(out);
+        if self.files.is_empty() {
+            return n;
+        }
+        self.reap_files(out, n)
     }
 }

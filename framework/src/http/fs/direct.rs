@@ -11,8 +11,8 @@
 //!  statx ─ a directory ────────────────► the pool path (slash, index file)
 //!        ─ not a regular file ─────────► 404
 //!  decide (send::choose) ─ ≤ 64 KiB: one read, one Response
-//!                        ─ larger: stream_sized, 256 KiB reads, the next
-//!                          under way while one is written
+//!                        ─ larger: stream_sized, then `body.rs`:
+//!                          sendfile(2) of cached spans, else ring reads
 //!  close on the ring, unawaited
 //! ```
 //!
@@ -27,8 +27,7 @@ use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::resolve::{Lookup, Refusal};
-use super::send::{choose, Ask, Plan, Source, CHUNK, SMALL};
-use crate::http::{Request, Response, Status};
+use super::send::{choose, Ask, Plan, Source, SMALL};
 use crate::runtime::file_io;
 
 /// The plan for the file at `path` (relative to `dir`, and kept beneath
@@ -111,52 +110,4 @@ async fn read_exact(fd: &OwnedFd, at: u64, n: usize) -> Option<Vec<u8>> {
         bytes.extend_from_slice(&more);
     }
     Some(bytes)
-}
-
-/// Streams `n` bytes of `fd` from `start` as `send::stream` does from the
-/// pool, the next ring read in flight while one is written; each buffer is
-/// handed to the connection whole (`write_vec`) rather than copied into
-/// its write buffer, so memory is the write buffer limit plus one read.
-pub(crate) async fn stream(
-    req: &mut Request<'_>,
-    head: Response,
-    fd: OwnedFd,
-    start: u64,
-    n: u64,
-) -> Response {
-    let raw = fd.as_raw_fd();
-    let end = start + n;
-    let read =
-        |at: u64| file_io::read_at(raw, Vec::new(), (end - at).min(CHUNK as u64) as usize, at);
-    let mut pending = Some(Box::pin(read(start)));
-    let out = req.stream_sized(head, n).await;
-    let Ok(mut out) = out else {
-        drop(pending);
-        file_io::close_file(fd);
-        return Response::new(Status::INTERNAL_SERVER_ERROR);
-    };
-    let mut at = start;
-    while let Some(job) = pending.take() {
-        let buf = match job.await {
-            Ok(buf) if !buf.is_empty() => buf,
-            // The file shrank or failed: cut the body short.
-            _ => {
-                file_io::close_file(fd);
-                return out.abort();
-            }
-        };
-        at += buf.len() as u64;
-        if at < end {
-            pending = Some(Box::pin(read(at)));
-        }
-        // Handed over, not copied: the connection sends this buffer as it
-        // is, and the next read gets a fresh one.
-        if out.write_vec(buf).await.is_err() {
-            drop(pending);
-            file_io::close_file(fd);
-            return out.abort();
-        }
-    }
-    file_io::close_file(fd);
-    out.finish().await
 }

@@ -11,7 +11,8 @@
 //!       │   (links out → 403), open (regular files only), fstat, validators
 //!       │   (conditional.rs), 304 / 200 / 206 / 416 (range.rs), read if ≤ 64 KiB
 //!       ▼
-//!  send.rs: one Response, or Request::stream_sized + 256 KiB reads (ring or pool)
+//!  send.rs: one Response, or Request::stream_sized and body.rs: spans in
+//!          the page cache by sendfile(2) (no layers), others read (ring or pool)
 //! ```
 //!
 //! | request | answer |
@@ -41,6 +42,7 @@
 //! on the worker is measured by `suite/tests/http_files.rs` (`measure_`,
 //! ignored; see the README).
 
+mod body;
 mod conditional;
 mod dir;
 mod direct;

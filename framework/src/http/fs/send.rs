@@ -8,19 +8,17 @@
 //!  worker: copy the conditional fields ──► pool: open, fstat, decide, and
 //!                                          read the bytes if ≤ 64 KiB
 //!  worker: one Response (Content-Length) ◄──┘
-//!      or: stream_sized, then 256 KiB reads on the pool, each started
-//!          before the previous one is written (two buffers per stream)
+//!      or: stream_sized, then the bytes (`body.rs`): sendfile(2) of
+//!          spans the page cache holds, else 256 KiB reads on the pool
 //! ```
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
-use std::sync::Arc;
 
 use super::conditional::Validators;
 use super::range::{parse_range, RangeAsk};
 use super::resolve::{Found, Lookup, Refusal};
 use crate::http::{Method, Request, Response, Status};
-use crate::task::spawn_blocking;
 
 /// Bodies up to this size are read in the same pool job as the open and
 /// answered in one piece; larger ones are streamed.
@@ -176,7 +174,12 @@ impl Decided {
 /// Reads `n` bytes at `at` into `buf` (reused: a buffer of the same
 /// length is read over, not zeroed again); a file that shrank meanwhile is
 /// an error.
-fn read_exact(file: &File, at: u64, n: usize, mut buf: Vec<u8>) -> std::io::Result<Vec<u8>> {
+pub(crate) fn read_exact(
+    file: &File,
+    at: u64,
+    n: usize,
+    mut buf: Vec<u8>,
+) -> std::io::Result<Vec<u8>> {
     buf.resize(n, 0);
     file.read_exact_at(&mut buf, at)?;
     Ok(buf)
@@ -222,45 +225,5 @@ pub(crate) async fn send(req: &mut Request<'_>, d: Decided) -> Response {
         // HEAD: the length a GET would get, no bytes.
         return resp.omitted_body(Some(n));
     };
-    match source {
-        Source::Pool(file) => stream(req, resp, file, start, n).await,
-        Source::Ring(fd) => super::direct::stream(req, resp, fd, start, n).await,
-    }
-}
-
-/// Streams `n` bytes of `file` from `start`: two buffers, the next read
-/// under way on the pool while the current one is written, so memory stays
-/// at two chunks plus the connection's write buffer, whatever the size.
-async fn stream(req: &mut Request<'_>, head: Response, file: File, start: u64, n: u64) -> Response {
-    let file = Arc::new(file);
-    let read = |at: u64, len: u64, buf: Vec<u8>| {
-        let file = Arc::clone(&file);
-        spawn_blocking(move || read_exact(&file, at, len as usize, buf))
-    };
-    let end = start + n;
-    let mut pending = Some(read(start, n.min(CHUNK as u64), Vec::new()));
-    let Ok(mut out) = req.stream_sized(head, n).await else {
-        return Response::new(Status::INTERNAL_SERVER_ERROR);
-    };
-    let mut at = start;
-    let mut spare = Vec::new();
-    while let Some(job) = pending.take() {
-        let Ok(buf) = job.await else {
-            // The file shrank or failed: cut the body short.
-            return out.abort();
-        };
-        at += buf.len() as u64;
-        if at < end {
-            pending = Some(read(
-                at,
-                (end - at).min(CHUNK as u64),
-                std::mem::take(&mut spare),
-            ));
-        }
-        if out.write(&buf).await.is_err() {
-            return out.abort();
-        }
-        spare = buf;
-    }
-    out.finish().await
+    super::body::stream(req, resp, source, start, n).await
 }
