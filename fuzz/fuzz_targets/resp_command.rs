@@ -1,4 +1,4 @@
-//! Decodes arbitrary bytes as kv's RESP request (`examples/kv/resp.rs`) and
+//! Decodes arbitrary bytes as kv's RESP request (`templates/kv/src/resp.rs`) and
 //! checks the `Frame` contract on whatever comes out:
 //! - `Incomplete` asks for at least one byte; errors point inside the input;
 //! - a complete command consumed between 1 and all of the bytes, and every
@@ -14,7 +14,7 @@ use corering::frame::{Decoded, Frame};
 use libfuzzer_sys::fuzz_target;
 
 #[allow(dead_code)]
-#[path = "../../examples/kv/resp.rs"]
+#[path = "../../templates/kv/src/resp.rs"]
 mod resp;
 
 use resp::Command;

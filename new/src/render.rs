@@ -125,8 +125,7 @@ fn fill(f: &File, name: &str, from: &str, dependency: &Dependency) -> String {
         return f
             .text
             .replace(&format!("--example {from} "), "")
-            .replace(&format!("-p {from} "), "")
-            .replace(&format!("examples/{from}/"), "src/");
+            .replace(&format!("-p {from} "), "");
     }
     let lines: Vec<String> = f
         .text
@@ -323,7 +322,7 @@ mod tests {
     }
 
     /// Each template lists every file of its example's directories (a new
-    /// module in `examples/kv` must reach new crates too), subdirectories
+    /// module in `templates/kv/src` must reach new crates too), subdirectories
     /// included.
     #[test]
     fn templates_list_every_source() {

@@ -1,6 +1,9 @@
-//! The templates: each one an example's sources (through the symbolic
-//! links in `templates/NAME/`, so the example's code exists once), a
-//! smoke test, and the files all templates share.
+//! The templates: each one an example's sources (`templates/NAME/src/` is
+//! where the example lives; `examples/Cargo.toml` points there), a smoke
+//! test, and the files all templates share. Every template directory is
+//! made of real files, so that `cargo generate` (which skips symbolic
+//! links) sees them; the shared ones are copies of `templates/common/`,
+//! checked by this module's tests (`SHARED`).
 
 /// One file of a new crate: where it goes and what it holds (before the
 /// placeholders are filled in).
@@ -113,4 +116,84 @@ pub const TEMPLATES: &[Template] = &[
 /// The template called `name`.
 pub fn find(name: &str) -> Option<&'static Template> {
     TEMPLATES.iter().find(|t| t.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+    use std::path::{Path, PathBuf};
+
+    /// The files of `templates/common/` that every template directory holds a
+    /// copy of, for `cargo generate` (which cannot follow a link out of the
+    /// template): (canonical path under `templates/common/`, path of the copy
+    /// under `templates/NAME/`). A template whose [`Template::files`] lists the
+    /// copy's path has its own file there instead (todo's `Cargo.toml`).
+    ///
+    /// `cargo test -p corering-new` fails when a copy differs from its
+    /// canonical file; `CORERING_SYNC_TEMPLATES=1 cargo test -p corering-new`
+    /// rewrites the copies from it.
+    const SHARED: &[(&str, &str)] = &[
+        ("Cargo.toml", "Cargo.toml"),
+        ("README.md", "README.md"),
+        ("cargo-generate.toml", "cargo-generate.toml"),
+        ("support/mod.rs", SUPPORT_DEST),
+    ];
+
+    fn templates_dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../templates")
+    }
+
+    /// Each template's copy of a shared file is the same as the one in
+    /// `templates/common/` (or is rewritten from it, with
+    /// `CORERING_SYNC_TEMPLATES=1`).
+    #[test]
+    fn shared_copies_match_common() {
+        let root = templates_dir();
+        let sync = std::env::var_os("CORERING_SYNC_TEMPLATES").is_some_and(|v| v == "1");
+        let mut stale = Vec::new();
+        for (canonical, copy) in SHARED {
+            let want = fs::read(root.join("common").join(canonical)).unwrap();
+            for t in TEMPLATES {
+                if t.files.iter().any(|f| f.path == *copy) {
+                    continue;
+                }
+                let path = root.join(t.name).join(copy);
+                if fs::read(&path).ok().as_deref() == Some(&want[..]) {
+                    continue;
+                }
+                if sync {
+                    fs::create_dir_all(path.parent().unwrap()).unwrap();
+                    fs::write(&path, &want).unwrap();
+                } else {
+                    stale.push(format!("templates/{}/{copy}", t.name));
+                }
+            }
+        }
+        assert!(
+            stale.is_empty(),
+            "differ from their canonical file in templates/common/: {stale:?}; \
+             edit the one in templates/common/, then run \
+             `CORERING_SYNC_TEMPLATES=1 cargo test -p corering-new` to copy it"
+        );
+    }
+
+    /// No template holds a symbolic link: `cargo generate` skips them.
+    #[test]
+    fn templates_are_real_files() {
+        fn walk(dir: &Path, links: &mut Vec<PathBuf>) {
+            for entry in fs::read_dir(dir).unwrap() {
+                let entry = entry.unwrap();
+                let kind = entry.file_type().unwrap();
+                if kind.is_symlink() {
+                    links.push(entry.path());
+                } else if kind.is_dir() {
+                    walk(&entry.path(), links);
+                }
+            }
+        }
+        let mut links = Vec::new();
+        walk(&templates_dir(), &mut links);
+        assert!(links.is_empty(), "links in templates/: {links:?}");
+    }
 }

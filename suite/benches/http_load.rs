@@ -84,7 +84,6 @@
 
 mod support;
 
-use std::fmt::Write as _;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -93,9 +92,8 @@ use std::time::Duration;
 
 use support::backend::{Backend, BackendNotes};
 use support::hello::parse_hello_response;
-use support::wrk::{
-    medians_table, ratios_table, Named, Sample, Script, WrkOptions, WrkRun, WrkScripts,
-};
+use support::named::{named_enum, Named};
+use support::wrk::{ratios_table, Sample, Script, Section, WrkOptions, WrkRun, WrkScripts};
 use support::{
     free_loopback_addr, hello_and_peer_binaries, none_failed, on_path, parse_flags, pick_cpus,
     wait_connectable, wait_for_listen_line, ChildProc, Context, Cpus, Res,
@@ -126,75 +124,31 @@ fn main() {
 // Loads, servers, options
 // ---------------------------------------------------------------------------------------------
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Load {
-    Plaintext,
-    Pipelined,
-}
-
-impl Named for Load {
-    fn name(self) -> &'static str {
-        match self {
-            Load::Plaintext => "plaintext",
-            Load::Pipelined => "pipelined",
-        }
+named_enum! {
+    enum Load: "load" {
+        Plaintext = "plaintext" | "plain",
+        Pipelined = "pipelined" | "pipeline",
     }
 }
 
-impl Load {
-    const ALL: [Load; 2] = [Load::Plaintext, Load::Pipelined];
-
-    fn parse(s: &str) -> Res<Load> {
-        match s {
-            "plaintext" | "plain" => Ok(Load::Plaintext),
-            "pipelined" | "pipeline" => Ok(Load::Pipelined),
-            _ => Err(format!("unknown load {s:?} (plaintext, pipelined)")),
-        }
-    }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum ServerKind {
-    Corering,
-    /// corering with completion batching off (`CORERING_BATCH_WAIT=off`).
-    CoreringNoBatch,
-    /// corering on the epoll backend (`CORERING_BACKEND=epoll`).
-    CoreringEpoll,
-    /// corering with three layers round the routes (`hello --layers`).
-    CoreringLayers,
-    Hyper,
-    May,
-    Floor,
-    /// The hand-written responder on tokio: the floor's epoll counterpart.
-    TokioFloor,
-}
-
-impl Named for ServerKind {
-    fn name(self) -> &'static str {
-        match self {
-            ServerKind::Corering => "corering",
-            ServerKind::CoreringNoBatch => "corering-nobatch",
-            ServerKind::CoreringEpoll => "corering-epoll",
-            ServerKind::CoreringLayers => "corering-layers",
-            ServerKind::Hyper => "hyper",
-            ServerKind::May => "may_minihttp",
-            ServerKind::Floor => "floor",
-            ServerKind::TokioFloor => "tokio-floor",
-        }
+named_enum! {
+    enum ServerKind: "server" {
+        Corering = "corering" | "hello",
+        /// corering with completion batching off (`CORERING_BATCH_WAIT=off`).
+        CoreringNoBatch = "corering-nobatch",
+        /// corering on the epoll backend (`CORERING_BACKEND=epoll`).
+        CoreringEpoll = "corering-epoll" | "epoll",
+        /// corering with three layers round the routes (`hello --layers`).
+        CoreringLayers = "corering-layers" | "layers",
+        Hyper = "hyper",
+        May = "may_minihttp" | "may",
+        Floor = "floor" | "uring_floor",
+        /// The hand-written responder on tokio: the floor's epoll counterpart.
+        TokioFloor = "tokio-floor" | "tokio_floor",
     }
 }
 
 impl ServerKind {
-    const ALL: [ServerKind; 8] = [
-        ServerKind::Corering,
-        ServerKind::CoreringNoBatch,
-        ServerKind::CoreringEpoll,
-        ServerKind::CoreringLayers,
-        ServerKind::Hyper,
-        ServerKind::May,
-        ServerKind::Floor,
-        ServerKind::TokioFloor,
-    ];
     /// What corering (on io_uring) is compared with.
     const PEERS: [ServerKind; 6] = [
         ServerKind::CoreringNoBatch,
@@ -207,23 +161,6 @@ impl ServerKind {
     /// What corering on epoll is compared with.
     const EPOLL_PEERS: [ServerKind; 3] =
         [ServerKind::TokioFloor, ServerKind::Hyper, ServerKind::May];
-
-    fn parse(s: &str) -> Res<ServerKind> {
-        match s {
-            "corering" | "hello" => Ok(ServerKind::Corering),
-            "corering-nobatch" => Ok(ServerKind::CoreringNoBatch),
-            "corering-epoll" | "epoll" => Ok(ServerKind::CoreringEpoll),
-            "corering-layers" | "layers" => Ok(ServerKind::CoreringLayers),
-            "hyper" => Ok(ServerKind::Hyper),
-            "may_minihttp" | "may" => Ok(ServerKind::May),
-            "floor" | "uring_floor" => Ok(ServerKind::Floor),
-            "tokio-floor" | "tokio_floor" => Ok(ServerKind::TokioFloor),
-            _ => Err(format!(
-                "unknown server {s:?} (corering, corering-nobatch, corering-epoll, hyper, \
-                 may_minihttp, floor, tokio-floor)"
-            )),
-        }
-    }
 
     /// The backend a corering server is forced onto; `None` for a peer.
     fn backend(self) -> Option<Backend> {
@@ -291,9 +228,7 @@ type Options = WrkOptions<Load, ServerKind>;
 
 fn parse_options(args: &[String]) -> Res<Options> {
     let mut opts = Options::new(5, Load::ALL.to_vec(), ServerKind::ALL.to_vec());
-    parse_flags(args, USAGE, |flag, value| {
-        opts.flag(flag, value, Load::parse, ServerKind::parse)
-    })?;
+    parse_flags(args, USAGE, |flag, value| opts.flag(flag, value))?;
     opts.check()?;
     Ok(opts)
 }
@@ -475,21 +410,16 @@ fn measure(
 fn report(opts: &Options, cpus: Cpus, runs: &[Run], notes: &BackendNotes) -> String {
     let mut out = String::new();
     notes.write(&mut out);
-    let _ = writeln!(
-        out,
-        "\n### HTTP GET /plaintext (wrk -t 1 -c {}, pipelined = {} requests per write, servers \
-         on CPU {}, wrk on CPU {}, {} s warm-up + {} s measured per run, server CPU from \
-         schedstat)\n",
-        opts.conns, opts.depth, cpus.server, cpus.client, opts.warmup, opts.duration
-    );
-    medians_table(&mut out, &opts.loads, &opts.servers, runs);
-    let _ = writeln!(
-        out,
-        "\nMedians over {} interleaved round(s); p99 latency of wrk's recorded latencies \
-         without its coordinated-omission correction (pipelined: per batch of {}); spread = half the min-max range of CPU/request relative to its \
-         median; server CPU = CPU time / wall time of the wrk run.",
-        opts.rounds, opts.depth
-    );
+    Section {
+        title: "HTTP GET /plaintext",
+        how: format!(
+            "wrk -t 1 -c {}, pipelined = {} requests per write",
+            opts.conns, opts.depth
+        ),
+        pipelined: Some(opts.depth),
+        more: "",
+    }
+    .write(&mut out, opts, cpus, runs);
 
     ratios_table(
         &mut out,

@@ -35,7 +35,7 @@
 //! `--warmup` s wrk run (default 1, not measured) followed by the measured `--duration` s
 //! run (default 5).
 //!
-//! Reported, as `http_load` does: requests/s, p99 latency and the server's CPU time per
+//! Reported, as `http_load` does (the tables and options are `support::wrk`'s): requests/s, p99 latency and the server's CPU time per
 //! request (schedstat of all its threads sampled around the run, divided by wrk's count),
 //! medians over the rounds, and medians of per-round paired ratios corering/nginx,
 //! corering/corering-epoll and corering-epoll/nginx. Target (issue 12; PASS/MISS is
@@ -45,7 +45,6 @@
 
 mod support;
 
-use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -53,7 +52,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use support::backend::{Backend, BackendNotes};
-use support::wrk::{medians_table, ratios_table, Named, Sample, Script, WrkOptions, WrkRun};
+use support::named::{named_enum, Named};
+use support::wrk::{ratios_table, Sample, Script, Section, WrkOptions, WrkRun};
 use support::{
     build_example, free_loopback_addr, none_failed, on_path, parse_flags, pick_cpus,
     wait_connectable, wait_for_listen_line, ChildProc, Context, Cpus, Res,
@@ -80,32 +80,14 @@ fn main() {
 // Loads, servers, options
 // ---------------------------------------------------------------------------------------------
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Load {
-    Small,
-    Large,
-}
-
-impl Named for Load {
-    fn name(self) -> &'static str {
-        match self {
-            Load::Small => "4k",
-            Load::Large => "1m",
-        }
+named_enum! {
+    enum Load: "load" {
+        Small = "4k" | "small",
+        Large = "1m" | "large",
     }
 }
 
 impl Load {
-    const ALL: [Load; 2] = [Load::Small, Load::Large];
-
-    fn parse(s: &str) -> Res<Load> {
-        match s {
-            "4k" | "small" => Ok(Load::Small),
-            "1m" | "large" => Ok(Load::Large),
-            _ => Err(format!("unknown load {s:?} (4k, 1m)")),
-        }
-    }
-
     /// The file this load gets, and its size.
     fn file(self) -> (&'static str, usize) {
         match self {
@@ -115,42 +97,16 @@ impl Load {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum ServerKind {
-    Corering,
-    /// corering on the epoll backend (`CORERING_BACKEND=epoll`).
-    CoreringEpoll,
-    Nginx,
-}
-
-impl Named for ServerKind {
-    fn name(self) -> &'static str {
-        match self {
-            ServerKind::Corering => "corering",
-            ServerKind::CoreringEpoll => "corering-epoll",
-            ServerKind::Nginx => "nginx",
-        }
+named_enum! {
+    enum ServerKind: "server" {
+        Corering = "corering",
+        /// corering on the epoll backend (`CORERING_BACKEND=epoll`).
+        CoreringEpoll = "corering-epoll" | "epoll",
+        Nginx = "nginx",
     }
 }
 
 impl ServerKind {
-    const ALL: [ServerKind; 3] = [
-        ServerKind::Corering,
-        ServerKind::CoreringEpoll,
-        ServerKind::Nginx,
-    ];
-
-    fn parse(s: &str) -> Res<ServerKind> {
-        match s {
-            "corering" => Ok(ServerKind::Corering),
-            "corering-epoll" | "epoll" => Ok(ServerKind::CoreringEpoll),
-            "nginx" => Ok(ServerKind::Nginx),
-            _ => Err(format!(
-                "unknown server {s:?} (corering, corering-epoll, nginx)"
-            )),
-        }
-    }
-
     /// The backend a corering server is forced onto; `None` for nginx.
     fn backend(self) -> Option<Backend> {
         match self {
@@ -184,7 +140,7 @@ fn parse_options(args: &[String]) -> Res<Options> {
             opts.nginx = value()?.into();
             return Ok(true);
         }
-        opts.wrk.flag(flag, value, Load::parse, ServerKind::parse)
+        opts.wrk.flag(flag, value)
     })?;
     opts.wrk.check()?;
     Ok(opts)
@@ -246,7 +202,7 @@ fn run(args: &[String]) -> Res<()> {
             }
             None => RunningServer::nginx(&opts.nginx, &site, cpus.server)?,
         };
-        for load in Load::ALL {
+        for &load in Load::ALL {
             check_file(server.addr, load)
                 .context(|| format!("checking {} from {}", load.file().0, kind.name()))?;
         }
@@ -300,7 +256,7 @@ impl Site {
         let files = dir.join("www/static");
         std::fs::create_dir_all(&files).context(|| format!("creating {}", files.display()))?;
         let site = Site { dir };
-        for load in Load::ALL {
+        for &load in Load::ALL {
             let (name, len) = load.file();
             std::fs::write(files.join(name), contents(len))
                 .context(|| format!("writing {name}"))?;
@@ -500,20 +456,13 @@ fn report(
 ) -> String {
     let mut out = String::new();
     notes.write(&mut out);
-    let _ = writeln!(
-        out,
-        "\n### Static files: GET /static/4k.bin and /static/1m.bin (wrk -t 1 -c {}, servers on \
-         CPU {}, wrk on CPU {}, {} s warm-up + {} s measured per run, server CPU from \
-         schedstat)\n",
-        opts.conns, cpus.server, cpus.client, opts.warmup, opts.duration
-    );
-    medians_table(&mut out, &opts.loads, &opts.servers, runs);
-    let _ = writeln!(
-        out,
-        "\nMedians over {} interleaved round(s); spread = half the min-max range of \
-         CPU/request relative to its median; server CPU = CPU time / wall time of the wrk run.",
-        opts.rounds
-    );
+    Section {
+        title: "Static files: GET /static/4k.bin and /static/1m.bin",
+        how: format!("wrk -t 1 -c {}", opts.conns),
+        pipelined: None,
+        more: "",
+    }
+    .write(&mut out, opts, cpus, runs);
     ratios_table(
         &mut out,
         &opts.loads,

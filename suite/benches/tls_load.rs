@@ -71,9 +71,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use support::hello::parse_hello_response;
-use support::wrk::{
-    medians_table, ratios_table, Named, Sample, Script, WrkOptions, WrkRun, WrkScripts,
-};
+use support::named::{named_enum, Named};
+use support::wrk::{ratios_table, Sample, Script, Section, WrkOptions, WrkRun, WrkScripts};
 use support::{
     free_loopback_addr, hello_and_peer_binaries, none_failed, on_path, parse_flags, parse_number,
     pick_cpus, wait_connectable, wait_for_listen_line, ChildProc, Context, Cpus, Res,
@@ -108,54 +107,20 @@ fn main() {
 // Loads, servers, options
 // ---------------------------------------------------------------------------------------------
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Load {
-    Plaintext,
-    Pipelined,
-    Handshake,
-}
-
-impl Named for Load {
-    fn name(self) -> &'static str {
-        match self {
-            Load::Plaintext => "plaintext",
-            Load::Pipelined => "pipelined",
-            Load::Handshake => "handshake",
-        }
+named_enum! {
+    enum Load: "load" {
+        Plaintext = "plaintext" | "plain",
+        Pipelined = "pipelined" | "pipeline",
+        Handshake = "handshake" | "handshakes" | "close",
     }
 }
 
-impl Load {
-    const ALL: [Load; 3] = [Load::Plaintext, Load::Pipelined, Load::Handshake];
-
-    fn parse(s: &str) -> Res<Load> {
-        match s {
-            "plaintext" | "plain" => Ok(Load::Plaintext),
-            "pipelined" | "pipeline" => Ok(Load::Pipelined),
-            "handshake" | "handshakes" | "close" => Ok(Load::Handshake),
-            _ => Err(format!(
-                "unknown load {s:?} (plaintext, pipelined, handshake)"
-            )),
-        }
-    }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum ServerKind {
-    Corering,
-    CoreringKtls,
-    Hyper,
-    Floor,
-}
-
-impl Named for ServerKind {
-    fn name(self) -> &'static str {
-        match self {
-            ServerKind::Corering => "corering",
-            ServerKind::CoreringKtls => "corering-ktls",
-            ServerKind::Hyper => "hyper+tokio-rustls",
-            ServerKind::Floor => "floor",
-        }
+named_enum! {
+    enum ServerKind: "server" {
+        Corering = "corering" | "hello",
+        CoreringKtls = "corering-ktls" | "ktls",
+        Hyper = "hyper+tokio-rustls" | "hyper",
+        Floor = "floor" | "tls_floor",
     }
 }
 
@@ -166,18 +131,6 @@ impl ServerKind {
         ServerKind::Hyper,
         ServerKind::Floor,
     ];
-
-    fn parse(s: &str) -> Res<ServerKind> {
-        match s {
-            "corering" | "hello" => Ok(ServerKind::Corering),
-            "corering-ktls" | "ktls" => Ok(ServerKind::CoreringKtls),
-            "hyper" | "hyper+tokio-rustls" => Ok(ServerKind::Hyper),
-            "floor" | "tls_floor" => Ok(ServerKind::Floor),
-            _ => Err(format!(
-                "unknown server {s:?} (corering, corering-ktls, hyper, floor)"
-            )),
-        }
-    }
 
     /// The binary of a peer in benches/peers.
     fn peer_bin(self) -> Option<&'static str> {
@@ -228,7 +181,7 @@ fn parse_options(args: &[String]) -> Res<Options> {
             "--key" => key = Some(PathBuf::from(value()?)),
             "--hello-args" => opts.hello_args = split_args(value()?),
             "--ktls-args" => opts.ktls_args = Some(split_args(value()?)),
-            _ => return opts.base.flag(flag, value, Load::parse, ServerKind::parse),
+            _ => return opts.base.flag(flag, value),
         }
         Ok(true)
     })?;
@@ -570,31 +523,19 @@ fn measure(
 
 fn report(opts: &Options, cpus: Cpus, runs: &[Run], startup: &str) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "\n### HTTPS GET /plaintext (wrk -t 1 over TLS; plaintext and pipelined -c {}, \
-         pipelined = {} requests per write; handshake = -c {} with Connection: close, one \
-         full handshake per request; servers on CPU {}, wrk on CPU {}, {} s warm-up + {} s \
-         measured per run, server CPU from schedstat)\n",
-        opts.base.conns,
-        opts.base.depth,
-        opts.handshake_conns,
-        cpus.server,
-        cpus.client,
-        opts.base.warmup,
-        opts.base.duration
-    );
-    medians_table(&mut out, &opts.base.loads, &opts.base.servers, runs);
-    let _ = writeln!(
-        out,
-        "\nMedians over {} interleaved round(s); p99 latency of wrk's recorded latencies \
-         without its coordinated-omission correction (pipelined: per batch of {}); spread = \
-         half the min-max range of CPU/request relative to its median; server CPU = CPU \
-         time / wall time of the wrk run. handshake: requests/s = handshakes/s (wrk's own \
-         half of each handshake runs on its CPU and may be what limits the rate; the \
-         server's CPU per handshake is the figure to compare).",
-        opts.base.rounds, opts.base.depth
-    );
+    Section {
+        title: "HTTPS GET /plaintext",
+        how: format!(
+            "wrk -t 1 over TLS; plaintext and pipelined -c {}, pipelined = {} requests per \
+             write; handshake = -c {} with Connection: close, one full handshake per request",
+            opts.base.conns, opts.base.depth, opts.handshake_conns
+        ),
+        pipelined: Some(opts.base.depth),
+        more: "handshake: requests/s = handshakes/s (wrk's own half of each handshake runs \
+               on its CPU and may be what limits the rate; the server's CPU per handshake is \
+               the figure to compare).",
+    }
+    .write(&mut out, &opts.base, cpus, runs);
 
     ratios_table(
         &mut out,

@@ -68,11 +68,12 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::backend::{Backend, BackendNotes};
+use support::named::{named_enum, Named};
 use support::{
-    build_example, build_peers, free_loopback_addr, interleaved_runs, median_and_spread, median_of,
-    none_failed, paired_ratio, parse_flags, parse_list, parse_number, peer_bin, pick_cpus,
-    schedstat_ns, succeeded, verdict, wait_connectable, wait_for_listen_line, ChildProc, Context,
-    Cpus, Res, Run,
+    build_example, build_peers, conditions, free_loopback_addr, interleaved_runs,
+    median_and_spread, median_of, none_failed, paired_ratio, parse_flags, parse_list, parse_number,
+    peer_bin, pick_cpus, schedstat_ns, succeeded, verdict, wait_connectable, wait_for_listen_line,
+    ChildProc, Context, Cpus, Res, Run,
 };
 use ws_client::{handshake, text_pool, EchoConn, Framing};
 
@@ -138,47 +139,19 @@ impl Load {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Server {
-    Corering,
-    Tungstenite,
-    Fastwebsockets,
-    Floor,
-    /// A byte echo on epoll with 64 KiB reads, a role of this binary.
-    FloorEpoll,
+named_enum! {
+    enum Server: "server" {
+        Corering = "corering",
+        Tungstenite = "tungstenite",
+        Fastwebsockets = "fastwebsockets",
+        Floor = "floor",
+        /// A byte echo on epoll with 64 KiB reads, a role of this binary.
+        FloorEpoll = "floor-epoll",
+    }
 }
 
 impl Server {
-    const ALL: [Server; 5] = [
-        Server::Corering,
-        Server::Tungstenite,
-        Server::Fastwebsockets,
-        Server::Floor,
-        Server::FloorEpoll,
-    ];
     const PEERS: [Server; 2] = [Server::Tungstenite, Server::Fastwebsockets];
-
-    fn name(self) -> &'static str {
-        match self {
-            Server::Corering => "corering",
-            Server::Tungstenite => "tungstenite",
-            Server::Fastwebsockets => "fastwebsockets",
-            Server::Floor => "floor",
-            Server::FloorEpoll => "floor-epoll",
-        }
-    }
-
-    fn parse(s: &str) -> Res<Server> {
-        Server::ALL
-            .into_iter()
-            .find(|server| server.name() == s)
-            .ok_or_else(|| {
-                format!(
-                    "unknown server {s:?} (corering, tungstenite, fastwebsockets, floor, \
-                     floor-epoll)"
-                )
-            })
-    }
 
     /// The binary of benches/peers that plays this server.
     fn peer_bin(self) -> Option<&'static str> {
@@ -550,9 +523,8 @@ fn report(
     notes.write(&mut out);
     let _ = writeln!(
         out,
-        "\n## WebSocket echo (one message in flight per connection; server on CPU {}, \
-         client on CPU {}, {} s warm-up + {} s measured per run, server CPU from schedstat)\n",
-        cpus.server, cpus.client, opts.warmup, opts.secs
+        "\n## WebSocket echo (one message in flight per connection; {})\n",
+        conditions(cpus, "client", opts.warmup, opts.secs)
     );
     out.push_str(
         "| load | server | msgs/s | server CPU ns/msg | CPU/msg spread | server CPU | client CPU |\n",

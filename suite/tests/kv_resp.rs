@@ -3,19 +3,19 @@
 //! encoders, glob patterns and the store's expiry.
 
 #[allow(dead_code)]
-#[path = "../../examples/kv/resp.rs"]
+#[path = "../../templates/kv/src/resp.rs"]
 mod resp;
 
 #[allow(dead_code)]
-#[path = "../../examples/kv/glob.rs"]
+#[path = "../../templates/kv/src/glob.rs"]
 mod glob;
 
 #[allow(dead_code)]
-#[path = "../../examples/kv/hash.rs"]
+#[path = "../../templates/kv/src/hash.rs"]
 mod hash;
 
 #[allow(dead_code)]
-#[path = "../../examples/kv/store.rs"]
+#[path = "../../templates/kv/src/store.rs"]
 mod store;
 
 use corering::frame::{DecodeErrorKind, Decoded, Frame};

@@ -1,8 +1,10 @@
-//! Pieces shared by the load benchmarks (`echo_load`, `kv_load`, `http_load`, `tls_load`),
+//! Pieces shared by the load benchmarks (`echo_load`, `kv_load`, `http_load`, `tls_load`,
+//! `static_load`, `ws_load`),
 //! included by each with `mod support;`: errors with context, child processes pinned to a
 //! CPU, CPU selection, waiting for a server to listen, building an example or the peer
 //! servers (`benches/peers`), process CPU time, medians and per-round paired ratios; `wrk`
-//! runs and their report tables in [`wrk`], the check of a hello server's answer in
+//! runs and their report tables in [`wrk`], loads and servers named on the command line
+//! and in the tables in [`named`], the check of a hello server's answer in
 //! [`hello`], corering's backend forced and checked per server in [`backend`].
 //!
 //! Messages printed from here start with the name of the bench that includes this module
@@ -21,7 +23,10 @@ use std::time::{Duration, Instant};
 pub mod backend;
 #[allow(dead_code)] // only the HTTP benches (http_load, tls_load) check hello's answers
 pub mod hello;
-#[allow(dead_code)] // only the HTTP benches (http_load, tls_load) run wrk
+#[allow(dead_code, unused_imports, unused_macros)]
+// echo_load and kv_load name their loads their own way
+pub mod named;
+#[allow(dead_code)] // only the HTTP benches (http_load, tls_load, static_load) run wrk
 pub mod wrk;
 
 /// Name of the bench this module is compiled into: the prefix of its messages.
@@ -93,6 +98,21 @@ pub fn parse_flags<'a>(
 pub struct Cpus {
     pub server: usize,
     pub client: usize,
+}
+
+/// How a report's runs were made, for its heading: `servers on CPU 0, CLIENT on CPU 1, W s
+/// warm-up + S s measured per run, server CPU from schedstat`.
+pub fn conditions(
+    cpus: Cpus,
+    client: &str,
+    warmup: impl std::fmt::Display,
+    measured: impl std::fmt::Display,
+) -> String {
+    format!(
+        "servers on CPU {}, {client} on CPU {}, {warmup} s warm-up + {measured} s measured per \
+         run, server CPU from schedstat",
+        cpus.server, cpus.client
+    )
 }
 
 /// CPUs this process may run on.

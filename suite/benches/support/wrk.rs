@@ -7,16 +7,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+pub use super::named::Named;
 use super::{
-    median_of, paired_ratio, parse_list, parse_number, schedstat_ns, succeeded, verdict, ChildProc,
-    Context, CostMedians, Res, Run, ServerCost, BENCH,
+    conditions, median_of, paired_ratio, parse_list, parse_number, schedstat_ns, succeeded,
+    verdict, ChildProc, Context, CostMedians, Cpus, Res, Run, ServerCost, BENCH,
 };
-
-/// A load or a server of a bench: what the report tables call it.
-pub trait Named: Copy + PartialEq {
-    /// The name in the tables and messages.
-    fn name(self) -> &'static str;
-}
 
 /// The options both HTTP benches take, with their defaults where they share them.
 pub struct WrkOptions<L, S> {
@@ -42,7 +37,7 @@ pub struct WrkOptions<L, S> {
     pub wrk: PathBuf,
 }
 
-impl<L: PartialEq, S: PartialEq> WrkOptions<L, S> {
+impl<L: Named, S: Named> WrkOptions<L, S> {
     /// The defaults: 3 rounds of `duration` s after 1 s of warm-up, 64 connections,
     /// 16 requests per write, `loads` against `servers`, everything built here, `wrk`
     /// from `PATH`.
@@ -61,23 +56,17 @@ impl<L: PartialEq, S: PartialEq> WrkOptions<L, S> {
         }
     }
 
-    /// Takes `flag` (its value from `value`) if it is one of these options, parsing
-    /// `--only` and `--servers` lists with `load` and `server`; false for another flag.
-    pub fn flag<'a>(
-        &mut self,
-        flag: &str,
-        value: &mut dyn FnMut() -> Res<&'a str>,
-        load: fn(&str) -> Res<L>,
-        server: fn(&str) -> Res<S>,
-    ) -> Res<bool> {
+    /// Takes `flag` (its value from `value`) if it is one of these options; false for
+    /// another flag.
+    pub fn flag<'a>(&mut self, flag: &str, value: &mut dyn FnMut() -> Res<&'a str>) -> Res<bool> {
         match flag {
             "--rounds" => self.rounds = parse_number(flag, value()?)?,
             "--duration" => self.duration = parse_number(flag, value()?)?,
             "--warmup" => self.warmup = parse_number(flag, value()?)?,
             "--conns" => self.conns = parse_number(flag, value()?)?,
             "--depth" => self.depth = parse_number(flag, value()?)?,
-            "--only" => self.loads = parse_list(value()?, load)?,
-            "--servers" => self.servers = parse_list(value()?, server)?,
+            "--only" => self.loads = parse_list(value()?, L::parse)?,
+            "--servers" => self.servers = parse_list(value()?, S::parse)?,
             "--hello-bin" => self.hello_bin = Some(value()?.into()),
             "--peers-dir" => self.peers_dir = Some(value()?.into()),
             "--wrk" => self.wrk = value()?.into(),
@@ -376,6 +365,53 @@ impl Medians {
             cost: CostMedians::of(&costs)?,
             p99_us: median_of(samples, |s| s.p99_us)?,
         })
+    }
+}
+
+/// What a wrk bench's report says about its runs, around its table of medians.
+pub struct Section<'a> {
+    /// The heading: what was loaded (`HTTP GET /plaintext`).
+    pub title: &'a str,
+    /// How wrk ran, before the CPUs and durations (`wrk -t 1 -c 64`).
+    pub how: String,
+    /// `Some(depth)` if a load pipelines `depth` requests per write (its p99 is per batch).
+    pub pipelined: Option<usize>,
+    /// Sentences after the common note on the medians (empty for none).
+    pub more: &'a str,
+}
+
+impl Section<'_> {
+    /// Appends the heading, the table of medians over `runs` (see [`medians_table`]) and the
+    /// note on what the figures are.
+    pub fn write<L: Named, S: Named>(
+        &self,
+        out: &mut String,
+        opts: &WrkOptions<L, S>,
+        cpus: Cpus,
+        runs: &[Run<L, S, Sample>],
+    ) {
+        let _ = writeln!(
+            out,
+            "\n### {} ({}, {})\n",
+            self.title,
+            self.how,
+            conditions(cpus, "wrk", opts.warmup, opts.duration)
+        );
+        medians_table(out, &opts.loads, &opts.servers, runs);
+        let batch = match self.pipelined {
+            Some(depth) => format!(" (pipelined: per batch of {depth})"),
+            None => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "\nMedians over {} interleaved round(s); p99 latency of wrk's recorded latencies \
+             without its coordinated-omission correction{batch}; spread = half the min-max \
+             range of CPU/request relative to its median; server CPU = CPU time / wall time \
+             of the wrk run.{}{}",
+            opts.rounds,
+            if self.more.is_empty() { "" } else { " " },
+            self.more
+        );
     }
 }
 

@@ -7,8 +7,8 @@
 //! are: the router's collision check and `405` lists read it like theirs.
 
 use super::extract::AppState;
-use super::matcher::{match_path, Params, RouteInfo, Segment, Selected};
-use super::miss::{combine, Miss, MissChain, NotFound, OneOf, Sub};
+use super::matcher::{match_path, serves, Params, RouteInfo, Segment, Selected};
+use super::miss::{combine, unnested, Miss, MissChain, NotFound, OneOf, Sub};
 use super::rejection::RejectionHook;
 use crate::http::{Handler, Method, Request};
 
@@ -29,13 +29,15 @@ impl<H> RouteFn<H, NotFound> {
             next: NotFound,
         }
     }
+}
 
-    /// This route in front of `next`.
-    pub(super) fn before<N>(self, next: N) -> RouteFn<H, N> {
+impl<H, N> RouteFn<H, N> {
+    /// This route with the rest of its chain replaced by `f`'s.
+    pub(super) fn map_next<N2>(self, f: impl FnOnce(N) -> N2) -> RouteFn<H, N2> {
         RouteFn {
             info: self.info,
             handler: self.handler,
-            next,
+            next: f(self.next),
         }
     }
 }
@@ -112,25 +114,13 @@ impl<H: Clone, N: MissChain> MissChain for RouteFn<H, N> {
         self.next.inherit(parent);
     }
     fn append<G: Clone>(self, sub: Sub<G, NotFound>) -> Self::Appended<G> {
-        RouteFn {
-            info: self.info,
-            handler: self.handler,
-            next: self.next.append(sub),
-        }
+        self.map_next(|next| next.append(sub))
     }
     fn append_fn<H2: Clone>(self, route: RouteFn<H2, NotFound>) -> Self::AppendedFn<H2> {
-        RouteFn {
-            info: self.info,
-            handler: self.handler,
-            next: self.next.append_fn(route),
-        }
+        self.map_next(|next| next.append_fn(route))
     }
     fn with_fallback<F: Clone>(self, fallback: F) -> Self::WithFallback<F> {
-        RouteFn {
-            info: self.info,
-            handler: self.handler,
-            next: self.next.with_fallback(fallback),
-        }
+        self.map_next(|next| next.with_fallback(fallback))
     }
     fn missing_states(&self, out: &mut Vec<String>) {
         self.next.missing_states(out);
@@ -150,22 +140,15 @@ where
         skip: usize,
         hook: Option<RejectionHook>,
     ) -> Self::Future {
-        let path = req.path();
-        let path = path.get(skip..).unwrap_or(path);
         let mut params = Params::new();
-        if !match_path(self.info.segments, path, &mut params) {
+        if !match_path(self.info.segments, unnested(req.path(), skip), &mut params) {
             return OneOf::B(self.next.miss(req, sel, skip, hook));
         }
-        let method = req.method();
         let ours = self.info.method;
-        if method == ours || (method == Method::Head && ours == Method::Get) {
+        if serves(ours, req.method()) {
             return OneOf::A(self.handler.call(req));
         }
-        let mut allow = 1u16 << ours as u16;
-        if ours == Method::Get {
-            allow |= 1 << Method::Head as u16;
-        }
-        let sel = combine(sel, Selected::MethodNotAllowed(allow));
+        let sel = combine(sel, Selected::not_allowed(1 << ours as u16));
         OneOf::B(self.next.miss(req, sel, skip, hook))
     }
 }

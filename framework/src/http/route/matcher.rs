@@ -307,14 +307,14 @@ pub fn select<'p>(
     path: &'p str,
     params: &mut Params<'p>,
 ) -> Selected {
-    let head = method == Method::Head;
     let mut get = None;
     for &i in order {
         let r = &routes[i];
-        let fallback = head && r.method == Method::Get;
-        if !r.valid || (r.method != method && !fallback) {
+        if !r.valid || !serves(r.method, method) {
             continue;
         }
+        // A `GET` route for a `HEAD` request: kept if no `HEAD` route matches.
+        let fallback = r.method != method;
         let matched = if r.literal {
             params.len = 0;
             r.path.len() == path.len() && r.path == path
@@ -343,10 +343,13 @@ pub fn select<'p>(
     if allow == 0 {
         return Selected::NotFound;
     }
-    if allow & (1 << Method::Get as u16) != 0 {
-        allow |= 1 << Method::Head as u16;
-    }
-    Selected::MethodNotAllowed(allow)
+    Selected::not_allowed(allow)
+}
+
+/// True if a route for `route` answers a request with `method`: its own,
+/// and `HEAD` for a `GET` route.
+pub(super) fn serves(route: Method, method: Method) -> bool {
+    route == method || (method == Method::Head && route == Method::Get)
 }
 
 const ALL_METHODS: [Method; 9] = [
@@ -362,6 +365,15 @@ const ALL_METHODS: [Method; 9] = [
 ];
 
 impl Selected {
+    /// `405` for a path that routes for the methods in `allow` (bit `m` for
+    /// method `m as u16`) take: a `GET` route takes `HEAD` too.
+    pub(super) fn not_allowed(mut allow: u16) -> Selected {
+        if allow & (1 << Method::Get as u16) != 0 {
+            allow |= 1 << Method::Head as u16;
+        }
+        Selected::MethodNotAllowed(allow)
+    }
+
     /// The automatic response for `NotFound` and `MethodNotAllowed`
     /// (`Route` gives `500`: it is not an answer).
     pub fn fallback(self) -> Response {

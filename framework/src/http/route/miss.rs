@@ -108,18 +108,10 @@ impl<H: Clone> MissChain for Fallback<H> {
     type AppendedFn<H2: Clone> = RouteFn<H2, Fallback<H>>;
     fn inherit(&mut self, _: &AppState) {}
     fn append_fn<H2: Clone>(self, route: RouteFn<H2, NotFound>) -> RouteFn<H2, Fallback<H>> {
-        route.before(self)
+        route.map_next(|_| self)
     }
     fn append<G: Clone>(self, sub: Sub<G, NotFound>) -> Sub<G, Fallback<H>> {
-        Sub {
-            dispatch: sub.dispatch,
-            own: sub.own,
-            state: sub.state,
-            prefix: sub.prefix,
-            routes: sub.routes,
-            needs: sub.needs,
-            next: self,
-        }
+        sub.map_next(|_| self)
     }
     fn with_fallback<H2: Clone>(self, fallback: H2) -> Fallback<H2> {
         Fallback(fallback)
@@ -178,11 +170,9 @@ impl<G> Sub<G, NotFound> {
     }
 }
 
-impl<G: Clone, N: MissChain> MissChain for Sub<G, N> {
-    type Appended<G2: Clone> = Sub<G, N::Appended<G2>>;
-    type WithFallback<H: Clone> = Sub<G, N::WithFallback<H>>;
-    type AppendedFn<H: Clone> = Sub<G, N::AppendedFn<H>>;
-    fn append_fn<H: Clone>(self, route: RouteFn<H, NotFound>) -> Self::AppendedFn<H> {
+impl<G, N> Sub<G, N> {
+    /// This router with the rest of its chain replaced by `f`'s.
+    fn map_next<N2>(self, f: impl FnOnce(N) -> N2) -> Sub<G, N2> {
         Sub {
             dispatch: self.dispatch,
             own: self.own,
@@ -190,8 +180,17 @@ impl<G: Clone, N: MissChain> MissChain for Sub<G, N> {
             prefix: self.prefix,
             routes: self.routes,
             needs: self.needs,
-            next: self.next.append_fn(route),
+            next: f(self.next),
         }
+    }
+}
+
+impl<G: Clone, N: MissChain> MissChain for Sub<G, N> {
+    type Appended<G2: Clone> = Sub<G, N::Appended<G2>>;
+    type WithFallback<H: Clone> = Sub<G, N::WithFallback<H>>;
+    type AppendedFn<H: Clone> = Sub<G, N::AppendedFn<H>>;
+    fn append_fn<H: Clone>(self, route: RouteFn<H, NotFound>) -> Self::AppendedFn<H> {
+        self.map_next(|next| next.append_fn(route))
     }
     fn inherit(&mut self, parent: &AppState) {
         self.state = self.own.clone();
@@ -199,26 +198,10 @@ impl<G: Clone, N: MissChain> MissChain for Sub<G, N> {
         self.next.inherit(parent);
     }
     fn append<G2: Clone>(self, sub: Sub<G2, NotFound>) -> Self::Appended<G2> {
-        Sub {
-            dispatch: self.dispatch,
-            own: self.own,
-            state: self.state,
-            prefix: self.prefix,
-            routes: self.routes,
-            needs: self.needs,
-            next: self.next.append(sub),
-        }
+        self.map_next(|next| next.append(sub))
     }
     fn with_fallback<H: Clone>(self, fallback: H) -> Self::WithFallback<H> {
-        Sub {
-            dispatch: self.dispatch,
-            own: self.own,
-            state: self.state,
-            prefix: self.prefix,
-            routes: self.routes,
-            needs: self.needs,
-            next: self.next.with_fallback(fallback),
-        }
+        self.map_next(|next| next.with_fallback(fallback))
     }
     fn missing_states(&self, out: &mut Vec<String>) {
         MissingState::collect(out, self.prefix, self.routes, self.needs, &self.state);
@@ -240,8 +223,7 @@ where
         skip: usize,
         hook: Option<RejectionHook>,
     ) -> Self::Future {
-        let path = req.path();
-        let rest = path.get(skip..).unwrap_or("");
+        let rest = unnested(req.path(), skip);
         let inside = self.prefix.is_empty()
             || rest
                 .strip_prefix(self.prefix)
@@ -265,6 +247,12 @@ where
             }
         }
     }
+}
+
+/// What is left of `path` once the nest prefixes that take its first
+/// `skip` bytes are cut off.
+pub(super) fn unnested(path: &str, skip: usize) -> &str {
+    path.get(skip..).unwrap_or("")
 }
 
 /// Why neither of two routers took a request: `405` if either has the

@@ -7,7 +7,7 @@
 //! scripts/autobahn.sh example chat     # the conformance suite against /echo
 //! ```
 //!
-//! * `GET /` serves the page (`examples/chat/index.html`, compiled in).
+//! * `GET /` serves the page (`index.html` beside this file, compiled in).
 //! * `GET /ws` joins the room: every text message a client sends reaches
 //!   every client connected to any worker. The page sends JSON
 //!   (`{"name": ..., "text": ...}`); the server relays text as it is and
