@@ -661,49 +661,43 @@ impl Conns {
             return;
         }
         let mut st = self.pool.get_send();
-        if let Some(mut span) = s.out.front_file() {
-            // A file span goes out on its own, straight from the page cache.
-            span.len = span.len.min(MAX_FILE_SEND);
-            st.file = Some(span);
-            st.more = false;
-            st.zc = false;
-            st.result = 0;
-            st.notif_pending = false;
-            let t = Token::new(Op::Send, idx, s.gen);
-            let state: *mut super::out::SendState = &mut *st;
-            // SAFETY: the send state is boxed and kept in the slot until the
-            // completion; the queue keeps the file descriptor open until the
-            // span is sent or dropped, which happens only after it.
-            unsafe { ring.submit(t, Request::Send { fd: s.fd, state }) };
-            s.sending = Some(st);
-            return;
-        }
-        st.file = None;
-        let mut n = s.out.fill_iovecs(&mut st.iov);
-        if n == 0 {
-            self.pool.put_send(st);
-            return;
-        }
-        st.more = s.out.file_after(n);
-        let total: usize = st.iov[..n].iter().map(|v| v.iov_len).sum();
-        // Zero-copy is a TCP feature; Unix sockets reject it. Where it is
-        // used is up to `ZcUse` (see `conn/zerocopy.rs`).
-        let threshold = self.params.zc_threshold.filter(|&t| total >= t);
-        st.zc =
-            threshold.is_some() && self.send_zc && s.kind == SockKind::Tcp && s.zc != ZcUse::Off;
-        if let (true, Some(cap)) = (st.zc, s.zc.cap()) {
-            n = super::out::cap_iovecs(&mut st.iov[..n], cap);
-        }
-        st.msg.msg_iov = st.iov.as_mut_ptr();
-        st.msg.msg_iovlen = n;
         st.result = 0;
         st.notif_pending = false;
+        st.file = s.out.front_file().map(|mut span| {
+            // A file span goes out on its own, straight from the page cache.
+            span.len = span.len.min(MAX_FILE_SEND);
+            span
+        });
+        if st.file.is_some() {
+            st.more = false;
+            st.zc = false;
+        } else {
+            let mut n = s.out.fill_iovecs(&mut st.iov);
+            if n == 0 {
+                self.pool.put_send(st);
+                return;
+            }
+            st.more = s.out.file_after(n);
+            let total: usize = st.iov[..n].iter().map(|v| v.iov_len).sum();
+            // Zero-copy is a TCP feature; Unix sockets reject it. Where it is
+            // used is up to `ZcUse` (see `conn/zerocopy.rs`).
+            let threshold = self.params.zc_threshold.filter(|&t| total >= t);
+            st.zc = threshold.is_some()
+                && self.send_zc
+                && s.kind == SockKind::Tcp
+                && s.zc != ZcUse::Off;
+            if let (true, Some(cap)) = (st.zc, s.zc.cap()) {
+                n = super::out::cap_iovecs(&mut st.iov[..n], cap);
+            }
+            st.msg.msg_iov = st.iov.as_mut_ptr();
+            st.msg.msg_iovlen = n;
+        }
         let t = Token::new(Op::Send, idx, s.gen);
         let state: *mut super::out::SendState = &mut *st;
         // SAFETY: the msghdr and iovecs live in a Box kept in the slot until
         // the completion (and, for zero-copy, its notification) arrives; the
         // bytes they point to are owned by the slot's queue, which releases
-        // nothing before that completion.
+        // nothing before that completion, and so is a file span's descriptor.
         unsafe { ring.submit(t, Request::Send { fd: s.fd, state }) };
         s.sending = Some(st);
     }
