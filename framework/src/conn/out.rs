@@ -496,6 +496,37 @@ mod tests {
     }
 
     #[test]
+    fn a_file_span_splits_the_bytes_around_it() {
+        let mut pool = OutPool::new(1 << 20);
+        let mut leases = Vec::new();
+        let mut q = OutQueue::default();
+        let file = Arc::new(File::open("/dev/null").unwrap());
+        q.copy_in(b"head", &mut pool);
+        q.push_file(Arc::clone(&file), 100, 50);
+        q.copy_in(b"next", &mut pool);
+        assert_eq!(q.len(), 58);
+        // The bytes before the span go alone, flagged as followed by it.
+        assert_eq!(gather(&q), b"head");
+        assert!(q.file_after(1));
+        assert!(q.front_file().is_none());
+        q.advance(4, &mut pool, &mut leases);
+        let span = q.front_file().expect("the span is in front");
+        assert_eq!((span.offset, span.len), (100, 50));
+        // A partial send moves the span's offset.
+        q.advance(20, &mut pool, &mut leases);
+        let span = q.front_file().unwrap();
+        assert_eq!((span.offset, span.len), (120, 30));
+        q.advance(30, &mut pool, &mut leases);
+        assert!(q.front_file().is_none());
+        assert_eq!(gather(&q), b"next");
+        assert!(!q.file_after(1));
+        q.advance(4, &mut pool, &mut leases);
+        assert!(q.is_empty());
+        // The queue let go of the file.
+        assert_eq!(Arc::strong_count(&file), 1);
+    }
+
+    #[test]
     fn copy_grow_and_advance() {
         let mut pool = OutPool::new(1 << 20);
         let mut leases = Vec::new();
