@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::direct;
 use super::resolve::{open_regular, Lookup};
 use super::send::{decide, refused, send, Ask, Plan};
+use super::{cached, direct};
 use crate::http::{Method, Request, Response, Status};
 use crate::runtime::file_io;
 use crate::task::spawn_blocking;
@@ -53,10 +53,14 @@ impl ServeFile {
         let ask = Ask::of(req);
         // On io_uring, on the worker's ring (a path with a link goes to
         // the pool, which resolves it).
-        if file_io::available() {
-            if let Some(plan) = direct::plan(libc::AT_FDCWD, &self.path, false, &ask).await {
-                return answer(req, plan).await;
-            }
+        // Elsewhere, on the worker as long as nothing waits for the disk.
+        let plan = if file_io::available() {
+            direct::plan(libc::AT_FDCWD, &self.path, false, &ask).await
+        } else {
+            cached::plan(libc::AT_FDCWD, &self.path, false, &ask)
+        };
+        if let Some(plan) = plan {
+            return answer(req, plan).await;
         }
         let path = Arc::clone(&self.path);
         let plan = spawn_blocking(move || {

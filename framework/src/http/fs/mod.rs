@@ -7,7 +7,9 @@
 //!  io_uring: direct.rs on the worker's ring: openat2 beneath the root (no
 //!       │   links), statx, decide, read, close; a link or a directory ──┐
 //!       │                                                               ▼
-//!  epoll, or the above: pool job (spawn_blocking): canonicalize under the root
+//!  epoll: cached.rs on the worker, if the path and bytes are cached ─┐
+//!       │                                                               ▼
+//!  or the above: pool job (spawn_blocking): canonicalize under the root
 //!       │   (links out → 403), open (regular files only), fstat, validators
 //!       │   (conditional.rs), 304 / 200 / 206 / 416 (range.rs), read if ≤ 64 KiB
 //!       ▼
@@ -28,21 +30,26 @@
 //! | `..`, an absolute path, `\`, NUL, a link leading outside the root | `403` |
 //! | absent, or not a regular file | `404` |
 //!
-//! # The ring, and the blocking pool
+//! # The ring, the worker, and the blocking pool
 //!
 //! On io_uring the worker submits the open, `statx`, reads and close
 //! itself: the kernel copies a cached page inline and waits for a cold one
 //! on its own threads, so the loop stays free without a hand-off (a 4 KiB
-//! file costs about half of the pool path's CPU; `cargo bench --bench
-//! static_load`, BENCHMARKS.md). The epoll backend has no asynchronous
-//! file operations (a regular file is always "ready", and a read of a
-//! cold page blocks), so there every request's disk work is one
+//! file costs about 0.6x nginx's CPU; `cargo bench --bench static_load`,
+//! BENCHMARKS.md). Without file operations on the ring (the epoll
+//! backend), the worker opens and reads with plain system calls only when
+//! the kernel promises no disk wait (`openat2` with `RESOLVE_CACHED`, and
+//! `cachestat(2)` for the bytes; `cached.rs`): about 0.7x nginx at 4 KiB,
+//! where a pool job per request cost 1.5x. Anything else (a cold path or
+//! cold bytes, a link, a directory) is one
 //! [`spawn_blocking`](crate::task::spawn_blocking) job: one hand-off to a
-//! pool thread and one wake back. The cost against reading with `std::fs`
-//! on the worker is measured by `suite/tests/http_files.rs` (`measure_`,
-//! ignored; see the README).
+//! pool thread and one wake back. Large bodies go out by `sendfile(2)`
+//! where the page cache holds them (`body.rs`). The cost against reading
+//! with `std::fs` on the worker is measured by `suite/tests/http_files.rs`
+//! (`measure_`, ignored; see the README).
 
 mod body;
+mod cached;
 mod conditional;
 mod dir;
 mod direct;
