@@ -598,6 +598,67 @@ fn a_slow_reader_gets_a_cached_file_whole_and_then_its_next_answer() {
     server.shutdown().unwrap();
 }
 
+/// A cached file cut short while it is being sent (`sendfile(2)` then
+/// finds its end early): the body stops short of its `Content-Length`
+/// and the connection closes, so the client sees it cut; the server goes
+/// on serving.
+#[test]
+fn a_file_that_shrinks_mid_body_ends_in_a_close() {
+    let _shared = shared();
+    let t = tree();
+    let path = t.root.join("shrinks.bin");
+    let len = 32usize << 20;
+    std::fs::write(&path, vec![7u8; len]).unwrap();
+    let (server, addr) = start(&t);
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    s.write_all(b"GET /static/shrinks.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut got = 0usize;
+    let mut buf = vec![0u8; 64 << 10];
+    // Some of it, then the file is cut to 1 MiB under the response.
+    while got < 2 << 20 {
+        let n = s.read(&mut buf).expect("read");
+        assert!(n > 0);
+        got += n;
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(1 << 20)
+        .unwrap();
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(e) => panic!("no close after {got} bytes: {e}"),
+        }
+    }
+    assert!(
+        got < len,
+        "all {got} bytes arrived from a file cut to 1 MiB"
+    );
+    assert_eq!(raw_get(addr, "/static/hello.txt"), b"hello world\n");
+    server.shutdown().unwrap();
+}
+
+/// The body of `GET path` over a raw connection (`Connection: close`).
+fn raw_get(addr: SocketAddr, path: &str) -> Vec<u8> {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut all = Vec::new();
+    s.read_to_end(&mut all).unwrap();
+    let at = all.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    all[at..].to_vec()
+}
+
 /// CPU time (user + system) of this process.
 fn cpu_time() -> std::time::Duration {
     // SAFETY: getrusage fills the zeroed struct we pass; nothing else is

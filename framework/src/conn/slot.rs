@@ -736,6 +736,14 @@ impl Conns {
         };
         let st = s.sending.take().expect("checked above");
         let was_zc = st.zc;
+        // A file span that sends nothing has met the file's end: the file
+        // shrank under the response, which can only end by closing.
+        let res = if res == 0 && st.file.is_some() {
+            log::debug!("connection {}: a file being sent shrank", t.index);
+            -libc::EIO
+        } else {
+            res
+        };
         self.pool.put_send(st);
         if s.fd_closed {
             // Closed while the kernel still held the pages: they are free
