@@ -1,15 +1,17 @@
 //! `AccessLog`: a handler wrapper that writes one line per request.
 
+use std::cell::Cell;
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{SocketAddr, SocketAddrV4};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::log_writer;
 use crate::http::head::Version;
-use crate::http::itoa::{fmt_u64, push_u64};
+use crate::http::itoa::{fixed, fmt_u64, push_u64};
 use crate::http::{Handler, Method, Request, Response};
+use crate::runtime::time::now_ns;
 use crate::Address;
 
 /// Wraps a handler (a router, or any [`Handler`]) and logs each request
@@ -20,8 +22,12 @@ use crate::Address;
 /// ```
 ///
 /// `bytes` is the length of the response body the handler returned (`0`
-/// for a streamed response); `duration` is the handler's run time in
-/// seconds. Bytes of the target outside printable ASCII, and `"` and
+/// for a streamed response); `duration` is the time in seconds from the
+/// start of the worker's loop turn in which the handler was called (when
+/// that turn's requests were taken from the kernel, so time a request
+/// waited behind others of a pipelined batch counts) to its response.
+/// `time` is the wall clock of the worker's loop turn in which the line was
+/// written (read once per turn, as the `Date` field is). Bytes of the target outside printable ASCII, and `"` and
 /// `\`, are written as `\xHH`, so a line is always one line with
 /// space-separated fields. Lines are buffered per worker and leave once
 /// per loop turn, so logging costs one `write(2)` per batch of requests
@@ -166,7 +172,7 @@ fn entry(req: &Request<'_>, sink: Sink) -> Box<Entry> {
     let spare = SPARE.with(|s| s.borrow_mut().pop());
     let mut e = spare.unwrap_or_else(|| {
         Box::new(Entry {
-            start: Instant::now(),
+            start: 0,
             method: Method::Get,
             target: String::new(),
             version: Version::Http11,
@@ -174,7 +180,7 @@ fn entry(req: &Request<'_>, sink: Sink) -> Box<Entry> {
             sink,
         })
     });
-    e.start = Instant::now();
+    e.start = crate::runtime::turn_ns().unwrap_or_else(now_ns);
     e.method = req.method();
     e.target.clear();
     e.target.push_str(req.target());
@@ -233,7 +239,8 @@ fn spare(mut e: Box<Entry>) {
 /// What the log line says about the request.
 #[derive(Debug)]
 struct Entry {
-    start: Instant,
+    /// The monotonic clock (ns) the handler's time counts from.
+    start: u64,
     method: Method,
     /// The target as sent (its capacity kept from request to request).
     target: String,
@@ -272,7 +279,7 @@ impl<F: Future<Output = Response>> Future for Logged<'_, F> {
 /// a disabled log).
 #[inline(never)]
 fn log_entry(e: &Entry, resp: &Response) {
-    let elapsed = e.start.elapsed();
+    let elapsed = now_ns().saturating_sub(e.start);
     match e.sink {
         Sink::Stderr => log_writer::write_line(|out| write_entry(out, e, resp, elapsed)),
         Sink::Discard => {
@@ -290,27 +297,14 @@ fn log_entry(e: &Entry, resp: &Response) {
     }
 }
 
-fn write_entry(out: &mut Vec<u8>, e: &Entry, resp: &Response, elapsed: std::time::Duration) {
+fn write_entry(out: &mut Vec<u8>, e: &Entry, resp: &Response, elapsed_ns: u64) {
     // Written byte by byte rather than through `core::fmt`: formatting
     // was most of what a logged request cost (4,400 instructions of it).
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    out.extend_from_slice(b"time=");
-    push_u64(out, now.as_secs());
-    push_frac(out, u64::from(now.subsec_millis()), 3);
+    out.reserve(LINE_FIXED + e.target.len());
+    push_time(out);
     out.extend_from_slice(b" peer=");
     match &e.peer {
-        Some(Address::Tcp(SocketAddr::V4(a))) => {
-            for (i, o) in a.ip().octets().iter().enumerate() {
-                if i > 0 {
-                    out.push(b'.');
-                }
-                push_u64(out, u64::from(*o));
-            }
-            out.push(b':');
-            push_u64(out, u64::from(a.port()));
-        }
+        Some(Address::Tcp(SocketAddr::V4(a))) => push_v4(out, a),
         Some(Address::Tcp(a)) => {
             use std::io::Write;
             let _ = write!(out, "{a}");
@@ -327,25 +321,96 @@ fn write_entry(out: &mut Vec<u8>, e: &Entry, resp: &Response, elapsed: std::time
         Version::Http10 => b" version=HTTP/1.0 status=",
         Version::Http11 => b" version=HTTP/1.1 status=",
     });
-    push_u64(out, u64::from(resp.status().as_u16()));
+    // A status is three digits (`Status` holds 100 to 999).
+    out.extend_from_slice(&fixed::<3>(u64::from(resp.status().as_u16())));
     out.extend_from_slice(b" bytes=");
     push_u64(out, resp.body_bytes().len() as u64);
     // Seconds to the microsecond, rounded to nearest (as `{:.6}` would).
-    let micros = (elapsed.as_nanos() + 500) / 1000;
+    let micros = (elapsed_ns + 500) / 1000;
     out.extend_from_slice(b" duration=");
-    push_u64(out, (micros / 1_000_000) as u64);
-    push_frac(out, (micros % 1_000_000) as u64, 6);
-    out.push(b'\n');
+    push_u64(out, micros / 1_000_000);
+    let mut frac = [b'.'; 8];
+    frac[1..7].copy_from_slice(&fixed::<6>(micros % 1_000_000));
+    frac[7] = b'\n';
+    out.extend_from_slice(&frac);
 }
 
-/// Writes `.` and `n` with `digits` digits, zero-padded (`n` below
-/// `10^digits`).
-fn push_frac(out: &mut Vec<u8>, n: u64, digits: usize) {
-    let mut buf = [0u8; 20];
-    let s = fmt_u64(n, &mut buf);
-    out.push(b'.');
-    out.extend(std::iter::repeat_n(b'0', digits.saturating_sub(s.len())));
-    out.extend_from_slice(s);
+/// Bytes of a line besides the target and a long peer address: reserved
+/// at once, so the pushes below do not grow the buffer one by one.
+const LINE_FIXED: usize = 160;
+
+/// `time=` + seconds (up to 20 digits) + `.` + milliseconds.
+const TIME_FIELD_MAX: usize = 5 + 20 + 4;
+
+/// A `time=` field and its length.
+type TimeField = (u8, [u8; TIME_FIELD_MAX]);
+
+thread_local! {
+    /// (loop-turn tick, `time=...` field) of the last line written on
+    /// this thread.
+    static TIME: Cell<(u64, TimeField)> = const { Cell::new((u64::MAX, (0, [0; TIME_FIELD_MAX]))) };
+    /// The last IPv4 peer written and its `a.b.c.d:port` form (21 bytes
+    /// at most), with its length: a connection's requests share one peer.
+    static PEER: Cell<(Option<SocketAddrV4>, u8, [u8; 21])> = const { Cell::new((None, 0, [0; 21])) };
+}
+
+/// Appends `time=SECONDS.MILLIS` for the current loop turn: the real-time
+/// clock is read and formatted once per turn (per line off a worker), and
+/// a pipelined batch of requests shares the field.
+#[inline]
+fn push_time(out: &mut Vec<u8>) {
+    let tick = crate::runtime::turn_tick();
+    let (at, mut field) = TIME.get();
+    if !tick.is_some_and(|t| t == at) {
+        field = new_time_field(tick);
+    }
+    out.extend_from_slice(&field.1[..usize::from(field.0)]);
+}
+
+/// Reads the clock and formats the `time=` field (out of line: once a
+/// turn).
+#[cold]
+#[inline(never)]
+fn new_time_field(tick: Option<u64>) -> TimeField {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let mut digits = [0; 20];
+    let secs = fmt_u64(now.as_secs(), &mut digits);
+    let mut field = [0; TIME_FIELD_MAX];
+    field[..5].copy_from_slice(b"time=");
+    let mut at = 5 + secs.len();
+    field[5..at].copy_from_slice(secs);
+    field[at] = b'.';
+    field[at + 1..at + 4].copy_from_slice(&fixed::<3>(u64::from(now.subsec_millis())));
+    at += 4;
+    let field = (at as u8, field);
+    TIME.set((tick.unwrap_or(u64::MAX), field));
+    field
+}
+
+/// Writes `a` as `a.b.c.d:port`, reusing the last peer's bytes when it is
+/// the same one.
+#[inline]
+fn push_v4(out: &mut Vec<u8>, a: &SocketAddrV4) {
+    let (last, len, bytes) = PEER.get();
+    if last == Some(*a) {
+        out.extend_from_slice(&bytes[..usize::from(len)]);
+        return;
+    }
+    let at = out.len();
+    for (i, o) in a.ip().octets().iter().enumerate() {
+        if i > 0 {
+            out.push(b'.');
+        }
+        push_u64(out, u64::from(*o));
+    }
+    out.push(b':');
+    push_u64(out, u64::from(a.port()));
+    let mut keep = [0; 21];
+    let written = &out[at..];
+    keep[..written.len()].copy_from_slice(written);
+    PEER.set((Some(*a), written.len() as u8, keep));
 }
 
 /// Writes `b`, with bytes outside printable ASCII (and space, `"`, `\`)
