@@ -67,20 +67,23 @@ impl Staged {
         true
     }
 
-    /// Appends `head` and `body` if staging is on and they fit; false
-    /// (nothing done) otherwise.
+    /// Appends `parts` (a head in pieces, then a body) if staging is on and
+    /// they fit; false (nothing done) otherwise.
     #[inline]
-    pub(crate) fn push_parts(&self, head: &[u8], body: &[u8]) -> bool {
+    pub(crate) fn push_parts<const N: usize>(&self, parts: &[&[u8]; N]) -> bool {
         if self.raw.is_none() {
             return false;
         }
         let mut buf = self.buf.borrow_mut();
         let at = buf.len();
-        if at + head.len() + body.len() > MAX && at > 0 {
+        let n: usize = parts.iter().map(|p| p.len()).sum();
+        if at + n > MAX && at > 0 {
             return false;
         }
-        buf.extend_from_slice(head);
-        buf.extend_from_slice(body);
+        buf.reserve(n);
+        for p in parts {
+            buf.extend_from_slice(p);
+        }
         true
     }
 
