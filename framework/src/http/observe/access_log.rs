@@ -26,12 +26,14 @@ use crate::Address;
 /// start of the worker's loop turn in which the handler was called (when
 /// that turn's requests were taken from the kernel, so time a request
 /// waited behind others of a pipelined batch counts) to its response.
-/// `time` is the wall clock of the worker's loop turn in which the line was
-/// written (read once per turn, as the `Date` field is). Bytes of the target outside printable ASCII, and `"` and
-/// `\`, are written as `\xHH`, so a line is always one line with
+/// `time` is the wall clock, to the millisecond, of the worker's loop turn
+/// in which the line was written (read once per turn, as for the `Date`
+/// field). Bytes of the target outside printable ASCII, and `"` and `\`,
+/// are written as `\xHH`, so a line is always one line with
 /// space-separated fields. Lines are buffered per worker and leave once
 /// per loop turn, so logging costs one `write(2)` per batch of requests
-/// (plus a `getpeername(2)` per request) rather than one per line.
+/// (plus a `getpeername(2)` per connection) rather than one per line; a
+/// request costs one clock read and no allocation.
 ///
 /// ```no_run
 /// use corering::http::observe::AccessLog;
@@ -160,46 +162,23 @@ impl<'a, H: Handler<'a>> Handler<'a> for AccessLog<H> {
         Logged {
             fut: self.inner.call(req),
             entry,
-            _request: std::marker::PhantomData,
         }
     }
 }
 
-/// What is logged about `req`, read before the handler takes it, in a
-/// box from this thread's spares (a new one only until they suffice).
-#[inline(never)]
-fn entry(req: &Request<'_>, sink: Sink) -> Box<Entry> {
-    let spare = SPARE.with(|s| s.borrow_mut().pop());
-    let mut e = spare.unwrap_or_else(|| {
-        Box::new(Entry {
-            start: 0,
-            method: Method::Get,
-            target: String::new(),
-            version: Version::Http11,
-            peer: None,
-            sink,
-        })
-    });
-    e.start = crate::runtime::turn_ns().unwrap_or_else(now_ns);
-    e.method = req.method();
-    e.target.clear();
-    e.target.push_str(req.target());
-    e.version = req.version();
-    e.peer = req.connection().peer_addr().ok();
-    e.sink = sink;
-    e
-}
-
-/// Most spare entries a thread keeps (one per request in flight is the
-/// most it uses).
-const SPARES_KEPT: usize = 256;
-
-thread_local! {
-    /// Entries of finished requests, for the next ones: logging allocates
-    /// nothing per request once warm. Boxes, not entries: a box moves in
-    /// and out of a request's future whole.
-    #[allow(clippy::vec_box)]
-    static SPARE: std::cell::RefCell<Vec<Box<Entry>>> = const { std::cell::RefCell::new(Vec::new()) };
+/// What is logged about `req`, read before the handler takes it: the
+/// target stays where the request's bytes are (they outlive the handler's
+/// future), nothing is copied or allocated.
+#[inline]
+fn entry<'a>(req: &Request<'a>, sink: Sink) -> Entry<'a> {
+    Entry {
+        start: crate::runtime::turn_ns().unwrap_or_else(now_ns),
+        target: req.target(),
+        peer: req.connection().peer_addr().ok(),
+        method: req.method(),
+        version: req.version(),
+        sink,
+    }
 }
 
 /// The future of a request handled under [`AccessLog`]: the inner
@@ -208,44 +187,20 @@ thread_local! {
 #[must_use = "futures do nothing unless polled"]
 pub struct Logged<'a, F> {
     fut: F,
-    /// `None` when logging is off: a disabled log keeps the request's
-    /// future as small as the inner handler's. Boxed, from the spares.
-    entry: Option<Box<Entry>>,
-    _request: std::marker::PhantomData<&'a ()>,
-}
-
-impl<F> Drop for Logged<'_, F> {
-    #[inline]
-    fn drop(&mut self) {
-        if let Some(e) = self.entry.take() {
-            spare(e);
-        }
-    }
-}
-
-/// Keeps a finished request's entry for the next one (out of line: off
-/// the path of a disabled log).
-#[inline(never)]
-fn spare(mut e: Box<Entry>) {
-    e.peer = None;
-    let _ = SPARE.try_with(|s| {
-        let mut s = s.borrow_mut();
-        if s.len() < SPARES_KEPT {
-            s.push(e);
-        }
-    });
+    /// `None` when logging is off.
+    entry: Option<Entry<'a>>,
 }
 
 /// What the log line says about the request.
 #[derive(Debug)]
-struct Entry {
+struct Entry<'a> {
     /// The monotonic clock (ns) the handler's time counts from.
     start: u64,
-    method: Method,
-    /// The target as sent (its capacity kept from request to request).
-    target: String,
-    version: Version,
+    /// The target as sent, in the request's bytes.
+    target: &'a str,
     peer: Option<Address>,
+    method: Method,
+    version: Version,
     sink: Sink,
 }
 
@@ -278,7 +233,7 @@ impl<F: Future<Output = Response>> Future for Logged<'_, F> {
 /// Writes the line of a finished request (out of line: off the path of
 /// a disabled log).
 #[inline(never)]
-fn log_entry(e: &Entry, resp: &Response) {
+fn log_entry(e: &Entry<'_>, resp: &Response) {
     let elapsed = now_ns().saturating_sub(e.start);
     match e.sink {
         Sink::Stderr => log_writer::write_line(|out| write_entry(out, e, resp, elapsed)),
@@ -297,7 +252,7 @@ fn log_entry(e: &Entry, resp: &Response) {
     }
 }
 
-fn write_entry(out: &mut Vec<u8>, e: &Entry, resp: &Response, elapsed_ns: u64) {
+fn write_entry(out: &mut Vec<u8>, e: &Entry<'_>, resp: &Response, elapsed_ns: u64) {
     // Written byte by byte rather than through `core::fmt`: formatting
     // was most of what a logged request cost (4,400 instructions of it).
     out.reserve(LINE_FIXED + e.target.len());
@@ -317,22 +272,57 @@ fn write_entry(out: &mut Vec<u8>, e: &Entry, resp: &Response, elapsed_ns: u64) {
     out.extend_from_slice(e.method.as_str().as_bytes());
     out.extend_from_slice(b" target=");
     escape(out, e.target.as_bytes());
-    out.extend_from_slice(match e.version {
+    // The rest has a bounded length: written into one array, then copied.
+    let mut rest = Tail {
+        buf: [0; TAIL_MAX],
+        at: 0,
+    };
+    rest.put(match e.version {
         Version::Http10 => b" version=HTTP/1.0 status=",
         Version::Http11 => b" version=HTTP/1.1 status=",
     });
     // A status is three digits (`Status` holds 100 to 999).
-    out.extend_from_slice(&fixed::<3>(u64::from(resp.status().as_u16())));
-    out.extend_from_slice(b" bytes=");
-    push_u64(out, resp.body_bytes().len() as u64);
+    rest.put(&fixed::<3>(u64::from(resp.status().as_u16())));
+    rest.put(b" bytes=");
+    rest.put_u64(resp.body_bytes().len() as u64);
     // Seconds to the microsecond, rounded to nearest (as `{:.6}` would).
     let micros = (elapsed_ns + 500) / 1000;
-    out.extend_from_slice(b" duration=");
-    push_u64(out, micros / 1_000_000);
+    rest.put(b" duration=");
+    rest.put_u64(micros / 1_000_000);
     let mut frac = [b'.'; 8];
     frac[1..7].copy_from_slice(&fixed::<6>(micros % 1_000_000));
     frac[7] = b'\n';
-    out.extend_from_slice(&frac);
+    rest.put(&frac);
+    out.extend_from_slice(&rest.buf[..rest.at]);
+}
+
+/// The longest end of a line, from ` version=` on: the fixed words, a
+/// status, and two numbers of at most 20 digits and the fraction.
+const TAIL_MAX: usize = 25 + 3 + 7 + 20 + 10 + 20 + 8;
+
+/// The end of a line, built on the stack.
+struct Tail {
+    buf: [u8; TAIL_MAX],
+    at: usize,
+}
+
+impl Tail {
+    #[inline(always)]
+    fn put(&mut self, s: &[u8]) {
+        self.buf[self.at..self.at + s.len()].copy_from_slice(s);
+        self.at += s.len();
+    }
+
+    #[inline(always)]
+    fn put_u64(&mut self, n: u64) {
+        if n < 10 {
+            self.buf[self.at] = b'0' + n as u8;
+            self.at += 1;
+        } else {
+            let mut digits = [0; 20];
+            self.put(fmt_u64(n, &mut digits));
+        }
+    }
 }
 
 /// Bytes of a line besides the target and a long peer address: reserved
@@ -413,6 +403,18 @@ fn push_v4(out: &mut Vec<u8>, a: &SocketAddrV4) {
     PEER.set((Some(*a), written.len() as u8, keep));
 }
 
+/// The bytes [`escape`] writes as they are: printable ASCII but `"` and
+/// `\` (one lookup a byte).
+static PLAIN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0x21;
+    while c < 0x7f {
+        t[c] = c != b'"' as usize && c != b'\\' as usize;
+        c += 1;
+    }
+    t
+};
+
 /// Writes `b`, with bytes outside printable ASCII (and space, `"`, `\`)
 /// as `\xHH`; an empty value as `-`.
 fn escape(out: &mut Vec<u8>, b: &[u8]) {
@@ -421,14 +423,12 @@ fn escape(out: &mut Vec<u8>, b: &[u8]) {
         out.push(b'-');
     }
     // The usual target needs no escape: one copy.
-    if b.iter()
-        .all(|&c| c.is_ascii_graphic() && c != b'"' && c != b'\\')
-    {
+    if b.iter().all(|&c| PLAIN[usize::from(c)]) {
         out.extend_from_slice(b);
         return;
     }
     for &c in b {
-        if c.is_ascii_graphic() && c != b'"' && c != b'\\' {
+        if PLAIN[usize::from(c)] {
             out.push(c);
         } else {
             out.extend_from_slice(&[b'\\', b'x', HEX[(c >> 4) as usize], HEX[(c & 15) as usize]]);
