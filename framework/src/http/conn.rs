@@ -134,9 +134,9 @@ where
 #[derive(Default)]
 struct HeadCache {
     key: Option<HeadKey>,
-    /// The head, or (`open`) its bytes before the inline field's value.
+    /// The head, or (if the key has an inline field) its bytes before
+    /// that field's value.
     bytes: Vec<u8>,
-    open: bool,
 }
 
 impl HeadCache {
@@ -149,23 +149,19 @@ impl HeadCache {
     }
 
     /// The length of the cached head with `value` as its inline field's
-    /// (when it has one).
+    /// (`Some` exactly when the cached head has one: the keys matched).
     #[inline]
-    fn len(&self, value: &[u8]) -> usize {
-        if self.open {
-            self.bytes.len() + value.len() + 4
-        } else {
-            self.bytes.len()
-        }
+    fn len(&self, value: Option<&[u8]>) -> usize {
+        self.bytes.len() + value.map_or(0, |v| v.len() + 4)
     }
 
     /// Writes the cached head with `value` into `h` (of [`len`](Self::len)
     /// bytes).
     #[inline]
-    fn put(&self, h: &mut [u8], value: &[u8]) {
+    fn put(&self, h: &mut [u8], value: Option<&[u8]>) {
         let (start, rest) = h.split_at_mut(self.bytes.len());
         start.copy_from_slice(&self.bytes);
-        if self.open {
+        if let Some(value) = value {
             let (v, end) = rest.split_at_mut(value.len());
             v.copy_from_slice(value);
             end.copy_from_slice(b"\r\n\r\n");
@@ -180,7 +176,6 @@ impl HeadCache {
             let end = value.map_or(head.len(), |v| head.len() - v.len() - 4);
             self.bytes.clear();
             self.bytes.extend_from_slice(&head[..end]);
-            self.open = value.is_some();
             self.key = key;
         }
     }
@@ -462,7 +457,7 @@ where
             let hit = heads.holds(key);
             let inline = resp.inline_value();
             let head_len = if hit {
-                heads.len(inline.unwrap_or_default())
+                heads.len(inline)
             } else {
                 resp.head_len(opts)
             };
@@ -476,10 +471,8 @@ where
                 let pushed = !close
                     && hit
                     && match inline {
-                        Some(v) if heads.open => {
-                            staged.push_parts(&[&heads.bytes, v, b"\r\n\r\n", body])
-                        }
-                        _ => staged.push_parts(&[&heads.bytes, body]),
+                        None => staged.push_parts(&heads.bytes, body),
+                        Some(v) => staged.push_parts_with(&heads.bytes, v, body),
                     };
                 let heads = &mut heads;
                 let mut fill = |buf: &mut [u8]| fill_response(buf, &resp, opts, heads, hit, body);
@@ -552,7 +545,7 @@ fn fill_response(
     let (h, b) = buf.split_at_mut(buf.len() - body.len());
     let inline = resp.inline_value();
     if hit {
-        heads.put(h, inline.unwrap_or_default());
+        heads.put(h, inline);
     } else {
         let secs = resp.encode_head(h, opts);
         heads.keep(resp.head_key(opts, secs), h, inline);

@@ -33,7 +33,7 @@ use crate::Address;
 /// space-separated fields. Lines are buffered per worker and leave once
 /// per loop turn, so logging costs one `write(2)` per batch of requests
 /// (plus a `getpeername(2)` per connection) rather than one per line; a
-/// request costs one clock read and no allocation.
+/// request costs one clock read and, once warm, no allocation.
 ///
 /// ```no_run
 /// use corering::http::observe::AccessLog;
@@ -162,23 +162,46 @@ impl<'a, H: Handler<'a>> Handler<'a> for AccessLog<H> {
         Logged {
             fut: self.inner.call(req),
             entry,
+            _request: std::marker::PhantomData,
         }
     }
 }
 
-/// What is logged about `req`, read before the handler takes it: the
-/// target stays where the request's bytes are (they outlive the handler's
-/// future), nothing is copied or allocated.
-#[inline]
-fn entry<'a>(req: &Request<'a>, sink: Sink) -> Entry<'a> {
-    Entry {
-        start: crate::runtime::turn_ns().unwrap_or_else(now_ns),
-        target: req.target(),
-        peer: req.connection().peer_addr().ok(),
-        method: req.method(),
-        version: req.version(),
-        sink,
-    }
+/// What is logged about `req`, read before the handler takes it, in a
+/// box from this thread's spares (a new one only until they suffice).
+#[inline(never)]
+fn entry(req: &Request<'_>, sink: Sink) -> Box<Entry> {
+    let spare = SPARE.with(|s| s.borrow_mut().pop());
+    let mut e = spare.unwrap_or_else(|| {
+        Box::new(Entry {
+            start: 0,
+            method: Method::Get,
+            target: String::new(),
+            version: Version::Http11,
+            peer: None,
+            sink,
+        })
+    });
+    e.start = crate::runtime::turn_ns().unwrap_or_else(now_ns);
+    e.method = req.method();
+    e.target.clear();
+    e.target.push_str(req.target());
+    e.version = req.version();
+    e.peer = req.connection().peer_addr().ok();
+    e.sink = sink;
+    e
+}
+
+/// Most spare entries a thread keeps (one per request in flight is the
+/// most it uses).
+const SPARES_KEPT: usize = 256;
+
+thread_local! {
+    /// Entries of finished requests, for the next ones: logging allocates
+    /// nothing per request once warm. Boxes, not entries: a box moves in
+    /// and out of a request's future whole.
+    #[allow(clippy::vec_box)]
+    static SPARE: std::cell::RefCell<Vec<Box<Entry>>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// The future of a request handled under [`AccessLog`]: the inner
@@ -187,20 +210,44 @@ fn entry<'a>(req: &Request<'a>, sink: Sink) -> Entry<'a> {
 #[must_use = "futures do nothing unless polled"]
 pub struct Logged<'a, F> {
     fut: F,
-    /// `None` when logging is off.
-    entry: Option<Entry<'a>>,
+    /// `None` when logging is off: a disabled log keeps the request's
+    /// future as small as the inner handler's. Boxed, from the spares.
+    entry: Option<Box<Entry>>,
+    _request: std::marker::PhantomData<&'a ()>,
+}
+
+impl<F> Drop for Logged<'_, F> {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(e) = self.entry.take() {
+            spare(e);
+        }
+    }
+}
+
+/// Keeps a finished request's entry for the next one (out of line: off
+/// the path of a disabled log).
+#[inline(never)]
+fn spare(mut e: Box<Entry>) {
+    e.peer = None;
+    let _ = SPARE.try_with(|s| {
+        let mut s = s.borrow_mut();
+        if s.len() < SPARES_KEPT {
+            s.push(e);
+        }
+    });
 }
 
 /// What the log line says about the request.
 #[derive(Debug)]
-struct Entry<'a> {
+struct Entry {
     /// The monotonic clock (ns) the handler's time counts from.
     start: u64,
-    /// The target as sent, in the request's bytes.
-    target: &'a str,
-    peer: Option<Address>,
     method: Method,
+    /// The target as sent (its capacity kept from request to request).
+    target: String,
     version: Version,
+    peer: Option<Address>,
     sink: Sink,
 }
 
@@ -233,7 +280,7 @@ impl<F: Future<Output = Response>> Future for Logged<'_, F> {
 /// Writes the line of a finished request (out of line: off the path of
 /// a disabled log).
 #[inline(never)]
-fn log_entry(e: &Entry<'_>, resp: &Response) {
+fn log_entry(e: &Entry, resp: &Response) {
     let elapsed = now_ns().saturating_sub(e.start);
     match e.sink {
         Sink::Stderr => log_writer::write_line(|out| write_entry(out, e, resp, elapsed)),
@@ -252,7 +299,7 @@ fn log_entry(e: &Entry<'_>, resp: &Response) {
     }
 }
 
-fn write_entry(out: &mut Vec<u8>, e: &Entry<'_>, resp: &Response, elapsed_ns: u64) {
+fn write_entry(out: &mut Vec<u8>, e: &Entry, resp: &Response, elapsed_ns: u64) {
     // Written byte by byte rather than through `core::fmt`: formatting
     // was most of what a logged request cost (4,400 instructions of it).
     out.reserve(LINE_FIXED + e.target.len());
