@@ -1,6 +1,6 @@
 //! `AccessLog`: a handler wrapper that writes one line per request.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::net::{SocketAddr, SocketAddrV4};
 use std::pin::Pin;
@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::log_writer;
 use crate::http::head::Version;
-use crate::http::itoa::{fixed, fmt_u64, push_u64};
+use crate::http::itoa::{fixed, fmt_u64};
 use crate::http::{Handler, Method, Request, Response};
 use crate::runtime::time::now_ns;
 use crate::Address;
@@ -303,10 +303,14 @@ fn write_entry(out: &mut Vec<u8>, e: &Entry, resp: &Response, elapsed_ns: u64) {
     // Written byte by byte rather than through `core::fmt`: formatting
     // was most of what a logged request cost (4,400 instructions of it).
     out.reserve(LINE_FIXED + e.target.len());
-    push_time(out);
-    out.extend_from_slice(b" peer=");
+    if let Some(Address::Tcp(SocketAddr::V4(a))) = &e.peer {
+        push_prefix_v4(out, a);
+    } else {
+        push_time(out);
+        out.extend_from_slice(b" peer=");
+    }
     match &e.peer {
-        Some(Address::Tcp(SocketAddr::V4(a))) => push_v4(out, a),
+        Some(Address::Tcp(SocketAddr::V4(_))) => {}
         Some(Address::Tcp(a)) => {
             use std::io::Write;
             let _ = write!(out, "{a}");
@@ -386,9 +390,12 @@ thread_local! {
     /// (loop-turn tick, `time=...` field) of the last line written on
     /// this thread.
     static TIME: Cell<(u64, TimeField)> = const { Cell::new((u64::MAX, (0, [0; TIME_FIELD_MAX]))) };
-    /// The last IPv4 peer written and its `a.b.c.d:port` form (21 bytes
-    /// at most), with its length: a connection's requests share one peer.
-    static PEER: Cell<(Option<SocketAddrV4>, u8, [u8; 21])> = const { Cell::new((None, 0, [0; 21])) };
+    /// `time=... peer=a.b.c.d:port` as of a loop turn and an IPv4 peer:
+    /// the start of a line, shared by a pipelined batch of one client's
+    /// requests.
+    static PREFIX: RefCell<Prefix> = const {
+        RefCell::new(Prefix { tick: u64::MAX, peer: None, len: 0, bytes: [0; PREFIX_MAX] })
+    };
 }
 
 /// Appends `time=SECONDS.MILLIS` for the current loop turn: the real-time
@@ -396,12 +403,19 @@ thread_local! {
 /// a pipelined batch of requests shares the field.
 #[inline]
 fn push_time(out: &mut Vec<u8>) {
+    let (len, field) = time_field();
+    out.extend_from_slice(&field[..usize::from(len)]);
+}
+
+/// The `time=SECONDS.MILLIS` field for the current loop turn.
+#[inline]
+fn time_field() -> TimeField {
     let tick = crate::runtime::turn_tick();
-    let (at, mut field) = TIME.get();
-    if !tick.is_some_and(|t| t == at) {
-        field = new_time_field(tick);
+    let (at, field) = TIME.get();
+    if tick.is_some_and(|t| t == at) {
+        return field;
     }
-    out.extend_from_slice(&field.1[..usize::from(field.0)]);
+    new_time_field(tick)
 }
 
 /// Reads the clock and formats the `time=` field (out of line: once a
@@ -426,28 +440,68 @@ fn new_time_field(tick: Option<u64>) -> TimeField {
     field
 }
 
-/// Writes `a` as `a.b.c.d:port`, reusing the last peer's bytes when it is
-/// the same one.
+/// The longest line start with an IPv4 peer: the time field, ` peer=`
+/// and `255.255.255.255:65535`.
+const PREFIX_MAX: usize = TIME_FIELD_MAX + 6 + 21;
+
+/// See `PREFIX`.
+struct Prefix {
+    /// The loop-turn tick of its time field (`u64::MAX`: none).
+    tick: u64,
+    peer: Option<SocketAddrV4>,
+    len: u8,
+    bytes: [u8; PREFIX_MAX],
+}
+
+/// Appends the time field and ` peer=` with `a` as `a.b.c.d:port`,
+/// copied from the last line's when the turn and the peer are the same.
 #[inline]
-fn push_v4(out: &mut Vec<u8>, a: &SocketAddrV4) {
-    let (last, len, bytes) = PEER.get();
-    if last == Some(*a) {
-        out.extend_from_slice(&bytes[..usize::from(len)]);
-        return;
+fn push_prefix_v4(out: &mut Vec<u8>, a: &SocketAddrV4) {
+    let tick = crate::runtime::turn_tick();
+    let written = PREFIX.with(|p| {
+        let Ok(mut p) = p.try_borrow_mut() else {
+            return false;
+        };
+        if !tick.is_some_and(|t| t == p.tick) || p.peer != Some(*a) {
+            let mut tmp = [0u8; PREFIX_MAX];
+            let n = new_prefix(&mut tmp, a);
+            p.bytes = tmp;
+            p.len = n as u8;
+            p.peer = Some(*a);
+            p.tick = tick.unwrap_or(u64::MAX);
+        }
+        out.extend_from_slice(&p.bytes[..usize::from(p.len)]);
+        true
+    });
+    if !written {
+        let mut tmp = [0u8; PREFIX_MAX];
+        let n = new_prefix(&mut tmp, a);
+        out.extend_from_slice(&tmp[..n]);
     }
-    let at = out.len();
+}
+
+/// Writes the time field, ` peer=` and `a` into `buf`; returns the length.
+#[cold]
+#[inline(never)]
+fn new_prefix(buf: &mut [u8; PREFIX_MAX], a: &SocketAddrV4) -> usize {
+    let mut at = 0;
+    let mut put = |s: &[u8]| {
+        buf[at..at + s.len()].copy_from_slice(s);
+        at += s.len();
+    };
+    let (len, time) = time_field();
+    put(&time[..usize::from(len)]);
+    put(b" peer=");
+    let mut digits = [0; 20];
     for (i, o) in a.ip().octets().iter().enumerate() {
         if i > 0 {
-            out.push(b'.');
+            put(b".");
         }
-        push_u64(out, u64::from(*o));
+        put(fmt_u64(u64::from(*o), &mut digits));
     }
-    out.push(b':');
-    push_u64(out, u64::from(a.port()));
-    let mut keep = [0; 21];
-    let written = &out[at..];
-    keep[..written.len()].copy_from_slice(written);
-    PEER.set((Some(*a), written.len() as u8, keep));
+    put(b":");
+    put(fmt_u64(u64::from(a.port()), &mut digits));
+    at
 }
 
 /// The bytes [`escape`] writes as they are: printable ASCII but `"` and
