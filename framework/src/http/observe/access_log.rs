@@ -1,6 +1,6 @@
 //! `AccessLog`: a handler wrapper that writes one line per request.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::future::Future;
 use std::net::{SocketAddr, SocketAddrV4};
 use std::pin::Pin;
@@ -393,8 +393,8 @@ thread_local! {
     /// `time=... peer=a.b.c.d:port` as of a loop turn and an IPv4 peer:
     /// the start of a line, shared by a pipelined batch of one client's
     /// requests.
-    static PREFIX: RefCell<Prefix> = const {
-        RefCell::new(Prefix { tick: u64::MAX, peer: None, len: 0, bytes: [0; PREFIX_MAX] })
+    static PREFIX: Cell<Prefix> = const {
+        Cell::new(Prefix { tick: u64::MAX, peer: None, len: 0, bytes: [0; PREFIX_MAX] })
     };
 }
 
@@ -445,6 +445,7 @@ fn new_time_field(tick: Option<u64>) -> TimeField {
 const PREFIX_MAX: usize = TIME_FIELD_MAX + 6 + 21;
 
 /// See `PREFIX`.
+#[derive(Clone, Copy)]
 struct Prefix {
     /// The loop-turn tick of its time field (`u64::MAX`: none).
     tick: u64,
@@ -458,26 +459,14 @@ struct Prefix {
 #[inline]
 fn push_prefix_v4(out: &mut Vec<u8>, a: &SocketAddrV4) {
     let tick = crate::runtime::turn_tick();
-    let written = PREFIX.with(|p| {
-        let Ok(mut p) = p.try_borrow_mut() else {
-            return false;
-        };
-        if !tick.is_some_and(|t| t == p.tick) || p.peer != Some(*a) {
-            let mut tmp = [0u8; PREFIX_MAX];
-            let n = new_prefix(&mut tmp, a);
-            p.bytes = tmp;
-            p.len = n as u8;
-            p.peer = Some(*a);
-            p.tick = tick.unwrap_or(u64::MAX);
-        }
-        out.extend_from_slice(&p.bytes[..usize::from(p.len)]);
-        true
-    });
-    if !written {
-        let mut tmp = [0u8; PREFIX_MAX];
-        let n = new_prefix(&mut tmp, a);
-        out.extend_from_slice(&tmp[..n]);
+    let mut p = PREFIX.get();
+    if tick.is_none_or(|t| t != p.tick) || p.peer != Some(*a) {
+        p.len = new_prefix(&mut p.bytes, a) as u8;
+        p.peer = Some(*a);
+        p.tick = tick.unwrap_or(u64::MAX);
+        PREFIX.set(p);
     }
+    out.extend_from_slice(&p.bytes[..usize::from(p.len)]);
 }
 
 /// Writes the time field, ` peer=` and `a` into `buf`; returns the length.
