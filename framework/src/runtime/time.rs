@@ -91,6 +91,7 @@ pub fn sleep(d: Duration) -> Sleep {
 /// loop turn (the turn's clock, read once per turn; from now off a
 /// worker): no clock read of its own, for deadlines that may count the
 /// time the turn has already run, such as a request's.
+#[inline]
 pub(crate) fn sleep_from_turn(d_ns: u64) -> Sleep {
     let start = super::turn_ns().unwrap_or_else(now_ns);
     Sleep {

@@ -171,7 +171,13 @@ impl<'a, H: Handler<'a>> Handler<'a> for AccessLog<H> {
 /// box from this thread's spares (a new one only until they suffice).
 #[inline(never)]
 fn entry(req: &Request<'_>, sink: Sink) -> Box<Entry> {
-    let spare = SPARE.with(|s| s.borrow_mut().pop());
+    // Requests of a connection come one after another: the last entry
+    // given back is nearly always free.
+    let spare = LAST
+        .try_with(Cell::take)
+        .ok()
+        .flatten()
+        .or_else(|| SPARE.with(|s| s.borrow_mut().pop()));
     let mut e = spare.unwrap_or_else(|| {
         Box::new(Entry {
             start: 0,
@@ -202,6 +208,9 @@ thread_local! {
     /// and out of a request's future whole.
     #[allow(clippy::vec_box)]
     static SPARE: std::cell::RefCell<Vec<Box<Entry>>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// The entry given back last, kept apart from the others: taking it
+    /// is a swap, not a borrow and a pop.
+    static LAST: Cell<Option<Box<Entry>>> = const { Cell::new(None) };
 }
 
 /// The future of a request handled under [`AccessLog`]: the inner
@@ -230,6 +239,9 @@ impl<F> Drop for Logged<'_, F> {
 #[inline(never)]
 fn spare(mut e: Box<Entry>) {
     e.peer = None;
+    let Ok(Some(e)) = LAST.try_with(|l| l.replace(Some(e))) else {
+        return;
+    };
     let _ = SPARE.try_with(|s| {
         let mut s = s.borrow_mut();
         if s.len() < SPARES_KEPT {
