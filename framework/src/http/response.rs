@@ -173,6 +173,7 @@ impl InlineField {
             .unwrap_or("x-invalid")
     }
 
+    #[inline]
     fn value(&self) -> &[u8] {
         &self.value[..usize::from(self.len)]
     }

@@ -296,6 +296,7 @@ pub fn worker_count() -> usize {
 /// (`None` off a worker): a clock that costs no system call, for values
 /// that may be a turn old, such as the HTTP `Date` header. Never use it
 /// for deadlines: they would come early.
+#[inline]
 pub(crate) fn turn_tick() -> Option<u64> {
     try_with(|w| w.turn_tick.get())
 }
@@ -304,6 +305,7 @@ pub(crate) fn turn_tick() -> Option<u64> {
 /// worker's current loop turn, in nanoseconds (`None` off a worker): the
 /// time the turn's requests were taken from the kernel, free to read. A
 /// span measured from it includes the time spent earlier in the turn.
+#[inline]
 pub(crate) fn turn_ns() -> Option<u64> {
     try_with(|w| w.turn_ns.get())
 }

@@ -170,8 +170,13 @@ impl Future for Sleep {
 }
 
 impl Drop for Sleep {
+    #[inline]
     fn drop(&mut self) {
-        self.cancel();
+        // A sleep never polled (a request answered at once under a
+        // `Timeout`) has no timer: nothing to call.
+        if self.key.is_some() {
+            self.cancel();
+        }
     }
 }
 
