@@ -127,10 +127,15 @@ where
 
 /// The last response head without fields of its own this connection sent:
 /// when the next one has the same key (status, content type, length,
-/// framing, `Date` second...) its bytes are the same, and are copied.
+/// framing, `Date` second, the inline field's name...) its bytes are the
+/// same, and are copied. A head with an inline field (a request id) is kept
+/// up to that field's value, which comes last: the value, CRLF and the
+/// empty line are written after the copy.
 #[derive(Default)]
 struct HeadCache {
     key: Option<HeadKey>,
+    /// The head, or (if the key has an inline field) its bytes before
+    /// that field's value.
     bytes: Vec<u8>,
 }
 
@@ -143,11 +148,34 @@ impl HeadCache {
         key.is_some() && key == self.key
     }
 
-    fn keep(&mut self, key: Option<HeadKey>, head: &[u8]) {
+    /// The length of the cached head with `value` as its inline field's
+    /// (`Some` exactly when the cached head has one: the keys matched).
+    #[inline]
+    fn len(&self, value: Option<&[u8]>) -> usize {
+        self.bytes.len() + value.map_or(0, |v| v.len() + 4)
+    }
+
+    /// Writes the cached head with `value` into `h` (of [`len`](Self::len)
+    /// bytes).
+    #[inline]
+    fn put(&self, h: &mut [u8], value: Option<&[u8]>) {
+        let (start, rest) = h.split_at_mut(self.bytes.len());
+        start.copy_from_slice(&self.bytes);
+        if let Some(value) = value {
+            let (v, end) = rest.split_at_mut(value.len());
+            v.copy_from_slice(value);
+            end.copy_from_slice(b"\r\n\r\n");
+        }
+    }
+
+    /// Keeps `head`, encoded for `key`, whose inline field's value (if
+    /// any) is `value`.
+    fn keep(&mut self, key: Option<HeadKey>, head: &[u8], value: Option<&[u8]>) {
         self.key = None;
         if key.is_some() && head.len() <= Self::MAX {
+            let end = value.map_or(head.len(), |v| head.len() - v.len() - 4);
             self.bytes.clear();
-            self.bytes.extend_from_slice(head);
+            self.bytes.extend_from_slice(&head[..end]);
             self.key = key;
         }
     }
@@ -427,8 +455,9 @@ where
             // with a small body right after it; `resp` stays where it is.
             let key = resp.head_key(opts, date::secs());
             let hit = heads.holds(key);
+            let inline = resp.inline_value();
             let head_len = if hit {
-                heads.bytes.len()
+                heads.len(inline)
             } else {
                 resp.head_len(opts)
             };
@@ -439,7 +468,12 @@ where
                 // Staged with the rest of the batch (the usual case); a
                 // last response, or one that does not fit, goes after
                 // what is staged.
-                let pushed = !close && hit && staged.push_parts(&heads.bytes, body);
+                let pushed = !close
+                    && hit
+                    && match inline {
+                        None => staged.push_parts(&heads.bytes, body),
+                        Some(v) => staged.push_parts_with(&heads.bytes, v, body),
+                    };
                 let heads = &mut heads;
                 let mut fill = |buf: &mut [u8]| fill_response(buf, &resp, opts, heads, hit, body);
                 if pushed || (!close && !hit && staged.push(n, &mut fill)) {
@@ -509,11 +543,12 @@ fn fill_response(
     body: &[u8],
 ) {
     let (h, b) = buf.split_at_mut(buf.len() - body.len());
+    let inline = resp.inline_value();
     if hit {
-        h.copy_from_slice(&heads.bytes);
+        heads.put(h, inline);
     } else {
         let secs = resp.encode_head(h, opts);
-        heads.keep(resp.head_key(opts, secs), h);
+        heads.keep(resp.head_key(opts, secs), h, inline);
     }
     b.copy_from_slice(body);
 }

@@ -133,6 +133,38 @@ fn inline_slot(name: &'static str) -> Option<std::num::NonZeroU8> {
     None
 }
 
+/// The name of a field a layer sets on every response without
+/// allocating (a request id): checked, and its slot taken, once, when the
+/// layer is made, instead of on every response.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct InlineName {
+    name: &'static str,
+    /// `None` once the names' slots are all taken by others.
+    slot: Option<std::num::NonZeroU8>,
+}
+
+impl InlineName {
+    /// `name`'s slot.
+    ///
+    /// # Panics
+    /// If `name` is not a field name (a token).
+    pub(crate) fn new(name: &'static str) -> InlineName {
+        assert!(
+            !name.is_empty() && name.bytes().all(super::body::is_tchar),
+            "invalid header field name {name:?}"
+        );
+        InlineName {
+            name,
+            slot: inline_slot(name),
+        }
+    }
+
+    /// The name.
+    pub(crate) fn as_str(&self) -> &'static str {
+        self.name
+    }
+}
+
 impl InlineField {
     fn name(&self) -> &'static str {
         INLINE_NAMES[usize::from(self.slot.get() - 1)]
@@ -141,6 +173,7 @@ impl InlineField {
             .unwrap_or("x-invalid")
     }
 
+    #[inline]
     fn value(&self) -> &[u8] {
         &self.value[..usize::from(self.len)]
     }
@@ -318,6 +351,27 @@ impl Response {
         self.header_owned(name, value)
     }
 
+    /// [`header_inline`](Self::header_inline) for a name checked once
+    /// ([`InlineName`]) and the first `len` bytes of `value`, which the
+    /// caller has made or checked to be visible ASCII: on the hot path, no
+    /// check is repeated.
+    #[inline]
+    pub(crate) fn with_inline(
+        mut self,
+        name: InlineName,
+        len: u8,
+        value: [u8; INLINE_VALUE_MAX],
+    ) -> Response {
+        debug_assert!(value[..usize::from(len)].iter().all(u8::is_ascii_graphic));
+        match name.slot {
+            Some(slot) if self.inline.is_none() => {
+                self.inline = Some(InlineField { slot, len, value });
+                self
+            }
+            _ => self.header_inline(name.name, &value[..usize::from(len)]),
+        }
+    }
+
     fn push_header(mut self, name: HeaderValue, value: HeaderValue) -> Response {
         let n = name.as_bytes();
         assert!(
@@ -490,12 +544,6 @@ impl Response {
             w.put(value.as_bytes());
             w.put(b"\r\n");
         }
-        if let Some(f) = &self.inline {
-            w.put(f.name().as_bytes());
-            w.put(b": ");
-            w.put(f.value());
-            w.put(b"\r\n");
-        }
         match self.length_field(opts.framing) {
             LengthField::Length(n) => {
                 w.put(b"Content-Length: ");
@@ -510,17 +558,28 @@ impl Response {
         } else if opts.keep_alive_1_0 {
             w.put(b"Connection: keep-alive\r\n");
         }
+        // The inline field last: a head cache keeps the bytes before its
+        // value, so heads that differ only in it (request ids) are not
+        // encoded anew each time.
+        if let Some(f) = &self.inline {
+            w.put(f.name().as_bytes());
+            w.put(b": ");
+            w.put(f.value());
+            w.put(b"\r\n");
+        }
         w.put(b"\r\n");
         debug_assert_eq!(w.at, w.buf.len(), "head_len and encode_head disagree");
         secs
     }
 
     /// What the head [`encode_head`](Self::encode_head) writes depends on,
-    /// given the second of its `Date` field: equal keys, equal heads. `None`
-    /// for a response with fields of its own (not worth comparing).
+    /// given the second of its `Date` field, except the value of the inline
+    /// field (which comes last, see [`inline_value`](Self::inline_value)):
+    /// equal keys, equal heads up to that value. `None` for a response with
+    /// fields of its own (not worth comparing).
     #[inline]
     pub(crate) fn head_key(&self, opts: HeadOptions, secs: u64) -> Option<HeadKey> {
-        if !self.headers.is_empty() || self.inline.is_some() {
+        if !self.headers.is_empty() {
             return None;
         }
         // `&'static str`s compare by address and length: the same bytes.
@@ -534,7 +593,16 @@ impl Response {
             keep_alive_1_0: opts.keep_alive_1_0,
             framing: opts.framing,
             secs,
+            inline: self.inline.map(|f| f.slot),
         })
+    }
+
+    /// The value of the field set by [`header_inline`](Self::header_inline)
+    /// without allocating, if any: the head ends with it (then CRLF and the
+    /// empty line).
+    #[inline]
+    pub(crate) fn inline_value(&self) -> Option<&[u8]> {
+        self.inline.as_ref().map(InlineField::value)
     }
 }
 
@@ -549,6 +617,8 @@ pub(crate) struct HeadKey {
     keep_alive_1_0: bool,
     framing: Framing,
     secs: u64,
+    /// The inline field's name, if any (its value is not part of the key).
+    inline: Option<std::num::NonZeroU8>,
 }
 
 /// The framing field of a response head.

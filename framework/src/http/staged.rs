@@ -68,8 +68,9 @@ impl Staged {
     }
 
     /// Appends `head` and `body` if staging is on and they fit; false
-    /// (nothing done) otherwise.
-    #[inline]
+    /// (nothing done) otherwise. Always inlined: the pipelined hot path
+    /// is this and a copy.
+    #[inline(always)]
     pub(crate) fn push_parts(&self, head: &[u8], body: &[u8]) -> bool {
         if self.raw.is_none() {
             return false;
@@ -80,6 +81,26 @@ impl Staged {
             return false;
         }
         buf.extend_from_slice(head);
+        buf.extend_from_slice(body);
+        true
+    }
+
+    /// As [`push_parts`](Self::push_parts) for a head that ends with a
+    /// field's `value`: `head` is the bytes before the value; the value's
+    /// CRLF and the empty line are added here.
+    #[inline]
+    pub(crate) fn push_parts_with(&self, head: &[u8], value: &[u8], body: &[u8]) -> bool {
+        if self.raw.is_none() {
+            return false;
+        }
+        let mut buf = self.buf.borrow_mut();
+        let at = buf.len();
+        if at + head.len() + value.len() + 4 + body.len() > MAX && at > 0 {
+            return false;
+        }
+        buf.extend_from_slice(head);
+        buf.extend_from_slice(value);
+        buf.extend_from_slice(b"\r\n\r\n");
         buf.extend_from_slice(body);
         true
     }

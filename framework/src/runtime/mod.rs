@@ -144,6 +144,8 @@ pub(crate) struct Worker {
     pub phase: Cell<Phase>,
     /// The clock tick read at the start of the current loop turn.
     pub turn_tick: Cell<u64>,
+    /// The same clock read, in nanoseconds.
+    pub turn_ns: Cell<u64>,
     /// Clock (ns) when the worker started, for its busy time.
     pub started_ns: u64,
     /// When the next write-timeout sweep is due (only while some
@@ -294,8 +296,18 @@ pub fn worker_count() -> usize {
 /// (`None` off a worker): a clock that costs no system call, for values
 /// that may be a turn old, such as the HTTP `Date` header. Never use it
 /// for deadlines: they would come early.
+#[inline]
 pub(crate) fn turn_tick() -> Option<u64> {
     try_with(|w| w.turn_tick.get())
+}
+
+/// The monotonic clock (`CLOCK_MONOTONIC`) at the start of this
+/// worker's current loop turn, in nanoseconds (`None` off a worker): the
+/// time the turn's requests were taken from the kernel, free to read. A
+/// span measured from it includes the time spent earlier in the turn.
+#[inline]
+pub(crate) fn turn_ns() -> Option<u64> {
+    try_with(|w| w.turn_ns.get())
 }
 
 /// True once the server has begun shutting down; long-lived handlers (such

@@ -55,8 +55,13 @@ fn ceil_tick(ns: u64) -> u64 {
 
 /// The first tick at which `d` from now has fully passed.
 pub(crate) fn deadline_tick(d: Duration) -> u64 {
-    let ns = now_ns().saturating_add(d.as_nanos().min(u64::MAX as u128 / 2) as u64);
-    ceil_tick(ns)
+    tick_after(now_ns(), d)
+}
+
+/// The first tick at which `d` from the monotonic clock reading `start_ns`
+/// has fully passed.
+fn tick_after(start_ns: u64, d: Duration) -> u64 {
+    ceil_tick(start_ns.saturating_add(duration_ns(d)))
 }
 
 /// Future returned by [`sleep`] and [`sleep_until`].
@@ -80,6 +85,26 @@ pub fn sleep(d: Duration) -> Sleep {
         key: None,
         done: false,
     }
+}
+
+/// Waits for `d_ns` nanoseconds counted from the start of this worker's
+/// loop turn (the turn's clock, read once per turn; from now off a
+/// worker): no clock read of its own, for deadlines that may count the
+/// time the turn has already run, such as a request's.
+#[inline]
+pub(crate) fn sleep_from_turn(d_ns: u64) -> Sleep {
+    let start = super::turn_ns().unwrap_or_else(now_ns);
+    Sleep {
+        tick: ceil_tick(start.saturating_add(d_ns)),
+        key: None,
+        done: false,
+    }
+}
+
+/// `d` in nanoseconds, for [`sleep_from_turn`] (capped where a deadline
+/// would no longer fit).
+pub(crate) fn duration_ns(d: Duration) -> u64 {
+    d.as_nanos().min(u64::MAX as u128 / 2) as u64
 }
 
 /// Waits until `deadline`.
@@ -145,8 +170,13 @@ impl Future for Sleep {
 }
 
 impl Drop for Sleep {
+    #[inline]
     fn drop(&mut self) {
-        self.cancel();
+        // A sleep never polled (a request answered at once under a
+        // `Timeout`) has no timer: nothing to call.
+        if self.key.is_some() {
+            self.cancel();
+        }
     }
 }
 
@@ -173,6 +203,15 @@ impl From<Elapsed> for std::io::Error {
 pub struct Timeout<F> {
     fut: F,
     sleep: Sleep,
+}
+
+/// [`timeout`] counted from the start of this worker's loop turn (see
+/// [`sleep_from_turn`]).
+pub(crate) fn timeout_from_turn<F: Future>(d_ns: u64, fut: F) -> Timeout<F> {
+    Timeout {
+        fut,
+        sleep: sleep_from_turn(d_ns),
+    }
 }
 
 /// Runs `fut` for at most `d`; `Err(Elapsed)` if the deadline passes first.

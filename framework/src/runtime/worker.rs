@@ -222,6 +222,7 @@ impl Worker {
             cfg,
             phase: std::cell::Cell::new(Phase::Running),
             turn_tick: std::cell::Cell::new(now_tick()),
+            turn_ns: std::cell::Cell::new(now_ns()),
             started_ns: now_ns(),
             sweep_at: std::cell::Cell::new(None),
             shutdown_waiters: Default::default(),
@@ -246,6 +247,7 @@ impl Worker {
                     h.set_clock(turn_ns);
                 }
                 self.turn_tick.set(ns_to_tick(turn_ns));
+                self.turn_ns.set(turn_ns);
                 self.run_tasks(tasks);
                 let ns = now_ns();
                 let now = ns_to_tick(ns);

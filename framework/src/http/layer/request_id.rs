@@ -7,6 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::{Finish, Layer, MapFuture};
 use crate::http::itoa;
+use crate::http::response::InlineName;
 use crate::http::{Handler, Request, Response, INLINE_VALUE_MAX};
 
 /// A layer giving each request an id in a header field (`x-request-id`
@@ -15,7 +16,9 @@ use crate::http::{Handler, Request, Response, INLINE_VALUE_MAX};
 /// (unique within a server run and, with the process part taken from the
 /// start time, across runs). The response carries the same field. No
 /// allocation: the id lives in the request's future and the response
-/// ([`Response::header_inline`]); the counter is per thread.
+/// ([`Response::header_inline`]); the counter is per thread, and kept as
+/// hex text that is incremented in place, so a new id is a copy and a
+/// digit's increment.
 ///
 /// Handlers read a client's id with `req.header("x-request-id")`; a made
 /// id appears on the response only.
@@ -31,7 +34,7 @@ use crate::http::{Handler, Request, Response, INLINE_VALUE_MAX};
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct RequestId {
-    name: &'static str,
+    name: InlineName,
 }
 
 impl RequestId {
@@ -45,7 +48,7 @@ impl RequestId {
     /// ```
     pub fn new() -> RequestId {
         RequestId {
-            name: "x-request-id",
+            name: InlineName::new("x-request-id"),
         }
     }
 
@@ -63,7 +66,7 @@ impl RequestId {
             !name.is_empty() && name.bytes().all(crate::http::body::is_tchar),
             "RequestId::header: {name:?} is not a field name"
         );
-        self.name = name;
+        self.name = InlineName::new(name);
         self
     }
 }
@@ -91,7 +94,7 @@ pub struct WithRequestId<H> {
 /// The id, carried to the response.
 #[derive(Debug, Clone, Copy)]
 pub struct SetId {
-    name: &'static str,
+    name: InlineName,
     len: u8,
     id: [u8; INLINE_VALUE_MAX],
 }
@@ -99,7 +102,9 @@ pub struct SetId {
 impl Finish for SetId {
     #[inline]
     fn finish(self, resp: Response) -> Response {
-        resp.header_inline(self.name, &self.id[..usize::from(self.len)])
+        // The id is visible ASCII: a client's was checked, a made one is
+        // hex digits and dashes.
+        resp.with_inline(self.name, self.len, self.id)
     }
 }
 
@@ -112,7 +117,7 @@ impl<'a, H: Handler<'a>> Handler<'a> for WithRequestId<H> {
             len: 0,
             id: [0; INLINE_VALUE_MAX],
         };
-        match req.header(self.cfg.name) {
+        match req.header(self.cfg.name.as_str()) {
             Some(v)
                 if !v.is_empty()
                     && v.len() <= INLINE_VALUE_MAX
@@ -133,12 +138,28 @@ static PROCESS: AtomicU32 = AtomicU32::new(0);
 static THREADS: AtomicU32 = AtomicU32::new(0);
 
 thread_local! {
-    /// This thread's number and its next counter value.
-    static NEXT: Cell<(u32, u64)> = const { Cell::new((u32::MAX, 0)) };
+    /// This thread's next id as text, `<process>-<thread>-<counter>`, and
+    /// its length (0 before the thread's first id).
+    static NEXT: Cell<(u8, [u8; INLINE_VALUE_MAX])> = const { Cell::new((0, [0; INLINE_VALUE_MAX])) };
 }
 
 /// Writes a new id into `out`; returns its length.
+#[inline]
 fn make_id(out: &mut [u8; INLINE_VALUE_MAX]) -> usize {
+    let (mut len, mut id) = NEXT.get();
+    if len == 0 {
+        (len, id) = first_id();
+    }
+    *out = id;
+    let next = bump(&mut id, usize::from(len));
+    NEXT.set((next as u8, id));
+    usize::from(len)
+}
+
+/// This thread's first id: `<process>-<thread>-0`.
+#[cold]
+#[inline(never)]
+fn first_id() -> (u8, [u8; INLINE_VALUE_MAX]) {
     let mut process = PROCESS.load(Ordering::Relaxed);
     if process == 0 {
         let now = SystemTime::now()
@@ -148,29 +169,45 @@ fn make_id(out: &mut [u8; INLINE_VALUE_MAX]) -> usize {
         let _ = PROCESS.compare_exchange(0, mixed | 1, Ordering::Relaxed, Ordering::Relaxed);
         process = PROCESS.load(Ordering::Relaxed);
     }
-    let (thread, n) = NEXT.with(|c| {
-        let (mut t, n) = c.get();
-        if t == u32::MAX {
-            t = THREADS.fetch_add(1, Ordering::Relaxed);
-        }
-        c.set((t, n + 1));
-        (t, n)
-    });
+    let thread = THREADS.fetch_add(1, Ordering::Relaxed);
+    let mut id = [0; INLINE_VALUE_MAX];
     let mut at = 0;
-    for (i, part) in [u64::from(process), u64::from(thread), n]
-        .into_iter()
-        .enumerate()
-    {
-        if i > 0 {
-            out[at] = b'-';
-            at += 1;
-        }
+    for part in [process, thread] {
         let mut digits = [0u8; 16];
-        let digits = itoa::fmt_hex(part, &mut digits);
-        out[at..at + digits.len()].copy_from_slice(digits);
-        at += digits.len();
+        let digits = itoa::fmt_hex(u64::from(part), &mut digits);
+        id[at..at + digits.len()].copy_from_slice(digits);
+        id[at + digits.len()] = b'-';
+        at += digits.len() + 1;
     }
-    at
+    id[at] = b'0';
+    ((at + 1) as u8, id)
+}
+
+/// Adds one to the hex counter that ends the `len` bytes of `id` (after
+/// its last `-`); returns the new length (one more when the counter gains
+/// a digit). At most 8 + 1 + 8 + 1 + 17 bytes: it fits.
+#[inline]
+fn bump(id: &mut [u8; INLINE_VALUE_MAX], len: usize) -> usize {
+    let mut i = len;
+    while i > 0 {
+        i -= 1;
+        match id[i] {
+            b'f' => id[i] = b'0',
+            b'9' => {
+                id[i] = b'a';
+                return len;
+            }
+            b'-' => break,
+            c => {
+                id[i] = c + 1;
+                return len;
+            }
+        }
+    }
+    // All `f`: a `1` in front of the zeros.
+    id.copy_within(i + 1..len, i + 2);
+    id[i + 1] = b'1';
+    len + 1
 }
 
 #[cfg(test)]
@@ -185,5 +222,23 @@ mod tests {
         let lb = make_id(&mut b);
         assert_ne!(a[..la], b[..lb]);
         assert!(a[..la].iter().all(|c| c.is_ascii_hexdigit() || *c == b'-'));
+        assert_eq!(std::str::from_utf8(&a[..la]).unwrap().split('-').count(), 3);
+    }
+
+    #[test]
+    fn the_counter_counts_in_hex() {
+        let mut id = [0; INLINE_VALUE_MAX];
+        id[..4].copy_from_slice(b"a-1-");
+        let mut len = 4;
+        for n in [0u64, 0xe, 0xfe, 0xfff, 0x19f, u64::MAX - 1] {
+            let start = format!("{n:x}");
+            id[4..4 + start.len()].copy_from_slice(start.as_bytes());
+            len = 4 + start.len();
+            len = bump(&mut id, len);
+            assert_eq!(&id[..len], format!("a-1-{:x}", n + 1).as_bytes());
+        }
+        // Past `u64::MAX`: one more digit, still unique.
+        len = bump(&mut id, len);
+        assert_eq!(&id[..len], format!("a-1-1{}", "0".repeat(16)).as_bytes());
     }
 }

@@ -11,10 +11,15 @@ use crate::http::{Handler, Request, Response, Status};
 /// A layer that stops a handler running longer than a duration and
 /// answers `503 Service Unavailable` with the body `request timed out`
 /// (`text/plain`) instead; the handler's future is dropped. It uses the
-/// worker's timer wheel (one timer per request, no allocation).
+/// worker's timer wheel (no allocation; a timer only for a handler that
+/// waits, none for one that answers at once).
 ///
 /// The time covers the handler up to its response (reading the body
-/// included), not the sending of it; a handler that has started a
+/// included), not the sending of it. It counts from the start of the
+/// worker's loop turn in which the handler was called (when that turn's
+/// requests were taken from the kernel; the worker reads its clock once per
+/// turn, not once per request), so time the request waited behind others
+/// of a pipelined batch counts too; a handler that has started a
 /// streamed response ([`Request::stream`]) and is cut leaves that
 /// response cut short.
 ///
@@ -35,7 +40,8 @@ use crate::http::{Handler, Request, Response, Status};
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Timeout {
-    after: Duration,
+    /// The time allowed, in nanoseconds.
+    after_ns: u64,
     status: Status,
 }
 
@@ -48,7 +54,7 @@ impl Timeout {
     /// ```
     pub fn new(after: Duration) -> Timeout {
         Timeout {
-            after,
+            after_ns: crate::runtime::time::duration_ns(after),
             status: Status::SERVICE_UNAVAILABLE,
         }
     }
@@ -88,7 +94,7 @@ impl<'a, H: Handler<'a>> Handler<'a> for WithTimeout<H> {
     #[inline]
     fn call(&self, req: Request<'a>) -> Self::Future {
         TimedOut {
-            fut: crate::time::timeout(self.cfg.after, self.inner.call(req)),
+            fut: crate::runtime::time::timeout_from_turn(self.cfg.after_ns, self.inner.call(req)),
             status: self.cfg.status,
         }
     }

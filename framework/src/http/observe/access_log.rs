@@ -1,15 +1,17 @@
 //! `AccessLog`: a handler wrapper that writes one line per request.
 
+use std::cell::Cell;
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{SocketAddr, SocketAddrV4};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::log_writer;
 use crate::http::head::Version;
-use crate::http::itoa::{fmt_u64, push_u64};
+use crate::http::itoa::{fixed, fmt_u64};
 use crate::http::{Handler, Method, Request, Response};
+use crate::runtime::time::now_ns;
 use crate::Address;
 
 /// Wraps a handler (a router, or any [`Handler`]) and logs each request
@@ -20,12 +22,18 @@ use crate::Address;
 /// ```
 ///
 /// `bytes` is the length of the response body the handler returned (`0`
-/// for a streamed response); `duration` is the handler's run time in
-/// seconds. Bytes of the target outside printable ASCII, and `"` and
-/// `\`, are written as `\xHH`, so a line is always one line with
+/// for a streamed response); `duration` is the time in seconds from the
+/// start of the worker's loop turn in which the handler was called (when
+/// that turn's requests were taken from the kernel, so time a request
+/// waited behind others of a pipelined batch counts) to its response.
+/// `time` is the wall clock, to the millisecond, of the worker's loop turn
+/// in which the line was written (read once per turn, as for the `Date`
+/// field). Bytes of the target outside printable ASCII, and `"` and `\`,
+/// are written as `\xHH`, so a line is always one line with
 /// space-separated fields. Lines are buffered per worker and leave once
 /// per loop turn, so logging costs one `write(2)` per batch of requests
-/// (plus a `getpeername(2)` per request) rather than one per line.
+/// (plus a `getpeername(2)` per connection) rather than one per line; a
+/// request costs one clock read and, once warm, no allocation.
 ///
 /// ```no_run
 /// use corering::http::observe::AccessLog;
@@ -163,10 +171,16 @@ impl<'a, H: Handler<'a>> Handler<'a> for AccessLog<H> {
 /// box from this thread's spares (a new one only until they suffice).
 #[inline(never)]
 fn entry(req: &Request<'_>, sink: Sink) -> Box<Entry> {
-    let spare = SPARE.with(|s| s.borrow_mut().pop());
+    // Requests of a connection come one after another: the last entry
+    // given back is nearly always free.
+    let spare = LAST
+        .try_with(Cell::take)
+        .ok()
+        .flatten()
+        .or_else(|| SPARE.with(|s| s.borrow_mut().pop()));
     let mut e = spare.unwrap_or_else(|| {
         Box::new(Entry {
-            start: Instant::now(),
+            start: 0,
             method: Method::Get,
             target: String::new(),
             version: Version::Http11,
@@ -174,7 +188,7 @@ fn entry(req: &Request<'_>, sink: Sink) -> Box<Entry> {
             sink,
         })
     });
-    e.start = Instant::now();
+    e.start = crate::runtime::turn_ns().unwrap_or_else(now_ns);
     e.method = req.method();
     e.target.clear();
     e.target.push_str(req.target());
@@ -194,6 +208,9 @@ thread_local! {
     /// and out of a request's future whole.
     #[allow(clippy::vec_box)]
     static SPARE: std::cell::RefCell<Vec<Box<Entry>>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// The entry given back last, kept apart from the others: taking it
+    /// is a swap, not a borrow and a pop.
+    static LAST: Cell<Option<Box<Entry>>> = const { Cell::new(None) };
 }
 
 /// The future of a request handled under [`AccessLog`]: the inner
@@ -222,6 +239,9 @@ impl<F> Drop for Logged<'_, F> {
 #[inline(never)]
 fn spare(mut e: Box<Entry>) {
     e.peer = None;
+    let Ok(Some(e)) = LAST.try_with(|l| l.replace(Some(e))) else {
+        return;
+    };
     let _ = SPARE.try_with(|s| {
         let mut s = s.borrow_mut();
         if s.len() < SPARES_KEPT {
@@ -233,7 +253,8 @@ fn spare(mut e: Box<Entry>) {
 /// What the log line says about the request.
 #[derive(Debug)]
 struct Entry {
-    start: Instant,
+    /// The monotonic clock (ns) the handler's time counts from.
+    start: u64,
     method: Method,
     /// The target as sent (its capacity kept from request to request).
     target: String,
@@ -272,7 +293,7 @@ impl<F: Future<Output = Response>> Future for Logged<'_, F> {
 /// a disabled log).
 #[inline(never)]
 fn log_entry(e: &Entry, resp: &Response) {
-    let elapsed = e.start.elapsed();
+    let elapsed = now_ns().saturating_sub(e.start);
     match e.sink {
         Sink::Stderr => log_writer::write_line(|out| write_entry(out, e, resp, elapsed)),
         Sink::Discard => {
@@ -290,27 +311,18 @@ fn log_entry(e: &Entry, resp: &Response) {
     }
 }
 
-fn write_entry(out: &mut Vec<u8>, e: &Entry, resp: &Response, elapsed: std::time::Duration) {
+fn write_entry(out: &mut Vec<u8>, e: &Entry, resp: &Response, elapsed_ns: u64) {
     // Written byte by byte rather than through `core::fmt`: formatting
     // was most of what a logged request cost (4,400 instructions of it).
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    out.extend_from_slice(b"time=");
-    push_u64(out, now.as_secs());
-    push_frac(out, u64::from(now.subsec_millis()), 3);
-    out.extend_from_slice(b" peer=");
+    out.reserve(LINE_FIXED + e.target.len());
+    if let Some(Address::Tcp(SocketAddr::V4(a))) = &e.peer {
+        push_prefix_v4(out, a);
+    } else {
+        push_time(out);
+        out.extend_from_slice(b" peer=");
+    }
     match &e.peer {
-        Some(Address::Tcp(SocketAddr::V4(a))) => {
-            for (i, o) in a.ip().octets().iter().enumerate() {
-                if i > 0 {
-                    out.push(b'.');
-                }
-                push_u64(out, u64::from(*o));
-            }
-            out.push(b':');
-            push_u64(out, u64::from(a.port()));
-        }
+        Some(Address::Tcp(SocketAddr::V4(_))) => {}
         Some(Address::Tcp(a)) => {
             use std::io::Write;
             let _ = write!(out, "{a}");
@@ -323,29 +335,209 @@ fn write_entry(out: &mut Vec<u8>, e: &Entry, resp: &Response, elapsed: std::time
     out.extend_from_slice(e.method.as_str().as_bytes());
     out.extend_from_slice(b" target=");
     escape(out, e.target.as_bytes());
-    out.extend_from_slice(match e.version {
+    // The rest has a bounded length: written into one array, then copied.
+    let mut rest = Tail {
+        buf: [0; TAIL_MAX],
+        at: 0,
+    };
+    rest.put(match e.version {
         Version::Http10 => b" version=HTTP/1.0 status=",
         Version::Http11 => b" version=HTTP/1.1 status=",
     });
-    push_u64(out, u64::from(resp.status().as_u16()));
-    out.extend_from_slice(b" bytes=");
-    push_u64(out, resp.body_bytes().len() as u64);
+    // A status is three digits (`Status` holds 100 to 999).
+    rest.put(&fixed::<3>(u64::from(resp.status().as_u16())));
+    rest.put(b" bytes=");
+    rest.put_u64(resp.body_bytes().len() as u64);
     // Seconds to the microsecond, rounded to nearest (as `{:.6}` would).
-    let micros = (elapsed.as_nanos() + 500) / 1000;
-    out.extend_from_slice(b" duration=");
-    push_u64(out, (micros / 1_000_000) as u64);
-    push_frac(out, (micros % 1_000_000) as u64, 6);
-    out.push(b'\n');
+    let micros = (elapsed_ns + 500) / 1000;
+    rest.put(b" duration=");
+    rest.put_u64(micros / 1_000_000);
+    let mut frac = [b'.'; 8];
+    frac[1..7].copy_from_slice(&fixed::<6>(micros % 1_000_000));
+    frac[7] = b'\n';
+    rest.put(&frac);
+    out.extend_from_slice(&rest.buf[..rest.at]);
 }
 
-/// Writes `.` and `n` with `digits` digits, zero-padded (`n` below
-/// `10^digits`).
-fn push_frac(out: &mut Vec<u8>, n: u64, digits: usize) {
-    let mut buf = [0u8; 20];
-    let s = fmt_u64(n, &mut buf);
-    out.push(b'.');
-    out.extend(std::iter::repeat_n(b'0', digits.saturating_sub(s.len())));
-    out.extend_from_slice(s);
+/// The longest end of a line, from ` version=` on: the fixed words, a
+/// status, and two numbers of at most 20 digits and the fraction.
+const TAIL_MAX: usize = 25 + 3 + 7 + 20 + 10 + 20 + 8;
+
+/// The end of a line, built on the stack.
+struct Tail {
+    buf: [u8; TAIL_MAX],
+    at: usize,
+}
+
+impl Tail {
+    #[inline(always)]
+    fn put(&mut self, s: &[u8]) {
+        self.buf[self.at..self.at + s.len()].copy_from_slice(s);
+        self.at += s.len();
+    }
+
+    #[inline(always)]
+    fn put_u64(&mut self, n: u64) {
+        if n < 10 {
+            self.buf[self.at] = b'0' + n as u8;
+            self.at += 1;
+        } else {
+            let mut digits = [0; 20];
+            self.put(fmt_u64(n, &mut digits));
+        }
+    }
+}
+
+/// Bytes of a line besides the target and a long peer address: reserved
+/// at once, so the pushes below do not grow the buffer one by one.
+const LINE_FIXED: usize = 160;
+
+/// `time=` + seconds (up to 20 digits) + `.` + milliseconds.
+const TIME_FIELD_MAX: usize = 5 + 20 + 4;
+
+/// A `time=` field and its length.
+type TimeField = (u8, [u8; TIME_FIELD_MAX]);
+
+thread_local! {
+    /// (loop-turn tick, `time=...` field) of the last line written on
+    /// this thread.
+    static TIME: Cell<(u64, TimeField)> = const { Cell::new((u64::MAX, (0, [0; TIME_FIELD_MAX]))) };
+    /// `time=... peer=a.b.c.d:port` as of a loop turn and an IPv4 peer:
+    /// the start of a line, shared by a pipelined batch of one client's
+    /// requests.
+    static PREFIX: Cell<Prefix> = const {
+        Cell::new(Prefix { tick: u64::MAX, peer: None, len: 0, bytes: [0; PREFIX_MAX] })
+    };
+}
+
+/// Appends `time=SECONDS.MILLIS` for the current loop turn: the real-time
+/// clock is read and formatted once per turn (per line off a worker), and
+/// a pipelined batch of requests shares the field.
+#[inline]
+fn push_time(out: &mut Vec<u8>) {
+    let (len, field) = time_field();
+    out.extend_from_slice(&field[..usize::from(len)]);
+}
+
+/// The `time=SECONDS.MILLIS` field for the current loop turn.
+#[inline]
+fn time_field() -> TimeField {
+    let tick = crate::runtime::turn_tick();
+    let (at, field) = TIME.get();
+    if tick.is_some_and(|t| t == at) {
+        return field;
+    }
+    new_time_field(tick)
+}
+
+/// Reads the clock and formats the `time=` field (out of line: once a
+/// turn).
+#[cold]
+#[inline(never)]
+fn new_time_field(tick: Option<u64>) -> TimeField {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let mut digits = [0; 20];
+    let secs = fmt_u64(now.as_secs(), &mut digits);
+    let mut field = [0; TIME_FIELD_MAX];
+    field[..5].copy_from_slice(b"time=");
+    let mut at = 5 + secs.len();
+    field[5..at].copy_from_slice(secs);
+    field[at] = b'.';
+    field[at + 1..at + 4].copy_from_slice(&fixed::<3>(u64::from(now.subsec_millis())));
+    at += 4;
+    let field = (at as u8, field);
+    TIME.set((tick.unwrap_or(u64::MAX), field));
+    field
+}
+
+/// The longest line start with an IPv4 peer: the time field, ` peer=`
+/// and `255.255.255.255:65535`.
+const PREFIX_MAX: usize = TIME_FIELD_MAX + 6 + 21;
+
+/// See `PREFIX`.
+#[derive(Clone, Copy)]
+struct Prefix {
+    /// The loop-turn tick of its time field (`u64::MAX`: none).
+    tick: u64,
+    peer: Option<SocketAddrV4>,
+    len: u8,
+    bytes: [u8; PREFIX_MAX],
+}
+
+/// Appends the time field and ` peer=` with `a` as `a.b.c.d:port`,
+/// copied from the last line's when the turn and the peer are the same.
+#[inline]
+fn push_prefix_v4(out: &mut Vec<u8>, a: &SocketAddrV4) {
+    let tick = crate::runtime::turn_tick();
+    let mut p = PREFIX.get();
+    if tick.is_none_or(|t| t != p.tick) || p.peer != Some(*a) {
+        p.len = new_prefix(&mut p.bytes, a) as u8;
+        p.peer = Some(*a);
+        p.tick = tick.unwrap_or(u64::MAX);
+        PREFIX.set(p);
+    }
+    out.extend_from_slice(&p.bytes[..usize::from(p.len)]);
+}
+
+/// Writes the time field, ` peer=` and `a` into `buf`; returns the length.
+#[cold]
+#[inline(never)]
+fn new_prefix(buf: &mut [u8; PREFIX_MAX], a: &SocketAddrV4) -> usize {
+    let mut at = 0;
+    let mut put = |s: &[u8]| {
+        buf[at..at + s.len()].copy_from_slice(s);
+        at += s.len();
+    };
+    let (len, time) = time_field();
+    put(&time[..usize::from(len)]);
+    put(b" peer=");
+    let mut digits = [0; 20];
+    for (i, o) in a.ip().octets().iter().enumerate() {
+        if i > 0 {
+            put(b".");
+        }
+        put(fmt_u64(u64::from(*o), &mut digits));
+    }
+    put(b":");
+    put(fmt_u64(u64::from(a.port()), &mut digits));
+    at
+}
+
+/// The bytes [`escape`] writes as they are: printable ASCII but `"` and
+/// `\` (one lookup a byte).
+static PLAIN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0x21;
+    while c < 0x7f {
+        t[c] = c != b'"' as usize && c != b'\\' as usize;
+        c += 1;
+    }
+    t
+};
+
+/// True if [`escape`] writes every byte of `b` as it is; eight bytes at a
+/// time (a byte below `!`, from DEL up, `"` or `\` sets the high bit of
+/// its lane, or of one above a lane that does).
+fn all_plain(b: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v;
+    let mut words = b.chunks_exact(8);
+    for w in &mut words {
+        let mut lanes = [0; 8];
+        lanes.copy_from_slice(w);
+        let x = u64::from_le_bytes(lanes);
+        let below = x.wrapping_sub(ONES * 0x21) & !x;
+        let above = x | x.wrapping_add(ONES);
+        let quote = zero(x ^ (ONES * u64::from(b'"')));
+        let backslash = zero(x ^ (ONES * u64::from(b'\\')));
+        if (below | above | quote | backslash) & HIGH != 0 {
+            return false;
+        }
+    }
+    words.remainder().iter().all(|&c| PLAIN[usize::from(c)])
 }
 
 /// Writes `b`, with bytes outside printable ASCII (and space, `"`, `\`)
@@ -356,14 +548,12 @@ fn escape(out: &mut Vec<u8>, b: &[u8]) {
         out.push(b'-');
     }
     // The usual target needs no escape: one copy.
-    if b.iter()
-        .all(|&c| c.is_ascii_graphic() && c != b'"' && c != b'\\')
-    {
+    if all_plain(b) {
         out.extend_from_slice(b);
         return;
     }
     for &c in b {
-        if c.is_ascii_graphic() && c != b'"' && c != b'\\' {
+        if PLAIN[usize::from(c)] {
             out.push(c);
         } else {
             out.extend_from_slice(&[b'\\', b'x', HEX[(c >> 4) as usize], HEX[(c & 15) as usize]]);
@@ -373,7 +563,29 @@ fn escape(out: &mut Vec<u8>, b: &[u8]) {
 
 #[cfg(test)]
 mod tests {
-    use super::escape;
+    use super::{all_plain, escape, PLAIN};
+
+    #[test]
+    fn eight_at_a_time_agrees_with_the_table() {
+        for len in [1, 7, 8, 9, 16, 17] {
+            for at in 0..len {
+                for c in 0..=255u8 {
+                    let mut b = vec![b'a'; len];
+                    b[at] = c;
+                    assert_eq!(
+                        all_plain(&b),
+                        PLAIN[usize::from(c)],
+                        "{c:#x} at {at} of {len}"
+                    );
+                    // A bad byte next to another byte value.
+                    if at + 1 < len {
+                        b[at + 1] = 0xff;
+                        assert!(!all_plain(&b));
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn escapes_what_would_break_a_line() {
