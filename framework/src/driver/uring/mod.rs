@@ -47,8 +47,11 @@ pub(crate) struct Uring {
     /// the timespecs (same arena rule).
     how: Box<[types::OpenHow; TS_ARENA]>,
     how_next: usize,
-    /// File spans being sent (see `push_file`), by `user_data`.
-    files: Vec<FileSend>,
+    /// File spans being sent (see `push_file`), by connection slot (the
+    /// index of their send's token: a slot has one send at a time), and
+    /// how many there are.
+    files: Vec<Option<FileSend>>,
+    files_live: usize,
 }
 
 /// A file span's send in flight: `sendfile(2)` is made on the worker (no
@@ -82,6 +85,7 @@ impl Uring {
             how: Box::new([types::OpenHow::new(); TS_ARENA]),
             how_next: 0,
             files: Vec::new(),
+            files_live: 0,
         })
     }
 
@@ -304,12 +308,18 @@ impl Uring {
     fn push_file(&mut self, ud: u64, sock: RawFd, span: FileSpan) -> usize {
         let r = sendfile::nonblocking(sock, || sendfile::send(sock, span));
         let result = (r != -libc::EAGAIN).then_some(r);
-        self.files.push(FileSend {
+        let slot = Token::decode(ud).index as usize;
+        if self.files.len() <= slot {
+            self.files.resize_with(slot + 1, || None);
+        }
+        debug_assert!(self.files[slot].is_none(), "one send per slot");
+        self.files[slot] = Some(FileSend {
             ud,
             sock,
             span,
             result,
         });
+        self.files_live += 1;
         self.push_file_entry(ud, sock, result.is_none());
         1
     }
@@ -333,8 +343,13 @@ impl Uring {
         let mut kept = 0;
         for i in 0..n {
             let mut c = out[i];
-            if let Some(j) = self.files.iter().position(|f| f.ud == c.user_data) {
-                let f = &self.files[j];
+            let slot = Token::decode(c.user_data).index as usize;
+            let mine = self
+                .files
+                .get(slot)
+                .and_then(Option::as_ref)
+                .filter(|f| f.ud == c.user_data);
+            if let Some(f) = mine {
                 let r = match f.result {
                     Some(r) => r,
                     // Cancelled, or the poll failed.
@@ -346,7 +361,8 @@ impl Uring {
                     self.push_file_entry(ud, sock, true);
                     continue;
                 }
-                self.files.swap_remove(j);
+                self.files[slot] = None;
+                self.files_live -= 1;
                 c.result = r;
                 c.flags = 0;
             }
@@ -383,7 +399,7 @@ impl Uring {
     /// Moves up to `out.len()` completions into `out`; returns how many.
     pub fn reap(&mut self, out: &mut [Completion]) -> usize {
         let n = self.ring.reap(out);
-        if self.files.is_empty() {
+        if self.files_live == 0 {
             return n;
         }
         self.reap_files(out, n)
