@@ -472,7 +472,10 @@ where
                     && hit
                     && match inline {
                         None => staged.push_parts(&heads.bytes, body),
-                        Some(v) => staged.push_parts_with(&heads.bytes, v, body),
+                        Some(_) => match resp.inline_block() {
+                            Some(v) => staged.push_parts_with(&heads.bytes, v, body),
+                            None => false,
+                        },
                     };
                 let heads = &mut heads;
                 let mut fill = |buf: &mut [u8]| fill_response(buf, &resp, opts, heads, hit, body);

@@ -32,6 +32,12 @@ impl HeaderSpan {
         &head[self.name.0 as usize..self.name.1 as usize]
     }
 
+    /// The field name's length, read from its offsets (no slicing).
+    #[inline]
+    pub(crate) fn name_len(&self) -> usize {
+        self.name.1.wrapping_sub(self.name.0) as usize
+    }
+
     #[inline]
     /// The field value within `head`, without surrounding whitespace.
     pub fn value<'a>(&self, head: &'a [u8]) -> &'a [u8] {

@@ -109,11 +109,15 @@ impl<'a> Request<'a> {
 
     /// The first header field named `name` (ASCII case-insensitive); its
     /// value without surrounding whitespace.
+    #[inline]
     pub fn header(&self, name: &str) -> Option<&'a [u8]> {
         let buf = self.buf;
+        let name = name.as_bytes();
+        // Lengths first, from the spans alone: most fields differ in
+        // length from the one looked for.
         self.spans
             .iter()
-            .find(|s| s.name(buf).eq_ignore_ascii_case(name.as_bytes()))
+            .find(|s| s.name_len() == name.len() && s.name(buf).eq_ignore_ascii_case(name))
             .map(|s| s.value(buf))
     }
 

@@ -604,6 +604,13 @@ impl Response {
     pub(crate) fn inline_value(&self) -> Option<&[u8]> {
         self.inline.as_ref().map(InlineField::value)
     }
+
+    /// The inline field's whole value array and the value's length (the
+    /// array past it is padding): for copying it as one fixed-size block.
+    #[inline]
+    pub(crate) fn inline_block(&self) -> Option<(&[u8; INLINE_VALUE_MAX], usize)> {
+        self.inline.as_ref().map(|f| (&f.value, usize::from(f.len)))
+    }
 }
 
 /// See [`Response::head_key`].

@@ -20,6 +20,7 @@ use std::io;
 
 use super::pace::SendPace;
 use super::MinRate;
+use super::INLINE_VALUE_MAX;
 use crate::conn::RawOut;
 use crate::Connection;
 
@@ -86,21 +87,33 @@ impl Staged {
     }
 
     /// As [`push_parts`](Self::push_parts) for a head that ends with a
-    /// field's `value`: `head` is the bytes before the value; the value's
-    /// CRLF and the empty line are added here.
+    /// field's value, the first `len` bytes of `value`: `head` is the bytes
+    /// before the value; the value's CRLF and the empty line are added
+    /// here (the value and the CRLFs assembled on the stack from
+    /// fixed-size copies, then appended as one piece).
     #[inline]
-    pub(crate) fn push_parts_with(&self, head: &[u8], value: &[u8], body: &[u8]) -> bool {
+    pub(crate) fn push_parts_with(
+        &self,
+        head: &[u8],
+        value: (&[u8; INLINE_VALUE_MAX], usize),
+        body: &[u8],
+    ) -> bool {
         if self.raw.is_none() {
             return false;
         }
+        let (value, len) = value;
+        let mut end = [0; INLINE_VALUE_MAX + 4];
+        end[..INLINE_VALUE_MAX].copy_from_slice(value);
+        let len = len.min(INLINE_VALUE_MAX);
+        end[len..len + 4].copy_from_slice(b"\r\n\r\n");
+        let end = &end[..len + 4];
         let mut buf = self.buf.borrow_mut();
         let at = buf.len();
-        if at + head.len() + value.len() + 4 + body.len() > MAX && at > 0 {
+        if at + head.len() + end.len() + body.len() > MAX && at > 0 {
             return false;
         }
         buf.extend_from_slice(head);
-        buf.extend_from_slice(value);
-        buf.extend_from_slice(b"\r\n\r\n");
+        buf.extend_from_slice(end);
         buf.extend_from_slice(body);
         true
     }

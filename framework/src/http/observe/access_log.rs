@@ -314,6 +314,19 @@ fn log_entry(e: &Entry, resp: &Response) {
 fn write_entry(out: &mut Vec<u8>, e: &Entry, resp: &Response, elapsed_ns: u64) {
     // Written byte by byte rather than through `core::fmt`: formatting
     // was most of what a logged request cost (4,400 instructions of it).
+    // The usual line (an IPv4 peer, a short target needing no escape) is
+    // assembled on the stack in fixed-size pieces and copied out once.
+    if let Some(Address::Tcp(SocketAddr::V4(a))) = &e.peer {
+        let mut line = Line {
+            buf: [0; LINE_MAX],
+            at: 0,
+        };
+        if line.start(a, e.method, e.target.as_bytes()) {
+            line.end(e, resp, elapsed_ns);
+            out.extend_from_slice(&line.buf[..line.at]);
+            return;
+        }
+    }
     out.reserve(LINE_FIXED + e.target.len());
     if let Some(Address::Tcp(SocketAddr::V4(a))) = &e.peer {
         push_prefix_v4(out, a);
@@ -336,44 +349,68 @@ fn write_entry(out: &mut Vec<u8>, e: &Entry, resp: &Response, elapsed_ns: u64) {
     out.extend_from_slice(b" target=");
     escape(out, e.target.as_bytes());
     // The rest has a bounded length: written into one array, then copied.
-    let mut rest = Tail {
-        buf: [0; TAIL_MAX],
+    let mut rest = Line {
+        buf: [0; LINE_MAX],
         at: 0,
     };
-    rest.put(match e.version {
-        Version::Http10 => b" version=HTTP/1.0 status=",
-        Version::Http11 => b" version=HTTP/1.1 status=",
-    });
-    // A status is three digits (`Status` holds 100 to 999).
-    rest.put(&fixed::<3>(u64::from(resp.status().as_u16())));
-    rest.put(b" bytes=");
-    rest.put_u64(resp.body_bytes().len() as u64);
-    // Seconds to the microsecond, rounded to nearest (as `{:.6}` would).
-    let micros = (elapsed_ns + 500) / 1000;
-    rest.put(b" duration=");
-    rest.put_u64(micros / 1_000_000);
-    let mut frac = [b'.'; 8];
-    frac[1..7].copy_from_slice(&fixed::<6>(micros % 1_000_000));
-    frac[7] = b'\n';
-    rest.put(&frac);
+    rest.end(e, resp, elapsed_ns);
     out.extend_from_slice(&rest.buf[..rest.at]);
 }
+
+/// The longest target the stack-built line takes (a longer one is
+/// written in pieces).
+const TARGET_INLINE: usize = 64;
 
 /// The longest end of a line, from ` version=` on: the fixed words, a
 /// status, and two numbers of at most 20 digits and the fraction.
 const TAIL_MAX: usize = 25 + 3 + 7 + 20 + 10 + 20 + 8;
 
-/// The end of a line, built on the stack.
-struct Tail {
-    buf: [u8; TAIL_MAX],
+/// The room of a stack-built line: the start with an IPv4 peer, the
+/// method field, ` target=`, a short target and the end (with slack for
+/// the fixed-size copies, which may write past a field's end).
+const LINE_MAX: usize = PREFIX_MAX + 16 + 8 + TARGET_INLINE + TAIL_MAX;
+
+/// ` method=` and each method, padded to 16 bytes (so copied as one
+/// fixed-size block), and its length; in the order of [`Method`]'s
+/// variants.
+static METHOD_FIELDS: [([u8; 16], u8); 9] = {
+    const NAMES: [&[u8]; 9] = [
+        b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"CONNECT", b"OPTIONS", b"TRACE", b"PATCH",
+    ];
+    let mut t = [([0; 16], 0); 9];
+    let mut i = 0;
+    while i < 9 {
+        let mut f = *b" method=        ";
+        let mut j = 0;
+        while j < NAMES[i].len() {
+            f[8 + j] = NAMES[i][j];
+            j += 1;
+        }
+        t[i] = (f, (8 + NAMES[i].len()) as u8);
+        i += 1;
+    }
+    t
+};
+
+/// A log line, built on the stack.
+struct Line {
+    buf: [u8; LINE_MAX],
     at: usize,
 }
 
-impl Tail {
+impl Line {
     #[inline(always)]
     fn put(&mut self, s: &[u8]) {
         self.buf[self.at..self.at + s.len()].copy_from_slice(s);
         self.at += s.len();
+    }
+
+    /// Copies all `N` bytes of `block` but keeps only `len` of them (the
+    /// rest is overwritten by what follows): one fixed-size copy.
+    #[inline(always)]
+    fn put_block<const N: usize>(&mut self, block: &[u8; N], len: usize) {
+        self.buf[self.at..self.at + N].copy_from_slice(block);
+        self.at += len;
     }
 
     #[inline(always)]
@@ -385,6 +422,62 @@ impl Tail {
             let mut digits = [0; 20];
             self.put(fmt_u64(n, &mut digits));
         }
+    }
+
+    /// Writes the line up to the target's end; false (and nothing to
+    /// use) if the target is longer than [`TARGET_INLINE`], empty, or has
+    /// a byte to escape.
+    #[inline(always)]
+    fn start(&mut self, peer: &SocketAddrV4, method: Method, target: &[u8]) -> bool {
+        if target.is_empty() || target.len() > TARGET_INLINE {
+            return false;
+        }
+        let p = prefix_v4(peer);
+        self.put_block(&p.bytes, usize::from(p.len));
+        let (field, len) = &METHOD_FIELDS[method as usize];
+        self.put_block(field, usize::from(*len));
+        self.put_block(b" target=", 8);
+        // Checked for bytes to escape and copied in one pass, eight at a
+        // time (see `all_plain`).
+        let mut words = target.chunks_exact(8);
+        for w in &mut words {
+            let mut lanes = [0; 8];
+            lanes.copy_from_slice(w);
+            if !plain_word(u64::from_le_bytes(lanes)) {
+                return false;
+            }
+            self.put_block(&lanes, 8);
+        }
+        for &c in words.remainder() {
+            if !PLAIN[usize::from(c)] {
+                return false;
+            }
+            self.buf[self.at] = c;
+            self.at += 1;
+        }
+        true
+    }
+
+    /// Writes the line from ` version=` to its newline.
+    #[inline(always)]
+    fn end(&mut self, e: &Entry, resp: &Response, elapsed_ns: u64) {
+        let rest = self;
+        rest.put(match e.version {
+            Version::Http10 => b" version=HTTP/1.0 status=",
+            Version::Http11 => b" version=HTTP/1.1 status=",
+        });
+        // A status is three digits (`Status` holds 100 to 999).
+        rest.put(&fixed::<3>(u64::from(resp.status().as_u16())));
+        rest.put(b" bytes=");
+        rest.put_u64(resp.body_bytes().len() as u64);
+        // Seconds to the microsecond, rounded to nearest (as `{:.6}` would).
+        let micros = (elapsed_ns + 500) / 1000;
+        rest.put(b" duration=");
+        rest.put_u64(micros / 1_000_000);
+        let mut frac = [b'.'; 8];
+        frac[1..7].copy_from_slice(&fixed::<6>(micros % 1_000_000));
+        frac[7] = b'\n';
+        rest.put(&frac);
     }
 }
 
@@ -470,6 +563,14 @@ struct Prefix {
 /// copied from the last line's when the turn and the peer are the same.
 #[inline]
 fn push_prefix_v4(out: &mut Vec<u8>, a: &SocketAddrV4) {
+    let p = prefix_v4(a);
+    out.extend_from_slice(&p.bytes[..usize::from(p.len)]);
+}
+
+/// The line start for this loop turn and peer `a` (made anew when either
+/// changed).
+#[inline(always)]
+fn prefix_v4(a: &SocketAddrV4) -> Prefix {
     let tick = crate::runtime::turn_tick();
     let mut p = PREFIX.get();
     if tick.is_none_or(|t| t != p.tick) || p.peer != Some(*a) {
@@ -478,7 +579,7 @@ fn push_prefix_v4(out: &mut Vec<u8>, a: &SocketAddrV4) {
         p.tick = tick.unwrap_or(u64::MAX);
         PREFIX.set(p);
     }
-    out.extend_from_slice(&p.bytes[..usize::from(p.len)]);
+    p
 }
 
 /// Writes the time field, ` peer=` and `a` into `buf`; returns the length.
@@ -521,23 +622,28 @@ static PLAIN: [bool; 256] = {
 /// time (a byte below `!`, from DEL up, `"` or `\` sets the high bit of
 /// its lane, or of one above a lane that does).
 fn all_plain(b: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let zero = |v: u64| v.wrapping_sub(ONES) & !v;
     let mut words = b.chunks_exact(8);
     for w in &mut words {
         let mut lanes = [0; 8];
         lanes.copy_from_slice(w);
-        let x = u64::from_le_bytes(lanes);
-        let below = x.wrapping_sub(ONES * 0x21) & !x;
-        let above = x | x.wrapping_add(ONES);
-        let quote = zero(x ^ (ONES * u64::from(b'"')));
-        let backslash = zero(x ^ (ONES * u64::from(b'\\')));
-        if (below | above | quote | backslash) & HIGH != 0 {
+        if !plain_word(u64::from_le_bytes(lanes)) {
             return false;
         }
     }
     words.remainder().iter().all(|&c| PLAIN[usize::from(c)])
+}
+
+/// True if none of the eight bytes of `x` needs an escape.
+#[inline(always)]
+fn plain_word(x: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v;
+    let below = x.wrapping_sub(ONES * 0x21) & !x;
+    let above = x | x.wrapping_add(ONES);
+    let quote = zero(x ^ (ONES * u64::from(b'"')));
+    let backslash = zero(x ^ (ONES * u64::from(b'\\')));
+    (below | above | quote | backslash) & HIGH == 0
 }
 
 /// Writes `b`, with bytes outside printable ASCII (and space, `"`, `\`)
@@ -563,7 +669,72 @@ fn escape(out: &mut Vec<u8>, b: &[u8]) {
 
 #[cfg(test)]
 mod tests {
-    use super::{all_plain, escape, PLAIN};
+    use super::{all_plain, escape, write_entry, Entry, Sink, PLAIN};
+    use crate::http::head::Version;
+    use crate::http::{Method, Response};
+    use crate::Address;
+
+    /// The line of a GET of `target` from `peer`, answered with `hi`.
+    fn line(peer: Option<Address>, method: Method, target: &str) -> String {
+        let e = Entry {
+            start: 0,
+            method,
+            target: target.to_string(),
+            version: Version::Http11,
+            peer,
+            sink: Sink::Discard,
+        };
+        let mut out = Vec::new();
+        write_entry(&mut out, &e, &Response::text("hi"), 1_234_567);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn the_stack_built_line_matches_the_piecewise_one() {
+        let v4 = Some(Address::Tcp("10.0.0.7:40312".parse().unwrap()));
+        let v6 = Some(Address::Tcp("[::1]:40312".parse().unwrap()));
+        let long = format!("/{}", "a".repeat(80));
+        let methods = [
+            Method::Get,
+            Method::Head,
+            Method::Post,
+            Method::Put,
+            Method::Delete,
+            Method::Connect,
+            Method::Options,
+            Method::Trace,
+            Method::Patch,
+        ];
+        for m in methods {
+            for target in [
+                "/",
+                "/plaintext",
+                "/abcdefg",
+                "/abcdefghijklmno",
+                "/a\"b",
+                "/\u{e9}t\u{e9}",
+                "",
+                &long,
+            ] {
+                // The IPv4 line (stack-built when it can be) against the
+                // IPv6 one (always piecewise), past the peer field.
+                let a = line(v4.clone(), m, target);
+                let b = line(v6.clone(), m, target);
+                let (a_start, a_rest) = a.split_once(" method=").unwrap();
+                let (_, b_rest) = b.split_once(" method=").unwrap();
+                assert!(a_start.ends_with(" peer=10.0.0.7:40312"), "{a}");
+                assert!(a_start.starts_with("time="), "{a}");
+                assert_eq!(a_rest, b_rest, "{m:?} {target:?}");
+                assert!(a_rest.starts_with(m.as_str()), "{a}");
+                assert!(
+                    a_rest.ends_with(" version=HTTP/1.1 status=200 bytes=2 duration=0.001235\n"),
+                    "{a}"
+                );
+            }
+        }
+        let a = line(v4, Method::Get, "/a\"b");
+        assert!(a.contains(" target=/a\\x22b "), "{a}");
+    }
 
     #[test]
     fn eight_at_a_time_agrees_with_the_table() {
