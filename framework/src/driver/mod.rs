@@ -30,6 +30,13 @@ pub(crate) use token::{same_gen, Op, Token};
 pub use uring::RingMode;
 pub(crate) use uring::{is_transient, KernelSupport};
 
+/// The calling thread's last OS error number.
+pub(crate) fn errno() -> i32 {
+    std::io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
+}
+
 /// How long a driver's `wait` may block.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Wait {

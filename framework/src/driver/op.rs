@@ -86,6 +86,19 @@ pub(crate) struct ConnectState {
     pub timeout: Option<Duration>,
 }
 
+/// `openat2(2)`'s flags for a file opened to be served
+/// ([`Request::OpenFile`], and the epoll backend's cached open): reading,
+/// non-blocking, close-on-exec, never a controlling terminal.
+pub(crate) const OPEN_FILE_FLAGS: i32 =
+    libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_NOCTTY;
+
+/// `openat2(2)`'s resolve flags for such a file: no symbolic link
+/// anywhere in the path, and with `beneath` no escape from the directory.
+pub(crate) fn open_file_resolve(beneath: bool) -> u64 {
+    let beneath = if beneath { libc::RESOLVE_BENEATH } else { 0 };
+    libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS | beneath
+}
+
 /// A kernel operation, as the engine asks for it.
 ///
 /// Pointers in a request must stay valid until its last completion: the

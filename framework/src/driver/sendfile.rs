@@ -5,7 +5,8 @@
 //! Both drivers make the call on the worker and must never block on it.
 //! The socket side: it is made with the socket in non-blocking mode, so a
 //! full send buffer returns `EAGAIN` (the drivers then wait for
-//! writability: epoll's `EPOLLOUT`, io_uring's poll). The file side:
+//! writability: epoll's `EPOLLOUT`, io_uring's poll; io_uring's sockets
+//! are non-blocking only for the call, [`send_on_blocking`]). The file side:
 //! callers queue only spans the page cache holds ([`cached`]), so no disk
 //! read is waited for, short of pages evicted in between.
 
@@ -15,7 +16,7 @@ use crate::conn::FileSpan;
 
 /// `sendfile(sock, span.fd, &span.offset, span.len)`: bytes sent, or a
 /// negated errno (`-EAGAIN` when the socket's buffer is full). The socket
-/// must be non-blocking (see [`nonblocking`]).
+/// must be non-blocking (else see [`send_on_blocking`]).
 pub(crate) fn send(sock: RawFd, span: FileSpan) -> i32 {
     let mut off = span.offset as libc::off_t;
     let len = span.len.min(i32::MAX as usize);
@@ -26,26 +27,24 @@ pub(crate) fn send(sock: RawFd, span: FileSpan) -> i32 {
         if n >= 0 {
             return n as i32;
         }
-        let e = std::io::Error::last_os_error()
-            .raw_os_error()
-            .unwrap_or(libc::EIO);
+        let e = super::errno();
         if e != libc::EINTR {
             return -e;
         }
     }
 }
 
-/// Runs `f` with `sock` in non-blocking mode, as it was before after (for
-/// io_uring's sockets, which are blocking: io_uring never needs
-/// `O_NONBLOCK`, and a send the kernel retries on its own threads must not
-/// see it). Nothing else runs on the socket meanwhile: its one send is
-/// this, and a receive armed on the ring is carried out only when the
-/// worker enters the kernel.
-pub(crate) fn nonblocking(sock: RawFd, f: impl FnOnce() -> i32) -> i32 {
+/// [`send`] on a socket that is blocking (io_uring's: io_uring never
+/// needs `O_NONBLOCK`, and a send the kernel retries on its own threads
+/// must not see it), put in non-blocking mode for the call and back after.
+/// Nothing else runs on the socket meanwhile: its one send is this, and a
+/// receive armed on the ring is carried out only when the worker enters
+/// the kernel.
+pub(crate) fn send_on_blocking(sock: RawFd, span: FileSpan) -> i32 {
     // SAFETY: F_GETFL reads a flag word of a descriptor the slot owns.
     let fl = unsafe { libc::fcntl(sock, libc::F_GETFL) };
     if fl < 0 || fl & libc::O_NONBLOCK != 0 {
-        return f();
+        return send(sock, span);
     }
     let set = |on: libc::c_int| {
         let mut v = on;
@@ -55,7 +54,7 @@ pub(crate) fn nonblocking(sock: RawFd, f: impl FnOnce() -> i32) -> i32 {
     if set(1) < 0 {
         return -libc::EIO;
     }
-    let r = f();
+    let r = send(sock, span);
     set(0);
     r
 }
@@ -92,7 +91,7 @@ pub(crate) fn cached(fd: RawFd, offset: u64, len: u64) -> bool {
     // defines (`struct cachestat_range`, `struct cachestat`).
     let r = unsafe { libc::syscall(SYS_CACHESTAT, fd, &range, &mut st, 0) };
     if r != 0 {
-        if std::io::Error::last_os_error().raw_os_error() == Some(libc::ENOSYS) {
+        if super::errno() == libc::ENOSYS {
             MISSING.store(true, Ordering::Relaxed);
         }
         return false;

@@ -36,7 +36,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use super::buffers::Buffers;
 use super::op::{Completion, Request};
 use super::token::Token;
-use super::Wait;
+use super::{errno, Wait};
 use fds::Fds;
 
 /// Events taken per `epoll_wait`.
@@ -423,11 +423,4 @@ impl Epoll {
             }
         }
     }
-}
-
-/// The calling thread's last OS error number.
-fn errno() -> i32 {
-    std::io::Error::last_os_error()
-        .raw_os_error()
-        .unwrap_or(libc::EIO)
 }

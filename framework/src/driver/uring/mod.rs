@@ -19,7 +19,7 @@ pub use ring::RingMode;
 pub(crate) use ring::{is_transient, Ring};
 
 use super::buffers::{mmap_anon, Buffers, KernelRing};
-use super::op::{Completion, Request};
+use super::op::{open_file_resolve, Completion, Request, OPEN_FILE_FLAGS};
 use super::token::Token;
 use super::{sendfile, Wait};
 use crate::conn::FileSpan;
@@ -64,11 +64,6 @@ struct FileSend {
     /// The result, once known; `None` while the poll waits.
     result: Option<i32>,
 }
-
-/// `RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS` (openat2(2)).
-const RESOLVE_NO_LINKS: u64 = 0x04 | 0x02;
-/// `RESOLVE_BENEATH` (openat2(2)).
-const RESOLVE_BENEATH: u64 = 0x08;
 
 fn timespec_ns(ns: u64) -> types::Timespec {
     types::Timespec::new()
@@ -273,9 +268,10 @@ impl Uring {
                 )
             }
             Request::OpenFile { dir, path, beneath } => {
-                let resolve = RESOLVE_NO_LINKS | if beneath { RESOLVE_BENEATH } else { 0 };
-                let flags = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_NOCTTY;
-                let how = self.open_how(types::OpenHow::new().flags(flags as u64).resolve(resolve));
+                let how = types::OpenHow::new()
+                    .flags(OPEN_FILE_FLAGS as u64)
+                    .resolve(open_file_resolve(beneath));
+                let how = self.open_how(how);
                 (opcode::OpenAt2::new(fd(dir), path, how).build(), 1)
             }
             Request::Statx { fd: f, buf } => {
@@ -306,7 +302,7 @@ impl Uring {
     /// when it completes). One final completion either way.
     #[cold]
     fn push_file(&mut self, ud: u64, sock: RawFd, span: FileSpan) -> usize {
-        let r = sendfile::nonblocking(sock, || sendfile::send(sock, span));
+        let r = sendfile::send_on_blocking(sock, span);
         let result = (r != -libc::EAGAIN).then_some(r);
         let slot = Token::decode(ud).index as usize;
         if self.files.len() <= slot {
@@ -354,7 +350,7 @@ impl Uring {
                     Some(r) => r,
                     // Cancelled, or the poll failed.
                     None if c.result < 0 => c.result,
-                    None => sendfile::nonblocking(f.sock, || sendfile::send(f.sock, f.span)),
+                    None => sendfile::send_on_blocking(f.sock, f.span),
                 };
                 if r == -libc::EAGAIN && f.result.is_none() {
                     let (ud, sock) = (f.ud, f.sock);

@@ -26,6 +26,7 @@ use std::path::Path;
 
 use super::resolve::{Lookup, Refusal};
 use super::send::{choose, Ask, Plan, Source, SMALL};
+use crate::driver::op::{open_file_resolve, OPEN_FILE_FLAGS};
 use crate::driver::sendfile::cached;
 
 /// The plan for the file at `path` (relative to `dir`, and kept beneath
@@ -35,8 +36,12 @@ pub(crate) fn plan(dir: RawFd, path: &Path, beneath: bool, ask: &Ask) -> Option<
     let c_path = CString::new(path.as_os_str().as_bytes()).ok()?;
     let file = match open(dir, &c_path, beneath) {
         Ok(f) => f,
-        Err(libc::ENOENT | libc::ENOTDIR) => return not_found(),
-        Err(_) => return None,
+        Err(e) => {
+            return match e.raw_os_error() {
+                Some(libc::ENOENT | libc::ENOTDIR) => not_found(),
+                _ => None,
+            }
+        }
     };
     // The inode is in memory once open: no disk wait.
     let meta = file.metadata().ok()?;
@@ -63,16 +68,13 @@ pub(crate) fn plan(dir: RawFd, path: &Path, beneath: bool, ask: &Ask) -> Option<
     Some(Plan::File(decided))
 }
 
-/// `openat2(dir, path)` for reading, with no symbolic link, only through
-/// cached path components, and beneath `dir` if `beneath`; the errno on
-/// failure.
-fn open(dir: RawFd, path: &CString, beneath: bool) -> Result<File, i32> {
-    let mut how = empty_how();
-    how.flags = (libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_NOCTTY) as u64;
-    how.resolve = libc::RESOLVE_NO_SYMLINKS
-        | libc::RESOLVE_NO_MAGICLINKS
-        | libc::RESOLVE_CACHED
-        | if beneath { libc::RESOLVE_BENEATH } else { 0 };
+/// `openat2(dir, path)` as the ring would open it (`Request::OpenFile`),
+/// and only through cached path components.
+fn open(dir: RawFd, path: &CString, beneath: bool) -> std::io::Result<File> {
+    // SAFETY: open_how is three integers; all zeros is its empty value.
+    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+    how.flags = OPEN_FILE_FLAGS as u64;
+    how.resolve = open_file_resolve(beneath) | libc::RESOLVE_CACHED;
     // SAFETY: `path` is NUL-terminated and `how` a live open_how of the
     // size passed; the result is a new descriptor this function owns.
     let fd = unsafe {
@@ -85,15 +87,8 @@ fn open(dir: RawFd, path: &CString, beneath: bool) -> Result<File, i32> {
         )
     };
     if fd < 0 {
-        return Err(std::io::Error::last_os_error()
-            .raw_os_error()
-            .unwrap_or(libc::EIO));
+        return Err(std::io::Error::last_os_error());
     }
     // SAFETY: openat2 returned a new descriptor, owned by nothing else.
     Ok(unsafe { File::from_raw_fd(fd as RawFd) })
-}
-
-fn empty_how() -> libc::open_how {
-    // SAFETY: open_how is three integers; all zeros is its empty value.
-    unsafe { std::mem::zeroed() }
 }
