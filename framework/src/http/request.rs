@@ -436,10 +436,7 @@ impl ResponseStream<'_> {
         let Some(framing) = self.admit(data.len())? else {
             return Ok(());
         };
-        if let Err(e) = self.pace.writable(self.conn, self.rate).await {
-            *self.state = StreamState::failed(&self.pace);
-            return Err(e);
-        }
+        self.room().await?;
         let r = if framing == Framing::Chunked {
             let mut line = [0u8; 18];
             let line = super::itoa::chunk_size_line(data.len() as u64, &mut line);
@@ -447,6 +444,21 @@ impl ResponseStream<'_> {
         } else {
             self.conn.write_all(data).await
         };
+        self.queued(r)
+    }
+
+    /// Waits until the connection takes more output, at the response rate;
+    /// a failure fails the stream.
+    async fn room(&mut self) -> std::io::Result<()> {
+        let r = self.pace.writable(self.conn, self.rate).await;
+        if r.is_err() {
+            *self.state = StreamState::failed(&self.pace);
+        }
+        r
+    }
+
+    /// `r`, the result of queuing a piece; a failure fails the stream.
+    fn queued(&mut self, r: std::io::Result<()>) -> std::io::Result<()> {
         if r.is_err() {
             *self.state = StreamState::Failed;
         }
@@ -465,15 +477,9 @@ impl ResponseStream<'_> {
             // again and frames it.
             return self.write(&data).await;
         }
-        if let Err(e) = self.pace.writable(self.conn, self.rate).await {
-            *self.state = StreamState::failed(&self.pace);
-            return Err(e);
-        }
+        self.room().await?;
         let r = self.conn.write_owned(data).await;
-        if r.is_err() {
-            *self.state = StreamState::Failed;
-        }
-        r
+        self.queued(r)
     }
 
     /// Whether [`write_file`](Self::write_file) may be used: the
@@ -503,15 +509,9 @@ impl ResponseStream<'_> {
                 "file spans are sent only in a Content-Length body",
             ));
         }
-        if let Err(e) = self.pace.writable(self.conn, self.rate).await {
-            *self.state = StreamState::failed(&self.pace);
-            return Err(e);
-        }
+        self.room().await?;
         let r = self.conn.write_file(file, offset, len).await;
-        if r.is_err() {
-            *self.state = StreamState::Failed;
-        }
-        r
+        self.queued(r)
     }
 
     /// Takes `n` more body bytes into account: their framing, or `None`
