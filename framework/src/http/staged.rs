@@ -60,7 +60,7 @@ impl Staged {
         }
         let mut buf = self.buf.borrow_mut();
         let at = buf.len();
-        if at + n > MAX && at > 0 {
+        if !Self::fits(at, n) {
             return false;
         }
         buf.resize(at + n, 0);
@@ -78,12 +78,19 @@ impl Staged {
         }
         let mut buf = self.buf.borrow_mut();
         let at = buf.len();
-        if at + head.len() + body.len() > MAX && at > 0 {
+        if !Self::fits(at, head.len() + body.len()) {
             return false;
         }
         buf.extend_from_slice(head);
         buf.extend_from_slice(body);
         true
+    }
+
+    /// Whether `n` more bytes may join the `at` staged: up to [`MAX`], or
+    /// any amount into an empty buffer.
+    #[inline(always)]
+    fn fits(at: usize, n: usize) -> bool {
+        at + n <= MAX || at == 0
     }
 
     /// As [`push_parts`](Self::push_parts) for a head that ends with a
@@ -109,7 +116,7 @@ impl Staged {
         let end = &end[..len + 4];
         let mut buf = self.buf.borrow_mut();
         let at = buf.len();
-        if at + head.len() + end.len() + body.len() > MAX && at > 0 {
+        if !Self::fits(at, head.len() + end.len() + body.len()) {
             return false;
         }
         buf.extend_from_slice(head);
@@ -153,11 +160,10 @@ impl Staged {
         if self.is_empty() {
             return Ok(());
         }
-        let mut buf = self.take();
+        let buf = self.take();
         let mut copy = |out: &mut [u8]| out.copy_from_slice(&buf);
         let r = pace.write_with(conn, rate, buf.len(), &mut copy).await;
-        buf.clear();
-        *self.buf.borrow_mut() = buf;
+        self.give_back(buf);
         r
     }
 
@@ -167,10 +173,16 @@ impl Staged {
         if self.is_empty() {
             return Ok(());
         }
-        let mut buf = self.take();
+        let buf = self.take();
         let r = conn.write_all(&buf).await;
+        self.give_back(buf);
+        r
+    }
+
+    /// Makes `buf`, taken and sent, the (empty) staging buffer again, so
+    /// its capacity is kept.
+    fn give_back(&self, mut buf: Vec<u8>) {
         buf.clear();
         *self.buf.borrow_mut() = buf;
-        r
     }
 }
