@@ -262,6 +262,26 @@ fn routing_composition_with_ureq() {
     server.shutdown().unwrap();
 }
 
+/// A deadline already past when the handler first waits: the timer is
+/// not armed in the past; the request is answered at its next poll. A
+/// handler that answers at once is never cut, whatever the deadline.
+#[test]
+fn a_zero_timeout_cuts_waiting_handlers_only() {
+    let app = routes![hello, slow]
+        .layer(Timeout::new(Duration::ZERO).status(Status::REQUEST_TIMEOUT))
+        .layer(RequestId::new());
+    let (server, addr) = start_http(common::builder().workers(1), Http1Config::new(), app);
+    let agent = ureq_agent(Duration::from_secs(10));
+    let t = std::time::Instant::now();
+    let (s, h, body) = call(&agent, &format!("http://{addr}/slow"));
+    assert_eq!((s, body.as_str()), (408, "request timed out\n"));
+    assert_eq!(all(&h, "x-request-id").len(), 1);
+    assert!(t.elapsed() < Duration::from_secs(5));
+    let (s, _, body) = call(&agent, &format!("http://{addr}/hello"));
+    assert_eq!((s, body.as_str()), (200, "hello"));
+    server.shutdown().unwrap();
+}
+
 #[test]
 fn state_reaches_merged_and_nested_routers() {
     let app = routes![hello]

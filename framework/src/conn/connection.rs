@@ -364,10 +364,17 @@ impl Connection {
     }
 
     /// The peer's address (a TCP peer's is looked up once, then kept).
+    #[inline]
     pub fn peer_addr(&self) -> io::Result<Address> {
-        if let Some(a) = self.peer.get() {
-            return Ok(Address::Tcp(a));
+        match self.peer.get() {
+            Some(a) => Ok(Address::Tcp(a)),
+            None => self.look_up_peer(),
         }
+    }
+
+    /// Asks the kernel for the peer's address (kept if TCP).
+    #[inline(never)]
+    fn look_up_peer(&self) -> io::Result<Address> {
         let a = crate::net::peer_address(self.fd, self.kind)?;
         if let Address::Tcp(t) = a {
             self.peer.set(Some(t));

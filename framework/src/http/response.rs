@@ -243,6 +243,24 @@ impl Response {
         self
     }
 
+    /// Applies a builder function to this response where it lies: for
+    /// code that holds a `&mut Response` (a [`Finish`](super::layer::Finish)
+    /// of a layer) and wants the by-value builders.
+    ///
+    /// ```
+    /// use corering::http::{Response, Status};
+    ///
+    /// let mut resp = Response::text("hi");
+    /// resp.update(|r| r.header("cache-control", "no-store").with_status(Status::ACCEPTED));
+    /// assert_eq!(resp.status(), Status::ACCEPTED);
+    /// ```
+    pub fn update(&mut self, f: impl FnOnce(Response) -> Response) {
+        // An empty response (nothing allocated) holds the place while `f`
+        // runs; if `f` panics, the caller is left with it.
+        let taken = std::mem::replace(self, Response::new(Status::OK));
+        *self = f(taken);
+    }
+
     /// Sets the `Content-Type` field.
     ///
     /// # Panics
@@ -352,23 +370,31 @@ impl Response {
     }
 
     /// [`header_inline`](Self::header_inline) for a name checked once
-    /// ([`InlineName`]) and the first `len` bytes of `value`, which the
-    /// caller has made or checked to be visible ASCII: on the hot path, no
-    /// check is repeated.
+    /// ([`InlineName`]), with the value written by `fill` into the field's
+    /// bytes (it returns the length it wrote), in place: on the hot path,
+    /// no check is repeated and nothing is moved. `fill` writes visible
+    /// ASCII (a made id, or a client's id already checked).
     #[inline]
-    pub(crate) fn with_inline(
-        mut self,
+    pub(crate) fn set_inline_with(
+        &mut self,
         name: InlineName,
-        len: u8,
-        value: [u8; INLINE_VALUE_MAX],
-    ) -> Response {
-        debug_assert!(value[..usize::from(len)].iter().all(u8::is_ascii_graphic));
+        fill: impl FnOnce(&mut [u8; INLINE_VALUE_MAX]) -> usize,
+    ) {
         match name.slot {
             Some(slot) if self.inline.is_none() => {
-                self.inline = Some(InlineField { slot, len, value });
-                self
+                let field = self.inline.insert(InlineField {
+                    slot,
+                    len: 0,
+                    value: [0; INLINE_VALUE_MAX],
+                });
+                field.len = fill(&mut field.value) as u8;
+                debug_assert!(field.value().iter().all(u8::is_ascii_graphic));
             }
-            _ => self.header_inline(name.name, &value[..usize::from(len)]),
+            _ => {
+                let mut value = [0; INLINE_VALUE_MAX];
+                let len = fill(&mut value);
+                self.update(|r| r.header_inline(name.name, &value[..len]));
+            }
         }
     }
 

@@ -205,15 +205,6 @@ pub struct Timeout<F> {
     sleep: Sleep,
 }
 
-/// [`timeout`] counted from the start of this worker's loop turn (see
-/// [`sleep_from_turn`]).
-pub(crate) fn timeout_from_turn<F: Future>(d_ns: u64, fut: F) -> Timeout<F> {
-    Timeout {
-        fut,
-        sleep: sleep_from_turn(d_ns),
-    }
-}
-
 /// Runs `fut` for at most `d`; `Err(Elapsed)` if the deadline passes first.
 ///
 /// Dropping the inner future on timeout is always safe: connection I/O

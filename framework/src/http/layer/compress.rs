@@ -128,7 +128,14 @@ impl<'a, H: Handler<'a>> Handler<'a> for Compressed<H> {
 }
 
 impl Finish for Encode {
-    fn finish(self, resp: Response) -> Response {
+    fn finish(self, resp: &mut Response) {
+        resp.update(|resp| self.encoded(resp));
+    }
+}
+
+impl Encode {
+    /// `resp`, encoded if it is worth it and the client takes a coding.
+    fn encoded(self, resp: Response) -> Response {
         let code = resp.status().as_u16();
         let body = resp.body_bytes();
         if code < 200

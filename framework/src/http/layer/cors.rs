@@ -189,7 +189,14 @@ pub struct CorsFields {
 }
 
 impl Finish for CorsFields {
-    fn finish(self, resp: Response) -> Response {
+    fn finish(self, resp: &mut Response) {
+        resp.update(|resp| self.fields(resp));
+    }
+}
+
+impl CorsFields {
+    /// `resp` with the fields added.
+    fn fields(self, resp: Response) -> Response {
         let resp = match self.origin {
             AllowOrigin::Any => resp.header("access-control-allow-origin", "*"),
             AllowOrigin::Echo(o) => resp
@@ -257,6 +264,6 @@ impl<H> CorsHandler<H> {
             origin,
             credentials: c.credentials,
         }
-        .finish(resp)
+        .fields(resp)
     }
 }

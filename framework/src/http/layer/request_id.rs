@@ -1,7 +1,7 @@
 //! `RequestId`: an id per request, from the client or made here, echoed
 //! on the response.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -15,10 +15,11 @@ use crate::http::{Handler, Request, Response, INLINE_VALUE_MAX};
 /// characters, else a new one, `<process>-<thread>-<counter>` in hex
 /// (unique within a server run and, with the process part taken from the
 /// start time, across runs). The response carries the same field. No
-/// allocation: the id lives in the request's future and the response
-/// ([`Response::header_inline`]); the counter is per thread, and kept as
-/// hex text that is incremented in place, so a new id is a copy and a
-/// digit's increment.
+/// allocation: the request's future keeps only where the client's id
+/// lies in the request, and the id is written straight into the
+/// response ([`Response::header_inline`]) when it is ready; the counter
+/// is per thread, and kept as hex text that is incremented in place, so
+/// a new id is a copy and a digit's increment.
 ///
 /// Handlers read a client's id with `req.header("x-request-id")`; a made
 /// id appears on the response only.
@@ -91,43 +92,40 @@ pub struct WithRequestId<H> {
     inner: H,
 }
 
-/// The id, carried to the response.
+/// The id, carried to the response: the client's (in the request's
+/// bytes), or `None` for one made when the response is ready.
 #[derive(Debug, Clone, Copy)]
-pub struct SetId {
+pub struct SetId<'a> {
     name: InlineName,
-    len: u8,
-    id: [u8; INLINE_VALUE_MAX],
+    client: Option<&'a [u8]>,
 }
 
-impl Finish for SetId {
+impl Finish for SetId<'_> {
     #[inline]
-    fn finish(self, resp: Response) -> Response {
+    fn finish(self, resp: &mut Response) {
         // The id is visible ASCII: a client's was checked, a made one is
         // hex digits and dashes.
-        resp.with_inline(self.name, self.len, self.id)
+        resp.set_inline_with(self.name, |out| match self.client {
+            Some(v) => {
+                out[..v.len()].copy_from_slice(v);
+                v.len()
+            }
+            None => make_id(out),
+        });
     }
 }
 
 impl<'a, H: Handler<'a>> Handler<'a> for WithRequestId<H> {
-    type Future = MapFuture<H::Future, SetId>;
+    type Future = MapFuture<H::Future, SetId<'a>>;
     #[inline]
     fn call(&self, req: Request<'a>) -> Self::Future {
-        let mut set = SetId {
+        let client = req.header(self.cfg.name.as_str()).filter(|v| {
+            !v.is_empty() && v.len() <= INLINE_VALUE_MAX && v.iter().all(u8::is_ascii_graphic)
+        });
+        let set = SetId {
             name: self.cfg.name,
-            len: 0,
-            id: [0; INLINE_VALUE_MAX],
+            client,
         };
-        match req.header(self.cfg.name.as_str()) {
-            Some(v)
-                if !v.is_empty()
-                    && v.len() <= INLINE_VALUE_MAX
-                    && v.iter().all(u8::is_ascii_graphic) =>
-            {
-                set.id[..v.len()].copy_from_slice(v);
-                set.len = v.len() as u8;
-            }
-            _ => set.len = make_id(&mut set.id) as u8,
-        }
         MapFuture::new(self.inner.call(req), set)
     }
 }
@@ -140,20 +138,24 @@ static THREADS: AtomicU32 = AtomicU32::new(0);
 thread_local! {
     /// This thread's next id as text, `<process>-<thread>-<counter>`, and
     /// its length (0 before the thread's first id).
-    static NEXT: Cell<(u8, [u8; INLINE_VALUE_MAX])> = const { Cell::new((0, [0; INLINE_VALUE_MAX])) };
+    static NEXT: RefCell<(u8, [u8; INLINE_VALUE_MAX])> = const { RefCell::new((0, [0; INLINE_VALUE_MAX])) };
 }
 
 /// Writes a new id into `out`; returns its length.
 #[inline]
 fn make_id(out: &mut [u8; INLINE_VALUE_MAX]) -> usize {
-    let (mut len, mut id) = NEXT.get();
-    if len == 0 {
-        (len, id) = first_id();
-    }
-    *out = id;
-    let next = bump(&mut id, usize::from(len));
-    NEXT.set((next as u8, id));
-    usize::from(len)
+    // Borrowed only here, and nothing in here makes an id: never taken
+    // twice.
+    NEXT.with_borrow_mut(|(len, id)| {
+        if *len == 0 {
+            (*len, *id) = first_id();
+        }
+        // Handed out, then counted on in place.
+        *out = *id;
+        let given = usize::from(*len);
+        *len = bump(id, given) as u8;
+        given
+    })
 }
 
 /// This thread's first id: `<process>-<thread>-0`.

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::Layer;
 use crate::http::{Handler, Request, Response, Status};
+use crate::runtime::time::{sleep_from_turn, Sleep};
 
 /// A layer that stops a handler running longer than a duration and
 /// answers `503 Service Unavailable` with the body `request timed out`
@@ -16,10 +17,10 @@ use crate::http::{Handler, Request, Response, Status};
 ///
 /// The time covers the handler up to its response (reading the body
 /// included), not the sending of it. It counts from the start of the
-/// worker's loop turn in which the handler was called (when that turn's
-/// requests were taken from the kernel; the worker reads its clock once per
-/// turn, not once per request), so time the request waited behind others
-/// of a pipelined batch counts too; a handler that has started a
+/// worker's loop turn in which the handler was called and first polled
+/// (when that turn's requests were taken from the kernel; the worker
+/// reads its clock once per turn, not once per request), so time the
+/// request waited behind others of a pipelined batch counts too; a handler that has started a
 /// streamed response ([`Request::stream`]) and is cut leaves that
 /// response cut short.
 ///
@@ -94,8 +95,9 @@ impl<'a, H: Handler<'a>> Handler<'a> for WithTimeout<H> {
     #[inline]
     fn call(&self, req: Request<'a>) -> Self::Future {
         TimedOut {
-            fut: crate::runtime::time::timeout_from_turn(self.cfg.after_ns, self.inner.call(req)),
-            status: self.cfg.status,
+            fut: self.inner.call(req),
+            sleep: None,
+            cfg: self.cfg,
         }
     }
 }
@@ -103,8 +105,12 @@ impl<'a, H: Handler<'a>> Handler<'a> for WithTimeout<H> {
 /// The future of a request under a [`Timeout`].
 #[must_use = "futures do nothing unless polled"]
 pub struct TimedOut<F> {
-    fut: crate::time::Timeout<F>,
-    status: Status,
+    fut: F,
+    /// The deadline, set when the handler first waits (in the loop turn
+    /// it was called in: the first poll follows the call at once). A
+    /// handler that answers at once never needs one.
+    sleep: Option<Sleep>,
+    cfg: Timeout,
 }
 
 impl<F: Future<Output = Response>> Future for TimedOut<F> {
@@ -112,17 +118,31 @@ impl<F: Future<Output = Response>> Future for TimedOut<F> {
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
-        // SAFETY: `fut` is pinned structurally (never moved out); `status`
-        // is plain data.
+        // SAFETY: `fut` is pinned structurally (never moved out); `sleep`
+        // is `Unpin` and `cfg` plain data.
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: as above.
         let fut = unsafe { Pin::new_unchecked(&mut this.fut) };
-        match fut.poll(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Ok(resp)) => Poll::Ready(resp),
-            Poll::Ready(Err(_)) => {
-                Poll::Ready(Response::text("request timed out\n").with_status(this.status))
+        // A deadline, once set, is checked first, so that after the
+        // handler's poll there is one way out: its result, handed on where
+        // that poll wrote it (not moved, as a second return would make it).
+        if let Some(sleep) = &mut this.sleep {
+            if Pin::new(sleep).poll(cx).is_ready() {
+                return Poll::Ready(
+                    Response::text("request timed out\n").with_status(this.cfg.status),
+                );
             }
         }
+        let polled = fut.poll(cx);
+        if polled.is_pending() && this.sleep.is_none() {
+            let mut sleep = sleep_from_turn(this.cfg.after_ns);
+            // Polled to arm its timer; already past (a deadline shorter
+            // than the turn so far), it asks for the poll that answers.
+            if Pin::new(&mut sleep).poll(cx).is_ready() {
+                cx.waker().wake_by_ref();
+            }
+            this.sleep = Some(sleep);
+        }
+        polled
     }
 }

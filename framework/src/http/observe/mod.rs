@@ -42,6 +42,7 @@
 //! choice). Without the feature none of this is compiled.
 
 mod access_log;
+mod log_line;
 mod log_writer;
 mod routes;
 
