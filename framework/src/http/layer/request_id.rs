@@ -144,9 +144,11 @@ thread_local! {
 /// Writes a new id into `out`; returns its length.
 #[inline]
 fn make_id(out: &mut [u8; INLINE_VALUE_MAX]) -> usize {
-    // Borrowed only here, and nothing in here makes an id: never taken
-    // twice.
-    NEXT.with_borrow_mut(|(len, id)| {
+    NEXT.with(|next| {
+        // Borrowed only here, and nothing in here makes an id: never taken
+        // twice.
+        let mut next = next.borrow_mut();
+        let (len, id) = &mut *next;
         if *len == 0 {
             (*len, *id) = first_id();
         }

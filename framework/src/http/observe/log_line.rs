@@ -226,16 +226,18 @@ impl<'o> Line<'o> {
     /// batch of one client's requests).
     #[inline(always)]
     fn put_prefix_v4(&mut self, a: &SocketAddrV4) {
-        let tick = crate::runtime::turn_tick();
+        let tick = crate::runtime::turn_tick().unwrap_or(u64::MAX);
+        let peer = peer_key(a);
         PREFIX.with(|p| {
             // Only borrowed here, and nothing here logs: never taken.
             let Ok(mut p) = p.try_borrow_mut() else {
                 return;
             };
-            if tick.is_none_or(|t| t != p.tick) || p.peer != Some(*a) {
+            // Off a worker (no tick), made anew every time.
+            if tick == u64::MAX || tick != p.tick || peer != p.peer {
                 p.len = new_prefix(&mut p.bytes, a) as u8;
-                p.peer = Some(*a);
-                p.tick = tick.unwrap_or(u64::MAX);
+                p.peer = peer;
+                p.tick = tick;
             }
             self.put_block(&p.bytes, usize::from(p.len));
         });
@@ -284,7 +286,7 @@ thread_local! {
     /// the start of a line, shared by a pipelined batch of one client's
     /// requests.
     static PREFIX: RefCell<Prefix> = const {
-        RefCell::new(Prefix { tick: u64::MAX, peer: None, len: 0, bytes: [0; PREFIX_MAX] })
+        RefCell::new(Prefix { tick: u64::MAX, peer: 0, len: 0, bytes: [0; PREFIX_MAX] })
     };
 }
 
@@ -338,9 +340,17 @@ const PREFIX_MAX: usize = TIME_FIELD_MAX + 6 + 21;
 struct Prefix {
     /// The loop-turn tick of its time field (`u64::MAX`: none).
     tick: u64,
-    peer: Option<SocketAddrV4>,
+    /// The peer, as [`peer_key`] (0: none).
+    peer: u64,
     len: u8,
     bytes: [u8; PREFIX_MAX],
+}
+
+/// `a` as one number, for comparing: address, port and a bit that no
+/// [`Prefix`] without a peer has.
+#[inline(always)]
+fn peer_key(a: &SocketAddrV4) -> u64 {
+    (1 << 48) | u64::from(a.ip().to_bits()) << 16 | u64::from(a.port())
 }
 
 /// Writes the time field, ` peer=` and `a` into `buf`; returns the length.
