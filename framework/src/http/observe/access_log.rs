@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::log_line::{write_entry, Entry};
+use super::log_line::{write_entry, Answer, Entry};
 use super::log_writer;
 use crate::http::{Handler, Request, Response};
 use crate::runtime::time::now_ns;
@@ -251,10 +251,10 @@ impl<F: Future<Output = Response>> Future for Logged<'_, F> {
             return fut.poll(cx);
         };
         // The inner poll's result is handed on as it is (not taken apart
-        // and rebuilt).
+        // and rebuilt); the line needs two numbers from it.
         let polled = fut.poll(cx);
         if let Poll::Ready(resp) = &polled {
-            log_entry(e, this.how, resp);
+            log_entry(e, this.how, Answer::of(resp));
         }
         polled
     }
@@ -263,7 +263,7 @@ impl<F: Future<Output = Response>> Future for Logged<'_, F> {
 /// Writes the line of a finished request (out of line: off the path of
 /// a disabled log).
 #[inline(never)]
-fn log_entry(e: &Entry<'_>, how: How, resp: &Response) {
+fn log_entry(e: &Entry<'_>, how: How, resp: Answer) {
     // The turn's clock unless asked for a read of its own (off a worker,
     // always read).
     let end = match crate::runtime::turn_ns() {

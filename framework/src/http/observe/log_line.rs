@@ -30,9 +30,30 @@ pub(super) struct Entry<'a> {
     pub(super) peer: Option<Address>,
 }
 
+/// What the log line says about a response: read from it by value, so
+/// the response itself is handed on without its address being taken.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Answer {
+    /// 100 to 999.
+    pub(super) status: u16,
+    /// The body's length.
+    pub(super) bytes: usize,
+}
+
+impl Answer {
+    /// What the line says about `resp`.
+    #[inline(always)]
+    pub(super) fn of(resp: &Response) -> Answer {
+        Answer {
+            status: resp.status().as_u16(),
+            bytes: resp.body_bytes().len(),
+        }
+    }
+}
+
 /// Appends the line of `e`, answered with `resp` after `elapsed_ns`, to
 /// `out`.
-pub(super) fn write_entry(out: &mut Vec<u8>, e: &Entry<'_>, resp: &Response, elapsed_ns: u64) {
+pub(super) fn write_entry(out: &mut Vec<u8>, e: &Entry<'_>, resp: Answer, elapsed_ns: u64) {
     if let Some(Address::Tcp(SocketAddr::V4(a))) = &e.peer {
         let mut line = Line::new(out, LINE_MAX);
         if line.start(a, e.method, e.target) {
@@ -245,7 +266,7 @@ impl<'o> Line<'o> {
 
     /// Writes the line from ` version=` to its newline.
     #[inline(always)]
-    fn end(&mut self, e: &Entry, resp: &Response, elapsed_ns: u64) {
+    fn end(&mut self, e: &Entry, resp: Answer, elapsed_ns: u64) {
         self.put_block(
             match e.version {
                 Version::Http10 => b" version=HTTP/1.0 status=",
@@ -254,10 +275,16 @@ impl<'o> Line<'o> {
             25,
         );
         // A status is three digits (`Status` holds 100 to 999).
-        self.put_block(&fixed::<3>(u64::from(resp.status().as_u16())), 3);
+        self.put_block(&fixed::<3>(u64::from(resp.status)), 3);
         self.put_block(b" bytes=", 7);
-        self.put_u64(resp.body_bytes().len() as u64);
+        self.put_u64(resp.bytes as u64);
         // Seconds to the microsecond, rounded to nearest (as `{:.6}` would).
+        // Zero, the usual value with the turn clock (a response given in
+        // the turn its request was taken in), as one block.
+        if elapsed_ns < 500 {
+            self.put_block(b" duration=0.000000\n", 19);
+            return;
+        }
         let micros = elapsed_ns.saturating_add(500) / 1000;
         self.put_block(b" duration=", 10);
         self.put_u64(micros / 1_000_000);
@@ -440,7 +467,7 @@ fn escape(out: &mut Vec<u8>, b: &[u8]) {
 
 #[cfg(test)]
 mod tests {
-    use super::{all_plain, escape, write_entry, Entry, PLAIN};
+    use super::{all_plain, escape, write_entry, Answer, Entry, PLAIN};
     use crate::http::head::Version;
     use crate::http::{Method, Response};
     use crate::Address;
@@ -455,7 +482,7 @@ mod tests {
             peer,
         };
         let mut out = Vec::new();
-        write_entry(&mut out, &e, &Response::text("hi"), 1_234_567);
+        write_entry(&mut out, &e, Answer::of(&Response::text("hi")), 1_234_567);
         String::from_utf8(out).unwrap()
     }
 
@@ -504,6 +531,38 @@ mod tests {
         }
         let a = line(v4, Method::Get, "/a\"b");
         assert!(a.contains(" target=/a\\x22b "), "{a}");
+    }
+
+    #[test]
+    fn durations_round_to_the_microsecond() {
+        let v4 = Some(Address::Tcp("10.0.0.7:40312".parse().unwrap()));
+        for (ns, text) in [
+            (0, "0.000000"),
+            (499, "0.000000"),
+            (500, "0.000001"),
+            (1_234_567, "0.001235"),
+            (2_500_000_000, "2.500000"),
+            (u64::MAX, "18446744073.709551"),
+        ] {
+            let text_of = |peer: Option<Address>| {
+                let e = Entry {
+                    start: 0,
+                    method: Method::Get,
+                    target: b"/",
+                    version: Version::Http11,
+                    peer,
+                };
+                let mut out = Vec::new();
+                write_entry(&mut out, &e, Answer::of(&Response::text("hi")), ns);
+                String::from_utf8(out).unwrap()
+            };
+            for line in [text_of(v4.clone()), text_of(None)] {
+                assert!(
+                    line.ends_with(&format!(" duration={text}\n")),
+                    "{ns}: {line}"
+                );
+            }
+        }
     }
 
     #[test]
