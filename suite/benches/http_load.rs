@@ -15,7 +15,14 @@
 //! * `corering-epoll`: the same hello on the epoll backend (`CORERING_BACKEND=epoll`).
 //! * `corering-layers`: the same hello (io_uring) with `--layers`: every request through
 //!   three layers (request id, a timeout, an access log whose lines are formatted and
-//!   dropped). Compared with `corering` only, for what the layers cost.
+//!   dropped). Compared with `corering`, for what the layers cost, and with
+//!   `corering-idbytes`, their floor.
+//! * `corering-idbytes`: the same hello (io_uring) with `--request-id-bytes`: no layers,
+//!   but `/plaintext` answered with a fixed `x-request-id` as long as a made one, so its
+//!   answers have the layered route's bytes. wrk parses every answer, and wrk, not the
+//!   server, is what limits the pipelined load: longer answers mean fewer requests/s and
+//!   smaller batches per system call, which cost the server CPU per request that no
+//!   layer can save. `corering-layers`/`corering-idbytes` is what the layers' work costs.
 //!   Every corering server's startup line must name its backend; one that does not is
 //!   warned about and noted in the report.
 //! * `hyper`: hyper 1.x on tokio's current-thread runtime, HTTP/1.1 keep-alive,
@@ -78,7 +85,8 @@
 //! * corering, requests/s, both loads: ≥ 1.0x hyper and ≥ 1.0x may_minihttp.
 //! * corering-epoll, CPU/request: `plaintext` ≤ 1.05x tokio-floor; `pipelined` ≤ 1.15x
 //!   tokio-floor and ≤ 0.7x hyper.
-//! * corering-layers, CPU/request: ≤ 1.10x corering, both loads.
+//! * corering-layers, CPU/request: ≤ 1.10x corering, both loads; ≤ 1.10x corering-idbytes
+//!   (the same answers' bytes), both loads.
 //!
 //! All traffic stays on 127.0.0.1 and every child process is terminated on exit.
 
@@ -107,6 +115,7 @@ usage: cargo bench --bench http_load -- [options]
   --only LIST       comma list of loads: plaintext, pipelined (default: both)
   --servers LIST    comma list of corering, corering-nobatch (batching off),
                     corering-epoll (epoll backend), corering-layers (hello --layers),
+                    corering-idbytes (hello --request-id-bytes),
                     hyper, may_minihttp, floor, tokio-floor (default: all)
   --conns N         wrk connections (default 64)
   --depth N         requests per write in the pipelined load (default 16)
@@ -140,6 +149,9 @@ named_enum! {
         CoreringEpoll = "corering-epoll" | "epoll",
         /// corering with three layers round the routes (`hello --layers`).
         CoreringLayers = "corering-layers" | "layers",
+        /// corering answering with the layered route's bytes, without layers
+        /// (`hello --request-id-bytes`).
+        CoreringIdBytes = "corering-idbytes" | "idbytes",
         Hyper = "hyper",
         May = "may_minihttp" | "may",
         Floor = "floor" | "uring_floor",
@@ -165,9 +177,10 @@ impl ServerKind {
     /// The backend a corering server is forced onto; `None` for a peer.
     fn backend(self) -> Option<Backend> {
         match self {
-            ServerKind::Corering | ServerKind::CoreringNoBatch | ServerKind::CoreringLayers => {
-                Some(Backend::Uring)
-            }
+            ServerKind::Corering
+            | ServerKind::CoreringNoBatch
+            | ServerKind::CoreringLayers
+            | ServerKind::CoreringIdBytes => Some(Backend::Uring),
             ServerKind::CoreringEpoll => Some(Backend::Epoll),
             ServerKind::Hyper | ServerKind::May | ServerKind::Floor | ServerKind::TokioFloor => {
                 None
@@ -181,7 +194,8 @@ impl ServerKind {
             ServerKind::Corering
             | ServerKind::CoreringNoBatch
             | ServerKind::CoreringEpoll
-            | ServerKind::CoreringLayers => None,
+            | ServerKind::CoreringLayers
+            | ServerKind::CoreringIdBytes => None,
             ServerKind::Hyper => Some("hyper_hello"),
             ServerKind::May => Some("may_hello"),
             ServerKind::Floor => Some("uring_floor"),
@@ -213,8 +227,9 @@ fn epoll_targets(load: Load, peer: ServerKind) -> (Option<f64>, Option<f64>) {
     }
 }
 
-/// The target for corering-layers/corering: the three layers cost at most a tenth more
-/// CPU per request.
+/// The target for corering-layers against corering and against corering-idbytes (the
+/// same answers' bytes without layers): the three layers cost at most a tenth more CPU
+/// per request.
 fn layers_targets(_: Load, _: ServerKind) -> (Option<f64>, Option<f64>) {
     (None, Some(1.10))
 }
@@ -323,6 +338,9 @@ impl RunningServer {
         }
         if kind == ServerKind::CoreringLayers {
             cmd.arg("--layers");
+        }
+        if kind == ServerKind::CoreringIdBytes {
+            cmd.arg("--request-id-bytes");
         }
         let mut proc = ChildProc::spawn(kind.name(), cmd, cpu)?;
         let (addr, lines) = wait_for_listen_line(&mut proc, requested)?;
@@ -439,15 +457,26 @@ fn report(opts: &Options, cpus: Cpus, runs: &[Run], notes: &BackendNotes) -> Str
         runs,
         epoll_targets,
     );
-    // What three layers (request id, timeout, discarded access log) cost.
+    // What three layers (request id, timeout, discarded access log) cost, against the
+    // bare route and against its answers with the layered route's bytes.
     ratios_table(
         &mut out,
         &opts.loads,
         &opts.servers,
         ServerKind::CoreringLayers,
-        &[ServerKind::Corering],
+        &[ServerKind::Corering, ServerKind::CoreringIdBytes],
         runs,
         layers_targets,
+    );
+    // The floor of that: the bare route with the layered route's bytes.
+    ratios_table(
+        &mut out,
+        &opts.loads,
+        &opts.servers,
+        ServerKind::CoreringIdBytes,
+        &[ServerKind::Corering],
+        runs,
+        no_targets,
     );
     // The two floors side by side: what io_uring saves against epoll with no framework.
     ratios_table(

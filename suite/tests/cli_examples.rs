@@ -20,7 +20,13 @@ use common::{
 const EXAMPLES: &[(&str, &[&str])] = &[
     (
         "hello",
-        &["--tls-cert PATH", "--tls-key PATH", "--static DIR"],
+        &[
+            "--tls-cert PATH",
+            "--tls-key PATH",
+            "--static DIR",
+            "--layers",
+            "--request-id-bytes",
+        ],
     ),
     ("echo", &["--unix PATH", "--acceptor", "--copy"]),
     ("kv", &["--batch-wait EVENTS:MICROS|off"]),

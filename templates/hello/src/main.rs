@@ -10,6 +10,7 @@
 //! curl -i http://127.0.0.1:8080/ready     # 200, or 503 once shutting down
 //! cargo run --release --example hello -- --access-log   # a line per request on stderr
 //! cargo run --release --example hello -- --layers       # request id, timeout, access log
+//! cargo run --release --example hello -- --request-id-bytes   # /plaintext with a fixed id
 //! cargo run --release --example hello -- --tls-cert cert.pem --tls-key key.pem
 //! cargo run --release --example hello -- --static ./public   # files under /static/
 //! curl -i http://127.0.0.1:8080/static/index.html
@@ -23,6 +24,7 @@
 //! user id that is not a number is `400`. Ctrl-C or SIGTERM stops it.
 
 use corering::cli::{Cli, Flag, TLS_CERT, TLS_KEY};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -55,8 +57,18 @@ async fn index() -> Response {
 
 #[get("/plaintext")]
 async fn plaintext() -> Response {
+    if ID_BYTES.load(Ordering::Relaxed) {
+        // The bytes `--layers` adds to this answer, without its work.
+        return Response::text("Hello, World!").header_inline("x-request-id", FIXED_ID);
+    }
     Response::text("Hello, World!")
 }
+
+/// `--request-id-bytes`: `/plaintext` answers with [`FIXED_ID`].
+static ID_BYTES: AtomicBool = AtomicBool::new(false);
+
+/// As long as an id `--layers` makes after a few million requests.
+const FIXED_ID: &[u8] = b"c6a6286f-0-1f3a5c";
 
 #[get("/json")]
 async fn json() -> Response {
@@ -105,13 +117,19 @@ async fn static_files(path: Path<String>, req: &mut Request<'_>) -> Response {
 }
 
 /// The command line: `--addr`, `--workers`, `--access-log`, `--layers`,
-/// `--static`, and `--tls-cert`/`--tls-key` for HTTPS.
+/// `--request-id-bytes`, `--static`, and `--tls-cert`/`--tls-key` for
+/// HTTPS.
 const CLI: Cli = Cli::new("hello", "HTTP/1.1 example server", 8080).flags(&[
     Flag::switch("--access-log", "write one line per request to stderr"),
     Flag::switch(
         "--layers",
         "wrap the routes in a request id, a 30 s timeout and an access log (lines \
          formatted, then dropped unless --access-log): what a usual stack of layers costs",
+    ),
+    Flag::switch(
+        "--request-id-bytes",
+        "answer /plaintext with a fixed x-request-id as long as a made one: the bytes \
+         --layers adds, without its work (what http_load measures --layers against)",
     ),
     Flag::value("--static", "DIR", "serve the files under DIR at /static/"),
     TLS_CERT,
@@ -122,6 +140,7 @@ fn main() {
     let args = CLI.parse();
     let access_log = args.flag("--access-log");
     let layers = args.flag("--layers");
+    ID_BYTES.store(args.flag("--request-id-bytes"), Ordering::Relaxed);
     if let Some(dir) = args.value("--static") {
         let _ = STATIC.set(ServeDir::new(dir));
     }
