@@ -18,13 +18,12 @@
 //!   dropped). Compared with `corering`, for what the layers cost, and with
 //!   `corering-idbytes`, their floor.
 //! * `corering-idbytes`: the same hello (io_uring) with `--request-id-bytes`: no layers,
-//!   but `/plaintext` answered with a fixed `x-request-id` as long as a made one, so its
-//!   answers have the layered route's bytes. wrk parses every answer, and wrk, not the
-//!   server, is what limits the pipelined load: longer answers mean fewer requests/s and
-//!   smaller batches per system call, which cost the server CPU per request that no
-//!   layer can save. `corering-layers`/`corering-idbytes` is what the layers' work costs.
-//!   Every corering server's startup line must name its backend; one that does not is
-//!   warned about and noted in the report.
+//!   but a `Server` field 33 bytes longer (part of the cached head: no work per request),
+//!   so its answers are as long as the layered route's with its `x-request-id` after a
+//!   few million requests. wrk parses every answer, and wrk, not the server, is what
+//!   limits the pipelined load: longer answers mean fewer requests/s and smaller batches
+//!   per system call, which cost the server CPU per request that no layer can save.
+//!   `corering-layers`/`corering-idbytes` is what the layers' work costs.
 //! * `hyper`: hyper 1.x on tokio's current-thread runtime, HTTP/1.1 keep-alive,
 //!   `http1::Builder::pipeline_flush(true)`, `Content-Type: text/plain`, hyper's `Date`.
 //! * `may_minihttp`: its hello-world service on one may worker (`set_workers(1)`).
@@ -149,7 +148,7 @@ named_enum! {
         CoreringEpoll = "corering-epoll" | "epoll",
         /// corering with three layers round the routes (`hello --layers`).
         CoreringLayers = "corering-layers" | "layers",
-        /// corering answering with the layered route's bytes, without layers
+        /// corering answering with as many bytes as the layered route, without layers
         /// (`hello --request-id-bytes`).
         CoreringIdBytes = "corering-idbytes" | "idbytes",
         Hyper = "hyper",

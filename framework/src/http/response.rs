@@ -122,6 +122,20 @@ struct InlineField {
 static INLINE_NAMES: [std::sync::OnceLock<&'static str>; 8] =
     [const { std::sync::OnceLock::new() }; 8];
 
+/// The slot `name` already holds in [`INLINE_NAMES`], if any: the same
+/// static text is found by its address first, so a name given on every
+/// response is not compared byte by byte.
+#[inline]
+fn held_slot(name: &'static str) -> Option<std::num::NonZeroU8> {
+    for (i, cell) in INLINE_NAMES.iter().enumerate() {
+        let held = *cell.get()?;
+        if std::ptr::eq(held, name) || held == name {
+            return std::num::NonZeroU8::new(i as u8 + 1);
+        }
+    }
+    None
+}
+
 /// The slot of `name` in [`INLINE_NAMES`], taking a free one if needed.
 fn inline_slot(name: &'static str) -> Option<std::num::NonZeroU8> {
     for (i, cell) in INLINE_NAMES.iter().enumerate() {
@@ -345,17 +359,24 @@ impl Response {
     /// ```
     pub fn header_inline(mut self, name: &'static str, value: &[u8]) -> Response {
         let slot = if self.inline.is_none() && value.len() <= INLINE_VALUE_MAX {
-            let n = name.as_bytes();
-            assert!(
-                !n.is_empty() && n.iter().copied().all(super::body::is_tchar),
-                "invalid header field name {name:?}"
-            );
-            inline_slot(name)
+            // A name seen before was checked then; a new one is checked
+            // before it takes a slot.
+            held_slot(name).or_else(|| {
+                let n = name.as_bytes();
+                assert!(
+                    !n.is_empty() && n.iter().copied().all(super::body::is_tchar),
+                    "invalid header field name {name:?}"
+                );
+                inline_slot(name)
+            })
         } else {
             None
         };
         if let Some(slot) = slot {
-            assert!(valid_value(value), "invalid value for header field {name}");
+            assert!(
+                valid_value_words(value),
+                "invalid value for header field {name}"
+            );
             let mut field = InlineField {
                 slot,
                 len: value.len() as u8,
@@ -752,6 +773,30 @@ fn field(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
     out.extend_from_slice(b"\r\n");
 }
 
+/// [`valid_value`] eight bytes at a time: a word with no byte below a
+/// space and none equal to DEL is fine as it is; only a word with one (a
+/// tab, or a byte that is refused) is looked at byte by byte.
+#[inline]
+pub(crate) fn valid_value_words(v: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut words = v.chunks_exact(8);
+    for w in &mut words {
+        let mut lanes = [0; 8];
+        lanes.copy_from_slice(w);
+        let x = u64::from_le_bytes(lanes);
+        // The high bit of a lane is set for a byte below 0x20 (or, from
+        // the borrow, next to one), or for DEL.
+        let below = x.wrapping_sub(ONES * 0x20) & !x;
+        let del = x ^ (ONES * 0x7f);
+        let del = del.wrapping_sub(ONES) & !del;
+        if (below | del) & HIGH != 0 && !valid_value(w) {
+            return false;
+        }
+    }
+    valid_value(words.remainder())
+}
+
 /// True if `v` may be a field value: no CR, LF or other control
 /// character (tab allowed).
 pub(crate) const fn valid_value(v: &[u8]) -> bool {
@@ -787,6 +832,42 @@ mod tests {
         let mut out = Vec::new();
         r.write_head(&mut out, opts);
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn values_checked_by_words_as_byte_by_byte() {
+        for len in [0, 1, 7, 8, 9, 16, 17, 38] {
+            for at in 0..len {
+                for c in 0..=255u8 {
+                    let mut v = vec![b'a'; len];
+                    v[at] = c;
+                    assert_eq!(
+                        valid_value_words(&v),
+                        valid_value(&v),
+                        "{c:#x} at {at} of {len}"
+                    );
+                    if at + 1 < len {
+                        v[at + 1] = 0x7f;
+                        assert!(!valid_value_words(&v));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_inline_name_is_checked_once_and_found_again() {
+        let r = Response::text("hi").header_inline("x-trace-inline", b"1");
+        assert_eq!(r.header_value("x-trace-inline"), Some(&b"1"[..]));
+        // The same name from another `&'static str` finds its slot too.
+        let other: &'static str = String::from("x-trace-inline").leak();
+        let r = Response::text("hi").header_inline(other, b"2");
+        assert_eq!(r.inline_value(), Some(&b"2"[..]));
+        let bad = std::panic::catch_unwind(|| Response::text("hi").header_inline("bad name", b"1"));
+        assert!(bad.is_err());
+        let bad =
+            std::panic::catch_unwind(|| Response::text("hi").header_inline("x-ok", b"a\r\nb"));
+        assert!(bad.is_err());
     }
 
     #[test]
