@@ -201,11 +201,14 @@ impl<'a, H: Handler<'a>> Handler<'a> for AccessLog<H> {
 
     #[inline]
     fn call(&self, req: Request<'a>) -> Self::Future {
-        let entry = if self.on { Some(entry(&req)) } else { None };
+        let entry = if self.on {
+            Some((entry(&req), self.how))
+        } else {
+            None
+        };
         Logged {
             fut: self.inner.call(req),
             entry,
-            how: self.how,
         }
     }
 }
@@ -229,9 +232,8 @@ fn entry<'a>(req: &Request<'a>) -> Entry<'a> {
 #[must_use = "futures do nothing unless polled"]
 pub struct Logged<'a, F> {
     fut: F,
-    /// `None` when logging is off.
-    entry: Option<Entry<'a>>,
-    how: How,
+    /// `None` when logging is off (nothing else in the future then).
+    entry: Option<(Entry<'a>, How)>,
 }
 
 impl<F: Future<Output = Response>> Future for Logged<'_, F> {
@@ -240,21 +242,21 @@ impl<F: Future<Output = Response>> Future for Logged<'_, F> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
         // SAFETY: `fut` is pinned structurally: it is never moved out of
-        // `self` nor handed out unpinned; `entry` and `how` are not
-        // pinned and only read here.
+        // `self` nor handed out unpinned; `entry` is not pinned and only
+        // read here.
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: see above; `this` stays pinned where it is.
         let fut = unsafe { Pin::new_unchecked(&mut this.fut) };
         // Off: the inner poll is the whole poll (its result written where
         // the caller wants it, not moved through a local).
-        let Some(e) = &this.entry else {
+        let Some((e, how)) = &this.entry else {
             return fut.poll(cx);
         };
         // The inner poll's result is handed on as it is (not taken apart
         // and rebuilt); the line needs two numbers from it.
         let polled = fut.poll(cx);
         if let Poll::Ready(resp) = &polled {
-            log_entry(e, this.how, Answer::of(resp));
+            log_entry(e, *how, Answer::of(resp));
         }
         polled
     }
