@@ -6,6 +6,7 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::SocketAddr;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use common::*;
@@ -99,20 +100,36 @@ fn read_dropped_by_timeout_then_connection_still_reads() {
 const BIG: usize = 16 << 20;
 const SEED: u64 = 4242;
 
+/// How long a client leaves the server's writes unread: long enough for
+/// a handler on a loaded machine (a debug build, the whole suite running)
+/// to queue its 16 MiB and race its writes before anything drains.
+const NOT_READING: Duration = Duration::from_secs(2);
+
+/// The 16 MiB the handler queues and the 1 MiB it races after them,
+/// filled once before the server starts (filling them in every handler
+/// took a debug build long enough for the client to start reading first).
+fn payloads() -> &'static (Vec<u8>, Vec<u8>) {
+    static PAYLOADS: OnceLock<(Vec<u8>, Vec<u8>)> = OnceLock::new();
+    PAYLOADS.get_or_init(|| {
+        let mut a = vec![0u8; BIG];
+        pattern_fill(SEED, 0, &mut a);
+        let mut b = vec![0u8; 1 << 20];
+        pattern_fill(SEED, BIG as u64, &mut b);
+        (a, b)
+    })
+}
+
 /// Handler: queues 16 MiB (more than every socket buffer on the way can
 /// hold, while the client is not reading yet), then races a second
 /// `write_all`, a `write_owned` and a `flush` against short timeouts, then
 /// writes a trailer saying which of them completed.
 async fn writes_with_timeouts(mut conn: Connection) {
-    let mut a = vec![0u8; BIG];
-    pattern_fill(SEED, 0, &mut a);
-    if conn.write_all(&a).await.is_err() {
+    let (a, b) = payloads();
+    if conn.write_all(a).await.is_err() {
         return;
     }
-    let mut b = vec![0u8; 1 << 20];
-    pattern_fill(SEED, BIG as u64, &mut b);
     let b_done = matches!(
-        timeout(Duration::from_millis(5), conn.write_all(&b)).await,
+        timeout(Duration::from_millis(5), conn.write_all(b)).await,
         Ok(Ok(()))
     );
     let c = b"owned bytes that may never be sent".to_vec();
@@ -134,7 +151,7 @@ async fn writes_with_timeouts(mut conn: Connection) {
 fn writes_client(addr: SocketAddr) {
     let mut s = connect(addr);
     // Not reading yet: the server's writes back up.
-    std::thread::sleep(Duration::from_millis(500));
+    std::thread::sleep(NOT_READING);
     let got = read_all(&mut s).unwrap();
     assert!(got.len() >= BIG + 6, "short reply: {} bytes", got.len());
     let (body, trailer) = got.split_at(got.len() - 6);
@@ -155,6 +172,7 @@ fn writes_client(addr: SocketAddr) {
 
 #[test]
 fn writes_dropped_by_timeout_leave_stream_consistent() {
+    payloads();
     let server = builder()
         .build()
         .unwrap()
