@@ -534,6 +534,12 @@ pub(crate) const fn is_tchar(b: u8) -> bool {
         | b'`' | b'|' | b'~' | b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z')
 }
 
+/// A `token` of RFC 9110 §5.6.2: one or more `tchar` (a field name, a
+/// coding, a protocol name).
+pub(crate) fn is_token(b: &[u8]) -> bool {
+    !b.is_empty() && b.iter().copied().all(is_tchar)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

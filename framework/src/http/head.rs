@@ -526,7 +526,7 @@ impl Framing {
             // A coding may carry parameters (`gzip;q=1` is not valid for TE,
             // but `name;param=value` is): the name is the token before `;`.
             let name = body::trim_ows(coding.split(|&b| b == b';').next().unwrap_or(coding));
-            if name.is_empty() || !name.iter().all(|&b| body::is_tchar(b)) {
+            if !body::is_token(name) {
                 return Err(Error::bad("invalid transfer coding"));
             }
             if name.eq_ignore_ascii_case(b"chunked") {

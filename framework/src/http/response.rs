@@ -164,7 +164,7 @@ impl InlineName {
     /// If `name` is not a field name (a token).
     pub(crate) fn new(name: &'static str) -> InlineName {
         assert!(
-            !name.is_empty() && name.bytes().all(super::body::is_tchar),
+            super::body::is_token(name.as_bytes()),
             "invalid header field name {name:?}"
         );
         InlineName {
@@ -280,7 +280,10 @@ impl Response {
     /// # Panics
     /// If the value contains CR, LF or another control character.
     pub fn content_type(mut self, value: &'static str) -> Response {
-        assert!(valid_value(value.as_bytes()), "invalid Content-Type value");
+        assert!(
+            valid_value_words(value.as_bytes()),
+            "invalid Content-Type value"
+        );
         self.content_type = Some(value);
         self
     }
@@ -362,9 +365,8 @@ impl Response {
             // A name seen before was checked then; a new one is checked
             // before it takes a slot.
             held_slot(name).or_else(|| {
-                let n = name.as_bytes();
                 assert!(
-                    !n.is_empty() && n.iter().copied().all(super::body::is_tchar),
+                    super::body::is_token(name.as_bytes()),
                     "invalid header field name {name:?}"
                 );
                 inline_slot(name)
@@ -422,12 +424,12 @@ impl Response {
     fn push_header(mut self, name: HeaderValue, value: HeaderValue) -> Response {
         let n = name.as_bytes();
         assert!(
-            !n.is_empty() && n.iter().copied().all(super::body::is_tchar),
+            super::body::is_token(n),
             "invalid header field name {:?}",
             String::from_utf8_lossy(n)
         );
         assert!(
-            valid_value(value.as_bytes()),
+            valid_value_words(value.as_bytes()),
             "invalid value for header field {}",
             String::from_utf8_lossy(n)
         );
@@ -773,7 +775,9 @@ fn field(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
     out.extend_from_slice(b"\r\n");
 }
 
-/// [`valid_value`] eight bytes at a time: a word with no byte below a
+/// [`valid_value`] eight bytes at a time, for the checks made on every
+/// response a builder makes (the `const` byte-by-byte one serves
+/// configurations checked at compile time): a word with no byte below a
 /// space and none equal to DEL is fine as it is; only a word with one (a
 /// tab, or a byte that is refused) is looked at byte by byte.
 #[inline]

@@ -19,7 +19,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
-use super::body::is_tchar;
+use super::body::is_token;
 use super::{Response, Status};
 use crate::{Connection, Inbound};
 
@@ -127,7 +127,7 @@ impl fmt::Debug for OnUpgrade {
 /// followed by `/` and a token version (RFC 9110 §7.8).
 fn valid_protocol(p: &str) -> bool {
     let mut parts = p.splitn(2, '/');
-    let tok = |s: &str| !s.is_empty() && s.bytes().all(is_tchar);
+    let tok = |s: &str| is_token(s.as_bytes());
     parts.next().is_some_and(tok) && parts.next().is_none_or(tok)
 }
 

@@ -1,7 +1,7 @@
 //! `ClientRequest`: method, target, header fields and body of a request,
 //! and how its head is written.
 
-use super::super::body::is_tchar;
+use super::super::body::is_token;
 use super::super::itoa::push_u64;
 use super::super::{Body, Method};
 use super::error::{ClientError, ClientErrorKind};
@@ -109,7 +109,7 @@ impl ClientRequest {
     /// }
     /// ```
     pub fn push_header(&mut self, name: &str, value: &[u8]) {
-        if name.is_empty() || !name.bytes().all(is_tchar) {
+        if !is_token(name.as_bytes()) {
             self.invalid = Some(format!("invalid header field name {name:?}"));
             return;
         }

@@ -64,7 +64,7 @@ impl RequestId {
     /// ```
     pub fn header(mut self, name: &'static str) -> RequestId {
         assert!(
-            !name.is_empty() && name.bytes().all(crate::http::body::is_tchar),
+            crate::http::body::is_token(name.as_bytes()),
             "RequestId::header: {name:?} is not a field name"
         );
         self.name = InlineName::new(name);

@@ -20,9 +20,9 @@ use crate::runtime::time::{sleep_from_turn, Sleep};
 /// worker's loop turn in which the handler was called and first polled
 /// (when that turn's requests were taken from the kernel; the worker
 /// reads its clock once per turn, not once per request), so time the
-/// request waited behind others of a pipelined batch counts too; a handler that has started a
-/// streamed response ([`Request::stream`]) and is cut leaves that
-/// response cut short.
+/// request waited behind others of a pipelined batch counts too; a
+/// handler that has started a streamed response ([`Request::stream`])
+/// and is cut leaves that response cut short.
 ///
 /// ```
 /// use std::time::Duration;
