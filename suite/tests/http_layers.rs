@@ -282,6 +282,53 @@ fn a_zero_timeout_cuts_waiting_handlers_only() {
     server.shutdown().unwrap();
 }
 
+/// A handler that polls what it wraps as a plain future: what a user's
+/// own wrapper does (`inner.call(req).await`). The layers change the
+/// response in place when `http::serve` polls them through
+/// `Handler::poll_into`; polled this way they must answer the same.
+#[derive(Clone)]
+struct PlainPoll<H>(H);
+
+impl<'a, H: corering::http::Handler<'a>> corering::http::Handler<'a> for PlainPoll<H> {
+    type Future = H::Future;
+    fn call(&self, req: Request<'a>) -> H::Future {
+        self.0.call(req)
+    }
+}
+
+#[test]
+fn layers_polled_as_plain_futures_answer_the_same() {
+    let app = routes![hello, slow]
+        .layer(Timeout::new(Duration::from_millis(200)))
+        .layer(map_response(tag_inner))
+        .layer(RequestId::new())
+        .layer(AccessLog::layer().discard());
+    let (server, addr) = start_http(
+        common::builder().workers(1),
+        Http1Config::new(),
+        PlainPoll(app),
+    );
+    let agent = ureq_agent(Duration::from_secs(10));
+    let (s, h, body) = call(&agent, &format!("http://{addr}/hello"));
+    assert_eq!((s, body.as_str()), (200, "hello"));
+    assert_eq!(all(&h, "x-order"), ["inner"]);
+    let id = all(&h, "x-request-id");
+    assert_eq!(id.len(), 1);
+    assert_eq!(id[0].split('-').count(), 3, "{id:?}");
+    let mut r = agent
+        .get(&format!("http://{addr}/hello"))
+        .header("x-request-id", "client-id-7")
+        .call()
+        .unwrap();
+    assert_eq!(r.headers()["x-request-id"], "client-id-7");
+    assert_eq!(r.body_mut().read_to_string().unwrap(), "hello");
+    let (s, h, body) = call(&agent, &format!("http://{addr}/slow"));
+    assert_eq!((s, body.as_str()), (503, "request timed out\n"));
+    assert_eq!(all(&h, "x-request-id").len(), 1);
+    assert_eq!(all(&h, "x-order"), ["inner"]);
+    server.shutdown().unwrap();
+}
+
 #[test]
 fn state_reaches_merged_and_nested_routers() {
     let app = routes![hello]

@@ -372,6 +372,16 @@ impl Connection {
         }
     }
 
+    /// [`peer_addr`](Self::peer_addr) as an `Option`, without building an
+    /// error to drop (the access log's, per request).
+    #[inline]
+    pub(crate) fn peer_addr_opt(&self) -> Option<Address> {
+        match self.peer.get() {
+            Some(a) => Some(Address::Tcp(a)),
+            None => self.look_up_peer().ok(),
+        }
+    }
+
     /// Asks the kernel for the peer's address (kept if TCP).
     #[inline(never)]
     fn look_up_peer(&self) -> io::Result<Address> {

@@ -68,6 +68,7 @@
 
 use std::future::Future;
 use std::pin::{pin, Pin};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::head::{self, HeaderSpan, Version};
@@ -112,6 +113,45 @@ pub trait Handler<'a> {
     type Future: Future<Output = Response>;
     /// Starts handling `req`.
     fn call(&self, req: Request<'a>) -> Self::Future;
+
+    /// Polls `fut`, a future this handler's [`call`](Handler::call) made,
+    /// and leaves what the poll gives in `out` (which holds `Pending` when
+    /// called): what
+    /// [`http::serve`](crate::http::serve) calls in place of
+    /// [`Future::poll`]. The default does just that poll. A handler that
+    /// wraps another and changes its response (the [layers](crate::http::layer))
+    /// overrides it to change the response where the inner poll left it,
+    /// so a stack of them moves no response from one layer to the next;
+    /// it must give what `fut.poll(cx)` gives. Users rarely need it.
+    ///
+    /// ```
+    /// use std::future::{ready, Ready};
+    /// use std::pin::pin;
+    /// use std::task::{Context, Poll, Waker};
+    /// use corering::http::{Handler, Request, Response, Status};
+    ///
+    /// struct Hi;
+    ///
+    /// impl<'a> Handler<'a> for Hi {
+    ///     type Future = Ready<Response>;
+    ///     fn call(&self, _req: Request<'a>) -> Ready<Response> {
+    ///         ready(Response::text("hi"))
+    ///     }
+    /// }
+    ///
+    /// // The default: the same as `Future::poll`.
+    /// let fut = pin!(ready(Response::text("hi")));
+    /// let mut out = Poll::Pending;
+    /// Hi::poll_into(fut, &mut Context::from_waker(Waker::noop()), &mut out);
+    /// assert!(matches!(out, Poll::Ready(r) if r.status() == Status::OK));
+    /// ```
+    #[inline(always)]
+    fn poll_into(fut: Pin<&mut Self::Future>, cx: &mut Context<'_>, out: &mut Poll<Response>)
+    where
+        Self: Sized,
+    {
+        *out = fut.poll(cx);
+    }
 }
 
 impl<'a, F, Fut> Handler<'a> for F
@@ -341,7 +381,10 @@ where
         let (front, mut tail) = input.split();
         let start = tail.position();
         tail.consume(head.len);
-        let mut resp = {
+        // The handler's answer, written here by its poll and read where it
+        // lies (a `Response` is 120 bytes: a move is a copy).
+        let mut slot = Poll::Pending;
+        {
             let buf = &front[start..start + head.len];
             // `Request::target` reads the target out of `buf` as text:
             // these are the very bytes `parse_head` parsed, and the input
@@ -361,21 +404,30 @@ where
             };
             // Pinned where `call` wrote it (no move into the wrapper).
             #[cfg(feature = "tracing")]
-            let fut = pin!(crate::trace::instrument(
-                crate::trace::request_span(&req),
-                handler.call(req)
-            ));
+            let (fut, poll) = (
+                pin!(crate::trace::instrument(
+                    crate::trace::request_span(&req),
+                    handler.call(req)
+                )),
+                |f: Pin<&mut _>, cx: &mut Context<'_>, out: &mut Poll<Response>| {
+                    *out = Future::poll(f, cx)
+                },
+            );
             // Without spans, not even through an identity function (the
-            // future, hundreds of bytes, would be moved once more).
+            // future, hundreds of bytes, would be moved once more); polled
+            // through the handler, whose layers change the response where
+            // it lies.
             #[cfg(not(feature = "tracing"))]
-            let fut = pin!(handler.call(req));
+            let (fut, poll) = (pin!(handler.call(req)), H::poll_into);
             CatchUnwind {
                 fut,
+                poll,
+                out: &mut slot,
                 panicked: &mut panicked,
                 staged: &staged,
             }
             .await
-        };
+        }
         // The same front again (nothing released it), and the reading
         // position the request left.
         let (front, tail) = input.split();
@@ -402,6 +454,9 @@ where
             let e = Error::new(Status::INTERNAL_SERVER_ERROR, "handler panicked");
             return fail(conn, staged.take(), e, &cfg, &mut pace).await;
         }
+        let Poll::Ready(resp) = &mut slot else {
+            unreachable!("CatchUnwind resolved with neither a response nor a panic")
+        };
         let status = resp.status().as_u16();
         // The check inline, the move out of the box only for a switch.
         if let Some(up) = resp.is_upgrade().then(|| resp.take_upgrade()).flatten() {
@@ -417,6 +472,7 @@ where
                 return write_failed(conn, &pace, e);
             }
             // Boxed: a rare path, kept out of every connection's future.
+            let resp = std::mem::replace(resp, Response::new(Status::OK));
             let switching = switch(conn, input, state, offered, resp, up, &cfg);
             return Box::pin(switching).await;
         }
@@ -478,7 +534,7 @@ where
                         },
                     };
                 let heads = &mut heads;
-                let mut fill = |buf: &mut [u8]| fill_response(buf, &resp, opts, heads, hit, body);
+                let mut fill = |buf: &mut [u8]| fill_response(buf, resp, opts, heads, hit, body);
                 if pushed || (!close && !hit && staged.push(n, &mut fill)) {
                     Ok(())
                 } else {
@@ -490,6 +546,7 @@ where
             } else if let Err(e) = staged.flush(&mut conn, &mut pace, rate).await {
                 Err(e)
             } else {
+                let resp = std::mem::replace(resp, Response::new(Status::OK));
                 send_large(&mut conn, resp, opts, head_len, &mut pace, rate).await
             };
             if let Err(e) = sent {

@@ -9,51 +9,59 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::staged::Staged;
-use super::{Response, Status};
+use super::Response;
 
 /// A panic payload, as `catch_unwind` gives it.
 pub(crate) type Payload = Box<dyn Any + Send>;
 
-/// Polls the pinned handler future; a panic in a poll is stored in
-/// `panicked` (the panic hook has already reported it, once, where it
-/// happened) and the future resolves to a bare `500` that the caller must
-/// not send as it is: it checks `panicked` first.
+/// Polls the pinned handler future with `poll` (the handler's
+/// [`Handler::poll_into`](super::Handler::poll_into)) into `out`, a slot
+/// the connection loop keeps, so the response is written once, where the
+/// loop reads it. It resolves when `out` holds the response, or when a
+/// poll panicked: the panic is stored in `panicked` (the panic hook has
+/// already reported it, once, where it happened) and `out` is left
+/// `Pending`.
 ///
 /// It holds the handler's future by pinned reference: the caller pins
 /// that future where `Handler::call` wrote it, so the future (often
-/// hundreds of bytes) is not moved into a wrapper per request; and the
-/// output is the inner poll's own, written in place.
+/// hundreds of bytes) is not moved into a wrapper per request.
 ///
 /// When the handler's future is pending, the responses staged before it
 /// are queued ([`Staged::queue_now`]): it may wait for long.
-pub(crate) struct CatchUnwind<'f, 'p, F> {
+pub(crate) struct CatchUnwind<'f, 'p, F, P> {
     pub(crate) fut: Pin<&'f mut F>,
+    pub(crate) poll: P,
+    pub(crate) out: &'p mut Poll<Response>,
     pub(crate) panicked: &'p mut Option<Payload>,
     pub(crate) staged: &'p Staged,
 }
 
-impl<F: Future<Output = Response>> Future for CatchUnwind<'_, '_, F> {
-    type Output = Response;
+impl<F, P> Future for CatchUnwind<'_, '_, F, P>
+where
+    P: FnMut(Pin<&mut F>, &mut Context<'_>, &mut Poll<Response>),
+{
+    type Output = ();
 
     #[inline]
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
-        let this = &mut *self;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // SAFETY: nothing here is pinned structurally: `fut` is a pinned
+        // reference already, and the rest is plain data.
+        let this = unsafe { self.get_unchecked_mut() };
         // Unwind safety: after a panic the future is never polled again
         // (the caller drops it), and what it borrowed is only used to send
         // a `500` and close.
-        // The poll writes its result here rather than returning it through
-        // `catch_unwind` (which would move the response twice more).
-        let mut polled = Poll::Pending;
-        match catch_unwind(AssertUnwindSafe(|| polled = this.fut.as_mut().poll(cx))) {
-            Ok(()) => {
-                if polled.is_pending() {
-                    this.staged.queue_now();
-                }
-                polled
+        let fut = this.fut.as_mut();
+        let poll = &mut this.poll;
+        let out = &mut *this.out;
+        match catch_unwind(AssertUnwindSafe(|| poll(fut, cx, out))) {
+            Ok(()) if this.out.is_pending() => {
+                this.staged.queue_now();
+                Poll::Pending
             }
+            Ok(()) => Poll::Ready(()),
             Err(payload) => {
                 *this.panicked = Some(payload);
-                Poll::Ready(Response::new(Status::INTERNAL_SERVER_ERROR))
+                Poll::Ready(())
             }
         }
     }

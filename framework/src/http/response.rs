@@ -393,31 +393,28 @@ impl Response {
     }
 
     /// [`header_inline`](Self::header_inline) for a name checked once
-    /// ([`InlineName`]), with the value written by `fill` into the field's
-    /// bytes (it returns the length it wrote), in place: on the hot path,
-    /// no check is repeated and nothing is moved. `fill` writes visible
-    /// ASCII (a made id, or a client's id already checked).
+    /// ([`InlineName`]), with the value the first `len` bytes of `value`,
+    /// visible ASCII (a made id, or a client's id already checked). On the
+    /// hot path no check is repeated and the whole array is copied into
+    /// the field as one block.
     #[inline]
-    pub(crate) fn set_inline_with(
+    pub(crate) fn set_inline(
         &mut self,
         name: InlineName,
-        fill: impl FnOnce(&mut [u8; INLINE_VALUE_MAX]) -> usize,
+        value: &[u8; INLINE_VALUE_MAX],
+        len: usize,
     ) {
+        let len = len.min(INLINE_VALUE_MAX);
         match name.slot {
             Some(slot) if self.inline.is_none() => {
                 let field = self.inline.insert(InlineField {
                     slot,
-                    len: 0,
-                    value: [0; INLINE_VALUE_MAX],
+                    len: len as u8,
+                    value: *value,
                 });
-                field.len = fill(&mut field.value) as u8;
                 debug_assert!(field.value().iter().all(u8::is_ascii_graphic));
             }
-            _ => {
-                let mut value = [0; INLINE_VALUE_MAX];
-                let len = fill(&mut value);
-                self.update(|r| r.header_inline(name.name, &value[..len]));
-            }
+            _ => self.update(|r| r.header_inline(name.name, &value[..len])),
         }
     }
 

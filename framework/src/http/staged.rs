@@ -96,9 +96,9 @@ impl Staged {
     /// As [`push_parts`](Self::push_parts) for a head that ends with a
     /// field's value, the first `len` bytes of `value`: `head` is the bytes
     /// before the value; the value's CRLF and the empty line are added
-    /// here (the value and the CRLFs assembled on the stack from
-    /// fixed-size copies, then appended as one piece).
-    #[inline]
+    /// here. Room for all of it is reserved once, and the value goes in as
+    /// one fixed-size block whose tail the CRLFs and the body overwrite.
+    #[inline(always)]
     pub(crate) fn push_parts_with(
         &self,
         head: &[u8],
@@ -109,19 +109,32 @@ impl Staged {
             return false;
         }
         let (value, len) = value;
-        let mut end = [0; INLINE_VALUE_MAX + 4];
-        end[..INLINE_VALUE_MAX].copy_from_slice(value);
         let len = len.min(INLINE_VALUE_MAX);
-        end[len..len + 4].copy_from_slice(b"\r\n\r\n");
-        let end = &end[..len + 4];
         let mut buf = self.buf.borrow_mut();
         let at = buf.len();
-        if !Self::fits(at, head.len() + end.len() + body.len()) {
+        let n = head.len() + len + 4 + body.len();
+        if !Self::fits(at, n) {
             return false;
         }
-        buf.extend_from_slice(head);
-        buf.extend_from_slice(end);
-        buf.extend_from_slice(body);
+        // The block may reach past the end of what is kept: room for it.
+        buf.reserve(head.len() + INLINE_VALUE_MAX + 4 + body.len());
+        let to = buf.spare_capacity_mut().as_mut_ptr().cast::<u8>();
+        // SAFETY: `reserve` made room for `head`, the whole value block, 4
+        // bytes and `body` past the vector's end (`to`), and every copy
+        // below ends within it: the value block at `head.len()` ends at
+        // `head.len() + INLINE_VALUE_MAX`, the CRLFs at
+        // `head.len() + len + 4` and the body at `n`, with `len` at most
+        // `INLINE_VALUE_MAX`. The sources are other memory (slices and an
+        // array borrowed from elsewhere) and the `n` bytes kept are all
+        // written: the head, the value's first `len`, the CRLFs, the body.
+        unsafe {
+            std::ptr::copy_nonoverlapping(head.as_ptr(), to, head.len());
+            let v = to.add(head.len());
+            std::ptr::copy_nonoverlapping(value.as_ptr(), v, INLINE_VALUE_MAX);
+            std::ptr::copy_nonoverlapping(b"\r\n\r\n".as_ptr(), v.add(len), 4);
+            std::ptr::copy_nonoverlapping(body.as_ptr(), v.add(len + 4), body.len());
+            buf.set_len(at + n);
+        }
         true
     }
 

@@ -83,6 +83,29 @@ impl<F, G> MapFuture<F, G> {
     }
 }
 
+impl<F, G: Finish> MapFuture<F, G> {
+    /// [`Handler::poll_into`] for a handler whose future this is: `poll`
+    /// (the inner handler's `poll_into`) leaves the inner response in
+    /// `out`, and `finish` changes it there.
+    #[inline(always)]
+    pub(crate) fn poll_into(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        out: &mut Poll<Response>,
+        poll: impl FnOnce(Pin<&mut F>, &mut Context<'_>, &mut Poll<Response>),
+    ) {
+        // SAFETY: as in `poll` below.
+        let this = unsafe { self.get_unchecked_mut() };
+        // SAFETY: as in `poll` below.
+        poll(unsafe { Pin::new_unchecked(&mut this.fut) }, cx, out);
+        if let Poll::Ready(resp) = out {
+            if let Some(f) = this.finish.take() {
+                f.finish(resp);
+            }
+        }
+    }
+}
+
 impl<F: Future<Output = Response>, G: Finish> Future for MapFuture<F, G> {
     type Output = Response;
 
@@ -150,6 +173,10 @@ where
     #[inline]
     fn call(&self, req: Request<'a>) -> Self::Future {
         MapFuture::new(self.inner.call(req), Apply(self.f.clone()))
+    }
+    #[inline(always)]
+    fn poll_into(fut: Pin<&mut Self::Future>, cx: &mut Context<'_>, out: &mut Poll<Response>) {
+        fut.poll_into(cx, out, H::poll_into);
     }
 }
 

@@ -60,7 +60,10 @@ mod map;
 mod request_id;
 mod timeout;
 
-use crate::http::{Handler, Request};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use crate::http::{Handler, Request, Response};
 
 #[cfg(feature = "compression")]
 pub use accept_encoding::Coding;
@@ -158,5 +161,9 @@ impl<'a, H: Handler<'a>> Handler<'a> for Layered<H> {
     #[inline]
     fn call(&self, req: Request<'a>) -> H::Future {
         self.0.call(req)
+    }
+    #[inline(always)]
+    fn poll_into(fut: Pin<&mut H::Future>, cx: &mut Context<'_>, out: &mut Poll<Response>) {
+        H::poll_into(fut, cx, out);
     }
 }

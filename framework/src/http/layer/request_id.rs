@@ -1,8 +1,10 @@
 //! `RequestId`: an id per request, from the client or made here, echoed
 //! on the response.
 
-use std::cell::RefCell;
+use std::cell::UnsafeCell;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::task::{Context, Poll};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::{Finish, Layer, MapFuture};
@@ -105,13 +107,14 @@ impl Finish for SetId<'_> {
     fn finish(self, resp: &mut Response) {
         // The id is visible ASCII: a client's was checked, a made one is
         // hex digits and dashes.
-        resp.set_inline_with(self.name, |out| match self.client {
+        match self.client {
             Some(v) => {
-                out[..v.len()].copy_from_slice(v);
-                v.len()
+                let mut value = [0; INLINE_VALUE_MAX];
+                value[..v.len()].copy_from_slice(v);
+                resp.set_inline(self.name, &value, v.len());
             }
-            None => make_id(out),
-        });
+            None => with_new_id(|id, len| resp.set_inline(self.name, id, len)),
+        }
     }
 }
 
@@ -128,6 +131,10 @@ impl<'a, H: Handler<'a>> Handler<'a> for WithRequestId<H> {
         };
         MapFuture::new(self.inner.call(req), set)
     }
+    #[inline(always)]
+    fn poll_into(fut: Pin<&mut Self::Future>, cx: &mut Context<'_>, out: &mut Poll<Response>) {
+        fut.poll_into(cx, out, H::poll_into);
+    }
 }
 
 /// The process part of made ids (from the clock at first use).
@@ -138,26 +145,27 @@ static THREADS: AtomicU32 = AtomicU32::new(0);
 thread_local! {
     /// This thread's next id as text, `<process>-<thread>-<counter>`, and
     /// its length (0 before the thread's first id).
-    static NEXT: RefCell<(u8, [u8; INLINE_VALUE_MAX])> = const { RefCell::new((0, [0; INLINE_VALUE_MAX])) };
+    static NEXT: UnsafeCell<(u8, [u8; INLINE_VALUE_MAX])> =
+        const { UnsafeCell::new((0, [0; INLINE_VALUE_MAX])) };
 }
 
-/// Writes a new id into `out`; returns its length.
+/// Calls `f` with a new id: a whole array and how many of its bytes are
+/// the id (the rest is padding).
 #[inline]
-fn make_id(out: &mut [u8; INLINE_VALUE_MAX]) -> usize {
-    NEXT.with(|next| {
-        // Borrowed only here, and nothing in here makes an id: never taken
-        // twice.
-        let mut next = next.borrow_mut();
-        let (len, id) = &mut *next;
-        if *len == 0 {
-            (*len, *id) = first_id();
-        }
-        // Handed out, then counted on in place.
-        *out = *id;
-        let given = usize::from(*len);
-        *len = bump(id, given) as u8;
-        given
-    })
+fn with_new_id<R>(f: impl FnOnce(&[u8; INLINE_VALUE_MAX], usize) -> R) -> R {
+    let next = NEXT.with(UnsafeCell::get);
+    // SAFETY: `next` is this thread's own state, reached only here, and
+    // `f` (which sets a response field) cannot come back into this
+    // function: no other reference to it exists while this one lives.
+    let (len, id) = unsafe { &mut *next };
+    if *len == 0 {
+        (*len, *id) = first_id();
+    }
+    // Handed out, then counted on in place.
+    let given = usize::from(*len);
+    let r = f(id, given);
+    *len = bump(id, given) as u8;
+    r
 }
 
 /// This thread's first id: `<process>-<thread>-0`.
@@ -220,10 +228,8 @@ mod tests {
 
     #[test]
     fn ids_differ_and_fit() {
-        let mut a = [0; INLINE_VALUE_MAX];
-        let mut b = [0; INLINE_VALUE_MAX];
-        let la = make_id(&mut a);
-        let lb = make_id(&mut b);
+        let (a, la) = with_new_id(|id, len| (*id, len));
+        let (b, lb) = with_new_id(|id, len| (*id, len));
         assert_ne!(a[..la], b[..lb]);
         assert!(a[..la].iter().all(|c| c.is_ascii_hexdigit() || *c == b'-'));
         assert_eq!(std::str::from_utf8(&a[..la]).unwrap().split('-').count(), 3);

@@ -100,6 +100,19 @@ impl<'a, H: Handler<'a>> Handler<'a> for WithTimeout<H> {
             cfg: self.cfg,
         }
     }
+    #[inline(always)]
+    fn poll_into(fut: Pin<&mut Self::Future>, cx: &mut Context<'_>, out: &mut Poll<Response>) {
+        // SAFETY: `fut` is pinned structurally (never moved out); `sleep`
+        // is `Unpin` and `cfg` plain data.
+        let this = unsafe { fut.get_unchecked_mut() };
+        if let Some(late) = this.late(cx) {
+            *out = Poll::Ready(late);
+            return;
+        }
+        // SAFETY: as above.
+        H::poll_into(unsafe { Pin::new_unchecked(&mut this.fut) }, cx, out);
+        this.arm_if_waiting(out.is_pending(), cx);
+    }
 }
 
 /// The future of a request under a [`Timeout`].
@@ -113,6 +126,36 @@ pub struct TimedOut<F> {
     cfg: Timeout,
 }
 
+impl<F> TimedOut<F> {
+    /// The answer if the deadline, once set, has passed. It is checked
+    /// before the handler's poll, so that after that poll there is one way
+    /// out: its result, handed on where that poll wrote it.
+    #[inline(always)]
+    fn late(&mut self, cx: &mut Context<'_>) -> Option<Response> {
+        let sleep = self.sleep.as_mut()?;
+        match Pin::new(sleep).poll(cx) {
+            Poll::Ready(()) => {
+                Some(Response::text("request timed out\n").with_status(self.cfg.status))
+            }
+            Poll::Pending => None,
+        }
+    }
+
+    /// Sets the deadline when the handler first waits.
+    #[inline(always)]
+    fn arm_if_waiting(&mut self, pending: bool, cx: &mut Context<'_>) {
+        if pending && self.sleep.is_none() {
+            let mut sleep = sleep_from_turn(self.cfg.after_ns);
+            // Polled to arm its timer; already past (a deadline shorter
+            // than the turn so far), it asks for the poll that answers.
+            if Pin::new(&mut sleep).poll(cx).is_ready() {
+                cx.waker().wake_by_ref();
+            }
+            self.sleep = Some(sleep);
+        }
+    }
+}
+
 impl<F: Future<Output = Response>> Future for TimedOut<F> {
     type Output = Response;
 
@@ -121,28 +164,12 @@ impl<F: Future<Output = Response>> Future for TimedOut<F> {
         // SAFETY: `fut` is pinned structurally (never moved out); `sleep`
         // is `Unpin` and `cfg` plain data.
         let this = unsafe { self.get_unchecked_mut() };
+        if let Some(late) = this.late(cx) {
+            return Poll::Ready(late);
+        }
         // SAFETY: as above.
-        let fut = unsafe { Pin::new_unchecked(&mut this.fut) };
-        // A deadline, once set, is checked first, so that after the
-        // handler's poll there is one way out: its result, handed on where
-        // that poll wrote it (not moved, as a second return would make it).
-        if let Some(sleep) = &mut this.sleep {
-            if Pin::new(sleep).poll(cx).is_ready() {
-                return Poll::Ready(
-                    Response::text("request timed out\n").with_status(this.cfg.status),
-                );
-            }
-        }
-        let polled = fut.poll(cx);
-        if polled.is_pending() && this.sleep.is_none() {
-            let mut sleep = sleep_from_turn(this.cfg.after_ns);
-            // Polled to arm its timer; already past (a deadline shorter
-            // than the turn so far), it asks for the poll that answers.
-            if Pin::new(&mut sleep).poll(cx).is_ready() {
-                cx.waker().wake_by_ref();
-            }
-            this.sleep = Some(sleep);
-        }
+        let polled = unsafe { Pin::new_unchecked(&mut this.fut) }.poll(cx);
+        this.arm_if_waiting(polled.is_pending(), cx);
         polled
     }
 }

@@ -211,6 +211,16 @@ impl<'a, H: Handler<'a>> Handler<'a> for AccessLog<H> {
             entry,
         }
     }
+    #[inline(always)]
+    fn poll_into(fut: Pin<&mut Self::Future>, cx: &mut Context<'_>, out: &mut Poll<Response>) {
+        // SAFETY: as in `Logged::poll`.
+        let this = unsafe { fut.get_unchecked_mut() };
+        // SAFETY: as in `Logged::poll`.
+        H::poll_into(unsafe { Pin::new_unchecked(&mut this.fut) }, cx, out);
+        if let (Some((e, how)), Poll::Ready(resp)) = (&this.entry, &*out) {
+            log_entry(e, *how, Answer::of(resp));
+        }
+    }
 }
 
 /// What is logged about `req`, read before the handler takes it: the
@@ -222,7 +232,7 @@ fn entry<'a>(req: &Request<'a>) -> Entry<'a> {
         method: req.method(),
         target: req.target().as_bytes(),
         version: req.version(),
-        peer: req.connection().peer_addr().ok(),
+        peer: req.connection().peer_addr_opt(),
     }
 }
 
@@ -262,9 +272,8 @@ impl<F: Future<Output = Response>> Future for Logged<'_, F> {
     }
 }
 
-/// Writes the line of a finished request (out of line: off the path of
-/// a disabled log).
-#[inline(never)]
+/// Writes the line of a finished request.
+#[inline(always)]
 fn log_entry(e: &Entry<'_>, how: How, resp: Answer) {
     // The turn's clock unless asked for a read of its own (off a worker,
     // always read).

@@ -7,7 +7,7 @@
 //! the last line while the loop turn and the peer are the same; any other
 //! line is written piece by piece.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, UnsafeCell};
 use std::net::{SocketAddr, SocketAddrV4};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -223,22 +223,39 @@ impl<'o> Line<'o> {
         self.put_block(field, usize::from(*len));
         self.put_block(b" target=", 8);
         // Checked for bytes to escape and copied in one pass, eight at a
-        // time (see `all_plain`).
-        let mut words = target.chunks_exact(8);
-        for w in &mut words {
+        // time (see `all_plain`); the last eight bytes of a target of eight
+        // or more as one more word, overlapping the one before.
+        let n = target.len();
+        if n < 8 {
+            for &c in target {
+                if !PLAIN[usize::from(c)] {
+                    return false;
+                }
+                self.put_byte(c);
+            }
+            return true;
+        }
+        let start = self.at;
+        let word = |i: usize| {
             let mut lanes = [0; 8];
-            lanes.copy_from_slice(w);
+            lanes.copy_from_slice(&target[i..i + 8]);
+            lanes
+        };
+        let mut i = 0;
+        while i + 8 < n {
+            let lanes = word(i);
             if !plain_word(u64::from_le_bytes(lanes)) {
                 return false;
             }
             self.put_block(&lanes, 8);
+            i += 8;
         }
-        for &c in words.remainder() {
-            if !PLAIN[usize::from(c)] {
-                return false;
-            }
-            self.put_byte(c);
+        let lanes = word(n - 8);
+        if !plain_word(u64::from_le_bytes(lanes)) {
+            return false;
         }
+        self.at = start + n - 8;
+        self.put_block(&lanes, 8);
         true
     }
 
@@ -249,19 +266,18 @@ impl<'o> Line<'o> {
     fn put_prefix_v4(&mut self, a: &SocketAddrV4) {
         let tick = crate::runtime::turn_tick().unwrap_or(u64::MAX);
         let peer = peer_key(a);
-        PREFIX.with(|p| {
-            // Only borrowed here, and nothing here logs: never taken.
-            let Ok(mut p) = p.try_borrow_mut() else {
-                return;
-            };
-            // Off a worker (no tick), made anew every time.
-            if tick == u64::MAX || tick != p.tick || peer != p.peer {
-                p.len = new_prefix(&mut p.bytes, a) as u8;
-                p.peer = peer;
-                p.tick = tick;
-            }
-            self.put_block(&p.bytes, usize::from(p.len));
-        });
+        let p = PREFIX.with(UnsafeCell::get);
+        // SAFETY: `p` is this thread's own prefix, reached only here, and
+        // nothing below writes a log line (`new_prefix` formats numbers and
+        // reads the clock): no other reference to it exists meanwhile.
+        let p = unsafe { &mut *p };
+        // Off a worker (no tick), made anew every time.
+        if tick == u64::MAX || tick != p.tick || peer != p.peer {
+            p.len = new_prefix(&mut p.bytes, a) as u8;
+            p.peer = peer;
+            p.tick = tick;
+        }
+        self.put_block(&p.bytes, usize::from(p.len));
     }
 
     /// Writes the line from ` version=` to its newline.
@@ -312,8 +328,8 @@ thread_local! {
     /// `time=... peer=a.b.c.d:port` as of a loop turn and an IPv4 peer:
     /// the start of a line, shared by a pipelined batch of one client's
     /// requests.
-    static PREFIX: RefCell<Prefix> = const {
-        RefCell::new(Prefix { tick: u64::MAX, peer: 0, len: 0, bytes: [0; PREFIX_MAX] })
+    static PREFIX: UnsafeCell<Prefix> = const {
+        UnsafeCell::new(Prefix { tick: u64::MAX, peer: 0, len: 0, bytes: [0; PREFIX_MAX] })
     };
 }
 
@@ -506,9 +522,19 @@ mod tests {
             for target in [
                 "/",
                 "/plaintext",
+                "/abcdef",
                 "/abcdefg",
+                "/abcdefgh",
                 "/abcdefghijklmno",
+                "/abcdefghijklmnop",
+                "/abcdefghijklmnopqrstuvw",
+                "/abcdefghijklmnopqrstuvwx",
                 "/a\"b",
+                "/abcdef\"",
+                "/abcdefgh\"",
+                "/abcdefghijklmno\"",
+                "/abcdefghijklmn\"p",
+                "/abc\"efghijklmnop",
                 "/\u{e9}t\u{e9}",
                 "",
                 &long,
