@@ -1,7 +1,8 @@
 //! The access log's `duration`, read back from the process's real stderr:
 //! with the turn clock (the default), a handler that waits is timed and
 //! one that computes within its turn logs zero; with
-//! `precise_duration`, both are timed to their response.
+//! `precise_duration`, both are timed to their response. A Unix-socket
+//! peer is logged as `unix`.
 //!
 //! One test in its own binary: it points file descriptor 2 at a pipe
 //! while the servers run, which would swallow other tests' output.
@@ -104,6 +105,41 @@ fn duration_follows_the_turn_clock_unless_asked_to_read_the_clock() {
                 durations.insert((precise, path), d);
             }
             server.shutdown().map_err(|e| e.to_string())?;
+        }
+        // A Unix-socket peer (curl's, unnamed) is logged as `unix`, with no
+        // lookup per request.
+        if common::have_tool("curl") {
+            let dir = std::env::temp_dir().join(format!("corering-log-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+            let sock = dir.join("http.sock");
+            let app = routes![wait, spin].layer(AccessLog::layer());
+            let cfg = Http1Config::new();
+            let server = corering::Server::builder()
+                .bind_unix(&sock)
+                .workers(1)
+                .pin_workers(false)
+                .build()
+                .and_then(|s| s.start(move |conn| corering::http::serve(conn, cfg, app.clone())))
+                .map_err(|e| e.to_string())?;
+            for _ in 0..2 {
+                let out = std::process::Command::new("curl")
+                    .args(["-s", "--unix-socket"])
+                    .arg(&sock)
+                    .arg("http://localhost/spin")
+                    .output()
+                    .map_err(|e| e.to_string())?;
+                if out.stdout != b"spun" {
+                    return Err(format!("curl over the socket: {out:?}"));
+                }
+                let line = rx
+                    .recv_timeout(Duration::from_secs(10))
+                    .map_err(|e| format!("no log line over the socket: {e}"))?;
+                if fields(&line).get("peer") != Some(&"unix") {
+                    return Err(format!("a Unix peer logged as: {line}"));
+                }
+            }
+            server.shutdown().map_err(|e| e.to_string())?;
+            let _ = std::fs::remove_dir_all(&dir);
         }
         Ok(durations)
     };

@@ -372,13 +372,25 @@ impl Connection {
         }
     }
 
-    /// [`peer_addr`](Self::peer_addr) as an `Option`, without building an
-    /// error to drop (the access log's, per request).
+    /// The peer as the access log shows it, without a system call or an
+    /// allocation per request: a TCP peer's address (looked up once, then
+    /// kept), a Unix-socket peer as an unnamed one (its name, when it has
+    /// one, is not looked up: proxies in front connect from unnamed
+    /// sockets), `None` if the lookup failed.
     #[inline]
-    pub(crate) fn peer_addr_opt(&self) -> Option<Address> {
+    pub(crate) fn log_peer(&self) -> Option<Address> {
         match self.peer.get() {
             Some(a) => Some(Address::Tcp(a)),
-            None => self.look_up_peer().ok(),
+            None => self.look_up_log_peer(),
+        }
+    }
+
+    /// [`log_peer`](Self::log_peer) before a TCP peer's address is kept.
+    #[inline(never)]
+    fn look_up_log_peer(&self) -> Option<Address> {
+        match self.kind {
+            SockKind::Unix => Some(Address::Unix(None)),
+            SockKind::Tcp => self.look_up_peer().ok(),
         }
     }
 

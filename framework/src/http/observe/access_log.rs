@@ -36,10 +36,11 @@ use crate::runtime::time::now_ns;
 /// are written as `\xHH`, so a line is always one line with
 /// space-separated fields. Lines are buffered per worker and leave once
 /// per loop turn, so logging costs one `write(2)` per batch of requests
-/// (plus a `getpeername(2)` per connection) rather than one per line; a
-/// request costs no clock read and no allocation (the line is written
+/// (plus a `getpeername(2)` per TCP connection) rather than one per line;
+/// a request costs no clock read and no allocation (the line is written
 /// straight into the worker's buffer; the request's future holds where
-/// its target lies, not a copy).
+/// its target lies, not a copy). A Unix-socket peer is logged as
+/// `peer=unix`, its name (if it has one) not looked up.
 ///
 /// ```no_run
 /// use corering::http::observe::AccessLog;
@@ -232,7 +233,7 @@ fn entry<'a>(req: &Request<'a>) -> Entry<'a> {
         method: req.method(),
         target: req.target().as_bytes(),
         version: req.version(),
-        peer: req.connection().peer_addr_opt(),
+        peer: req.connection().log_peer(),
     }
 }
 
