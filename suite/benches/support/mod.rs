@@ -685,6 +685,17 @@ pub fn paired_ratio<L: PartialEq, S: PartialEq, T>(
     peer: S,
     f: fn(&T) -> f64,
 ) -> Option<f64> {
+    median(&paired_ratios(runs, load, ours, peer, f))
+}
+
+/// The per-round ratios of [`paired_ratio`], sorted.
+pub fn paired_ratios<L: PartialEq, S: PartialEq, T>(
+    runs: &[Run<L, S, T>],
+    load: L,
+    ours: S,
+    peer: S,
+    f: fn(&T) -> f64,
+) -> Vec<f64> {
     let of = |round: usize, server: &S| {
         runs.iter()
             .find(|r| r.load == load && r.round == round && r.server == *server)
@@ -697,7 +708,42 @@ pub fn paired_ratio<L: PartialEq, S: PartialEq, T>(
         .filter_map(|r| Some(of(r.round, &ours)? / of(r.round, &peer)?))
         .collect();
     ratios.sort_by(f64::total_cmp);
-    median(&ratios)
+    ratios
+}
+
+/// A 95% interval for the median of `sorted` (per-round ratios): the 2.5th
+/// and 97.5th percentiles of the medians of 2,000 resamples drawn with
+/// replacement (a bootstrap; seeded, so a log gives the same interval
+/// every time). On a machine whose speed drifts this shows how far the
+/// median of this many rounds can move; `None` under 5 rounds.
+pub fn median_interval(sorted: &[f64]) -> Option<(f64, f64)> {
+    const RESAMPLES: usize = 2000;
+    let n = sorted.len();
+    if n < 5 {
+        return None;
+    }
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        // xorshift64*: plenty for picking rounds.
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        (state.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as usize % n
+    };
+    let mut medians = Vec::with_capacity(RESAMPLES);
+    let mut pick = vec![0.0; n];
+    for _ in 0..RESAMPLES {
+        for p in pick.iter_mut() {
+            *p = sorted[next()];
+        }
+        pick.sort_by(f64::total_cmp);
+        medians.push(median(&pick)?);
+    }
+    medians.sort_by(f64::total_cmp);
+    Some((
+        medians[RESAMPLES / 40],
+        medians[RESAMPLES - 1 - RESAMPLES / 40],
+    ))
 }
 
 pub fn verdict(ok: bool) -> &'static str {

@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 
 pub use super::named::Named;
 use super::{
-    conditions, median_of, paired_ratio, parse_list, parse_number, schedstat_ns, succeeded,
-    verdict, ChildProc, Context, CostMedians, Cpus, Res, Run, ServerCost, BENCH,
+    conditions, median, median_interval, median_of, paired_ratio, paired_ratios, parse_list,
+    parse_number, schedstat_ns, succeeded, verdict, ChildProc, Context, CostMedians, Cpus, Res,
+    Run, ServerCost, BENCH,
 };
 
 /// The options both HTTP benches take, with their defaults where they share them.
@@ -473,7 +474,12 @@ pub fn ratios_table<L: Named, S: Named>(
     for &load in loads {
         for &peer in peers.iter().filter(|p| servers.contains(p)) {
             let rps = paired_ratio(runs, load, ours, peer, |s| s.cost.rps);
-            let cpu = paired_ratio(runs, load, ours, peer, Sample::cpu_ns_per_request);
+            let cpu_ratios = paired_ratios(runs, load, ours, peer, Sample::cpu_ns_per_request);
+            let cpu = median(&cpu_ratios);
+            let cpu_interval = match median_interval(&cpu_ratios) {
+                Some((lo, hi)) => format!(" [{lo:.2}, {hi:.2}]"),
+                None => String::new(),
+            };
             let (Some(rps), Some(cpu)) = (rps, cpu) else {
                 let _ = writeln!(
                     rows,
@@ -494,7 +500,7 @@ pub fn ratios_table<L: Named, S: Named>(
             };
             let _ = writeln!(
                 rows,
-                "| {} | {} | {rps:.2} | {rps_t} | {rps_v} | {cpu:.2} | {cpu_t} | {cpu_v} |",
+                "| {} | {} | {rps:.2} | {rps_t} | {rps_v} | {cpu:.2}{cpu_interval} | {cpu_t} | {cpu_v} |",
                 load.name(),
                 peer.name()
             );
@@ -510,7 +516,8 @@ pub fn ratios_table<L: Named, S: Named>(
     let _ = writeln!(
         out,
         "\nRatios are medians of per-round ratios ({} against the peer's run of the same \
-         round), which cancels the machine's slow drifts better than a ratio of medians.",
+         round), which cancels the machine's slow drifts better than a ratio of medians; \
+         in brackets, a 95% bootstrap interval of the CPU ratio's median (from 5 rounds).",
         ours.name()
     );
 }
