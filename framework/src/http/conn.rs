@@ -433,20 +433,7 @@ where
         let (front, tail) = input.split();
         let head_bytes = &front[start..start + head.len];
         if let Some(payload) = panicked {
-            let path = match head.path {
-                _ if head.path_root => &b"/"[..],
-                (s, e) => head_bytes.get(s as usize..e as usize).unwrap_or_default(),
-            };
-            // On stderr like the server's other operational lines (no
-            // logger needs installing to see it); a handler panic is an
-            // application bug, so it is reported every time.
-            eprintln!(
-                "corering: http: handler panicked on {} {}: {}; answering 500 and closing",
-                head.method.as_str(),
-                String::from_utf8_lossy(path),
-                handler_panic::message(&*payload)
-            );
-            drop(payload);
+            report_panic(&head, head_bytes, payload);
             if state.stream != StreamState::NotStarted {
                 // Part of the response is out: only a cut can tell.
                 return;
@@ -589,6 +576,25 @@ where
             return linger_close(conn, &mut pace, state.send_rate).await;
         }
     }
+}
+
+/// Reports a handler's panic on stderr, like the server's other
+/// operational lines (no logger needs installing to see it); a handler
+/// panic is an application bug, so it is reported every time. Out of line
+/// and cold: the request loop's usual path stays compact.
+#[cold]
+#[inline(never)]
+fn report_panic(head: &head::Head, head_bytes: &[u8], payload: handler_panic::Payload) {
+    let path = match head.path {
+        _ if head.path_root => &b"/"[..],
+        (s, e) => head_bytes.get(s as usize..e as usize).unwrap_or_default(),
+    };
+    eprintln!(
+        "corering: http: handler panicked on {} {}: {}; answering 500 and closing",
+        head.method.as_str(),
+        String::from_utf8_lossy(path),
+        handler_panic::message(&*payload)
+    );
 }
 
 /// Writes a response's head (the cached bytes if `hit`, else encoded and
