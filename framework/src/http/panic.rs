@@ -38,15 +38,15 @@ pub(crate) struct CatchUnwind<'f, 'p, F, P> {
 
 impl<F, P> Future for CatchUnwind<'_, '_, F, P>
 where
-    P: FnMut(Pin<&mut F>, &mut Context<'_>, &mut Poll<Response>),
+    P: FnMut(Pin<&mut F>, &mut Context<'_>, &mut Poll<Response>) + Unpin,
 {
     type Output = ();
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        // SAFETY: nothing here is pinned structurally: `fut` is a pinned
-        // reference already, and the rest is plain data.
-        let this = unsafe { self.get_unchecked_mut() };
+        // Nothing here is pinned structurally (`fut` is a pinned reference
+        // already; `poll` is a function or a closure capturing nothing).
+        let this = self.get_mut();
         // Unwind safety: after a panic the future is never polled again
         // (the caller drops it), and what it borrowed is only used to send
         // a `500` and close.
