@@ -327,6 +327,8 @@ where
     let mut spans: Vec<HeaderSpan> = Vec::with_capacity(16);
     let mut out: Vec<u8> = Vec::with_capacity(256);
     let mut collected: Vec<u8> = Vec::new();
+    // The peer for the access log, looked up once (see `Request::log_peer`).
+    let log_peer = std::cell::OnceCell::new();
     let mut heads = HeadCache::default();
     // Small responses wait here to leave together (see `staged.rs`).
     let staged = Staged::new(&conn);
@@ -401,6 +403,7 @@ where
                 },
                 collected: &mut collected,
                 scratch: &mut out,
+                log_peer: &log_peer,
             };
             // Pinned where `call` wrote it (no move into the wrapper).
             #[cfg(feature = "tracing")]

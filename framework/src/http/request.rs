@@ -7,6 +7,7 @@
 //! client shares ([`BodyReader`](super::body::BodyReader)), through the
 //! connection's [`Inbound`](crate::Inbound).
 
+use std::cell::OnceCell;
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -17,7 +18,7 @@ use super::response::{Framing, HeadOptions};
 use super::staged::Staged;
 use super::{Error, Http1Config, Method, MinRate, Response, Status};
 use crate::conn::Tail;
-use crate::Connection;
+use crate::{Address, Connection};
 
 /// One request, as handed to a handler. Borrows the connection's buffers,
 /// so it lives only while the handler runs.
@@ -41,6 +42,9 @@ pub struct Request<'a> {
     pub(crate) collected: &'a mut Vec<u8>,
     /// Scratch buffer for a streamed response's head.
     pub(crate) scratch: &'a mut Vec<u8>,
+    /// The peer as the access log shows it: looked up for the first
+    /// logged request of the connection, then kept for the others.
+    pub(crate) log_peer: &'a OnceCell<Option<Address>>,
 }
 
 impl fmt::Debug for Request<'_> {
@@ -169,6 +173,14 @@ impl<'a> Request<'a> {
     /// The connection the request arrived on (addresses, features).
     pub fn connection(&self) -> &Connection {
         self.body.conn
+    }
+
+    /// The peer as the access log shows it, kept by the connection's loop
+    /// (not in the request's future: a log entry holds this reference, and
+    /// copies no address per request).
+    #[inline]
+    pub(crate) fn log_peer(&self) -> &'a Option<Address> {
+        self.log_peer.get_or_init(|| self.body.conn.log_peer())
     }
 
     /// The protocols the client asks to switch to (the `Upgrade` field's

@@ -149,16 +149,17 @@ fn inline_slot(name: &'static str) -> Option<std::num::NonZeroU8> {
 
 /// The name of a field a layer sets on every response without
 /// allocating (a request id): checked, and its slot taken, once, when the
-/// layer is made, instead of on every response.
+/// layer is made, instead of on every response. Only the name is kept
+/// (two words, copied into every request's future as two registers): its
+/// slot is found again by the name's address, at the first slot looked at
+/// for a process's one request-id name.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct InlineName {
     name: &'static str,
-    /// `None` once the names' slots are all taken by others.
-    slot: Option<std::num::NonZeroU8>,
 }
 
 impl InlineName {
-    /// `name`'s slot.
+    /// `name`, with a slot taken for it if one is free.
     ///
     /// # Panics
     /// If `name` is not a field name (a token).
@@ -167,10 +168,9 @@ impl InlineName {
             super::body::is_token(name.as_bytes()),
             "invalid header field name {name:?}"
         );
-        InlineName {
-            name,
-            slot: inline_slot(name),
-        }
+        // Taken now; found by `held_slot` when a response is given.
+        let _ = inline_slot(name);
+        InlineName { name }
     }
 
     /// The name.
@@ -405,7 +405,7 @@ impl Response {
         len: usize,
     ) {
         let len = len.min(INLINE_VALUE_MAX);
-        match name.slot {
+        match held_slot(name.name) {
             Some(slot) if self.inline.is_none() => {
                 let field = self.inline.insert(InlineField {
                     slot,

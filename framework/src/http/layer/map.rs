@@ -170,7 +170,7 @@ where
     H: Handler<'a>,
 {
     type Future = MapFuture<H::Future, Apply<G>>;
-    #[inline]
+    #[inline(always)]
     fn call(&self, req: Request<'a>) -> Self::Future {
         MapFuture::new(self.inner.call(req), Apply(self.f.clone()))
     }
@@ -229,7 +229,7 @@ where
     H: Handler<'a>,
 {
     type Future = OneOf<H::Future, Ready<Response>>;
-    #[inline]
+    #[inline(always)]
     fn call(&self, mut req: Request<'a>) -> Self::Future {
         match (self.f)(&mut req) {
             None => OneOf::A(self.inner.call(req)),

@@ -158,7 +158,7 @@ impl<H> Layered<H> {
 
 impl<'a, H: Handler<'a>> Handler<'a> for Layered<H> {
     type Future = H::Future;
-    #[inline]
+    #[inline(always)]
     fn call(&self, req: Request<'a>) -> H::Future {
         self.0.call(req)
     }

@@ -120,7 +120,7 @@ impl Finish for SetId<'_> {
 
 impl<'a, H: Handler<'a>> Handler<'a> for WithRequestId<H> {
     type Future = MapFuture<H::Future, SetId<'a>>;
-    #[inline]
+    #[inline(always)]
     fn call(&self, req: Request<'a>) -> Self::Future {
         let client = req.header(self.cfg.name.as_str()).filter(|v| {
             !v.is_empty() && v.len() <= INLINE_VALUE_MAX && v.iter().all(u8::is_ascii_graphic)

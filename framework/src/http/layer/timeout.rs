@@ -92,18 +92,21 @@ pub struct WithTimeout<H> {
 
 impl<'a, H: Handler<'a>> Handler<'a> for WithTimeout<H> {
     type Future = TimedOut<H::Future>;
-    #[inline]
+    #[inline(always)]
     fn call(&self, req: Request<'a>) -> Self::Future {
         TimedOut {
             fut: self.inner.call(req),
             sleep: None,
-            cfg: self.cfg,
+            // Field by field: copied as one 16-byte block, the pair went
+            // through the stack and was read back in a stalled load.
+            after_ns: self.cfg.after_ns,
+            status: self.cfg.status,
         }
     }
     #[inline(always)]
     fn poll_into(fut: Pin<&mut Self::Future>, cx: &mut Context<'_>, out: &mut Poll<Response>) {
         // SAFETY: `fut` is pinned structurally (never moved out); `sleep`
-        // is `Unpin` and `cfg` plain data.
+        // is `Unpin`, the rest plain data.
         let this = unsafe { fut.get_unchecked_mut() };
         if let Some(late) = this.late(cx) {
             *out = Poll::Ready(late);
@@ -123,7 +126,9 @@ pub struct TimedOut<F> {
     /// it was called in: the first poll follows the call at once). A
     /// handler that answers at once never needs one.
     sleep: Option<Sleep>,
-    cfg: Timeout,
+    /// [`Timeout`]'s fields.
+    after_ns: u64,
+    status: Status,
 }
 
 impl<F> TimedOut<F> {
@@ -134,9 +139,7 @@ impl<F> TimedOut<F> {
     fn late(&mut self, cx: &mut Context<'_>) -> Option<Response> {
         let sleep = self.sleep.as_mut()?;
         match Pin::new(sleep).poll(cx) {
-            Poll::Ready(()) => {
-                Some(Response::text("request timed out\n").with_status(self.cfg.status))
-            }
+            Poll::Ready(()) => Some(Response::text("request timed out\n").with_status(self.status)),
             Poll::Pending => None,
         }
     }
@@ -145,7 +148,7 @@ impl<F> TimedOut<F> {
     #[inline(always)]
     fn arm_if_waiting(&mut self, pending: bool, cx: &mut Context<'_>) {
         if pending && self.sleep.is_none() {
-            let mut sleep = sleep_from_turn(self.cfg.after_ns);
+            let mut sleep = sleep_from_turn(self.after_ns);
             // Polled to arm its timer; already past (a deadline shorter
             // than the turn so far), it asks for the poll that answers.
             if Pin::new(&mut sleep).poll(cx).is_ready() {
@@ -162,7 +165,7 @@ impl<F: Future<Output = Response>> Future for TimedOut<F> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
         // SAFETY: `fut` is pinned structurally (never moved out); `sleep`
-        // is `Unpin` and `cfg` plain data.
+        // is `Unpin`, the rest plain data.
         let this = unsafe { self.get_unchecked_mut() };
         if let Some(late) = this.late(cx) {
             return Poll::Ready(late);

@@ -200,10 +200,22 @@ impl<H> AccessLog<H> {
 impl<'a, H: Handler<'a>> Handler<'a> for AccessLog<H> {
     type Future = Logged<'a, H::Future>;
 
-    #[inline]
+    #[inline(always)]
     fn call(&self, req: Request<'a>) -> Self::Future {
+        // The entry is made first, so that the inner call is the last
+        // step and writes its future where this one's goes (with a step
+        // after it, the whole future was built aside and copied). It
+        // holds the connection's peer by reference: a copied address was
+        // read back at once in a stalled load.
         let entry = if self.on {
-            Some((entry(&req), self.how))
+            let entry = Entry {
+                start: crate::runtime::turn_ns().unwrap_or_else(now_ns),
+                method: req.method(),
+                target: req.target().as_bytes(),
+                version: req.version(),
+                peer: req.log_peer(),
+            };
+            Some((entry, self.how))
         } else {
             None
         };
@@ -221,19 +233,6 @@ impl<'a, H: Handler<'a>> Handler<'a> for AccessLog<H> {
         if let (Some((e, how)), Poll::Ready(resp)) = (&this.entry, &*out) {
             log_entry(e, *how, Answer::of(resp));
         }
-    }
-}
-
-/// What is logged about `req`, read before the handler takes it: the
-/// target stays where the request has it.
-#[inline]
-fn entry<'a>(req: &Request<'a>) -> Entry<'a> {
-    Entry {
-        start: crate::runtime::turn_ns().unwrap_or_else(now_ns),
-        method: req.method(),
-        target: req.target().as_bytes(),
-        version: req.version(),
-        peer: req.connection().log_peer(),
     }
 }
 

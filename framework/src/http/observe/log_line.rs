@@ -27,7 +27,8 @@ pub(super) struct Entry<'a> {
     /// future.
     pub(super) target: &'a [u8],
     pub(super) version: Version,
-    pub(super) peer: Option<Address>,
+    /// Kept by the connection's loop (see `Request::log_peer`).
+    pub(super) peer: &'a Option<Address>,
 }
 
 /// What the log line says about a response: read from it by value, so
@@ -54,7 +55,7 @@ impl Answer {
 /// Appends the line of `e`, answered with `resp` after `elapsed_ns`, to
 /// `out`.
 pub(super) fn write_entry(out: &mut Vec<u8>, e: &Entry<'_>, resp: Answer, elapsed_ns: u64) {
-    if let Some(Address::Tcp(SocketAddr::V4(a))) = &e.peer {
+    if let Some(Address::Tcp(SocketAddr::V4(a))) = e.peer {
         let mut line = Line::new(out, LINE_MAX);
         if line.start(a, e.method, e.target) {
             line.end(e, resp, elapsed_ns);
@@ -72,7 +73,7 @@ pub(super) fn write_entry(out: &mut Vec<u8>, e: &Entry<'_>, resp: Answer, elapse
 #[inline(never)]
 fn write_entry_in_pieces(out: &mut Vec<u8>, e: &Entry<'_>, resp: Answer, elapsed_ns: u64) {
     out.reserve(LINE_FIXED + e.target.len());
-    if let Some(Address::Tcp(SocketAddr::V4(a))) = &e.peer {
+    if let Some(Address::Tcp(SocketAddr::V4(a))) = e.peer {
         let mut line = Line::new(out, PREFIX_MAX);
         line.put_prefix_v4(a);
         line.done();
@@ -80,7 +81,7 @@ fn write_entry_in_pieces(out: &mut Vec<u8>, e: &Entry<'_>, resp: Answer, elapsed
         push_time(out);
         out.extend_from_slice(b" peer=");
     }
-    match &e.peer {
+    match e.peer {
         Some(Address::Tcp(SocketAddr::V4(_))) => {}
         Some(Address::Tcp(a)) => {
             use std::io::Write;
@@ -504,7 +505,7 @@ mod tests {
             method,
             target: target.as_bytes(),
             version: Version::Http11,
-            peer,
+            peer: &peer,
         };
         let mut out = Vec::new();
         write_entry(&mut out, &e, Answer::of(&Response::text("hi")), 1_234_567);
@@ -585,7 +586,7 @@ mod tests {
                     method: Method::Get,
                     target: b"/",
                     version: Version::Http11,
-                    peer,
+                    peer: &peer,
                 };
                 let mut out = Vec::new();
                 write_entry(&mut out, &e, Answer::of(&Response::text("hi")), ns);
