@@ -397,25 +397,53 @@ impl Response {
     /// visible ASCII (a made id, or a client's id already checked). On the
     /// hot path no check is repeated and the whole array is copied into
     /// the field as one block.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn set_inline(
         &mut self,
         name: InlineName,
         value: &[u8; INLINE_VALUE_MAX],
         len: usize,
     ) {
-        let len = len.min(INLINE_VALUE_MAX);
-        match held_slot(name.name) {
-            Some(slot) if self.inline.is_none() => {
-                let field = self.inline.insert(InlineField {
-                    slot,
-                    len: len as u8,
-                    value: *value,
-                });
-                debug_assert!(field.value().iter().all(u8::is_ascii_graphic));
-            }
-            _ => self.update(|r| r.header_inline(name.name, &value[..len])),
+        // The usual name holds the first slot: found by its address alone.
+        let first = INLINE_NAMES[0]
+            .get()
+            .is_some_and(|held| std::ptr::eq(*held, name.name));
+        if first && self.inline.is_none() {
+            self.put_inline(std::num::NonZeroU8::MIN, value, len);
+        } else {
+            self.set_inline_slow(name, value, len);
         }
+    }
+
+    /// [`set_inline`](Self::set_inline) for a name in another slot, or in
+    /// none, or a response that has an inline field already.
+    #[cold]
+    #[inline(never)]
+    fn set_inline_slow(&mut self, name: InlineName, value: &[u8; INLINE_VALUE_MAX], len: usize) {
+        match held_slot(name.name) {
+            Some(slot) if self.inline.is_none() => self.put_inline(slot, value, len),
+            _ => {
+                let len = len.min(INLINE_VALUE_MAX);
+                self.update(|r| r.header_inline(name.name, &value[..len]));
+            }
+        }
+    }
+
+    /// Sets the inline field: `slot`'s name, the first `len` bytes of
+    /// `value`.
+    #[inline(always)]
+    fn put_inline(
+        &mut self,
+        slot: std::num::NonZeroU8,
+        value: &[u8; INLINE_VALUE_MAX],
+        len: usize,
+    ) {
+        let field = self.inline.insert(InlineField {
+            slot,
+            len: len.min(INLINE_VALUE_MAX) as u8,
+            value: *value,
+        });
+        debug_assert!(field.value().iter().all(u8::is_ascii_graphic));
     }
 
     fn push_header(mut self, name: HeaderValue, value: HeaderValue) -> Response {
@@ -833,6 +861,27 @@ mod tests {
         let mut out = Vec::new();
         r.write_head(&mut out, opts);
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn inline_fields_set_by_any_name_slot_or_none() {
+        let value = |v: &[u8]| {
+            let mut a = [0; INLINE_VALUE_MAX];
+            a[..v.len()].copy_from_slice(v);
+            a
+        };
+        // Whatever slots other tests took, each name is found again (by
+        // address in the first slot, else by the search), and a second
+        // field goes the ordinary way.
+        for name in ["x-request-id", "x-correlation-id", "x-trace-tag"] {
+            let n = InlineName::new(name);
+            let mut r = Response::text("hi");
+            r.set_inline(n, &value(b"abc-1"), 5);
+            assert_eq!(r.header_value(name), Some(&b"abc-1"[..]), "{name}");
+            r.set_inline(InlineName::new("x-other-id"), &value(b"zz"), 2);
+            assert_eq!(r.header_value(name), Some(&b"abc-1"[..]), "{name}");
+            assert_eq!(r.header_value("x-other-id"), Some(&b"zz"[..]), "{name}");
+        }
     }
 
     #[test]

@@ -13,16 +13,24 @@ use super::matcher::Params;
 use super::rejection::{Rejection, RejectionHook, RejectionKind};
 use crate::http::{Method, Request, Response, Status};
 
-/// Builds one worker's state; the number tells routers apart.
-type LocalInit = Arc<(usize, Box<dyn Fn() -> Rc<dyn Any> + Send + Sync>)>;
+/// Builds one worker's state.
+struct LocalInit {
+    /// Tells routers apart.
+    id: usize,
+    /// The state's type (for `Router::check`).
+    type_id: std::any::TypeId,
+    make: Box<dyn Fn() -> Rc<dyn Any> + Send + Sync>,
+}
 
 /// Application state, as stored by [`Router::with_state`](super::Router::with_state)
 /// and [`Router::with_local_state`](super::Router::with_local_state).
+///
+/// Cloned into every request's future: four words (what is only needed
+/// at startup, the per-worker state's type, stays behind its `Arc`).
 #[derive(Clone, Default)]
 pub struct AppState {
     shared: Option<Arc<dyn Any + Send + Sync>>,
-    local: Option<LocalInit>,
-    local_type: Option<std::any::TypeId>,
+    local: Option<Arc<LocalInit>>,
     on_rejection: Option<RejectionHook>,
 }
 
@@ -42,8 +50,11 @@ impl AppState {
         let id = NEXT_LOCAL.fetch_add(1, Ordering::Relaxed);
         let init: Box<dyn Fn() -> Rc<dyn Any> + Send + Sync> =
             Box::new(move || Rc::new(init()) as Rc<dyn Any>);
-        self.local = Some(Arc::new((id, init)));
-        self.local_type = Some(std::any::TypeId::of::<T>());
+        self.local = Some(Arc::new(LocalInit {
+            id,
+            type_id: std::any::TypeId::of::<T>(),
+            make: init,
+        }));
     }
 
     /// The type of the shared state, if set.
@@ -53,7 +64,7 @@ impl AppState {
 
     /// The type of the per-worker state, if set.
     pub(crate) fn local_type(&self) -> Option<std::any::TypeId> {
-        self.local_type
+        self.local.as_ref().map(|l| l.type_id)
     }
 
     pub(crate) fn set_rejection_hook(&mut self, hook: RejectionHook) {
@@ -74,7 +85,6 @@ impl AppState {
         }
         if self.local.is_none() {
             self.local.clone_from(&parent.local);
-            self.local_type = parent.local_type;
         }
         if self.on_rejection.is_none() {
             self.on_rejection = parent.on_rejection;
@@ -88,7 +98,7 @@ impl AppState {
     /// This worker's state, built on first use.
     fn local(&self) -> Option<Rc<dyn Any>> {
         let init = self.local.as_ref()?;
-        let (id, make) = &**init;
+        let LocalInit { id, make, .. } = &**init;
         let found = LOCAL.with(|l| {
             l.borrow()
                 .iter()
