@@ -517,7 +517,8 @@ pub fn ratios_table<L: Named, S: Named>(
         out,
         "\nRatios are medians of per-round ratios ({} against the peer's run of the same \
          round), which cancels the machine's slow drifts better than a ratio of medians; \
-         in brackets, a 95% bootstrap interval of the CPU ratio's median (from 5 rounds).",
+         in brackets, a 95% bootstrap interval of the CPU ratio's median (shown when there \
+         are 5 rounds or more).",
         ours.name()
     );
 }
