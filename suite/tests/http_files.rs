@@ -646,6 +646,49 @@ fn a_file_that_shrinks_mid_body_ends_in_a_close() {
 }
 
 /// The body of `GET path` over a raw connection (`Connection: close`).
+/// Drops `path`'s pages from the page cache (synced first, so they are
+/// clean and may go), as a file the server has not read for a while.
+fn evict(path: &FsPath) {
+    use std::os::fd::AsRawFd;
+    let f = std::fs::File::open(path).unwrap();
+    f.sync_all().unwrap();
+    // SAFETY: `f` is an open descriptor; the call is advice only.
+    let r = unsafe { libc::posix_fadvise(f.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
+    assert_eq!(r, 0, "posix_fadvise");
+}
+
+/// A small file is read on the worker only from the page cache; one that
+/// is not there (or a large one partly not there) is read by the ring or
+/// the pool: the same bytes either way, each time.
+#[test]
+fn files_out_of_the_page_cache_are_served_whole() {
+    let _shared = shared();
+    if !have_curl() {
+        return;
+    }
+    let t = tree();
+    let small: Vec<u8> = (0..4096u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(t.root.join("cold.bin"), &small).unwrap();
+    let big = big_bytes();
+    let (server, addr) = start(&t);
+    for round in 0..3 {
+        for (name, want) in [("cold.bin", &small), ("big.bin", &big)] {
+            evict(&t.root.join(name));
+            let g = curl(addr, &format!("/static/{name}"), &[]);
+            assert_eq!(g.status, 200, "{name}, round {round}");
+            assert!(
+                g.body == *want,
+                "{name}, round {round}: {} bytes of {}",
+                g.body.len(),
+                want.len()
+            );
+            // And again, from the cache the read filled.
+            assert!(curl(addr, &format!("/static/{name}"), &[]).body == *want);
+        }
+    }
+    server.shutdown().unwrap();
+}
+
 fn raw_get(addr: SocketAddr, path: &str) -> Vec<u8> {
     let mut s = std::net::TcpStream::connect(addr).unwrap();
     write!(

@@ -148,9 +148,6 @@ pub(crate) enum Request {
         path: *const libc::c_char,
         beneath: bool,
     },
-    /// statx(2) of the open file `fd` into `buf` (`AT_EMPTY_PATH`; type,
-    /// size and modification time). io_uring only.
-    Statx { fd: RawFd, buf: *mut libc::statx },
     /// pread(2) of up to `len` bytes at `offset` of the file `fd` into
     /// `buf`. io_uring only.
     ReadAt {

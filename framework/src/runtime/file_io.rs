@@ -1,5 +1,5 @@
-//! File operations on the worker's ring: open, statx and read submitted
-//! from a task and awaited like any other completion, so a worker reads
+//! File operations on the worker's ring: open and read submitted from a
+//! task and awaited like any other completion, so a worker reads
 //! files without a pool thread and without blocking (the kernel reads
 //! from the page cache inline, or waits for the disk on its own worker
 //! threads).
@@ -10,15 +10,18 @@
 //! "ready").
 //!
 //! ```text
-//!  task: FileOp::submit ──► table entry (owns path / statx / buffer) ──► Request (Op::File)
+//!  task: FileOp::submit ──► table entry (owns path / buffer) ──► Request (Op::File)
 //!  worker: completion ──► entry Done(result), waker woken
 //!  task: poll ──► result taken, entry freed
 //!  future dropped first ──► entry Orphan: freed (and an opened file closed)
 //!                           when its completion arrives
 //! ```
 //!
-//! The memory the kernel writes or reads (the path, the statx buffer, the
-//! read buffer) is owned by the table entry, never by the future, so
+//! (statx is not here: on the ring it always goes to an io-wq thread, so
+//! `http/fs/direct.rs` makes it as a plain call on the open file.)
+//!
+//! The memory the kernel writes or reads (the path, the read buffer) is
+//! owned by the table entry, never by the future, so
 //! dropping the future at any point is safe.
 
 use std::ffi::CString;
@@ -37,7 +40,6 @@ enum Keep {
     /// An open's path; the open's result is a descriptor to close if
     /// nobody takes it.
     Path(CString),
-    Stat(Box<libc::statx>),
     Buf(Vec<u8>),
 }
 
@@ -238,22 +240,6 @@ pub(crate) async fn open(dir: RawFd, path: CString, beneath: bool) -> io::Result
     let (res, _) = op.await;
     // SAFETY: a fresh descriptor the kernel just opened for us.
     result(res).map(|fd| unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-/// statx(2) of the open file `fd` on the ring.
-pub(crate) async fn statx(fd: RawFd) -> io::Result<Box<libc::statx>> {
-    // SAFETY: statx is plain data; all zeroes is a valid value.
-    let buf: Box<libc::statx> = Box::new(unsafe { std::mem::zeroed() });
-    let op = super::with(|w| {
-        FileOp::submit(w, Keep::Stat(buf), |k| match k {
-            Keep::Stat(b) => Request::Statx { fd, buf: &mut **b },
-            _ => unreachable!(),
-        })
-    });
-    match op.await {
-        (res, Keep::Stat(b)) => result(res).map(|_| b),
-        (res, _) => result(res).and(Err(io::Error::other("statx lost its buffer"))),
-    }
 }
 
 /// Reads up to `len` bytes at `offset` of `fd` into `buf` (cleared first,

@@ -391,7 +391,7 @@ impl Epoll {
             }
             // Readiness says nothing about files: the file system layer
             // serves these from the blocking pool on this backend.
-            Request::OpenFile { .. } | Request::Statx { .. } | Request::ReadAt { .. } => {
+            Request::OpenFile { .. } | Request::ReadAt { .. } => {
                 self.complete(token, -libc::EOPNOTSUPP, 0)
             }
             Request::Close { fd } => {

@@ -274,16 +274,6 @@ impl Uring {
                 let how = self.open_how(how);
                 (opcode::OpenAt2::new(fd(dir), path, how).build(), 1)
             }
-            Request::Statx { fd: f, buf } => {
-                let mask = libc::STATX_TYPE | libc::STATX_SIZE | libc::STATX_MTIME;
-                (
-                    opcode::Statx::new(fd(f), c"".as_ptr(), buf.cast())
-                        .flags(libc::AT_EMPTY_PATH)
-                        .mask(mask)
-                        .build(),
-                    1,
-                )
-            }
             Request::ReadAt {
                 fd: f,
                 buf,

@@ -125,13 +125,9 @@ fn probe_here() -> Result<KernelSupport, Probe> {
     multishot_recv(ring)?;
     Ok(KernelSupport {
         send_zc: probe.is_supported(opcode::SendMsgZc::CODE),
-        files: [
-            opcode::OpenAt2::CODE,
-            opcode::Statx::CODE,
-            opcode::Read::CODE,
-        ]
-        .iter()
-        .all(|&code| probe.is_supported(code)),
+        files: [opcode::OpenAt2::CODE, opcode::Read::CODE]
+            .iter()
+            .all(|&code| probe.is_supported(code)),
     })
 }
 

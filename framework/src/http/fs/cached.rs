@@ -1,36 +1,50 @@
 //! Files opened and read on the worker with plain system calls where the
 //! kernel promises not to wait for the disk: the path walk only through
 //! the dentry cache (`openat2` with `RESOLVE_CACHED`, else `EAGAIN`), and
-//! the bytes only if `cachestat(2)` finds them in the page cache. Used
-//! where the ring has no file operations (the epoll backend, or an
-//! io_uring without them); anything it cannot promise goes to the pool
-//! path (`send.rs`), which may block.
+//! a small file's bytes only from the page cache (`preadv2` with
+//! `RWF_NOWAIT`). Tried first on every backend: on a file in the caches
+//! it takes the fewest steps (on io_uring the ring's open, read and close
+//! measured slower than these calls, 1.03x nginx's CPU a 4 KiB request
+//! against 0.99x). What it cannot promise goes to the ring where there is
+//! one (`direct.rs`), else to the pool path (`send.rs`), which may block.
 //!
 //! ```text
 //!  openat2 (beneath the root, no links, RESOLVE_CACHED)
 //!    ├─ ENOENT / ENOTDIR ─────────────────► 404
-//!    ├─ EAGAIN (not cached), a link, ... ─► the pool path
-//!  fstat ─ a directory ───────────────────► the pool path
+//!    ├─ EAGAIN (not cached), a link, ... ─► the ring, else the pool
+//!  fstat ─ a directory ───────────────────► the ring, else the pool
 //!        ─ not a regular file ────────────► 404
-//!  decide (send::choose) ─ ≤ 64 KiB, in the page cache: one pread
-//!                        ─ ≤ 64 KiB, not cached: the pool path
-//!                        ─ larger: `body.rs` (sendfile of cached spans)
+//!  decide (send::choose) ─ ≤ 64 KiB, in the page cache: one preadv2
+//!                        ─ ≤ 64 KiB, not cached: the ring, else the pool
+//!                        ─ larger: `body.rs` (sendfile of cached spans,
+//!                          ring reads or the pool's for the rest)
 //! ```
 
 use std::ffi::CString;
 use std::fs::File;
 use std::os::fd::{AsRawFd, FromRawFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use super::resolve::{Lookup, Refusal};
 use super::send::{choose, Ask, Plan, Source, SMALL};
 use crate::driver::op::{open_file_resolve, OPEN_FILE_FLAGS};
-use crate::driver::sendfile::cached;
+use crate::runtime::file_io;
 
-/// The plan for the file at `path` (relative to `dir`, and kept beneath
-/// it if `beneath`), or `None` where the pool path must answer.
+/// The plan made on the worker for the file at `path` (relative to `dir`,
+/// and kept beneath it if `beneath`): with plain calls for a file in the
+/// caches, else on the ring where there is one; `None` where the pool
+/// path must answer.
+pub(crate) async fn on_worker(dir: RawFd, path: &Path, beneath: bool, ask: &Ask) -> Option<Plan> {
+    match plan(dir, path, beneath, ask) {
+        Some(plan) => Some(plan),
+        None if file_io::available() => super::direct::plan(dir, path, beneath, ask).await,
+        None => None,
+    }
+}
+
+/// The plan for the file at `path` with plain calls, or `None` where they
+/// cannot promise not to wait for the disk.
 pub(crate) fn plan(dir: RawFd, path: &Path, beneath: bool, ask: &Ask) -> Option<Plan> {
     let not_found = || Some(Plan::Lookup(Lookup::Refused(Refusal::NotFound)));
     let c_path = CString::new(path.as_os_str().as_bytes()).ok()?;
@@ -54,18 +68,35 @@ pub(crate) fn plan(dir: RawFd, path: &Path, beneath: bool, ask: &Ask) -> Option<
     let mtime = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
     let (mut decided, span) = choose(meta.len(), mtime, path, ask);
     match span {
-        Some((at, n)) if n <= SMALL => {
-            if !cached(file.as_raw_fd(), at, n) {
-                return None;
-            }
-            let mut bytes = vec![0u8; n as usize];
-            file.read_exact_at(&mut bytes, at).ok()?;
-            decided.set_bytes(bytes);
-        }
+        Some((at, n)) if n <= SMALL => decided.set_bytes(read_cached(&file, at, n as usize)?),
+        // Cold spans of it are read on the ring where there is one.
+        Some(_) if file_io::available() => decided.set_source(Source::Ring(file.into())),
         Some(_) => decided.set_source(Source::Pool(file)),
         None => {}
     }
     Some(Plan::File(decided))
+}
+
+/// `n` bytes at `at`, read only from the page cache (`RWF_NOWAIT`, one
+/// call, into memory not zeroed first); `None` if any of them is not
+/// there, the file is shorter now, or the file system cannot promise it:
+/// another path reads them.
+fn read_cached(file: &File, at: u64, n: usize) -> Option<Vec<u8>> {
+    let mut bytes: Vec<u8> = Vec::with_capacity(n);
+    let iov = libc::iovec {
+        iov_base: bytes.as_mut_ptr().cast(),
+        iov_len: n,
+    };
+    let offset = libc::off_t::try_from(at).ok()?;
+    // SAFETY: `iov` covers the `n` bytes of `bytes`' spare capacity, which
+    // the call may write and nothing else references meanwhile.
+    let r = unsafe { libc::preadv2(file.as_raw_fd(), &iov, 1, offset, libc::RWF_NOWAIT) };
+    if usize::try_from(r).ok()? != n {
+        return None;
+    }
+    // SAFETY: the call wrote all `n` bytes.
+    unsafe { bytes.set_len(n) };
+    Some(bytes)
 }
 
 /// `openat2(dir, path)` as the ring would open it (`Request::OpenFile`),

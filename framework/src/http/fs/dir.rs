@@ -5,11 +5,10 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
+use super::cached;
 use super::resolve::{lookup, relative_path, Lookup, Refusal};
 use super::send::{decide, refused, send, Ask, Plan};
-use super::{cached, direct};
 use crate::http::{Method, Request, Response, Status};
-use crate::runtime::file_io;
 use crate::task::spawn_blocking;
 
 /// Serves the files under a directory (the root): content type by
@@ -144,17 +143,13 @@ impl ServeDir {
         };
         let slash = path.is_empty() || path.ends_with('/');
         let ask = Ask::of(req);
-        // On io_uring, a file is opened and read on the worker's ring once
-        // the root is open (the first request opens it, on the pool).
+        // On the worker once the root is open (the first request opens it,
+        // on the pool): plain calls for a file in the caches, the ring for
+        // a cold one on io_uring.
         let root_fd = self.inner.root_fd.get().and_then(Option::as_ref);
-        // Elsewhere, on the worker as long as nothing waits for the disk.
         let direct = match root_fd {
             Some(fd) if !rel.as_os_str().is_empty() => {
-                if file_io::available() {
-                    direct::plan(fd.as_raw_fd(), &rel, true, &ask).await
-                } else {
-                    cached::plan(fd.as_raw_fd(), &rel, true, &ask)
-                }
+                cached::on_worker(fd.as_raw_fd(), &rel, true, &ask).await
             }
             _ => None,
         };

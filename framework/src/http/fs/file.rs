@@ -3,11 +3,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use super::cached;
 use super::resolve::{open_regular, Lookup};
 use super::send::{decide, refused, send, Ask, Plan};
-use super::{cached, direct};
 use crate::http::{Method, Request, Response, Status};
-use crate::runtime::file_io;
 use crate::task::spawn_blocking;
 
 /// Serves one file (a favicon, an SPA's `index.html` as a fallback) with
@@ -51,14 +50,10 @@ impl ServeFile {
             return Response::new(Status::METHOD_NOT_ALLOWED).header("Allow", "GET, HEAD");
         }
         let ask = Ask::of(req);
-        // On io_uring, on the worker's ring (a path with a link goes to
-        // the pool, which resolves it).
-        // Elsewhere, on the worker as long as nothing waits for the disk.
-        let plan = if file_io::available() {
-            direct::plan(libc::AT_FDCWD, &self.path, false, &ask).await
-        } else {
-            cached::plan(libc::AT_FDCWD, &self.path, false, &ask)
-        };
+        // On the worker: plain calls for a file in the caches, the ring
+        // for a cold one on io_uring (a path with a link goes to the pool,
+        // which resolves it).
+        let plan = cached::on_worker(libc::AT_FDCWD, &self.path, false, &ask).await;
         if let Some(plan) = plan {
             return answer(req, plan).await;
         }
