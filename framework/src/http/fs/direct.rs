@@ -24,8 +24,8 @@ use std::ffi::CString;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::cached::{file_type, mtime, stat_cached};
 use super::resolve::{Lookup, Refusal};
 use super::send::{choose, Ask, Plan, Source, SMALL};
 use crate::runtime::file_io;
@@ -51,7 +51,7 @@ pub(crate) async fn plan(dir: RawFd, path: &Path, beneath: bool, ask: &Ask) -> O
             return None;
         }
     };
-    match st.stx_mode as libc::mode_t & libc::S_IFMT {
+    match file_type(&st) {
         libc::S_IFREG => {}
         libc::S_IFDIR => {
             file_io::close_file(fd);
@@ -76,36 +76,6 @@ pub(crate) async fn plan(dir: RawFd, path: &Path, beneath: bool, ask: &Ask) -> O
         None => file_io::close_file(fd),
     }
     Some(Plan::File(decided))
-}
-
-/// statx(2) of the open file `fd`, made on the worker: the inode of an
-/// open file is in memory, and `AT_STATX_DONT_SYNC` keeps a network file
-/// system from asking its server. (On the ring, statx always goes to an
-/// io-wq thread: a hand-off and a wake-up for every request.)
-fn stat_cached(fd: RawFd) -> std::io::Result<libc::statx> {
-    // SAFETY: statx is plain data; all zeroes is a valid value.
-    let mut st: libc::statx = unsafe { std::mem::zeroed() };
-    let mask = libc::STATX_TYPE | libc::STATX_SIZE | libc::STATX_MTIME;
-    let flags = libc::AT_EMPTY_PATH | libc::AT_STATX_DONT_SYNC;
-    // SAFETY: `fd` is an open descriptor, the path a valid empty C
-    // string, and `st` a valid statx buffer the call fills.
-    let r = unsafe { libc::statx(fd, c"".as_ptr(), flags, mask, &mut st) };
-    if r == 0 {
-        Ok(st)
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
-}
-
-/// The modification time as `Metadata::modified` gives it.
-fn mtime(st: &libc::statx) -> SystemTime {
-    let t = st.stx_mtime;
-    let nsec = Duration::from_nanos(t.tv_nsec as u64);
-    if t.tv_sec >= 0 {
-        UNIX_EPOCH + Duration::from_secs(t.tv_sec as u64) + nsec
-    } else {
-        UNIX_EPOCH - Duration::from_secs(t.tv_sec.unsigned_abs()) + nsec
-    }
 }
 
 /// `n` bytes at `at`, in as many reads as it takes; `None` if the file
